@@ -1,0 +1,33 @@
+# Set-up and everyday commands. `make test` and `make run` install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The tested torch; pinned first so a CPU machine does not pull CUDA wheels.
+TORCH_SPEC ?= torch==2.13.0
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: install run test lint bench examples clean
+
+$(BIN)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/studio train examples/spiral_mlp.json
+
+lint: install
+	$(BIN)/lint-imports
+
+test: install lint
+	$(BIN)/python -m pytest
+
+bench: install
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

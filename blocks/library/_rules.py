@@ -1,0 +1,93 @@
+"""Small helpers the block declarations share: ports, shape checks, conv arithmetic."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+from ..spec import Param, Port, Shape, ShapeError
+
+IN = (Port("in", "input tensor"),)
+OUT = (Port("out", "output tensor"),)
+
+
+def fmt(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def only(in_shapes: Mapping[str, Shape], port: str = "in") -> Shape:
+    return in_shapes[port]
+
+
+def need_rank(shape: Shape, ranks: Sequence[int], what: str, port: str = "in") -> None:
+    """Refuse an input whose rank is not one of ``ranks``; ``what`` says which layout, e.g. "[C, H, W]"."""
+    if len(shape) not in ranks:
+        raise ShapeError(f"{port}: expected {what}, got {fmt(shape)}", port)
+
+
+def pair(value: Any, n: int) -> tuple[int, ...]:
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    return (value,) * n
+
+
+def conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil: bool = False) -> int:
+    """torch's output length for convolution and pooling along one dimension."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if ceil:
+        out = math.ceil(span / stride) + 1
+        # torch drops a last window that would start inside the right padding
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+        return out
+    return span // stride + 1
+
+
+def spatial(in_size: Sequence[int], params: Mapping[str, Any], n: int, *, pool: bool = False) -> Shape:
+    kernel = pair(params["kernel_size"], n)
+    stride_value = params.get("stride")
+    stride = kernel if stride_value is None else pair(stride_value, n)
+    padding = pair(params.get("padding", 0), n)
+    dilation = pair(params.get("dilation", 1), n)
+    ceil = bool(params.get("ceil_mode", False))
+    if pool:
+        for k, p in zip(kernel, padding):
+            if p > k // 2:
+                raise ShapeError(f"padding {p} must be at most half of kernel_size {k}", "in")
+    out = tuple(
+        conv_out(s, k, st, p, d, ceil) for s, k, st, p, d in zip(in_size, kernel, stride, padding, dilation)
+    )
+    if any(o < 1 for o in out):
+        raise ShapeError(
+            f"in: input {fmt(in_size)} is smaller than kernel_size {fmt(kernel)}"
+            f" (dilation {fmt(dilation)}, padding {fmt(padding)})",
+            "in",
+        )
+    return out
+
+
+def dim_index(dim: int, rank_with_batch: int, port: str = "in") -> int:
+    """A torch-style dim (counting the batch dimension) as an index into the full shape."""
+    d = dim + rank_with_batch if dim < 0 else dim
+    if not 0 <= d < rank_with_batch:
+        raise ShapeError(f"dim {dim} is out of range for a tensor of rank {rank_with_batch} (with batch)", port)
+    if d == 0:
+        raise ShapeError("dim 0 is the batch dimension; choose a dimension of the sample", port)
+    return d
+
+
+def same_shape(in_shapes: Mapping[str, Shape], params: Mapping[str, Any]) -> dict[str, Shape]:
+    return {"out": only(in_shapes)}
+
+
+def module_builder(factory: Callable[[Mapping[str, Shape], Mapping[str, Any]], Any]):
+    """A builder that imports torch only when it runs."""
+    return factory
+
+
+def numbered_inputs(params: Mapping[str, Any]) -> tuple[Port, ...]:
+    n = int(params.get("num_inputs", 2))
+    return tuple(Port(f"in{i}", f"input {i}") for i in range(1, n + 1))
+
+
+NUM_INPUTS = Param("num_inputs", "int", 2, "how many inputs, taken in port order", min=2, max=16)

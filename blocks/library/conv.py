@@ -1,0 +1,193 @@
+"""Convolution, pooling, batch normalisation and upsampling over [C, L] and [C, H, W]."""
+
+from __future__ import annotations
+
+from ..registry import register
+from ..spec import BlockSpec, Param, ShapeError
+from ._rules import IN, OUT, fmt, need_rank, pair, spatial
+
+C = "Convolution"
+LAYOUT = {1: "[C, L]", 2: "[C, H, W]"}
+
+
+def _conv_params(n):
+    return (
+        Param("out_channels", "int", 16, "number of filters, the output's channels", min=1),
+        Param("kernel_size", "ints", 3, "size of each filter", min=1, length=n),
+        Param("stride", "ints", 1, "step between filter positions", min=1, length=n),
+        Param("padding", "ints", 0, "zeros added on every side", min=0, length=n),
+        Param("dilation", "ints", 1, "spacing between filter taps", min=1, length=n),
+        Param("groups", "int", 1, "split channels into groups that do not mix", min=1),
+        Param("bias", "bool", True, "learn an additive bias per filter"),
+    )
+
+
+def _check_groups(cin, p):
+    g = p["groups"]
+    if cin % g or p["out_channels"] % g:
+        raise ShapeError(
+            f"groups {g} must divide in_channels {cin} and out_channels {p['out_channels']}", "in")
+
+
+def _conv(n):
+    name = f"Conv{n}d"
+
+    def infer(s, p):
+        shape = s["in"]
+        need_rank(shape, (n + 1,), LAYOUT[n])
+        _check_groups(shape[0], p)
+        return {"out": (p["out_channels"], *spatial(shape[1:], p, n))}
+
+    def build(s, p):
+        import torch.nn as nn
+        return getattr(nn, name)(s["in"][0], **p)
+
+    dims = "L" if n == 1 else "H, W"
+    register(BlockSpec(
+        name=name, category=C,
+        doc=f"{n}-D convolution, y = b + sum_k W_k * x_k over in_channels; [C, {dims}] -> [out_channels, {dims}'].",
+        inputs=IN, outputs=OUT, params=_conv_params(n), infer=infer, build=build,
+        key_params=("out_channels", "kernel_size", "stride", "padding"),
+    ))
+
+
+_conv(1)
+_conv(2)
+
+
+def _convt_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (3,), LAYOUT[2])
+    _check_groups(shape[0], p)
+    out = []
+    for size, k, st, pad, op, d in zip(
+        shape[1:], pair(p["kernel_size"], 2), pair(p["stride"], 2), pair(p["padding"], 2),
+        pair(p["output_padding"], 2), pair(p["dilation"], 2),
+    ):
+        if op >= max(st, d):
+            raise ShapeError(f"output_padding {op} must be smaller than stride {st} or dilation {d}", "in")
+        out.append((size - 1) * st - 2 * pad + d * (k - 1) + op + 1)
+    if any(o < 1 for o in out):
+        raise ShapeError(f"in: padding too large for {fmt(shape)}", "in")
+    return {"out": (p["out_channels"], *out)}
+
+
+def _convt_build(s, p):
+    import torch.nn as nn
+    return nn.ConvTranspose2d(s["in"][0], **p)
+
+
+_ct = list(_conv_params(2))
+_ct.insert(4, Param("output_padding", "ints", 0, "extra size added to one side of the output", min=0, length=2))
+register(BlockSpec(
+    name="ConvTranspose2d", category=C,
+    doc="Transposed 2-D convolution (learned upsampling): H' = (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.",
+    inputs=IN, outputs=OUT, params=tuple(_ct), infer=_convt_infer, build=_convt_build,
+    key_params=("out_channels", "kernel_size", "stride"),
+))
+
+
+def _pool(kind, n):
+    name = f"{kind}Pool{n}d"
+    params = [
+        Param("kernel_size", "ints", 2, "window size", min=1, length=n),
+        Param("stride", "ints", None, "step between windows (empty: kernel_size)", min=1, length=n, optional=True),
+        Param("padding", "ints", 0, "padding on every side", min=0, length=n),
+    ]
+    if kind == "Max":
+        params.append(Param("dilation", "ints", 1, "spacing between window taps", min=1, length=n))
+    params.append(Param("ceil_mode", "bool", False, "round the output size up instead of down"))
+    if kind == "Avg":
+        params.append(Param("count_include_pad", "bool", True, "count padded zeros in the average"))
+
+    def infer(s, p):
+        shape = s["in"]
+        need_rank(shape, (n + 1,), LAYOUT[n])
+        return {"out": (shape[0], *spatial(shape[1:], p, n, pool=True))}
+
+    def build(s, p):
+        import torch.nn as nn
+        return getattr(nn, name)(**p)
+
+    what = "maximum" if kind == "Max" else "mean"
+    register(BlockSpec(
+        name=name, category=C,
+        doc=f"Takes the {what} over each kernel_size window, per channel; shrinks {LAYOUT[n]} by stride.",
+        inputs=IN, outputs=OUT, params=tuple(params), infer=infer, build=build,
+        key_params=("kernel_size", "stride"),
+    ))
+
+
+_pool("Max", 1)
+_pool("Max", 2)
+_pool("Avg", 2)
+
+
+def _adaptive_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (3,), LAYOUT[2])
+    return {"out": (shape[0], *pair(p["output_size"], 2))}
+
+
+def _adaptive_build(s, p):
+    import torch.nn as nn
+    return nn.AdaptiveAvgPool2d(p["output_size"])
+
+
+register(BlockSpec(
+    name="AdaptiveAvgPool2d", category=C,
+    doc="Averages each channel down to output_size whatever the input size; [C, H, W] -> [C, h, w].",
+    inputs=IN, outputs=OUT,
+    params=(Param("output_size", "ints", 1, "target height and width", min=1, length=2),),
+    infer=_adaptive_infer, build=_adaptive_build, key_params=("output_size",),
+))
+
+
+def _bn2d_infer(s, p):
+    need_rank(s["in"], (3,), LAYOUT[2])
+    return {"out": s["in"]}
+
+
+def _bn2d_build(s, p):
+    import torch.nn as nn
+    return nn.BatchNorm2d(s["in"][0], **p)
+
+
+register(BlockSpec(
+    name="BatchNorm2d", category=C,
+    doc="Normalises each channel over batch and space, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
+        Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics", min=0.0, max=1.0),
+        Param("affine", "bool", True, "learn a scale gamma and shift beta per channel"),
+    ),
+    infer=_bn2d_infer, build=_bn2d_build,
+))
+
+
+def _upsample_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (2, 3), "[C, L] or [C, H, W]")
+    f = p["scale_factor"]
+    if p["mode"] == "bilinear" and len(shape) != 3:
+        raise ShapeError(f"in: bilinear needs [C, H, W], got {fmt(shape)}", "in")
+    return {"out": (shape[0], *(int(d * f) for d in shape[1:]))}
+
+
+def _upsample_build(s, p):
+    import torch.nn as nn
+    kw = {"align_corners": False} if p["mode"] == "bilinear" else {}
+    return nn.Upsample(scale_factor=p["scale_factor"], mode=p["mode"], **kw)
+
+
+register(BlockSpec(
+    name="Upsample", category=C,
+    doc="Enlarges each channel by scale_factor, by nearest neighbour or bilinear interpolation.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("scale_factor", "float", 2.0, "size multiplier", min=0.01),
+        Param("mode", "choice", "nearest", "interpolation", choices=("nearest", "bilinear")),
+    ),
+    infer=_upsample_infer, build=_upsample_build, key_params=("scale_factor",),
+))

@@ -1,0 +1,95 @@
+"""Dense layers: Linear and the normalisation and dropout that sit around it."""
+
+from __future__ import annotations
+
+from ..registry import register
+from ..spec import BlockSpec, Param
+from ._rules import IN, OUT, fmt, need_rank, same_shape
+from ..spec import ShapeError
+
+C = "Dense"
+
+
+def _linear_infer(s, p):
+    shape = s["in"]
+    if not shape:
+        raise ShapeError("in: expected [..., in_features], got a scalar", "in")
+    return {"out": (*shape[:-1], p["out_features"])}
+
+
+def _linear_build(s, p):
+    import torch.nn as nn
+    return nn.Linear(s["in"][-1], p["out_features"], bias=p["bias"])
+
+
+register(BlockSpec(
+    name="Linear", category=C,
+    doc="Fully connected layer, y = x W^T + b; in_features is the input's last size.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("out_features", "int", 10, "size of each output sample", min=1),
+        Param("bias", "bool", True, "learn an additive bias b"),
+    ),
+    infer=_linear_infer, build=_linear_build, key_params=("out_features",),
+))
+
+
+def _dropout_build(s, p):
+    import torch.nn as nn
+    return nn.Dropout(p["p"])
+
+
+register(BlockSpec(
+    name="Dropout", category=C,
+    doc="While training, zeroes each value with probability p and scales the rest by 1/(1-p); identity at evaluation.",
+    inputs=IN, outputs=OUT,
+    params=(Param("p", "float", 0.5, "probability of zeroing a value", min=0.0, max=1.0),),
+    infer=same_shape, build=_dropout_build, key_params=("p",),
+))
+
+
+def _bn1d_infer(s, p):
+    need_rank(s["in"], (1, 2), "[C] or [C, L]")
+    return {"out": s["in"]}
+
+
+def _bn1d_build(s, p):
+    import torch.nn as nn
+    return nn.BatchNorm1d(s["in"][0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
+
+
+NORM_PARAMS = (
+    Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
+    Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics", min=0.0, max=1.0),
+    Param("affine", "bool", True, "learn a scale gamma and shift beta"),
+)
+
+register(BlockSpec(
+    name="BatchNorm1d", category=C,
+    doc="Normalises each feature over the batch, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
+    inputs=IN, outputs=OUT, params=NORM_PARAMS, infer=_bn1d_infer, build=_bn1d_build,
+))
+
+
+def _ln_infer(s, p):
+    if not s["in"]:
+        raise ShapeError("in: expected [..., features], got a scalar", "in")
+    return {"out": s["in"]}
+
+
+def _ln_build(s, p):
+    import torch.nn as nn
+    return nn.LayerNorm(s["in"][-1], eps=p["eps"], elementwise_affine=p["elementwise_affine"], bias=p["bias"])
+
+
+register(BlockSpec(
+    name="LayerNorm", category=C,
+    doc="Normalises each sample over its last dimension, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
+        Param("elementwise_affine", "bool", True, "learn a per-feature scale gamma"),
+        Param("bias", "bool", True, "learn a per-feature shift beta (with elementwise_affine)"),
+    ),
+    infer=_ln_infer, build=_ln_build,
+))

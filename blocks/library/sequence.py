@@ -1,0 +1,1 @@
+"""Sequence blocks (filled in below)."""

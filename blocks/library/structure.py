@@ -1,0 +1,172 @@
+"""Inputs and structure: where tensors enter, and how they are reshaped and merged."""
+
+from __future__ import annotations
+
+import math
+import operator
+from functools import reduce
+
+from ..registry import register
+from ..spec import BlockSpec, Param, ShapeError
+from ._rules import IN, NUM_INPUTS, OUT, dim_index, fmt, numbered_inputs, same_shape
+
+C = "Input & structure"
+
+
+def _input_infer(in_shapes, p):
+    return {"out": tuple(p["shape"])}
+
+
+register(BlockSpec(
+    name="Input", category=C,
+    doc="A network input: one sample's shape (no batch dimension) and its kind, float values or integer tokens.",
+    inputs=(), outputs=OUT,
+    params=(
+        Param("shape", "shape", (2,), "sample shape without the batch dimension, e.g. [1, 28, 28]"),
+        Param("dtype", "choice", "float", "float values, or long (integer token ids) for Embedding",
+              choices=("float", "long")),
+    ),
+    infer=_input_infer, is_input=True, key_params=("shape",),
+))
+
+
+def _flatten_infer(in_shapes, p):
+    shape = in_shapes["in"]
+    rank = len(shape) + 1
+    start = dim_index(p["start_dim"], rank)
+    end = dim_index(p["end_dim"], rank)
+    if end < start:
+        raise ShapeError(f"end_dim {p['end_dim']} comes before start_dim {p['start_dim']} for {fmt(shape)}", "in")
+    full = (None, *shape)
+    merged = math.prod(full[start:end + 1])
+    return {"out": tuple(full[1:start]) + (merged,) + tuple(full[end + 1:])}
+
+
+def _flatten_build(in_shapes, p):
+    import torch.nn as nn
+    return nn.Flatten(p["start_dim"], p["end_dim"])
+
+
+register(BlockSpec(
+    name="Flatten", category=C,
+    doc="Flattens dimensions start_dim..end_dim (counting the batch as 0) into one: [C, H, W] -> [C*H*W].",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("start_dim", "int", 1, "first dimension to flatten (batch is 0)"),
+        Param("end_dim", "int", -1, "last dimension to flatten"),
+    ),
+    infer=_flatten_infer, build=_flatten_build,
+))
+
+
+def _resolve_reshape(shape, target):
+    n = math.prod(shape)
+    if list(target).count(-1) > 1:
+        raise ShapeError(f"shape {fmt(target)} may hold at most one -1", "in")
+    known = math.prod(d for d in target if d != -1)
+    if -1 in target:
+        if known == 0 or n % known:
+            raise ShapeError(f"in: cannot reshape {fmt(shape)} ({n} values) into {fmt(target)}", "in")
+        return tuple(n // known if d == -1 else d for d in target)
+    if known != n:
+        raise ShapeError(f"in: cannot reshape {fmt(shape)} ({n} values) into {fmt(target)} ({known} values)", "in")
+    return tuple(target)
+
+
+def _reshape_infer(in_shapes, p):
+    return {"out": _resolve_reshape(in_shapes["in"], p["shape"])}
+
+
+def _reshape_emit(g, args, in_shapes, p):
+    out = _resolve_reshape(in_shapes["in"], p["shape"])
+    return g.call_method("reshape", (args[0], -1, *out))
+
+
+register(BlockSpec(
+    name="Reshape", category=C,
+    doc="Gives the sample a new shape with the same number of values; one size may be -1 (inferred).",
+    inputs=IN, outputs=OUT,
+    params=(Param("shape", "shape", (-1,), "new sample shape without the batch dimension"),),
+    infer=_reshape_infer, emit=_reshape_emit, key_params=("shape",),
+))
+
+
+def _identity_emit(g, args, in_shapes, p):
+    return args[0]
+
+
+register(BlockSpec(
+    name="Identity", category=C, doc="Passes its input through unchanged: y = x.",
+    inputs=IN, outputs=OUT, params=(), infer=same_shape, emit=_identity_emit,
+))
+
+
+def _broadcast(in_shapes, what):
+    shapes = list(in_shapes.items())
+    out = list(shapes[0][1])
+    for port, shape in shapes[1:]:
+        a, b = out, list(shape)
+        n = max(len(a), len(b))
+        a = [1] * (n - len(a)) + a
+        b = [1] * (n - len(b)) + b
+        merged = []
+        for x, y in zip(a, b):
+            if x != y and 1 not in (x, y):
+                first = shapes[0][0]
+                raise ShapeError(
+                    f"{port}: cannot {what} {fmt(shape)} to {first} {fmt(shapes[0][1])}", port)
+            merged.append(max(x, y))
+        out = merged
+    return {"out": tuple(out)}
+
+
+def _chain(op):
+    def emit(g, args, in_shapes, p):
+        return reduce(lambda a, b: g.call_function(op, (a, b)), args)
+    return emit
+
+
+register(BlockSpec(
+    name="Add", category=C,
+    doc="Element-wise sum of its inputs, y = x1 + x2 + ...; shapes must match or broadcast (residual connections).",
+    inputs=(), outputs=OUT, params=(NUM_INPUTS,),
+    infer=lambda s, p: _broadcast(s, "add"), emit=_chain(operator.add), dynamic_inputs=numbered_inputs,
+))
+
+register(BlockSpec(
+    name="Multiply", category=C,
+    doc="Element-wise product of its inputs, y = x1 * x2 * ... (gates); shapes must match or broadcast.",
+    inputs=(), outputs=OUT, params=(NUM_INPUTS,),
+    infer=lambda s, p: _broadcast(s, "multiply"), emit=_chain(operator.mul), dynamic_inputs=numbered_inputs,
+))
+
+
+def _concat_infer(in_shapes, p):
+    items = list(in_shapes.items())
+    first_port, first = items[0]
+    d = dim_index(p["dim"], len(first) + 1, first_port) - 1
+    total = 0
+    for port, shape in items:
+        if len(shape) != len(first):
+            raise ShapeError(f"{port}: rank of {fmt(shape)} differs from {first_port} {fmt(first)}", port)
+        for i, (a, b) in enumerate(zip(shape, first)):
+            if i != d and a != b:
+                raise ShapeError(
+                    f"{port}: {fmt(shape)} differs from {first_port} {fmt(first)} outside dim {p['dim']}", port)
+        total += shape[d]
+    out = list(first)
+    out[d] = total
+    return {"out": tuple(out)}
+
+
+def _concat_emit(g, args, in_shapes, p):
+    import torch
+    return g.call_function(torch.cat, (list(args),), {"dim": p["dim"]})
+
+
+register(BlockSpec(
+    name="Concat", category=C,
+    doc="Joins its inputs along dim (batch is 0; 1 is channels or features), in port order.",
+    inputs=(), outputs=OUT, params=(NUM_INPUTS, Param("dim", "int", 1, "dimension to join along (batch is 0)")),
+    infer=_concat_infer, emit=_concat_emit, dynamic_inputs=numbered_inputs, key_params=("dim",),
+))

@@ -1,0 +1,211 @@
+"""The declaration every block in the library is made of.
+
+A block is data: a name that mirrors ``torch.nn``, a category, a one-line doc,
+its ports, its parameters, a shape rule and a builder. Shapes never include the
+batch dimension. Nothing here imports torch, so the palette can list blocks
+without paying for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+Shape = tuple[int, ...]
+
+
+class ShapeError(ValueError):
+    """A shape rule refused its inputs. ``port`` names the input at fault, if one is."""
+
+    def __init__(self, message: str, port: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.port = port
+
+
+class ParamError(ValueError):
+    """A parameter value is out of its declared type, range or choices."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+# Parameter kinds. "ints" is a tuple of ints (or one int applied to every
+# dimension, as torch allows); "shape" is a tuple of positive ints of any length.
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "shape", "str")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str
+    default: Any
+    doc: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] = ()
+    length: int | None = None  # for "ints": how many values a tuple has
+    optional: bool = False  # None is allowed (shown as "auto" / "none")
+
+    def __post_init__(self) -> None:
+        if self.kind not in PARAM_KINDS:
+            raise ValueError(f"parameter {self.name}: unknown kind {self.kind!r}")
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` in canonical form or raise ``ParamError`` saying why."""
+        name = self.name
+        if value is None:
+            if self.optional:
+                return None
+            raise ParamError(f"{name} must be set", name)
+        kind = self.kind
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ParamError(f"{name} must be true or false, got {value!r}", name)
+        if kind == "int":
+            value = _as_int(name, value)
+            self._check_range(value)
+            return value
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParamError(f"{name} must be a number, got {value!r}", name)
+            value = float(value)
+            if value != value:
+                raise ParamError(f"{name} must be a number, got NaN", name)
+            self._check_range(value)
+            return value
+        if kind == "choice":
+            if value not in self.choices:
+                options = ", ".join(repr(c) for c in self.choices)
+                raise ParamError(f"{name} must be one of {options}, got {value!r}", name)
+            return value
+        if kind == "str":
+            if not isinstance(value, str):
+                raise ParamError(f"{name} must be text, got {value!r}", name)
+            return value
+        if kind == "ints":
+            if isinstance(value, (list, tuple)):
+                values = tuple(_as_int(name, v) for v in value)
+                if self.length is not None and len(values) != self.length:
+                    raise ParamError(
+                        f"{name} needs {self.length} values, got {len(values)}", name
+                    )
+            else:
+                one = _as_int(name, value)
+                values = (one,) * (self.length or 1)
+            for v in values:
+                self._check_range(v)
+            if len(set(values)) == 1 and self.length is not None:
+                return values[0]
+            return values
+        if kind == "shape":
+            if not isinstance(value, (list, tuple)) or not value:
+                raise ParamError(f"{name} must be a list of sizes, got {value!r}", name)
+            values = tuple(_as_int(name, v) for v in value)
+            for v in values:
+                if v < 1 and v != -1:
+                    raise ParamError(f"{name} sizes must be positive, got {list(values)}", name)
+            return values
+        raise AssertionError(kind)
+
+    def _check_range(self, value: float) -> None:
+        if self.min is not None and value < self.min:
+            raise ParamError(f"{self.name} must be >= {_fmt(self.min)}, got {_fmt(value)}", self.name)
+        if self.max is not None and value > self.max:
+            raise ParamError(f"{self.name} must be <= {_fmt(self.max)}, got {_fmt(value)}", self.name)
+
+    def to_json(self, value: Any) -> Any:
+        """A value as it is written to a graph file (tuples become lists)."""
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+
+def _as_int(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ParamError(f"{name} must be a whole number, got {value!r}", name)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ParamError(f"{name} must be a whole number, got {value!r}", name)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    doc: str = ""
+    optional: bool = False
+
+
+InferFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Mapping[str, Shape]]
+BuildFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Any]
+PortsFn = Callable[[Mapping[str, Any]], Sequence[Port]]
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """One layer type.
+
+    ``infer(in_shapes, params) -> out_shapes`` raises ``ShapeError``.
+    ``build(in_shapes, params)`` returns a ``torch.nn.Module`` whose forward
+    takes the inputs in port order and returns one tensor per output port
+    (a tuple when there are several).
+    ``emit``, when set, marks a block with no weights of its own that compiles
+    to plain calls instead of a submodule (``x + y``, ``torch.cat``):
+    ``emit(fx_graph, args, in_shapes, params)`` adds fx nodes for the inputs
+    ``args`` (in port order) and returns the output node (a tuple of nodes
+    when there are several outputs).
+    Blocks whose inputs depend on a parameter (Add with ``num_inputs``) give
+    ``dynamic_inputs``.
+    """
+
+    name: str
+    category: str
+    doc: str
+    inputs: tuple[Port, ...]
+    outputs: tuple[Port, ...]
+    params: tuple[Param, ...]
+    infer: InferFn
+    build: BuildFn | None = None
+    emit: Callable[..., Any] | None = None
+    dynamic_inputs: PortsFn | None = None
+    aliases: tuple[str, ...] = ()
+    key_params: tuple[str, ...] = field(default=())  # shown on the node face
+    is_input: bool = False
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def input_ports(self, params: Mapping[str, Any]) -> tuple[Port, ...]:
+        if self.dynamic_inputs is not None:
+            return tuple(self.dynamic_inputs(params))
+        return self.inputs
+
+    def output_ports(self, params: Mapping[str, Any]) -> tuple[Port, ...]:
+        return self.outputs
+
+    def coerce_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """All parameters, defaults filled in, each checked; raises ``ParamError``."""
+        names = {p.name for p in self.params}
+        for key in params:
+            if key not in names:
+                known = ", ".join(sorted(names)) or "none"
+                raise ParamError(f"{self.name} has no parameter {key!r} (it has: {known})", key)
+        out = {}
+        for p in self.params:
+            out[p.name] = p.coerce(params.get(p.name, p.default))
+        return out

@@ -1,0 +1,322 @@
+"""The graph document: nodes and wires over a networkx multi-digraph.
+
+Every edit is a method that checks its input, changes the document, re-infers
+the shapes it touched and then tells the listeners. Listeners are plain Python
+callables, so views in any toolkit (or none) can follow the document.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+import networkx as nx
+
+import blocks
+from blocks import BlockSpec, ParamError
+
+from .errors import (
+    ConnectionRefused, CycleError, DuplicateEdgeError, InputTakenError, NodeIdError, UnknownPortError,
+)
+from .shapes import ShapeInference
+
+
+@dataclass
+class Node:
+    id: str
+    block: str
+    params: dict[str, Any]
+    position: tuple[float, float] = (0.0, 0.0)
+    label: str = ""
+
+    @property
+    def spec(self) -> BlockSpec:
+        return blocks.get(self.block)
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id
+
+    def input_ports(self):
+        return self.spec.input_ports(self.params)
+
+    def output_ports(self):
+        return self.spec.output_ports(self.params)
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+    def __str__(self) -> str:
+        return f"{self.src}.{self.src_port} -> {self.dst}.{self.dst_port}"
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    """What changed. ``kind`` is one of: node_added, node_removed, params_changed,
+    node_moved, label_changed, edge_added, edge_removed, shapes_changed,
+    training_changed. ``nodes`` lists the nodes concerned (for shapes_changed,
+    every node whose shapes or error changed)."""
+
+    kind: str
+    nodes: tuple[str, ...] = ()
+    edge: Edge | None = None
+    old: Any = None
+
+
+Listener = Callable[[GraphEvent], None]
+
+_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Graph:
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self.description = ""
+        self.training: dict[str, Any] = {}
+        self._nodes: dict[str, Node] = {}
+        self._edges: dict[Edge, None] = {}  # insertion-ordered set
+        self._g = nx.MultiDiGraph()
+        self._listeners: list[Listener] = []
+        self._order: list[str] | None = None
+        self.shapes = ShapeInference(self)
+
+    # ---- reading -------------------------------------------------------
+    @property
+    def nodes(self) -> Mapping[str, Node]:
+        return self._nodes
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._edges)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise NodeIdError(f"no node {node_id!r}") from None
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return [d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)]
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return [d["edge"] for _, _, d in self._g.out_edges(node_id, data=True)]
+
+    def edge_into(self, node_id: str, port: str) -> Edge | None:
+        for e in self.in_edges(node_id):
+            if e.dst_port == port:
+                return e
+        return None
+
+    def topological_order(self) -> list[str]:
+        """Node ids, inputs first; ties broken by document order so it is stable."""
+        if self._order is None:
+            rank = {n: i for i, n in enumerate(self._nodes)}
+            self._order = list(nx.lexicographical_topological_sort(self._g, key=rank.__getitem__))
+        return self._order
+
+    def descendants(self, node_ids: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for n in node_ids:
+            if n in self._g and n not in out:
+                out.add(n)
+                out |= nx.descendants(self._g, n)
+        return out
+
+    def components(self) -> list[list[str]]:
+        """Separate networks (weakly connected parts), each in topological order."""
+        order = self.topological_order()
+        pos = {n: i for i, n in enumerate(order)}
+        parts = [sorted(c, key=pos.__getitem__) for c in nx.weakly_connected_components(self._g)]
+        return sorted(parts, key=lambda c: pos[c[0]])
+
+    def networkx(self) -> nx.MultiDiGraph:
+        """The underlying graph (read only: edit through the methods)."""
+        return self._g
+
+    def param_count(self, node_id: str) -> int | None:
+        return self.shapes.param_count(node_id)
+
+    def total_params(self) -> int:
+        return sum(self.shapes.param_count(n) or 0 for n in self._nodes)
+
+    # ---- listening -----------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, event: GraphEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _reinfer(self, roots: Iterable[str]) -> None:
+        changed = self.shapes.update(roots)
+        if changed:
+            self._emit(GraphEvent("shapes_changed", tuple(changed)))
+
+    # ---- ids -----------------------------------------------------------
+    def new_id(self, block_name: str) -> str:
+        """A readable unused id: ``conv2d1``, ``linear3``..."""
+        stem = re.sub(r"[^a-z0-9_]", "", block_name.lower()) or "node"
+        if stem[0].isdigit():
+            stem = "n" + stem
+        i = 1
+        while f"{stem}{i}" in self._nodes:
+            i += 1
+        return f"{stem}{i}"
+
+    # ---- edits ---------------------------------------------------------
+    def add_node(
+        self,
+        block: str,
+        params: Mapping[str, Any] | None = None,
+        position: tuple[float, float] = (0.0, 0.0),
+        id: str | None = None,
+        label: str = "",
+    ) -> Node:
+        spec = blocks.get(block)  # raises UnknownBlockError
+        values = spec.coerce_params(params or {})  # raises ParamError
+        node_id = id or self.new_id(spec.name)
+        if not _ID_RE.match(node_id):
+            raise NodeIdError(f"node id {node_id!r} must be letters, digits and _ and not start with a digit")
+        if node_id in self._nodes:
+            raise NodeIdError(f"node id {node_id!r} is already taken")
+        node = Node(node_id, spec.name, values, (float(position[0]), float(position[1])), label)
+        self._nodes[node_id] = node
+        self._g.add_node(node_id)
+        self._order = None
+        self._emit(GraphEvent("node_added", (node_id,)))
+        self._reinfer([node_id])
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its wires; returns both so an undo can restore them."""
+        node = self.node(node_id)
+        removed = []
+        for edge in self.in_edges(node_id) + self.out_edges(node_id):
+            self.disconnect(edge)
+            removed.append(edge)
+        del self._nodes[node_id]
+        self._g.remove_node(node_id)
+        self._order = None
+        self.shapes.forget(node_id)
+        self._emit(GraphEvent("node_removed", (node_id,), old=node))
+        return node, removed
+
+    def set_params(self, node_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change some parameters; returns their old values. Bad values raise
+        ``ParamError`` and change nothing, as does dropping a wired input port."""
+        node = self.node(node_id)
+        spec = node.spec
+        merged = {**node.params, **changes}
+        values = spec.coerce_params(merged)
+        ports = {p.name for p in spec.input_ports(values)}
+        for edge in self.in_edges(node_id):
+            if edge.dst_port not in ports:
+                raise ParamError(
+                    f"{node_id}.{edge.dst_port} is wired ({edge}); remove that wire first", next(iter(changes), None))
+        old = {k: node.params[k] for k in changes}
+        if values == node.params:
+            return old
+        node.params = values
+        self._emit(GraphEvent("params_changed", (node_id,), old=old))
+        self._reinfer([node_id])
+        return old
+
+    def move_node(self, node_id: str, position: tuple[float, float]) -> tuple[float, float]:
+        node = self.node(node_id)
+        old = node.position
+        node.position = (float(position[0]), float(position[1]))
+        self._emit(GraphEvent("node_moved", (node_id,), old=old))
+        return old
+
+    def set_label(self, node_id: str, label: str) -> str:
+        node = self.node(node_id)
+        old = node.label
+        node.label = label
+        self._emit(GraphEvent("label_changed", (node_id,), old=old))
+        return old
+
+    def set_training(self, training: Mapping[str, Any]) -> dict[str, Any]:
+        old = self.training
+        self.training = copy.deepcopy(dict(training))
+        self._emit(GraphEvent("training_changed", old=old))
+        return old
+
+    def check_connect(self, src: str, src_port: str, dst: str, dst_port: str) -> ConnectionRefused | None:
+        """Why a wire would be refused, or None if it may be drawn."""
+        for nid in (src, dst):
+            if nid not in self._nodes:
+                return UnknownPortError(f"no node {nid!r}", nid, None)
+        if src_port not in {p.name for p in self._nodes[src].output_ports()}:
+            return UnknownPortError(f"{src} has no output {src_port!r}", src, src_port)
+        if dst_port not in {p.name for p in self._nodes[dst].input_ports()}:
+            return UnknownPortError(f"{dst} has no input {dst_port!r}", dst, dst_port)
+        edge = Edge(src, src_port, dst, dst_port)
+        if edge in self._edges:
+            return DuplicateEdgeError(f"{edge} is already wired", dst, dst_port)
+        taken = self.edge_into(dst, dst_port)
+        if taken is not None:
+            return InputTakenError(f"{dst}.{dst_port} already takes {taken.src}.{taken.src_port}", dst, dst_port)
+        if src == dst or nx.has_path(self._g, dst, src):
+            return CycleError(f"{edge} would make a cycle", dst, dst_port)
+        return None
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Edge:
+        problem = self.check_connect(src, src_port, dst, dst_port)
+        if problem is not None:
+            raise problem
+        edge = Edge(src, src_port, dst, dst_port)
+        self._edges[edge] = None
+        self._g.add_edge(src, dst, key=edge, edge=edge)
+        self._order = None
+        self._emit(GraphEvent("edge_added", (src, dst), edge=edge))
+        self._reinfer([dst])
+        return edge
+
+    def disconnect(self, edge: Edge) -> Edge:
+        if edge not in self._edges:
+            raise UnknownPortError(f"no wire {edge}", edge.dst, edge.dst_port)
+        del self._edges[edge]
+        self._g.remove_edge(edge.src, edge.dst, key=edge)
+        self._order = None
+        self._emit(GraphEvent("edge_removed", (edge.src, edge.dst), edge=edge))
+        self._reinfer([edge.dst])
+        return edge
+
+    # ---- whole documents ----------------------------------------------
+    def copy(self) -> "Graph":
+        other = Graph(self.name)
+        other.description = self.description
+        other.training = copy.deepcopy(self.training)
+        for n in self._nodes.values():
+            other.add_node(n.block, n.params, n.position, n.id, n.label)
+        for e in self._edges:
+            other.connect(e.src, e.src_port, e.dst, e.dst_port)
+        return other
+
+    def snapshot(self) -> dict[str, Any]:
+        """A plain comparable picture of the document (for tests and undo checks)."""
+        return {
+            "name": self.name,
+            "training": copy.deepcopy(self.training),
+            "nodes": {n.id: (n.block, dict(n.params), n.position, n.label) for n in self._nodes.values()},
+            "edges": sorted(self._edges),
+        }

@@ -1,0 +1,72 @@
+"""Typed errors of the document; each carries the place a person must look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GraphError(Exception):
+    pass
+
+
+class NodeIdError(GraphError, KeyError):
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class ConnectionRefused(GraphError):
+    """A wire that may not be drawn; ``node`` and ``port`` name its input end."""
+
+    def __init__(self, message: str, node: str | None, port: str | None):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.port = port
+
+
+class UnknownPortError(ConnectionRefused):
+    pass
+
+
+class DuplicateEdgeError(ConnectionRefused):
+    pass
+
+
+class InputTakenError(ConnectionRefused):
+    pass
+
+
+class CycleError(ConnectionRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a graph, at a node and (where it applies) a port.
+
+    ``kind``: "shape" (a shape rule refused), "unconnected" (a required input has
+    no wire), "structure" (no input, nothing to compute, ...).
+    """
+
+    node: str | None
+    port: str | None
+    message: str
+    kind: str = "shape"
+
+    def __str__(self) -> str:
+        where = self.node or "graph"
+        if self.port:
+            where += f".{self.port}"
+        return f"{where}: {self.message}"
+
+    def to_json(self) -> dict:
+        return {"node": self.node, "port": self.port, "message": self.message}
+
+
+class InvalidGraphError(GraphError):
+    """A graph with problems was asked to do something only a valid graph can."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"the graph has {len(self.problems)} problem(s):\n{lines}")

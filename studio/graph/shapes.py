@@ -1,0 +1,126 @@
+"""Incremental shape inference and parameter counts.
+
+After an edit only the changed node and its descendants are re-inferred, in the
+document's cached topological order. A node whose own rule fails gets an error;
+nodes below it simply have no shape until it is fixed, so the rest of the graph
+keeps its shapes and only the node at fault turns red.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+from blocks import Shape, ShapeError
+
+from .errors import Problem
+
+if TYPE_CHECKING:
+    from .document import Graph
+
+
+class ShapeInference:
+    def __init__(self, graph: "Graph") -> None:
+        self._graph = graph
+        self.outputs: dict[str, dict[str, Shape]] = {}  # node -> port -> shape
+        self.errors: dict[str, Problem] = {}
+        self._count_memo: dict[tuple, int] = {}
+
+    # ---- reading -------------------------------------------------------
+    def output(self, node_id: str, port: str = "out") -> Shape | None:
+        return self.outputs.get(node_id, {}).get(port)
+
+    def inputs(self, node_id: str) -> dict[str, Shape | None]:
+        """Each input port's incoming shape (None when unwired or unknown)."""
+        g = self._graph
+        node = g.node(node_id)
+        shapes: dict[str, Shape | None] = {p.name: None for p in node.input_ports()}
+        for e in g.in_edges(node_id):
+            shapes[e.dst_port] = self.output(e.src, e.src_port)
+        return shapes
+
+    def error(self, node_id: str) -> Problem | None:
+        return self.errors.get(node_id)
+
+    def param_count(self, node_id: str) -> int | None:
+        """Learnable parameters of a node, or None while its input shapes are unknown."""
+        node = self._graph.node(node_id)
+        spec = node.spec
+        if spec.build is None:
+            return 0
+        if node_id not in self.outputs:
+            return None
+        in_shapes = self.inputs(node_id)
+        key = (spec.name, _freeze(node.params), _freeze(in_shapes))
+        count = self._count_memo.get(key)
+        if count is None:
+            count = _count_on_meta(spec, in_shapes, node.params)
+            self._count_memo[key] = count
+        return count
+
+    # ---- updating ------------------------------------------------------
+    def forget(self, node_id: str) -> None:
+        self.outputs.pop(node_id, None)
+        self.errors.pop(node_id, None)
+
+    def update(self, roots: Iterable[str]) -> list[str]:
+        """Re-infer ``roots`` and everything downstream; returns nodes whose result changed."""
+        g = self._graph
+        dirty = g.descendants(r for r in roots if r in g)
+        if not dirty:
+            return []
+        changed = []
+        for node_id in g.topological_order():
+            if node_id not in dirty:
+                continue
+            before = (self.outputs.get(node_id), self.errors.get(node_id))
+            self._infer_one(node_id)
+            if (self.outputs.get(node_id), self.errors.get(node_id)) != before:
+                changed.append(node_id)
+        return changed
+
+    def update_all(self) -> list[str]:
+        return self.update(self._graph.nodes)
+
+    def _infer_one(self, node_id: str) -> None:
+        node = self._graph.node(node_id)
+        spec = node.spec
+        self.outputs.pop(node_id, None)
+        self.errors.pop(node_id, None)
+        in_shapes = self.inputs(node_id)
+        ports = node.input_ports()
+        for p in ports:
+            if in_shapes[p.name] is None:
+                edge = self._graph.edge_into(node_id, p.name)
+                if edge is None and not p.optional:
+                    self.errors[node_id] = Problem(node_id, p.name, "not connected", "unconnected")
+                    return
+                if edge is not None:
+                    return  # waiting for the node above, which has its own error
+        given = {p.name: in_shapes[p.name] for p in ports if in_shapes[p.name] is not None}
+        try:
+            out = spec.infer(given, node.params)
+        except ShapeError as exc:
+            self.errors[node_id] = Problem(node_id, exc.port, exc.message, "shape")
+            return
+        for port, shape in out.items():
+            if any(d < 1 for d in shape):
+                self.errors[node_id] = Problem(node_id, None, f"output {port} would be empty: {list(shape)}", "shape")
+                return
+        self.outputs[node_id] = {k: tuple(v) for k, v in out.items()}
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _count_on_meta(spec, in_shapes, params) -> int:
+    # Built on the meta device: exact counts for any size, no memory, no init cost.
+    import torch
+
+    with torch.device("meta"):
+        module = spec.build(in_shapes, params)
+    return sum(p.numel() for p in module.parameters()) if isinstance(module, torch.nn.Module) else 0
