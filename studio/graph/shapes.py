@@ -68,15 +68,18 @@ class ShapeInference:
         dirty = g.descendants(r for r in roots if r in g)
         if not dirty:
             return []
-        changed = []
+        changed: dict[str, None] = {}
         for node_id in g.topological_order():
             if node_id not in dirty:
                 continue
             before = (self.outputs.get(node_id), self.errors.get(node_id))
             self._infer_one(node_id)
-            if (self.outputs.get(node_id), self.errors.get(node_id)) != before:
-                changed.append(node_id)
-        return changed
+            # a node whose inputs changed is reported too: its parameter count may have
+            if (self.outputs.get(node_id), self.errors.get(node_id)) != before or any(
+                e.src in changed for e in g.in_edges(node_id)
+            ):
+                changed[node_id] = None
+        return list(changed)
 
     def update_all(self) -> list[str]:
         return self.update(self._graph.nodes)

@@ -42,7 +42,8 @@ def test_edit_reinfers_only_descendants():
     seen = []
     g.subscribe(lambda e: seen.append(e) if e.kind == "shapes_changed" else None)
     g.set_params("c3", {"out_channels": 20})
-    assert set(seen[-1].nodes) == {"c3", "a3", "s4", "flat", "f5"}  # f6, f7 keep their shapes
+    # f5's output stays [120] but its parameter count changes; f6 and f7 are untouched
+    assert set(seen[-1].nodes) == {"c3", "a3", "s4", "flat", "f5"}
     assert g.shapes.output("flat") == (500,)
     assert g.param_count("f5") == 500 * 120 + 120
 
@@ -69,8 +70,10 @@ def test_bad_param_changes_nothing():
 
 def test_wires_refuse_cycles_and_second_inputs():
     g = lenet()
-    with pytest.raises(CycleError):
-        g.connect("f7", "out", "c1", "in")
+    g.add_node("Add", id="add")
+    g.connect("f7", "out", "add", "in1")
+    with pytest.raises(CycleError, match="would make a cycle"):
+        g.connect("add", "out", "add", "in2")
     with pytest.raises(InputTakenError, match="already takes"):
         g.connect("image", "out", "a1", "in")
 
