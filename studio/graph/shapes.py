@@ -69,16 +69,17 @@ class ShapeInference:
         if not dirty:
             return []
         changed: dict[str, None] = {}
+        moved: set[str] = set()  # nodes whose outputs changed
         for node_id in g.topological_order():
             if node_id not in dirty:
                 continue
             before = (self.outputs.get(node_id), self.errors.get(node_id))
             self._infer_one(node_id)
-            # a node whose inputs changed is reported too: its parameter count may have
-            if (self.outputs.get(node_id), self.errors.get(node_id)) != before or any(
-                e.src in changed for e in g.in_edges(node_id)
-            ):
+            if (self.outputs.get(node_id), self.errors.get(node_id)) != before:
+                moved.add(node_id)
                 changed[node_id] = None
+            elif any(e.src in moved for e in g.in_edges(node_id)):
+                changed[node_id] = None  # same output, new inputs: its parameter count may differ
         return list(changed)
 
     def update_all(self) -> list[str]:
