@@ -1,0 +1,1 @@
+"""Command line: ``studio [FILE]``, ``studio validate``, ``studio train``."""

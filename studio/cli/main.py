@@ -1,0 +1,52 @@
+"""Entry point of the ``studio`` command.
+
+Subcommands live in their own modules and are imported only when used, so
+``studio validate`` never pays for Qt and the editor never waits for argparse
+of commands it does not run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# subcommand -> module with ``add_arguments(parser)`` and ``run(args) -> int``
+SUBCOMMANDS = {
+    "validate": "studio.cli.validate",
+    "train": "studio.cli.train",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        import argparse
+
+        name = argv[0]
+        module = importlib.import_module(SUBCOMMANDS[name])
+        parser = argparse.ArgumentParser(prog=f"studio {name}", description=module.__doc__)
+        module.add_arguments(parser)
+        try:
+            args = parser.parse_args(argv[1:])
+        except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+            return int(exc.code or 0)
+        return int(module.run(args))
+    if argv and argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    # No subcommand: the editor (``studio``, ``studio FILE``, ``studio --screenshot OUT.png FILE``).
+    from studio.ui.app import main as ui_main
+
+    return int(ui_main(argv))
+
+
+def _usage() -> str:
+    return (
+        "usage: studio [FILE] [--screenshot OUT.png]   open the editor\n"
+        "       studio validate FILE [--json]          check a graph, print its summary\n"
+        "       studio train FILE [--epochs N] [--device D] [--seed S] [--json]\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

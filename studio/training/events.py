@@ -1,0 +1,96 @@
+"""What a training run reports, through one callback, as plain data.
+
+The UI turns these into plots; ``studio train`` into lines. Events carry only
+Python floats, lists and NumPy arrays (never tensors), so a receiver on
+another thread can keep them without touching the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StepsEvent:
+    """Per-step losses of the steps since the last report (read back every few
+    steps in one transfer, never one sync per step). ``first_step`` counts from
+    0 over the whole run."""
+
+    epoch: int
+    first_step: int
+    losses: list[float]
+    lrs: list[float]
+    steps_per_epoch: int
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    epoch: int  # 1-based
+    train_loss: float
+    val_loss: float | None
+    train_acc: float | None
+    val_acc: float | None
+    lr: float
+    seconds: float
+    samples_per_s: float
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. {"modes_covered": 7}
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"epoch": self.epoch, "train_loss": self.train_loss}
+        if self.val_loss is not None:
+            out["val_loss"] = self.val_loss
+        if self.train_acc is not None:
+            out["train_acc"] = self.train_acc
+        if self.val_acc is not None:
+            out["val_acc"] = self.val_acc
+        out.update({"lr": self.lr, "seconds": self.seconds, "samples_per_s": self.samples_per_s})
+        out.update(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class ActivationStats:
+    mean: float
+    std: float
+    zero_fraction: float  # share of exact zeros: dead ReLUs show here
+    hist_counts: np.ndarray  # histogram of the sampled outputs
+    hist_edges: np.ndarray
+    feature_maps: np.ndarray | None = None  # [C, H, W] of one sample, for convolution outputs
+
+
+@dataclass(frozen=True)
+class BoundaryGrid:
+    """Class prediction on a grid over a 2-D input's range: the decision boundary."""
+
+    xs: np.ndarray  # [W]
+    ys: np.ndarray  # [H]
+    classes: np.ndarray  # [H, W] int predicted class
+    confidence: np.ndarray  # [H, W] probability of the predicted class
+
+
+@dataclass(frozen=True)
+class ProbeEvent:
+    """Sampled views of the network; any field may be empty when its probe is off."""
+
+    step: int
+    epoch: int
+    activations: dict[str, ActivationStats] = field(default_factory=dict)  # node id ->
+    grad_norms: dict[str, float] = field(default_factory=dict)  # node id -> L2 norm of its parameters' gradients
+    boundary: BoundaryGrid | None = None
+    samples: dict[str, np.ndarray] = field(default_factory=dict)  # GAN: {"generated", "real"}; sequence: {"predicted", "true"}
+
+
+@dataclass(frozen=True)
+class EndEvent:
+    """``status``: finished, stopped, early_stopped or failed (``message`` says why and where)."""
+
+    status: str
+    message: str
+    epochs: int
+    best: EpochEvent | None
+
+
+Event = StepsEvent | EpochEvent | ProbeEvent | EndEvent
