@@ -1,0 +1,180 @@
+"""Writes the four classic convolutional networks as graph files.
+
+LeNet-5, AlexNet, VGG-16 and ResNet-18 at their published input sizes, with
+the parameter counts of their published (torchvision) definitions. Run from
+the repository root: ``.venv/bin/python examples/make_classics.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from studio.files import save  # noqa: E402
+from studio.graph import Graph  # noqa: E402
+
+STEP = 220  # px between columns on the canvas
+BRANCH = 160  # px a side branch sits below the main line
+
+
+class Builder:
+    """Adds nodes left to right, each wired to the one before unless told otherwise."""
+
+    def __init__(self, name: str, description: str) -> None:
+        self.graph = Graph(name)
+        self.graph.description = description
+        self.column = 0
+        self.last: str | None = None
+
+    def add(self, node_id: str, block: str, params: dict | None = None, *,
+            src: str | None = None, row: int = 0, column: int | None = None, port: str = "in") -> str:
+        col = self.column if column is None else column
+        self.graph.add_node(block, params or {}, (col * STEP, row * BRANCH), node_id)
+        src = self.last if src is None else src
+        if src is not None and port:
+            self.graph.connect(src, "out", node_id, port)
+        if column is None:
+            self.column += 1
+        if row == 0:
+            self.last = node_id
+        return node_id
+
+    def input(self, shape: list[int]) -> str:
+        return self.add("input", "Input", {"shape": shape}, port="")
+
+
+def lenet5() -> Graph:
+    b = Builder("LeNet-5", (
+        "LeNet-5 (LeCun et al., 1998) in its classic form: tanh activations and average pooling, "
+        "a 32x32 grey image in, 10 classes out. C5 is a 5x5 convolution over a 5x5 map. 61,706 parameters."))
+    b.input([1, 32, 32])
+    b.add("conv1", "Conv2d", {"out_channels": 6, "kernel_size": 5})
+    b.add("tanh1", "Tanh")
+    b.add("pool1", "AvgPool2d", {"kernel_size": 2})
+    b.add("conv2", "Conv2d", {"out_channels": 16, "kernel_size": 5})
+    b.add("tanh2", "Tanh")
+    b.add("pool2", "AvgPool2d", {"kernel_size": 2})
+    b.add("conv3", "Conv2d", {"out_channels": 120, "kernel_size": 5})
+    b.add("tanh3", "Tanh")
+    b.add("flatten", "Flatten")
+    b.add("fc1", "Linear", {"out_features": 84})
+    b.add("tanh4", "Tanh")
+    b.add("fc2", "Linear", {"out_features": 10})
+    return b.graph
+
+
+def alexnet() -> Graph:
+    b = Builder("AlexNet", (
+        "AlexNet (Krizhevsky et al., 2012) as torchvision defines it: five convolutions with max pooling, "
+        "adaptive average pooling to 6x6, and a classifier of three linear layers with dropout. "
+        "A 224x224 colour image in, 1000 classes out. 61,100,840 parameters."))
+    b.input([3, 224, 224])
+    b.add("conv1", "Conv2d", {"out_channels": 64, "kernel_size": 11, "stride": 4, "padding": 2})
+    b.add("relu1", "ReLU")
+    b.add("pool1", "MaxPool2d", {"kernel_size": 3, "stride": 2})
+    b.add("conv2", "Conv2d", {"out_channels": 192, "kernel_size": 5, "padding": 2})
+    b.add("relu2", "ReLU")
+    b.add("pool2", "MaxPool2d", {"kernel_size": 3, "stride": 2})
+    b.add("conv3", "Conv2d", {"out_channels": 384, "kernel_size": 3, "padding": 1})
+    b.add("relu3", "ReLU")
+    b.add("conv4", "Conv2d", {"out_channels": 256, "kernel_size": 3, "padding": 1})
+    b.add("relu4", "ReLU")
+    b.add("conv5", "Conv2d", {"out_channels": 256, "kernel_size": 3, "padding": 1})
+    b.add("relu5", "ReLU")
+    b.add("pool3", "MaxPool2d", {"kernel_size": 3, "stride": 2})
+    b.add("avgpool", "AdaptiveAvgPool2d", {"output_size": 6})
+    b.add("flatten", "Flatten")
+    b.add("dropout1", "Dropout", {"p": 0.5})
+    b.add("fc1", "Linear", {"out_features": 4096})
+    b.add("relu6", "ReLU")
+    b.add("dropout2", "Dropout", {"p": 0.5})
+    b.add("fc2", "Linear", {"out_features": 4096})
+    b.add("relu7", "ReLU")
+    b.add("fc3", "Linear", {"out_features": 1000})
+    return b.graph
+
+
+def vgg16() -> Graph:
+    b = Builder("VGG-16", (
+        "VGG-16 (Simonyan and Zisserman, 2014), configuration D without batch normalisation, as torchvision "
+        "defines it: thirteen 3x3 convolutions in five stages, adaptive average pooling to 7x7 and three linear "
+        "layers with dropout. A 224x224 colour image in, 1000 classes out. 138,357,544 parameters."))
+    b.input([3, 224, 224])
+    for stage, (channels, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
+        for i in range(1, convs + 1):
+            b.add(f"conv{stage}_{i}", "Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1})
+            b.add(f"relu{stage}_{i}", "ReLU")
+        b.add(f"pool{stage}", "MaxPool2d", {"kernel_size": 2, "stride": 2})
+    b.add("avgpool", "AdaptiveAvgPool2d", {"output_size": 7})
+    b.add("flatten", "Flatten")
+    b.add("fc6", "Linear", {"out_features": 4096})
+    b.add("relu6", "ReLU")
+    b.add("dropout6", "Dropout", {"p": 0.5})
+    b.add("fc7", "Linear", {"out_features": 4096})
+    b.add("relu7", "ReLU")
+    b.add("dropout7", "Dropout", {"p": 0.5})
+    b.add("fc8", "Linear", {"out_features": 1000})
+    return b.graph
+
+
+def resnet18() -> Graph:
+    b = Builder("ResNet-18", (
+        "ResNet-18 (He et al., 2015) as torchvision defines it: a 7x7 stem, four stages of two BasicBlocks "
+        "(two 3x3 convolutions with batch normalisation, added to a shortcut), 1x1 convolution + batch norm "
+        "shortcuts where the size changes, convolutions without bias, global average pooling and one linear "
+        "layer. A 224x224 colour image in, 1000 classes out. 11,689,512 parameters."))
+    b.input([3, 224, 224])
+    b.add("conv1", "Conv2d", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False})
+    b.add("bn1", "BatchNorm2d")
+    b.add("relu", "ReLU")
+    b.add("maxpool", "MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1})
+    in_channels = 64
+    for stage, channels in enumerate([64, 128, 256, 512], start=1):
+        for block in range(2):
+            stride = 2 if stage > 1 and block == 0 else 1
+            basic_block(b, f"layer{stage}_{block}", channels, stride, downsample=stride != 1 or in_channels != channels)
+            in_channels = channels
+    b.add("avgpool", "AdaptiveAvgPool2d", {"output_size": 1})
+    b.add("flatten", "Flatten")
+    b.add("fc", "Linear", {"out_features": 1000})
+    return b.graph
+
+
+def basic_block(b: Builder, name: str, channels: int, stride: int, downsample: bool) -> None:
+    """conv-bn-relu-conv-bn, plus the shortcut (1x1 conv + bn when the size changes), then add and relu."""
+    entry, start = b.last, b.column
+    conv = {"out_channels": channels, "kernel_size": 3, "padding": 1, "bias": False}
+    b.add(f"{name}_conv1", "Conv2d", {**conv, "stride": stride})
+    b.add(f"{name}_bn1", "BatchNorm2d")
+    b.add(f"{name}_relu1", "ReLU")
+    b.add(f"{name}_conv2", "Conv2d", conv)
+    main = b.add(f"{name}_bn2", "BatchNorm2d")
+    shortcut = entry
+    if downsample:
+        b.add(f"{name}_downsample_conv", "Conv2d",
+              {"out_channels": channels, "kernel_size": 1, "stride": stride, "bias": False},
+              src=entry, row=1, column=start)
+        shortcut = b.add(f"{name}_downsample_bn", "BatchNorm2d",
+                         src=f"{name}_downsample_conv", row=1, column=start + 1)
+    add = b.add(f"{name}_add", "Add", src=main, port="in1")
+    b.graph.connect(shortcut, "out", add, "in2")
+    b.add(f"{name}_relu2", "ReLU")
+
+
+CLASSICS = {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16, "resnet18": resnet18}
+
+
+def main() -> None:
+    out = Path(__file__).resolve().parent
+    for name, make in CLASSICS.items():
+        graph = make()
+        save(graph, out / f"{name}.json")
+        print(f"{name}.json: {len(graph)} nodes, {graph.total_params():,} parameters")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Writing a graph file: stable key order, one member per line, atomic save.
+
+Lists of plain values (``[1, 32, 32]``, a position) and each edge stay on one
+line; everything else takes a line per member, so a diff shows exactly the
+parameter, node or wire that changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from studio.graph import Graph
+
+from .errors import GraphFileError
+from .migrations import FORMAT, VERSION
+
+INDENT = "  "
+
+
+def to_document(graph: Graph) -> dict[str, Any]:
+    """The graph as plain JSON data, keys in file order."""
+    nodes = []
+    for node in graph.nodes.values():
+        spec = node.spec
+        entry: dict[str, Any] = {"id": node.id, "block": node.block}
+        if node.label:  # omitted when empty: most nodes are known by their id
+            entry["label"] = node.label
+        entry["position"] = [_number(node.position[0]), _number(node.position[1])]
+        entry["params"] = {p.name: p.to_json(node.params[p.name]) for p in spec.params}
+        nodes.append(entry)
+    edges = [{"from": f"{e.src}.{e.src_port}", "to": f"{e.dst}.{e.dst_port}"} for e in graph.edges]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": graph.name,
+        "description": graph.description,
+        "nodes": nodes,
+        "edges": edges,
+        "training": graph.training,
+    }
+
+
+def dumps(graph: Graph) -> str:
+    doc = to_document(graph)
+    try:
+        body = [
+            _encode(doc[key], 1) if key != "edges" else _encode_edges(doc["edges"])
+            for key in doc
+        ]
+    except ValueError as exc:  # NaN or infinity in the training settings
+        raise GraphFileError(graph.name or "<graph>", "training", str(exc)) from None
+    members = [f"{INDENT}{_scalar(key)}: {value}" for key, value in zip(doc, body)]
+    return "{\n" + ",\n".join(members) + "\n}\n"
+
+
+def save(graph: Graph, path: str | os.PathLike) -> None:
+    """Write ``graph`` to ``path`` atomically: a temporary file beside it, then a rename."""
+    target = Path(path)
+    text = dumps(graph)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        # os.open with 0o666 honours the umask, as a plain open() of the target would.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise GraphFileError(os.fspath(path), None, f"cannot write: {exc.strerror or exc}") from None
+
+
+def _number(x: float) -> int | float:
+    # 220.0 is written 220: positions are mostly whole pixels.
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _encode(value: Any, level: int) -> str:
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        pad = INDENT * (level + 1)
+        members = [f"{pad}{_scalar(str(k))}: {_encode(v, level + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(members) + "\n" + INDENT * level + "}"
+    if isinstance(value, (list, tuple)):
+        if all(_is_scalar(v) for v in value):
+            return "[" + ", ".join(_scalar(v) for v in value) + "]"
+        pad = INDENT * (level + 1)
+        items = [pad + _encode(v, level + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + INDENT * level + "]"
+    return _scalar(value)
+
+
+def _encode_edges(edges: list[dict[str, str]]) -> str:
+    if not edges:
+        return "[]"
+    pad = INDENT * 2
+    lines = [f'{pad}{{"from": {_scalar(e["from"])}, "to": {_scalar(e["to"])}}}' for e in edges]
+    return "[\n" + ",\n".join(lines) + "\n" + INDENT + "]"
