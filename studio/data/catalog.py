@@ -1,0 +1,80 @@
+"""The list of data sets by name, with their options, and ``load_dataset``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from blocks import Param
+
+from .dataset import Dataset
+from .errors import DataError
+from .options import PLACE, read_options
+
+Loader = Callable[[dict[str, Any], Path], Dataset]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One entry of the catalogue. ``source``: "builtin" (generated or shipped)
+    or "file" (the user's own data, named by a ``path`` option)."""
+
+    name: str
+    task: str
+    doc: str
+    options: tuple[Param, ...]
+    load: Loader
+    source: str = "builtin"
+
+    def defaults(self) -> dict[str, Any]:
+        return {"name": self.name, **{p.name: p.default for p in self.options}}
+
+
+_CATALOG: dict[str, DatasetInfo] = {}
+
+
+def register(info: DatasetInfo) -> DatasetInfo:
+    if info.name in _CATALOG:
+        raise ValueError(f"data set {info.name!r} is already registered")
+    _CATALOG[info.name] = info
+    return info
+
+
+def _load_all() -> None:
+    # Registration happens on import; Python imports each module once.
+    from . import builtin, files  # noqa: F401
+
+
+def catalog() -> list[DatasetInfo]:
+    """Every data set, built-in ones first, in declaration order."""
+    _load_all()
+    return sorted(_CATALOG.values(), key=lambda i: i.source != "builtin")
+
+
+def names() -> list[str]:
+    return [i.name for i in catalog()]
+
+
+def info(name: str) -> DatasetInfo:
+    _load_all()
+    try:
+        return _CATALOG[name]
+    except KeyError:
+        known = ", ".join(names())
+        raise DataError(f"unknown data set {name!r} (known: {known})", f"{PLACE}.name") from None
+
+
+def load_dataset(spec: Mapping[str, Any] | str, base_dir: str | Path | None = None) -> Dataset:
+    """Load the data set ``spec`` describes; ``base_dir`` resolves relative paths
+    (the graph file's folder; the working directory when None). Raises ``DataError``."""
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, Mapping):
+        raise DataError(f"a data set is described by an object with a name, got {spec!r}", PLACE)
+    name = spec.get("name")
+    if not isinstance(name, str):
+        raise DataError(f"a data set needs a name, got {name!r}", f"{PLACE}.name")
+    entry = info(name)
+    opts = read_options(name, entry.options, spec)
+    return entry.load(opts, Path(base_dir) if base_dir is not None else Path.cwd())
