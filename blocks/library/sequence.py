@@ -1,1 +1,189 @@
-"""Sequence blocks (filled in below)."""
+"""Sequence blocks: embeddings, recurrent layers and attention over [L, F] samples.
+
+A sequence sample is [L, F] (length, features; no batch), so every layer runs
+batch-first. Feature sizes (input_size, embed_dim, d_model) follow from the
+input and are never typed.
+"""
+
+from __future__ import annotations
+
+from ..registry import register
+from ..spec import BlockSpec, Param, ShapeError
+from ._rules import IN, OUT, need_rank
+
+C = "Sequence"
+SEQ = "[L, F]"
+
+
+# ---- Embedding ---------------------------------------------------------------
+
+def _embedding_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (1,), "[L] of integer token ids")
+    n, idx = p["num_embeddings"], p["padding_idx"]
+    if idx is not None and not -n <= idx < n:
+        raise ShapeError(f"padding_idx {idx} must be a token id below num_embeddings {n}")
+    return {"out": (*shape, p["embedding_dim"])}
+
+
+def _embedding_build(s, p):
+    import torch.nn as nn
+    return nn.Embedding(p["num_embeddings"], p["embedding_dim"], padding_idx=p["padding_idx"])
+
+
+register(BlockSpec(
+    name="Embedding", category=C,
+    doc="Looks up a learned vector per token id, y[t] = W[x[t]]; [L] integer tokens -> [L, embedding_dim].",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("num_embeddings", "int", 1000, "vocabulary size: token ids run from 0 to num_embeddings - 1", min=1),
+        Param("embedding_dim", "int", 32, "size of each token's vector", min=1),
+        Param("padding_idx", "int", None, "token id whose vector stays zero and gets no gradient (empty: none)",
+              optional=True),
+    ),
+    infer=_embedding_infer, build=_embedding_build, key_params=("num_embeddings", "embedding_dim"),
+))
+
+
+# ---- RNN, LSTM, GRU ------------------------------------------------------------
+
+def _recurrent_params(kind):
+    params = [
+        Param("hidden_size", "int", 32, "size of the hidden state h", min=1),
+        Param("num_layers", "int", 1, "recurrent layers stacked, each reading the one below", min=1, max=16),
+    ]
+    if kind == "RNN":
+        params.append(Param("nonlinearity", "choice", "tanh", "activation of the hidden state",
+                            choices=("tanh", "relu")))
+    params += [
+        Param("bias", "bool", True, "learn the biases b_ih and b_hh"),
+        Param("dropout", "float", 0.0, "dropout between stacked layers (needs num_layers > 1)", min=0.0, max=1.0),
+        Param("bidirectional", "bool", False, "also read the sequence backwards; doubles the output size"),
+        Param("output", "choice", "sequence",
+              "'sequence': h at every step [L, H*dirs]; 'last': each direction's final h [H*dirs]",
+              choices=("sequence", "last")),
+    ]
+    return tuple(params)
+
+
+def _recurrent_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (2,), SEQ)
+    width = p["hidden_size"] * (2 if p["bidirectional"] else 1)
+    return {"out": (shape[0], width) if p["output"] == "sequence" else (width,)}
+
+
+def _recurrent(kind, formula):
+    def build(s, p):
+        from . import modules
+        kw = dict(p)
+        if kw["num_layers"] == 1:
+            kw["dropout"] = 0.0  # torch only drops between layers; a value here just warns
+        return getattr(modules, f"{kind}Layer")(s["in"][-1], **kw)
+
+    register(BlockSpec(
+        name=kind, category=C,
+        doc=f"{formula}; input_size is F. [L, F] -> [L, H*dirs] ('sequence') or [H*dirs] ('last').",
+        inputs=IN, outputs=OUT, params=_recurrent_params(kind), infer=_recurrent_infer, build=build,
+        key_params=("hidden_size", "output"),
+    ))
+
+
+_recurrent("RNN", "Elman recurrent layer, h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)")
+_recurrent("LSTM", "Long short-term memory, gated c_t = f_t*c_(t-1) + i_t*g_t, h_t = o_t*tanh(c_t)")
+_recurrent("GRU", "Gated recurrent unit, h_t = (1 - z_t)*n_t + z_t*h_(t-1)")
+
+
+# ---- positional encoding ---------------------------------------------------------
+
+def _positional_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (2,), "[L, D]")
+    if shape[0] > p["max_len"]:
+        raise ShapeError(f"in: sequence length {shape[0]} exceeds max_len {p['max_len']}", "in")
+    return {"out": shape}
+
+
+def _positional_build(s, p):
+    from .modules import PositionalEncoding
+    return PositionalEncoding(s["in"][-1], dropout=p["dropout"], max_len=p["max_len"])
+
+
+register(BlockSpec(
+    name="PositionalEncoding", category=C,
+    doc="Adds sinusoidal position codes, PE[t, 2i] = sin(t/10000^(2i/D)), PE[t, 2i+1] = cos(...); "
+        "[L, D] -> [L, D], no weights.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("dropout", "float", 0.1, "dropout applied after adding the codes", min=0.0, max=1.0),
+        Param("max_len", "int", 5000, "longest sequence the table covers", min=1),
+    ),
+    infer=_positional_infer, build=_positional_build,
+))
+
+
+# ---- attention --------------------------------------------------------------------
+
+def _heads_divide(shape, heads, dim_name, heads_name):
+    if shape[-1] % heads:
+        raise ShapeError(
+            f"in: {dim_name} {shape[-1]} (the input's last size) must be divisible by {heads_name} {heads}", "in")
+
+
+def _attention_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (2,), "[L, E]")
+    _heads_divide(shape, p["num_heads"], "embed_dim", "num_heads")
+    return {"out": shape}
+
+
+def _attention_build(s, p):
+    from .modules import SelfAttention
+    return SelfAttention(s["in"][-1], **p)
+
+
+register(BlockSpec(
+    name="MultiheadAttention", category=C,
+    doc="Self-attention, softmax(Q K^T / sqrt(E/num_heads)) V per head, Q, K, V projections of x; "
+        "[L, E] -> [L, E], embed_dim is E.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("num_heads", "int", 2, "parallel attention heads; must divide embed_dim", min=1),
+        Param("dropout", "float", 0.0, "dropout on the attention weights", min=0.0, max=1.0),
+        Param("bias", "bool", True, "learn biases in the input and output projections"),
+        Param("causal", "bool", False, "each position attends only to itself and earlier ones"),
+    ),
+    infer=_attention_infer, build=_attention_build, key_params=("num_heads",),
+))
+
+
+def _encoder_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (2,), "[L, d_model]")
+    _heads_divide(shape, p["nhead"], "d_model", "nhead")
+    return {"out": shape}
+
+
+def _encoder_build(s, p):
+    import torch.nn as nn
+    return nn.TransformerEncoderLayer(s["in"][-1], batch_first=True, **p)
+
+
+register(BlockSpec(
+    name="TransformerEncoderLayer", category=C,
+    doc="Transformer encoder layer, x = x + SelfAttention(x), x = x + FeedForward(x), each with LayerNorm; "
+        "[L, d_model] -> [L, d_model].",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("nhead", "int", 2, "attention heads; must divide d_model", min=1),
+        Param("dim_feedforward", "int", 256, "hidden size of the feed-forward network", min=1),
+        Param("dropout", "float", 0.1, "dropout after attention and in the feed-forward network",
+              min=0.0, max=1.0),
+        Param("activation", "choice", "relu", "feed-forward activation", choices=("relu", "gelu")),
+        Param("layer_norm_eps", "float", 1e-5, "added to the variance in each LayerNorm", min=0.0),
+        Param("norm_first", "bool", False, "LayerNorm before each sub-layer (pre-norm) instead of after"),
+        Param("bias", "bool", True, "learn biases in the linear and norm layers"),
+    ),
+    infer=_encoder_infer, build=_encoder_build, key_params=("nhead",),
+))
+

@@ -104,17 +104,18 @@ register(BlockSpec(
 def _broadcast(in_shapes, what):
     shapes = list(in_shapes.items())
     out = list(shapes[0][1])
+    first, first_shape = shapes[0]
     for port, shape in shapes[1:]:
-        a, b = out, list(shape)
-        n = max(len(a), len(b))
-        a = [1] * (n - len(a)) + a
-        b = [1] * (n - len(b)) + b
+        # Equal ranks only: with the batch in front, torch would align [B, 5] under [B, 4, 5]
+        # by its trailing sizes and pair the batch with a feature size.
+        if len(shape) != len(first_shape):
+            raise ShapeError(
+                f"{port}: cannot {what} {fmt(shape)} to {first} {fmt(first_shape)}: ranks differ"
+                " (Reshape one so both have the same rank; sizes of 1 broadcast)", port)
         merged = []
-        for x, y in zip(a, b):
+        for x, y in zip(out, shape):
             if x != y and 1 not in (x, y):
-                first = shapes[0][0]
-                raise ShapeError(
-                    f"{port}: cannot {what} {fmt(shape)} to {first} {fmt(shapes[0][1])}", port)
+                raise ShapeError(f"{port}: cannot {what} {fmt(shape)} to {first} {fmt(first_shape)}", port)
             merged.append(max(x, y))
         out = merged
     return {"out": tuple(out)}
