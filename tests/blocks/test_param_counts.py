@@ -1,0 +1,68 @@
+"""The parameter counts the editor shows equal the counts of torch's own modules."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from studio.graph import Graph, validate
+
+
+def count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def chain(graph, *nodes):
+    prev = None
+    for node_id, block, params in nodes:
+        graph.add_node(block, params, id=node_id)
+        if prev is not None:
+            graph.connect(prev, "out", node_id, "in")
+        prev = node_id
+    return graph
+
+
+def test_lstm_classifier_counts_like_torch():
+    g = chain(Graph(), ("seq", "Input", {"shape": [20, 8]}),
+              ("lstm", "LSTM", {"hidden_size": 32, "output": "last"}),
+              ("head", "Linear", {"out_features": 3}))
+    assert validate(g) == []
+    assert g.param_count("lstm") == count(nn.LSTM(8, 32)) == 4 * (8 * 32 + 32 * 32 + 2 * 32)
+    assert g.total_params() == count(nn.LSTM(8, 32)) + count(nn.Linear(32, 3))
+    assert g.shapes.output("lstm") == (32,)
+
+
+def test_stacked_bidirectional_gru_counts_like_torch():
+    g = chain(Graph(), ("seq", "Input", {"shape": [20, 8]}),
+              ("gru", "GRU", {"hidden_size": 16, "num_layers": 2, "bidirectional": True}))
+    assert g.param_count("gru") == count(nn.GRU(8, 16, num_layers=2, bidirectional=True))
+    assert g.shapes.output("gru") == (20, 32)
+
+
+def test_text_transformer_counts_like_torch():
+    g = chain(Graph(), ("tokens", "Input", {"shape": [16], "dtype": "long"}),
+              ("emb", "Embedding", {"num_embeddings": 100, "embedding_dim": 32}),
+              ("pos", "PositionalEncoding", {}),
+              ("enc", "TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 64}),
+              ("attn", "MultiheadAttention", {"num_heads": 4, "causal": True}))
+    assert validate(g) == []
+    assert g.param_count("emb") == 3200
+    assert g.param_count("pos") == 0
+    assert g.param_count("enc") == count(nn.TransformerEncoderLayer(32, 4, 64))
+    assert g.param_count("attn") == count(nn.MultiheadAttention(32, 4)) == 4 * 32 * 32 + 4 * 32
+    assert g.shapes.output("attn") == (16, 32)
+
+
+def test_gcn_counts_weights_and_bias_and_checks_node_count():
+    g = Graph()
+    g.add_node("Input", {"shape": [34, 5]}, id="features")
+    g.add_node("Input", {"shape": [34, 34]}, id="edges")
+    g.add_node("GCNConv", {"out_channels": 16}, id="gcn")
+    g.connect("features", "out", "gcn", "x")
+    g.connect("edges", "out", "gcn", "adj")
+    assert validate(g) == []
+    assert g.param_count("gcn") == 5 * 16 + 16
+    assert g.shapes.output("gcn") == (34, 16)
+    g.set_params("edges", {"shape": [30, 30]})
+    problems = validate(g)
+    assert [(p.node, p.port) for p in problems] == [("gcn", "adj")]
+    assert "does not match the 34 nodes of x [34, 5]" in problems[0].message

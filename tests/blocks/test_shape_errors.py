@@ -1,0 +1,69 @@
+"""Bad inputs get a ShapeError that names the port and says what was expected."""
+
+from __future__ import annotations
+
+import pytest
+
+import blocks
+from blocks import ShapeError
+
+
+def infer(name, in_shapes, **given):
+    spec = blocks.get(name)
+    return spec.infer(in_shapes, spec.coerce_params(given))
+
+
+@pytest.mark.parametrize(
+    "name, in_shapes, given, port, message",
+    [
+        ("Linear", {"in": ()}, {}, "in", "in: expected [..., in_features], got a scalar"),
+        ("Conv2d", {"in": (400,)}, {}, "in", "in: expected [C, H, W], got [400]"),
+        ("Conv1d", {"in": (3, 4, 4)}, {}, "in", "in: expected [C, L], got [3, 4, 4]"),
+        ("Conv2d", {"in": (3, 4, 4)}, {"kernel_size": 5}, "in", "smaller than kernel_size [5, 5]"),
+        ("Conv2d", {"in": (3, 8, 8)}, {"groups": 2}, "in", "groups 2 must divide in_channels 3"),
+        ("MultiheadAttention", {"in": (10, 30)}, {"num_heads": 4}, "in",
+         "in: embed_dim 30 (the input's last size) must be divisible by num_heads 4"),
+        ("TransformerEncoderLayer", {"in": (10, 30)}, {"nhead": 4}, "in",
+         "in: d_model 30 (the input's last size) must be divisible by nhead 4"),
+        ("MultiheadAttention", {"in": (30,)}, {}, "in", "in: expected [L, E], got [30]"),
+        ("LSTM", {"in": (400,)}, {}, "in", "in: expected [L, F], got [400]"),
+        ("GRU", {"in": (2, 3, 4)}, {}, "in", "in: expected [L, F], got [2, 3, 4]"),
+        ("Embedding", {"in": (5, 8)}, {}, "in", "in: expected [L] of integer token ids, got [5, 8]"),
+        ("Embedding", {"in": (5,)}, {"num_embeddings": 10, "padding_idx": 10}, None,
+         "padding_idx 10 must be a token id below num_embeddings 10"),
+        ("PositionalEncoding", {"in": (600, 8)}, {"max_len": 512}, "in",
+         "in: sequence length 600 exceeds max_len 512"),
+        ("Concat", {"in1": (3, 4), "in2": (3, 5)}, {}, "in2", "in2: [3, 5] differs from in1 [3, 4] outside dim 1"),
+        ("Concat", {"in1": (3, 4), "in2": (3, 4, 1)}, {}, "in2", "in2: rank of [3, 4, 1] differs from in1 [3, 4]"),
+        ("Add", {"in1": (4, 5), "in2": (4, 6)}, {}, "in2", "in2: cannot add [4, 6] to in1 [4, 5]"),
+        ("Add", {"in1": (4, 5), "in2": (5,)}, {}, "in2", "in2: cannot add [5] to in1 [4, 5]: ranks differ"),
+        ("Reshape", {"in": (2, 3, 4)}, {"shape": [5, 5]}, "in",
+         "in: cannot reshape [2, 3, 4] (24 values) into [5, 5] (25 values)"),
+        ("Reshape", {"in": (2, 3, 4)}, {"shape": [5, -1]}, "in", "in: cannot reshape [2, 3, 4] (24 values) into [5, -1]"),
+        ("Flatten", {"in": (3, 4)}, {"start_dim": 0}, "in", "dim 0 is the batch dimension"),
+        ("GCNConv", {"x": (5, 3), "adj": (4, 4)}, {}, "adj",
+         "adj: [4, 4] does not match the 5 nodes of x [5, 3]; expected [5, 5]"),
+        ("GCNConv", {"x": (5, 3), "adj": (5, 4)}, {}, "adj", "adj: expected a square [N, N] adjacency, got [5, 4]"),
+        ("GATConv", {"x": (5,), "adj": (5, 5)}, {}, "x", "x: expected [N, F] node features, got [5]"),
+        ("GATConv", {"x": (6, 3), "adj": (5, 5)}, {"heads": 2}, "adj", "does not match the 6 nodes of x"),
+    ],
+)
+def test_bad_input_names_port_and_expectation(name, in_shapes, given, port, message):
+    with pytest.raises(ShapeError) as caught:
+        infer(name, in_shapes, **given)
+    assert message in caught.value.message
+    assert caught.value.port == port
+
+
+def test_recurrent_output_sizes_follow_direction_and_mode():
+    assert infer("LSTM", {"in": (12, 8)}, hidden_size=32) == {"out": (12, 32)}
+    assert infer("LSTM", {"in": (12, 8)}, hidden_size=32, bidirectional=True) == {"out": (12, 64)}
+    assert infer("GRU", {"in": (12, 8)}, hidden_size=32, output="last") == {"out": (32,)}
+    assert infer("RNN", {"in": (12, 8)}, hidden_size=7, bidirectional=True, output="last") == {"out": (14,)}
+
+
+def test_graph_layer_output_sizes():
+    graph = {"x": (34, 5), "adj": (34, 34)}
+    assert infer("GCNConv", graph, out_channels=4) == {"out": (34, 4)}
+    assert infer("GATConv", graph, out_channels=4, heads=3) == {"out": (34, 12)}
+    assert infer("GATConv", graph, out_channels=4, heads=3, concat=False) == {"out": (34, 4)}
