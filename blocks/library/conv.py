@@ -42,10 +42,10 @@ def _conv(n):
         import torch.nn as nn
         return getattr(nn, name)(s["in"][0], **p)
 
-    dims = "L" if n == 1 else "H, W"
+    dims, out_dims = ("L", "L'") if n == 1 else ("H, W", "H', W'")
     register(BlockSpec(
         name=name, category=C,
-        doc=f"{n}-D convolution, y = b + sum_k W_k * x_k over in_channels; [C, {dims}] -> [out_channels, {dims}'].",
+        doc=f"{n}-D convolution, y = b + sum_k W_k * x_k over in_channels; [C, {dims}] -> [out_channels, {out_dims}].",
         inputs=IN, outputs=OUT, params=_conv_params(n), infer=infer, build=build,
         key_params=("out_channels", "kernel_size", "stride", "padding"),
     ))

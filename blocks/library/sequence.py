@@ -89,7 +89,7 @@ def _recurrent(kind, formula):
     ))
 
 
-_recurrent("RNN", "Elman recurrent layer, h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)")
+_recurrent("RNN", "Elman recurrent layer, h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh) (or relu)")
 _recurrent("LSTM", "Long short-term memory, gated c_t = f_t*c_(t-1) + i_t*g_t, h_t = o_t*tanh(c_t)")
 _recurrent("GRU", "Gated recurrent unit, h_t = (1 - z_t)*n_t + z_t*h_(t-1)")
 
