@@ -106,6 +106,9 @@ class ShapeInference:
         except ShapeError as exc:
             self.errors[node_id] = Problem(node_id, exc.port, exc.message, "shape")
             return
+        except ArithmeticError as exc:  # absurd sizes (a scale of 1e308) overflow the arithmetic
+            self.errors[node_id] = Problem(node_id, None, f"sizes out of range: {exc}", "shape")
+            return
         for port, shape in out.items():
             if any(d < 1 for d in shape):
                 self.errors[node_id] = Problem(node_id, None, f"output {port} would be empty: {list(shape)}", "shape")
