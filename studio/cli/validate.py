@@ -102,9 +102,11 @@ def render(report: dict[str, Any], title: str) -> str:
 def _count(graph: Graph, node_id: str) -> tuple[int | None, Problem | None]:
     try:
         return graph.param_count(node_id), None
-    except (RuntimeError, ValueError, OverflowError, MemoryError) as exc:
-        # Sizes that pass the shape rule can still be too large for torch to build.
-        return None, Problem(node_id, None, f"cannot build this layer: {exc}", "build")
+    except (RuntimeError, ValueError, TypeError, OverflowError, MemoryError) as exc:
+        # Sizes that pass the shape rule can still be too large for torch to build;
+        # torch's message runs on with a C++ trace, its first line says why.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, Problem(node_id, None, f"cannot build this layer: {reason}", "build")
 
 
 def _shape(shape) -> list[int] | None:

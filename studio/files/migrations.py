@@ -28,10 +28,13 @@ def migrate(
     version: int,
     source: str,
     *,
-    migrations: Mapping[int, Migration] = MIGRATIONS,
-    current: int = VERSION,
+    migrations: Mapping[int, Migration] | None = None,
+    current: int | None = None,
 ) -> Document:
-    """``doc`` (of ``version``) brought up to ``current``; the caller's copy is left alone."""
+    """``doc`` (of ``version``) brought up to ``current`` (default: ``VERSION``) by the
+    steps in ``migrations`` (default: ``MIGRATIONS``); the caller's copy is left alone."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    current = VERSION if current is None else current
     if version == current:
         return doc
     doc = copy.deepcopy(doc)

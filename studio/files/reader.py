@@ -162,7 +162,7 @@ class _Reader:
             except ParamError as exc:
                 raise self.fail(path + ["params", key], exc.message) from None
             except (OverflowError, ValueError, TypeError) as exc:
-                raise self.fail(path + ["params", key], f"{key}: {exc}") from None
+                raise self.fail(path + ["params", key], f"{key} is out of range ({exc})") from None
         try:
             graph.add_node(spec.name, params, position, node_id, label)
         except ParamError as exc:
