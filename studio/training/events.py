@@ -17,13 +17,14 @@ import numpy as np
 class StepsEvent:
     """Per-step losses of the steps since the last report (read back every few
     steps in one transfer, never one sync per step). ``first_step`` counts from
-    0 over the whole run."""
+    0 over the whole run. A GAN's ``losses`` are the discriminator's."""
 
     epoch: int
     first_step: int
     losses: list[float]
     lrs: list[float]
     steps_per_epoch: int
+    extra: dict[str, list[float]] = field(default_factory=dict)  # GAN: {"generator_loss": [...]}, one per step
 
 
 @dataclass(frozen=True)

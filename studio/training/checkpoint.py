@@ -1,0 +1,140 @@
+"""Checkpoints beside the graph file: weights in safetensors, and the training
+state (optimizer, epoch, step) in a ``weights_only`` torch file. Neither holds
+code or pickled objects, so loading one never runs anything.
+
+``model.safetensors`` holds the weights; ``model.train.pt`` beside it holds
+what a resumed run needs. Keys of several networks are ``<network>.<name>``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+FORMAT = "studio-training-state"
+VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def weights_path(path: str | os.PathLike) -> Path:
+    """The weights file of a checkpoint named by either of its two files."""
+    p = Path(path)
+    if p.name.endswith(".train.pt"):
+        return p.with_name(p.name[: -len(".train.pt")] + ".safetensors")
+    return p if p.suffix == ".safetensors" else p.with_name(p.name + ".safetensors")
+
+
+def state_path(path: str | os.PathLike) -> Path:
+    w = weights_path(path)
+    return w.with_name(w.name[: -len(".safetensors")] + ".train.pt")
+
+
+def flat_state(networks: Mapping[str, nn.Module]) -> dict[str, torch.Tensor]:
+    """Every network's state in one flat dict (prefixed when there are several)."""
+    single = len(networks) == 1
+    out = {}
+    for name, net in networks.items():
+        for key, value in net.state_dict().items():
+            out[key if single else f"{name}.{key}"] = value
+    return out
+
+
+def load_flat_state(networks: Mapping[str, nn.Module], flat: Mapping[str, torch.Tensor], where: str) -> None:
+    single = len(networks) == 1
+    for name, net in networks.items():
+        prefix = "" if single else f"{name}."
+        own = {k[len(prefix):]: v for k, v in flat.items() if k.startswith(prefix)}
+        expected = net.state_dict()
+        missing = sorted(set(expected) - set(own))
+        if missing:
+            raise CheckpointError(f"{where}: no weights for {', '.join(prefix + m for m in missing[:5])}"
+                                  " (was it saved from another graph?)")
+        for key, value in own.items():
+            if key in expected and tuple(expected[key].shape) != tuple(value.shape):
+                raise CheckpointError(f"{where}: {prefix}{key} has shape {list(value.shape)}, the graph needs "
+                                      f"{list(expected[key].shape)}")
+        net.load_state_dict({k: v for k, v in own.items() if k in expected})
+
+
+@dataclass
+class TrainingState:
+    epoch: int  # epochs completed
+    step: int  # steps completed
+    optimizers: dict[str, Any]
+    best: dict[str, Any] | None = None
+    scaler: dict[str, Any] | None = None
+
+
+def save(path: str | os.PathLike, networks: Mapping[str, nn.Module], state: TrainingState) -> Path:
+    """Write both files (each to a temporary name, then renamed); returns the weights path."""
+    from safetensors.torch import save_file
+
+    w, s = weights_path(path), state_path(path)
+    w.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in flat_state(networks).items()}
+    _atomic(w, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "studio-weights"}))
+    payload = {
+        "format": FORMAT, "version": VERSION, "epoch": state.epoch, "step": state.step,
+        "optimizers": _to_cpu(state.optimizers), "best": state.best, "scaler": state.scaler,
+    }
+    _atomic(s, lambda tmp: torch.save(payload, tmp))
+    return w
+
+
+def load_weights(path: str | os.PathLike, networks: Mapping[str, nn.Module]) -> None:
+    from safetensors import SafetensorsError
+    from safetensors.torch import load_file
+
+    w = weights_path(path)
+    if not w.exists():
+        raise CheckpointError(f"{w}: no such weights file")
+    try:
+        flat = load_file(str(w))
+    except (SafetensorsError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{w}: not a readable safetensors file ({exc})") from None
+    load_flat_state(networks, flat, str(w))
+
+
+def load_state(path: str | os.PathLike) -> TrainingState:
+    s = state_path(path)
+    if not s.exists():
+        raise CheckpointError(f"{s}: no training state beside the weights (saved without the optimizer?)")
+    try:
+        payload = torch.load(s, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any unreadable or unsafe content is refused the same way
+        raise CheckpointError(f"{s}: not a readable training state ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{s}: not a studio training state")
+    if payload.get("version", 0) > VERSION:
+        raise CheckpointError(f"{s}: written by a newer version (format {payload['version']}, this reads "
+                              f"up to {VERSION})")
+    return TrainingState(int(payload["epoch"]), int(payload["step"]), payload["optimizers"],
+                         payload.get("best"), payload.get("scaler"))
+
+
+def _to_cpu(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu")
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
+
+
+def _atomic(target: Path, write) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

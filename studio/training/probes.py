@@ -1,0 +1,120 @@
+"""Sampled views of a network: activation statistics of every node, per-node
+gradient norms, and a decision-boundary grid for 2-D inputs.
+
+Each probe reads its results back in one or two transfers; the trainer
+decides how often they run so that together they stay within a few percent
+of the training time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import fx, nn
+
+from .events import ActivationStats, BoundaryGrid
+from .model import meta, node_modules
+
+MAX_VALUES = 4096  # values per node the histogram is drawn from
+MAX_MAPS = 64  # feature maps kept of one sample
+
+
+class _Recorder(fx.Interpreter):
+    """Runs the compiled code node by node, keeping the outputs asked for."""
+
+    def __init__(self, module: fx.GraphModule, wanted: dict[str, str]):
+        super().__init__(module)
+        self.wanted = wanted  # fx value name -> graph node id
+        self.values: dict[str, torch.Tensor] = {}
+
+    def run_node(self, n: fx.Node):
+        out = super().run_node(n)
+        node_id = self.wanted.get(n.name)
+        if node_id is not None and isinstance(out, torch.Tensor):
+            self.values[node_id] = out
+        return out
+
+
+def record_outputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
+    """Node id -> its output for ``inputs`` (no gradients, module left as it was)."""
+    wanted = {value: node_id for node_id, value in meta(module, "node_to_value", {}).items()}
+    recorder = _Recorder(module, wanted)
+    with torch.no_grad():
+        recorder.run(*inputs)
+    return recorder.values
+
+
+def activation_stats(outputs: dict[str, torch.Tensor], bins: int) -> dict[str, ActivationStats]:
+    stats, samples, sizes, maps = [], [], [], {}
+    names = []
+    for node_id, out in outputs.items():
+        if not out.is_floating_point() or out.numel() == 0:
+            continue
+        a = out.detach().float().reshape(-1)
+        stride = max(1, a.numel() // MAX_VALUES)
+        sample = a[::stride][:MAX_VALUES]
+        std = a.std() if a.numel() > 1 else a.new_zeros(())
+        stats.append(torch.stack([a.mean(), std, (a == 0).float().mean()]))
+        samples.append(sample)
+        sizes.append(sample.numel())
+        names.append(node_id)
+        if out.dim() == 4:  # [B, C, H, W]: one sample's maps
+            maps[node_id] = out[0, :MAX_MAPS].detach().float()
+    if not names:
+        return {}
+    stats_np = torch.stack(stats).cpu().numpy()
+    flat = torch.cat(samples).cpu().numpy()
+    maps_np = {k: v.cpu().numpy() for k, v in maps.items()}
+    result = {}
+    start = 0
+    for i, node_id in enumerate(names):
+        values = flat[start:start + sizes[i]]
+        start += sizes[i]
+        finite = values[np.isfinite(values)]
+        counts, edges = np.histogram(finite if finite.size else np.zeros(1), bins=bins)
+        mean, std, zero = (float(v) for v in stats_np[i])
+        result[node_id] = ActivationStats(mean, std, zero, counts, edges, maps_np.get(node_id))
+    return result
+
+
+def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:
+    """Node id -> L2 norm of all its parameters' gradients (nodes with gradients only)."""
+    names, norms = [], []
+    for net in networks.values():
+        for node_id, sub in node_modules(net).items():
+            grads = [p.grad for p in sub.parameters() if p.grad is not None]
+            if grads:
+                names.append(node_id)
+                norms.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float())
+                                                                   for g in grads])))
+    if not names:
+        return {}
+    return dict(zip(names, torch.stack(norms).tolist()))
+
+
+def grid_range(x: torch.Tensor, margin: float = 0.1) -> tuple[float, float, float, float]:
+    """(x0 min, x0 max, x1 min, x1 max) of 2-D samples, widened by ``margin`` of the span."""
+    lo = x.min(dim=0).values
+    hi = x.max(dim=0).values
+    span = (hi - lo).clamp_min(1e-6)
+    lo, hi = (lo - margin * span).tolist(), (hi + margin * span).tolist()
+    return lo[0], hi[0], lo[1], hi[1]
+
+
+def boundary(model: nn.Module, box: tuple[float, float, float, float], size: int, loss_name: str,
+             device: torch.device) -> BoundaryGrid:
+    """The predicted class and its probability over a size x size grid."""
+    xs = torch.linspace(box[0], box[1], size, device=device)
+    ys = torch.linspace(box[2], box[3], size, device=device)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    points = torch.stack([gx, gy], dim=-1).reshape(-1, 2)
+    with torch.no_grad():
+        out = model(points).float()
+    if loss_name == "cross_entropy" and out.shape[-1] > 1:
+        conf, cls = torch.softmax(out.reshape(points.shape[0], -1), dim=-1).max(dim=-1)
+    else:
+        p = torch.sigmoid(out.reshape(points.shape[0], -1)[:, 0])
+        cls = (p > 0.5).long()
+        conf = torch.where(cls.bool(), p, 1 - p)
+    both = torch.stack([cls.float(), conf]).reshape(2, size, size).cpu().numpy()
+    return BoundaryGrid(xs.cpu().numpy(), ys.cpu().numpy(), both[0].astype(np.int64), both[1])

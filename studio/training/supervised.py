@@ -1,0 +1,178 @@
+"""Supervised training: classification, regression and sequence tasks
+(per-position token classes, per-step forecasts).
+
+The data set sits on the device whole; each epoch draws a permutation and a
+batch is an index slice of it, so a step is gather, forward, loss, backward,
+optimizer step, and nothing else.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import TrainingConfig
+from .events import ProbeEvent
+from .losses import Objective
+from .model import input_nodes, output_nodes
+from .probes import activation_stats, boundary, grad_norms, grid_range, record_outputs
+from .recipe import Evaluation, Recipe, Update, autocast, batch_bounds, permutation, place
+
+TRAIN_ACC_SAMPLES = 2048  # training accuracy is measured on a fixed subset this large
+EVAL_BATCH = 4096
+
+
+class TrainingDataError(ValueError):
+    pass
+
+
+def ordered_inputs(model: nn.Module, dataset, graph) -> list[int]:
+    """Positions of the data set's inputs in the order the network takes them
+    (matched as ``studio.data.match_inputs`` matches them: by name, then in order)."""
+    from studio.data import match_inputs
+
+    pairs = dict(match_inputs(dataset, graph))
+    position = {d.name: i for i, d in enumerate(dataset.inputs)}
+    wanted = input_nodes(model)
+    missing = [n for n in wanted if n not in pairs]
+    if missing or len(wanted) != len(dataset.inputs):
+        names = ", ".join(d.name for d in dataset.inputs)
+        raise TrainingDataError(f"the network takes {len(wanted)} input(s) ({', '.join(wanted)}), "
+                                f"the data set gives {len(dataset.inputs)} ({names})")
+    return [position[pairs[n].name] for n in wanted]
+
+
+def output_label(model: nn.Module) -> str:
+    outs = output_nodes(model)
+    return ".".join(outs[0]) if len(outs) == 1 else "output"
+
+
+def check_single_output(model: nn.Module) -> None:
+    outs = output_nodes(model)
+    if len(outs) > 1:
+        names = ", ".join(f"{n}.{p}" for n, p in outs)
+        raise TrainingDataError(f"the network has {len(outs)} unconnected outputs ({names}); "
+                                "supervised training needs exactly one")
+
+
+class Supervised(Recipe):
+    def __init__(self, model: nn.Module, dataset, graph, cfg: TrainingConfig, device: torch.device, task: str):
+        check_single_output(model)
+        self.cfg = cfg
+        self.device = device
+        self.model = model.to(device)
+        self.networks = {"model": self.model}
+        order = ordered_inputs(model, dataset, graph)
+        train, val = dataset.train, dataset.val
+        if train.targets is None:
+            raise TrainingDataError(f"data set {dataset.name!r} has no targets to learn from")
+        self.x = tuple(place(train.inputs[i], device) for i in order)
+        self.n = len(train)
+        self.amp = autocast(cfg, device)
+        with torch.no_grad(), self.amp():
+            self.model.eval()
+            sample_out = self.model(*(t[:2] for t in self.x))
+            self.model.train()
+        loss_name = cfg.resolved_loss(not train.targets.is_floating_point(), task)
+        self.objective = Objective(loss_name, sample_out.shape, train.targets, output_label(model))
+        self.y = place(self.objective.prepare(train.targets), device)
+        self.val_x = self.val_y = None
+        if val is not None and len(val) > 0 and val.targets is not None:
+            self.val_x = tuple(place(val.inputs[i], device) for i in order)
+            self.val_y = place(self.objective.prepare(val.targets), device)
+        self.bounds = batch_bounds(self.n, cfg.batch_size)
+        self.steps_per_epoch = len(self.bounds)
+        self.samples_per_epoch = self.bounds[-1][1]
+        self.update = Update(self.model.parameters(), cfg, device)
+        self.updates = [self.update]
+        self.mixed = cfg.precision != "fp32" and device.type == "cuda"
+        self.augment = dataset.augment if getattr(dataset, "augmentation", None) is not None else None
+        gen = torch.Generator().manual_seed(cfg.seed)
+        self.acc_index = torch.randperm(self.n, generator=gen)[:TRAIN_ACC_SAMPLES].to(device)
+        probe_from = self.val_x if self.val_x is not None else self.x
+        self.probe_x = tuple(t[: cfg.probes.batch] for t in probe_from)
+        self.probe_y = (self.val_y if self.val_x is not None else self.y)[: cfg.probes.batch]
+        self.box = None
+        self.task = task
+        if (task == "classification" and len(self.x) == 1 and self.x[0].dim() == 2
+                and self.x[0].shape[1] == 2 and self.x[0].is_floating_point()):
+            self.box = grid_range(self.x[0])
+        self.perm = None
+
+    # ---- training --------------------------------------------------------
+    def begin_epoch(self, epoch: int) -> None:
+        self.perm = permutation(self.n, self.cfg.seed, epoch, self.device)
+
+    def step(self, i: int) -> torch.Tensor:
+        start, end = self.bounds[i]
+        idx = self.perm[start:end]
+        xs = [t[idx] for t in self.x]
+        if self.augment is not None:
+            xs[0] = self.augment(xs[0])
+        if self.mixed:
+            with self.amp():
+                loss = self.objective.loss(self.model(*xs), self.y[idx])
+        else:
+            loss = self.objective.loss(self.model(*xs), self.y[idx])
+        self.update(loss)
+        return loss.detach()
+
+    # ---- measuring -------------------------------------------------------
+    def evaluate(self) -> Evaluation:
+        obj = self.objective
+        self.model.eval()
+        parts: list[torch.Tensor] = []
+        with torch.no_grad(), self.amp():
+            if obj.has_accuracy:
+                xs = tuple(t[self.acc_index] for t in self.x)
+                right, count = obj.correct(self.model(*xs), self.y[self.acc_index])
+                parts += [right.float(), count.float()]
+            if self.val_x is not None:
+                loss_sum = torch.zeros((), device=self.device)
+                right_sum = torch.zeros((), device=self.device)
+                count_sum = torch.zeros((), device=self.device)
+                n = len(self.val_y)
+                for start in range(0, n, EVAL_BATCH):
+                    xs = tuple(t[start:start + EVAL_BATCH] for t in self.val_x)
+                    ys = self.val_y[start:start + EVAL_BATCH]
+                    out = self.model(*xs)
+                    loss_sum += obj.loss(out, ys).float() * ys.shape[0]
+                    if obj.has_accuracy:
+                        right, count = obj.correct(out, ys)
+                        right_sum += right
+                        count_sum += count
+                parts += [loss_sum / n, right_sum, count_sum]
+        self.model.train()
+        if not parts:
+            return Evaluation()
+        values = torch.stack(parts).tolist()
+        ev = Evaluation()
+        if obj.has_accuracy:
+            right, count = values[:2]
+            ev.train_acc = right / max(count, 1.0)
+            values = values[2:]
+        if self.val_x is not None:
+            ev.val_loss = values[0]
+            if obj.has_accuracy:
+                ev.val_acc = values[1] / max(values[2], 1.0)
+        return ev
+
+    def probe(self, probes, step: int, epoch: int) -> ProbeEvent:
+        self.model.eval()
+        try:
+            acts = {}
+            if probes.activations:
+                acts = activation_stats(record_outputs(self.model, self.probe_x), probes.bins)
+            grads = grad_norms(self.networks) if probes.gradients else {}
+            grid = None
+            if probes.boundary and self.box is not None:
+                grid = boundary(self.model, self.box, probes.grid, self.objective.name, self.device)
+            samples = {}
+            if probes.samples and self.task == "sequence":
+                with torch.no_grad():
+                    pred = self.objective.predict(self.model(*(t[:1] for t in self.probe_x)))
+                samples = {"predicted": pred[0].float().cpu().numpy(),
+                           "true": self.probe_y[0].float().cpu().numpy()}
+        finally:
+            self.model.train()
+        return ProbeEvent(step, epoch, acts, grads, grid, samples)

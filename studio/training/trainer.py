@@ -1,0 +1,482 @@
+"""The headless Trainer: one run of a graph on a data set, reported through a callback.
+
+    trainer = Trainer(graph, dataset, config, callback=print, base_dir=folder)
+    result = trainer.run()          # blocks; call pause/resume/stop from any thread
+
+``run()`` never raises for a failed run: it ends with ``EndEvent(status="failed")``
+and a ``RunResult`` carrying the message and the exception. The callback is
+called on the thread that runs ``run()``, with the events of ``events.py`` in
+order: ``StepsEvent``s (per-step losses, read back every ``report_every``
+steps), ``ProbeEvent``s (sampled), one ``EpochEvent`` per epoch, and a last
+``EndEvent``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from studio.graph import Graph, Problem, validate
+
+from . import checkpoint as ckpt
+from .config import ConfigError, TrainingConfig
+from .device import cpu_threads, pick_device
+from .events import EndEvent, EpochEvent, Event, ProbeEvent, StepsEvent
+from .optim import Schedule, set_lr
+from .recipe import Recipe
+
+Callback = Callable[[Event], None]
+
+FINAL_STATES = ("finished", "stopped", "early_stopped", "failed")
+
+
+class TrainingSetupError(RuntimeError):
+    """The run cannot start; ``problems`` lists why, each naming its node, key or file."""
+
+    def __init__(self, problems: list[Problem | str], headline: str = "cannot train"):
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{headline}:\n{lines}")
+
+
+class _NonFinite(Exception):
+    def __init__(self, step: int, value: float):
+        self.step = step
+        self.value = value
+
+
+@dataclass
+class RunResult:
+    """How a run ended. ``status``: finished, stopped, early_stopped or failed."""
+
+    status: str
+    message: str
+    epochs: int  # epochs completed, counting those of a resumed run
+    steps: int  # steps completed
+    history: list[EpochEvent] = field(default_factory=list)
+    best: EpochEvent | None = None
+    losses: list[float] = field(default_factory=list)  # every finite step loss, in order
+    error: BaseException | None = None
+    traceback: str | None = None
+    checkpoint: Path | None = None  # weights file last written, if any
+    networks: dict[str, nn.Module] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+class Trainer:
+    """Trains ``graph`` on ``dataset`` (or on ``config.dataset`` loaded from ``base_dir``).
+
+    ``config``: a ``TrainingConfig``, a ``training`` dict, or None for
+    ``graph.training``; a bad dict raises ``ConfigError`` here, listing every
+    bad key. Everything else (an invalid graph, data that does not fit it, a
+    missing device) is checked by ``prepare()``, which ``run()`` calls.
+
+    ``graph_path`` names the graph file: checkpoints go beside it, and it is
+    the default ``base_dir``. ``resume_from`` continues a run from a
+    checkpoint (either of its files). ``threads`` caps torch's CPU threads
+    (default: config ``threads``, else all cores but one, leaving one for the UI).
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        dataset: Any = None,
+        config: TrainingConfig | Mapping[str, Any] | None = None,
+        callback: Callback | None = None,
+        base_dir: str | Path | None = None,
+        *,
+        graph_path: str | Path | None = None,
+        resume_from: str | Path | None = None,
+        checkpoint_path: str | Path | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.graph = graph
+        if config is None:
+            config = graph.training
+        self.config = config if isinstance(config, TrainingConfig) else TrainingConfig.from_dict(config)
+        self.dataset = dataset
+        self.callback = callback
+        self.graph_path = Path(graph_path) if graph_path is not None else None
+        if base_dir is None and self.graph_path is not None:
+            base_dir = self.graph_path.parent
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        self.resume_from = Path(resume_from) if resume_from is not None else None
+        self._checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
+        self.threads = threads if threads is not None else self.config.threads
+
+        self._lock = threading.Lock()
+        self._go = threading.Event()  # cleared while paused
+        self._go.set()
+        self._stop = threading.Event()
+        self._state = "ready"
+        self._epoch = 0
+        self._step = 0
+        self._prepared = False
+        self.task: str | None = None
+        self.device: torch.device | None = None
+        self.recipe: Recipe | None = None
+        self.history: list[EpochEvent] = []
+        self.best: EpochEvent | None = None
+        self._good_epoch = 0
+        self._good_state: dict[str, dict[str, torch.Tensor]] | None = None
+        self._best_state: dict[str, dict[str, torch.Tensor]] | None = None
+        self._losses: list[float] = []
+        self._last_checkpoint: Path | None = None
+
+    # ---- control, from any thread -----------------------------------------
+    def pause(self) -> None:
+        """Hold the run before its next step (until ``resume()`` or ``stop()``)."""
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    def stop(self) -> None:
+        """End the run before its next step; a paused run ends at once."""
+        self._stop.set()
+        self._go.set()
+
+    @property
+    def state(self) -> str:
+        """ready, preparing, running, paused, then finished, stopped, early_stopped or failed."""
+        with self._lock:
+            if self._state == "running" and not self._go.is_set():
+                return "paused"
+            return self._state
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in ("preparing", "running", "paused")
+
+    @property
+    def is_paused(self) -> bool:
+        return self.state == "paused"
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def epoch(self) -> int:
+        """Epochs completed."""
+        return self._epoch
+
+    @property
+    def step(self) -> int:
+        """Steps completed over the whole run (a resumed run counts on)."""
+        return self._step
+
+    @property
+    def networks(self) -> dict[str, nn.Module]:
+        """The networks being trained (after ``prepare()``), by name."""
+        return dict(self.recipe.networks) if self.recipe is not None else {}
+
+    def _set_state(self, state: str) -> None:
+        with self._lock:
+            self._state = state
+
+    # ---- checks and set-up -------------------------------------------------
+    def check(self) -> list[Problem | str]:
+        """Everything that would stop the run from starting, without training."""
+        try:
+            self.prepare()
+        except TrainingSetupError as exc:
+            return exc.problems
+        except (ConfigError, ckpt.CheckpointError, ValueError, RuntimeError) as exc:
+            return [str(exc)]
+        return []
+
+    def prepare(self) -> None:
+        """Validate, load the data, check it fits, pick the device, compile, and
+        (when asked) resume. Raises ``TrainingSetupError`` listing the problems."""
+        if self._prepared:
+            return
+        from .setup import build_recipe, load_data, resolve_task
+
+        cfg = self.config
+        problems: list[Problem | str] = list(cfg.validate())
+        if problems:
+            raise TrainingSetupError(problems, "the training settings have problems")
+        problems = list(validate(self.graph))
+        if problems:
+            raise TrainingSetupError(problems, "the graph has problems")
+        if self.dataset is None:
+            self.dataset = load_data(cfg, self.base_dir)
+        self.task = resolve_task(cfg, self.dataset)
+        self.device = pick_device(cfg.device)
+        torch.manual_seed(cfg.seed)  # weights are drawn when the networks are built
+        self.recipe = build_recipe(self.graph, self.dataset, cfg, self.task, self.device)
+        if self.resume_from is not None:
+            self._load(self.resume_from)
+        self._good_state = self._snapshot()
+        self._good_epoch = self._epoch
+        self._prepared = True
+
+    # ---- running -----------------------------------------------------------
+    def run(self) -> RunResult:
+        """Train to the end, a stop, early stopping or a failure; never raises."""
+        if self.state != "ready":
+            raise RuntimeError(f"this trainer has already run (state {self.state}); make a new one")
+        self._set_state("preparing")
+        old_threads = torch.get_num_threads()
+        status, message, error, trace = "finished", "", None, None
+        try:
+            self.prepare()
+            if self.device.type == "cpu":
+                torch.set_num_threads(cpu_threads(self.threads))
+            self._set_state("running")
+            status, message = self._train()
+        except _NonFinite as bad:
+            status, message = "failed", self._non_finite_message(bad)
+            self._restore(self._good_state)
+        except torch.OutOfMemoryError as exc:
+            status, error = "failed", exc
+            message = (f"out of memory at step {self._step + 1} (epoch {self._epoch + 1}, batch_size "
+                       f"{self.config.batch_size}); try a smaller batch size or network. "
+                       f"{self._kept_message()}")
+            self._restore(self._good_state)
+            if self.device is not None and self.device.type == "cuda":
+                torch.cuda.empty_cache()
+        except TrainingSetupError as exc:
+            status, message, error = "failed", str(exc), exc
+        except Exception as exc:  # a failed run is reported, never raised into the caller
+            status, error, trace = "failed", exc, traceback.format_exc()
+            where = f" at step {self._step + 1} (epoch {self._epoch + 1})" if self._state == "running" else ""
+            message = f"{type(exc).__name__}{where}: {exc}"
+        finally:
+            torch.set_num_threads(old_threads)
+        if self.config.checkpoint.enabled and status != "failed" and self.recipe is not None:
+            try:
+                self.save_checkpoint()
+            except (OSError, ckpt.CheckpointError) as exc:
+                message = f"{message}; the checkpoint could not be saved: {exc}".lstrip("; ")
+        if not message:
+            message = {"finished": f"trained {self._epoch} epochs"}.get(status, status)
+        self._set_state(status)
+        result = RunResult(status, message, self._epoch, self._step, list(self.history), self.best,
+                           list(self._losses), error, trace, self._last_checkpoint, self.networks)
+        try:
+            self._emit(EndEvent(status, message, self._epoch, self.best))
+        except Exception as exc:  # the receiver failed on the last event: say so in the result
+            result.message += f" (the callback failed on the end event: {exc})"
+        return result
+
+    def _emit(self, event: Event) -> None:
+        if self.callback is not None:
+            self.callback(event)
+
+    def _train(self) -> tuple[str, str]:
+        cfg, r = self.config, self.recipe
+        spe = r.steps_per_epoch
+        if self._epoch >= cfg.epochs:
+            return "finished", f"already trained {self._epoch} of {cfg.epochs} epochs"
+        schedule = Schedule(cfg.schedule, cfg.optimizer.lr, cfg.epochs, spe)
+        optimizers = [u.optimizer for u in r.updates]
+        probes = cfg.probes if cfg.probes.enabled else None
+        next_probe_step = self._step + 1
+        next_probe_time = 0.0
+        report_every = cfg.report_every
+        weights = getattr(r, "step_weights", None)
+        wait = 0.0
+        stopped = False
+        patience_left = cfg.early_stopping.patience
+        best_val = math.inf
+        for epoch in range(self._epoch + 1, cfg.epochs + 1):
+            started = time.perf_counter()
+            wait = 0.0
+            torch.manual_seed(cfg.seed * 1000 + epoch)  # dropout and noise: same per epoch when resumed
+            r.begin_epoch(epoch)
+            pending: list[torch.Tensor] = []
+            extra_pending: dict[str, list[torch.Tensor]] = {k: [] for k in r.step_extra_names}
+            lrs: list[float] = []
+            epoch_losses: list[float] = []
+            lr = schedule.lr(self._step)
+            for opt in optimizers:
+                set_lr(opt, lr)
+            for i in range(spe):
+                if not self._go.is_set():
+                    wait += self._wait_while_paused()
+                if self._stop.is_set():
+                    stopped = True
+                    break
+                if not schedule.constant:
+                    lr = schedule.lr(self._step)
+                    for opt in optimizers:
+                        set_lr(opt, lr)
+                pending.append(r.step(i))
+                for k, v in r.step_extra().items():
+                    extra_pending[k].append(v)
+                lrs.append(lr)
+                self._step += 1
+                if len(pending) >= report_every:
+                    epoch_losses += self._flush(epoch, pending, extra_pending, lrs, spe)
+                if probes is not None and self._step >= next_probe_step and time.perf_counter() >= next_probe_time:
+                    t = time.perf_counter()
+                    self._emit(r.probe(probes, self._step, epoch))
+                    cost = time.perf_counter() - t
+                    next_probe_step = self._step + probes.every
+                    next_probe_time = time.perf_counter() + cost * (1.0 / probes.budget - 1.0)
+            if pending:
+                epoch_losses += self._flush(epoch, pending, extra_pending, lrs, spe)
+            if stopped:
+                break
+            ev = r.evaluate()
+            seconds = time.perf_counter() - started - wait
+            if weights is not None:
+                w = weights[: len(epoch_losses)]
+                train_loss = sum(a * b for a, b in zip(epoch_losses, w)) / max(1, sum(w))
+            else:
+                train_loss = sum(epoch_losses) / max(1, len(epoch_losses))
+            event = EpochEvent(epoch, train_loss, ev.val_loss, ev.train_acc, ev.val_acc, lr, seconds,
+                               r.samples_per_epoch / max(seconds, 1e-9), dict(ev.extra))
+            self._epoch = epoch
+            self.history.append(event)
+            self._emit(event)
+            self._good_state, self._good_epoch = self._snapshot(), epoch
+            if self._is_better(event):
+                self.best = event
+                if cfg.early_stopping.enabled and cfg.early_stopping.restore_best:
+                    self._best_state = self._good_state
+            if cfg.checkpoint.enabled and epoch % cfg.checkpoint.every == 0 and epoch < cfg.epochs:
+                self.save_checkpoint()
+            if cfg.early_stopping.enabled and event.val_loss is not None:
+                if event.val_loss < best_val - cfg.early_stopping.min_delta:
+                    best_val, patience_left = event.val_loss, cfg.early_stopping.patience
+                else:
+                    patience_left -= 1
+                    if patience_left <= 0:
+                        if self._best_state is not None:
+                            self._restore(self._best_state)
+                        self._final_probe(probes, epoch)
+                        best = self.best.epoch if self.best else epoch
+                        return "early_stopped", (f"stopped early after epoch {epoch}: validation loss has not "
+                                                 f"improved for {cfg.early_stopping.patience} epochs; "
+                                                 f"kept the weights of epoch {best}")
+        self._final_probe(probes, self._epoch)
+        if stopped:
+            return "stopped", f"stopped at step {self._step} (epoch {self._epoch + 1})"
+        return "finished", f"trained {self._epoch} epochs"
+
+    def _final_probe(self, probes, epoch: int) -> None:
+        """One last look at the trained network, so the views end on the final weights."""
+        if probes is not None and self._step > 0:
+            self._emit(self.recipe.probe(probes, self._step, epoch))
+
+    def _flush(self, epoch: int, pending: list[torch.Tensor], extra_pending: dict[str, list[torch.Tensor]],
+               lrs: list[float], spe: int) -> list[float]:
+        """Read the pending losses back in one transfer; report them; stop on a NaN."""
+        names = list(extra_pending)
+        rows = [torch.stack(pending).float()] + [torch.stack(extra_pending[k]).float() for k in names]
+        values = torch.stack(rows).tolist() if len(rows) > 1 else [rows[0].tolist()]
+        first = self._step - len(pending)
+        good = len(pending)
+        for row in values:
+            for j, v in enumerate(row[:good]):
+                if not math.isfinite(v):
+                    good = j
+                    bad_value = v
+                    break
+        losses = values[0][:good]
+        if good:
+            extra = {k: values[1 + n][:good] for n, k in enumerate(names)}
+            self._emit(StepsEvent(epoch, first, losses, lrs[:good], spe, extra))
+            self._losses += losses
+        pending.clear()
+        lrs.clear()
+        for v in extra_pending.values():
+            v.clear()
+        if good < len(values[0]):
+            raise _NonFinite(first + good + 1, bad_value)
+        return losses
+
+    def _wait_while_paused(self) -> float:
+        started = time.perf_counter()
+        while not self._go.wait(0.1):
+            pass
+        return time.perf_counter() - started
+
+    def _is_better(self, event: EpochEvent) -> bool:
+        if self.best is None:
+            return True
+        if "modes_covered" in event.extra:
+            key = lambda e: (-e.extra.get("modes_covered", 0), e.train_loss)  # noqa: E731
+        else:
+            key = lambda e: e.val_loss if e.val_loss is not None else e.train_loss  # noqa: E731
+        return key(event) < key(self.best)
+
+    # ---- weights -----------------------------------------------------------
+    def _snapshot(self) -> dict[str, dict[str, torch.Tensor]]:
+        return {name: {k: v.detach().clone() for k, v in net.state_dict().items()}
+                for name, net in self.recipe.networks.items()}
+
+    def _restore(self, state: dict[str, dict[str, torch.Tensor]] | None) -> None:
+        if state is None or self.recipe is None:
+            return
+        for name, net in self.recipe.networks.items():
+            net.load_state_dict(state[name])
+
+    def _kept_message(self) -> str:
+        if self._good_epoch == 0:
+            return "The weights from before training were kept."
+        return f"The weights of epoch {self._good_epoch} were kept."
+
+    def _non_finite_message(self, bad: _NonFinite) -> str:
+        lr = self.config.optimizer.lr
+        return (f"the loss became {bad.value} at step {bad.step} (epoch {self._epoch + 1}); training stopped. "
+                f"{self._kept_message()} Try a lower learning rate (optimizer.lr is {lr:g}), "
+                "gradient clipping, or look for missing or infinite values in the data.")
+
+    # ---- checkpoints -------------------------------------------------------
+    def checkpoint_path(self) -> Path:
+        """Where checkpoints go: as given, the config's ``checkpoint.path``, or
+        beside the graph file as ``<graph>.safetensors``."""
+        if self._checkpoint_path is not None:
+            return ckpt.weights_path(self._checkpoint_path)
+        if self.config.checkpoint.path:
+            return ckpt.weights_path(self.base_dir / self.config.checkpoint.path)
+        if self.graph_path is not None:
+            return self.graph_path.with_suffix(".safetensors")
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in (self.graph.name or "graph"))
+        return self.base_dir / f"{stem}.safetensors"
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path:
+        """Write the weights and the state a resumed run needs; returns the weights path.
+        Call it between runs or from the callback (the training thread)."""
+        if self.recipe is None:
+            raise RuntimeError("nothing to save: the trainer has not been prepared")
+        target = ckpt.weights_path(path) if path is not None else self.checkpoint_path()
+        state = ckpt.TrainingState(
+            epoch=self._epoch, step=self._step,
+            optimizers={str(i): u.optimizer.state_dict() for i, u in enumerate(self.recipe.updates)},
+            best=self.best.to_json() if self.best is not None else None,
+            scaler={str(i): u.scaler.state_dict() for i, u in enumerate(self.recipe.updates)
+                    if u.scaler is not None} or None,
+        )
+        self._last_checkpoint = ckpt.save(target, self.recipe.networks, state)
+        return self._last_checkpoint
+
+    def _load(self, path: Path) -> None:
+        if not path.is_absolute():
+            path = self.base_dir / path
+        ckpt.load_weights(path, self.recipe.networks)
+        state = ckpt.load_state(path)
+        updates = self.recipe.updates
+        if len(state.optimizers) != len(updates):
+            raise ckpt.CheckpointError(f"{ckpt.state_path(path)}: holds {len(state.optimizers)} optimizer(s), "
+                                       f"this run has {len(updates)}")
+        for i, u in enumerate(updates):
+            u.optimizer.load_state_dict(state.optimizers[str(i)])
+            if u.scaler is not None and state.scaler and str(i) in state.scaler:
+                u.scaler.load_state_dict(state.scaler[str(i)])
+        self._epoch, self._step = state.epoch, state.step
