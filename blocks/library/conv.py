@@ -172,7 +172,10 @@ def _upsample_infer(s, p):
     f = p["scale_factor"]
     if p["mode"] == "bilinear" and len(shape) != 3:
         raise ShapeError(f"in: bilinear needs [C, H, W], got {fmt(shape)}", "in")
-    return {"out": (shape[0], *(int(d * f) for d in shape[1:]))}
+    out = (shape[0], *(int(d * f) for d in shape[1:]))
+    if min(out) < 1:
+        raise ShapeError(f"in: scale_factor {f} shrinks {fmt(shape)} to the empty {fmt(out)}", "in")
+    return {"out": out}
 
 
 def _upsample_build(s, p):
