@@ -43,7 +43,7 @@ def _gcn_build(s, p):
 register(BlockSpec(
     name="GCNConv", category=C,
     doc="Graph convolution, H' = D^-1/2 (A+I) D^-1/2 H W + b (D: degrees of A+I); "
-        "x [N, F] and adj [N, N] -> [N, out_channels].",
+        "one graph per sample: x [N, F] and adj [N, N] -> [N, out_channels].",
     inputs=PORTS, outputs=OUT,
     params=(
         Param("out_channels", "int", 16, "features per node in the output", min=1),
@@ -69,7 +69,8 @@ def _gat_build(s, p):
 register(BlockSpec(
     name="GATConv", category=C,
     doc="Graph attention, h_i' = sum_j alpha_ij W h_j with alpha_ij = softmax_j(LeakyReLU(a^T [W h_i || W h_j])) "
-        "over neighbours j; x [N, F], adj [N, N] -> [N, heads*out_channels] (concat) or [N, out_channels].",
+        "over neighbours j; one graph per sample: x [N, F] and adj [N, N] -> [N, heads*out_channels] (concat) "
+        "or [N, out_channels].",
     inputs=PORTS, outputs=OUT,
     params=(
         Param("out_channels", "int", 8, "features per node and head", min=1),
