@@ -149,6 +149,10 @@ def test_block_output_shape_matches_torch(name):
             for training in (True, False):  # eval can take other code paths (fused attention)
                 module.train(training)
                 runs.append(module(*inputs))
+            if list(module.parameters()):  # every weight must be wired into the output
+                sum(t.sum() for t in outputs_as_tuple(runs[0])).backward()
+                unused = [n for n, p in module.named_parameters() if p.grad is None]
+                assert unused == [], f"{where}: parameters {unused} get no gradient"
         for out in runs:
             got = outputs_as_tuple(out)
             assert len(got) == len(declared), where
