@@ -1,0 +1,102 @@
+"""``studio [FILE]`` opens the editor; ``studio --screenshot OUT.png [FILE]``
+renders the window with that graph to a PNG and exits (works offscreen)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+WINDOW_SIZE = (1600, 1000)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="studio", description="Open the Studio editor.")
+    parser.add_argument("file", nargs="?", help="a graph file to open")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to OUT.png and exit")
+    parser.add_argument("--theme", choices=("dark", "light"), help="colour theme (remembered)")
+    parser.add_argument("--size", default=f"{WINDOW_SIZE[0]}x{WINDOW_SIZE[1]}",
+                        help="window size for --screenshot, WIDTHxHEIGHT")
+    parser.add_argument("--select", metavar="NODE", action="append", default=[],
+                        help="with --screenshot: select these nodes (shows the inspector)")
+    return parser.parse_args(argv)
+
+
+def application():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("Studio")
+    app.setOrganizationName("Studio")
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.screenshot:
+        return screenshot(args)
+    app = application()
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    if args.theme:
+        window.set_theme(args.theme)
+    window.show()
+    if args.file:
+        window.open_path(args.file, ask=False)
+    else:
+        window.offer_recovery()
+    return app.exec()
+
+
+def screenshot(args: argparse.Namespace) -> int:
+    """Render the window offscreen with ``args.file`` and write ``args.screenshot``."""
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"studio: --size must look like 1600x1000, got {args.size!r}", file=sys.stderr)
+        return 2
+    app = application()
+    from studio import files
+
+    from .main_window import MainWindow
+    from .settings import AppSettings
+
+    graph = None
+    if args.file:
+        try:
+            graph = files.load(args.file)
+        except (files.GraphFileError, OSError) as exc:
+            print(f"studio: {exc}", file=sys.stderr)
+            return 1
+    # A throwaway settings directory: a screenshot never reads or changes the user's.
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(AppSettings(Path(tmp)))
+        window.set_theme(args.theme or "dark")
+        window.resize(width, height)
+        window.show()
+        if graph is not None:
+            window.set_document(graph, Path(args.file))
+        window.counter.compute_now()
+        app.processEvents()
+        window.view.frame_all()
+        if args.select:
+            window.scene.select_nodes(args.select)
+        app.processEvents()
+        out = Path(args.screenshot)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        ok = window.grab().save(str(out))
+        window.editor.undo_stack.setClean()
+        window.close()
+    if not ok:
+        print(f"studio: could not write {out}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0

@@ -1,0 +1,137 @@
+"""A wire from an output port to an input port, labelled with the tensor
+shape that flows along it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
+
+from .. import theme
+
+_label_font = QFont()
+_label_font.setPointSizeF(7.5)
+
+
+def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
+    """A horizontal S-curve, as wires leave outputs to the right and enter inputs from the left."""
+    dx = max(40.0, abs(b.x() - a.x()) * 0.5)
+    path = QPainterPath(a)
+    path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
+    return path
+
+
+class EdgeItem(QGraphicsObject):
+    def __init__(self, edge, src_port, dst_port):
+        super().__init__()
+        self.edge = edge
+        self.src_port = src_port
+        self.dst_port = dst_port
+        self.label = ""
+        self.hovered = False
+        self._path = QPainterPath()
+        self._label_rect = QRectF()
+        self.setFlags(QGraphicsItem.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(0)
+        self.update_path()
+
+    def set_label(self, text: str) -> None:
+        if text != self.label:
+            self.label = text
+            self.update_path()
+
+    def update_path(self) -> None:
+        self.prepareGeometryChange()
+        a = self.src_port.scenePos()
+        b = self.dst_port.scenePos()
+        self._path = wire_path(a, b)
+        mid = self._path.pointAtPercent(0.5)
+        fm = QFontMetricsF(_label_font)
+        w = fm.horizontalAdvance(self.label) + 10 if self.label else 0.0
+        h = fm.height() + 4
+        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        self.update()
+
+    def label_rect(self) -> QRectF:
+        return QRectF(self._label_rect)
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-1, -1, 1, 1))
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        path = stroker.createStroke(self._path)
+        path.addRect(self._label_rect)
+        return path
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        t = theme.current()
+        painter.setRenderHint(QPainter.Antialiasing)
+        if self.isSelected():
+            color, width = QColor(t.selection), 2.6
+        elif self.hovered:
+            color, width = QColor(t.wire_hover), 2.4
+        else:
+            color, width = QColor(t.wire), 1.8
+        painter.setPen(QPen(color, width, Qt.SolidLine, Qt.RoundCap))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self._path)
+        if self.label:
+            painter.setPen(QPen(color, 1.0))
+            painter.setBrush(QColor(t.label_bg))
+            painter.drawRoundedRect(self._label_rect, 4, 4)
+            painter.setFont(_label_font)
+            painter.setPen(QColor(t.label_text))
+            painter.drawText(self._label_rect, Qt.AlignCenter, self.label)
+
+    def hoverEnterEvent(self, event) -> None:
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.hovered = False
+        self.update()
+
+
+class PendingWireItem(QGraphicsItem):
+    """The wire being drawn; red with its reason while the target would be refused."""
+
+    def __init__(self, start: QPointF, from_output: bool):
+        super().__init__()
+        self.start = start
+        self.end = start
+        self.from_output = from_output
+        self.refused = ""
+        self._path = QPainterPath()
+        self.setZValue(3)
+
+    def set_end(self, end: QPointF, refused: str = "") -> None:
+        self.prepareGeometryChange()
+        self.end = end
+        self.refused = refused
+        a, b = (self.start, end) if self.from_output else (end, self.start)
+        self._path = wire_path(a, b)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        rect = self._path.boundingRect().adjusted(-4, -4, 4, 4)
+        if self.refused:
+            rect = rect.united(QRectF(self.end.x() + 10, self.end.y() + 10, 420, 22))
+        return rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        t = theme.current()
+        painter.setRenderHint(QPainter.Antialiasing)
+        color = QColor(t.wire_refused if self.refused else t.wire_hover)
+        painter.setPen(QPen(color, 2.0, Qt.DashLine, Qt.RoundCap))
+        painter.drawPath(self._path)
+        if self.refused:
+            painter.setFont(_label_font)
+            fm = QFontMetricsF(_label_font)
+            rect = QRectF(self.end.x() + 12, self.end.y() + 12, fm.horizontalAdvance(self.refused) + 12, 18)
+            painter.setPen(QPen(color, 1.0))
+            painter.setBrush(QColor(t.label_bg))
+            painter.drawRoundedRect(rect, 4, 4)
+            painter.drawText(rect, Qt.AlignCenter, self.refused)

@@ -1,0 +1,322 @@
+"""A node on the canvas: header with icon and title, block name, key
+parameters, ports on both sides, parameter count, and its problem in red."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem
+
+from .. import icons, theme
+from .format import count_text, key_params_text
+
+if TYPE_CHECKING:
+    from studio.graph import Graph, Problem
+
+GRID = 20.0
+MIN_WIDTH = 160.0
+MAX_WIDTH = 300.0
+HEADER = 28.0
+LINE = 17.0
+PORT_ROW = 22.0
+PORT_RADIUS = 5.5
+PORT_HIT = 10.0
+FOOTER = 18.0
+RADIUS = 7.0
+
+_title_font = QFont()
+_title_font.setPointSizeF(9.5)
+_title_font.setBold(True)
+_body_font = QFont()
+_body_font.setPointSizeF(8.5)
+_small_font = QFont()
+_small_font.setPointSizeF(7.5)
+
+
+class PortItem(QGraphicsItem):
+    """One input or output; the place a wire starts or ends."""
+
+    def __init__(self, node: "NodeItem", name: str, is_output: bool):
+        super().__init__(node)
+        self.node = node
+        self.name = name
+        self.is_output = is_output
+        self.problem = ""  # "shape" or "unconnected" when this port is at fault
+        self.hovered = False
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CrossCursor)
+
+    @property
+    def node_id(self) -> str:
+        return self.node.node_id
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT_HIT, -PORT_HIT, 2 * PORT_HIT, 2 * PORT_HIT)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self.boundingRect())
+        return path
+
+    def scene_center(self) -> QPointF:
+        return self.scenePos()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        t = theme.current()
+        color = QColor(t.port)
+        if self.problem == "shape":
+            color = QColor(t.error)
+        elif self.problem == "unconnected":
+            color = QColor(t.warning)
+        r = PORT_RADIUS + (1.5 if self.hovered else 0.0)
+        painter.setPen(QPen(color, 2.0))
+        painter.setBrush(QBrush(QColor(t.node_body) if self.problem == "unconnected" else color))
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def hoverEnterEvent(self, event) -> None:
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.hovered = False
+        self.update()
+
+
+class NodeItem(QGraphicsObject):
+    def __init__(self, graph: "Graph", node_id: str):
+        super().__init__()
+        self.graph = graph
+        self.node_id = node_id
+        self.inputs: dict[str, PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        self.param_count: int | None = None
+        self.problem: "Problem | None" = None
+        self._width = MIN_WIDTH
+        self._height = HEADER
+        self._error_lines: list[str] = []
+        self.setFlags(
+            QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges
+        )
+        # Panning blits the cached picture instead of redrawing every node's text.
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.refresh()
+
+    # ---- following the model ------------------------------------------
+    @property
+    def node(self):
+        return self.graph.node(self.node_id)
+
+    def refresh(self) -> None:
+        """Re-read everything shown from the model (params, label, ports, problem)."""
+        node = self.node
+        self._title = node.title
+        self._block = node.block if node.label == "" else f"{node.block}  ·  {node.id}"
+        self._keys = key_params_text(node.params, node.spec.key_params)
+        self._category = node.spec.category
+        self.problem = self.graph.shapes.error(self.node_id)
+        self._sync_ports(node)
+        self._relayout()
+        self.setToolTip(self._tooltip())
+        self.update()
+
+    def set_param_count(self, count: int | None) -> None:
+        if count != self.param_count:
+            self.param_count = count
+            self.update()
+
+    def _sync_ports(self, node) -> None:
+        wanted_in = [p.name for p in node.input_ports()]
+        wanted_out = [p.name for p in node.output_ports()]
+        for ports, wanted, is_out in ((self.inputs, wanted_in, False), (self.outputs, wanted_out, True)):
+            for name in list(ports):
+                if name not in wanted:
+                    item = ports.pop(name)
+                    item.setParentItem(None)
+                    if item.scene() is not None:
+                        item.scene().removeItem(item)
+            for name in wanted:
+                if name not in ports:
+                    ports[name] = PortItem(self, name, is_out)
+            # keep declaration order
+            ordered = {n: ports[n] for n in wanted}
+            ports.clear()
+            ports.update(ordered)
+        problem = self.problem
+        for name, port in self.inputs.items():
+            port.problem = problem.kind if problem is not None and problem.port == name else ""
+        for port in self.outputs.values():
+            port.problem = ""
+
+    def _relayout(self) -> None:
+        self.prepareGeometryChange()
+        title_fm = QFontMetricsF(_title_font)
+        body_fm = QFontMetricsF(_body_font)
+        text_w = max(
+            title_fm.horizontalAdvance(self._title) + 40,
+            body_fm.horizontalAdvance(self._block) + 28,
+            body_fm.horizontalAdvance(self._keys) + 28,
+        )
+        self._width = min(MAX_WIDTH, max(MIN_WIDTH, _ceil_to(text_w, GRID)))
+        # Always room for two lines, so nodes in a chain share one height and wires run straight.
+        body = max(2 * LINE + 10, max(len(self.inputs), len(self.outputs)) * PORT_ROW + 6)
+        self._height = _ceil_to(HEADER + body + FOOTER, GRID / 2)
+        for ports in (self.inputs, self.outputs):
+            n = len(ports)
+            top = HEADER + (self._height - HEADER - FOOTER - n * PORT_ROW) / 2 + PORT_ROW / 2
+            x = self._width if ports is self.outputs else 0.0
+            for i, port in enumerate(ports.values()):
+                port.setPos(x, top + i * PORT_ROW)
+        self._error_lines = self._wrap_problem()
+
+    def _wrap_problem(self) -> list[str]:
+        p = self.problem
+        if p is None:
+            return []
+        text = f"{p.port}: {p.message}" if p.port and not p.message.startswith(p.port) else p.message
+        fm = QFontMetricsF(_small_font)
+        width = max(self._width, 220.0)
+        words, lines, line = text.split(), [], ""
+        for w in words:
+            probe = f"{line} {w}".strip()
+            if fm.horizontalAdvance(probe) > width and line:
+                lines.append(line)
+                line = w
+            else:
+                line = probe
+        if line:
+            lines.append(line)
+        if len(lines) > 3:
+            lines = lines[:3]
+            lines[2] = fm.elidedText(lines[2] + " …", Qt.ElideRight, width)
+        return lines
+
+    def _tooltip(self) -> str:
+        node = self.node
+        spec = node.spec
+        lines = [f"<b>{node.title}</b> — {spec.name}", spec.doc]
+        for port, shape in self.graph.shapes.inputs(self.node_id).items():
+            lines.append(f"in {port}: {list(shape) if shape else 'unknown'}")
+        for port in (p.name for p in node.output_ports()):
+            shape = self.graph.shapes.output(self.node_id, port)
+            lines.append(f"out {port}: {list(shape) if shape else 'unknown'}")
+        if self.problem is not None:
+            lines.append(f"<span style='color:{theme.current().error}'>{self.problem}</span>")
+        return "<br>".join(lines)
+
+    # ---- geometry and painting ----------------------------------------
+    @property
+    def width(self) -> float:
+        return self._width
+
+    @property
+    def height(self) -> float:
+        return self._height
+
+    def box(self) -> QRectF:
+        return QRectF(0, 0, self._width, self._height)
+
+    def boundingRect(self) -> QRectF:
+        extra = len(self._error_lines) * 14 + (6 if self._error_lines else 0)
+        width = max(self._width, 220.0) if self._error_lines else self._width
+        return QRectF(-PORT_HIT, -4, width + 2 * PORT_HIT, self._height + 8 + extra)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.box(), RADIUS, RADIUS)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        t = theme.current()
+        box = self.box()
+        accent = t.category_color(self._category)
+        error = self.problem is not None and self.problem.kind == "shape"
+        painter.setRenderHint(QPainter.Antialiasing)
+
+        # body
+        border = QColor(t.error) if error else QColor(t.node_border)
+        painter.setPen(QPen(border, 1.6 if error else 1.0))
+        painter.setBrush(QColor(t.node_body))
+        painter.drawRoundedRect(box, RADIUS, RADIUS)
+
+        # header band in the category colour (red when the shape rule fails)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, box.width(), HEADER + RADIUS), RADIUS, RADIUS)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, box.width(), HEADER))
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(QColor(t.error) if error else accent)
+        painter.drawPath(header.intersected(clip))
+
+        icon = icons.category_icon(self._category)
+        icon.paint(painter, QRectF(7, 6, 16, 16).toRect())
+        painter.setFont(_title_font)
+        painter.setPen(QColor("#ffffff"))
+        title_rect = QRectF(28, 0, box.width() - 34, HEADER)
+        painter.drawText(title_rect, Qt.AlignVCenter | Qt.AlignLeft,
+                         QFontMetricsF(_title_font).elidedText(self._title, Qt.ElideRight, title_rect.width()))
+
+        # block name and key parameters
+        inset = 14.0
+        text_w = box.width() - 2 * inset
+        body_fm = QFontMetricsF(_body_font)
+        painter.setFont(_body_font)
+        y = HEADER + 5
+        painter.setPen(QColor(t.node_dim_text))
+        painter.drawText(QRectF(inset, y, text_w, LINE), Qt.AlignLeft | Qt.AlignVCenter,
+                         body_fm.elidedText(self._block, Qt.ElideRight, text_w))
+        if self._keys:
+            y += LINE
+            painter.setPen(QColor(t.node_text))
+            painter.drawText(QRectF(inset, y, text_w, LINE), Qt.AlignLeft | Qt.AlignVCenter,
+                             body_fm.elidedText(self._keys, Qt.ElideRight, text_w))
+
+        # port names, only where a node has several on one side
+        painter.setFont(_small_font)
+        painter.setPen(QColor(t.node_dim_text))
+        for ports, align in ((self.inputs, Qt.AlignLeft), (self.outputs, Qt.AlignRight)):
+            if len(ports) < 2:
+                continue
+            for port in ports.values():
+                p = port.pos()
+                rect = QRectF(inset, p.y() - 8, text_w, 16)
+                painter.drawText(rect, align | Qt.AlignVCenter, port.name)
+
+        # footer: parameter count
+        if self.param_count:
+            painter.setPen(QColor(t.node_dim_text))
+            painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
+                             Qt.AlignRight | Qt.AlignVCenter, f"{count_text(self.param_count)} params")
+
+        # the problem, under the node
+        if self._error_lines:
+            painter.setPen(QColor(t.error if error else t.warning))
+            y = box.height() + 5
+            for line in self._error_lines:
+                painter.drawText(QRectF(0, y, max(box.width(), 220.0), 14), Qt.AlignLeft | Qt.AlignVCenter, line)
+                y += 14
+
+        if self.isSelected():
+            painter.setPen(QPen(QColor(t.selection), 2.0))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(box.adjusted(-2, -2, 2, 2), RADIUS + 2, RADIUS + 2)
+
+    # ---- moving --------------------------------------------------------
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionChange:
+            scene = self.scene()
+            if scene is not None and getattr(scene, "snapping", False) and getattr(scene, "user_dragging", False):
+                return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        elif change == QGraphicsItem.ItemPositionHasChanged:
+            scene = self.scene()
+            if scene is not None:
+                scene.node_item_moved(self)
+        elif change == QGraphicsItem.ItemSelectedHasChanged:
+            self.update()
+        return super().itemChange(change, value)
+
+
+def _ceil_to(x: float, step: float) -> float:
+    return -(-x // step) * step

@@ -1,0 +1,83 @@
+"""The quick search that opens at the cursor (Tab, double-click on empty
+canvas, or a wire dropped on empty canvas): type, press Enter, the block is added."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from .. import icons
+from ..block_search import rank, tooltip
+
+
+class QuickSearch(QFrame):
+    chosen = Signal(str)
+    closed = Signal()
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName("quickSearch")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("Add block…")
+        self.list = QListWidget(self)
+        self.list.setUniformItemSizes(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.list)
+        self.resize(240, 280)
+        self.edit.textChanged.connect(self._refill)
+        self.edit.installEventFilter(self)
+        self.list.itemActivated.connect(lambda item: self._choose(item.text()))
+        self.hide()
+
+    def popup(self, at: QPoint) -> None:
+        parent = self.parentWidget()
+        x = min(max(0, at.x()), max(0, parent.width() - self.width()))
+        y = min(max(0, at.y()), max(0, parent.height() - self.height()))
+        self.move(x, y)
+        self.edit.clear()
+        self._refill("")
+        self.show()
+        self.raise_()
+        self.edit.setFocus(Qt.PopupFocusReason)
+
+    def _refill(self, text: str) -> None:
+        self.list.clear()
+        for spec in rank(text):
+            item = QListWidgetItem(icons.category_icon(spec.category), spec.name)
+            item.setToolTip(tooltip(spec))
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def _choose(self, name: str) -> None:
+        self.hide()
+        self.chosen.emit(name)
+
+    def dismiss(self) -> None:
+        if self.isVisible():
+            self.hide()
+            self.closed.emit()
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.edit and event.type() == QEvent.KeyPress:
+            key = event.key()
+            if key in (Qt.Key_Return, Qt.Key_Enter):
+                item = self.list.currentItem()
+                if item is not None:
+                    self._choose(item.text())
+                return True
+            if key == Qt.Key_Escape:
+                self.dismiss()
+                return True
+            if key in (Qt.Key_Down, Qt.Key_Up):
+                row = self.list.currentRow() + (1 if key == Qt.Key_Down else -1)
+                if 0 <= row < self.list.count():
+                    self.list.setCurrentRow(row)
+                return True
+        if obj is self.edit and event.type() == QEvent.FocusOut and not self.list.hasFocus():
+            self.dismiss()
+        return super().eventFilter(obj, event)

@@ -1,0 +1,215 @@
+"""The scene follows the graph document: it subscribes to the graph's events
+and creates, drops and updates its items. It never edits the graph itself;
+user gestures go to the editor as undo commands."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import QGraphicsScene
+
+from studio.graph import Edge, Graph, GraphEvent
+
+from ..document import GraphEditor
+from .edge_item import EdgeItem
+from .format import shape_text
+from .interactions import NewWireInteraction
+from .node_item import NodeItem, PortItem
+
+SCENE_EXTENT = 200_000.0
+
+
+class GraphScene(QGraphicsScene):
+    refused = Signal(str)  # a wire or edit was refused; the reason
+    wire_dropped = Signal(str, str, bool, QPointF)  # node, port, port is output, where
+
+    def __init__(self, editor: GraphEditor, parent=None):
+        super().__init__(parent)
+        self.editor = editor
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self._node_edges: dict[str, set[Edge]] = {}
+        self.snapping = True
+        self.user_dragging = False
+        self.interaction: NewWireInteraction | None = None
+        self.last_refusal = ""
+        self._unsubscribe = None
+        self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
+        # No BSP index: with items moving on every drag and edit, the linear
+        # index is cheaper to keep than a tree (and hit-tests stay fast at 500 nodes).
+        self.setItemIndexMethod(QGraphicsScene.NoIndex)
+        editor.graph_replaced.connect(self._bind)
+        self._bind(editor.graph)
+
+    # ---- following the graph ------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        return self.editor.graph
+
+    def _bind(self, graph: Graph) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.clear()
+        self.nodes.clear()
+        self.edges.clear()
+        self._node_edges.clear()
+        for node_id in graph.nodes:
+            self._add_node(node_id)
+        for edge in graph.edges:
+            self._add_edge(edge)
+        self._unsubscribe = graph.subscribe(self._on_event)
+
+    def _on_event(self, event: GraphEvent) -> None:
+        kind = event.kind
+        if kind == "node_added":
+            self._add_node(event.nodes[0])
+        elif kind == "node_removed":
+            self._remove_node(event.nodes[0])
+        elif kind == "edge_added":
+            self._add_edge(event.edge)
+        elif kind == "edge_removed":
+            self._remove_edge(event.edge)
+        elif kind in ("params_changed", "label_changed"):
+            self._refresh_node(event.nodes[0])
+        elif kind == "node_moved":
+            item = self.nodes[event.nodes[0]]
+            x, y = self.graph.node(event.nodes[0]).position
+            if (item.pos().x(), item.pos().y()) != (x, y):
+                item.setPos(x, y)
+        elif kind == "shapes_changed":
+            for node_id in event.nodes:
+                if node_id in self.nodes:
+                    self._refresh_node(node_id)
+
+    def _add_node(self, node_id: str) -> None:
+        item = NodeItem(self.graph, node_id)
+        x, y = self.graph.node(node_id).position
+        item.setPos(x, y)
+        self.nodes[node_id] = item
+        self._node_edges[node_id] = set()
+        self.addItem(item)
+
+    def _remove_node(self, node_id: str) -> None:
+        item = self.nodes.pop(node_id)
+        for edge in list(self._node_edges.pop(node_id, ())):
+            self._remove_edge(edge)
+        self.removeItem(item)
+
+    def _refresh_node(self, node_id: str) -> None:
+        item = self.nodes[node_id]
+        item.refresh()
+        for edge in self._node_edges[node_id]:
+            edge_item = self.edges[edge]
+            if edge.src == node_id:
+                edge_item.set_label(shape_text(self.graph.shapes.output(edge.src, edge.src_port)))
+            edge_item.update_path()
+
+    def _add_edge(self, edge: Edge) -> None:
+        src = self.nodes[edge.src].outputs[edge.src_port]
+        dst = self.nodes[edge.dst].inputs[edge.dst_port]
+        item = EdgeItem(edge, src, dst)
+        item.set_label(shape_text(self.graph.shapes.output(edge.src, edge.src_port)))
+        self.edges[edge] = item
+        self._node_edges[edge.src].add(edge)
+        self._node_edges[edge.dst].add(edge)
+        self.addItem(item)
+
+    def _remove_edge(self, edge: Edge) -> None:
+        item = self.edges.pop(edge, None)
+        if item is None:
+            return
+        for node_id in (edge.src, edge.dst):
+            self._node_edges.get(node_id, set()).discard(edge)
+        self.removeItem(item)
+
+    def node_item_moved(self, item: NodeItem) -> None:
+        for edge in self._node_edges.get(item.node_id, ()):
+            self.edges[edge].update_path()
+
+    def set_param_counts(self, counts: dict[str, int | None]) -> None:
+        for node_id, count in counts.items():
+            item = self.nodes.get(node_id)
+            if item is not None:
+                item.set_param_count(count)
+
+    # ---- looking things up ---------------------------------------------
+    def port_at(self, pos: QPointF, exclude: PortItem | None = None) -> PortItem | None:
+        for item in self.items(pos):
+            if isinstance(item, PortItem) and item is not exclude:
+                return item
+        return None
+
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+            if isinstance(item, PortItem):
+                return item.node
+        return None
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, node_ids) -> None:
+        wanted = set(node_ids)
+        self.clearSelection()
+        for node_id in wanted:
+            if node_id in self.nodes:
+                self.nodes[node_id].setSelected(True)
+
+    def refuse(self, reason: str) -> None:
+        self.last_refusal = reason
+        self.refused.emit(reason)
+
+    # ---- mouse: hand the gesture to an interaction ----------------------
+    def mousePressEvent(self, event) -> None:
+        from PySide6.QtCore import Qt
+
+        if event.button() == Qt.LeftButton:
+            port = self.port_at(event.scenePos())
+            if port is not None:
+                self.interaction = NewWireInteraction(self, port)
+                event.accept()
+                return
+            self.user_dragging = self.node_at(event.scenePos()) is not None
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.interaction is not None:
+            self.interaction.move(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.interaction is not None:
+            interaction, self.interaction = self.interaction, None
+            interaction.release(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if self.user_dragging:
+            self.user_dragging = False
+            self.commit_moves()
+
+    def commit_moves(self) -> bool:
+        """Push one move command for every node the user dragged away from its model position."""
+        moved = {}
+        for node_id in self.selected_node_ids():
+            item = self.nodes[node_id]
+            pos = (item.pos().x(), item.pos().y())
+            if pos != self.graph.node(node_id).position:
+                moved[node_id] = pos
+        return self.editor.move(moved)
+
+    def cancel_interaction(self) -> None:
+        if self.interaction is not None:
+            self.interaction.cancel()
+            self.interaction = None
+
+    def view_transform(self) -> QTransform:
+        views = self.views()
+        return views[0].transform() if views else QTransform()

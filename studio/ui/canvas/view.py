@@ -1,0 +1,274 @@
+"""The canvas view: zoom to the cursor, pan, frame, the background grid,
+block drops from the palette, and the quick search."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsView
+
+from .. import theme
+from ..palette import block_from_mime
+from .node_item import GRID, HEADER
+from .quick_search import QuickSearch
+from .scene import GraphScene
+
+MIN_ZOOM = 0.1
+MAX_ZOOM = 3.0
+FRAME_MAX_ZOOM = 1.25
+
+
+class PanInteraction:
+    """Middle-button (or Space + left) drag moves the view, not the nodes."""
+
+    def __init__(self, view: "GraphView", pos: QPoint):
+        self.view = view
+        self.last = pos
+        view.viewport().setCursor(Qt.ClosedHandCursor)
+
+    def move(self, pos: QPoint) -> None:
+        delta = pos - self.last
+        self.last = pos
+        self.view.pan_by(-delta.x(), -delta.y())
+
+    def release(self) -> None:
+        self.view.viewport().unsetCursor()
+
+
+class GraphView(QGraphicsView):
+    def __init__(self, scene: GraphScene, parent=None):
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing | QPainter.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setCacheMode(QGraphicsView.CacheBackground)
+        self.setOptimizationFlags(QGraphicsView.DontSavePainterState)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFrameShape(QGraphicsView.NoFrame)
+        self.quick_search = QuickSearch(self)
+        self.quick_search.chosen.connect(self._quick_chosen)
+        self.quick_search.closed.connect(self._quick_closed)
+        self._search_at = QPointF()
+        self._pending_wire: tuple[str, str, bool] | None = None
+        self._pan: PanInteraction | None = None
+        self._space = False
+        scene.wire_dropped.connect(self._wire_dropped)
+
+    @property
+    def graph_scene(self) -> GraphScene:
+        return self.scene()
+
+    @property
+    def editor(self):
+        return self.graph_scene.editor
+
+    # ---- zoom, pan, frame ----------------------------------------------
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float, anchor_at_mouse: bool = True) -> None:
+        target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
+        factor = target / self.zoom()
+        if abs(factor - 1.0) < 1e-9:
+            return
+        old = self.transformationAnchor()
+        if not anchor_at_mouse:
+            self.setTransformationAnchor(QGraphicsView.AnchorViewCenter)
+        self.scale(factor, factor)
+        self.setTransformationAnchor(old)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + int(round(dx)))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + int(round(dy)))
+
+    def frame(self, rect: QRectF) -> None:
+        if rect.isNull() or rect.isEmpty():
+            return
+        rect = rect.adjusted(-60, -60, 60, 60)
+        self.fitInView(rect, Qt.KeepAspectRatio)
+        if self.zoom() > FRAME_MAX_ZOOM:
+            factor = FRAME_MAX_ZOOM / self.zoom()
+            self.scale(factor, factor)
+            self.centerOn(rect.center())
+        elif self.zoom() < MIN_ZOOM:
+            self.scale(MIN_ZOOM / self.zoom(), MIN_ZOOM / self.zoom())
+            self.centerOn(rect.center())
+
+    def frame_all(self) -> None:
+        self.frame(self._items_rect(self.graph_scene.nodes.values()))
+
+    def frame_selected(self) -> None:
+        chosen = [self.graph_scene.nodes[n] for n in self.graph_scene.selected_node_ids()]
+        if chosen:
+            self.frame(self._items_rect(chosen))
+        else:
+            self.frame_all()
+
+    @staticmethod
+    def _items_rect(items) -> QRectF:
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.15 ** steps)
+        event.accept()
+
+    # ---- background ----------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        t = theme.current()
+        painter.fillRect(rect, QColor(t.canvas))
+        step = GRID
+        while step * self.zoom() < 12:  # keep lines at least 12 px apart when zoomed out
+            step *= 5
+        left = math.floor(rect.left() / step) * step
+        top = math.floor(rect.top() / step) * step
+        minor, major = [], []
+        x = left
+        while x < rect.right():
+            (major if round(x / step) % 5 == 0 else minor).append(QLineF(x, rect.top(), x, rect.bottom()))
+            x += step
+        y = top
+        while y < rect.bottom():
+            (major if round(y / step) % 5 == 0 else minor).append(QLineF(rect.left(), y, rect.right(), y))
+            y += step
+        painter.setPen(QPen(QColor(t.grid_minor), 0))
+        painter.drawLines(minor)
+        painter.setPen(QPen(QColor(t.grid_major), 0))
+        painter.drawLines(major)
+
+    def refresh_theme(self) -> None:
+        self.resetCachedContent()
+        for item in self.graph_scene.items():
+            item.update()
+        self.viewport().update()
+
+    # ---- keys and mouse ------------------------------------------------
+    def event(self, event) -> bool:
+        # Tab would move focus to the next widget; on the canvas it opens the quick search.
+        if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab and not event.modifiers():
+            self.open_quick_search(self.mapFromGlobal(self.cursor().pos()))
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.setDragMode(QGraphicsView.NoDrag)
+        elif event.key() == Qt.Key_Escape:
+            self.graph_scene.cancel_interaction()
+            self.quick_search.dismiss()
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.setDragMode(QGraphicsView.RubberBandDrag)
+        super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
+            self._pan = PanInteraction(self, event.position().toPoint())
+            event.accept()
+            return
+        if self.quick_search.isVisible():
+            self.quick_search.dismiss()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._pan is not None:
+            self._pan.move(event.position().toPoint())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan is not None:
+            self._pan.release()
+            self._pan = None
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        pos = self.mapToScene(event.position().toPoint())
+        if event.button() == Qt.LeftButton and self.graph_scene.node_at(pos) is None:
+            self.open_quick_search(event.position().toPoint())
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    # ---- quick search --------------------------------------------------
+    def open_quick_search(self, at: QPoint, wire: tuple[str, str, bool] | None = None) -> None:
+        if not self.rect().contains(at):
+            at = self.rect().center()
+        self._search_at = self.mapToScene(at)
+        self._pending_wire = wire
+        self.quick_search.popup(at)
+
+    def _wire_dropped(self, node_id: str, port: str, is_output: bool, pos: QPointF) -> None:
+        self.open_quick_search(self.mapFromScene(pos), (node_id, port, is_output))
+
+    def _quick_chosen(self, block: str) -> None:
+        pos = self._search_at
+        wire, self._pending_wire = self._pending_wire, None
+        at = _node_origin(pos, wire)
+        if wire is None:
+            node_id = self.editor.add_block(block, at)
+        else:
+            node_id, reason = self.editor.add_block_wired(block, at, *wire)
+            if reason:
+                self.graph_scene.refuse(reason)
+        self.graph_scene.select_nodes([node_id])
+        self.setFocus()
+
+    def _quick_closed(self) -> None:
+        self._pending_wire = None
+        self.setFocus()
+
+    # ---- drops from the palette ----------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if block_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if block_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:
+        name = block_from_mime(event.mimeData())
+        if not name:
+            event.ignore()
+            return
+        pos = self.mapToScene(event.position().toPoint())
+        node_id = self.editor.add_block(name, _node_origin(pos, None))
+        self.graph_scene.select_nodes([node_id])
+        event.acceptProposedAction()
+        self.setFocus()
+
+
+def _node_origin(pos: QPointF, wire) -> tuple[float, float]:
+    """Where a new node's corner goes so that it sits under the cursor (a wired
+    one with its input port at the cursor), on the grid."""
+    if wire is not None and wire[2]:
+        x, y = pos.x(), pos.y() - HEADER - 20
+    elif wire is not None:
+        x, y = pos.x() - 160, pos.y() - HEADER - 20
+    else:
+        x, y = pos.x() - 80, pos.y() - HEADER / 2
+    return (round(x / GRID) * GRID, round(y / GRID) * GRID)

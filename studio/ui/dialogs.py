@@ -1,0 +1,43 @@
+"""The questions the window asks. Kept in one place so each is one call, and
+so tests can answer them without a person at the keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+FILE_FILTER = "Studio graphs (*.json);;All files (*)"
+
+
+def ask_save_changes(parent: QWidget, name: str) -> str:
+    """'save', 'discard' or 'cancel'."""
+    box = QMessageBox(QMessageBox.Warning, "Unsaved changes", f"Save the changes to {name}?",
+                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, parent)
+    box.setInformativeText("Your changes are lost if you don't save them.")
+    box.setDefaultButton(QMessageBox.Save)
+    answer = box.exec()
+    return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+
+def show_error(parent: QWidget, title: str, message: str) -> None:
+    box = QMessageBox(QMessageBox.Critical, title, message, QMessageBox.Ok, parent)
+    box.exec()
+
+
+def ask_recover(parent: QWidget, description: str) -> bool:
+    box = QMessageBox(QMessageBox.Question, "Recover unsaved work",
+                      f"Studio did not close normally. Recover the unsaved graph?\n\n{description}",
+                      QMessageBox.Yes | QMessageBox.No, parent)
+    box.setDefaultButton(QMessageBox.Yes)
+    return box.exec() == QMessageBox.Yes
+
+
+def open_file_name(parent: QWidget, directory: str = "") -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open graph", directory, FILE_FILTER)
+    return path
+
+
+def save_file_name(parent: QWidget, suggested: str = "") -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save graph", suggested, FILE_FILTER)
+    if path and not path.lower().endswith(".json"):
+        path += ".json"
+    return path

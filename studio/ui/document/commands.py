@@ -1,0 +1,141 @@
+"""Undo commands. Each changes only the graph document; the scene follows the
+document's events, so no command ever touches an item."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from PySide6.QtGui import QUndoCommand
+
+from studio.graph import Edge, Graph
+
+
+class AddNodeCommand(QUndoCommand):
+    def __init__(self, graph: Graph, block: str, params: Mapping[str, Any] | None, position: tuple[float, float],
+                 node_id: str | None = None, label: str = "", parent: QUndoCommand | None = None):
+        super().__init__(f"Add {block}", parent)
+        self.graph = graph
+        self.block = block
+        self.params = dict(params or {})
+        self.position = position
+        self.label = label
+        # Chosen now so redo after undo brings back the same id, and so a
+        # macro can wire a node it has not added yet.
+        self.node_id = node_id or graph.new_id(block)
+
+    def redo(self) -> None:
+        self.graph.add_node(self.block, self.params, self.position, self.node_id, self.label)
+
+    def undo(self) -> None:
+        self.graph.remove_node(self.node_id)
+
+
+class RemoveNodeCommand(QUndoCommand):
+    """Removes a node and its wires; undo puts the node back where it stood
+    and re-draws every wire it had."""
+
+    def __init__(self, graph: Graph, node_id: str, parent: QUndoCommand | None = None):
+        super().__init__(f"Delete {node_id}", parent)
+        self.graph = graph
+        self.node_id = node_id
+        self._node = None
+        self._edges: list[Edge] = []
+
+    def redo(self) -> None:
+        # Wires are read at redo time: in a multi-node delete, an earlier
+        # command may already have taken a shared wire.
+        self._node, self._edges = self.graph.remove_node(self.node_id)
+
+    def undo(self) -> None:
+        n = self._node
+        self.graph.add_node(n.block, n.params, n.position, n.id, n.label)
+        for e in self._edges:
+            self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+
+
+class ConnectCommand(QUndoCommand):
+    def __init__(self, graph: Graph, src: str, src_port: str, dst: str, dst_port: str,
+                 parent: QUndoCommand | None = None):
+        super().__init__(f"Connect {src}.{src_port} to {dst}.{dst_port}", parent)
+        self.graph = graph
+        self.edge = Edge(src, src_port, dst, dst_port)
+
+    def redo(self) -> None:
+        e = self.edge
+        self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.edge)
+
+
+class DisconnectCommand(QUndoCommand):
+    def __init__(self, graph: Graph, edge: Edge, parent: QUndoCommand | None = None):
+        super().__init__(f"Remove wire {edge}", parent)
+        self.graph = graph
+        self.edge = edge
+
+    def redo(self) -> None:
+        self.graph.disconnect(self.edge)
+
+    def undo(self) -> None:
+        e = self.edge
+        self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+
+
+class SetParamsCommand(QUndoCommand):
+    """The generic "set attribute" command: keeps the old values it replaced."""
+
+    def __init__(self, graph: Graph, node_id: str, changes: Mapping[str, Any], parent: QUndoCommand | None = None):
+        names = ", ".join(changes)
+        super().__init__(f"Set {node_id} {names}", parent)
+        self.graph = graph
+        self.node_id = node_id
+        self.changes = dict(changes)
+        self.old = {k: graph.node(node_id).params[k] for k in changes}
+
+    def redo(self) -> None:
+        self.graph.set_params(self.node_id, self.changes)
+
+    def undo(self) -> None:
+        self.graph.set_params(self.node_id, self.old)
+
+
+class SetLabelCommand(QUndoCommand):
+    def __init__(self, graph: Graph, node_id: str, label: str, parent: QUndoCommand | None = None):
+        super().__init__(f"Rename {node_id}", parent)
+        self.graph = graph
+        self.node_id = node_id
+        self.label = label
+        self.old = graph.node(node_id).label
+
+    def redo(self) -> None:
+        self.graph.set_label(self.node_id, self.label)
+
+    def undo(self) -> None:
+        self.graph.set_label(self.node_id, self.old)
+
+
+class MoveNodesCommand(QUndoCommand):
+    """Moves many nodes as one step (a drag, an auto-layout)."""
+
+    def __init__(self, graph: Graph, moves: Mapping[str, tuple[tuple[float, float], tuple[float, float]]],
+                 text: str = "Move", parent: QUndoCommand | None = None):
+        super().__init__(text if len(moves) != 1 else f"{text} {next(iter(moves))}", parent)
+        self.graph = graph
+        self.moves = dict(moves)  # node -> (old, new)
+
+    def redo(self) -> None:
+        for node_id, (_, new) in self.moves.items():
+            self.graph.move_node(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _) in self.moves.items():
+            self.graph.move_node(node_id, old)
+
+
+class MacroCommand(QUndoCommand):
+    """A parent whose children run in order on redo and in reverse on undo:
+    one undo step for a paste, a multi-delete or an add-and-wire."""
+
+    def __init__(self, text: str):
+        super().__init__(text)

@@ -1,0 +1,183 @@
+"""The inspector panel: the selected node's block, doc, label, parameters,
+shapes and problem. Edits go through the editor as undo steps; a refused
+value stays in its field, marked, with the reason beneath it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget,
+)
+
+from blocks import ParamError
+from studio.graph import GraphEvent
+
+from .. import icons, theme
+from ..canvas.format import count_text, shape_text
+from ..document import GraphEditor
+from .param_editors import ParamEditor, make_editor
+
+
+class InspectorWidget(QScrollArea):
+    def __init__(self, editor: GraphEditor, parent=None):
+        super().__init__(parent)
+        self.editor = editor
+        self.node_id: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.label_edit: QLineEdit | None = None
+        self._unsubscribe = None
+        self._count: int | None = None
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.NoFrame)
+        self._bind(editor.graph)
+        editor.graph_replaced.connect(self._bind)
+        self.show_node(None)
+
+    def _bind(self, graph) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._unsubscribe = graph.subscribe(self._on_event)
+        self.show_node(None)
+
+    # ---- building the form --------------------------------------------
+    def show_node(self, node_id: str | None) -> None:
+        self.node_id = node_id if node_id in self.editor.graph else None
+        self.editors.clear()
+        self.errors.clear()
+        self.label_edit = None
+        self._count = None
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setSpacing(8)
+        if self.node_id is None:
+            empty = QLabel("Select a block to edit its parameters.\n\nDrag blocks from the palette, "
+                           "or press Tab on the canvas to add one.")
+            empty.setObjectName("hint")
+            empty.setWordWrap(True)
+            layout.addWidget(empty)
+            layout.addStretch(1)
+            self.setWidget(page)
+            return
+        node = self.editor.graph.node(self.node_id)
+        spec = node.spec
+        title = QLabel(f"<span style='font-size:13pt; font-weight:600'>{spec.name}</span>"
+                       f"&nbsp;&nbsp;<span style='color:gray'>{spec.category}</span>")
+        title.setTextFormat(Qt.RichText)
+        header = QWidget()
+        hl = QFormLayout(header)
+        hl.setContentsMargins(0, 0, 0, 0)
+        icon = QLabel()
+        icon.setPixmap(icons.category_icon(spec.category).pixmap(22, 22))
+        hl.addRow(icon, title)
+        layout.addWidget(header)
+        doc = QLabel(spec.doc)
+        doc.setWordWrap(True)
+        doc.setObjectName("hint")
+        layout.addWidget(doc)
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignRight)
+        form.setFieldGrowthPolicy(QFormLayout.ExpandingFieldsGrow)
+        id_label = QLabel(node.id)
+        id_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form.addRow("id", id_label)
+        self.label_edit = QLineEdit(node.label)
+        self.label_edit.setPlaceholderText(node.id)
+        self.label_edit.editingFinished.connect(self._label_finished)
+        form.addRow("label", self.label_edit)
+        for param in spec.params:
+            editor = make_editor(param)
+            editor.set_value(node.params[param.name])
+            editor.committed.connect(lambda name=param.name: self.commit(name))
+            error = QLabel()
+            error.setObjectName("paramError")
+            error.setWordWrap(True)
+            error.hide()
+            cell = QWidget()
+            cl = QVBoxLayout(cell)
+            cl.setContentsMargins(0, 0, 0, 0)
+            cl.setSpacing(2)
+            cl.addWidget(editor)
+            cl.addWidget(error)
+            name = QLabel(param.name)
+            name.setToolTip(param.doc)
+            form.addRow(name, cell)
+            self.editors[param.name] = editor
+            self.errors[param.name] = error
+        layout.addLayout(form)
+        self.shapes_label = QLabel()
+        self.shapes_label.setWordWrap(True)
+        self.shapes_label.setTextFormat(Qt.RichText)
+        layout.addWidget(self.shapes_label)
+        layout.addStretch(1)
+        self.setWidget(page)
+        self._refresh_shapes()
+
+    def _refresh_shapes(self) -> None:
+        if self.node_id is None:
+            return
+        graph = self.editor.graph
+        rows = []
+        for port, shape in graph.shapes.inputs(self.node_id).items():
+            rows.append(f"in <b>{port}</b>: {shape_text(shape)}")
+        for port in (p.name for p in graph.node(self.node_id).output_ports()):
+            rows.append(f"out <b>{port}</b>: {shape_text(graph.shapes.output(self.node_id, port))}")
+        problem = graph.shapes.error(self.node_id)
+        if problem is not None:
+            rows.append(f"<span style='color:{theme.current().error}'>{problem}</span>")
+        if self._count is not None:
+            rows.append(f"{self._count:,} parameters ({count_text(self._count)})")
+        self.shapes_label.setText("<br>".join(rows))
+
+    # ---- committing ----------------------------------------------------
+    def commit(self, name: str) -> str | None:
+        """Send one parameter's entered value to the model; returns the refusal, if any."""
+        if self.node_id is None:
+            return None
+        editor = self.editors[name]
+        try:
+            value = editor.value()
+        except ParamError as exc:
+            reason = exc.message
+        else:
+            reason = self.editor.set_params(self.node_id, {name: value})
+        self._show_error(name, reason)
+        return reason
+
+    def _show_error(self, name: str, reason: str | None) -> None:
+        label = self.errors[name]
+        editor = self.editors[name]
+        if reason:
+            label.setText(reason)
+            label.show()
+            editor.set_invalid(True)
+        else:
+            label.hide()
+            editor.set_invalid(False)
+
+    def _label_finished(self) -> None:
+        if self.node_id is not None and self.label_edit is not None:
+            self.editor.set_label(self.node_id, self.label_edit.text().strip())
+
+    # ---- following the model ------------------------------------------
+    def _on_event(self, event: GraphEvent) -> None:
+        if self.node_id is None:
+            return
+        if event.kind == "node_removed" and self.node_id in event.nodes:
+            self.show_node(None)
+        elif event.kind == "params_changed" and self.node_id in event.nodes:
+            node = self.editor.graph.node(self.node_id)
+            for name, editor in self.editors.items():
+                if name in (event.old or {}):
+                    editor.set_value(node.params[name])
+                    self._show_error(name, None)
+        elif event.kind == "label_changed" and self.node_id in event.nodes and self.label_edit is not None:
+            self.label_edit.setText(self.editor.graph.node(self.node_id).label)
+        elif event.kind == "shapes_changed" and self.node_id in event.nodes:
+            self._refresh_shapes()
+
+    def set_param_count(self, count: int | None) -> None:
+        self._count = count
+        self._refresh_shapes()

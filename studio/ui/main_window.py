@@ -1,0 +1,430 @@
+"""The main window: canvas in the middle, palette, inspector and training
+docks around it, menus with the standard shortcuts, files, and the status bar."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
+
+from studio import files
+from studio.graph import Graph, validate
+
+from . import dialogs, icons, recovery, theme
+from .canvas.format import count_text
+from .canvas.scene import GraphScene
+from .canvas.view import GraphView
+from .document import GraphEditor
+from .document.clipboard import MIME_TYPE, ClipboardError
+from .inspector import InspectorWidget
+from .palette import PaletteWidget
+from .param_counter import ParamCounter
+from .settings import AppSettings
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+APP_NAME = "Studio"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings | None = None, autosave_ms: int = recovery.INTERVAL_MS):
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.path: Path | None = None
+        self._recovered_unsaved = False
+        self.setWindowIcon(icons.app_icon())
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
+
+        self.editor = GraphEditor(parent=self)
+        self.scene = GraphScene(self.editor, self)
+        self.scene.snapping = self.settings.snapping
+        self.view = GraphView(self.scene, self)
+        self.setCentralWidget(self.view)
+
+        self.palette = PaletteWidget()
+        self.palette.block_activated.connect(self._add_at_centre)
+        self.palette_dock = self._dock("Blocks", "Palette", self.palette, Qt.LeftDockWidgetArea)
+        self.inspector = InspectorWidget(self.editor)
+        self.inspector_dock = self._dock("Inspector", "Inspector", self.inspector, Qt.RightDockWidgetArea)
+        placeholder = QLabel("Training appears here.")
+        placeholder.setObjectName("hint")
+        placeholder.setAlignment(Qt.AlignCenter)
+        self.training_dock = self._dock("Training", "Training", placeholder, Qt.BottomDockWidgetArea)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Horizontal)
+        self.resizeDocks([self.training_dock], [130], Qt.Vertical)
+
+        self.counter = ParamCounter(self.editor, self)
+        self.counter.counted.connect(self._on_counted)
+
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+        self._status_timer = QTimer(self, singleShot=True, interval=0, timeout=self._update_status)
+
+        self.scene.refused.connect(lambda reason: self.statusBar().showMessage(f"Refused: {reason}", 8000))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        stack = self.editor.undo_stack
+        stack.cleanChanged.connect(self._update_title)
+        stack.indexChanged.connect(self._document_changed)
+        self.editor.graph_replaced.connect(lambda _: self._document_changed())
+
+        self._make_actions()
+        self._make_menus()
+        self._restore_settings()
+        self.autosaver = recovery.Autosaver(
+            self.settings.recovery_dir, lambda: self.editor.graph, self.is_modified,
+            lambda: str(self.path) if self.path else None, autosave_ms, self)
+        self.autosaver.start()
+        self._update_title()
+        self._update_status()
+
+    # ---- docks -----------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def set_training_panel(self, widget: QWidget) -> None:
+        """The live-training panel takes the Training dock's place holder."""
+        old = self.training_dock.widget()
+        self.training_dock.setWidget(widget)
+        if old is not None and old is not widget:
+            old.deleteLater()
+
+    # ---- actions and menus -------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            sequences = []
+            for k in keys:
+                if isinstance(k, QKeySequence.StandardKey):
+                    sequences += QKeySequence.keyBindings(k)  # every platform binding, not just the first
+                else:
+                    sequences.append(QKeySequence(k))
+            action.setShortcuts(sequences)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work with the menu bar hidden too
+        return action
+
+    def _make_actions(self) -> None:
+        S = QKeySequence.StandardKey
+        stack = self.editor.undo_stack
+        self.act_new = self._action("&New", self.new_document, S.New)
+        self.act_open = self._action("&Open…", self.open_dialog, S.Open)
+        self.act_save = self._action("&Save", self.save, S.Save)
+        self.act_save_as = self._action("Save &As…", self.save_as, "Ctrl+Shift+S")
+        self.act_quit = self._action("&Quit", self.close, S.Quit)
+        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addAction(self.act_undo)
+        self.addAction(self.act_redo)
+        self.act_cut = self._action("Cu&t", self.cut, S.Cut)
+        self.act_copy = self._action("&Copy", self.copy, S.Copy)
+        self.act_paste = self._action("&Paste", self.paste, S.Paste)
+        self.act_duplicate = self._action("&Duplicate", self.duplicate, "Ctrl+D")
+        self.act_delete = self._action("De&lete", self.delete_selection, [QKeySequence.Delete, "Backspace"])
+        self.act_select_all = self._action("Select &All", self.select_all, S.SelectAll)
+        self.act_add_block = self._action("Add &Block…  (Tab)", self._quick_search_at_centre)
+        self.act_frame_selected = self._action("&Frame Selected", self.view.frame_selected, "F")
+        self.act_frame_all = self._action("Frame &All", self.view.frame_all, ["Shift+F", "Home"])
+        self.act_zoom_in = self._action("Zoom &In", lambda: self.view.zoom_by(1.25, False), S.ZoomIn)
+        self.act_zoom_out = self._action("Zoom &Out", lambda: self.view.zoom_by(0.8, False), S.ZoomOut)
+        self.act_layout = self._action("Auto-&Layout", self.auto_layout, "Ctrl+L")
+        self.act_snap = self._action("&Snap to Grid", self._set_snapping, checkable=True)
+        self.act_snap.setChecked(self.scene.snapping)
+        self.theme_group = QActionGroup(self)
+        self.theme_actions = {}
+        for name in ("dark", "light"):
+            act = QAction(name.capitalize(), self, checkable=True)
+            act.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_group.addAction(act)
+            self.theme_actions[name] = act
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addActions([self.act_new, self.act_open])
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.examples_menu = m.addMenu("&Examples")
+        self._fill_examples()
+        m.addSeparator()
+        m.addActions([self.act_save, self.act_save_as])
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = bar.addMenu("&Edit")
+        m.addActions([self.act_undo, self.act_redo])
+        m.addSeparator()
+        m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        m.addSeparator()
+        m.addActions([self.act_select_all, self.act_add_block])
+        m = bar.addMenu("&View")
+        m.addActions([self.act_frame_selected, self.act_frame_all, self.act_zoom_in, self.act_zoom_out])
+        m.addSeparator()
+        m.addActions([self.act_layout, self.act_snap])
+        theme_menu = m.addMenu("&Theme")
+        theme_menu.addActions(list(self.theme_actions.values()))
+        m.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.training_dock):
+            m.addAction(dock.toggleViewAction())
+        self._fill_recent()
+
+    def _fill_examples(self) -> None:
+        self.examples_menu.clear()
+        paths = sorted(EXAMPLES_DIR.glob("*.json")) if EXAMPLES_DIR.is_dir() else []
+        for path in paths:
+            act = self.examples_menu.addAction(path.stem)
+            act.triggered.connect(lambda _=False, p=path: self.open_example(p))
+        self.examples_menu.setEnabled(bool(paths))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            act = self.recent_menu.addAction(Path(path).name)
+            act.setToolTip(path)
+            act.setData(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ---- settings -----------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        if state is not None:
+            self.restoreState(state)
+        self.set_theme(self.settings.theme)
+
+    def save_settings(self) -> None:
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.settings.snapping = self.scene.snapping
+        self.settings.sync()
+
+    def set_theme(self, name: str) -> None:
+        applied = theme.apply(name)
+        self.settings.theme = applied.name
+        self.theme_actions[applied.name].setChecked(True)
+        self.view.refresh_theme()
+        self.inspector.show_node(self.inspector.node_id)
+
+    def _set_snapping(self, on: bool) -> None:
+        self.scene.snapping = bool(on)
+        self.settings.snapping = bool(on)
+
+    # ---- document state -----------------------------------------------------
+    def is_modified(self) -> bool:
+        return self._recovered_unsaved or not self.editor.undo_stack.isClean()
+
+    def document_name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        return self.editor.graph.name or "Untitled"
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document_name()}[*] — {APP_NAME}")
+        self.setWindowModified(self.is_modified())
+
+    def _document_changed(self) -> None:
+        self._update_title()
+        self._status_timer.start()
+
+    def _update_status(self) -> None:
+        graph = self.editor.graph
+        problems = [p for p in validate(graph) if p.kind != "structure" or graph.nodes]
+        parts = [f"{len(graph)} nodes", f"{len(graph.edges)} wires",
+                 f"{self.counter.total:,} params ({count_text(self.counter.total) or 0})"]
+        if graph.nodes:
+            parts.append("no problems" if not problems else f"{len(problems)} problem(s)")
+        self.status_label.setText("   ·   ".join(parts))
+        self.status_label.setMinimumWidth(self.status_label.sizeHint().width() + 16)
+        self.status_label.setToolTip("\n".join(str(p) for p in problems))
+
+    def _on_counted(self, changed: dict, total: int) -> None:
+        self.scene.set_param_counts(changed)
+        if self.inspector.node_id is not None:
+            self.inspector.set_param_count(self.counter.counts.get(self.inspector.node_id))
+        self._status_timer.start()
+
+    def _selection_changed(self) -> None:
+        selected = self.scene.selected_node_ids()
+        node_id = selected[0] if len(selected) == 1 else None
+        if node_id != self.inspector.node_id:
+            self.inspector.show_node(node_id)
+            if node_id is not None:
+                self.inspector.set_param_count(self.counter.counts.get(node_id))
+
+    # ---- files --------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document."""
+        if not self.is_modified():
+            return True
+        answer = dialogs.ask_save_changes(self, self.document_name())
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def set_document(self, graph: Graph, path: Path | None, modified: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        self._recovered_unsaved = modified
+        self.editor.set_graph(graph)
+        self.view.frame_all()
+        self._update_title()
+
+    def new_document(self) -> None:
+        if self.maybe_save():
+            self.set_document(Graph(), None)
+
+    def open_dialog(self) -> None:
+        start = str(self.path.parent) if self.path else ""
+        path = dialogs.open_file_name(self, start)
+        if path:
+            self.open_path(path)
+
+    def _load(self, path) -> Graph | None:
+        try:
+            return files.load(path)
+        except files.GraphFileError as exc:
+            dialogs.show_error(self, "Could not open the graph", str(exc))
+        except OSError as exc:
+            dialogs.show_error(self, "Could not open the graph", f"{path}: {exc.strerror or exc}")
+        return None
+
+    def open_path(self, path, ask: bool = True) -> bool:
+        """Open a graph file; a file that fails to load leaves the current document as it was."""
+        if ask and not self.maybe_save():
+            return False
+        graph = self._load(path)
+        if graph is None:
+            return False
+        self.set_document(graph, Path(path))
+        self.settings.add_recent(path)
+        self._fill_recent()
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def open_example(self, path: Path) -> bool:
+        """Examples open as untitled copies, so Save never overwrites the shipped file."""
+        if not self.maybe_save():
+            return False
+        graph = self._load(path)
+        if graph is None:
+            return False
+        self.set_document(graph, None)
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path)
+
+    def save_as(self) -> bool:
+        suggested = str(self.path) if self.path else f"{self.editor.graph.name or 'untitled'}.json"
+        path = dialogs.save_file_name(self, suggested)
+        return self.save_to(Path(path)) if path else False
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            files.save(self.editor.graph, path)
+        except (OSError, files.GraphFileError) as exc:
+            dialogs.show_error(self, "Could not save the graph", f"{path}: {exc}")
+            return False
+        self.path = Path(path)
+        self._recovered_unsaved = False
+        self.editor.undo_stack.setClean()
+        self.settings.add_recent(path)
+        self._fill_recent()
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the autosaved graph. Returns whether it was taken."""
+        if recovery.pending(self.settings.recovery_dir) is None:
+            return False
+        try:
+            found = recovery.load(self.settings.recovery_dir)
+        except files.GraphFileError as exc:
+            dialogs.show_error(self, "Could not recover", str(exc))
+            self.autosaver.clear()
+            return False
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.saved_at)) if found.saved_at else "unknown"
+        where = found.original_path or "an unsaved graph"
+        if not dialogs.ask_recover(self, f"{where}, autosaved {when}, {len(found.graph)} nodes."):
+            self.autosaver.clear()
+            return False
+        self.set_document(found.graph, Path(found.original_path) if found.original_path else None, modified=True)
+        return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.save_settings()
+        self.autosaver.timer.stop()
+        self.autosaver.clear()
+        event.accept()
+
+    # ---- editing ------------------------------------------------------------
+    def _add_at_centre(self, block: str) -> None:
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        node_id = self.editor.add_block(block, (round(centre.x() / 20) * 20 - 80, round(centre.y() / 20) * 20))
+        self.scene.select_nodes([node_id])
+
+    def _quick_search_at_centre(self) -> None:
+        self.view.setFocus()
+        self.view.open_quick_search(QPoint(self.view.width() // 2 - 120, self.view.height() // 3))
+
+    def copy(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return False
+        data = self.editor.copy(ids)
+        mime = QMimeData()
+        text = json.dumps(data)
+        mime.setData(MIME_TYPE, text.encode())
+        mime.setText(text)
+        QApplication.clipboard().setMimeData(mime)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selection()
+
+    def paste(self) -> list[str]:
+        mime = QApplication.clipboard().mimeData()
+        raw = bytes(mime.data(MIME_TYPE)).decode() if mime.hasFormat(MIME_TYPE) else mime.text()
+        try:
+            data = json.loads(raw)
+            ids = self.editor.paste(data)
+        except (ValueError, ClipboardError) as exc:
+            message = str(exc) if isinstance(exc, ClipboardError) else "clipboard: not a studio fragment"
+            self.statusBar().showMessage(f"Nothing to paste: {message}", 6000)
+            return []
+        self.scene.select_nodes(ids)
+        return ids
+
+    def duplicate(self) -> list[str]:
+        ids = self.editor.duplicate(self.scene.selected_node_ids())
+        self.scene.select_nodes(ids)
+        return ids
+
+    def delete_selection(self) -> None:
+        self.editor.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    def select_all(self) -> None:
+        for item in self.scene.nodes.values():
+            item.setSelected(True)
+
+    def auto_layout(self) -> None:
+        if self.editor.auto_layout():
+            self.view.frame_all()

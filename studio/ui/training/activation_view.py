@@ -1,0 +1,185 @@
+"""Activations of one node: its output histogram over time, its statistics and,
+for convolutions, the feature maps of one sample.
+
+The node shown is the one selected in the editor (``set_node``), or the
+first one the probe reports. Histograms of different probes have different
+ranges, so they are re-binned onto one common range before being stacked
+into the over-time image (time left to right, value bottom to top).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from studio.training.events import ActivationStats, ProbeEvent
+
+from .buffer import GrowingBuffer
+
+BINS = 48
+MAX_COLUMNS = 240  # probes kept in the over-time image
+
+
+def rebin(counts: np.ndarray, edges: np.ndarray, lo: float, hi: float, bins: int = BINS) -> np.ndarray:
+    """Spread a histogram's counts onto ``bins`` equal bins over [lo, hi] (mass kept inside)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    edges = np.asarray(edges, dtype=np.float64)
+    centres = (edges[:-1] + edges[1:]) / 2
+    out, _ = np.histogram(np.clip(centres, lo, hi), bins=bins, range=(lo, hi), weights=counts)
+    return out
+
+
+def tile_maps(maps: np.ndarray, max_maps: int = 16) -> np.ndarray:
+    """Up to ``max_maps`` [C, H, W] feature maps tiled into one grey image, each scaled to [0, 1]."""
+    maps = np.asarray(maps, dtype=np.float64)[:max_maps]
+    c, h, w = maps.shape
+    cols = int(np.ceil(np.sqrt(c)))
+    rows = int(np.ceil(c / cols))
+    pad = 1
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), 1.0)
+    for i, m in enumerate(maps):
+        lo, hi = float(m.min()), float(m.max())
+        scaled = (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
+        r, col = divmod(i, cols)
+        out[r * (h + pad): r * (h + pad) + h, col * (w + pad): col * (w + pad) + w] = scaled
+    return out
+
+
+class _NodeHistory:
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.hists: list[tuple[np.ndarray, np.ndarray]] = []
+        self.mean = GrowingBuffer(64)
+        self.std = GrowingBuffer(64)
+        self.zeros = GrowingBuffer(64)
+        self.last: ActivationStats | None = None
+
+    def add(self, step: int, stats: ActivationStats) -> None:
+        self.steps.append(step)
+        self.hists.append((np.asarray(stats.hist_counts), np.asarray(stats.hist_edges)))
+        if len(self.hists) > MAX_COLUMNS:
+            del self.hists[0], self.steps[0]
+        self.mean.append(step, stats.mean)
+        self.std.append(step, stats.std)
+        self.zeros.append(step, stats.zero_fraction)
+        self.last = stats
+
+
+class ActivationView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.node_box = QComboBox()
+        self.node_box.currentTextChanged.connect(self._on_pick)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Node:"))
+        top.addWidget(self.node_box, 1)
+        self.stats_label = QLabel("Select a node to see what its outputs look like while it learns.")
+        self.stats_label.setWordWrap(True)
+
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setBackground("w")
+        lw = self.layout_widget
+        self.hist_plot: pg.PlotItem = lw.addPlot(row=0, col=0, title="Output histogram over time")
+        self.hist_plot.setLabel("bottom", "step")
+        self.hist_plot.setLabel("left", "output value")
+        self.hist_image = pg.ImageItem(axisOrder="row-major")
+        self.hist_image.setColorMap(pg.colormap.get("viridis"))
+        self.hist_plot.addItem(self.hist_image)
+        self.stats_plot: pg.PlotItem = lw.addPlot(row=1, col=0, title="Mean, std and share of zeros")
+        self.stats_plot.addLegend(offset=(-10, 10))
+        self.stats_plot.setLabel("bottom", "step")
+        self.stats_plot.showGrid(x=True, y=True, alpha=0.25)
+        self.mean_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="mean")
+        self.std_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2), name="std")
+        self.zero_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name="zeros (dead units)")
+        self.maps_plot: pg.PlotItem = lw.addPlot(row=2, col=0, title="Feature maps of one sample")
+        self.maps_plot.hideAxis("left")
+        self.maps_plot.hideAxis("bottom")
+        self.maps_plot.setAspectLocked(True)
+        self.maps_plot.invertY(True)
+        self.maps_image = pg.ImageItem(axisOrder="row-major")
+        self.maps_plot.addItem(self.maps_image)
+        self.maps_plot.setVisible(False)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(top)
+        box.addWidget(self.layout_widget, 1)
+        box.addWidget(self.stats_label)
+        self.history: dict[str, _NodeHistory] = defaultdict(_NodeHistory)
+        self.node: str | None = None
+        self.wanted: str | None = None  # the editor's selection, which may not be probed yet
+        self.preferred: list[str] = []  # shown first when nothing is selected (hidden layers, not the input)
+
+    # ---- selection -----------------------------------------------------
+    def set_node(self, node_id: str | None) -> None:
+        """Show ``node_id`` (the editor's selection) once the probe reports it."""
+        self.wanted = node_id
+        if node_id is not None and node_id in self.history:
+            self.node_box.setCurrentText(node_id)
+
+    def _on_pick(self, text: str) -> None:
+        self.node = text or None
+        self._redraw()
+
+    def clear(self) -> None:
+        self.history.clear()
+        self.node_box.clear()
+        self.node = None
+        self._redraw()
+
+    # ---- feeding -------------------------------------------------------
+    def feed(self, events: Iterable[object]) -> None:
+        seen = False
+        for ev in events:
+            if isinstance(ev, ProbeEvent) and ev.activations:
+                for node, stats in ev.activations.items():
+                    if node not in self.history:
+                        self.node_box.addItem(node)
+                    self.history[node].add(ev.step, stats)
+                seen = True
+        if not seen:
+            return
+        if self.wanted not in self.history:
+            self.wanted = next((n for n in self.preferred if n in self.history), None)
+        if self.wanted in self.history and self.node != self.wanted:
+            self.node_box.setCurrentText(self.wanted)  # redraws through _on_pick
+        else:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        h = self.history.get(self.node) if self.node else None
+        if h is None or h.last is None:
+            self.hist_image.clear()
+            for c in (self.mean_curve, self.std_curve, self.zero_curve):
+                c.setData([], [])
+            self.maps_plot.setVisible(False)
+            return
+        lo = min(float(e[0]) for _, e in h.hists)
+        hi = max(float(e[-1]) for _, e in h.hists)
+        if hi <= lo:
+            hi = lo + 1e-6
+        image = np.stack([rebin(c, e, lo, hi) for c, e in h.hists], axis=1)  # [bins, time]
+        image = image / np.maximum(image.max(axis=0, keepdims=True), 1e-12)
+        self.hist_image.setImage(image, autoLevels=False, levels=(0, 1))
+        first, last = h.steps[0], h.steps[-1]
+        width = max(1, last - first) * (len(h.steps) / max(1, len(h.steps) - 1)) if len(h.steps) > 1 else 1
+        self.hist_image.setRect(QRectF(first, lo, width, hi - lo))
+        self.mean_curve.setData(h.mean.x, h.mean.y)
+        self.std_curve.setData(h.std.x, h.std.y)
+        self.zero_curve.setData(h.zeros.x, h.zeros.y)
+        s = h.last
+        text = f"{self.node}: mean {s.mean:.3f}, std {s.std:.3f}, zeros {s.zero_fraction:.1%}"
+        if s.zero_fraction > 0.5:
+            text += " — more than half the outputs are exactly 0: many units are dead (dying ReLU)."
+        self.stats_label.setText(text)
+        if s.feature_maps is not None and np.asarray(s.feature_maps).ndim == 3:
+            self.maps_image.setImage(tile_maps(s.feature_maps), autoLevels=False, levels=(0, 1))
+            self.maps_plot.setVisible(True)
+        else:
+            self.maps_plot.setVisible(False)

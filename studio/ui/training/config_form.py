@@ -1,0 +1,254 @@
+"""The training settings of the graph, as a form.
+
+Every change is an undoable edit of the document (``graph.set_training``
+through ``SetTrainingCommand`` on the window's undo stack) and so is saved in
+the graph file. Only the key a person changed is written, so the file keeps
+their choices and not a wall of defaults. The form follows the document: an
+undo elsewhere refreshes it, and its own writes do not echo back.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from studio.graph import Graph, GraphEvent
+from studio.training.config import (
+    DEVICES, LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULES, TASKS, ConfigError, TrainingConfig,
+)
+
+from .commands import SetTrainingCommand
+from .schedule_plot import SchedulePlot
+
+
+@dataclass(frozen=True)
+class Field:
+    path: tuple[str, ...]  # keys in graph.training
+    label: str
+    kind: str  # choice, int, float, optfloat, bool
+    choices: tuple[str, ...] = ()
+    tip: str = ""
+    minimum: int = 0
+    maximum: int = 1_000_000
+
+
+FIELDS = (
+    Field(("task",), "Task", "choice", TASKS, "What the network learns to do."),
+    Field(("loss",), "Loss", "choice", LOSSES, "auto: cross entropy for classes, mean squared error for values."),
+    Field(("optimizer", "name"), "Optimizer", "choice", OPTIMIZERS, "How the weights move along the gradient."),
+    Field(("optimizer", "lr"), "Learning rate", "float", tip="Step size of each update, e.g. 0.01."),
+    Field(("optimizer", "momentum"), "Momentum", "float", tip="sgd and rmsprop: share of the last step kept."),
+    Field(("schedule", "name"), "LR schedule", "choice", SCHEDULES, "How the learning rate changes over the run."),
+    Field(("schedule", "step_size"), "Step every (epochs)", "int", minimum=1),
+    Field(("schedule", "gamma"), "Gamma", "optfloat", tip="Factor per step (empty: 0.1 for step, 0.95 exponential)."),
+    Field(("schedule", "min_lr"), "Lowest lr", "float"),
+    Field(("schedule", "warmup_epochs"), "Warm-up (epochs)", "float"),
+    Field(("schedule", "max_lr"), "Peak lr", "optfloat", tip="one_cycle: the highest lr (empty: the lr above)."),
+    Field(("batch_size",), "Batch size", "int", minimum=1, tip="Samples per step."),
+    Field(("epochs",), "Epochs", "int", minimum=1, tip="Passes over the training data."),
+    Field(("weight_decay",), "Weight decay (L2)", "float", tip="Pulls weights towards 0 to fight overfitting."),
+    Field(("l1",), "L1", "float", tip="Adds l1 × Σ|w|: drives weights to exactly 0."),
+    Field(("grad_clip",), "Clip gradient norm", "optfloat", tip="Caps the gradients' total norm (empty: off)."),
+    Field(("early_stopping", "enabled"), "Early stopping", "bool",
+          tip="Stop when the validation loss stops improving."),
+    Field(("early_stopping", "patience"), "Patience (epochs)", "int", minimum=1),
+    Field(("seed",), "Seed", "int", tip="Same seed, same run: weights and batches repeat exactly."),
+    Field(("device",), "Device", "choice", DEVICES, "auto picks CUDA, then MPS (Apple), then the CPU."),
+    Field(("precision",), "Precision", "choice", PRECISIONS, "bf16/fp16: faster on CUDA GPUs only."),
+)
+
+# Fields shown only where they apply: path -> (path it depends on, values that show it).
+SHOWN_WHEN = {
+    ("optimizer", "momentum"): (("optimizer", "name"), ("sgd", "rmsprop")),
+    ("schedule", "step_size"): (("schedule", "name"), ("step",)),
+    ("schedule", "gamma"): (("schedule", "name"), ("step", "exponential")),
+    ("schedule", "min_lr"): (("schedule", "name"), ("cosine", "warmup_cosine")),
+    ("schedule", "warmup_epochs"): (("schedule", "name"), ("warmup_cosine",)),
+    ("schedule", "max_lr"): (("schedule", "name"), ("one_cycle",)),
+    ("early_stopping", "patience"): (("early_stopping", "enabled"), (True,)),
+}
+
+
+def get_path(d: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        d = d[key]
+    return d
+
+
+def set_path(d: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of ``d`` with ``value`` at ``path`` (sections created as needed)."""
+    out = copy.deepcopy(d)
+    node = out
+    for key in path[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[path[-1]] = value
+    return out
+
+
+def _format_float(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+class TrainingConfigForm(QWidget):
+    configChanged = Signal(object)  # the TrainingConfig now in the document
+    problem = Signal(str)  # a value refused, with its key
+
+    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self.steps_per_epoch = 100  # until the data set is known
+        self.widgets: dict[tuple[str, ...], QWidget] = {}
+        self._rows: dict[tuple[str, ...], QLabel] = {}
+        self._syncing = False
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.device_label = QLabel()
+
+        group = QGroupBox("Training settings")
+        form = QFormLayout(group)
+        for f in FIELDS:
+            w = self._make_widget(f)
+            w.setObjectName("training." + ".".join(f.path))
+            if f.tip:
+                w.setToolTip(f.tip)
+            label = QLabel(f.label)
+            self.widgets[f.path] = w
+            self._rows[f.path] = label
+            form.addRow(label, w)
+            if f.path == ("device",):
+                form.addRow("", self.device_label)
+        self.schedule_plot = SchedulePlot()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(group)
+        box.addWidget(self.schedule_plot)
+        box.addWidget(self.error_label)
+        self._unsubscribe = graph.subscribe(self._on_graph_event)
+        self.destroyed.connect(lambda *_: self._unsubscribe())
+        self.refresh()
+
+    # ---- widgets -------------------------------------------------------
+    def _make_widget(self, f: Field) -> QWidget:
+        if f.kind == "choice":
+            w = QComboBox()
+            w.addItems(list(f.choices))
+            w.currentTextChanged.connect(lambda text, f=f: self._edit(f, text))
+        elif f.kind == "int":
+            w = QSpinBox()
+            w.setRange(f.minimum, f.maximum)
+            w.setKeyboardTracking(False)  # one edit when typing ends, not one per digit
+            w.valueChanged.connect(lambda v, f=f: self._edit(f, int(v)))
+        elif f.kind == "bool":
+            w = QCheckBox()
+            w.toggled.connect(lambda on, f=f: self._edit(f, bool(on)))
+        else:
+            w = QLineEdit()
+            w.editingFinished.connect(lambda f=f, w=w: self._edit_text(f, w))
+        return w
+
+    def _edit_text(self, f: Field, w: QLineEdit) -> None:
+        text = w.text().strip()
+        if not text and f.kind == "optfloat":
+            self._edit(f, None)
+            return
+        try:
+            value = float(text)
+        except ValueError:
+            self._refuse(f"training.{'.'.join(f.path)}: {text!r} is not a number")
+            self.refresh()
+            return
+        self._edit(f, value)
+
+    def _edit(self, f: Field, value: Any) -> None:
+        if self._syncing:
+            return
+        try:
+            current = get_path(self.config().to_dict(), f.path)
+        except (KeyError, ConfigError):
+            current = object()
+        if current == value:
+            return
+        new = set_path(self.graph.training, f.path, value)
+        try:
+            TrainingConfig.from_dict(new)
+        except ConfigError as exc:
+            self._refuse("; ".join(exc.problems))
+            self.refresh()  # put the widget back to what the document holds
+            return
+        self.error_label.hide()
+        self.undo_stack.push(SetTrainingCommand(self.graph, new, key=".".join(f.path)))
+
+    def _refuse(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+        self.problem.emit(message)
+
+    # ---- following the document ----------------------------------------
+    def config(self) -> TrainingConfig:
+        return TrainingConfig.from_dict(self.graph.training)
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        if event.kind == "training_changed":
+            self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            cfg = self.config()
+        except ConfigError as exc:  # a hand-edited file: show why, keep the widgets usable
+            self._refuse("; ".join(exc.problems))
+            cfg = TrainingConfig()
+        values = cfg.to_dict()
+        self._syncing = True
+        try:
+            for f in FIELDS:
+                w = self.widgets[f.path]
+                v = get_path(values, f.path)
+                if isinstance(w, QComboBox):
+                    w.setCurrentText(str(v))
+                elif isinstance(w, QSpinBox):
+                    w.setValue(int(v))
+                elif isinstance(w, QCheckBox):
+                    w.setChecked(bool(v))
+                else:
+                    w.setText(_format_float(v))
+            for path, (dep, shown) in SHOWN_WHEN.items():
+                visible = get_path(values, dep) in shown
+                self.widgets[path].setVisible(visible)
+                self._rows[path].setVisible(visible)
+        finally:
+            self._syncing = False
+        self.device_label.setText(f"→ runs on {resolved_device(cfg.device)}")
+        self.schedule_plot.show_config(cfg, self.steps_per_epoch)
+        self.configChanged.emit(cfg)
+
+    def set_steps_per_epoch(self, steps: int) -> None:
+        self.steps_per_epoch = max(1, int(steps))
+        self.refresh()
+
+
+
+def resolved_device(name: str) -> str:
+    """What ``auto`` (or a named device) means on this machine, in words."""
+    from studio.training.device import DeviceError, pick_device
+
+    try:
+        dev = pick_device(name)
+    except DeviceError as exc:
+        return f"unavailable ({exc})"
+    if dev.type == "cuda":
+        import torch
+
+        return f"CUDA ({torch.cuda.get_device_name(dev)})"
+    return {"mps": "MPS (Apple GPU)", "cpu": "CPU"}.get(dev.type, dev.type)

@@ -1,0 +1,224 @@
+"""Choosing the data set: built-in sets and the person's own files, their
+options, a one-line description and a preview.
+
+The choice is stored in the document (``training.dataset``) through the same
+undoable command as the other settings; the loaded ``Dataset`` is kept here
+for the preview, the pre-flight check and the decision-boundary points.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from blocks import Param
+from studio.graph import Graph, GraphEvent
+
+from .commands import SetTrainingCommand
+from .dataset_preview import DatasetPreview
+
+
+class DatasetChooser(QWidget):
+    datasetLoaded = Signal(object)  # studio.data.Dataset, or None when it failed to load
+
+    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from studio.data import catalog
+
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self.base_dir: Path | None = None
+        self.dataset = None
+        self.error: str | None = None
+        self._infos = {i.name: i for i in catalog()}
+        self._syncing = False
+        self._loaded_spec: dict[str, Any] | None = None
+
+        self.name_box = QComboBox()
+        self.name_box.setObjectName("training.dataset.name")
+        builtins = [i for i in self._infos.values() if i.source == "builtin"]
+        files = [i for i in self._infos.values() if i.source != "builtin"]
+        for info in builtins:
+            self.name_box.addItem(info.name, info.name)
+            self.name_box.setItemData(self.name_box.count() - 1, info.doc, 3)  # tooltip role
+        if files:
+            self.name_box.insertSeparator(self.name_box.count())
+            for info in files:
+                self.name_box.addItem(f"{info.name} (your file)", info.name)
+                self.name_box.setItemData(self.name_box.count() - 1, info.doc, 3)
+        self.name_box.currentIndexChanged.connect(self._on_name)
+        self.options_group = QGroupBox("Options")
+        self.options_form = QFormLayout(self.options_group)
+        self.option_widgets: dict[str, QWidget] = {}
+        self.describe_label = QLabel()
+        self.describe_label.setWordWrap(True)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.hide()
+        self.preview = DatasetPreview()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Data set:"))
+        top.addWidget(self.name_box, 1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(top)
+        box.addWidget(self.options_group)
+        box.addWidget(self.describe_label)
+        box.addWidget(self.error_label)
+        box.addWidget(self.preview, 1)
+        self._unsubscribe = graph.subscribe(self._on_graph_event)
+        self.destroyed.connect(lambda *_: self._unsubscribe())
+        self.refresh()
+
+    # ---- the document --------------------------------------------------
+    def spec(self) -> dict[str, Any]:
+        spec = self.graph.training.get("dataset")
+        return copy.deepcopy(spec) if isinstance(spec, dict) else {}
+
+    def _write(self, spec: dict[str, Any], key: str) -> None:
+        training = copy.deepcopy(self.graph.training)
+        training["dataset"] = spec
+        self.undo_stack.push(SetTrainingCommand(self.graph, training, key=f"dataset.{key}"))
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        if event.kind == "training_changed" and self.spec() != self._loaded_spec:
+            self.refresh()
+
+    def set_base_dir(self, base_dir: str | Path | None) -> None:
+        """The graph file's folder: relative data paths are read from there."""
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self._loaded_spec = None
+        self.refresh()
+
+    # ---- editing -------------------------------------------------------
+    def _on_name(self, _index: int) -> None:
+        if self._syncing:
+            return
+        name = self.name_box.currentData()
+        if not name or name == self.spec().get("name"):
+            return
+        self._write({"name": name}, "name")
+
+    def _on_option(self, param: Param, value: Any) -> None:
+        if self._syncing:
+            return
+        spec = self.spec() or {"name": self.name_box.currentData()}
+        if spec.get(param.name, param.default) == value:
+            return
+        spec[param.name] = value
+        self._write(spec, param.name)
+
+    def _browse(self, param: Param) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {param.name} file", str(self.base_dir or Path.cwd()))
+        if path:
+            self._on_option(param, path)
+
+    # ---- showing -------------------------------------------------------
+    def refresh(self) -> None:
+        spec = self.spec()
+        name = spec.get("name")
+        self._syncing = True
+        try:
+            index = self.name_box.findData(name) if name else -1
+            self.name_box.setCurrentIndex(index)
+            self._build_options(name, spec)
+        finally:
+            self._syncing = False
+        self._load(spec)
+
+    def _build_options(self, name: str | None, spec: dict[str, Any]) -> None:
+        while self.options_form.rowCount():
+            self.options_form.removeRow(0)
+        self.option_widgets = {}
+        info = self._infos.get(name) if name else None
+        self.options_group.setVisible(info is not None and bool(info.options))
+        if info is None:
+            return
+        for p in info.options:
+            w = self._option_widget(p, spec.get(p.name, p.default))
+            w.setObjectName(f"training.dataset.{p.name}")
+            w.setToolTip(p.doc)
+            self.option_widgets[p.name] = w
+            self.options_form.addRow(p.name.replace("_", " "), w)
+
+    def _option_widget(self, p: Param, value: Any) -> QWidget:
+        if p.kind == "choice":
+            w = QComboBox()
+            w.addItems([str(c) for c in p.choices])
+            w.setCurrentText(str(value))
+            w.currentTextChanged.connect(lambda t, p=p: self._on_option(p, t))
+            return w
+        if p.kind == "bool":
+            w = QCheckBox()
+            w.setChecked(bool(value))
+            w.toggled.connect(lambda on, p=p: self._on_option(p, bool(on)))
+            return w
+        if p.kind == "int":
+            w = QSpinBox()
+            w.setRange(int(p.min if p.min is not None else -10**9), int(p.max if p.max is not None else 10**9))
+            w.setKeyboardTracking(False)
+            w.setValue(int(value or 0))
+            w.valueChanged.connect(lambda v, p=p: self._on_option(p, int(v)))
+            return w
+        if p.kind == "float":
+            w = QDoubleSpinBox()
+            w.setDecimals(4)
+            w.setRange(float(p.min if p.min is not None else -1e9), float(p.max if p.max is not None else 1e9))
+            w.setSingleStep(0.05)
+            w.setKeyboardTracking(False)
+            w.setValue(float(value or 0.0))
+            w.valueChanged.connect(lambda v, p=p: self._on_option(p, round(float(v), 6)))
+            return w
+        line = QLineEdit("" if value is None else str(value))
+        line.editingFinished.connect(lambda p=p, line=line: self._on_option(p, line.text().strip() or None))
+        if p.name in ("path", "file", "folder"):
+            row = QWidget()
+            h = QHBoxLayout(row)
+            h.setContentsMargins(0, 0, 0, 0)
+            h.addWidget(line, 1)
+            browse = QPushButton("Browse…")
+            browse.clicked.connect(lambda _=False, p=p: self._browse(p))
+            h.addWidget(browse)
+            row.line = line  # the editor, for whoever needs the text
+            return row
+        return line
+
+    def _load(self, spec: dict[str, Any]) -> None:
+        self._loaded_spec = copy.deepcopy(spec)
+        self.dataset = None
+        self.error = None
+        if not spec:
+            self.describe_label.setText("Choose a data set to train on.")
+            self.error_label.hide()
+            self.preview.show_message("No data set chosen yet.")
+            self.datasetLoaded.emit(None)
+            return
+        from studio.data import load_dataset
+
+        try:
+            self.dataset = load_dataset(spec, self.base_dir)
+        except Exception as exc:  # DataError names the option, file and line; anything else, say what
+            self.error = str(exc)
+            self.error_label.setText(self.error)
+            self.error_label.show()
+            self.describe_label.setText("")
+            self.preview.show_message("The data set could not be loaded.")
+            self.datasetLoaded.emit(None)
+            return
+        self.error_label.hide()
+        self.describe_label.setText(self.dataset.describe())
+        try:
+            self.preview.show_preview(self.dataset.preview(256))
+        except Exception as exc:  # a preview must never block training
+            self.preview.show_message(f"No preview: {exc}")
+        self.datasetLoaded.emit(self.dataset)

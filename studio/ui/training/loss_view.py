@@ -1,0 +1,199 @@
+"""Loss, accuracy and learning rate of one run, per step and per epoch.
+
+The x axis is in epochs (a step at 2.5 is halfway through the third), so the
+smoothed per-step curve and the per-epoch points share one axis. Curves are
+existing items fed from growing buffers; nothing is created per update.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from studio.training.events import EpochEvent, StepsEvent
+
+from .buffer import GrowingBuffer
+from .overfitting import ema, overfit_epoch
+
+TRAIN = "#1f77b4"
+VAL = "#ff7f0e"
+LR = "#2ca02c"
+SMOOTHING = 0.95
+
+
+def _curve(plot: pg.PlotItem, color: str, name: str, width: float = 2, symbol: str | None = None,
+           alpha: int = 255) -> pg.PlotDataItem:
+    pen = pg.mkPen(pg.mkColor(color).lighter(100), width=width)
+    c = pg.mkColor(color)
+    c.setAlpha(alpha)
+    pen.setColor(c)
+    item = plot.plot([], [], pen=pen, name=name, symbol=symbol, symbolSize=6,
+                     symbolBrush=color, symbolPen=None)
+    # Peak downsampling keeps spikes visible; clip-to-view skips what is off screen.
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    item.setSkipFiniteCheck(True)
+    return item
+
+
+class LossView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setBackground("w")
+        self.summary = QLabel("Press Train to see the loss fall.")
+        self.summary.setWordWrap(True)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.layout_widget, 1)
+        box.addWidget(self.summary)
+
+        lw = self.layout_widget
+        self.loss_plot: pg.PlotItem = lw.addPlot(row=0, col=0, title="Loss")
+        self.acc_plot: pg.PlotItem = lw.addPlot(row=1, col=0, title="Accuracy")
+        self.lr_plot: pg.PlotItem = lw.addPlot(row=2, col=0, title="Learning rate")
+        lw.ci.layout.setRowStretchFactor(0, 3)
+        lw.ci.layout.setRowStretchFactor(1, 2)
+        lw.ci.layout.setRowStretchFactor(2, 1)
+        for p in (self.loss_plot, self.acc_plot, self.lr_plot):
+            p.showGrid(x=True, y=True, alpha=0.25)
+            p.setLabel("bottom", "epoch")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.acc_plot.addLegend(offset=(-10, -10))
+        self.acc_plot.setYRange(0, 1)
+
+        self.step_raw = _curve(self.loss_plot, TRAIN, "train (each step)", width=1, alpha=50)
+        self.step_smooth = _curve(self.loss_plot, TRAIN, "train (smoothed)", width=2)
+        self.epoch_train = _curve(self.loss_plot, TRAIN, "train (epoch)", width=0, symbol="o")
+        self.epoch_val = _curve(self.loss_plot, VAL, "validation (epoch)", width=2, symbol="o")
+        self.epoch_val.setPen(pg.mkPen(VAL, width=2))
+        self.epoch_train.setPen(None)
+        # The gap between validation and training loss: shaded, so overfitting shows as a widening band.
+        self.gap = pg.FillBetweenItem(self.epoch_train, self.epoch_val, brush=pg.mkBrush(214, 39, 40, 45))
+        self.loss_plot.addItem(self.gap)
+        # The legend cannot draw a FillBetweenItem: a filled stand-in shows its colour instead.
+        self._gap_sample = pg.PlotDataItem([0, 1], [0, 0], pen=pg.mkPen(214, 39, 40, 90), fillLevel=0,
+                                           fillBrush=pg.mkBrush(214, 39, 40, 45))
+        self.loss_plot.legend.addItem(self._gap_sample, "gap (validation − train)")
+        self.overfit_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d62728", width=1, style=pg.QtCore.Qt.DashLine),
+                                            label="overfitting starts", labelOpts={"position": 0.9, "color": "#d62728"})
+        self.overfit_line.setVisible(False)
+        self.loss_plot.addItem(self.overfit_line)
+
+        self.acc_train = _curve(self.acc_plot, TRAIN, "train", symbol="o")
+        self.acc_val = _curve(self.acc_plot, VAL, "validation", symbol="o")
+        self.lr_curve = _curve(self.lr_plot, LR, "learning rate")
+
+        self.steps = GrowingBuffer()
+        self.smooth = GrowingBuffer()
+        self.lrs = GrowingBuffer()
+        self.train_loss = GrowingBuffer(64)
+        self.val_loss = GrowingBuffer(64)
+        self.train_acc = GrowingBuffer(64)
+        self.val_acc = GrowingBuffer(64)
+        self._ema_state = (0.0, 0)
+        self.overfit_at: int | None = None
+        self.updates = 0
+
+    # ---- feeding -------------------------------------------------------
+    def clear(self) -> None:
+        for b in (self.steps, self.smooth, self.lrs, self.train_loss, self.val_loss, self.train_acc, self.val_acc):
+            b.clear()
+        self._ema_state = (0.0, 0)
+        self.overfit_at = None
+        self.overfit_line.setVisible(False)
+        self.summary.setText("Press Train to see the loss fall.")
+        self._redraw(steps=True, epochs=True)
+
+    def feed(self, events: Iterable[object]) -> None:
+        steps = epochs = False
+        for ev in events:
+            if isinstance(ev, StepsEvent):
+                self._add_steps(ev)
+                steps = True
+            elif isinstance(ev, EpochEvent):
+                self._add_epoch(ev)
+                epochs = True
+        if steps or epochs:
+            self._redraw(steps, epochs)
+
+    def _add_steps(self, ev: StepsEvent) -> None:
+        spe = max(1, ev.steps_per_epoch)
+        xs = [(ev.first_step + i + 1) / spe for i in range(len(ev.losses))]
+        finite = [v if math.isfinite(v) else math.nan for v in ev.losses]
+        self.steps.extend(xs, finite)
+        smooth, self._ema_state = ema([v for v in finite if not math.isnan(v)], SMOOTHING, self._ema_state)
+        self.smooth.extend([x for x, v in zip(xs, finite) if not math.isnan(v)], smooth)
+        if ev.lrs:
+            self.lrs.extend(xs[: len(ev.lrs)], ev.lrs[: len(xs)])
+
+    def _add_epoch(self, ev: EpochEvent) -> None:
+        x = float(ev.epoch)
+        self.train_loss.append(x, ev.train_loss)
+        if ev.val_loss is not None:
+            self.val_loss.append(x, ev.val_loss)
+        if ev.train_acc is not None:
+            self.train_acc.append(x, ev.train_acc)
+        if ev.val_acc is not None:
+            self.val_acc.append(x, ev.val_acc)
+        if not self.steps_seen:
+            self.lrs.append(x, ev.lr)
+
+    @property
+    def steps_seen(self) -> int:
+        return len(self.steps)
+
+    def _redraw(self, steps: bool, epochs: bool) -> None:
+        self.updates += 1
+        if steps:
+            self.step_raw.setData(self.steps.x, self.steps.y, connect="finite")
+            self.step_smooth.setData(self.smooth.x, self.smooth.y)
+            self.lr_curve.setData(self.lrs.x, self.lrs.y)
+        if epochs:
+            self.epoch_train.setData(self.train_loss.x, self.train_loss.y)
+            self.epoch_val.setData(self.val_loss.x, self.val_loss.y)
+            self.acc_train.setData(self.train_acc.x, self.train_acc.y)
+            self.acc_val.setData(self.val_acc.x, self.val_acc.y)
+            self.gap.setVisible(len(self.val_loss) > 0)
+            self._mark_overfitting()
+            self._summarise()
+            if len(self.lrs) and not self.steps_seen:
+                self.lr_curve.setData(self.lrs.x, self.lrs.y)
+
+    def _mark_overfitting(self) -> None:
+        n = min(len(self.train_loss), len(self.val_loss))
+        at = overfit_epoch(list(self.train_loss.y[:n]), list(self.val_loss.y[:n])) if n else None
+        self.overfit_at = at
+        self.overfit_line.setVisible(at is not None)
+        if at is not None:
+            self.overfit_line.setValue(at)
+
+    def _summarise(self) -> None:
+        if not len(self.train_loss):
+            return
+        epoch = int(self.train_loss.x[-1])
+        parts = [f"Epoch {epoch}: train loss {self.train_loss.y[-1]:.4f}"]
+        if len(self.val_loss):
+            gap = self.val_loss.y[-1] - self.train_loss.y[-1]
+            parts.append(f"validation {self.val_loss.y[-1]:.4f} (gap {gap:+.4f})")
+        if len(self.train_acc):
+            parts.append(f"train accuracy {self.train_acc.y[-1]:.1%}")
+        if len(self.val_acc):
+            parts.append(f"validation accuracy {self.val_acc.y[-1]:.1%}")
+        text = ", ".join(parts) + "."
+        if self.overfit_at is not None:
+            text += (f" Overfitting: validation loss was best at epoch {self.overfit_at} and has risen since,"
+                     " while training loss keeps falling.")
+        self.summary.setText(text)
+
+    # ---- reading (run history) ----------------------------------------
+    def curves(self) -> dict[str, tuple[list[float], list[float]]]:
+        """Copies of the per-epoch curves and the smoothed steps, for the run history."""
+        out = {}
+        for name, buf in (("train_loss", self.train_loss), ("val_loss", self.val_loss),
+                          ("train_acc", self.train_acc), ("val_acc", self.val_acc), ("smoothed", self.smooth)):
+            out[name] = (buf.x.tolist(), buf.y.tolist())
+        return out

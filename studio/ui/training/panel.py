@@ -1,0 +1,316 @@
+"""The training panel: data, settings, the run's controls and the live views.
+
+It reads and writes only the document (``graph.training``) and the run it
+starts; every live view is fed the same batched event lists from the
+background thread. Before a run starts, the graph is validated and the data
+set checked against it; problems are listed by node, and activating one asks
+the editor to select that node (``problemActivated``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QApplication, QLabel, QListWidget, QListWidgetItem, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from studio.graph import Graph, Problem
+from studio.training.events import EndEvent, EpochEvent
+
+from .activation_view import ActivationView
+from .boundary_view import BoundaryView
+from .config_form import TrainingConfigForm, resolved_device
+from .controls import ControlBar
+from .dataset_chooser import DatasetChooser
+from .gradient_view import GradientView
+from .history import HistoryView, RunRecord
+from .loss_view import LossView
+from .progress import RunProgress
+from .run import RunSetup, preflight
+from .samples_view import SamplesView
+from .worker import TrainingSession
+
+END_WORDS = {
+    "finished": "Finished",
+    "stopped": "Stopped",
+    "early_stopped": "Stopped early (validation loss stopped improving)",
+    "failed": "Failed",
+}
+
+
+class TrainingPanel(QWidget):
+    problemsFound = Signal(list)  # list[Problem] that kept a run from starting
+    problemActivated = Signal(str)  # node id a person wants to see
+    gradientNorms = Signal(dict)  # node id -> latest gradient norm (for the canvas wires)
+    gradientFlags = Signal(dict)  # node id -> "vanishing" | "exploding"
+    runStarted = Signal(int)  # run number
+    runFinished = Signal(str)  # finished, stopped, early_stopped or failed
+
+    def __init__(self, graph: Graph, undo_stack: QUndoStack | None = None, base_dir: str | Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graph = graph
+        self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
+        self.session: TrainingSession | None = None
+        self.progress: RunProgress | None = None
+        self.setup: RunSetup | None = None
+        self.weights: dict[str, Any] | None = None  # trained state carried into the next run
+        self.runs = 0
+        self.last_end: EndEvent | None = None
+        self.last_error: str | None = None
+        # Swappable so the same panel can drive a test double in a unit test of the panel alone.
+        self.make_trainer: Callable[..., Any] | None = None
+
+        self.controls = ControlBar()
+        self.status_label = QLabel("Choose a data set, then press Train.")
+        self.status_label.setWordWrap(True)
+        self.error_banner = QLabel()
+        self.error_banner.setObjectName("training_error")
+        self.error_banner.setWordWrap(True)
+        self.error_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_banner.setStyleSheet("background: #fdecea; color: #8a1c14; padding: 6px; border-radius: 4px;")
+        self.error_banner.hide()
+        self.problem_list = QListWidget()
+        self.problem_list.setObjectName("training_problems")
+        self.problem_list.setMaximumHeight(110)
+        self.problem_list.hide()
+        self.problem_list.itemActivated.connect(self._on_problem_item)
+        self.problem_list.itemClicked.connect(self._on_problem_item)
+
+        self.chooser = DatasetChooser(graph, self.undo_stack)
+        self.config_form = TrainingConfigForm(graph, self.undo_stack)
+        if base_dir is not None:
+            self.chooser.set_base_dir(base_dir)
+        setup = QWidget()
+        setup_box = QVBoxLayout(setup)
+        setup_box.addWidget(self.chooser)
+        setup_box.addWidget(self.config_form)
+        setup_box.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(setup)
+
+        self.loss_view = LossView()
+        self.boundary_view = BoundaryView()
+        self.activation_view = ActivationView()
+        self.gradient_view = GradientView()
+        self.samples_view = SamplesView()
+        self.history_view = HistoryView()
+        self.views = QTabWidget()
+        self.views.addTab(self.loss_view, "Loss and accuracy")
+        self.views.addTab(self.boundary_view, "Decision boundary")
+        self.views.addTab(self.activation_view, "Activations")
+        self.views.addTab(self.gradient_view, "Gradient flow")
+        self.views.addTab(self.samples_view, "Samples")
+        self.views.addTab(self.history_view, "Runs")
+        self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
+                           self.samples_view)
+
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(0, 0, 0, 0)
+        left_box.addWidget(self.controls)
+        left_box.addWidget(self.status_label)
+        left_box.addWidget(self.error_banner)
+        left_box.addWidget(self.problem_list)
+        left_box.addWidget(scroll, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.views)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(splitter)
+
+        self.controls.train_button.clicked.connect(self.train)
+        self.controls.pause_button.toggled.connect(self._on_pause_toggled)
+        self.controls.stop_button.clicked.connect(self.stop)
+        self.controls.reset_button.clicked.connect(self.reset_weights)
+        self.gradient_view.normsChanged.connect(self.gradientNorms)
+        self.gradient_view.flagsChanged.connect(self.gradientFlags)
+        self.chooser.datasetLoaded.connect(self._on_dataset)
+        self.config_form.configChanged.connect(self._on_config)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._on_dataset(self.chooser.dataset)
+
+    # ---- the document and the editor ----------------------------------
+    def set_selected_node(self, node_id: str | None) -> None:
+        """The editor's selection: the activation view follows it."""
+        self.activation_view.set_node(node_id)
+
+    def set_base_dir(self, base_dir: str | Path | None) -> None:
+        self.chooser.set_base_dir(base_dir)
+
+    def _on_dataset(self, dataset) -> None:
+        if dataset is not None and dataset.input_shape == (2,) and dataset.is_classification:
+            x = dataset.train.x[:600].numpy()
+            y = dataset.train.y[:600].numpy() if dataset.train.y is not None else None
+            self.boundary_view.set_points(x, y, dataset.num_classes)
+        else:
+            self.boundary_view.set_points(None, None)
+        self._on_config(None)
+
+    def _on_config(self, _cfg) -> None:
+        try:
+            cfg = self.config_form.config()
+        except Exception:
+            return
+        self.controls.device_label.setText(f"device: {resolved_device(cfg.device)}")
+        ds = self.chooser.dataset
+        if ds is not None:
+            steps = max(1, math.ceil(len(ds.train) / cfg.batch_size))
+            if steps != self.config_form.steps_per_epoch:
+                self.config_form.set_steps_per_epoch(steps)
+
+    # ---- running -------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.session is not None and self.session.running
+
+    def train(self) -> bool:
+        """Check everything, then start a run on the background thread. False when refused."""
+        if self.running:
+            return False
+        self.error_banner.hide()
+        self.last_error = None
+        setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.base_dir)
+        self._show_problems(problems)
+        if problems:
+            self.status_label.setText(f"Not started: {len(problems)} problem(s) to fix first.")
+            self.problemsFound.emit(problems)
+            return False
+        self.setup = setup
+        self.runs += 1
+        for view in self.live_views:
+            view.clear()
+        self.activation_view.preferred = [n for n in setup.graph.topological_order()
+                                          if not setup.graph.node(n).spec.is_input]
+        self.progress = RunProgress(setup.config.epochs)
+        self.history_view.add_run(RunRecord(self.runs, setup.config.to_dict(), setup.dataset.name))
+        factory = self.make_trainer or setup.trainer_factory
+        weights = self.weights
+        self.session = TrainingSession(lambda callback: factory(callback, weights), self)
+        self.session.events.connect(self._on_events)
+        self.session.failed.connect(self._on_failed)
+        self.session.finished.connect(self._on_finished)
+        self.controls.set_running(True)
+        self.config_form.setEnabled(False)
+        self.chooser.setEnabled(False)
+        self.status_label.setText(f"Run {self.runs}: starting on {resolved_device(setup.config.device)}…")
+        self.session.start()
+        self.runStarted.emit(self.runs)
+        return True
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        if paused:
+            self.pause()
+        else:
+            self.resume()
+
+    def pause(self) -> None:
+        if self.running:
+            self.session.pause()
+            self.progress.pause()
+            self.controls.set_running(True, paused=True)
+            self.status_label.setText(f"Run {self.runs}: paused.")
+
+    def resume(self) -> None:
+        if self.running:
+            self.session.resume()
+            self.progress.resume()
+            self.controls.set_running(True, paused=False)
+            self.status_label.setText(f"Run {self.runs}: training…")
+
+    def stop(self) -> None:
+        if self.running:
+            self.session.stop()
+            self.progress.resume()
+            self.status_label.setText(f"Run {self.runs}: stopping after this step…")
+
+    def reset_weights(self) -> None:
+        self.weights = None
+        self.status_label.setText("Weights reset: the next run starts from a fresh initialisation.")
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Stop a run and wait for its thread (before the window closes)."""
+        if self.session is not None and self.session.running:
+            self.session.stop()
+            self.session.resume()
+            self.session.wait(timeout_ms)
+
+    # ---- events from the run -------------------------------------------
+    def _on_events(self, batch: list) -> None:
+        progress = self.progress
+        for ev in batch:
+            progress.feed(ev)
+            if isinstance(ev, EndEvent):
+                self.last_end = ev
+        for view in self.live_views:
+            view.feed(batch)
+        self.controls.show_progress(progress)
+        if any(isinstance(ev, EpochEvent) for ev in batch):
+            self._update_history()
+        if progress.ended is None and not self.session.paused:
+            self.status_label.setText(f"Run {self.runs}: training, epoch {min(progress.epoch, progress.epochs)}"
+                                      f" of {progress.epochs}.")
+
+    def _update_history(self, status: str | None = None, message: str = "") -> None:
+        record = self.history_view.record(self.runs)
+        record.curves = self.loss_view.curves()
+        if status is not None:
+            record.status = status
+            record.message = message
+        self.history_view.update_run(record)
+
+    def _on_failed(self, message: str) -> None:
+        self.last_error = message
+        self._show_error(message)
+
+    def _show_error(self, message: str) -> None:
+        self.error_banner.setText(f"Training stopped with an error: {message}")
+        self.error_banner.show()
+
+    def _on_finished(self) -> None:
+        end = self.last_end if self.last_end is not None and self.progress.ended is self.last_end else None
+        status = "failed" if self.last_error else (end.status if end else "stopped")
+        if end is not None and end.status == "failed" and not self.last_error:
+            self.last_error = end.message
+            self._show_error(end.message)
+        trainer = self.session.worker.trainer
+        if status != "failed" and self.setup is not None:
+            self.weights = self.setup.keep_weights(trainer)
+        self.controls.set_running(False)
+        self.config_form.setEnabled(True)
+        self.chooser.setEnabled(True)
+        words = END_WORDS.get(status, status)
+        epochs = end.epochs if end else self.progress.epochs_done
+        text = f"Run {self.runs}: {words} after {epochs} epoch(s)."
+        if end is not None and end.best is not None and end.best.val_loss is not None:
+            text += f" Best validation loss {end.best.val_loss:.4f} at epoch {end.best.epoch}."
+        self.status_label.setText(text)
+        self._update_history(status, self.last_error or (end.message if end else ""))
+        self.session.deleteLater()
+        self.session = None
+        self.runFinished.emit(status)
+
+    # ---- problems ------------------------------------------------------
+    def _show_problems(self, problems: list[Problem]) -> None:
+        self.problem_list.clear()
+        for p in problems:
+            item = QListWidgetItem(f"⚠ {p}")
+            item.setData(Qt.ItemDataRole.UserRole, p.node)
+            self.problem_list.addItem(item)
+        self.problem_list.setVisible(bool(problems))
+
+    def _on_problem_item(self, item: QListWidgetItem) -> None:
+        node = item.data(Qt.ItemDataRole.UserRole)
+        if node:
+            self.problemActivated.emit(node)

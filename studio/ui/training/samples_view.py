@@ -1,0 +1,105 @@
+"""What a generator or a sequence model produces, against the real thing.
+
+GAN runs: generated samples drawn over real ones (points for 2-D data, a
+grid of images otherwise). Sequence runs: predicted against true values.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from studio.training.events import ProbeEvent
+
+from .activation_view import tile_maps
+
+
+def _as_images(a: np.ndarray) -> np.ndarray | None:
+    """[n, H, W] grey images from [n, H, W], [n, 1, H, W] or [n, C, H, W] (first channel)."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 4:
+        return a[:, 0]
+    if a.ndim == 3:
+        return a
+    return None
+
+
+class SamplesView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot.addLegend(offset=(-10, 10))
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.real = pg.ScatterPlotItem(size=5, brush=pg.mkBrush(127, 127, 127, 120), pen=None, name="real")
+        self.generated = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(214, 39, 40, 200), pen=None, name="generated")
+        self.true_curve = pg.PlotDataItem([], [], pen=pg.mkPen("#7f7f7f", width=2), name="true")
+        self.pred_curve = pg.PlotDataItem([], [], pen=pg.mkPen("#d62728", width=2), name="predicted")
+        self.images = pg.ImageItem(axisOrder="row-major")
+        for item in (self.real, self.generated, self.true_curve, self.pred_curve, self.images):
+            self.plot.addItem(item)
+        self.caption = QLabel("GAN runs show generated samples over the real ones; "
+                              "sequence runs show predicted against true values.")
+        self.caption.setWordWrap(True)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.plot_widget, 1)
+        box.addWidget(self.caption)
+        self.mode: str | None = None  # "points", "images" or "sequence"
+        self.last_step: int | None = None
+
+    def clear(self) -> None:
+        for item in (self.real, self.generated):
+            item.setData([], [])
+        self.true_curve.setData([], [])
+        self.pred_curve.setData([], [])
+        self.images.clear()
+        self.mode = None
+
+    def feed(self, events: Iterable[object]) -> None:
+        latest = None
+        for ev in events:
+            if isinstance(ev, ProbeEvent) and ev.samples:
+                latest = ev
+        if latest is None:
+            return
+        s = latest.samples
+        self.last_step = latest.step
+        if "generated" in s:
+            self._show_gan(np.asarray(s["generated"]), np.asarray(s["real"]) if "real" in s else None)
+        elif "predicted" in s:
+            self._show_sequence(np.asarray(s["predicted"]), np.asarray(s.get("true", [])))
+        self.plot.setTitle(f"Samples at step {latest.step} (epoch {latest.epoch})")
+
+    def _show_gan(self, gen: np.ndarray, real: np.ndarray | None) -> None:
+        flat = gen.reshape(len(gen), -1) if gen.ndim > 1 else gen.reshape(-1, 1)
+        if flat.shape[1] == 2:
+            self.mode = "points"
+            self.images.clear()
+            if real is not None:
+                r = real.reshape(len(real), -1)
+                self.real.setData(r[:, 0], r[:, 1])
+            self.generated.setData(flat[:, 0], flat[:, 1])
+            self.caption.setText("Red: what the generator makes; grey: the real data. "
+                                 "A good generator covers every grey cluster.")
+            return
+        imgs = _as_images(gen)
+        if imgs is not None:
+            self.mode = "images"
+            self.real.setData([], [])
+            self.generated.setData([], [])
+            self.images.setImage(tile_maps(imgs, 36)[::-1], autoLevels=False, levels=(0, 1))
+            self.caption.setText("Images the generator makes now.")
+
+    def _show_sequence(self, pred: np.ndarray, true: np.ndarray) -> None:
+        self.mode = "sequence"
+        self.images.clear()
+        p = pred.reshape(-1) if pred.ndim <= 1 else pred.reshape(len(pred), -1)[0]
+        self.pred_curve.setData(np.arange(len(p)), p)
+        if true.size:
+            t = true.reshape(-1) if true.ndim <= 1 else true.reshape(len(true), -1)[0]
+            self.true_curve.setData(np.arange(len(t)), t)
+        self.caption.setText("Grey: the true sequence; red: what the network predicts.")

@@ -1,0 +1,40 @@
+"""A small plot of the learning rate over the run, as the schedule will set it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from studio.training.config import TrainingConfig
+from studio.training.optim import Schedule
+
+POINTS = 200
+
+
+def schedule_curve(cfg: TrainingConfig, steps_per_epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(epoch, lr) at up to POINTS steps spread over the whole run."""
+    spe = max(1, steps_per_epoch)
+    schedule = Schedule(cfg.schedule, cfg.optimizer.lr, cfg.epochs, spe)
+    total = cfg.epochs * spe
+    steps = np.unique(np.linspace(0, total - 1, min(POINTS, total)).astype(int))
+    lrs = np.array([schedule.lr(int(s)) for s in steps])
+    return (steps + 1) / spe, lrs
+
+
+class SchedulePlot(pg.PlotWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, background="w")
+        self.setMinimumHeight(90)
+        self.setMaximumHeight(130)
+        item = self.getPlotItem()
+        item.setLabel("bottom", "epoch")
+        item.setLabel("left", "lr")
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        self.curve = item.plot([], [], pen=pg.mkPen("#2ca02c", width=2))
+
+    def show_config(self, cfg: TrainingConfig, steps_per_epoch: int) -> None:
+        x, y = schedule_curve(cfg, steps_per_epoch)
+        self.curve.setData(x, y)
+        self.getPlotItem().setTitle(f"Learning rate schedule: {cfg.schedule.name}", size="9pt")
