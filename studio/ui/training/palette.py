@@ -25,7 +25,7 @@ def prediction_field(classes: np.ndarray, confidence: np.ndarray, n_classes: int
     the boundary shows as a pale seam between the coloured regions.
     """
     classes = np.asarray(classes, dtype=np.int64)
-    conf = np.clip(np.asarray(confidence, dtype=np.float64), 0.0, 1.0)
+    conf = np.clip(np.nan_to_num(np.asarray(confidence, dtype=np.float64), nan=0.0), 0.0, 1.0)
     n = n_classes or max(2, int(classes.max()) + 1 if classes.size else 2)
     floor = 1.0 / n
     strength = np.clip((conf - floor) / max(1e-9, 1.0 - floor), 0.0, 1.0)
