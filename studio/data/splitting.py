@@ -16,12 +16,16 @@ def split_indices(n: int, val_fraction: float, seed: int, labels: np.ndarray | N
         order = rng.permutation(n)
         n_val = int(round(n * val_fraction))
         return order[n_val:], order[:n_val]
+    classes, counts = np.unique(labels, return_counts=True)
+    # Largest remainder: per-class shares that add up to exactly round(n * val_fraction).
+    quota = counts * val_fraction
+    take = np.floor(quota).astype(int)
+    extra = int(round(n * val_fraction)) - int(take.sum())
+    if extra > 0:
+        take[np.argsort(-(quota - take), kind="stable")[:extra]] += 1
     train, val = [], []
-    for c in np.unique(labels):
+    for c, k in zip(classes, take):
         idx = rng.permutation(np.flatnonzero(labels == c))
-        k = int(round(len(idx) * val_fraction))
-        if val_fraction > 0 and k == 0 and len(idx) > 1:
-            k = 1
         val.append(idx[:k])
         train.append(idx[k:])
     # Shuffled so a batch never holds one class only.
