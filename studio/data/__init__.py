@@ -34,7 +34,8 @@ options as ``blocks.Param`` records with defaults, ranges and choices,
   Classification: ``(C,)`` scores, targets int64 ``[n]``. Per-position
   classification (token tasks "reverse", "sort", "copy"): output ``(L, C)``,
   targets int64 ``[n, L]``; the class scores are always the last dimension,
-  so ``cross_entropy(out.reshape(-1, C), y.reshape(-1))`` serves both.
+  so ``cross_entropy(out.reshape(-1, C), y.reshape(-1))`` serves both. With
+  two classes a last dimension of 1 (one logit, ``bce_with_logits``) fits too.
   Regression: targets float32 ``[n, *output_shape]``, e.g. ``(1,)``.
   Sequence ("sine"): input ``[L, 1]``, targets float32 ``[n, horizon]``.
   Node classification ("karate"): one graph is one sample, two inputs

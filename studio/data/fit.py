@@ -89,9 +89,18 @@ def check_fits(ds: Dataset, graph: "Graph") -> list[Problem]:
         return problems
     last = outputs[0]
     got = graph.shapes.output(last)
-    if got is not None and tuple(got) != tuple(ds.output_shape):
+    if got is not None and not output_fits(ds, tuple(got)):
         problems.append(Problem(last, "out", _output_message(ds, graph.node(last).title, tuple(got)), "data"))
     return problems
+
+
+def output_fits(ds: Dataset, got: tuple[int, ...]) -> bool:
+    want = tuple(ds.output_shape)
+    if got == want:
+        return True
+    # Two classes may also be one logit (bce_with_logits): [1] for [2], [L, 1] for [L, 2].
+    binary = ds.is_classification and len(ds.class_names) == 2
+    return binary and got == want[:-1] + (1,)
 
 
 def _check_input(ds: Dataset, graph: "Graph", node_id: str, given: DataInput) -> list[Problem]:
@@ -120,7 +129,8 @@ def _output_message(ds: Dataset, title: str, got: tuple[int, ...]) -> str:
     if ds.is_classification:
         k = len(ds.class_names)
         if len(got) == 1 and len(want) == 1:
-            return f"the last node {title} gives {got[0]} outputs but {ds.name!r} has {k} classes"
+            binary = " (give 2 scores, or 1 logit for bce_with_logits)" if k == 2 else ""
+            return f"the last node {title} gives {got[0]} outputs but {ds.name!r} has {k} classes{binary}"
         return (f"the last node {title} gives {_shape(got)} but {ds.name!r} needs {_shape(want)} "
                 f"(a score for each of {k} classes in the last dimension)")
     return f"the last node {title} gives {_shape(got)} but the targets of {ds.name!r} are {_shape(want)}"

@@ -41,6 +41,15 @@ def test_feature_count_and_classes_name_both_sides(iris):
     assert [(p.node, p.kind) for p in problems] == [("x", "data"), ("fc3", "data")]
 
 
+def test_two_classes_take_two_scores_or_one_logit():
+    xor = load_dataset("xor")
+    assert check_fits(xor, mlp(2, 2)) == []
+    assert check_fits(xor, mlp(2, 1)) == []
+    assert messages(check_fits(xor, mlp(2, 3))) == [
+        "fc3.out: the last node fc3 gives 3 outputs but 'xor' has 2 classes "
+        "(give 2 scores, or 1 logit for bce_with_logits)"]
+
+
 def test_labels_are_used_in_messages(iris):
     g = mlp(4, 2)
     g.set_label("fc3", "head")
