@@ -78,6 +78,9 @@ class MainWindow(QMainWindow):
             lambda: str(self.path) if self.path else None, autosave_ms, self)
         self.autosaver.start()
         self._update_title()
+        # The training dock fills in once the window is up, so torch and the plots load off the start-up path.
+        from .training import install as install_training
+        QTimer.singleShot(0, self, lambda: install_training(self))
         self._update_status()
 
     # ---- docks -----------------------------------------------------------

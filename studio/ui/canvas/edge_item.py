@@ -29,6 +29,7 @@ class EdgeItem(QGraphicsObject):
         self.dst_port = dst_port
         self.label = ""
         self.hovered = False
+        self.gradient_color: QColor | None = None  # set by the training panel while a run trains
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self.setFlags(QGraphicsItem.ItemIsSelectable)
@@ -73,6 +74,8 @@ class EdgeItem(QGraphicsObject):
             color, width = QColor(t.selection), 2.6
         elif self.hovered:
             color, width = QColor(t.wire_hover), 2.4
+        elif self.gradient_color is not None:
+            color, width = QColor(self.gradient_color), 3.0
         else:
             color, width = QColor(t.wire), 1.8
         painter.setPen(QPen(color, width, Qt.SolidLine, Qt.RoundCap))

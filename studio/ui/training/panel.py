@@ -87,7 +87,7 @@ class TrainingPanel(QWidget):
         if base_dir is not None:
             self.chooser.set_base_dir(base_dir)
         setup = QWidget()
-        setup_box = QVBoxLayout(setup)
+        self._setup_box = setup_box = QVBoxLayout(setup)
         setup_box.addWidget(self.chooser)
         setup_box.addWidget(self.config_form)
         setup_box.addStretch(1)
@@ -134,14 +134,40 @@ class TrainingPanel(QWidget):
         self.controls.reset_button.clicked.connect(self.reset_weights)
         self.gradient_view.normsChanged.connect(self.gradientNorms)
         self.gradient_view.flagsChanged.connect(self.gradientFlags)
-        self.chooser.datasetLoaded.connect(self._on_dataset)
-        self.config_form.configChanged.connect(self._on_config)
+        self._connect_setup()
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self._on_dataset(self.chooser.dataset)
 
     # ---- the document and the editor ----------------------------------
+    def _connect_setup(self) -> None:
+        self.chooser.datasetLoaded.connect(self._on_dataset)
+        self.config_form.configChanged.connect(self._on_config)
+
+    def set_graph(self, graph: Graph, undo_stack: QUndoStack | None = None,
+                  base_dir: str | Path | None = None) -> None:
+        """A new document (New, Open): its own data set and settings; the run history stays."""
+        self.shutdown()
+        self.graph = graph
+        if undo_stack is not None:
+            self.undo_stack = undo_stack
+        self.weights = None
+        for old in (self.chooser, self.config_form):
+            self._setup_box.removeWidget(old)
+            old.deleteLater()
+        self.chooser = DatasetChooser(graph, self.undo_stack)
+        self.config_form = TrainingConfigForm(graph, self.undo_stack)
+        self._setup_box.insertWidget(0, self.chooser)
+        self._setup_box.insertWidget(1, self.config_form)
+        self._connect_setup()
+        self.chooser.set_base_dir(base_dir)
+        self._show_problems([])
+        self.error_banner.hide()
+        for view in self.live_views:
+            view.clear()
+        self._on_dataset(self.chooser.dataset)
+
     def set_selected_node(self, node_id: str | None) -> None:
         """The editor's selection: the activation view follows it."""
         self.activation_view.set_node(node_id)

@@ -1,0 +1,120 @@
+"""Putting the training panel into the main window and wiring it to the editor.
+
+The window stays unaware of training: it offers a dock (``set_training_panel``),
+its editor (document, undo stack, ``graph_replaced``) and its scene (node and
+edge items, selection). While a run trains, wires take the colour of the
+gradient norm reaching them and nodes whose gradients vanish or explode get
+a badge; both are cleared when the run ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QGraphicsSimpleTextItem
+
+from .palette import gradient_rgb
+from .panel import TrainingPanel
+
+BADGE_TEXT = {"vanishing": "∇ vanishing gradient", "exploding": "∇ exploding gradient"}
+BADGE_COLOR = {"vanishing": "#1f77b4", "exploding": "#d62728"}
+
+
+def _base_dir(window: Any) -> Path | None:
+    path = getattr(window, "path", None)
+    return Path(path).parent if path else None
+
+
+class CanvasGradients:
+    """Colours the scene's wires by gradient norm and badges flagged nodes."""
+
+    def __init__(self, scene: Any) -> None:
+        self.scene = scene
+        self.badges: dict[str, QGraphicsSimpleTextItem] = {}
+
+    def show_norms(self, norms: dict[str, float]) -> None:
+        for edge, item in list(self.scene.edges.items()):
+            # The gradient a wire carries back is what its consumer's weights see, else its producer's.
+            norm = norms.get(edge.dst, norms.get(edge.src))
+            item.gradient_color = QColor(*gradient_rgb(norm)) if norm is not None else None
+            item.setToolTip(f"gradient norm {norm:.2e}" if norm is not None else "")
+            item.update()
+
+    def show_flags(self, flags: dict[str, str]) -> None:
+        for node_id in list(self.badges):
+            if node_id not in flags:
+                badge = self.badges.pop(node_id)
+                if badge.scene() is not None:
+                    badge.scene().removeItem(badge)
+        for node_id, flag in flags.items():
+            node_item = self.scene.nodes.get(node_id)
+            if node_item is None:
+                continue
+            badge = self.badges.get(node_id)
+            if badge is None or badge.parentItem() is not node_item:
+                badge = QGraphicsSimpleTextItem(node_item)
+                font = QFont()
+                font.setPointSizeF(8)
+                font.setBold(True)
+                badge.setFont(font)
+                badge.setPos(0, -18)
+                self.badges[node_id] = badge
+            badge.setText(BADGE_TEXT[flag])
+            badge.setBrush(QBrush(QColor(BADGE_COLOR[flag])))
+
+    def clear(self) -> None:
+        self.show_norms({})
+        self.show_flags({})
+
+
+class _StopOnClose(QObject):
+    """A window being closed stops its run first: a thread must not outlive its widgets."""
+
+    def __init__(self, panel: TrainingPanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Close:
+            self.panel.shutdown()
+        return False
+
+
+def install(window: Any) -> TrainingPanel:
+    """Create the panel for ``window``'s document and put it in its Training dock."""
+    editor = window.editor
+    panel = TrainingPanel(editor.graph, editor.undo_stack, base_dir=_base_dir(window))
+    window.set_training_panel(panel)
+    window.training_panel = panel
+    window.installEventFilter(_StopOnClose(panel))
+    scene = window.scene
+    canvas = CanvasGradients(scene)
+    panel.canvas_gradients = canvas
+
+    def on_graph_replaced(graph) -> None:
+        canvas.badges.clear()  # their items went with the old scene contents
+        panel.set_graph(graph, editor.undo_stack, _base_dir(window))
+
+    def on_selection() -> None:
+        selected = scene.selected_node_ids()
+        panel.set_selected_node(selected[0] if len(selected) == 1 else None)
+
+    def on_problem(node_id: str) -> None:
+        item = scene.nodes.get(node_id)
+        if item is None:
+            return
+        scene.clearSelection()
+        item.setSelected(True)
+        window.view.centerOn(item)
+
+    editor.graph_replaced.connect(on_graph_replaced)
+    scene.selectionChanged.connect(on_selection)
+    panel.problemActivated.connect(on_problem)
+    panel.gradientNorms.connect(canvas.show_norms)
+    panel.gradientFlags.connect(canvas.show_flags)
+    panel.runStarted.connect(lambda _n: canvas.clear())
+    panel.runFinished.connect(lambda _s: canvas.clear())
+    return panel
