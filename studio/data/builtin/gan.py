@@ -28,7 +28,8 @@ def _ring(o: dict[str, Any], base) -> Any:
 
 register(DatasetInfo(
     "ring", "gan",
-    "Points from 8 Gaussians (std 0.02) on a circle of radius 2: the generator should cover every mode.",
+    "Points from Gaussians on a ring (by default 8 of std 0.02 on a circle of radius 2): "
+    "the generator should cover every mode.",
     (
         Param("points", "int", 2000, "number of real samples", min=1, max=10000000),
         Param("modes", "int", 8, "number of Gaussians on the ring", min=1, max=100),
