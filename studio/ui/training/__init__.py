@@ -22,6 +22,6 @@ def __getattr__(name: str) -> Any:
 
 
 def install(main_window: Any):
-    from .install import install as _install
+    from .dock import install as _install
 
     return _install(main_window)
