@@ -291,7 +291,6 @@ class Trainer:
         wait = 0.0
         stopped = False
         patience_left = cfg.early_stopping.patience
-        best_val = math.inf
         for epoch in range(self._epoch + 1, cfg.epochs + 1):
             started = time.perf_counter()
             wait = 0.0
@@ -301,6 +300,7 @@ class Trainer:
             extra_pending: dict[str, list[torch.Tensor]] = {k: [] for k in r.step_extra_names}
             lrs: list[float] = []
             epoch_losses: list[float] = []
+            epoch_extra: dict[str, list[float]] = {k: [] for k in r.step_extra_names}
             lr = schedule.lr(self._step)
             for opt in optimizers:
                 set_lr(opt, lr)
@@ -320,7 +320,7 @@ class Trainer:
                 lrs.append(lr)
                 self._step += 1
                 if len(pending) >= report_every:
-                    epoch_losses += self._flush(epoch, pending, extra_pending, lrs, spe)
+                    self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
                 if probes is not None and self._step >= next_probe_step and time.perf_counter() >= next_probe_time:
                     t = time.perf_counter()
                     self._emit(r.probe(probes, self._step, epoch))
@@ -328,7 +328,7 @@ class Trainer:
                     next_probe_step = self._step + probes.every
                     next_probe_time = time.perf_counter() + cost * (1.0 / probes.budget - 1.0)
             if pending:
-                epoch_losses += self._flush(epoch, pending, extra_pending, lrs, spe)
+                self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
             if stopped:
                 break
             ev = r.evaluate()
@@ -338,31 +338,31 @@ class Trainer:
                 train_loss = sum(a * b for a, b in zip(epoch_losses, w)) / max(1, sum(w))
             else:
                 train_loss = sum(epoch_losses) / max(1, len(epoch_losses))
+            extra = {k: sum(v) / len(v) for k, v in epoch_extra.items() if v}
+            extra.update(ev.extra)
             event = EpochEvent(epoch, train_loss, ev.val_loss, ev.train_acc, ev.val_acc, lr, seconds,
-                               r.samples_per_epoch / max(seconds, 1e-9), dict(ev.extra))
+                               r.samples_per_epoch / max(seconds, 1e-9), extra)
             self._epoch = epoch
             self.history.append(event)
             self._emit(event)
             self._good_state, self._good_epoch = self._snapshot(), epoch
-            if self._is_better(event):
+            improved = self._is_better(event)
+            if improved:
                 self.best = event
                 if cfg.early_stopping.enabled and cfg.early_stopping.restore_best:
                     self._best_state = self._good_state
             if cfg.checkpoint.enabled and epoch % cfg.checkpoint.every == 0 and epoch < cfg.epochs:
                 self.save_checkpoint()
             if cfg.early_stopping.enabled and event.val_loss is not None:
-                if event.val_loss < best_val - cfg.early_stopping.min_delta:
-                    best_val, patience_left = event.val_loss, cfg.early_stopping.patience
-                else:
-                    patience_left -= 1
-                    if patience_left <= 0:
-                        if self._best_state is not None:
-                            self._restore(self._best_state)
-                        self._final_probe(probes, epoch)
-                        best = self.best.epoch if self.best else epoch
-                        return "early_stopped", (f"stopped early after epoch {epoch}: validation loss has not "
-                                                 f"improved for {cfg.early_stopping.patience} epochs; "
-                                                 f"kept the weights of epoch {best}")
+                patience_left = cfg.early_stopping.patience if improved else patience_left - 1
+                if patience_left <= 0:
+                    if self._best_state is not None:
+                        self._restore(self._best_state)
+                    self._final_probe(probes, epoch)
+                    kept = f"kept the weights of epoch {self.best.epoch}" if cfg.early_stopping.restore_best \
+                        else "kept the last weights"
+                    return "early_stopped", (f"stopped early after epoch {epoch}: validation loss has not "
+                                             f"improved for {cfg.early_stopping.patience} epochs; {kept}")
         self._final_probe(probes, self._epoch)
         if stopped:
             return "stopped", f"stopped at step {self._step} (epoch {self._epoch + 1})"
@@ -374,13 +374,15 @@ class Trainer:
             self._emit(self.recipe.probe(probes, self._step, epoch))
 
     def _flush(self, epoch: int, pending: list[torch.Tensor], extra_pending: dict[str, list[torch.Tensor]],
-               lrs: list[float], spe: int) -> list[float]:
-        """Read the pending losses back in one transfer; report them; stop on a NaN."""
+               lrs: list[float], spe: int, epoch_losses: list[float], epoch_extra: dict[str, list[float]]) -> None:
+        """Read the pending losses back in one transfer, report them and add them
+        to the epoch's lists; raise ``_NonFinite`` naming the first bad step."""
         names = list(extra_pending)
         rows = [torch.stack(pending).float()] + [torch.stack(extra_pending[k]).float() for k in names]
         values = torch.stack(rows).tolist() if len(rows) > 1 else [rows[0].tolist()]
         first = self._step - len(pending)
         good = len(pending)
+        bad_value = math.nan
         for row in values:
             for j, v in enumerate(row[:good]):
                 if not math.isfinite(v):
@@ -392,13 +394,15 @@ class Trainer:
             extra = {k: values[1 + n][:good] for n, k in enumerate(names)}
             self._emit(StepsEvent(epoch, first, losses, lrs[:good], spe, extra))
             self._losses += losses
+            epoch_losses += losses
+            for k, v in extra.items():
+                epoch_extra[k] += v
         pending.clear()
         lrs.clear()
         for v in extra_pending.values():
             v.clear()
         if good < len(values[0]):
             raise _NonFinite(first + good + 1, bad_value)
-        return losses
 
     def _wait_while_paused(self) -> float:
         started = time.perf_counter()
@@ -411,9 +415,11 @@ class Trainer:
             return True
         if "modes_covered" in event.extra:
             key = lambda e: (-e.extra.get("modes_covered", 0), e.train_loss)  # noqa: E731
-        else:
-            key = lambda e: e.val_loss if e.val_loss is not None else e.train_loss  # noqa: E731
-        return key(event) < key(self.best)
+            return key(event) < key(self.best)
+        if event.val_loss is not None and self.best.val_loss is not None:
+            margin = self.config.early_stopping.min_delta if self.config.early_stopping.enabled else 0.0
+            return event.val_loss < self.best.val_loss - margin
+        return event.train_loss < self.best.train_loss
 
     # ---- weights -----------------------------------------------------------
     def _snapshot(self) -> dict[str, dict[str, torch.Tensor]]:

@@ -1,0 +1,86 @@
+"""Node classification: the whole graph is one sample, and masks choose which
+nodes train and which validate. One step per epoch, on every node at once."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import TrainingConfig
+from .events import ProbeEvent
+from .losses import Objective
+from .probes import activation_stats, grad_norms, record_outputs
+from .recipe import Evaluation, Recipe, Update, autocast, place
+from .supervised import TrainingDataError, check_single_output, ordered_inputs, output_label
+
+
+class NodeClassification(Recipe):
+    def __init__(self, model: nn.Module, dataset, graph, cfg: TrainingConfig, device: torch.device):
+        check_single_output(model)
+        self.cfg = cfg
+        self.device = device
+        self.model = model.to(device)
+        self.networks = {"model": self.model}
+        train, val = dataset.train, dataset.val
+        if train.targets is None or train.mask is None:
+            raise TrainingDataError(f"data set {dataset.name!r} has no node labels and training mask")
+        order = ordered_inputs(model, dataset, graph)
+        self.inputs = tuple(place(train.inputs[i], device) for i in order)
+        self.amp = autocast(cfg, device)
+        with torch.no_grad(), self.amp():
+            self.model.eval()
+            out = self.model(*self.inputs)
+            self.model.train()
+        self.classes = out.shape[-1]
+        labels = train.targets.reshape(-1)
+        loss_name = cfg.resolved_loss(True, "node_classification")
+        self.objective = Objective(loss_name, torch.Size((labels.shape[0], self.classes)), labels,
+                                   output_label(model))
+        self.y = place(self.objective.prepare(labels), device)
+        self.train_idx = place(train.mask.reshape(-1).nonzero().squeeze(1), device)
+        self.val_idx = None
+        if val is not None and val.mask is not None and bool(val.mask.any()):
+            self.val_idx = place(val.mask.reshape(-1).nonzero().squeeze(1), device)
+        self.steps_per_epoch = 1
+        self.samples_per_epoch = int(self.train_idx.numel())
+        self.update = Update(self.model.parameters(), cfg, device)
+        self.updates = [self.update]
+
+    def _logits(self) -> torch.Tensor:
+        return self.model(*self.inputs).reshape(-1, self.classes)
+
+    def begin_epoch(self, epoch: int) -> None:
+        pass  # every step sees every node: nothing to shuffle
+
+    def step(self, i: int) -> torch.Tensor:
+        with self.amp():
+            logits = self._logits()
+            loss = self.objective.loss(logits[self.train_idx], self.y[self.train_idx])
+        self.update(loss)
+        return loss.detach()
+
+    def evaluate(self) -> Evaluation:
+        obj = self.objective
+        self.model.eval()
+        with torch.no_grad(), self.amp():
+            logits = self._logits().float()
+            parts = list(obj.correct(logits[self.train_idx], self.y[self.train_idx]))
+            if self.val_idx is not None:
+                parts.append(obj.loss(logits[self.val_idx], self.y[self.val_idx]))
+                parts += list(obj.correct(logits[self.val_idx], self.y[self.val_idx]))
+        self.model.train()
+        values = torch.stack([p.float() for p in parts]).tolist()
+        ev = Evaluation(train_acc=values[0] / max(values[1], 1.0))
+        if self.val_idx is not None:
+            ev.val_loss = values[2]
+            ev.val_acc = values[3] / max(values[4], 1.0)
+        return ev
+
+    def probe(self, probes, step: int, epoch: int) -> ProbeEvent:
+        self.model.eval()
+        try:
+            acts = activation_stats(record_outputs(self.model, self.inputs), probes.bins) if probes.activations else {}
+            grads = grad_norms(self.networks) if probes.gradients else {}
+        finally:
+            self.model.train()
+        return ProbeEvent(step, epoch, acts, grads)
