@@ -63,22 +63,28 @@ class ShapeInference:
         self.errors.pop(node_id, None)
 
     def update(self, roots: Iterable[str]) -> list[str]:
-        """Re-infer ``roots`` and everything downstream; returns nodes whose result changed."""
+        """Re-infer ``roots`` and what depends on them; returns nodes whose result changed.
+
+        A node below the roots is re-inferred only when a node feeding it changed, so
+        an edit whose effect stops (a width change that the next layer absorbs) costs
+        a few nodes, not the rest of the graph.
+        """
         g = self._graph
-        dirty = g.descendants(r for r in roots if r in g)
-        if not dirty:
+        roots = {r for r in roots if r in g}
+        if not roots:
             return []
+        nxg = g.networkx()
         changed: dict[str, None] = {}
-        moved: set[str] = set()  # nodes whose outputs changed
-        for node_id in g.topological_order():
-            if node_id not in dirty:
+        moved: set[str] = set()  # nodes whose outputs or error changed
+        for node_id in g.order_of(g.descendants(roots)):
+            if node_id not in roots and not any(src in moved for src in nxg.predecessors(node_id)):
                 continue
             before = (self.outputs.get(node_id), self.errors.get(node_id))
             self._infer_one(node_id)
             if (self.outputs.get(node_id), self.errors.get(node_id)) != before:
                 moved.add(node_id)
                 changed[node_id] = None
-            elif any(e.src in moved for e in g.in_edges(node_id)):
+            elif node_id not in roots:
                 changed[node_id] = None  # same output, new inputs: its parameter count may differ
         return list(changed)
 
