@@ -74,16 +74,22 @@ class GraphView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def zoom_by(self, factor: float, anchor_at_mouse: bool = True) -> None:
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Zoom by ``factor`` keeping the scene point under ``at`` (a viewport
+        position; the centre when None) where it is."""
         target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
         factor = target / self.zoom()
         if abs(factor - 1.0) < 1e-9:
             return
+        at = QPointF(self.viewport().rect().center()) if at is None else QPointF(at)
+        before = self.mapToScene(at.toPoint())
         old = self.transformationAnchor()
-        if not anchor_at_mouse:
-            self.setTransformationAnchor(QGraphicsView.AnchorViewCenter)
+        self.setTransformationAnchor(QGraphicsView.NoAnchor)
         self.scale(factor, factor)
         self.setTransformationAnchor(old)
+        after = self.mapToScene(at.toPoint())
+        shift = (after - before) * self.zoom()
+        self.pan_by(-shift.x(), -shift.y())
 
     def pan_by(self, dx: float, dy: float) -> None:
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + int(round(dx)))
@@ -122,7 +128,7 @@ class GraphView(QGraphicsView):
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.zoom_by(1.15 ** steps)
+            self.zoom_by(1.15 ** steps, event.position())
         event.accept()
 
     # ---- background ----------------------------------------------------

@@ -12,8 +12,9 @@ from studio.graph import Edge, Graph
 
 class AddNodeCommand(QUndoCommand):
     def __init__(self, graph: Graph, block: str, params: Mapping[str, Any] | None, position: tuple[float, float],
-                 node_id: str | None = None, label: str = "", parent: QUndoCommand | None = None):
-        super().__init__(f"Add {block}", parent)
+                 node_id: str | None = None, label: str = "", parent: "MacroCommand | None" = None):
+        super().__init__(f"Add {block}")
+        _adopt(self, parent)
         self.graph = graph
         self.block = block
         self.params = dict(params or {})
@@ -34,8 +35,9 @@ class RemoveNodeCommand(QUndoCommand):
     """Removes a node and its wires; undo puts the node back where it stood
     and re-draws every wire it had."""
 
-    def __init__(self, graph: Graph, node_id: str, parent: QUndoCommand | None = None):
-        super().__init__(f"Delete {node_id}", parent)
+    def __init__(self, graph: Graph, node_id: str, parent: "MacroCommand | None" = None):
+        super().__init__(f"Delete {node_id}")
+        _adopt(self, parent)
         self.graph = graph
         self.node_id = node_id
         self._node = None
@@ -55,8 +57,9 @@ class RemoveNodeCommand(QUndoCommand):
 
 class ConnectCommand(QUndoCommand):
     def __init__(self, graph: Graph, src: str, src_port: str, dst: str, dst_port: str,
-                 parent: QUndoCommand | None = None):
-        super().__init__(f"Connect {src}.{src_port} to {dst}.{dst_port}", parent)
+                 parent: "MacroCommand | None" = None):
+        super().__init__(f"Connect {src}.{src_port} to {dst}.{dst_port}")
+        _adopt(self, parent)
         self.graph = graph
         self.edge = Edge(src, src_port, dst, dst_port)
 
@@ -69,8 +72,9 @@ class ConnectCommand(QUndoCommand):
 
 
 class DisconnectCommand(QUndoCommand):
-    def __init__(self, graph: Graph, edge: Edge, parent: QUndoCommand | None = None):
-        super().__init__(f"Remove wire {edge}", parent)
+    def __init__(self, graph: Graph, edge: Edge, parent: "MacroCommand | None" = None):
+        super().__init__(f"Remove wire {edge}")
+        _adopt(self, parent)
         self.graph = graph
         self.edge = edge
 
@@ -85,9 +89,10 @@ class DisconnectCommand(QUndoCommand):
 class SetParamsCommand(QUndoCommand):
     """The generic "set attribute" command: keeps the old values it replaced."""
 
-    def __init__(self, graph: Graph, node_id: str, changes: Mapping[str, Any], parent: QUndoCommand | None = None):
+    def __init__(self, graph: Graph, node_id: str, changes: Mapping[str, Any], parent: "MacroCommand | None" = None):
         names = ", ".join(changes)
-        super().__init__(f"Set {node_id} {names}", parent)
+        super().__init__(f"Set {node_id} {names}")
+        _adopt(self, parent)
         self.graph = graph
         self.node_id = node_id
         self.changes = dict(changes)
@@ -101,8 +106,9 @@ class SetParamsCommand(QUndoCommand):
 
 
 class SetLabelCommand(QUndoCommand):
-    def __init__(self, graph: Graph, node_id: str, label: str, parent: QUndoCommand | None = None):
-        super().__init__(f"Rename {node_id}", parent)
+    def __init__(self, graph: Graph, node_id: str, label: str, parent: "MacroCommand | None" = None):
+        super().__init__(f"Rename {node_id}")
+        _adopt(self, parent)
         self.graph = graph
         self.node_id = node_id
         self.label = label
@@ -119,8 +125,9 @@ class MoveNodesCommand(QUndoCommand):
     """Moves many nodes as one step (a drag, an auto-layout)."""
 
     def __init__(self, graph: Graph, moves: Mapping[str, tuple[tuple[float, float], tuple[float, float]]],
-                 text: str = "Move", parent: QUndoCommand | None = None):
-        super().__init__(text if len(moves) != 1 else f"{text} {next(iter(moves))}", parent)
+                 text: str = "Move", parent: "MacroCommand | None" = None):
+        super().__init__(text if len(moves) != 1 else f"{text} {next(iter(moves))}")
+        _adopt(self, parent)
         self.graph = graph
         self.moves = dict(moves)  # node -> (old, new)
 
@@ -135,7 +142,28 @@ class MoveNodesCommand(QUndoCommand):
 
 class MacroCommand(QUndoCommand):
     """A parent whose children run in order on redo and in reverse on undo:
-    one undo step for a paste, a multi-delete or an add-and-wire."""
+    one undo step for a paste, a multi-delete or an add-and-wire.
+
+    Children are held in a Python list rather than through Qt parenting: a
+    Qt-parented child whose Python wrapper is collected loses its redo/undo."""
 
     def __init__(self, text: str):
         super().__init__(text)
+        self.children: list[QUndoCommand] = []
+
+    def add(self, command: QUndoCommand) -> QUndoCommand:
+        self.children.append(command)
+        return command
+
+    def redo(self) -> None:
+        for command in self.children:
+            command.redo()
+
+    def undo(self) -> None:
+        for command in reversed(self.children):
+            command.undo()
+
+
+def _adopt(command: QUndoCommand, parent) -> None:
+    if parent is not None:
+        parent.add(command)
