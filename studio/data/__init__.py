@@ -37,7 +37,8 @@ options as ``blocks.Param`` records with defaults, ranges and choices,
   so ``cross_entropy(out.reshape(-1, C), y.reshape(-1))`` serves both. With
   two classes a last dimension of 1 (one logit, ``bce_with_logits``) fits too.
   Regression: targets float32 ``[n, *output_shape]``, e.g. ``(1,)``.
-  Sequence ("sine"): input ``[L, 1]``, targets float32 ``[n, horizon]``.
+  Sequence ("sine"): input ``[L, 1]``, targets float32 ``[n, horizon]``
+  (``standardize`` scales the targets with the windows, same units).
   Node classification ("karate"): one graph is one sample, two inputs
   ``x`` ``[1, N, F]`` and ``adj`` ``[1, N, N]``, targets ``[1, N]``, output
   ``(N, C)``; ``train.mask`` / ``val.mask`` (bool ``[N]``) say which nodes

@@ -74,9 +74,11 @@ def assemble(
             raise DataError(f"{name!r} gives token ids; standardize applies to float inputs only",
                             place("standardize"))
         scaler = fit_scaler(method, train.inputs[0])
-        train = Split((scaler.apply(train.inputs[0]),), train.targets)
+        # A forecast's targets are later values of the same series: same units, same scaling.
+        same_units = task == "sequence" and scaler.shift.numel() == 1
+        train = Split((scaler.apply(train.inputs[0]),), _scaled(scaler, train.targets, same_units))
         if val is not None:
-            val = Split((scaler.apply(val.inputs[0]),), val.targets)
+            val = Split((scaler.apply(val.inputs[0]),), _scaled(scaler, val.targets, same_units))
 
     augmentation = make_augmentation(name, opts, tuple(x.shape[1:]))
     if output_shape is None:
@@ -90,6 +92,12 @@ def assemble(
         class_names=list(class_names or []), vocab=vocab, scaler=scaler, augmentation=augmentation,
         extra=dict(extra or {}), spec={"name": name, **opts},
     )
+
+
+def _scaled(scaler, targets, apply: bool):
+    if not apply or targets is None:
+        return targets
+    return (targets - scaler.shift.reshape(())) / scaler.scale.reshape(())
 
 
 def make_augmentation(name: str, opts: dict[str, Any], sample_shape: tuple[int, ...]) -> Augmentation | None:

@@ -30,6 +30,16 @@ def test_minmax_maps_training_range_to_unit_interval():
     assert torch.allclose(ds.val.x, (raw.val.x - lo) / (hi - lo), atol=1e-6)
 
 
+def test_sine_targets_scale_with_the_windows():
+    raw = load_dataset({"name": "sine", "samples": 60})
+    ds = load_dataset({"name": "sine", "samples": 60, "standardize": "zscore"})
+    mean, std = raw.train.x.mean(), raw.train.x.std(unbiased=False)
+    assert torch.allclose(ds.train.x, (raw.train.x - mean) / std, atol=1e-5)
+    assert torch.allclose(ds.val.y, (raw.val.y - mean) / std, atol=1e-5)
+    # Still a forecast: the next window ends with this window's target.
+    assert torch.allclose(ds.train.x[1, -1, 0], ds.train.y[0, 0])
+
+
 def test_images_standardize_per_channel():
     ds = load_dataset({"name": "digits", "standardize": "zscore"})
     assert ds.scaler.shift.shape == (1, 1, 1)

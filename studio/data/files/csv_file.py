@@ -61,15 +61,16 @@ def read_columns(full, shown: str, delimiter: str) -> list[Column]:
     try:
         with open(full, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=delimiter)
-            header = next(reader, None)
+            header = next((row for row in reader if any(c.strip() for c in row)), None)
             if header is None:
                 raise DataError("the file is empty; the first line must name the columns", shown)
+            header_line = reader.line_num
             header = [h.strip() for h in header]
             for i, h in enumerate(header):
                 if not h:
-                    raise DataError(f"column {i + 1} has no name", f"{shown} line 1")
+                    raise DataError(f"column {i + 1} has no name", f"{shown} line {header_line}")
                 if header.index(h) != i:
-                    raise DataError(f"column name {h!r} appears twice", f"{shown} line 1")
+                    raise DataError(f"column name {h!r} appears twice", f"{shown} line {header_line}")
             cols = [Column(h, [], []) for h in header]
             for row in reader:
                 if not row or all(not c.strip() for c in row):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -21,15 +22,20 @@ def _array(archive, key: str, option: str, shown: str) -> np.ndarray:
                         place(option))
     try:
         return archive[key]
-    except ValueError as exc:  # object arrays need pickle, which is never loaded
-        raise DataError(f"array {key!r} cannot be read without pickle ({exc}); save plain numbers", shown) from None
+    except ValueError as exc:
+        if "pickle" in str(exc):  # object arrays need pickle, which is never loaded
+            raise DataError(f"array {key!r} cannot be read without pickle ({exc}); save plain numbers",
+                            shown) from None
+        raise DataError(f"array {key!r} is damaged ({exc})", shown) from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"array {key!r} is damaged ({exc})", shown) from None
 
 
 def _load(o: dict[str, Any], base) -> Any:
     full, shown = resolve(o["path"], base)
     try:
         archive = np.load(full, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"not a NumPy .npz file ({exc})", shown) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError("holds one array (.npy); save x and y together with numpy.savez", shown)
