@@ -9,8 +9,10 @@ under ``training.dataset``::
      "val_fraction": 0.2, "seed": 0, "standardize": "none"}
     {"name": "csv", "path": "data/iris.csv", "target": "species"}
 
-``load_dataset(spec, base_dir=None) -> Dataset`` loads it; relative paths are
-resolved against ``base_dir`` (the graph file's folder). A bare name
+``load_dataset(spec, base_dir=None, graph=None) -> Dataset`` loads it; relative
+paths are resolved against ``base_dir`` (the graph file's folder). Given the
+``graph``, options the spec leaves out may come from it (``image_folder``: size
+and channels from the Input's ``[C, H, W]``). A bare name
 (``"iris"``) is accepted too. Every problem raises ``DataError`` whose text
 starts with the place: the option (``training.dataset.points``), the file and
 line and column for CSV, the file for images.

@@ -26,6 +26,9 @@ class DatasetInfo:
     options: tuple[Param, ...]
     load: Loader
     source: str = "builtin"
+    # Options a graph can tell (an image folder's size from the Input's shape):
+    # (options, graph) -> options to use where the spec leaves them out.
+    from_graph: Callable[[Mapping[str, Any], Any], dict[str, Any]] | None = None
 
     def defaults(self) -> dict[str, Any]:
         return {"name": self.name, **{p.name: p.default for p in self.options}}
@@ -65,9 +68,11 @@ def info(name: str) -> DatasetInfo:
         raise DataError(f"unknown data set {name!r} (known: {known})", f"{PLACE}.name") from None
 
 
-def load_dataset(spec: Mapping[str, Any] | str, base_dir: str | Path | None = None) -> Dataset:
+def load_dataset(spec: Mapping[str, Any] | str, base_dir: str | Path | None = None, graph: Any = None) -> Dataset:
     """Load the data set ``spec`` describes; ``base_dir`` resolves relative paths
-    (the graph file's folder; the working directory when None). Raises ``DataError``."""
+    (the graph file's folder; the working directory when None). With ``graph``,
+    options the spec leaves out may be taken from it (an image folder's size and
+    channels from the Input's shape). Raises ``DataError``."""
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, Mapping):
@@ -76,5 +81,8 @@ def load_dataset(spec: Mapping[str, Any] | str, base_dir: str | Path | None = No
     if not isinstance(name, str):
         raise DataError(f"a data set needs a name, got {name!r}", f"{PLACE}.name")
     entry = info(name)
+    if graph is not None and entry.from_graph is not None:
+        told = {k: v for k, v in entry.from_graph(spec, graph).items() if k not in spec}
+        spec = {**spec, **told}
     opts = read_options(name, entry.options, spec)
     return entry.load(opts, Path(base_dir) if base_dir is not None else Path.cwd())

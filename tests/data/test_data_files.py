@@ -171,6 +171,19 @@ def test_image_folder_rgb_keeps_first_size(tmp_path):
     assert ds.preview(4).images.shape == (4, 12, 10, 3)
 
 
+def test_image_folder_takes_size_and_channels_from_the_graph(tmp_path):
+    from studio.graph import Graph
+
+    make_images(tmp_path / "pets", per_class=2)
+    g = Graph()
+    g.add_node("Input", {"shape": [3, 5, 4]}, id="img")
+    ds = load_dataset({"name": "image_folder", "path": "pets"}, tmp_path, graph=g)
+    assert ds.input_shape == (3, 5, 4)
+    # What the spec says wins over the graph.
+    ds = load_dataset({"name": "image_folder", "path": "pets", "size": [6, 6]}, tmp_path, graph=g)
+    assert ds.input_shape == (3, 6, 6)
+
+
 def test_image_folder_corrupt_image_names_the_file(tmp_path):
     make_images(tmp_path / "pets", per_class=2)
     good = (tmp_path / "pets" / "dog" / "0.png").read_bytes()

@@ -61,6 +61,16 @@ def _load(o: dict[str, Any], base) -> Any:
                     extra={"files": [str(p) for _, p in files]})
 
 
+def from_graph(spec, graph) -> dict[str, Any]:
+    """Size and channels from the graph's only image Input ([1 or 3, H, W])."""
+    shapes = [tuple(n.params.get("shape", ())) for n in graph.nodes.values() if n.spec.is_input]
+    images = [s for s in shapes if len(s) == 3 and s[0] in (1, 3)]
+    if len(images) != 1:
+        return {}
+    c, h, w = images[0]
+    return {"size": [h, w], "channels": "grayscale" if c == 1 else "rgb"}
+
+
 register(DatasetInfo(
     "image_folder", "classification",
     "A folder with one sub-folder of images per class (cat/, dog/, ...), read as grayscale or RGB, "
@@ -73,5 +83,5 @@ register(DatasetInfo(
               min=1, max=4096, length=2, optional=True),
         *SPLIT, STANDARDIZE, *AUGMENT,
     ),
-    _load, source="file",
+    _load, source="file", from_graph=from_graph,
 ))
