@@ -100,3 +100,27 @@ def test_lenet_runs_on_real_numbers():
     net = compile_graph(load(EXAMPLES / "lenet5.json"))
     out = net(torch.randn(3, 1, 32, 32))
     assert out.shape == (3, 10) and torch.isfinite(out).all()
+
+
+def _inferred(graph):
+    return {n: (graph.shapes.outputs.get(n), graph.shapes.error(n)) for n in graph.nodes}
+
+
+def test_edits_reinfer_to_what_a_fresh_load_infers():
+    from studio.files import loads
+
+    graph = load(EXAMPLES / "resnet18.json")
+    original = _inferred(graph)
+    changed = graph.shapes.update(["layer2_0_conv1"])
+    assert changed == []  # nothing to redo when nothing changed
+    graph.set_params("layer2_0_conv1", {"out_channels": 96})  # conv2 absorbs the new width
+    assert graph.shapes.output("layer2_0_bn1") == (96, 28, 28)
+    assert graph.param_count("layer2_0_conv2") == 96 * 128 * 9
+    graph.set_params("layer3_1_conv2", {"out_channels": 200})  # no longer adds to the shortcut's 256
+    assert _inferred(graph) == _inferred(loads(dumps(graph)))
+    assert graph.shapes.error("layer3_1_add").port == "in2"
+    assert graph.shapes.output("fc") is None
+    graph.set_params("layer2_0_conv1", {"out_channels": 128})
+    graph.set_params("layer3_1_conv2", {"out_channels": 256})
+    assert _inferred(graph) == original
+    assert dumps(graph) == (EXAMPLES / "resnet18.json").read_text()

@@ -121,7 +121,7 @@ class _Reader:
 
     def version(self, doc: dict) -> int:
         if "version" not in doc:
-            raise self.fail([], 'missing key "version"')
+            raise self.fail([], "missing key 'version'")
         version = doc["version"]
         if isinstance(version, bool) or not isinstance(version, int):
             raise self.fail(["version"], f"must be a whole number, got {_kind(version)}")

@@ -70,7 +70,7 @@ def edited(doc, change):
                                     " update studio to open it"),
     (lambda d: d.update(version="1"), "bad.json: version: must be a whole number, got text"),
     (lambda d: d.update(version=0), "bad.json: version: there is no version 0; versions start at 1"),
-    (lambda d: d.pop("version"), "bad.json: missing key \"version\""),
+    (lambda d: d.pop("version"), "bad.json: missing key 'version'"),
     (lambda d: d.update(format="other"), 'bad.json: not a studio graph file (expected an object with "format": "studio-graph")'),
 ])
 def test_bad_document_names_the_json_path(doc, change, expected):

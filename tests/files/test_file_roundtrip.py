@@ -101,3 +101,14 @@ def test_save_into_a_missing_folder_names_the_file(graph, tmp_path):
         save(graph, target)
     assert str(info.value).startswith(f"{target}: cannot write:")
     assert not target.parent.exists()
+
+
+def test_the_documented_example_is_a_saved_file():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "file-format.md").read_text(encoding="utf-8")
+    example = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    graph = loads(example, "docs/file-format.md")
+    assert dumps(graph) == example
+    assert graph.shapes.output("out") == (3,)
+    assert graph.node("fc1").label == "hidden"
