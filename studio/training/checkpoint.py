@@ -57,10 +57,10 @@ def load_flat_state(networks: Mapping[str, nn.Module], flat: Mapping[str, torch.
         if missing:
             raise CheckpointError(f"{where}: no weights for {', '.join(prefix + m for m in missing[:5])}"
                                   " (was it saved from another graph?)")
-        for key, value in own.items():
-            if key in expected and tuple(expected[key].shape) != tuple(value.shape):
-                raise CheckpointError(f"{where}: {prefix}{key} has shape {list(value.shape)}, the graph needs "
-                                      f"{list(expected[key].shape)}")
+        wrong = [f"{prefix}{key} has shape {list(own[key].shape)}, the graph needs {list(value.shape)}"
+                 for key, value in expected.items() if tuple(own[key].shape) != tuple(value.shape)]
+        if wrong:
+            raise CheckpointError(f"{where}: " + "; ".join(wrong))
         net.load_state_dict({k: v for k, v in own.items() if k in expected})
 
 
@@ -90,7 +90,7 @@ def save(path: str | os.PathLike, networks: Mapping[str, nn.Module], state: Trai
 
 
 def load_weights(path: str | os.PathLike, networks: Mapping[str, nn.Module]) -> None:
-    from safetensors import SafetensorsError
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     w = weights_path(path)
@@ -98,7 +98,7 @@ def load_weights(path: str | os.PathLike, networks: Mapping[str, nn.Module]) -> 
         raise CheckpointError(f"{w}: no such weights file")
     try:
         flat = load_file(str(w))
-    except (SafetensorsError, OSError, ValueError) as exc:
+    except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{w}: not a readable safetensors file ({exc})") from None
     load_flat_state(networks, flat, str(w))
 

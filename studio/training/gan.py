@@ -16,7 +16,7 @@ from torch import nn
 
 from .config import TrainingConfig
 from .events import ProbeEvent
-from .model import input_nodes
+from .model import input_nodes, output_nodes
 from .probes import activation_stats, grad_norms, record_outputs
 from .recipe import Evaluation, Recipe, Update, autocast, batch_bounds, permutation, place
 from .supervised import TrainingDataError
@@ -62,6 +62,13 @@ def pick_roles(nets: dict[str, nn.Module], graph, cfg: TrainingConfig, sample_sh
     return gen, disc
 
 
+def _output_shape(net: nn.Module, graph) -> tuple[int, ...]:
+    outs = output_nodes(net)
+    if len(outs) != 1:
+        raise TrainingDataError(f"network {input_nodes(net)[0]} has {len(outs)} outputs; a gan's networks have one")
+    return tuple(graph.shapes.output(*outs[0]) or ())
+
+
 class Gan(Recipe):
     step_extra_names = ("generator_loss",)
 
@@ -79,17 +86,22 @@ class Gan(Recipe):
         if cfg.gan.latent_size is not None and (len(self.latent) != 1 or self.latent[0] != cfg.gan.latent_size):
             raise TrainingDataError(f"training.gan.latent_size: {cfg.gan.latent_size}, but the generator's "
                                     f"Input {input_nodes(self.G)[0]} takes {_fmt(self.latent)}")
+        d_takes = tuple(graph.node(input_nodes(self.D)[0]).params["shape"])
+        if d_takes != sample_shape:
+            raise TrainingDataError(f"the discriminator {self.d_name} takes {_fmt(d_takes)}, the data set's "
+                                    f"samples are {_fmt(sample_shape)}")
+        makes = _output_shape(self.G, graph)
+        if makes != sample_shape:
+            raise TrainingDataError(f"the generator {self.g_name} makes {_fmt(makes)} samples, the data "
+                                    f"set's are {_fmt(sample_shape)}")
+        scores = _output_shape(self.D, graph)
+        if int(np.prod(scores)) != 1:
+            raise TrainingDataError(f"the discriminator {self.d_name} gives {_fmt(scores)} per sample; "
+                                    "it needs one score")
         self.real = place(real.float(), device)
         self.amp = autocast(cfg, device)
         with torch.no_grad(), self.amp():
-            fake = self.G(torch.zeros(2, *self.latent, device=device))
             score = self.D(self.real[:2])
-        if tuple(fake.shape[1:]) != sample_shape:
-            raise TrainingDataError(f"the generator {self.g_name} makes {_fmt(fake.shape[1:])} samples, the data "
-                                    f"set's are {_fmt(sample_shape)}")
-        if score[0].numel() != 1:
-            raise TrainingDataError(f"the discriminator {self.d_name} gives {_fmt(score.shape[1:])} per sample; "
-                                    "it needs one score")
         self.score_shape = tuple(score.shape[1:])
         self.n = len(self.real)
         self.batches = batch_bounds(self.n, cfg.batch_size)

@@ -218,7 +218,10 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # weights are drawn when the networks are built
         self.recipe = build_recipe(self.graph, self.dataset, cfg, self.task, self.device)
         if self.resume_from is not None:
-            self._load(self.resume_from)
+            try:
+                self._load(self.resume_from)
+            except ckpt.CheckpointError as exc:
+                raise TrainingSetupError([str(exc)], "cannot resume from the checkpoint") from exc
         self._good_state = self._snapshot()
         self._good_epoch = self._epoch
         self._prepared = True
@@ -365,7 +368,7 @@ class Trainer:
                                              f"improved for {cfg.early_stopping.patience} epochs; {kept}")
         self._final_probe(probes, self._epoch)
         if stopped:
-            return "stopped", f"stopped at step {self._step} (epoch {self._epoch + 1})"
+            return "stopped", f"stopped after step {self._step}, with {self._epoch} of {cfg.epochs} epochs complete"
         return "finished", f"trained {self._epoch} epochs"
 
     def _final_probe(self, probes, epoch: int) -> None:

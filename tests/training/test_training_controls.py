@@ -40,7 +40,7 @@ def test_stop_from_another_thread_ends_before_the_next_step(spiral_graph):
     result = out["result"]
     assert result.status == "stopped"
     assert result.steps == 5 and len(result.losses) == 5  # not one step more
-    assert result.message == "stopped at step 5 (epoch 1)"
+    assert result.message == "stopped after step 5, with 0 of 50 epochs complete"
     assert trainer.state == "stopped" and not trainer.is_running
 
 
