@@ -114,6 +114,7 @@ class ActivationView(QWidget):
         self.history: dict[str, _NodeHistory] = defaultdict(_NodeHistory)
         self.node: str | None = None
         self.wanted: str | None = None  # the editor's selection, which may not be probed yet
+        self._stale = False
         self.preferred: list[str] = []  # shown first when nothing is selected (hidden layers, not the input)
 
     # ---- selection -----------------------------------------------------
@@ -145,10 +146,22 @@ class ActivationView(QWidget):
                 seen = True
         if not seen:
             return
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._follow_selection()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._follow_selection()
+
+    def _follow_selection(self) -> None:
         if self.wanted not in self.history:
             self.wanted = next((n for n in self.preferred if n in self.history), None)
         if self.wanted in self.history and self.node != self.wanted:
-            self.node_box.setCurrentText(self.wanted)  # redraws through _on_pick
+            self.node_box.setCurrentText(self.wanted)
         else:
             self._redraw()
 

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QGraphicsSimpleTextItem
+from shiboken6 import isValid
 
 from .palette import gradient_rgb
 from .panel import TrainingPanel
@@ -99,10 +100,14 @@ def install(window: Any) -> TrainingPanel:
         panel.set_graph(graph, editor.undo_stack, _base_dir(window))
 
     def on_selection() -> None:
+        if not (isValid(scene) and isValid(panel)):  # the window is being torn down
+            return
         selected = scene.selected_node_ids()
         panel.set_selected_node(selected[0] if len(selected) == 1 else None)
 
     def on_problem(node_id: str) -> None:
+        if not isValid(scene):
+            return
         item = scene.nodes.get(node_id)
         if item is None:
             return

@@ -45,6 +45,7 @@ class GradientView(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.latest: dict[str, float] = {}
         self.flags: dict[str, str] = {}
+        self._stale: set[str] = set()  # curves fed while hidden, drawn when shown
 
     def clear(self) -> None:
         for buf in self.buffers.values():
@@ -68,6 +69,16 @@ class GradientView(QWidget):
             self.buffers[node] = GrowingBuffer(256)
         return curve
 
+    def _draw_curves(self) -> None:
+        for node in self._stale:
+            buf = self.buffers[node]
+            self.curves[node].setData(buf.x, buf.y)
+        self._stale = set()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._draw_curves()
+
     def feed(self, events: Iterable[object]) -> None:
         touched: set[str] = set()
         for ev in events:
@@ -82,9 +93,9 @@ class GradientView(QWidget):
                 touched.add(node)
         if not touched:
             return
-        for node in touched:
-            buf = self.buffers[node]
-            self.curves[node].setData(buf.x, buf.y)
+        self._stale |= touched
+        if self.isVisible():
+            self._draw_curves()
         flags = {n: f for n, v in self.latest.items() if (f := gradient_flag(v)) is not None}
         if flags != self.flags:
             self.flags = flags

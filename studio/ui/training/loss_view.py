@@ -97,6 +97,7 @@ class LossView(QWidget):
         self._ema_state = (0.0, 0)
         self.overfit_at: int | None = None
         self.updates = 0
+        self._stale = (False, False)  # (steps, epochs) fed while hidden, drawn when shown
 
     # ---- feeding -------------------------------------------------------
     def clear(self) -> None:
@@ -117,7 +118,18 @@ class LossView(QWidget):
             elif isinstance(ev, EpochEvent):
                 self._add_epoch(ev)
                 epochs = True
-        if steps or epochs:
+        if not (steps or epochs):
+            return
+        if not self.isVisible():  # a hidden tab keeps its data and draws it when it is shown
+            self._stale = (self._stale[0] or steps, self._stale[1] or epochs)
+            return
+        self._redraw(steps, epochs)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if any(self._stale):
+            steps, epochs = self._stale
+            self._stale = (False, False)
             self._redraw(steps, epochs)
 
     def _add_steps(self, ev: StepsEvent) -> None:

@@ -10,6 +10,7 @@ the editor to select that node (``problemActivated``).
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,6 +35,8 @@ from .progress import RunProgress
 from .run import RunSetup, preflight
 from .samples_view import SamplesView
 from .worker import TrainingSession
+
+GIL_SWITCH_S = 0.001
 
 END_WORDS = {
     "finished": "Finished",
@@ -63,6 +66,7 @@ class TrainingPanel(QWidget):
         self.runs = 0
         self.last_end: EndEvent | None = None
         self.last_error: str | None = None
+        self._switch_interval = sys.getswitchinterval()
         # Swappable so the same panel can drive a test double in a unit test of the panel alone.
         self.make_trainer: Callable[..., Any] | None = None
 
@@ -231,6 +235,10 @@ class TrainingPanel(QWidget):
         self.config_form.setEnabled(False)
         self.chooser.setEnabled(False)
         self.status_label.setText(f"Run {self.runs}: starting on {resolved_device(setup.config.device)}…")
+        # The trainer's Python code holds the GIL between torch calls; a short switch interval
+        # hands it to the UI thread within a millisecond instead of five, so paints are not held up.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_S)
         self.session.start()
         self.runStarted.emit(self.runs)
         return True
@@ -310,6 +318,7 @@ class TrainingPanel(QWidget):
         if end is not None and end.status == "failed" and not self.last_error:
             self.last_error = end.message
             self._show_error(end.message)
+        sys.setswitchinterval(self._switch_interval)
         trainer = self.session.worker.trainer
         if status != "failed" and self.setup is not None:
             self.weights = self.setup.keep_weights(trainer)

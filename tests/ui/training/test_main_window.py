@@ -38,6 +38,7 @@ def test_panel_in_window_trains_and_colours_wires(qtbot, tmp_path, spiral):
     qtbot.waitUntil(lambda: len(colours) >= 2, timeout=30_000)
     last = colours[-1]
     assert all(c is not None for c in last.values())  # every wire carries a gradient colour
+    panel.views.setCurrentWidget(panel.activation_view)
     assert panel.activation_view.node == "hidden2"
     qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
     # After the run the wires return to their usual colour.

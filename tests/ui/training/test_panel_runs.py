@@ -12,6 +12,13 @@ def click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+def show_tab(qtbot, panel, title: str) -> None:
+    bar = panel.views.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert panel.views.currentIndex() == index
+
+
 def test_train_shows_loss_falling_and_boundary_changing(qtbot, make_panel):
     panel = make_panel(epochs=8)
     boundaries = []
@@ -40,7 +47,9 @@ def test_train_shows_loss_falling_and_boundary_changing(qtbot, make_panel):
     assert "CPU" in panel.controls.device_label.text()
     # Activations and gradients of the hidden layers came through.
     assert set(panel.gradient_view.latest) == {"hidden1", "hidden2", "logits"}
+    show_tab(qtbot, panel, "Activations")
     assert panel.activation_view.node == "hidden1"  # the first hidden layer, not the input
+    assert panel.activation_view.stats_label.text().startswith("hidden1: mean")
     # The run is in the history with its curves and settings.
     record = panel.history_view.record(1)
     assert record.status == "finished" and record.config["epochs"] == 8

@@ -1,0 +1,141 @@
+"""Does the window stay responsive while it trains, and does training stay fast?
+
+Trains examples/spiral_mlp.json from the training panel with every live view
+open at once (offscreen), and measures side by side in one process:
+
+- lag_p99_ms: the 99th percentile of how late a 5 ms timer fires on the UI
+  thread while the run trains (the event loop's lag; target <= 25 ms);
+- throughput_ratio: training steps per second in the app over the same run
+  headless (a plain Trainer, same settings and threads; target >= 0.90).
+
+Runs alternate headless / app twice and take medians, so a busy machine
+affects both sides alike. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QGridLayout, QWidget  # noqa: E402
+
+EPOCHS = int(os.environ.get("BENCH_EPOCHS", "60"))
+PROBE_MS = 5
+ROUNDS = 2
+
+
+def spiral():
+    from studio.files import load
+
+    graph = load(ROOT / "examples" / "spiral_mlp.json")
+    graph.set_training({**graph.training, "epochs": EPOCHS})
+    return graph
+
+
+def steps_per_second(epochs: list) -> float:
+    seconds = sum(e.seconds for e in epochs)
+    steps = sum(round(e.samples_per_s * e.seconds) for e in epochs)
+    return steps / seconds
+
+
+def headless() -> float:
+    from studio.training import EpochEvent, Trainer
+
+    epochs: list = []
+    trainer = Trainer(spiral(), callback=lambda ev: epochs.append(ev) if isinstance(ev, EpochEvent) else None,
+                      base_dir=ROOT / "examples")
+    result = trainer.run()
+    assert result.status == "finished", result.message
+    return steps_per_second(epochs)
+
+
+def in_app(app: QApplication) -> tuple[float, list[float], int]:
+    from studio.training import EpochEvent
+    from studio.ui.training.panel import TrainingPanel
+
+    panel = TrainingPanel(spiral(), base_dir=ROOT / "examples")
+    panel.resize(900, 700)
+    panel.show()
+    # Every live view open at once: each in a cell of one window, all painted on every update.
+    wall = QWidget()
+    grid = QGridLayout(wall)
+    for i, view in enumerate(panel.live_views + (panel.history_view,)):
+        grid.addWidget(view, i // 3, i % 3)
+    wall.resize(1800, 1000)
+    wall.show()
+    panel.activation_view.set_node("relu1")
+    epochs: list = []
+    panel.session_events = epochs
+    lags: list[float] = []
+    clock = QElapsedTimer()
+    last = [0.0]
+
+    def probe() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        lags.append(max(0.0, now - last[0] - PROBE_MS))
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(PROBE_MS)
+    timer.timeout.connect(probe)
+    batches = [0]
+
+    def on_events(batch: list) -> None:
+        batches[0] += 1
+        epochs.extend(ev for ev in batch if isinstance(ev, EpochEvent))
+
+    panel.runStarted.connect(lambda _n: panel.session.events.connect(on_events))
+    loop = QEventLoop()
+    panel.runFinished.connect(lambda _status: loop.quit())
+    panel.controls.train_button.click()
+    clock.start()
+    timer.start()
+    started = time.monotonic()
+    loop.exec()
+    timer.stop()
+    app.processEvents()
+    duration = time.monotonic() - started
+    assert panel.last_end is not None and panel.last_end.status == "finished", panel.status_label.text()
+    panel.close()
+    wall.close()
+    wall.deleteLater()
+    panel.deleteLater()
+    return steps_per_second(epochs), lags[1:], round(batches[0] / duration, 1)
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication([])
+    base, ui, lags, rates = [], [], [], []
+    for _ in range(ROUNDS):
+        base.append(headless())
+        rate, lag, batch_rate = in_app(app)
+        ui.append(rate)
+        lags.extend(lag)
+        rates.append(batch_rate)
+    lags.sort()
+    p99 = lags[min(len(lags) - 1, int(0.99 * len(lags)))]
+    out = {
+        "lag_p99_ms": round(p99, 2),
+        "lag_max_ms": round(lags[-1], 2),
+        "throughput_ratio": round(statistics.median(ui) / statistics.median(base), 3),
+        "steps_per_s_app": round(statistics.median(ui), 1),
+        "steps_per_s_headless": round(statistics.median(base), 1),
+        "ui_batches_per_s": max(rates),
+        "epochs": EPOCHS,
+        "probes": len(lags),
+    }
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
