@@ -2,9 +2,10 @@
 
 A long chain of residual units (Linear, ReLU, Linear, Add with a skip wire) is
 built, saved and loaded; then one Linear in the middle changes its width, which
-re-infers that node and what depends on it. Prints one JSON object per case:
-``case``, ``ms`` (median of the repeats) and, for the edit, ``ratio`` against a
-full re-inference of every node measured in the same run.
+re-infers that node and what depends on it; then an edit that breaks a residual
+Add, which reaches every node below. Prints one JSON object per case: ``case``,
+``ms`` (median of the repeats) and, for the edits, ``ratio`` against a full
+re-inference of every node measured in the same run.
 """
 
 from __future__ import annotations
@@ -92,6 +93,17 @@ def main() -> None:
     assert validate(loaded) == [] and loaded.shapes.output(target) == (32,)
     report("edit one parameter", edit_ms, node=target, reinferred=len(seen[-1]),
            ratio=round(edit_ms / full_ms, 4))
+
+    # The worst case: the unit's second Linear no longer matches its skip wire, so the
+    # Add fails and every node below loses its shape; undoing it restores them all.
+    second = target.replace("_fc1", "_fc2")
+    widths = iter([32, WIDTH] * 50)
+    cascade_ms, _ = timed(lambda: loaded.set_params(second, {"out_features": next(widths)}), 21)
+    assert loaded.shapes.error(second.replace("_fc2", "_add")) is not None
+    report("edit reaching the end of the chain", cascade_ms, node=second, reinferred=len(seen[-1]),
+           ratio=round(cascade_ms / full_ms, 4))
+    loaded.set_params(second, {"out_features": WIDTH})
+    assert validate(loaded) == []
 
 
 if __name__ == "__main__":

@@ -96,17 +96,21 @@ class ShapeInference:
         spec = node.spec
         self.outputs.pop(node_id, None)
         self.errors.pop(node_id, None)
-        in_shapes = self.inputs(node_id)
-        ports = node.input_ports()
+        ports = spec.input_ports(node.params)
+        # the wires in, read once: this runs for every node an edit reaches
+        wired = {e.dst_port: e for e in self._graph.in_edges(node_id)}
+        given = {}
         for p in ports:
-            if in_shapes[p.name] is None:
-                edge = self._graph.edge_into(node_id, p.name)
-                if edge is None and not p.optional:
+            edge = wired.get(p.name)
+            if edge is None:
+                if not p.optional:
                     self.errors[node_id] = Problem(node_id, p.name, "not connected", "unconnected")
                     return
-                if edge is not None:
-                    return  # waiting for the node above, which has its own error
-        given = {p.name: in_shapes[p.name] for p in ports if in_shapes[p.name] is not None}
+                continue
+            shape = self.output(edge.src, edge.src_port)
+            if shape is None:
+                return  # waiting for the node above, which has its own error
+            given[p.name] = shape
         try:
             out = spec.infer(given, node.params)
         except ShapeError as exc:
