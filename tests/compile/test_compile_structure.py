@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import operator
+import traceback
 
 import pytest
 import torch
@@ -281,3 +282,16 @@ def test_an_emitted_block_with_two_outputs_names_each_port(multi_output_blocks):
     ]
     x = torch.randn(2, 8)
     assert torch.equal(compiled(x), compiled.a(x[:, :4]) + compiled.b(x[:, 4:]))
+
+
+def test_calls_go_straight_to_the_generated_forward_and_errors_show_its_line():
+    compiled = compile_graph(lenet_graph())
+    seen = []
+    compiled.register_forward_hook(lambda m, args, out: seen.append(("net", tuple(out.shape))))
+    compiled.submodule_of("pool2").register_forward_hook(lambda m, args, out: seen.append(("pool2", tuple(out.shape))))
+    compiled(torch.randn(2, 1, 32, 32))
+    assert seen == [("pool2", (2, 16, 5, 5)), ("net", (2, 10))]
+    with pytest.raises(RuntimeError) as caught:
+        compiled(torch.randn(2, 3, 32, 32))  # three channels into a one-channel conv1
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    assert any(f.line.startswith("conv1 = self.conv1(image)") for f in frames if f.name == "forward")
