@@ -69,23 +69,23 @@ def xor_mlp() -> Graph:
 
 def xor_perceptron() -> Graph:
     g = new("XOR perceptron", (
-        "A single perceptron on XOR: one linear unit, y = w1 x1 + w2 x2 + b, read as class 1 when "
-        "y > 0. Its decision boundary is one straight line, and no line puts (0,0) and (1,1) on one "
-        "side and (0,1) and (1,0) on the other, so at best 3 of the 4 points are right: accuracy "
-        "stays at 0.5 or 0.75 however long it trains (Minsky and Papert, 1969). Add a hidden layer "
-        "(xor_mlp.json) and it learns."
+        "A single-layer perceptron on XOR: one linear layer, score_k = w_k1 x1 + w_k2 x2 + b_k for "
+        "the two classes, and no hidden layer. Where the two scores are equal is one straight "
+        "line, and no line puts (0,0) and (1,1) on one side and (0,1) and (1,0) on the other, so "
+        "at best 3 of the 4 points are right: accuracy stays at 0.5 or 0.75 however long it "
+        "trains (Minsky and Papert, 1969), and the loss settles at ln 2 = 0.693, the loss of a "
+        "coin toss. Add a hidden layer (xor_mlp.json) and it learns."
     ), {
         "task": "classification",
-        "loss": "bce_with_logits",
         "dataset": {"name": "xor"},
-        "optimizer": {"name": "adam", "lr": 0.05},
+        "optimizer": {"name": "sgd", "lr": 0.5},
         "batch_size": 4,
         "epochs": 300,
         "seed": 0,
     })
     chain(g, [
         ("x", "Input", {"shape": [2]}),
-        ("perceptron", "Linear", {"out_features": 1}),
+        ("perceptron", "Linear", {"out_features": 2}),
     ])
     return g
 

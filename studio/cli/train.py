@@ -1,0 +1,266 @@
+"""Train a graph file headless, with the training configuration it carries.
+
+``studio train FILE [--epochs N] [--device auto|cpu|cuda|mps] [--seed S] [--json]``
+
+The file's ``training`` section (optimizer, schedule, data set...) is used as
+it is; the flags override its ``epochs``, ``device`` and ``seed``. On a
+terminal a progress bar follows each epoch and one line sums it up; with
+``--json`` each epoch is one JSON object on its own line, and a last line
+repeats the best epoch with ``"best": true``.
+
+Exit status: 0 the run finished, 1 the graph, configuration or data were
+refused or training failed (the message on stderr names the place), 2 the
+file cannot be read or the arguments are wrong, 130 stopped by Ctrl+C (after
+the current step; the summary is still printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+PROG = "studio train"
+EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="graph file (.json) with a training section")
+    parser.add_argument("--epochs", type=_positive_int, help="number of epochs (overrides the file)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
+                        help="where to train (overrides the file; auto: CUDA, then MPS, then CPU)")
+    parser.add_argument("--seed", type=_seed, help="random seed (overrides the file)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per epoch, then the best epoch")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+class Refused(Exception):
+    """The run cannot start; ``code`` is the exit status, the text says where."""
+
+    def __init__(self, message: str, code: int = EXIT_REFUSED):
+        super().__init__(message)
+        self.code = code
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    try:
+        trainer = prepare(args)
+    except Refused as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return exc.code
+    reporter = (JsonReporter if args.json else TextReporter)(out, trainer.config.epochs)
+    trainer.callback = reporter
+    with _stop_on_interrupt(trainer.stop) as interrupted:
+        result = trainer.run()
+    reporter.finish(result)
+    if result.status == "failed":
+        print(f"{PROG}: {args.file}: training failed: {result.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_INTERRUPTED if interrupted() else EXIT_OK
+
+
+# ---- before training ------------------------------------------------------------
+
+def prepare(args: argparse.Namespace):
+    """The graph file, its configuration with the flags applied, and its data
+    set, each checked; returns a ``Trainer`` ready to run or raises ``Refused``."""
+    from studio.files import GraphFileError, load
+
+    path = Path(args.file)
+    try:
+        graph = load(path)
+    except GraphFileError as exc:
+        raise Refused(str(exc), EXIT_UNREADABLE) from None
+
+    from studio.training import ConfigError, Trainer, TrainingConfig, TrainingSetupError
+
+    training = dict(graph.training or {})
+    for key in ("epochs", "device", "seed"):
+        value = getattr(args, key)
+        if value is not None:
+            training[key] = value
+    try:
+        config = TrainingConfig.from_dict(training)
+    except ConfigError as exc:
+        raise Refused(_lines(path, exc.problems)) from None
+
+    # CPU threads: the file's ``threads``, else the Trainer's default of every core but
+    # one; more threads than free cores make small networks many times slower
+    trainer = Trainer(graph, None, config, base_dir=path.parent, graph_path=path)
+    try:
+        # validates the graph, loads the data set and checks that it fits, compiles
+        trainer.prepare()
+    except TrainingSetupError as exc:
+        raise Refused(_lines(path, [str(p) for p in exc.problems], _headline(exc))) from None
+    except (ValueError, RuntimeError) as exc:  # a missing device, an unreadable checkpoint
+        raise Refused(f"{path}: {exc}") from None
+    return trainer
+
+
+def _headline(exc) -> str:
+    text = str(exc)
+    return text.split(":\n", 1)[0] if ":\n" in text else "cannot train"
+
+
+def _lines(path: Path, problems: list[str], headline: str | None = None) -> str:
+    if headline is None and len(problems) == 1:
+        return f"{path}: {problems[0]}"
+    head = f"{path}: {headline or 'the training configuration has problems'}:"
+    return "\n".join([head, *(f"  {p}" for p in problems)])
+
+
+class _stop_on_interrupt:
+    """Ctrl+C asks the trainer to stop after the current step; a second Ctrl+C
+    interrupts at once. The previous handler comes back afterwards."""
+
+    def __init__(self, stop: Callable[[], None]):
+        self._stop = stop
+        self._hit = False
+        self._previous: Any = None
+
+    def __enter__(self) -> Callable[[], bool]:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: nobody can press Ctrl+C for us
+            self._previous = None
+        return lambda: self._hit
+
+    def _handle(self, signum, frame) -> None:
+        if self._hit:
+            raise KeyboardInterrupt
+        self._hit = True
+        print(f"\n{PROG}: stopping after this step (Ctrl+C again to abort)", file=sys.stderr, flush=True)
+        self._stop()
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+# ---- reporting --------------------------------------------------------------------
+
+def epoch_record(event) -> dict[str, Any]:
+    """One epoch as the JSON line carries it (accuracies only where they apply)."""
+    return {k: _clean(v) for k, v in event.to_json().items()}
+
+
+def _clean(value: Any) -> Any:
+    # JSON has no NaN or infinity; a diverged loss reads as null
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class JsonReporter:
+    """One JSON object per epoch, then the best epoch with ``"best": true``."""
+
+    def __init__(self, out: TextIO, epochs: int):
+        self.out = out
+
+    def __call__(self, event) -> None:
+        from studio.training.events import EpochEvent
+
+        if isinstance(event, EpochEvent):
+            self._write(epoch_record(event))
+
+    def finish(self, result) -> None:
+        best = result.best
+        line = epoch_record(best) if best is not None else {"epoch": 0}
+        line.update({"best": True, "status": result.status, "epochs_run": result.epochs})
+        self._write(line)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self.out.write(json.dumps(record) + "\n")
+        self.out.flush()
+
+
+class TextReporter:
+    """A progress bar per epoch (redrawn with \\r on a terminal) and a line per epoch."""
+
+    BAR = 24
+
+    def __init__(self, out: TextIO, epochs: int):
+        self.out = out
+        self.epochs = epochs
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self.width = len(str(epochs))
+        self.started = time.perf_counter()
+        self._last_draw = 0.0
+
+    def __call__(self, event) -> None:
+        from studio.training.events import EpochEvent, StepsEvent
+
+        if isinstance(event, StepsEvent):
+            if self.tty:
+                self._progress(event)
+        elif isinstance(event, EpochEvent):
+            self._line(summary_line(event, self.epochs, self.width))
+
+    def _progress(self, event) -> None:
+        now = time.perf_counter()
+        per_epoch = max(event.steps_per_epoch, 1)
+        done = event.first_step + len(event.losses) - (event.epoch - 1) * per_epoch
+        if now - self._last_draw < 0.1 and done < per_epoch:
+            return  # a terminal needs no more than ten frames a second
+        self._last_draw = now
+        done = min(max(done, 0), per_epoch)
+        filled = round(self.BAR * done / per_epoch)
+        loss = event.losses[-1] if event.losses else float("nan")
+        self.out.write(f"\repoch {event.epoch:>{self.width}}/{self.epochs} "
+                       f"[{'#' * filled}{'.' * (self.BAR - filled)}] {done}/{per_epoch}  loss {loss:.4f}\x1b[K")
+        self.out.flush()
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            text = "\r" + text + "\x1b[K"
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def finish(self, result) -> None:
+        elapsed = time.perf_counter() - self.started
+        what = {"finished": "finished", "stopped": "stopped", "early_stopped": "stopped early",
+                "failed": "failed"}.get(result.status, result.status)
+        self._line(f"{what} after {result.epochs} epoch(s) in {elapsed:.1f} s")
+        if result.best is not None:
+            self._line("best " + summary_line(result.best, self.epochs, self.width))
+
+
+def summary_line(event, epochs: int, width: int) -> str:
+    parts = [f"epoch {event.epoch:>{width}}/{epochs}", f"train_loss {event.train_loss:.4f}"]
+    if event.val_loss is not None:
+        parts.append(f"val_loss {event.val_loss:.4f}")
+    if event.train_acc is not None:
+        parts.append(f"train_acc {event.train_acc:.3f}")
+    if event.val_acc is not None:
+        parts.append(f"val_acc {event.val_acc:.3f}")
+    for key, value in event.extra.items():
+        parts.append(f"{key} {value}")
+    parts.append(f"lr {event.lr:.2e}")
+    parts.append(f"{event.seconds:.2f} s")
+    parts.append(f"{event.samples_per_s:,.0f} samples/s")
+    return "  ".join(parts)
