@@ -9,8 +9,6 @@ from torch import nn
 
 from studio.graph import Graph
 
-torch.set_num_threads(1)  # the machine is shared; these nets are tiny
-
 
 def add(g: Graph, node_id: str, block: str, **params) -> str:
     g.add_node(block, params, id=node_id)
