@@ -375,6 +375,9 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.autosaver.timer.stop()
         self.autosaver.clear()
+        # The scene is torn down with the window; its last selection changes
+        # must not reach panels that are going away with it.
+        self.scene.clearSelection()
         event.accept()
 
     # ---- editing ------------------------------------------------------------

@@ -73,6 +73,10 @@ def make_window(qtbot, answers, config_dir):
         window.resize(1280, 800)
         window.show()
         qtbot.waitExposed(window)
+        # Shortcuts need an active window with the canvas focused, as after a click.
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+        window.view.setFocus()
         return window
 
     return make
