@@ -1,0 +1,93 @@
+"""The live views fed with the trainer's event types."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.training.events import ActivationStats, EpochEvent, ProbeEvent, StepsEvent
+from studio.ui.training.activation_view import ActivationView, rebin, tile_maps
+from studio.ui.training.gradient_view import GradientView
+from studio.ui.training.loss_view import LossView
+from studio.ui.training.samples_view import SamplesView
+
+
+def test_loss_view_stays_light_with_a_million_points(qtbot):
+    view = LossView()
+    qtbot.addWidget(view)
+    view.resize(800, 500)
+    view.show()
+    raw_item = view.step_raw
+    rng = np.random.default_rng(0)
+    chunk = 50_000
+    for i in range(20):
+        losses = (1.0 / (1 + np.arange(i * chunk, (i + 1) * chunk) / 1e5) + 0.05 * rng.random(chunk)).tolist()
+        view.feed([StepsEvent(i, i * chunk, losses, [0.01] * chunk, 10_000)])
+    assert view.steps_seen == 1_000_000
+    assert view.steps.capacity == 1_048_576  # doubled from 1024, never reallocated per update
+    assert raw_item is view.step_raw and len(view.loss_plot.listDataItems()) == 4  # no new items per update
+    x_all, _ = raw_item.getOriginalDataset()
+    assert len(x_all) == 1_000_000 and x_all[-1] == 100.0  # the x axis is in epochs
+    qtbot.wait(50)
+    x_shown, _ = raw_item.getData()
+    assert len(x_shown) < 20_000  # peak downsampling draws a few points per pixel
+    assert view.smooth.y[-1] < view.smooth.y[0]
+
+
+def test_loss_view_marks_overfitting(qtbot):
+    view = LossView()
+    qtbot.addWidget(view)
+    view.show()
+    val = [1.0, 0.8, 0.7, 0.75, 0.82, 0.9]
+    train = [1.0, 0.7, 0.5, 0.4, 0.3, 0.2]
+    view.feed([EpochEvent(i + 1, t, v, 0.5 + i / 20, 0.5, 0.01, 1.0, 100.0) for i, (t, v) in enumerate(zip(train, val))])
+    assert view.overfit_at == 3
+    assert view.overfit_line.isVisible() and view.overfit_line.value() == 3
+    assert view.gap.isVisible()
+    assert "Overfitting" in view.summary.text() and "gap +0.7000" in view.summary.text()
+    view.clear()
+    assert view.overfit_at is None and not view.overfit_line.isVisible()
+
+
+def test_activation_view_rebins_histograms_and_tiles_feature_maps(qtbot):
+    assert rebin(np.array([1, 2, 3]), np.array([0.0, 1, 2, 3]), 0.0, 6.0, bins=2).tolist() == [6, 0]
+    tiled = tile_maps(np.arange(4 * 3 * 3, dtype=float).reshape(4, 3, 3))
+    assert tiled.shape == (7, 7)  # 2 x 2 maps of 3 x 3 with a 1-pixel gap
+    view = ActivationView()
+    qtbot.addWidget(view)
+    view.show()
+    maps = np.random.default_rng(0).random((6, 5, 5))
+    stats = ActivationStats(0.2, 0.5, 0.75, np.array([6, 1, 1]), np.array([0.0, 0.5, 1.0, 1.5]), maps)
+    view.set_node("conv")
+    view.feed([ProbeEvent(10, 1, {"input": stats, "conv": stats})])
+    view.feed([ProbeEvent(20, 1, {"input": stats, "conv": stats})])
+    assert view.node == "conv"
+    assert view.hist_image.image.shape == (48, 2)  # bins x probes
+    assert view.maps_plot.isVisible()
+    assert "dead" in view.stats_label.text() and "zeros 75.0%" in view.stats_label.text()
+
+
+def test_gradient_view_flags_vanishing_and_exploding(qtbot):
+    view = GradientView()
+    qtbot.addWidget(view)
+    view.show()
+    flags = []
+    view.flagsChanged.connect(flags.append)
+    view.feed([ProbeEvent(1, 1, grad_norms={"deep": 1e-8, "mid": 0.3, "top": 5e3})])
+    assert flags[-1] == {"deep": "vanishing", "top": "exploding"}
+    assert "deep: vanishing" in view.flags_label.text()
+    view.feed([ProbeEvent(2, 1, grad_norms={"deep": 1e-2, "mid": 0.3, "top": 1.0})])
+    assert flags[-1] == {}
+    assert len(view.curves["deep"].getOriginalDataset()[0]) == 2
+
+
+def test_samples_view_gan_points_and_sequences(qtbot):
+    view = SamplesView()
+    qtbot.addWidget(view)
+    view.show()
+    real = np.random.default_rng(0).normal(size=(50, 2))
+    view.feed([ProbeEvent(5, 1, samples={"generated": real * 0.5, "real": real})])
+    assert view.mode == "points" and len(view.generated.data) == 50 and len(view.real.data) == 50
+    view.feed([ProbeEvent(6, 1, samples={"predicted": np.sin(np.arange(20)), "true": np.cos(np.arange(20))})])
+    assert view.mode == "sequence" and len(view.pred_curve.getData()[0]) == 20
+    view.feed([ProbeEvent(7, 1, samples={"generated": np.random.default_rng(1).random((4, 1, 8, 8))})])
+    assert view.mode == "images" and view.images.image.shape == (17, 17)
