@@ -23,6 +23,7 @@ from .buffer import GrowingBuffer
 
 BINS = 48
 MAX_COLUMNS = 240  # probes kept in the over-time image
+DEAD_SHARE = 0.9  # above this share of exact zeros, most units are dead
 
 
 def rebin(counts: np.ndarray, edges: np.ndarray, lo: float, hi: float, bins: int = BINS) -> np.ndarray:
@@ -178,6 +179,8 @@ class ActivationView(QWidget):
         if hi <= lo:
             hi = lo + 1e-6
         image = np.stack([rebin(c, e, lo, hi) for c, e in h.hists], axis=1)  # [bins, time]
+        # Log counts: a spike of exact zeros (ReLU) must not hide the rest of the distribution.
+        image = np.log1p(image)
         image = image / np.maximum(image.max(axis=0, keepdims=True), 1e-12)
         self.hist_image.setImage(image, autoLevels=False, levels=(0, 1))
         first, last = h.steps[0], h.steps[-1]
@@ -188,8 +191,11 @@ class ActivationView(QWidget):
         self.zero_curve.setData(h.zeros.x, h.zeros.y)
         s = h.last
         text = f"{self.node}: mean {s.mean:.3f}, std {s.std:.3f}, zeros {s.zero_fraction:.1%}"
-        if s.zero_fraction > 0.5:
-            text += " — more than half the outputs are exactly 0: many units are dead (dying ReLU)."
+        if s.zero_fraction > DEAD_SHARE:
+            text += (" — almost every output is exactly 0: many units are dead (dying ReLU) and pass no"
+                     " gradient; try a smaller learning rate or LeakyReLU.")
+        elif s.zero_fraction > 0.3:
+            text += " (a ReLU zeroes its negative inputs, so a share of zeros is normal)"
         self.stats_label.setText(text)
         if s.feature_maps is not None and np.asarray(s.feature_maps).ndim == 3:
             self.maps_image.setImage(tile_maps(s.feature_maps), autoLevels=False, levels=(0, 1))

@@ -163,7 +163,7 @@ class LossView(QWidget):
         if steps:
             self.step_raw.setData(self.steps.x, self.steps.y, connect="finite")
             self.step_smooth.setData(self.smooth.x, self.smooth.y)
-            self.lr_curve.setData(self.lrs.x, self.lrs.y)
+            self._set_lr()
         if epochs:
             self.epoch_train.setData(self.train_loss.x, self.train_loss.y)
             self.epoch_val.setData(self.val_loss.x, self.val_loss.y)
@@ -173,7 +173,12 @@ class LossView(QWidget):
             self._mark_overfitting()
             self._summarise()
             if len(self.lrs) and not self.steps_seen:
-                self.lr_curve.setData(self.lrs.x, self.lrs.y)
+                self._set_lr()
+
+    def _set_lr(self) -> None:
+        self.lr_curve.setData(self.lrs.x, self.lrs.y)
+        if len(self.lrs):  # from 0, so a constant rate reads as its value, not as a line at the centre
+            self.lr_plot.setYRange(0, float(self.lrs.y.max()) * 1.15 or 1.0, padding=0)
 
     def _mark_overfitting(self) -> None:
         n = min(len(self.train_loss), len(self.val_loss))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Sequence
 
 
-def overfit_epoch(train: Sequence[float], val: Sequence[float], patience: int = 2,
-                  tolerance: float = 0.01) -> int | None:
+def overfit_epoch(train: Sequence[float], val: Sequence[float], patience: int = 3,
+                  tolerance: float = 0.05) -> int | None:
     """The 1-based epoch after which the network overfits, or None.
 
     Overfitting here means: validation loss has stayed above its best by more

@@ -35,7 +35,7 @@ def prediction_field(classes: np.ndarray, confidence: np.ndarray, n_classes: int
     return rgb.astype(np.uint8)
 
 
-# Gradient norms: blue when they vanish, grey when healthy, red when they explode.
+# Gradient norms: blue when they vanish, green when healthy, red when they explode.
 VANISHING = 1e-5
 EXPLODING = 1e2
 
@@ -56,6 +56,6 @@ def gradient_rgb(norm: float) -> tuple[int, int, int]:
     lo, hi = math.log10(VANISHING), math.log10(EXPLODING)
     t = (math.log10(max(norm, 1e-30)) - lo) / (hi - lo)
     t = min(1.0, max(0.0, t))
-    cold, mid, hot = np.array((31, 119, 180.0)), np.array((120, 120, 120.0)), np.array((214, 39, 40.0))
+    cold, mid, hot = np.array((31, 119, 180.0)), np.array((44, 160, 44.0)), np.array((214, 39, 40.0))
     c = cold + (mid - cold) * (t / 0.5) if t < 0.5 else mid + (hot - mid) * ((t - 0.5) / 0.5)
     return int(c[0]), int(c[1]), int(c[2])

@@ -159,6 +159,8 @@ class TrainingPanel(QWidget):
         self.weights = None
         for old in (self.chooser, self.config_form):
             self._setup_box.removeWidget(old)
+            old.hide()
+            old.setParent(None)  # gone from the layout now, not at the next event-loop turn
             old.deleteLater()
         self.chooser = DatasetChooser(graph, self.undo_stack)
         self.config_form = TrainingConfigForm(graph, self.undo_stack)

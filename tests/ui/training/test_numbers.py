@@ -41,11 +41,12 @@ def test_ema_is_debiased_and_continues_across_batches():
 
 
 def test_overfitting_marked_after_validation_turns():
-    train = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3]
-    val = [1.0, 0.85, 0.7, 0.75, 0.8, 0.9]
+    train = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.25]
+    val = [1.0, 0.85, 0.7, 0.75, 0.8, 0.9, 0.95]
     assert overfit_epoch(train, val) == 3
-    assert overfit_epoch(train, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5]) is None  # both still falling
-    assert overfit_epoch(train[:4], val[:4]) is None  # one bad epoch is not yet a trend
+    assert overfit_epoch(train, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]) is None  # both still falling
+    assert overfit_epoch(train[:5], val[:5]) is None  # two bad epochs are not yet a trend
+    assert overfit_epoch(train, [1.0, 0.85, 0.7, 0.71, 0.72, 0.71, 0.72]) is None  # noise, not a rise
 
 
 def test_progress_counts_steps_epochs_and_time():
@@ -77,7 +78,7 @@ def test_gradient_flags_and_colours():
     assert gradient_flag(0.1) is None
     assert gradient_rgb(1e-9) == (31, 119, 180)  # cold blue
     assert gradient_rgb(1e9) == (214, 39, 40)  # hot red
-    assert gradient_rgb(math.sqrt(1e-5 * 1e2)) == (120, 120, 120)  # the middle of the log scale is grey
+    assert gradient_rgb(math.sqrt(1e-5 * 1e2)) == (44, 160, 44)  # the middle of the log scale is green
 
 
 def test_prediction_field_pales_where_unsure():

@@ -37,13 +37,13 @@ def test_loss_view_marks_overfitting(qtbot):
     view = LossView()
     qtbot.addWidget(view)
     view.show()
-    val = [1.0, 0.8, 0.7, 0.75, 0.82, 0.9]
-    train = [1.0, 0.7, 0.5, 0.4, 0.3, 0.2]
+    val = [1.0, 0.8, 0.7, 0.75, 0.82, 0.9, 0.95]
+    train = [1.0, 0.7, 0.5, 0.4, 0.3, 0.2, 0.15]
     view.feed([EpochEvent(i + 1, t, v, 0.5 + i / 20, 0.5, 0.01, 1.0, 100.0) for i, (t, v) in enumerate(zip(train, val))])
     assert view.overfit_at == 3
     assert view.overfit_line.isVisible() and view.overfit_line.value() == 3
     assert view.gap.isVisible()
-    assert "Overfitting" in view.summary.text() and "gap +0.7000" in view.summary.text()
+    assert "Overfitting" in view.summary.text() and "gap +0.8000" in view.summary.text()
     view.clear()
     assert view.overfit_at is None and not view.overfit_line.isVisible()
 
@@ -56,14 +56,14 @@ def test_activation_view_rebins_histograms_and_tiles_feature_maps(qtbot):
     qtbot.addWidget(view)
     view.show()
     maps = np.random.default_rng(0).random((6, 5, 5))
-    stats = ActivationStats(0.2, 0.5, 0.75, np.array([6, 1, 1]), np.array([0.0, 0.5, 1.0, 1.5]), maps)
+    stats = ActivationStats(0.2, 0.5, 0.95, np.array([6, 1, 1]), np.array([0.0, 0.5, 1.0, 1.5]), maps)
     view.set_node("conv")
     view.feed([ProbeEvent(10, 1, {"input": stats, "conv": stats})])
     view.feed([ProbeEvent(20, 1, {"input": stats, "conv": stats})])
     assert view.node == "conv"
     assert view.hist_image.image.shape == (48, 2)  # bins x probes
     assert view.maps_plot.isVisible()
-    assert "dead" in view.stats_label.text() and "zeros 75.0%" in view.stats_label.text()
+    assert "dead" in view.stats_label.text() and "zeros 95.0%" in view.stats_label.text()
 
 
 def test_gradient_view_flags_vanishing_and_exploding(qtbot):
