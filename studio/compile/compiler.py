@@ -120,6 +120,15 @@ class _PartBuilder:
             self.values[key] = item
         return self.values[key]
 
+    def _last(self, count: int) -> list[fx.Node]:
+        """The ``count`` newest fx nodes, oldest first (a walk from the end, not over the whole graph)."""
+        newest = []
+        for fx_node in reversed(self.fx.nodes):
+            if len(newest) == count:
+                break
+            newest.append(fx_node)
+        return newest[::-1]
+
     def _own(self, fx_node: fx.Node, node_id: str, name: str, primary: bool) -> None:
         fx_node.meta["node_id"] = node_id
         self.wanted[fx_node] = name
@@ -156,7 +165,7 @@ class _PartBuilder:
             args.append(None if edge is None else self.value(edge.src, edge.src_port))
         shapes = {p: s for p, s in self.graph.shapes.inputs(node_id).items() if s is not None}
         out_ports = [p.name for p in node.output_ports()]
-        first_new = len(self.fx.nodes)
+        count_before = len(self.fx.nodes)
         try:
             if spec.emit is not None:
                 result = spec.emit(self.fx, args, shapes, node.params)
@@ -179,7 +188,7 @@ class _PartBuilder:
         if len(results) != len(out_ports):
             problem = Problem(node_id, None, f"{spec.name} gave {len(results)} outputs for ports {out_ports}", "build")
             raise InvalidGraphError([problem])
-        new = list(self.fx.nodes)[first_new:]
+        new = self._last(len(self.fx.nodes) - count_before)
         for fx_node in new:  # what the emit added on the way, named after its node
             self._own(fx_node, node_id, f"{node_id}_{_SUFFIX.sub('', fx_node.name)}", primary=False)
         for port, fx_node in zip(out_ports, results):
