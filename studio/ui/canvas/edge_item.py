@@ -32,6 +32,7 @@ class EdgeItem(QGraphicsObject):
         self.gradient_color: QColor | None = None  # set by the training panel while a run trains
         self._path = QPainterPath()
         self._label_rect = QRectF()
+        self._bounds = QRectF()
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
@@ -52,13 +53,14 @@ class EdgeItem(QGraphicsObject):
         w = fm.horizontalAdvance(self.label) + 10 if self.label else 0.0
         h = fm.height() + 4
         self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-1, -1, 1, 1))
         self.update()
 
     def label_rect(self) -> QRectF:
         return QRectF(self._label_rect)
 
     def boundingRect(self) -> QRectF:
-        return self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-1, -1, 1, 1))
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
@@ -69,7 +71,9 @@ class EdgeItem(QGraphicsObject):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         t = theme.current()
-        painter.setRenderHint(QPainter.Antialiasing)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        # Far out, hundreds of wires are hairlines: skip antialiasing and labels.
+        painter.setRenderHint(QPainter.Antialiasing, lod >= 0.4)
         if self.isSelected():
             color, width = QColor(t.selection), 2.6
         elif self.hovered:
@@ -81,7 +85,7 @@ class EdgeItem(QGraphicsObject):
         painter.setPen(QPen(color, width, Qt.SolidLine, Qt.RoundCap))
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self._path)
-        if self.label:
+        if self.label and lod >= 0.4:
             painter.setPen(QPen(color, 1.0))
             painter.setBrush(QColor(t.label_bg))
             painter.drawRoundedRect(self._label_rect, 4, 4)

@@ -96,12 +96,14 @@ class NodeItem(QGraphicsObject):
         self._width = MIN_WIDTH
         self._height = HEADER
         self._error_lines: list[str] = []
+        self._bounds = QRectF()
         self.setFlags(
             QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges
         )
         # Panning blits the cached picture instead of redrawing every node's text.
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.setZValue(1)
+        self.setAcceptHoverEvents(True)
         self.refresh()
 
     # ---- following the model ------------------------------------------
@@ -119,7 +121,6 @@ class NodeItem(QGraphicsObject):
         self.problem = self.graph.shapes.error(self.node_id)
         self._sync_ports(node)
         self._relayout()
-        self.setToolTip(self._tooltip())
         self.update()
 
     def set_param_count(self, count: int | None) -> None:
@@ -170,6 +171,9 @@ class NodeItem(QGraphicsObject):
             for i, port in enumerate(ports.values()):
                 port.setPos(x, top + i * PORT_ROW)
         self._error_lines = self._wrap_problem()
+        extra = len(self._error_lines) * 14 + (6 if self._error_lines else 0)
+        width = max(self._width, 220.0) if self._error_lines else self._width
+        self._bounds = QRectF(-PORT_HIT, -4, width + 2 * PORT_HIT, self._height + 8 + extra)
 
     def _wrap_problem(self) -> list[str]:
         p = self.problem
@@ -219,9 +223,12 @@ class NodeItem(QGraphicsObject):
         return QRectF(0, 0, self._width, self._height)
 
     def boundingRect(self) -> QRectF:
-        extra = len(self._error_lines) * 14 + (6 if self._error_lines else 0)
-        width = max(self._width, 220.0) if self._error_lines else self._width
-        return QRectF(-PORT_HIT, -4, width + 2 * PORT_HIT, self._height + 8 + extra)
+        return self._bounds
+
+    def hoverEnterEvent(self, event) -> None:
+        # Built on demand: shapes and problems change far more often than anyone hovers.
+        self.setToolTip(self._tooltip())
+        super().hoverEnterEvent(event)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -249,6 +256,15 @@ class NodeItem(QGraphicsObject):
         painter.setPen(Qt.NoPen)
         painter.setBrush(QColor(t.error) if error else accent)
         painter.drawPath(header.intersected(clip))
+
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < 0.4:
+            # Zoomed far out the text is unreadable: the coloured boxes are the picture.
+            if self.isSelected():
+                painter.setPen(QPen(QColor(t.selection), 3.0 / max(lod, 0.05)))
+                painter.setBrush(Qt.NoBrush)
+                painter.drawRoundedRect(box, RADIUS, RADIUS)
+            return
 
         icon = icons.category_icon(self._category)
         icon.paint(painter, QRectF(7, 6, 16, 16).toRect())

@@ -35,9 +35,9 @@ class GraphScene(QGraphicsScene):
         self.last_refusal = ""
         self._unsubscribe = None
         self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
-        # No BSP index: with items moving on every drag and edit, the linear
-        # index is cheaper to keep than a tree (and hit-tests stay fast at 500 nodes).
-        self.setItemIndexMethod(QGraphicsScene.NoIndex)
+        # The default BSP index: a repaint or a hit-test then looks at the items
+        # in view, not at every item in a 500-node graph.
+        self.setBspTreeDepth(10)
         editor.graph_replaced.connect(self._bind)
         self._bind(editor.graph)
 
