@@ -47,6 +47,15 @@ class TrainingSetupError(RuntimeError):
         super().__init__(f"{headline}:\n{lines}")
 
 
+def _budget_clock(device: torch.device | None) -> Callable[[], float]:
+    """The clock probe costs are weighed with: on the CPU, this thread's CPU time
+    (a busy machine slows probes and steps alike, so their ratio holds); on a
+    GPU, where probes wait for the device, the wall clock."""
+    if device is not None and device.type == "cpu":
+        return time.thread_time
+    return time.perf_counter
+
+
 class _NonFinite(Exception):
     def __init__(self, step: int, value: float):
         self.step = step
@@ -133,6 +142,7 @@ class Trainer:
         self._best_state: dict[str, dict[str, torch.Tensor]] | None = None
         self._losses: list[float] = []
         self._last_checkpoint: Path | None = None
+        self._last_probe_step = -(10**9)
 
     # ---- control, from any thread -----------------------------------------
     def pause(self) -> None:
@@ -288,10 +298,12 @@ class Trainer:
         optimizers = [u.optimizer for u in r.updates]
         probes = cfg.probes if cfg.probes.enabled else None
         next_probe_step = self._step + 1
-        next_probe_time = 0.0
+        self._probe_clock = _budget_clock(self.device)
+        self._probe_spent = self._probe_last = 0.0  # seconds: all probes so far, and the latest one
+        self._probe_began = self._probe_clock()
         report_every = cfg.report_every
         weights = getattr(r, "step_weights", None)
-        wait = 0.0
+        has_extra = bool(r.step_extra_names)
         stopped = False
         patience_left = cfg.early_stopping.patience
         for epoch in range(self._epoch + 1, cfg.epochs + 1):
@@ -318,18 +330,16 @@ class Trainer:
                     for opt in optimizers:
                         set_lr(opt, lr)
                 pending.append(r.step(i))
-                for k, v in r.step_extra().items():
-                    extra_pending[k].append(v)
+                if has_extra:
+                    for k, v in r.step_extra().items():
+                        extra_pending[k].append(v)
                 lrs.append(lr)
                 self._step += 1
                 if len(pending) >= report_every:
                     self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
-                if probes is not None and self._step >= next_probe_step and time.perf_counter() >= next_probe_time:
-                    t = time.perf_counter()
-                    self._emit(r.probe(probes, self._step, epoch))
-                    cost = time.perf_counter() - t
+                if probes is not None and self._step >= next_probe_step and self._probe_affordable(probes):
+                    self._probe(probes, epoch)
                     next_probe_step = self._step + probes.every
-                    next_probe_time = time.perf_counter() + cost * (1.0 / probes.budget - 1.0)
             if pending:
                 self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
             if stopped:
@@ -371,10 +381,24 @@ class Trainer:
             return "stopped", f"stopped after step {self._step}, with {self._epoch} of {cfg.epochs} epochs complete"
         return "finished", f"trained {self._epoch} epochs"
 
+    def _probe_affordable(self, probes) -> bool:
+        """Whether, counting one more probe, all probes stay within their share of the run's time."""
+        elapsed = self._probe_clock() - self._probe_began
+        return self._probe_spent + self._probe_last <= probes.budget * elapsed
+
+    def _probe(self, probes, epoch: int) -> None:
+        t = self._probe_clock()
+        self._emit(self.recipe.probe(probes, self._step, epoch))
+        self._probe_last = self._probe_clock() - t
+        self._probe_spent += self._probe_last
+        self._last_probe_step = self._step
+
     def _final_probe(self, probes, epoch: int) -> None:
-        """One last look at the trained network, so the views end on the final weights."""
-        if probes is not None and self._step > 0:
-            self._emit(self.recipe.probe(probes, self._step, epoch))
+        """A last look at the trained network, so the views end on the final
+        weights, when the budget allows it and the latest look is ``every`` steps old."""
+        if (probes is not None and self._step > 0 and self._step - self._last_probe_step >= probes.every
+                and self._probe_affordable(probes)):
+            self._probe(probes, epoch)
 
     def _flush(self, epoch: int, pending: list[torch.Tensor], extra_pending: dict[str, list[torch.Tensor]],
                lrs: list[float], spe: int, epoch_losses: list[float], epoch_extra: dict[str, list[float]]) -> None:

@@ -92,13 +92,41 @@ def test_convolution_outputs_carry_one_samples_feature_maps():
     assert probe.boundary is None  # not a 2-D input
 
 
-def test_probes_keep_to_their_time_budget(spiral_graph):
-    trainer = make(spiral_graph, epochs=30, probes={"every": 1, "budget": 0.02})
+def test_probes_keep_to_their_time_budget(spiral_graph, monkeypatch):
+    # a fake clock: every step costs 1 ms and every probe 10 ms, so a 10% budget
+    # allows about one probe per 100 steps (the first probe comes at once)
+    import studio.training.trainer as trainer_module
+    from studio.training import supervised
+
+    now = [0.0]
+    monkeypatch.setattr(trainer_module, "_budget_clock", lambda device: lambda: now[0])
+    real_step, real_probe = supervised.Supervised.step, supervised.Supervised.probe
+
+    def step(self, i):
+        now[0] += 0.001
+        return real_step(self, i)
+
+    def probe(self, *args):
+        now[0] += 0.010
+        return real_probe(self, *args)
+
+    monkeypatch.setattr(supervised.Supervised, "step", step)
+    monkeypatch.setattr(supervised.Supervised, "probe", probe)
+    trainer = make(spiral_graph, epochs=50, probes={"every": 1, "budget": 0.1})
     result = trainer.run()
-    probes = probes_of(trainer)
-    assert 2 <= len(probes) <= result.steps / 5
-    steps = [p.step for p in probes]
-    assert steps == sorted(steps) and steps[0] == 1 and steps[-1] == result.steps  # first step, and the end
+    assert result.steps == 400
+    steps = [p.step for p in probes_of(trainer)]
+    # probe k+1 runs once k+1 probes fit in 10% of the time so far: 10 ms * (k+1) <= 0.1 * (s + 10 k) ms,
+    # so at step s = 100 (k+1) - 10 k: 190, 280, 370; one more at the end would not fit
+    assert len(steps) == 4 and steps[0] == 1
+    assert all(abs(s - (100 * (k + 1) - 10 * k)) <= 1 for k, s in enumerate(steps[1:], start=1))
+
+
+def test_a_generous_budget_probes_every_few_steps_and_at_the_end(spiral_graph):
+    trainer = make(spiral_graph, epochs=2, probes={"every": 5, "budget": 1.0})
+    result = trainer.run()
+    steps = [p.step for p in probes_of(trainer)]
+    assert steps == [1, 6, 11, 16] and result.steps == 16
 
 
 def test_probes_off_send_none(spiral_graph):
