@@ -129,6 +129,14 @@ class ActivationView(QWidget):
         self.node = text or None
         self._redraw()
 
+    def set_run_length(self, steps: int | None) -> None:
+        """Fix the step axis to the whole run (see LossView.set_run_length)."""
+        for p in (self.hist_plot, self.stats_plot):
+            if steps:
+                p.setXRange(0, steps, padding=0.01)
+            else:
+                p.enableAutoRange(x=True)
+
     def clear(self) -> None:
         self.history.clear()
         self.node_box.clear()

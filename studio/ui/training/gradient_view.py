@@ -47,6 +47,14 @@ class GradientView(QWidget):
         self.flags: dict[str, str] = {}
         self._stale: set[str] = set()  # curves fed while hidden, drawn when shown
 
+    def set_run_length(self, steps: int | None) -> None:
+        """Fix the step axis to the whole run (see LossView.set_run_length)."""
+        for p in (self.plot,):
+            if steps:
+                p.setXRange(0, steps, padding=0.01)
+            else:
+                p.enableAutoRange(x=True)
+
     def clear(self) -> None:
         for buf in self.buffers.values():
             buf.clear()

@@ -21,6 +21,7 @@ from .overfitting import ema, overfit_epoch
 TRAIN = "#1f77b4"
 VAL = "#ff7f0e"
 LR = "#2ca02c"
+RAW = "#c6dbef"  # the train colour, pale: opaque lines draw much faster than translucent ones
 SMOOTHING = 0.95
 
 
@@ -65,7 +66,7 @@ class LossView(QWidget):
         self.acc_plot.addLegend(offset=(-10, -10))
         self.acc_plot.setYRange(0, 1)
 
-        self.step_raw = _curve(self.loss_plot, TRAIN, "train (each step)", width=1, alpha=50)
+        self.step_raw = _curve(self.loss_plot, RAW, "train (each step)", width=1)
         self.step_smooth = _curve(self.loss_plot, TRAIN, "train (smoothed)", width=2)
         self.epoch_train = _curve(self.loss_plot, TRAIN, "train (epoch)", width=0, symbol="o")
         self.epoch_val = _curve(self.loss_plot, VAL, "validation (epoch)", width=2, symbol="o")
@@ -100,6 +101,15 @@ class LossView(QWidget):
         self._stale = (False, False)  # (steps, epochs) fed while hidden, drawn when shown
 
     # ---- feeding -------------------------------------------------------
+    def set_run_length(self, epochs: int | None) -> None:
+        """Fix the x axes to the whole run: the axes stop re-laying out their ticks on every
+        update, and clip-to-view can work (it is skipped while x auto-ranges)."""
+        for p in (self.loss_plot, self.acc_plot, self.lr_plot):
+            if epochs:
+                p.setXRange(0, epochs, padding=0.01)
+            else:
+                p.enableAutoRange(x=True)
+
     def clear(self) -> None:
         for b in (self.steps, self.smooth, self.lrs, self.train_loss, self.val_loss, self.train_acc, self.val_acc):
             b.clear()

@@ -67,6 +67,7 @@ class TrainingPanel(QWidget):
         self.last_end: EndEvent | None = None
         self.last_error: str | None = None
         self._switch_interval = sys.getswitchinterval()
+        self._step_axis_set = False
         # Swappable so the same panel can drive a test double in a unit test of the panel alone.
         self.make_trainer: Callable[..., Any] | None = None
 
@@ -226,6 +227,8 @@ class TrainingPanel(QWidget):
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
                                           if not setup.graph.node(n).spec.is_input]
         self.progress = RunProgress(setup.config.epochs)
+        self.loss_view.set_run_length(setup.config.epochs)
+        self._step_axis_set = False
         self.history_view.add_run(RunRecord(self.runs, setup.config.to_dict(), setup.dataset.name))
         factory = self.make_trainer or setup.trainer_factory
         weights = self.weights
@@ -289,6 +292,11 @@ class TrainingPanel(QWidget):
             progress.feed(ev)
             if isinstance(ev, EndEvent):
                 self.last_end = ev
+        if not self._step_axis_set and progress.steps_per_epoch:
+            total = progress.steps_per_epoch * progress.epochs
+            self.gradient_view.set_run_length(total)
+            self.activation_view.set_run_length(total)
+            self._step_axis_set = True
         for view in self.live_views:
             view.feed(batch)
         self.controls.show_progress(progress)

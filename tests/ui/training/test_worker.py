@@ -8,11 +8,11 @@ import time
 from PySide6.QtCore import QThread
 
 from studio.training import Trainer
-from studio.training.events import EndEvent, StepsEvent
+from studio.training.events import EndEvent, EpochEvent, StepsEvent
 from studio.ui.training.worker import TrainingSession
 
 
-def test_events_arrive_in_order_batched_at_most_30_a_second(qtbot, spiral):
+def test_events_arrive_in_order_batched_at_most_20_a_second(qtbot, spiral):
     graph = spiral(epochs=40)
     graph.set_training({**graph.training, "report_every": 1})  # one event per step: a flood
     ui_thread = QThread.currentThread()
@@ -39,7 +39,7 @@ def test_events_arrive_in_order_batched_at_most_30_a_second(qtbot, spiral):
     assert len(batches) < len(events) / 3  # batched, not one signal per event
     times = [t for t, _ in batches]
     span = times[-1] - times[0]
-    assert len(batches) <= 30 * span + 3
+    assert len(batches) <= 20 * span + 3
 
 
 def test_exception_while_building_the_trainer_is_reported(qtbot):
@@ -71,3 +71,26 @@ def test_stop_pressed_before_the_trainer_exists_still_counts(qtbot, spiral):
     ready.set()
     qtbot.waitUntil(lambda: not session.running, timeout=20_000)
     assert ends[-1].status == "stopped" and session.worker.trainer.step == 0
+
+
+def test_events_just_before_a_quiet_spell_are_not_held_back(qtbot, spiral):
+    graph = spiral(epochs=50)
+    trainers = []
+
+    def make(callback):
+        def pause_after_first_epoch(event):
+            callback(event)
+            if isinstance(event, EpochEvent) and event.epoch == 1:
+                trainers[0].pause()  # the person pauses: no more events for a while
+
+        trainers.append(Trainer(graph, callback=pause_after_first_epoch))
+        return trainers[0]
+
+    session = TrainingSession(make)
+    epochs = []
+    session.events.connect(lambda batch: epochs.extend(ev for ev in batch if isinstance(ev, EpochEvent)))
+    session.start()
+    qtbot.waitUntil(lambda: bool(trainers) and trainers[0].is_paused, timeout=20_000)
+    qtbot.waitUntil(lambda: len(epochs) == 1, timeout=2_000)  # swept up while the trainer waits
+    session.stop()
+    qtbot.waitUntil(lambda: not session.running, timeout=10_000)
