@@ -86,10 +86,11 @@ def screenshot(args: argparse.Namespace) -> int:
             window.set_document(graph, Path(args.file))
         window.counter.compute_now()
         app.processEvents()
-        window.view.frame_all()
+        window.view.frame_readable()
         if args.select:
             window.scene.select_nodes(args.select)
-        app.processEvents()
+        for _ in range(3):  # counts -> status text -> status bar layout
+            app.processEvents()
         out = Path(args.screenshot)
         out.parent.mkdir(parents=True, exist_ok=True)
         ok = window.grab().save(str(out))

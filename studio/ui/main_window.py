@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        self.statusBar().setSizeGripEnabled(False)
         self._status_timer = QTimer(self, singleShot=True, interval=0, timeout=self._update_status)
 
         self.scene.refused.connect(lambda reason: self.statusBar().showMessage(f"Refused: {reason}", 8000))
@@ -280,7 +281,7 @@ class MainWindow(QMainWindow):
         self.path = Path(path) if path is not None else None
         self._recovered_unsaved = modified
         self.editor.set_graph(graph)
-        self.view.frame_all()
+        self.view.frame_readable()
         self._update_title()
 
     def new_document(self) -> None:

@@ -111,6 +111,18 @@ class GraphView(QGraphicsView):
     def frame_all(self) -> None:
         self.frame(self._items_rect(self.graph_scene.nodes.values()))
 
+    def frame_readable(self, min_zoom: float = 0.55, zoom: float = 0.8) -> None:
+        """Frame everything if it stays readable; a graph too wide for that
+        shows its beginning (where the inputs are) at a readable zoom instead."""
+        rect = self._items_rect(self.graph_scene.nodes.values())
+        self.frame(rect)
+        if rect.isNull() or self.zoom() >= min_zoom:
+            return
+        self.scale(zoom / self.zoom(), zoom / self.zoom())
+        view = self.mapToScene(self.viewport().rect()).boundingRect()
+        self.centerOn(rect.left() - 40 + view.width() / 2, max(rect.center().y(), rect.top() - 40 + view.height() / 2)
+                      if rect.height() > view.height() else rect.center().y())
+
     def frame_selected(self) -> None:
         chosen = [self.graph_scene.nodes[n] for n in self.graph_scene.selected_node_ids()]
         if chosen:
