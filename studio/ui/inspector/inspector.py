@@ -126,7 +126,8 @@ class InspectorWidget(QScrollArea):
             rows.append(f"out <b>{port}</b>: {shape_text(graph.shapes.output(self.node_id, port))}")
         problem = graph.shapes.error(self.node_id)
         if problem is not None:
-            rows.append(f"<span style='color:{theme.current().error}'>{problem}</span>")
+            text = problem.message if problem.port and problem.message.startswith(f"{problem.port}:") else str(problem)
+            rows.append(f"<span style='color:{theme.current().error}'>{text}</span>")
         if self._count is not None:
             rows.append(f"{self._count:,} parameters ({count_text(self._count)})")
         self.shapes_label.setText("<br>".join(rows))
