@@ -26,6 +26,10 @@ lint: install
 test: install lint
 	$(BIN)/python -m pytest
 
+# Trains every learning example at full length and checks its target (minutes).
+examples: install
+	$(BIN)/python examples/check_examples.py
+
 bench: install
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
