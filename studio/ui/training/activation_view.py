@@ -97,7 +97,7 @@ class ActivationView(QWidget):
         self.stats_plot.showGrid(x=True, y=True, alpha=0.25)
         self.mean_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="mean")
         self.std_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2), name="std")
-        self.zero_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name="zeros (dead units)")
+        self.zero_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name="share of zeros")
         self.maps_plot: pg.PlotItem = lw.addPlot(row=2, col=0, title="Feature maps of one sample")
         self.maps_plot.hideAxis("left")
         self.maps_plot.hideAxis("bottom")

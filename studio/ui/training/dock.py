@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QGraphicsSimpleTextItem
 from shiboken6 import isValid
@@ -20,6 +20,8 @@ from shiboken6 import isValid
 from .palette import gradient_rgb
 from .panel import TrainingPanel
 
+MIN_DOCK_HEIGHT = 240
+DOCK_HEIGHT = 380
 BADGE_TEXT = {"vanishing": "∇ vanishing gradient", "exploding": "∇ exploding gradient"}
 BADGE_COLOR = {"vanishing": "#1f77b4", "exploding": "#d62728"}
 
@@ -90,6 +92,10 @@ def install(window: Any) -> TrainingPanel:
     panel = TrainingPanel(editor.graph, editor.undo_stack, base_dir=_base_dir(window))
     window.set_training_panel(panel)
     window.training_panel = panel
+    dock = getattr(window, "training_dock", None)
+    if dock is not None and dock.height() < MIN_DOCK_HEIGHT:
+        # The place holder's strip is too low for plots; a height the person chose is left alone.
+        window.resizeDocks([dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
     window.installEventFilter(_StopOnClose(panel))
     scene = window.scene
     canvas = CanvasGradients(scene)

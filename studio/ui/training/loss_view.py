@@ -47,6 +47,7 @@ class LossView(QWidget):
         self.layout_widget.setBackground("w")
         self.summary = QLabel("Press Train to see the loss fall.")
         self.summary.setWordWrap(True)
+        self.summary.setMinimumHeight(self.summary.fontMetrics().lineSpacing() * 2 + 4)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.layout_widget, 1)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Sequence
 
 
+NOISE_FLOOR = 0.02
+
+
 def overfit_epoch(train: Sequence[float], val: Sequence[float], patience: int = 3,
                   tolerance: float = 0.05) -> int | None:
     """The 1-based epoch after which the network overfits, or None.
 
-    Overfitting here means: validation loss has stayed above its best by more
-    than ``tolerance`` (relative) for ``patience`` epochs while the training
-    loss kept falling over those same epochs.
+    Overfitting here means: validation loss has stayed clearly above its best
+    for ``patience`` epochs while the training loss kept falling.
     """
     n = min(len(train), len(val))
     if n < patience + 1:
@@ -19,7 +21,9 @@ def overfit_epoch(train: Sequence[float], val: Sequence[float], patience: int = 
     best = min(range(n), key=lambda i: val[i])
     if n - 1 - best < patience:
         return None
-    threshold = val[best] * (1 + tolerance) if val[best] >= 0 else val[best] * (1 - tolerance)
+    # Above the best by ``tolerance`` of it, and by 2% of the first epoch's loss, so jitter in a
+    # loss that is already tiny is not called overfitting.
+    threshold = val[best] + max(tolerance * abs(val[best]), NOISE_FLOOR * abs(val[0]))
     if not all(v > threshold for v in val[best + 1: n][-patience:]):
         return None
     if not train[n - 1] < train[best]:

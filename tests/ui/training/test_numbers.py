@@ -47,6 +47,8 @@ def test_overfitting_marked_after_validation_turns():
     assert overfit_epoch(train, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]) is None  # both still falling
     assert overfit_epoch(train[:5], val[:5]) is None  # two bad epochs are not yet a trend
     assert overfit_epoch(train, [1.0, 0.85, 0.7, 0.71, 0.72, 0.71, 0.72]) is None  # noise, not a rise
+    tiny = [1.0, 0.3, 0.02, 0.021, 0.024, 0.025, 0.026]  # up 25% of a loss that is almost nothing
+    assert overfit_epoch(train, tiny) is None
 
 
 def test_progress_counts_steps_epochs_and_time():
