@@ -73,10 +73,17 @@ def run(args: argparse.Namespace) -> int:
     except Refused as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return exc.code
+    except KeyboardInterrupt:  # before the first step there is nothing to sum up
+        print(f"\n{PROG}: interrupted before training started", file=sys.stderr)
+        return EXIT_INTERRUPTED
     reporter = (JsonReporter if args.json else TextReporter)(out, trainer.config.epochs)
     trainer.callback = reporter
-    with _stop_on_interrupt(trainer.stop) as interrupted:
-        result = trainer.run()
+    try:
+        with _stop_on_interrupt(trainer.stop) as interrupted:
+            result = trainer.run()
+    except KeyboardInterrupt:  # the second Ctrl+C: abort without waiting for the step
+        print(f"\n{PROG}: aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     reporter.finish(result)
     if result.status == "failed":
         print(f"{PROG}: {args.file}: training failed: {result.message}", file=sys.stderr)
