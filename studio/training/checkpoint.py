@@ -71,6 +71,20 @@ class TrainingState:
     optimizers: dict[str, Any]
     best: dict[str, Any] | None = None
     scaler: dict[str, Any] | None = None
+    rng: dict[str, Any] | None = None  # random number generators' states
+
+
+def rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def save(path: str | os.PathLike, networks: Mapping[str, nn.Module], state: TrainingState) -> Path:
@@ -84,6 +98,7 @@ def save(path: str | os.PathLike, networks: Mapping[str, nn.Module], state: Trai
     payload = {
         "format": FORMAT, "version": VERSION, "epoch": state.epoch, "step": state.step,
         "optimizers": _to_cpu(state.optimizers), "best": state.best, "scaler": state.scaler,
+        "rng": _to_cpu(state.rng),
     }
     _atomic(s, lambda tmp: torch.save(payload, tmp))
     return w
@@ -117,7 +132,7 @@ def load_state(path: str | os.PathLike) -> TrainingState:
         raise CheckpointError(f"{s}: written by a newer version (format {payload['version']}, this reads "
                               f"up to {VERSION})")
     return TrainingState(int(payload["epoch"]), int(payload["step"]), payload["optimizers"],
-                         payload.get("best"), payload.get("scaler"))
+                         payload.get("best"), payload.get("scaler"), payload.get("rng"))
 
 
 def _to_cpu(value: Any) -> Any:

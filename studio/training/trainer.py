@@ -304,12 +304,13 @@ class Trainer:
         report_every = cfg.report_every
         weights = getattr(r, "step_weights", None)
         has_extra = bool(r.step_extra_names)
+        go_is_set, stop_is_set, step = self._go.is_set, self._stop.is_set, r.step
+        varying_lr = not schedule.constant
         stopped = False
         patience_left = cfg.early_stopping.patience
         for epoch in range(self._epoch + 1, cfg.epochs + 1):
             started = time.perf_counter()
             wait = 0.0
-            torch.manual_seed(cfg.seed * 1000 + epoch)  # dropout and noise: same per epoch when resumed
             r.begin_epoch(epoch)
             pending: list[torch.Tensor] = []
             extra_pending: dict[str, list[torch.Tensor]] = {k: [] for k in r.step_extra_names}
@@ -320,16 +321,17 @@ class Trainer:
             for opt in optimizers:
                 set_lr(opt, lr)
             for i in range(spe):
-                if not self._go.is_set():
+                # the hot loop: a few flag reads and list appends around the step, nothing more
+                if not go_is_set():
                     wait += self._wait_while_paused()
-                if self._stop.is_set():
+                if stop_is_set():
                     stopped = True
                     break
-                if not schedule.constant:
+                if varying_lr:
                     lr = schedule.lr(self._step)
                     for opt in optimizers:
                         set_lr(opt, lr)
-                pending.append(r.step(i))
+                pending.append(step(i))
                 if has_extra:
                     for k, v in r.step_extra().items():
                         extra_pending[k].append(v)
@@ -495,6 +497,7 @@ class Trainer:
             best=self.best.to_json() if self.best is not None else None,
             scaler={str(i): u.scaler.state_dict() for i, u in enumerate(self.recipe.updates)
                     if u.scaler is not None} or None,
+            rng=ckpt.rng_state(),
         )
         self._last_checkpoint = ckpt.save(target, self.recipe.networks, state)
         return self._last_checkpoint
@@ -513,3 +516,5 @@ class Trainer:
             if u.scaler is not None and state.scaler and str(i) in state.scaler:
                 u.scaler.load_state_dict(state.scaler[str(i)])
         self._epoch, self._step = state.epoch, state.step
+        if state.rng is not None:
+            ckpt.set_rng_state(state.rng)  # dropout and noise go on as in the unbroken run
