@@ -18,7 +18,12 @@ class ShapeError(ValueError):
     """A shape rule refused its inputs. ``port`` names the input at fault, if one is."""
 
     def __init__(self, message: str, port: str | None = None):
-        super().__init__(message)
+        # Rules may write "in: expected ..."; the port is kept apart so a
+        # Problem can place it once.
+        if port and message.startswith(f"{port}: "):
+            message = message[len(port) + 2:]
+        full = f"{port}: {message}" if port else message
+        super().__init__(full)
         self.message = message
         self.port = port
 
