@@ -28,10 +28,10 @@ def palette_drag(window, block: str, to: QPoint):
     assert mime is not None, "the palette did not start a drag"
     vp = window.view.viewport()
     p = QPointF(to)
-    enter = QDragEnterEvent(p, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(to, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(vp, enter)
     assert enter.isAccepted()
-    QApplication.sendEvent(vp, QDragMoveEvent(p, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    QApplication.sendEvent(vp, QDragMoveEvent(to, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
     drop = QDropEvent(p, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(vp, drop)
     return drop
@@ -59,7 +59,7 @@ def test_drop_of_foreign_data_is_ignored(window):
 
     mime = QMimeData()
     mime.setText("Linear")
-    enter = QDragEnterEvent(QPointF(100, 100), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(QPoint(100, 100), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(window.view.viewport(), enter)
     assert not enter.isAccepted()
     assert len(window.editor.graph) == 0
