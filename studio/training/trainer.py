@@ -311,6 +311,8 @@ class Trainer:
         for epoch in range(self._epoch + 1, cfg.epochs + 1):
             started = time.perf_counter()
             wait = 0.0
+            # each epoch's dropout and noise follow from seed and epoch alone, whatever ran before
+            torch.manual_seed(cfg.seed * 1000 + epoch)
             r.begin_epoch(epoch)
             pending: list[torch.Tensor] = []
             extra_pending: dict[str, list[torch.Tensor]] = {k: [] for k in r.step_extra_names}
