@@ -265,8 +265,8 @@ def summary_line(event, epochs: int, width: int) -> str:
         parts.append(f"train_acc {event.train_acc:.3f}")
     if event.val_acc is not None:
         parts.append(f"val_acc {event.val_acc:.3f}")
-    for key, value in event.extra.items():
-        parts.append(f"{key} {value}")
+    for key, value in event.extra.items():  # e.g. a GAN's generator_loss and modes_covered
+        parts.append(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}")
     parts.append(f"lr {event.lr:.2e}")
     parts.append(f"{event.seconds:.2f} s")
     parts.append(f"{event.samples_per_s:,.0f} samples/s")
