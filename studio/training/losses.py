@@ -43,6 +43,7 @@ class Objective:
                     f"{where}: output {_fmt(o_sample)} does not fit class targets {_fmt(t_sample)}: "
                     f"expected {_fmt((*t_sample, 'C'))} class scores")
             self.num_classes = o_sample[-1] if self.class_dim == -1 else o_sample[0]
+            self.has_ignored = bool((targets == IGNORE).any())
         else:
             n_out = _numel(o_sample)
             if n_out != _numel(t_sample):
@@ -82,6 +83,21 @@ class Objective:
             return ((pred == targets) & counted).sum(), counted.sum()
         right = ((out > 0) == (targets > 0.5)).sum()
         return right, torch.tensor(targets.numel(), device=targets.device)
+
+    def right(self, out: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Right predictions, as a device tensor (no host sync)."""
+        if self.name == "cross_entropy":
+            pred = out.argmax(dim=self.class_dim)
+            if self.has_ignored:
+                return ((pred == targets) & (targets != IGNORE)).sum()
+            return (pred == targets).sum()
+        return ((out > 0) == (targets > 0.5)).sum()
+
+    def counted(self, targets: torch.Tensor) -> int:
+        """How many predictions count in ``targets`` (padding left out); read once, at set-up."""
+        if self.name == "cross_entropy":
+            return int((targets != IGNORE).sum())
+        return targets.numel()
 
     def predict(self, out: torch.Tensor) -> torch.Tensor:
         """Class ids (classification) or the values themselves."""

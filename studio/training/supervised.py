@@ -13,7 +13,7 @@ from torch import nn
 
 from .config import TrainingConfig
 from .events import ProbeEvent
-from .losses import Objective
+from .losses import IGNORE, Objective
 from .model import input_nodes, output_nodes
 from .probes import activation_stats, boundary, grad_norms, grid_range, record_outputs
 from .recipe import Evaluation, Recipe, Update, autocast, batch_bounds, permutation, place
@@ -80,6 +80,8 @@ class Supervised(Recipe):
         if val is not None and len(val) > 0 and val.targets is not None:
             self.val_x = tuple(place(val.inputs[i], device) for i in order)
             self.val_y = place(self.objective.prepare(val.targets), device)
+            if self.objective.name == "cross_entropy" and bool((self.val_y == IGNORE).any()):
+                self.objective.has_ignored = True
         self.bounds = batch_bounds(self.n, cfg.batch_size)
         self.steps_per_epoch = len(self.bounds)
         self.samples_per_epoch = self.bounds[-1][1]
@@ -88,7 +90,12 @@ class Supervised(Recipe):
         self.mixed = cfg.precision != "fp32" and device.type == "cuda"
         self.augment = dataset.augment if getattr(dataset, "augmentation", None) is not None else None
         gen = torch.Generator().manual_seed(cfg.seed)
-        self.acc_index = torch.randperm(self.n, generator=gen)[:TRAIN_ACC_SAMPLES].to(device)
+        acc_index = torch.randperm(self.n, generator=gen)[:TRAIN_ACC_SAMPLES].to(device)
+        # gathered once: the accuracy pass then costs one forward and three small ops
+        self.acc_x = tuple(t[acc_index] for t in self.x)
+        self.acc_y = self.y[acc_index]
+        self.acc_count = self.objective.counted(self.acc_y)
+        self.val_count = self.objective.counted(self.val_y) if self.val_y is not None else 0
         probe_from = self.val_x if self.val_x is not None else self.x
         self.probe_x = tuple(t[: cfg.probes.batch] for t in probe_from)
         self.probe_y = (self.val_y if self.val_x is not None else self.y)[: cfg.probes.batch]
@@ -124,37 +131,38 @@ class Supervised(Recipe):
         parts: list[torch.Tensor] = []
         with torch.no_grad(), self.amp():
             if obj.has_accuracy:
-                xs = tuple(t[self.acc_index] for t in self.x)
-                right, count = obj.correct(self.model(*xs), self.y[self.acc_index])
-                parts += [right.float(), count.float()]
+                parts.append(obj.right(self.model(*self.acc_x), self.acc_y))
             if self.val_x is not None:
-                loss_sum = torch.zeros((), device=self.device)
-                right_sum = torch.zeros((), device=self.device)
-                count_sum = torch.zeros((), device=self.device)
                 n = len(self.val_y)
-                for start in range(0, n, EVAL_BATCH):
-                    xs = tuple(t[start:start + EVAL_BATCH] for t in self.val_x)
-                    ys = self.val_y[start:start + EVAL_BATCH]
-                    out = self.model(*xs)
-                    loss_sum += obj.loss(out, ys).float() * ys.shape[0]
+                if n <= EVAL_BATCH:
+                    out = self.model(*self.val_x)
+                    parts.append(obj.loss(out, self.val_y))
                     if obj.has_accuracy:
-                        right, count = obj.correct(out, ys)
-                        right_sum += right
-                        count_sum += count
-                parts += [loss_sum / n, right_sum, count_sum]
+                        parts.append(obj.right(out, self.val_y))
+                else:
+                    loss_sum = torch.zeros((), device=self.device)
+                    right_sum = torch.zeros((), device=self.device)
+                    for start in range(0, n, EVAL_BATCH):
+                        xs = tuple(t[start:start + EVAL_BATCH] for t in self.val_x)
+                        ys = self.val_y[start:start + EVAL_BATCH]
+                        out = self.model(*xs)
+                        loss_sum += obj.loss(out, ys).float() * ys.shape[0]
+                        if obj.has_accuracy:
+                            right_sum += obj.right(out, ys)
+                    parts.append(loss_sum / n)
+                    if obj.has_accuracy:
+                        parts.append(right_sum)
         self.model.train()
         if not parts:
             return Evaluation()
-        values = torch.stack(parts).tolist()
+        values = torch.stack([p.float() for p in parts]).tolist()
         ev = Evaluation()
         if obj.has_accuracy:
-            right, count = values[:2]
-            ev.train_acc = right / max(count, 1.0)
-            values = values[2:]
+            ev.train_acc = values.pop(0) / max(self.acc_count, 1)
         if self.val_x is not None:
             ev.val_loss = values[0]
             if obj.has_accuracy:
-                ev.val_acc = values[1] / max(values[2], 1.0)
+                ev.val_acc = values[1] / max(self.val_count, 1)
         return ev
 
     def probe(self, probes, step: int, epoch: int) -> ProbeEvent:
