@@ -30,6 +30,7 @@ class Objective:
         self.target_shape: tuple[int, ...] | None = None  # per-sample shape targets are viewed as
         t_sample = tuple(targets.shape[1:])
         o_sample = tuple(out_shape[1:])
+        self.out_sample = o_sample
         if loss_name == "cross_entropy":
             if targets.is_floating_point():
                 raise TargetMismatch(f"{where}: cross_entropy needs integer class targets, got float values; "
@@ -70,6 +71,13 @@ class Objective:
         if self.name == "mse":
             return F.mse_loss(out, targets)
         return F.l1_loss(out, targets)
+
+    def plain_loss(self):
+        """The torch loss function itself when outputs and targets need no reshaping, else None."""
+        if self.name == "cross_entropy":
+            return F.cross_entropy if self.class_dim == 1 or len(self.out_sample) == 1 else None
+        return {"bce_with_logits": F.binary_cross_entropy_with_logits, "mse": F.mse_loss,
+                "l1": F.l1_loss}[self.name]
 
     @property
     def has_accuracy(self) -> bool:

@@ -30,8 +30,14 @@ class Update:
         self.scaler = None
         if autocast_dtype(cfg.precision, device) == torch.float16:
             self.scaler = torch.amp.GradScaler("cuda")
+        self.plain = not self.l1 and self.clip is None and self.scaler is None
 
     def __call__(self, loss: torch.Tensor) -> None:
+        if self.plain:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            return
         self.optimizer.zero_grad(set_to_none=True)
         if self.l1:
             # the penalty joins the gradient, not the reported loss

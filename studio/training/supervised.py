@@ -105,6 +105,8 @@ class Supervised(Recipe):
                 and self.x[0].shape[1] == 2 and self.x[0].is_floating_point()):
             self.box = grid_range(self.x[0])
         self.perm = None
+        self.loss_fn = self.objective.plain_loss() or self.objective.loss
+        self.plain = len(self.x) == 1 and self.augment is None and not self.mixed
 
     # ---- training --------------------------------------------------------
     def begin_epoch(self, epoch: int) -> None:
@@ -113,6 +115,10 @@ class Supervised(Recipe):
     def step(self, i: int) -> torch.Tensor:
         start, end = self.bounds[i]
         idx = self.perm[start:end]
+        if self.plain:  # the common case, with nothing to decide per step
+            loss = self.loss_fn(self.model(self.x[0][idx]), self.y[idx])
+            self.update(loss)
+            return loss.detach()
         xs = [t[idx] for t in self.x]
         if self.augment is not None:
             xs[0] = self.augment(xs[0])
