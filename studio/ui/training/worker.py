@@ -81,6 +81,9 @@ class TrainingWorker(QObject):
         finally:
             self.flush(force=True)
             self.done.emit()
+            # End this thread's event loop from inside, so a UI thread blocked in wait() (closing
+            # the window) is released without needing its own event loop to turn.
+            QThread.currentThread().quit()
 
     def _on_event(self, event: Any) -> None:
         with self._lock:

@@ -94,3 +94,12 @@ def test_events_just_before_a_quiet_spell_are_not_held_back(qtbot, spiral):
     qtbot.waitUntil(lambda: len(epochs) == 1, timeout=2_000)  # swept up while the trainer waits
     session.stop()
     qtbot.waitUntil(lambda: not session.running, timeout=10_000)
+
+
+def test_wait_returns_when_a_stopped_run_ends_without_the_event_loop(qtbot, spiral):
+    session = TrainingSession(lambda callback: Trainer(spiral(epochs=500), callback=callback))
+    session.start()
+    qtbot.waitUntil(lambda: session.worker.trainer is not None and session.worker.trainer.step > 0, timeout=20_000)
+    session.stop()
+    assert session.wait(5_000)  # the UI thread blocks here (closing the window): no deadlock
+    qtbot.waitUntil(lambda: not session.running, timeout=5_000)
