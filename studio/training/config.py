@@ -253,7 +253,7 @@ class ProbesConfig:
 
     enabled: bool = True
     every: int = 50
-    budget: float = 0.03
+    budget: float = 0.02
     activations: bool = True
     gradients: bool = True
     boundary: bool = True
@@ -270,7 +270,7 @@ class ProbesConfig:
         return cls(
             enabled=r.boolean(d, "enabled", path, True),
             every=r.integer(d, "every", path, 50, ge=1),
-            budget=r.number(d, "budget", path, 0.03, gt=0, le=1),
+            budget=r.number(d, "budget", path, 0.02, gt=0, le=1),
             activations=r.boolean(d, "activations", path, True),
             gradients=r.boolean(d, "gradients", path, True),
             boundary=r.boolean(d, "boundary", path, True),
