@@ -42,6 +42,26 @@ def ordered_inputs(model: nn.Module, dataset, graph) -> list[int]:
     return [position[pairs[n].name] for n in wanted]
 
 
+def fits_on_device(nbytes: int, device: torch.device) -> bool:
+    """Whether the data may live on the device whole: always on the CPU (and MPS,
+    whose memory is the host's); on CUDA when it takes at most half the free memory."""
+    if device.type != "cuda":
+        return True
+    free, _ = torch.cuda.mem_get_info(device)
+    return nbytes <= free // 2
+
+
+def _nbytes(*splits) -> int:
+    total = 0
+    for split in splits:
+        if split is None:
+            continue
+        for t in (*split.inputs, split.targets):
+            if t is not None:
+                total += t.numel() * t.element_size()
+    return total
+
+
 def output_label(model: nn.Module) -> str:
     outs = output_nodes(model)
     return ".".join(outs[0]) if len(outs) == 1 else "output"
@@ -66,20 +86,24 @@ class Supervised(Recipe):
         train, val = dataset.train, dataset.val
         if train.targets is None:
             raise TrainingDataError(f"data set {dataset.name!r} has no targets to learn from")
-        self.x = tuple(place(train.inputs[i], device) for i in order)
+        # data that fits lives on the device whole; larger sets stay in host memory
+        # and each batch is gathered there and copied over
+        self.streaming = not fits_on_device(_nbytes(train, val), device)
+        self.home = torch.device("cpu") if self.streaming else device
+        self.x = tuple(place(train.inputs[i], self.home) for i in order)
         self.n = len(train)
         self.amp = autocast(cfg, device)
         with torch.no_grad(), self.amp():
             self.model.eval()
-            sample_out = self.model(*(t[:2] for t in self.x))
+            sample_out = self.model(*(self.fetch(t[:2]) for t in self.x))
             self.model.train()
         loss_name = cfg.resolved_loss(not train.targets.is_floating_point(), task)
         self.objective = Objective(loss_name, sample_out.shape, train.targets, output_label(model))
-        self.y = place(self.objective.prepare(train.targets), device)
+        self.y = place(self.objective.prepare(train.targets), self.home)
         self.val_x = self.val_y = None
         if val is not None and len(val) > 0 and val.targets is not None:
-            self.val_x = tuple(place(val.inputs[i], device) for i in order)
-            self.val_y = place(self.objective.prepare(val.targets), device)
+            self.val_x = tuple(place(val.inputs[i], self.home) for i in order)
+            self.val_y = place(self.objective.prepare(val.targets), self.home)
             if self.objective.name == "cross_entropy" and bool((self.val_y == IGNORE).any()):
                 self.objective.has_ignored = True
         self.bounds = batch_bounds(self.n, cfg.batch_size)
@@ -90,15 +114,15 @@ class Supervised(Recipe):
         self.mixed = cfg.precision != "fp32" and device.type == "cuda"
         self.augment = dataset.augment if getattr(dataset, "augmentation", None) is not None else None
         gen = torch.Generator().manual_seed(cfg.seed)
-        acc_index = torch.randperm(self.n, generator=gen)[:TRAIN_ACC_SAMPLES].to(device)
+        acc_index = torch.randperm(self.n, generator=gen)[:TRAIN_ACC_SAMPLES].to(self.home)
         # gathered once: the accuracy pass then costs one forward and three small ops
-        self.acc_x = tuple(t[acc_index] for t in self.x)
-        self.acc_y = self.y[acc_index]
+        self.acc_x = tuple(self.fetch(t[acc_index]) for t in self.x)
+        self.acc_y = self.fetch(self.y[acc_index])
         self.acc_count = self.objective.counted(self.acc_y)
         self.val_count = self.objective.counted(self.val_y) if self.val_y is not None else 0
         probe_from = self.val_x if self.val_x is not None else self.x
-        self.probe_x = tuple(t[: cfg.probes.batch] for t in probe_from)
-        self.probe_y = (self.val_y if self.val_x is not None else self.y)[: cfg.probes.batch]
+        self.probe_x = tuple(self.fetch(t[: cfg.probes.batch]) for t in probe_from)
+        self.probe_y = self.fetch((self.val_y if self.val_x is not None else self.y)[: cfg.probes.batch])
         self.box = None
         self.task = task
         if (task == "classification" and len(self.x) == 1 and self.x[0].dim() == 2
@@ -106,11 +130,20 @@ class Supervised(Recipe):
             self.box = grid_range(self.x[0])
         self.perm = None
         self.loss_fn = self.objective.plain_loss() or self.objective.loss
-        self.plain = len(self.x) == 1 and self.augment is None and not self.mixed
+        self.plain = len(self.x) == 1 and self.augment is None and not self.mixed and not self.streaming
+
+    def fetch(self, t: torch.Tensor) -> torch.Tensor:
+        """A batch on the device: itself when the data lives there, else copied
+        over from pinned host memory without waiting."""
+        if not self.streaming:
+            return t
+        if self.device.type == "cuda":
+            t = t.pin_memory()
+        return t.to(self.device, non_blocking=True)
 
     # ---- training --------------------------------------------------------
     def begin_epoch(self, epoch: int) -> None:
-        self.perm = permutation(self.n, self.cfg.seed, epoch, self.device)
+        self.perm = permutation(self.n, self.cfg.seed, epoch, self.home)
 
     def step(self, i: int) -> torch.Tensor:
         start, end = self.bounds[i]
@@ -119,14 +152,14 @@ class Supervised(Recipe):
             loss = self.loss_fn(self.model(self.x[0][idx]), self.y[idx])
             self.update(loss)
             return loss.detach()
-        xs = [t[idx] for t in self.x]
+        xs = [self.fetch(t[idx]) for t in self.x]
         if self.augment is not None:
             xs[0] = self.augment(xs[0])
         if self.mixed:
             with self.amp():
-                loss = self.objective.loss(self.model(*xs), self.y[idx])
+                loss = self.objective.loss(self.model(*xs), self.fetch(self.y[idx]))
         else:
-            loss = self.objective.loss(self.model(*xs), self.y[idx])
+            loss = self.objective.loss(self.model(*xs), self.fetch(self.y[idx]))
         self.update(loss)
         return loss.detach()
 
@@ -140,7 +173,7 @@ class Supervised(Recipe):
                 parts.append(obj.right(self.model(*self.acc_x), self.acc_y))
             if self.val_x is not None:
                 n = len(self.val_y)
-                if n <= EVAL_BATCH:
+                if n <= EVAL_BATCH and not self.streaming:
                     out = self.model(*self.val_x)
                     parts.append(obj.loss(out, self.val_y))
                     if obj.has_accuracy:
@@ -149,8 +182,8 @@ class Supervised(Recipe):
                     loss_sum = torch.zeros((), device=self.device)
                     right_sum = torch.zeros((), device=self.device)
                     for start in range(0, n, EVAL_BATCH):
-                        xs = tuple(t[start:start + EVAL_BATCH] for t in self.val_x)
-                        ys = self.val_y[start:start + EVAL_BATCH]
+                        xs = tuple(self.fetch(t[start:start + EVAL_BATCH]) for t in self.val_x)
+                        ys = self.fetch(self.val_y[start:start + EVAL_BATCH])
                         out = self.model(*xs)
                         loss_sum += obj.loss(out, ys).float() * ys.shape[0]
                         if obj.has_accuracy:

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from studio.graph import Graph
 from studio.training import EndEvent, EpochEvent, ProbeEvent, StepsEvent, Trainer
@@ -122,3 +123,15 @@ def test_threads_are_restored_after_the_run(spiral_graph, threads):
     before = torch.get_num_threads()
     Trainer(spiral_graph, config=settings(epochs=1, threads=threads)).run()
     assert torch.get_num_threads() == before
+
+
+def test_data_too_large_for_the_device_streams_with_the_same_losses(spiral_graph, monkeypatch):
+    from studio.training import supervised
+
+    assert supervised.fits_on_device(10**12, torch.device("cpu"))  # host memory is the CPU's own
+    resident = run(mlp(), epochs=2)
+    monkeypatch.setattr(supervised, "fits_on_device", lambda nbytes, device: False)
+    trainer, streamed, _ = run(mlp(), epochs=2)
+    assert trainer.recipe.streaming and not resident[0].recipe.streaming
+    assert streamed.losses == resident[1].losses
+    assert [e.val_loss for e in streamed.history] == [e.val_loss for e in resident[1].history]
