@@ -4,7 +4,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The tested torch; pinned first so a CPU machine does not pull CUDA wheels.
 TORCH_SPEC ?= torch==2.13.0
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: install run test lint bench examples clean
 
@@ -17,14 +16,21 @@ $(BIN)/.installed: pyproject.toml Makefile
 
 install: $(BIN)/.installed
 
+# Opens the editor on the spiral example; on a machine with no display it
+# trains the same example headless instead.
 run: install
-	$(BIN)/studio train examples/spiral_mlp.json
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY$$QT_QPA_PLATFORM" ] || [ "$$(uname)" != Linux ]; then \
+		$(BIN)/studio examples/spiral_mlp.json; \
+	else \
+		echo "No display: training examples/spiral_mlp.json headless (studio train)."; \
+		$(BIN)/studio train examples/spiral_mlp.json; \
+	fi
 
 lint: install
 	$(BIN)/lint-imports
 
 test: install lint
-	$(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Trains every learning example at full length and checks its target (minutes).
 examples: install

@@ -1,8 +1,8 @@
 """Entry point of the ``studio`` command.
 
-Subcommands live in their own modules and are imported only when used, so
-``studio validate`` never pays for Qt and the editor never waits for argparse
-of commands it does not run.
+Subcommands live in their own modules and are imported only when used.
+This layer never imports Qt: ``studio.launch`` (the installed ``studio``
+command) sends a plain ``studio [FILE]`` to the editor instead.
 """
 
 from __future__ import annotations
@@ -34,10 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(_usage())
         return 0
-    # No subcommand: the editor (``studio``, ``studio FILE``, ``studio --screenshot OUT.png FILE``).
-    from studio.ui.app import main as ui_main
-
-    return int(ui_main(argv))
+    # The editor sits above this layer; studio.launch sends everything else there.
+    print(_usage(), file=sys.stderr)
+    return 2
 
 
 def _usage() -> str:

@@ -4,6 +4,7 @@ renders the window with that graph to a PNG and exits (works offscreen)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +22,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--select", metavar="NODE", action="append", default=[],
                         help="with --screenshot: select these nodes (shows the inspector)")
     return parser.parse_args(argv)
+
+
+def no_display() -> bool:
+    """True on a Linux machine with no screen to open a window on."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def application():
@@ -41,7 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     if args.screenshot:
+        if no_display():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
         return screenshot(args)
+    if no_display():
+        print("studio: no display to open the editor on (DISPLAY is not set).\n"
+              "  Headless, use: studio validate FILE, studio train FILE,\n"
+              "  or studio --screenshot OUT.png FILE to render the window.", file=sys.stderr)
+        return 2
     app = application()
     from .main_window import MainWindow
 
