@@ -5,10 +5,10 @@ open at once (offscreen), and measures side by side in one process:
 
 - lag_p99_ms: the 99th percentile of how late a 5 ms timer fires on the UI
   thread while the run trains (the event loop's lag; target <= 25 ms);
-- throughput_ratio: training steps per second in the app over the same run
+- throughput_ratio: training samples per second in the app over the same run
   headless (a plain Trainer, same settings and threads; target >= 0.90).
 
-Runs alternate headless / app twice and take medians, so a busy machine
+Runs alternate headless / app three times and take medians, so a busy machine
 affects both sides alike. Prints one JSON line.
 """
 
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QGridLayout, QWidget  # noqa: E402
 
-EPOCHS = int(os.environ.get("BENCH_EPOCHS", "60"))
+EPOCHS = int(os.environ.get("BENCH_EPOCHS", "300"))
 PROBE_MS = 5
-ROUNDS = 2
+ROUNDS = 3
 
 
 def spiral():
@@ -41,10 +41,11 @@ def spiral():
     return graph
 
 
-def steps_per_second(epochs: list) -> float:
+def samples_per_second(epochs: list) -> float:
+    """Training speed as the trainer measures it (paused and set-up time excluded)."""
     seconds = sum(e.seconds for e in epochs)
-    steps = sum(round(e.samples_per_s * e.seconds) for e in epochs)
-    return steps / seconds
+    samples = sum(e.samples_per_s * e.seconds for e in epochs)
+    return samples / seconds
 
 
 def headless() -> float:
@@ -55,7 +56,7 @@ def headless() -> float:
                       base_dir=ROOT / "examples")
     result = trainer.run()
     assert result.status == "finished", result.message
-    return steps_per_second(epochs)
+    return samples_per_second(epochs)
 
 
 def in_app(app: QApplication) -> tuple[float, list[float], int]:
@@ -70,8 +71,10 @@ def in_app(app: QApplication) -> tuple[float, list[float], int]:
     grid = QGridLayout(wall)
     for i, view in enumerate(panel.live_views + (panel.history_view,)):
         grid.addWidget(view, i // 3, i % 3)
+        view.show()  # a reparented widget stays hidden until shown again
     wall.resize(1800, 1000)
     wall.show()
+    assert all(v.isVisible() for v in panel.live_views)
     panel.activation_view.set_node("relu1")
     epochs: list = []
     panel.session_events = epochs
@@ -109,7 +112,7 @@ def in_app(app: QApplication) -> tuple[float, list[float], int]:
     wall.close()
     wall.deleteLater()
     panel.deleteLater()
-    return steps_per_second(epochs), lags[1:], round(batches[0] / duration, 1)
+    return samples_per_second(epochs), lags[1:], round(batches[0] / duration, 1)
 
 
 def main() -> int:
@@ -127,8 +130,8 @@ def main() -> int:
         "lag_p99_ms": round(p99, 2),
         "lag_max_ms": round(lags[-1], 2),
         "throughput_ratio": round(statistics.median(ui) / statistics.median(base), 3),
-        "steps_per_s_app": round(statistics.median(ui), 1),
-        "steps_per_s_headless": round(statistics.median(base), 1),
+        "samples_per_s_app": round(statistics.median(ui), 1),
+        "samples_per_s_headless": round(statistics.median(base), 1),
         "ui_batches_per_s": max(rates),
         "epochs": EPOCHS,
         "probes": len(lags),

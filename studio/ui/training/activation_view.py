@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from studio.training.events import ActivationStats, ProbeEvent
 
+from .plot_style import cache_static_parts
 from .buffer import GrowingBuffer
 
 BINS = 48
@@ -107,6 +108,9 @@ class ActivationView(QWidget):
         self.maps_plot.addItem(self.maps_image)
         self.maps_plot.setVisible(False)
 
+        cache_static_parts(self.hist_plot)
+        cache_static_parts(self.stats_plot)
+        cache_static_parts(self.maps_plot)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(top)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
+from .plot_style import cache_static_parts
 from .palette import class_color, prediction_field
 
 
@@ -34,6 +35,7 @@ class BoundaryView(QWidget):
         self.caption = QLabel("For 2-D classification (spiral, moons, XOR): the colour is the class the "
                               "network predicts at each point, paler where it is unsure; dots are the data.")
         self.caption.setWordWrap(True)
+        cache_static_parts(self.plot)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.plot_widget, 1)
@@ -68,13 +70,13 @@ class BoundaryView(QWidget):
             return
         grid = latest.boundary
         rgb = prediction_field(grid.classes, grid.confidence, self.n_classes)
+        self.field = rgb  # before setImage, whose signal listeners may look at it
+        self.last_step = latest.step
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         xs, ys = np.asarray(grid.xs, float), np.asarray(grid.ys, float)
         dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1)
         dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1)
         # Cell centres are at xs/ys: the image spans half a cell beyond them.
         self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
-        self.field = rgb
-        self.last_step = latest.step
         self.redraws += 1
         self.plot.setTitle(f"Decision boundary at step {latest.step} (epoch {latest.epoch})")

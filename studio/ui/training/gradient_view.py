@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
+from .plot_style import cache_static_parts
 from .buffer import GrowingBuffer
 from .palette import CLASS_COLORS, gradient_flag
 
@@ -37,6 +38,7 @@ class GradientView(QWidget):
         self.plot.addLegend(offset=(-10, 10))
         self.flags_label = QLabel("Gradients appear here once training runs.")
         self.flags_label.setWordWrap(True)
+        cache_static_parts(self.plot)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.plot_widget, 1)

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from .plot_style import cache_static_parts
 from .palette import CLASS_COLORS
 
 
@@ -69,6 +70,7 @@ class HistoryView(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.plot_widget, 1)
         right.addWidget(self.diff_label)
+        cache_static_parts(self.plot)
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.list, 1)

@@ -17,12 +17,14 @@ from studio.training.events import EpochEvent, StepsEvent
 
 from .buffer import GrowingBuffer
 from .overfitting import ema, overfit_epoch
+from .plot_style import cache_static_parts
 
 TRAIN = "#1f77b4"
 VAL = "#ff7f0e"
 LR = "#2ca02c"
 RAW = "#c6dbef"  # the train colour, pale: opaque lines draw much faster than translucent ones
 SMOOTHING = 0.95
+MAX_DOTTED_EPOCHS = 60
 
 
 def _curve(plot: pg.PlotItem, color: str, name: str, width: float = 2, symbol: str | None = None,
@@ -88,6 +90,8 @@ class LossView(QWidget):
         self.acc_train = _curve(self.acc_plot, TRAIN, "train", symbol="o")
         self.acc_val = _curve(self.acc_plot, VAL, "validation", symbol="o")
         self.lr_curve = _curve(self.lr_plot, LR, "learning rate")
+        for p in (self.loss_plot, self.acc_plot, self.lr_plot):
+            cache_static_parts(p)
 
         self.steps = GrowingBuffer()
         self.smooth = GrowingBuffer()
@@ -110,6 +114,10 @@ class LossView(QWidget):
                 p.setXRange(0, epochs, padding=0.01)
             else:
                 p.enableAutoRange(x=True)
+        # Dots mark each epoch while they can be told apart; on long runs they only cost paint time.
+        dots = "o" if not epochs or epochs <= MAX_DOTTED_EPOCHS else None
+        for curve in (self.epoch_train, self.epoch_val, self.acc_train, self.acc_val):
+            curve.setSymbol(dots)
 
     def clear(self) -> None:
         for b in (self.steps, self.smooth, self.lrs, self.train_loss, self.val_loss, self.train_acc, self.val_acc):
@@ -219,9 +227,9 @@ class LossView(QWidget):
 
     # ---- reading (run history) ----------------------------------------
     def curves(self) -> dict[str, tuple[list[float], list[float]]]:
-        """Copies of the per-epoch curves and the smoothed steps, for the run history."""
+        """Copies of the per-epoch curves, for the run history (one point per epoch: cheap to keep)."""
         out = {}
         for name, buf in (("train_loss", self.train_loss), ("val_loss", self.val_loss),
-                          ("train_acc", self.train_acc), ("val_acc", self.val_acc), ("smoothed", self.smooth)):
+                          ("train_acc", self.train_acc), ("val_acc", self.val_acc)):
             out[name] = (buf.x.tolist(), buf.y.tolist())
         return out

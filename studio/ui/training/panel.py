@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QLabel, QListWidget, QListWidgetItem, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget,
@@ -34,9 +34,12 @@ from .loss_view import LossView
 from .progress import RunProgress
 from .run import RunSetup, preflight
 from .samples_view import SamplesView
+from .throttle import Throttle
 from .worker import TrainingSession
 
 GIL_SWITCH_S = 0.001
+# Seconds between redraws: curves often, the probe views (sampled far more rarely anyway) less.
+REDRAW_S = {"loss": 0.1, "probe": 0.25, "history": 1.0}
 
 END_WORDS = {
     "finished": "Finished",
@@ -115,6 +118,13 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.history_view, "Runs")
         self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
                            self.samples_view)
+        self._throttles = [Throttle(self.loss_view.feed, REDRAW_S["loss"])] + [
+            Throttle(v.feed, REDRAW_S["probe"]) for v in self.live_views[1:]]
+        self._history_throttle = Throttle(lambda _events: self._update_history(), REDRAW_S["history"])
+        # Hands over what a throttle still holds once events stop coming (a pause, a slow epoch).
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setInterval(int(1000 * REDRAW_S["probe"]))
+        self._redraw_timer.timeout.connect(self._flush_due)
 
         left = QWidget()
         left_box = QVBoxLayout(left)
@@ -224,6 +234,9 @@ class TrainingPanel(QWidget):
         self.runs += 1
         for view in self.live_views:
             view.clear()
+        for throttle in self._throttles + [self._history_throttle]:
+            throttle.clear()
+        self._redraw_timer.start()
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
                                           if not setup.graph.node(n).spec.is_input]
         self.progress = RunProgress(setup.config.epochs)
@@ -297,14 +310,24 @@ class TrainingPanel(QWidget):
             self.gradient_view.set_run_length(total)
             self.activation_view.set_run_length(total)
             self._step_axis_set = True
-        for view in self.live_views:
-            view.feed(batch)
+        for throttle in self._throttles:
+            throttle.push(batch)
         self.controls.show_progress(progress)
-        if any(isinstance(ev, EpochEvent) for ev in batch):
-            self._update_history()
+        epochs = [ev for ev in batch if isinstance(ev, EpochEvent)]
+        if epochs:
+            self._history_throttle.push(epochs)
         if progress.ended is None and not self.session.paused:
             self.status_label.setText(f"Run {self.runs}: training, epoch {min(progress.epoch, progress.epochs)}"
                                       f" of {progress.epochs}.")
+
+    def _flush_due(self) -> None:
+        for throttle in self._throttles + [self._history_throttle]:
+            if throttle.due():
+                throttle.flush()
+
+    def _flush_all(self) -> None:
+        for throttle in self._throttles + [self._history_throttle]:
+            throttle.flush()
 
     def _update_history(self, status: str | None = None, message: str = "") -> None:
         record = self.history_view.record(self.runs)
@@ -323,6 +346,8 @@ class TrainingPanel(QWidget):
         self.error_banner.show()
 
     def _on_finished(self) -> None:
+        self._redraw_timer.stop()
+        self._flush_all()  # the views show the run to its last step
         end = self.last_end if self.last_end is not None and self.progress.ended is self.last_end else None
         status = "failed" if self.last_error else (end.status if end else "stopped")
         if end is not None and end.status == "failed" and not self.last_error:

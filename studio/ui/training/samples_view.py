@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
+from .plot_style import cache_static_parts
 from .activation_view import tile_maps
 
 
@@ -44,6 +45,7 @@ class SamplesView(QWidget):
         self.caption = QLabel("GAN runs show generated samples over the real ones; "
                               "sequence runs show predicted against true values.")
         self.caption.setWordWrap(True)
+        cache_static_parts(self.plot)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.plot_widget, 1)

@@ -95,3 +95,22 @@ def test_config_differences_name_the_keys():
     a = {"optimizer": {"name": "adam", "lr": 0.01}, "epochs": 10}
     b = {"optimizer": {"name": "sgd", "lr": 0.01}, "epochs": 20}
     assert config_differences(a, b) == ["epochs: 10 -> 20", "optimizer.name: 'adam' -> 'sgd'"]
+
+
+def test_throttle_hands_over_everything_in_order_but_rarely():
+    from studio.ui.training.throttle import Throttle
+
+    now = [0.0]
+    got = []
+    t = Throttle(got.append, 0.25, clock=lambda: now[0])
+    assert t.push([1])  # the first batch goes at once
+    for i in range(2, 6):
+        now[0] += 0.05
+        t.push([i])
+    assert got == [[1]] and not t.due()
+    now[0] += 0.1  # 0.3 s after the first hand-over
+    assert t.due()
+    assert t.push([6]) and got == [[1], [2, 3, 4, 5, 6]]
+    t.push([7])
+    t.flush()  # at the end of a run nothing is left behind
+    assert got[-1] == [7] and t.calls == 3
