@@ -39,7 +39,8 @@ from .worker import TrainingSession
 
 GIL_SWITCH_S = 0.001
 # Seconds between redraws: curves often, the probe views (sampled far more rarely anyway) less.
-REDRAW_S = {"loss": 0.1, "probe": 0.25, "history": 1.0}
+REDRAW_S = {"loss": 0.15, "probe": 0.5, "history": 1.0}
+REDRAW_TICK_MS = 40
 
 END_WORDS = {
     "finished": "Finished",
@@ -123,7 +124,7 @@ class TrainingPanel(QWidget):
         self._history_throttle = Throttle(lambda _events: self._update_history(), REDRAW_S["history"])
         # Hands over what a throttle still holds once events stop coming (a pause, a slow epoch).
         self._redraw_timer = QTimer(self)
-        self._redraw_timer.setInterval(int(1000 * REDRAW_S["probe"]))
+        self._redraw_timer.setInterval(REDRAW_TICK_MS)
         self._redraw_timer.timeout.connect(self._flush_due)
 
         left = QWidget()
@@ -311,19 +312,22 @@ class TrainingPanel(QWidget):
             self.activation_view.set_run_length(total)
             self._step_axis_set = True
         for throttle in self._throttles:
-            throttle.push(batch)
+            throttle.queue(batch)
         self.controls.show_progress(progress)
         epochs = [ev for ev in batch if isinstance(ev, EpochEvent)]
         if epochs:
-            self._history_throttle.push(epochs)
+            self._history_throttle.queue(epochs)
+        self._flush_due()
         if progress.ended is None and not self.session.paused:
             self.status_label.setText(f"Run {self.runs}: training, epoch {min(progress.epoch, progress.epochs)}"
                                       f" of {progress.epochs}.")
 
     def _flush_due(self) -> None:
-        for throttle in self._throttles + [self._history_throttle]:
-            if throttle.due():
-                throttle.flush()
+        """Redraw the one view that has waited longest: one view per turn of the event loop keeps
+        each paint short, so the window answers between them."""
+        due = [t for t in self._throttles + [self._history_throttle] if t.due()]
+        if due:
+            min(due, key=lambda t: t.last).flush()
 
     def _flush_all(self) -> None:
         for throttle in self._throttles + [self._history_throttle]:

@@ -29,6 +29,14 @@ class Throttle:
             return self.flush()
         return False
 
+    def queue(self, batch: list[Any]) -> None:
+        """Queue ``batch`` for the next hand-over (the caller decides when)."""
+        self._pending.extend(batch)
+
+    @property
+    def last(self) -> float:
+        return self._last
+
     def due(self) -> bool:
         return bool(self._pending) and self._clock() - self._last >= self.interval
 
