@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 from studio.files import save  # noqa: E402
 from studio.graph import Graph  # noqa: E402
 
-STEP = 220  # px between columns on the canvas
+STEP = 280  # px between columns on the canvas
 BRANCH = 160  # px a side branch sits below the main line
 
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(HERE.parent))
 from studio.files import save  # noqa: E402
 from studio.graph import Graph  # noqa: E402
 
-STEP = 220  # px between neighbouring blocks, left to right
+STEP = 280  # px between neighbouring blocks, left to right
 
 
 def chain(g: Graph, layers: list[tuple[str, str, dict[str, Any]]], *, x: int = 0, y: int = 0,

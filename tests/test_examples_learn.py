@@ -39,7 +39,7 @@ def test_example_reads_well(name):
     assert graph.training["dataset"]["name"]
     positions = [n.position for n in graph.nodes.values()]
     assert len(set(positions)) == len(positions)  # no two blocks on top of each other
-    for edge in graph.edges:  # laid out left to right, ~220 px per layer
+    for edge in graph.edges:  # laid out left to right, ~280 px per layer
         dx = graph.node(edge.dst).position[0] - graph.node(edge.src).position[0]
         assert dx >= 200, f"{edge} runs {dx} px"
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 from .. import theme
 
+LABEL_PORT_CLEARANCE = 10.0  # px kept free around each port
 _label_font = QFont()
 _label_font.setPointSizeF(7.5)
 
@@ -52,7 +53,10 @@ class EdgeItem(QGraphicsObject):
         fm = QFontMetricsF(_label_font)
         w = fm.horizontalAdvance(self.label) + 10 if self.label else 0.0
         h = fm.height() + 4
-        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        y = mid.y() - h / 2
+        if w > abs(b.x() - a.x()) - 2 * LABEL_PORT_CLEARANCE:
+            y -= h / 2 + 4  # too short a wire: sit above it instead of over the ports
+        self._label_rect = QRectF(mid.x() - w / 2, y, w, h)
         self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-1, -1, 1, 1))
         self.update()
 
