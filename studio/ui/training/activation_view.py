@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from studio.training.events import ActivationStats, ProbeEvent
 
-from .plot_style import cache_static_parts
+from .plot_style import GrowingYRange, cache_static_parts
 from .buffer import GrowingBuffer
 
 BINS = 48
@@ -111,6 +111,7 @@ class ActivationView(QWidget):
         cache_static_parts(self.hist_plot)
         cache_static_parts(self.stats_plot)
         cache_static_parts(self.maps_plot)
+        self.stats_range = GrowingYRange(self.stats_plot)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(top)
@@ -131,6 +132,7 @@ class ActivationView(QWidget):
 
     def _on_pick(self, text: str) -> None:
         self.node = text or None
+        self.stats_range.reset()
         self._redraw()
 
     def set_run_length(self, steps: int | None) -> None:
@@ -198,6 +200,7 @@ class ActivationView(QWidget):
         first, last = h.steps[0], h.steps[-1]
         width = max(1, last - first) * (len(h.steps) / max(1, len(h.steps) - 1)) if len(h.steps) > 1 else 1
         self.hist_image.setRect(QRectF(first, lo, width, hi - lo))
+        self.stats_range.fit(min(float(h.mean.y.min()), 0.0), max(float(h.std.y.max()), float(h.mean.y.max()), 1.0))
         self.mean_curve.setData(h.mean.x, h.mean.y)
         self.std_curve.setData(h.std.x, h.std.y)
         self.zero_curve.setData(h.zeros.x, h.zeros.y)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
-from .plot_style import cache_static_parts
+from .plot_style import GrowingYRange, cache_static_parts
 from .buffer import GrowingBuffer
 from .palette import CLASS_COLORS, gradient_flag
 
@@ -39,6 +39,7 @@ class GradientView(QWidget):
         self.flags_label = QLabel("Gradients appear here once training runs.")
         self.flags_label.setWordWrap(True)
         cache_static_parts(self.plot)
+        self.y_range = GrowingYRange(self.plot, log=True)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.plot_widget, 1)
@@ -63,6 +64,7 @@ class GradientView(QWidget):
         for curve in self.curves.values():
             curve.setData([], [])
         self.latest = {}
+        self.y_range.reset()
         if self.flags:
             self.flags = {}
             self.flagsChanged.emit({})
@@ -83,6 +85,7 @@ class GradientView(QWidget):
         for node in self._stale:
             buf = self.buffers[node]
             self.curves[node].setData(buf.x, buf.y)
+            self.y_range.fit(float(buf.y[-1]), float(buf.y[-1]))
         self._stale = set()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -17,7 +18,7 @@ from studio.training.events import EpochEvent, StepsEvent
 
 from .buffer import GrowingBuffer
 from .overfitting import ema, overfit_epoch
-from .plot_style import cache_static_parts
+from .plot_style import GrowingYRange, cache_static_parts
 
 TRAIN = "#1f77b4"
 VAL = "#ff7f0e"
@@ -92,6 +93,8 @@ class LossView(QWidget):
         self.lr_curve = _curve(self.lr_plot, LR, "learning rate")
         for p in (self.loss_plot, self.acc_plot, self.lr_plot):
             cache_static_parts(p)
+        self.loss_range = GrowingYRange(self.loss_plot, floor=0.0)
+        self.lr_range = GrowingYRange(self.lr_plot, floor=0.0)
 
         self.steps = GrowingBuffer()
         self.smooth = GrowingBuffer()
@@ -102,6 +105,7 @@ class LossView(QWidget):
         self.val_acc = GrowingBuffer(64)
         self._ema_state = (0.0, 0)
         self.overfit_at: int | None = None
+        self._fitted_steps = 0
         self.updates = 0
         self._stale = (False, False)  # (steps, epochs) fed while hidden, drawn when shown
 
@@ -123,6 +127,9 @@ class LossView(QWidget):
         for b in (self.steps, self.smooth, self.lrs, self.train_loss, self.val_loss, self.train_acc, self.val_acc):
             b.clear()
         self._ema_state = (0.0, 0)
+        self.loss_range.reset()
+        self._fitted_steps = 0
+        self.lr_range.reset()
         self.overfit_at = None
         self.overfit_line.setVisible(False)
         self.summary.setText("Press Train to see the loss fall.")
@@ -180,10 +187,13 @@ class LossView(QWidget):
     def _redraw(self, steps: bool, epochs: bool) -> None:
         self.updates += 1
         if steps:
+            self._fit_loss(self.steps.y[self._fitted_steps:])
+            self._fitted_steps = len(self.steps)
             self.step_raw.setData(self.steps.x, self.steps.y, connect="finite")
             self.step_smooth.setData(self.smooth.x, self.smooth.y)
             self._set_lr()
         if epochs:
+            self._fit_loss(self.val_loss.y[-1:])
             self.epoch_train.setData(self.train_loss.x, self.train_loss.y)
             self.epoch_val.setData(self.val_loss.x, self.val_loss.y)
             self.acc_train.setData(self.train_acc.x, self.train_acc.y)
@@ -197,7 +207,12 @@ class LossView(QWidget):
     def _set_lr(self) -> None:
         self.lr_curve.setData(self.lrs.x, self.lrs.y)
         if len(self.lrs):  # from 0, so a constant rate reads as its value, not as a line at the centre
-            self.lr_plot.setYRange(0, float(self.lrs.y.max()) * 1.15 or 1.0, padding=0)
+            self.lr_range.fit(0.0, float(self.lrs.y.max()) or 1.0)
+
+    def _fit_loss(self, new: np.ndarray) -> None:
+        finite = new[np.isfinite(new)]
+        if len(finite):
+            self.loss_range.fit(0.0, float(finite.max()))
 
     def _mark_overfitting(self) -> None:
         n = min(len(self.train_loss), len(self.val_loss))
