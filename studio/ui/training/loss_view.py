@@ -75,7 +75,8 @@ class LossView(QWidget):
         self.epoch_train = _curve(self.loss_plot, TRAIN, "train (epoch)", width=0, symbol="o")
         self.epoch_val = _curve(self.loss_plot, VAL, "validation (epoch)", width=2, symbol="o")
         self.epoch_val.setPen(pg.mkPen(VAL, width=2))
-        self.epoch_train.setPen(None)
+        # Dashed: the epoch averages lie on the smoothed curve, and must still show without dots.
+        self.epoch_train.setPen(pg.mkPen("#08306b", width=1.5, style=pg.QtCore.Qt.DashLine))
         # The gap between validation and training loss: shaded, so overfitting shows as a widening band.
         self.gap = pg.FillBetweenItem(self.epoch_train, self.epoch_val, brush=pg.mkBrush(214, 39, 40, 45))
         self.loss_plot.addItem(self.gap)
