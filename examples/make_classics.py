@@ -44,7 +44,7 @@ class Builder:
         return node_id
 
     def input(self, shape: list[int]) -> str:
-        return self.add("input", "Input", {"shape": shape}, port="")
+        return self.add("image", "Input", {"shape": shape}, port="")
 
 
 def lenet5() -> Graph:

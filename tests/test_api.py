@@ -60,7 +60,7 @@ def test_load_validate_compile_save_round_trip(tmp_path):
     model = studio.compile(graph)
     assert sum(p.numel() for p in model.parameters()) == 61_706
     assert model(torch.randn(2, 1, 32, 32)).shape == (2, 10)
-    assert "conv1 = self.conv1(input_1)" in model.code  # the example's Input is called "input"
+    assert "conv1 = self.conv1(image)" in model.code  # values are named after node ids
     path = tmp_path / "copy.json"
     studio.save(graph, path)
     again = studio.load(path)
