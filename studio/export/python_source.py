@@ -1,0 +1,342 @@
+"""A graph as a standalone, readable PyTorch source file.
+
+The file imports only ``torch``: the few modules torch.nn lacks (``LSTMLayer``,
+``GCNConv``, ...) are copied in from ``blocks.library.modules`` by their source.
+Each network becomes one ``nn.Module`` class whose ``__init__`` creates one
+attribute per node with explicit constructor arguments, and whose ``forward``
+is the compiled ``torch.fx`` code (the same attribute and value names, so a
+state dict of the compiled module loads into it unchanged).
+
+Constructor arguments come from a table keyed by block name, fed by the
+node's inferred input shapes and its parameters, mirroring each block's
+``build``; arguments equal to the constructor's own default are left out.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Callable, Mapping
+
+from torch import nn
+
+from blocks.library import modules as helpers
+from studio.compile import Network, compile_networks
+from studio.graph import Graph
+
+from .errors import ExportError
+
+Shapes = Mapping[str, tuple[int, ...]]
+Params = Mapping[str, Any]
+
+
+# ---- constructor calls -------------------------------------------------------
+
+class Call:
+    """``ctor(*args, **kwargs)`` with kwargs equal to the constructor's default left out."""
+
+    def __init__(self, ctor: str, args: list[Any], kwargs: dict[str, Any], keep: tuple[str, ...] = ()):
+        self.ctor, self.args, self.kwargs, self.keep = ctor, args, kwargs, keep
+
+    def render(self) -> str:
+        cls = _resolve(self.ctor)
+        defaults = {
+            name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+        parts = [_lit(a) for a in self.args]
+        for key, value in self.kwargs.items():
+            if key in self.keep or key not in defaults or not _same(defaults[key], value):
+                parts.append(f"{key}={_lit(value)}")
+        return f"{self.ctor}({', '.join(parts)})"
+
+
+def _resolve(ctor: str) -> type:
+    if ctor.startswith("nn."):
+        return getattr(nn, ctor[3:])
+    return getattr(helpers, ctor)
+
+
+def _same(default: Any, value: Any) -> bool:
+    return type(default) is type(value) and default == value or (
+        isinstance(default, (int, float)) and not isinstance(default, bool)
+        and isinstance(value, (int, float)) and not isinstance(value, bool) and default == value)
+
+
+def _lit(value: Any) -> str:
+    if isinstance(value, list):
+        value = tuple(value)
+    return repr(value)
+
+
+def _p(params: Params, *names: str) -> dict[str, Any]:
+    return {n: params[n] for n in names}
+
+
+def _conv(n: int, transposed: bool = False) -> Callable[[Shapes, Params], Call]:
+    name = "nn.ConvTranspose2d" if transposed else f"nn.Conv{n}d"
+
+    def fmt(s: Shapes, p: Params) -> Call:
+        rest = dict(p)
+        out, k = rest.pop("out_channels"), rest.pop("kernel_size")
+        return Call(name, [s["in"][0], out], {"kernel_size": k, **rest}, keep=("kernel_size",))
+    return fmt
+
+
+def _pool(kind: str, n: int) -> Callable[[Shapes, Params], Call]:
+    def fmt(s: Shapes, p: Params) -> Call:
+        kw = dict(p)
+        return Call(f"nn.{kind}Pool{n}d", [kw.pop("kernel_size")], kw)
+    return fmt
+
+
+def _plain(name: str, *param_names: str) -> Callable[[Shapes, Params], Call]:
+    def fmt(s: Shapes, p: Params) -> Call:
+        return Call(name, [], _p(p, *param_names))
+    return fmt
+
+
+def _recurrent(kind: str) -> Callable[[Shapes, Params], Call]:
+    def fmt(s: Shapes, p: Params) -> Call:
+        kw = dict(p)
+        if kw["num_layers"] == 1:
+            kw["dropout"] = 0.0  # as the block builds it: torch only drops between layers
+        hidden = kw.pop("hidden_size")
+        return Call(f"{kind}Layer", [s["in"][-1], hidden], kw)
+    return fmt
+
+
+def _upsample(s: Shapes, p: Params) -> Call:
+    kw = {"scale_factor": p["scale_factor"], "mode": p["mode"]}
+    if p["mode"] == "bilinear":
+        kw["align_corners"] = False
+    return Call("nn.Upsample", [], kw, keep=("scale_factor", "mode", "align_corners"))
+
+
+def _encoder(s: Shapes, p: Params) -> Call:
+    kw = dict(p)
+    nhead = kw.pop("nhead")
+    return Call("nn.TransformerEncoderLayer", [s["in"][-1], nhead], {**kw, "batch_first": True})
+
+
+def _graph_conv(name: str) -> Callable[[Shapes, Params], Call]:
+    def fmt(s: Shapes, p: Params) -> Call:
+        kw = dict(p)
+        out = kw.pop("out_channels")
+        return Call(name, [s["x"][-1], out], kw)
+    return fmt
+
+
+# Block name -> constructor call; each mirrors the block's ``build`` in blocks/library.
+FORMATTERS: dict[str, Callable[[Shapes, Params], Call]] = {
+    "Conv1d": _conv(1),
+    "Conv2d": _conv(2),
+    "ConvTranspose2d": _conv(2, transposed=True),
+    "MaxPool1d": _pool("Max", 1),
+    "MaxPool2d": _pool("Max", 2),
+    "AvgPool2d": _pool("Avg", 2),
+    "AdaptiveAvgPool2d": lambda s, p: Call("nn.AdaptiveAvgPool2d", [p["output_size"]], {}),
+    "BatchNorm2d": lambda s, p: Call("nn.BatchNorm2d", [s["in"][0]], _p(p, "eps", "momentum", "affine")),
+    "BatchNorm1d": lambda s, p: Call("nn.BatchNorm1d", [s["in"][0]], _p(p, "eps", "momentum", "affine")),
+    "Upsample": _upsample,
+    "Linear": lambda s, p: Call("nn.Linear", [s["in"][-1], p["out_features"]], _p(p, "bias")),
+    "Dropout": lambda s, p: Call("nn.Dropout", [p["p"]], {}),
+    "LayerNorm": lambda s, p: Call("nn.LayerNorm", [s["in"][-1]], _p(p, "eps", "elementwise_affine", "bias")),
+    "ReLU": _plain("nn.ReLU"),
+    "LeakyReLU": _plain("nn.LeakyReLU", "negative_slope"),
+    "Sigmoid": _plain("nn.Sigmoid"),
+    "Tanh": _plain("nn.Tanh"),
+    "GELU": _plain("nn.GELU", "approximate"),
+    "ELU": _plain("nn.ELU", "alpha"),
+    "SiLU": _plain("nn.SiLU"),
+    "Heaviside": _plain("Heaviside"),
+    "Softmax": lambda s, p: Call("nn.Softmax", [], _p(p, "dim"), keep=("dim",)),
+    "LogSoftmax": lambda s, p: Call("nn.LogSoftmax", [], _p(p, "dim"), keep=("dim",)),
+    "Flatten": _plain("nn.Flatten", "start_dim", "end_dim"),
+    "Embedding": lambda s, p: Call("nn.Embedding", [p["num_embeddings"], p["embedding_dim"]], _p(p, "padding_idx")),
+    "RNN": _recurrent("RNN"),
+    "LSTM": _recurrent("LSTM"),
+    "GRU": _recurrent("GRU"),
+    "PositionalEncoding": lambda s, p: Call("PositionalEncoding", [s["in"][-1]], _p(p, "dropout", "max_len")),
+    "MultiheadAttention": lambda s, p: Call(
+        "SelfAttention", [s["in"][-1], p["num_heads"]], _p(p, "dropout", "bias", "causal")),
+    "TransformerEncoderLayer": _encoder,
+    "GCNConv": _graph_conv("GCNConv"),
+    "GATConv": _graph_conv("GATConv"),
+}
+
+
+def constructor(graph: Graph, node_id: str) -> str:
+    """The Python expression that builds ``node_id``'s module, e.g. ``nn.Conv2d(1, 6, kernel_size=5)``."""
+    node = graph.node(node_id)
+    fmt = FORMATTERS.get(node.block)
+    if fmt is None:
+        raise ExportError(f"{node_id}: block {node.block} has no Python source export")
+    shapes = {p: s for p, s in graph.shapes.inputs(node_id).items() if s is not None}
+    return fmt(shapes, node.params).render()
+
+
+# ---- helper classes copied from blocks/library/modules.py -----------------------
+
+def _helper_names() -> dict[str, Any]:
+    """Module-level names of the helpers module that were defined there (not imported)."""
+    out = {}
+    for name, value in vars(helpers).items():
+        if name.startswith("__"):
+            continue
+        if inspect.isclass(value) or inspect.isfunction(value):
+            if getattr(value, "__module__", None) == helpers.__name__:
+                out[name] = value
+        elif isinstance(value, (tuple, str, int, float)):
+            out[name] = value
+    return out
+
+
+def helper_source(class_names: list[str]) -> tuple[str, bool]:
+    """Source of the named helper classes and every helper they use, in the helpers' file order.
+
+    Returns (source, needs ``import math``).
+    """
+    names = _helper_names()
+    needed: set[str] = set()
+    todo = list(class_names)
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        value = names[name]
+        if inspect.isclass(value) or inspect.isfunction(value):
+            src = inspect.getsource(value)
+            for word in set(re.findall(r"\b[A-Za-z_]\w*\b", src)):
+                if word in names and word != name:
+                    todo.append(word)
+    order = [n for n in names if n in needed]  # vars() keeps definition order
+    chunks = []
+    for name in order:
+        value = names[name]
+        if inspect.isclass(value) or inspect.isfunction(value):
+            chunks.append(inspect.getsource(value).rstrip())
+        else:
+            chunks.append(f"{name} = {value!r}")
+    source = "\n\n\n".join(chunks)
+    return source, bool(re.search(r"\bmath\.", source))
+
+
+# ---- forward -------------------------------------------------------------------
+
+_FREE = re.compile(r";\s+(?:\w+ = )+None\s*$")
+
+
+def forward_source(net: Network) -> str:
+    """The compiled ``forward``, without the lines that only free memory."""
+    code = net.graph.python_code(root_module="self")
+    # fx lists every global it might need; only those the code names matter
+    used = set(re.findall(r"\b[A-Za-z_]\w*\b", code.src))
+    unknown = {g for g in code.globals if g in used} - {"torch", "inf", "nan", "self"}
+    if unknown:
+        raise ExportError(f"the compiled code needs names the exported file does not have: {sorted(unknown)}")
+    lines = []
+    for line in code.src.strip("\n").splitlines():
+        if not line.strip():
+            continue
+        line = _FREE.sub("", line)
+        if line.strip() in ("", "pass"):
+            continue
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+# ---- the file --------------------------------------------------------------------
+
+def class_name(text: str, fallback: str = "Network") -> str:
+    """``"LeNet-5 digits"`` -> ``LeNet5Digits``; a name that is no identifier falls back."""
+    words = re.findall(r"[A-Za-z0-9]+", text)
+    name = "".join(w[:1].upper() + w[1:] for w in words)
+    if not name or not name.isidentifier():
+        return fallback
+    return name
+
+
+def class_names(graph: Graph, keys: list[str]) -> dict[str, str]:
+    """The class each network becomes: the graph's name for one network, ``<Key>Network`` for several."""
+    if len(keys) == 1:
+        return {keys[0]: class_name(graph.name)}
+    out: dict[str, str] = {}
+    for key in keys:
+        name = class_name(key, "Part") + "Network"
+        while name in out.values():
+            name += "_"
+        out[key] = name
+    return out
+
+
+class ModelSource:
+    """The pieces of an exported file: class names by network key, helper source, class sources."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.networks = compile_networks(graph)
+        self.names = class_names(graph, list(self.networks))
+        used_helpers: list[str] = []
+        self.classes = {key: _class_source(graph, key, net, self.names[key], used_helpers)
+                        for key, net in self.networks.items()}
+        self.helpers, self.needs_math = helper_source(used_helpers) if used_helpers else ("", False)
+
+    def imports(self) -> list[str]:
+        return (["import math", ""] if self.needs_math else []) + ["import torch", "from torch import nn"]
+
+    def body(self) -> str:
+        """Helper modules and network classes, without imports."""
+        parts = []
+        if self.helpers:
+            parts.append("# ---- modules torch.nn lacks (from Studio's block library) ----\n\n\n" + self.helpers)
+        parts.extend(self.classes.values())
+        return "\n\n\n".join(parts)
+
+
+def export_python(graph: Graph) -> str:
+    """The graph as one standalone PyTorch source file (a class per network).
+
+    Raises ``InvalidGraphError`` for an invalid graph, ``ExportError`` for a
+    block the table does not know.
+    """
+    src = ModelSource(graph)
+    title = graph.name or "network"
+    header = [
+        f'"""{title}: exported from Studio as plain PyTorch.',
+        "",
+        "Needs only torch. Classes: " + ", ".join(src.names.values()) + ".",
+        "Each class's state_dict has the same keys as the Studio-compiled module, so",
+        "weights trained in Studio load with ``model.load_state_dict(...)``.",
+        '"""',
+        "",
+    ]
+    return "\n".join(header + src.imports()) + "\n\n\n" + src.body() + "\n"
+
+
+def _class_source(graph: Graph, key: str, net: Network, name: str, used_helpers: list[str]) -> str:
+    inputs = []
+    for node_id in net.input_nodes:
+        p = graph.node(node_id).params
+        shape = ", ".join(str(d) for d in p["shape"])
+        kind = " integer token ids" if p.get("dtype") == "long" else ""
+        inputs.append(f"{node_id} [B, {shape}]{kind}")
+    outputs = []
+    for node_id, port in net.output_nodes:
+        shape = graph.shapes.output(node_id, port)
+        outputs.append(f"[B, {', '.join(str(d) for d in shape)}]" if shape is not None else "?")
+    lines = [
+        f"class {name}(nn.Module):",
+        f'    """Inputs: {"; ".join(inputs)}. Returns {", ".join(outputs)}."""',
+        "",
+        "    def __init__(self) -> None:",
+        "        super().__init__()",
+    ]
+    for node_id, attr in net.node_to_attr.items():
+        module = net.get_submodule(attr)
+        if type(module).__module__ == helpers.__name__ and type(module).__name__ not in used_helpers:
+            used_helpers.append(type(module).__name__)
+        lines.append(f"        self.{attr} = {constructor(graph, node_id)}")
+    lines.append("")
+    lines.extend("    " + line for line in forward_source(net).splitlines())
+    return "\n".join(lines)
