@@ -12,11 +12,13 @@ program per network: ``OUT-<network>.pt2``.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from studio.compile import Network, compile_networks
+from studio.compile import Network, Networks, compile_networks
 from studio.graph import Graph
 
 from .errors import ExportError
@@ -47,22 +49,38 @@ def program_paths(graph_keys: list[str], path: str | Path) -> dict[str, Path]:
 
 def export_network(graph: Graph, net: Network, batch: int = 2) -> torch.export.ExportedProgram:
     """``torch.export.export`` of one compiled network in evaluation mode, batch dynamic where possible."""
-    net = net.eval()
+    was_training = net.training
+    net.eval()
     args = example_inputs(graph, net, batch, torch.Generator().manual_seed(0))
     dynamic = tuple({0: torch.export.Dim.AUTO} for _ in args)
     try:
-        return torch.export.export(net, args, dynamic_shapes=dynamic)
+        with warnings.catch_warnings():
+            # torch notes that nn.LSTM refreshes its weight list while traced; the program is still right
+            warnings.filterwarnings("ignore", message=r"The tensor attributes .*_flat_weights")
+            return torch.export.export(net, args, dynamic_shapes=dynamic)
     except Exception:  # noqa: BLE001 - a network the exporter cannot make batch-dynamic: fix the batch
         try:
             return torch.export.export(net, args)
         except Exception as exc:  # noqa: BLE001 - torch's own reason, first line
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ExportError(f"torch.export could not trace the network: {reason}") from exc
+    finally:
+        net.train(was_training)
 
 
-def export_program(graph: Graph, path: str | Path) -> list[Path]:
-    """Export every network of ``graph`` with ``torch.export`` and save it; returns the files written."""
-    networks = compile_networks(graph)
+def export_program(graph: Graph, path: str | Path, module: nn.Module | None = None) -> list[Path]:
+    """Export every network of ``graph`` with ``torch.export`` and save it; returns the files written.
+
+    ``module`` is the graph's compiled module (``studio.compile(graph)``, a
+    ``Network`` or ``Networks``) whose weights the program keeps, e.g. a trained
+    one; without it the graph is compiled afresh (initial weights).
+    """
+    if module is None:
+        networks = compile_networks(graph)
+    elif isinstance(module, Networks):
+        networks = dict(module.items())
+    else:
+        networks = {"": module}
     paths = program_paths(list(networks), path)
     written = []
     for key, net in networks.items():
