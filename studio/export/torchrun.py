@@ -51,15 +51,17 @@ backend is nccl on CUDA and gloo on the CPU. Rank 0 prints one line per epoch
 and saves the weights (a state_dict whose keys match Studio's compiled module).
 """
 
-__IMPORTS__
 import argparse
 import json
+import math
 import os
 import time
 
 import numpy as np
+import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 
@@ -222,18 +224,16 @@ def main():
             optimizer.step()
             step += 1
             totals += torch.tensor([loss.item() * len(batch), 0 if right is None else right.item(),
-                                    target.numel() if loss_name == "bce_with_logits" else len(batch)],
-                                   dtype=torch.float64)
-        row = {"epoch": epoch, "loss": 0.0, "lr": optimizer.param_groups[0]["lr"]}
-        if distributed:
+                                    target.numel()], dtype=torch.float64)
+        if distributed:  # every rank's sums, so rank 0 reports the whole epoch
             totals = totals.to(device)
             dist.all_reduce(totals)
-        seen = totals[2].item() if loss_name != "bce_with_logits" else None
-        row["loss"] = totals[0].item() / (len(idx) * world)
+        row = {"epoch": epoch, "loss": totals[0].item() / (len(idx) * world)}
         if loss_name in ("cross_entropy", "bce_with_logits"):
-            row["accuracy"] = totals[1].item() / totals[2].item() if seen != 0 else 0.0
+            row["accuracy"] = totals[1].item() / max(1.0, totals[2].item())
         if val is not None:
             row.update(evaluate(net, val, loss_name, rank, world, distributed, device))
+        row["lr"] = optimizer.param_groups[0]["lr"]
         row["seconds"] = round(time.perf_counter() - started, 3)
         if rank == 0:
             if args.json:
@@ -260,8 +260,7 @@ def evaluate(net, val, loss_name, rank, world, distributed, device):
         batch = idx[i:i + 256]
         target = y[batch].to(device)
         loss, right = loss_fn(loss_name, net(*[x[batch].to(device) for x in xs]), target)
-        counted = target.numel() if loss_name == "bce_with_logits" else len(batch)
-        totals += torch.tensor([loss.item() * len(batch), 0 if right is None else right.item(), counted],
+        totals += torch.tensor([loss.item() * len(batch), 0 if right is None else right.item(), target.numel()],
                                dtype=torch.float64)
     if distributed:
         totals = totals.to(device)
@@ -322,15 +321,11 @@ def export_torchrun_script(graph: Graph, graph_path: str | Path | None = None) -
         "grad_clip": cfg.grad_clip,
         "seed": cfg.seed,
     }
-    imports = src.imports()
-    if "import math" not in imports:
-        imports = ["import math", ""] + imports
     replacements = {
         "__TITLE__": graph.name or stem,
         "__SCRIPT__": f"train_{stem}.py",
         "__ARRAYS__": "\n".join(arrays),
         "__BATCH__": str(cfg.batch_size),
-        "__IMPORTS__": "\n".join(imports),
         "__MODEL__": src.body(),
         "__CLASS__": src.names[key],
         "__INPUTS__": repr(inputs),
