@@ -14,6 +14,7 @@ import sys
 SUBCOMMANDS = {
     "validate": "studio.cli.validate",
     "train": "studio.cli.train",
+    "export": "studio.cli.export",
 }
 
 
@@ -44,6 +45,7 @@ def _usage() -> str:
         "usage: studio [FILE] [--screenshot OUT.png]   open the editor\n"
         "       studio validate FILE [--json]          check a graph, print its summary\n"
         "       studio train FILE [--epochs N] [--device D] [--seed S] [--json]\n"
+        "       studio export FILE --format python|torchrun|program [-o OUT]\n"
     )
 
 
