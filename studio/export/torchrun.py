@@ -296,7 +296,7 @@ def export_torchrun_script(graph: Graph, graph_path: str | Path | None = None) -
     loss = cfg.loss if cfg.loss != "auto" else DEFAULT_LOSS.get(task if task != "auto" else dataset_task or "")
     stem = Path(graph_path).stem if graph_path else "model"
     inputs = []
-    for i, node_id in enumerate(net.input_nodes):
+    for node_id in net.input_nodes:
         name = "x" if len(net.input_nodes) == 1 else node_id
         inputs.append((name, graph.node(node_id).params.get("dtype", "float")))
     arrays = []
