@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from studio.training.events import ActivationStats, ProbeEvent
 
-from .plot_style import GrowingYRange, cache_static_parts
+from .plot_style import GrowingYRange, cache_static_parts, plot_colors
 from .buffer import GrowingBuffer
 
 BINS = 48
@@ -84,7 +84,7 @@ class ActivationView(QWidget):
         self.stats_label.setWordWrap(True)
 
         self.layout_widget = pg.GraphicsLayoutWidget()
-        self.layout_widget.setBackground("w")
+        self.layout_widget.setBackground(plot_colors().background)
         lw = self.layout_widget
         self.hist_plot: pg.PlotItem = lw.addPlot(row=0, col=0, title="Output histogram over time")
         self.hist_plot.setLabel("bottom", "step")

@@ -15,14 +15,14 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
-from .plot_style import cache_static_parts
+from .plot_style import cache_static_parts, plot_colors
 from .palette import class_color, prediction_field
 
 
 class BoundaryView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setAspectLocked(True)
         self.plot.setLabel("bottom", "x₁")

@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from .plot_style import plot_colors
 from .activation_view import tile_maps
 from .palette import class_color
 
@@ -15,14 +16,14 @@ class DatasetPreview(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.stack = QStackedWidget()
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.scatter = pg.ScatterPlotItem(size=5, pen=None)
         self.series = pg.PlotDataItem([], [], pen=pg.mkPen("#1f77b4", width=2))
         self.plot.addItem(self.scatter)
         self.plot.addItem(self.series)
-        self.image_widget = pg.PlotWidget(background="w")
+        self.image_widget = pg.PlotWidget(background=plot_colors().background)
         self.image_plot: pg.PlotItem = self.image_widget.getPlotItem()
         self.image_plot.hideAxis("left")
         self.image_plot.hideAxis("bottom")

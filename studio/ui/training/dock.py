@@ -21,9 +21,15 @@ from .palette import gradient_rgb
 from .panel import TrainingPanel
 
 MIN_DOCK_HEIGHT = 240
-DOCK_HEIGHT = 380
+DOCK_HEIGHT = 420  # the three stacked plots need about this much to read
+DOCK_SHARE = 0.46  # of the window's height at most, so the canvas keeps the larger part
 BADGE_TEXT = {"vanishing": "∇ vanishing gradient", "exploding": "∇ exploding gradient"}
 BADGE_COLOR = {"vanishing": "#1f77b4", "exploding": "#d62728"}
+
+
+def dock_height(window_height: int) -> int:
+    """The Training dock's first height: room for its plots, never most of the window."""
+    return max(MIN_DOCK_HEIGHT, min(DOCK_HEIGHT, int(window_height * DOCK_SHARE)))
 
 
 def _base_dir(window: Any) -> Path | None:
@@ -95,7 +101,7 @@ def install(window: Any) -> TrainingPanel:
     dock = getattr(window, "training_dock", None)
     if dock is not None and dock.height() < MIN_DOCK_HEIGHT:
         # The place holder's strip is too low for plots; a height the person chose is left alone.
-        window.resizeDocks([dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        window.resizeDocks([dock], [dock_height(window.height())], Qt.Orientation.Vertical)
     window.installEventFilter(_StopOnClose(panel))
     scene = window.scene
     canvas = CanvasGradients(scene)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
-from .plot_style import GrowingYRange, cache_static_parts
+from .plot_style import GrowingYRange, cache_static_parts, plot_colors
 from .buffer import GrowingBuffer
 from .palette import CLASS_COLORS, gradient_flag
 
@@ -28,7 +28,7 @@ class GradientView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setLogMode(y=True)
         self.plot.setTitle("Gradient norm per node (log scale)")

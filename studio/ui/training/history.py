@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from .plot_style import cache_static_parts
+from .plot_style import cache_static_parts, plot_colors
 from .palette import CLASS_COLORS
 
 
@@ -58,7 +58,7 @@ class HistoryView(QWidget):
         self.runs: list[RunRecord] = []
         self.list = QListWidget()
         self.list.itemChanged.connect(self._on_item_changed)
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setTitle("Compare runs: loss per epoch (solid train, dashed validation)")
         self.plot.setLabel("bottom", "epoch")

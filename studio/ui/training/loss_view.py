@@ -18,24 +18,16 @@ from studio.training.events import EpochEvent, StepsEvent
 
 from .buffer import GrowingBuffer
 from .overfitting import ema, overfit_epoch
-from .plot_style import GrowingYRange, cache_static_parts
+from .plot_style import GrowingYRange, PlotColors, cache_static_parts, plot_colors, style_plots
 
-TRAIN = "#1f77b4"
-VAL = "#ff7f0e"
-LR = "#2ca02c"
-RAW = "#c6dbef"  # the train colour, pale: opaque lines draw much faster than translucent ones
+HINT = "Press Train to see the loss fall."
 SMOOTHING = 0.95
 MAX_DOTTED_EPOCHS = 60
 
 
-def _curve(plot: pg.PlotItem, color: str, name: str, width: float = 2, symbol: str | None = None,
-           alpha: int = 255) -> pg.PlotDataItem:
-    pen = pg.mkPen(pg.mkColor(color).lighter(100), width=width)
-    c = pg.mkColor(color)
-    c.setAlpha(alpha)
-    pen.setColor(c)
-    item = plot.plot([], [], pen=pen, name=name, symbol=symbol, symbolSize=6,
-                     symbolBrush=color, symbolPen=None)
+def _curve(plot: pg.PlotItem, name: str, width: float = 2, symbol: str | None = None) -> pg.PlotDataItem:
+    """A curve without colours yet: ``LossView.apply_colors`` gives them, for the theme in use."""
+    item = plot.plot([], [], pen=pg.mkPen(width=width), name=name, symbol=symbol, symbolSize=6, symbolPen=None)
     # Peak downsampling keeps spikes visible; clip-to-view skips what is off screen.
     item.setDownsampling(auto=True, method="peak")
     item.setClipToView(True)
@@ -47,36 +39,46 @@ class LossView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.layout_widget = pg.GraphicsLayoutWidget()
-        self.layout_widget.setBackground("w")
-        self.summary = QLabel("Press Train to see the loss fall.")
+        self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setMinimumHeight(self.summary.fontMetrics().lineSpacing() * 2 + 4)
+        self.summary.hide()  # the hint on the empty plot speaks until there is a run to sum up
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.layout_widget, 1)
         box.addWidget(self.summary)
 
+        # Three plots on one epoch axis: named on their left axes, with the epoch numbers only under
+        # the lowest, so the stack spends its height on the curves rather than on titles and labels.
         lw = self.layout_widget
-        self.loss_plot: pg.PlotItem = lw.addPlot(row=0, col=0, title="Loss")
-        self.acc_plot: pg.PlotItem = lw.addPlot(row=1, col=0, title="Accuracy")
-        self.lr_plot: pg.PlotItem = lw.addPlot(row=2, col=0, title="Learning rate")
-        lw.ci.layout.setRowStretchFactor(0, 3)
-        lw.ci.layout.setRowStretchFactor(1, 2)
-        lw.ci.layout.setRowStretchFactor(2, 1)
-        for p in (self.loss_plot, self.acc_plot, self.lr_plot):
+        lw.ci.layout.setVerticalSpacing(2)
+        self.loss_plot: pg.PlotItem = lw.addPlot(row=0, col=0)
+        self.acc_plot: pg.PlotItem = lw.addPlot(row=1, col=0)
+        self.lr_plot: pg.PlotItem = lw.addPlot(row=2, col=0)
+        lw.ci.layout.setRowStretchFactor(0, 4)
+        lw.ci.layout.setRowStretchFactor(1, 3)
+        lw.ci.layout.setRowStretchFactor(2, 2)
+        for p, name in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy"), (self.lr_plot, "lr")):
             p.showGrid(x=True, y=True, alpha=0.25)
-            p.setLabel("bottom", "epoch")
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.acc_plot.addLegend(offset=(-10, -10))
+            p.setLabel("left", name)
+            p.setMouseEnabled(x=False, y=False)
+            p.hideButtons()
+            for axis in ("left", "bottom"):
+                p.getAxis(axis).enableAutoSIPrefix(False)  # an epoch is an epoch, never "epoch (x0.001)"
+            p.getAxis("left").setWidth(62)  # the three y axes line up whatever their numbers
+            if p is not self.lr_plot:
+                p.setXLink(self.lr_plot)
+                p.getAxis("bottom").setStyle(showValues=False)
+        self.lr_plot.setLabel("bottom", "epoch")
+        # Legends in two columns of small print: they must not hide the curves of a short plot.
+        self.loss_plot.addLegend(offset=(-6, 4), colCount=2, labelTextSize="8pt", verSpacing=-6)
+        self.acc_plot.addLegend(offset=(-6, -4), colCount=2, labelTextSize="8pt", verSpacing=-6)
         self.acc_plot.setYRange(0, 1)
 
-        self.step_raw = _curve(self.loss_plot, RAW, "train (each step)", width=1)
-        self.step_smooth = _curve(self.loss_plot, TRAIN, "train (smoothed)", width=2)
-        self.epoch_train = _curve(self.loss_plot, TRAIN, "train (epoch)", width=0, symbol="o")
-        self.epoch_val = _curve(self.loss_plot, VAL, "validation (epoch)", width=2, symbol="o")
-        self.epoch_val.setPen(pg.mkPen(VAL, width=2))
-        # Dashed: the epoch averages lie on the smoothed curve, and must still show without dots.
-        self.epoch_train.setPen(pg.mkPen("#08306b", width=1.5, style=pg.QtCore.Qt.DashLine))
+        self.step_raw = _curve(self.loss_plot, "train (each step)", width=1)
+        self.step_smooth = _curve(self.loss_plot, "train (smoothed)", width=2)
+        self.epoch_train = _curve(self.loss_plot, "train (epoch)", width=0, symbol="o")
+        self.epoch_val = _curve(self.loss_plot, "validation (epoch)", width=2, symbol="o")
         # The gap between validation and training loss: shaded, so overfitting shows as a widening band.
         self.gap = pg.FillBetweenItem(self.epoch_train, self.epoch_val, brush=pg.mkBrush(214, 39, 40, 45))
         self.loss_plot.addItem(self.gap)
@@ -84,18 +86,25 @@ class LossView(QWidget):
         self._gap_sample = pg.PlotDataItem([0, 1], [0, 0], pen=pg.mkPen(214, 39, 40, 90), fillLevel=0,
                                            fillBrush=pg.mkBrush(214, 39, 40, 45))
         self.loss_plot.legend.addItem(self._gap_sample, "gap (validation − train)")
-        self.overfit_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d62728", width=1, style=pg.QtCore.Qt.DashLine),
-                                            label="overfitting starts", labelOpts={"position": 0.9, "color": "#d62728"})
+        self.overfit_line = pg.InfiniteLine(angle=90, label="overfitting starts", labelOpts={"position": 0.9})
         self.overfit_line.setVisible(False)
         self.loss_plot.addItem(self.overfit_line)
 
-        self.acc_train = _curve(self.acc_plot, TRAIN, "train", symbol="o")
-        self.acc_val = _curve(self.acc_plot, VAL, "validation", symbol="o")
-        self.lr_curve = _curve(self.lr_plot, LR, "learning rate")
+        self.acc_train = _curve(self.acc_plot, "train", symbol="o")
+        self.acc_val = _curve(self.acc_plot, "validation", symbol="o")
+        self.lr_curve = _curve(self.lr_plot, "learning rate")
+        # Before a run: one faint line in the middle of the empty loss plot says what to do.
+        self.hint = pg.TextItem(HINT, anchor=(0.5, 0.5))
+        self.hint.setZValue(10)
+        self.loss_plot.addItem(self.hint, ignoreBounds=True)
         for p in (self.loss_plot, self.acc_plot, self.lr_plot):
             cache_static_parts(p)
         self.loss_range = GrowingYRange(self.loss_plot, floor=0.0)
         self.lr_range = GrowingYRange(self.lr_plot, floor=0.0)
+        self.colors: PlotColors = plot_colors()
+        self.apply_colors()
+        self.epochs_planned: int | None = None
+        self.lr_planned: float | None = None
 
         self.steps = GrowingBuffer()
         self.smooth = GrowingBuffer()
@@ -109,16 +118,64 @@ class LossView(QWidget):
         self._fitted_steps = 0
         self.updates = 0
         self._stale = (False, False)  # (steps, epochs) fed while hidden, drawn when shown
+        self._show_empty()
+
+    # ---- theme and empty state ------------------------------------------
+    def apply_colors(self, colors: PlotColors | None = None) -> None:
+        """Background, axes and curves in the colours of the app's theme (current one when none given)."""
+        c = self.colors = colors or plot_colors()
+        style_plots(self.layout_widget, c)
+        dash = pg.QtCore.Qt.PenStyle.DashLine
+        self.step_raw.setPen(pg.mkPen(c.raw, width=1))
+        self.step_smooth.setPen(pg.mkPen(c.train, width=2))
+        # Dashed: the epoch averages lie on the smoothed curve, and must still show without dots.
+        self.epoch_train.setPen(pg.mkPen(c.epoch_train, width=1.5, style=dash))
+        self.epoch_train.setSymbolBrush(c.train)
+        self.epoch_val.setPen(pg.mkPen(c.val, width=2))
+        self.epoch_val.setSymbolBrush(c.val)
+        for curve, color in ((self.acc_train, c.train), (self.acc_val, c.val), (self.lr_curve, c.lr)):
+            curve.setPen(pg.mkPen(color, width=2))
+            curve.setSymbolBrush(color)
+        self.overfit_line.setPen(pg.mkPen(c.warn, width=1, style=dash))
+        self.overfit_line.label.setColor(c.warn)
+        self.hint.setColor(c.dim_text)
+
+    @property
+    def empty(self) -> bool:
+        return not (len(self.steps) or len(self.train_loss))
+
+    def show_plan(self, epochs: int | None, lr: float | None) -> None:
+        """The run the settings describe: an empty view spans its epochs and its learning rate."""
+        self.epochs_planned = epochs or None
+        self.lr_planned = lr if lr and math.isfinite(lr) and lr > 0 else None
+        if self.empty:
+            self._show_empty()
+
+    def set_hint(self, text: str) -> None:
+        self.hint.setText(text)
+
+    def _show_empty(self) -> None:
+        """Axes that read sensibly before the first step: epochs 0..planned, loss and accuracy 0..1,
+        the learning rate from 0 to a little above the planned one; the hint in the middle."""
+        epochs = self.epochs_planned or 10
+        self.set_run_length(epochs)
+        self.loss_plot.setYRange(0, 1, padding=0)
+        self.acc_plot.setYRange(0, 1, padding=0)
+        lr = self.lr_planned or 0.01
+        self.lr_plot.setYRange(0, lr * 1.25, padding=0)
+        self.hint.setPos(epochs / 2, 0.5)
+        self.hint.show()
+        self.summary.hide()
 
     # ---- feeding -------------------------------------------------------
     def set_run_length(self, epochs: int | None) -> None:
         """Fix the x axes to the whole run: the axes stop re-laying out their ticks on every
         update, and clip-to-view can work (it is skipped while x auto-ranges)."""
-        for p in (self.loss_plot, self.acc_plot, self.lr_plot):
-            if epochs:
-                p.setXRange(0, epochs, padding=0.01)
-            else:
-                p.enableAutoRange(x=True)
+        # The x axes are linked: setting the lowest sets all three.
+        if epochs:
+            self.lr_plot.setXRange(0, epochs, padding=0.01)
+        else:
+            self.lr_plot.enableAutoRange(x=True)
         # Dots mark each epoch while they can be told apart; on long runs they only cost paint time.
         dots = "o" if not epochs or epochs <= MAX_DOTTED_EPOCHS else None
         for curve in (self.epoch_train, self.epoch_val, self.acc_train, self.acc_val):
@@ -133,8 +190,10 @@ class LossView(QWidget):
         self.lr_range.reset()
         self.overfit_at = None
         self.overfit_line.setVisible(False)
-        self.summary.setText("Press Train to see the loss fall.")
+        self.summary.setText("")
+        self.set_hint(HINT)
         self._redraw(steps=True, epochs=True)
+        self._show_empty()
 
     def feed(self, events: Iterable[object]) -> None:
         steps = epochs = False
@@ -187,6 +246,9 @@ class LossView(QWidget):
 
     def _redraw(self, steps: bool, epochs: bool) -> None:
         self.updates += 1
+        if self.hint.isVisible() and not self.empty:
+            self.hint.hide()
+            self.summary.show()
         if steps:
             self._fit_loss(self.steps.y[self._fitted_steps:])
             self._fitted_steps = len(self.steps)

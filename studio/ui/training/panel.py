@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QLabel, QListWidget, QListWidgetItem, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget,
@@ -31,6 +31,7 @@ from .dataset_chooser import DatasetChooser
 from .gradient_view import GradientView
 from .history import HistoryView, RunRecord
 from .loss_view import LossView
+from .plot_style import style_plots
 from .progress import RunProgress
 from .run import RunSetup, preflight
 from .samples_view import SamplesView
@@ -41,6 +42,8 @@ GIL_SWITCH_S = 0.001
 # Seconds between redraws: curves often, the probe views (sampled far more rarely anyway) less.
 REDRAW_S = {"loss": 0.15, "probe": 0.5, "history": 1.0}
 REDRAW_TICK_MS = 40
+
+NO_DATA = "Choose a data set, then press Train."
 
 END_WORDS = {
     "finished": "Finished",
@@ -76,7 +79,7 @@ class TrainingPanel(QWidget):
         self.make_trainer: Callable[..., Any] | None = None
 
         self.controls = ControlBar()
-        self.status_label = QLabel("Choose a data set, then press Train.")
+        self.status_label = QLabel(NO_DATA)
         self.status_label.setWordWrap(True)
         self.error_banner = QLabel()
         self.error_banner.setObjectName("training_error")
@@ -155,6 +158,19 @@ class TrainingPanel(QWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self._on_dataset(self.chooser.dataset)
+        self.refresh_theme()
+
+    # ---- theme -----------------------------------------------------------
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        # The app's theme is its palette: a new palette means new plot colours.
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.refresh_theme()
+
+    def refresh_theme(self) -> None:
+        """Give every plot the current theme's colours (at start-up and on a theme switch)."""
+        colors = style_plots(self)
+        self.loss_view.apply_colors(colors)
 
     # ---- the document and the editor ----------------------------------
     def _connect_setup(self) -> None:
@@ -185,6 +201,7 @@ class TrainingPanel(QWidget):
         for view in self.live_views:
             view.clear()
         self._on_dataset(self.chooser.dataset)
+        self.refresh_theme()  # the new forms' plots
 
     def set_selected_node(self, node_id: str | None) -> None:
         """The editor's selection: the activation view follows it."""
@@ -200,7 +217,20 @@ class TrainingPanel(QWidget):
             self.boundary_view.set_points(x, y, dataset.num_classes)
         else:
             self.boundary_view.set_points(None, None)
+        if not self.running:
+            self.status_label.setText(self._ready_text(dataset))
         self._on_config(None)
+
+    def _ready_text(self, dataset) -> str:
+        """What the status line says before a run: the data set in use, or what is missing."""
+        if dataset is None:
+            if self.chooser.error:
+                return "The data set did not load: see the message under it, fix its options, then press Train."
+            return NO_DATA
+        val = len(dataset.val) if dataset.val is not None else 0
+        split = f"{len(dataset.train)} training / {val} validation samples" if val else \
+            f"{len(dataset.train)} training samples, none kept for validation"
+        return f"Ready: {dataset.name}, {split}. Press Train."
 
     def _on_config(self, _cfg) -> None:
         try:
@@ -208,6 +238,8 @@ class TrainingPanel(QWidget):
         except Exception:
             return
         self.controls.device_label.setText(f"device: {resolved_device(cfg.device)}")
+        if not self.running:
+            self.loss_view.show_plan(cfg.epochs, cfg.optimizer.lr)
         ds = self.chooser.dataset
         if ds is not None:
             steps = max(1, math.ceil(len(ds.train) / cfg.batch_size))
@@ -241,7 +273,9 @@ class TrainingPanel(QWidget):
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
                                           if not setup.graph.node(n).spec.is_input]
         self.progress = RunProgress(setup.config.epochs)
+        self.loss_view.show_plan(setup.config.epochs, setup.config.optimizer.lr)
         self.loss_view.set_run_length(setup.config.epochs)
+        self.loss_view.set_hint("Training: the first steps are on their way…")
         self._step_axis_set = False
         self.history_view.add_run(RunRecord(self.runs, setup.config.to_dict(), setup.dataset.name))
         factory = self.make_trainer or setup.trainer_factory

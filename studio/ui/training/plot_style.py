@@ -4,12 +4,17 @@ A curve's update repaints its whole plot, axes and legend included; the axes
 and legend are Python paint code. Cached as device pixmaps, they are blitted
 instead and drawn again only when they themselves change (a new range, a new
 legend entry).
+
+The plots follow the app's theme: ``style_plots`` gives every plot under a
+widget the current theme's background, axis and text colours.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
@@ -63,3 +68,71 @@ class GrowingYRange:
 
     def reset(self) -> None:
         self.lo = self.hi = None
+
+
+# ---- colours that follow the app's theme ------------------------------------
+@dataclass(frozen=True)
+class PlotColors:
+    """What the plots draw with on one theme's background."""
+
+    background: str
+    text: str
+    dim_text: str
+    legend_bg: tuple[int, int, int, int]
+    legend_border: str
+    train: str
+    val: str
+    lr: str
+    raw: str  # each step's loss: the train colour, faint (opaque: it draws much faster than translucent)
+    epoch_train: str  # the dashed epoch averages over the smoothed train curve
+    warn: str
+
+
+DARK_PLOTS = PlotColors(
+    background="#1b1d21", text="#d7dde5", dim_text="#7d8894", legend_bg=(35, 38, 43, 200), legend_border="#454b54",
+    train="#4c9be8", val="#ff9f43", lr="#4cc38a", raw="#2b4763", epoch_train="#a9d0f5", warn="#ff6b6b",
+)
+LIGHT_PLOTS = PlotColors(
+    background="#ffffff", text="#1f2328", dim_text="#8a939d", legend_bg=(255, 255, 255, 200),
+    legend_border="#c5ccd5", train="#1f77b4", val="#ff7f0e", lr="#2ca02c", raw="#c6dbef",
+    epoch_train="#08306b", warn="#d62728",
+)
+
+
+def plot_colors(theme_name: str | None = None) -> PlotColors:
+    """The plot colours for a theme; the app's current theme when none is named."""
+    if theme_name is None:
+        from studio.ui import theme
+
+        theme_name = theme.current().name
+    return LIGHT_PLOTS if theme_name == "light" else DARK_PLOTS
+
+
+def style_plot(plot: pg.PlotItem, colors: PlotColors) -> None:
+    """Axes, tick labels, title and legend in the theme's text colours."""
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        if axis is not None:
+            axis.setPen(pg.mkPen(colors.dim_text))
+            axis.setTextPen(pg.mkPen(colors.text))
+    title = plot.titleLabel
+    if title.text:
+        title.setText(title.text, color=colors.text)
+    if plot.legend is not None:
+        plot.legend.setLabelTextColor(colors.text)
+        plot.legend.setBrush(pg.mkBrush(*colors.legend_bg))
+        plot.legend.setPen(pg.mkPen(colors.legend_border))
+
+
+def style_plots(root: QWidget, colors: PlotColors | None = None) -> PlotColors:
+    """Give every pyqtgraph view under ``root`` (and ``root`` itself) the theme's background and text."""
+    colors = colors or plot_colors()
+    views = root.findChildren(pg.GraphicsView)
+    if isinstance(root, pg.GraphicsView):
+        views.insert(0, root)
+    for view in views:
+        view.setBackground(colors.background)
+        for item in view.scene().items():
+            if isinstance(item, pg.PlotItem):
+                style_plot(item, colors)
+    return colors

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
-from .plot_style import cache_static_parts
+from .plot_style import cache_static_parts, plot_colors
 from .activation_view import tile_maps
 
 
@@ -31,7 +31,7 @@ def _as_images(a: np.ndarray) -> np.ndarray | None:
 class SamplesView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.addLegend(offset=(-10, 10))
         self.plot.showGrid(x=True, y=True, alpha=0.25)

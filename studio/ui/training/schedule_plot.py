@@ -8,6 +8,8 @@ import pyqtgraph as pg
 from studio.training.config import TrainingConfig
 from studio.training.optim import Schedule
 
+from .plot_style import plot_colors
+
 POINTS = 200
 
 
@@ -23,7 +25,7 @@ def schedule_curve(cfg: TrainingConfig, steps_per_epoch: int) -> tuple[np.ndarra
 
 class SchedulePlot(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
-        super().__init__(parent, background="w")
+        super().__init__(parent, background=plot_colors().background)
         self.setMinimumHeight(90)
         self.setMaximumHeight(130)
         item = self.getPlotItem()
