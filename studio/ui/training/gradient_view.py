@@ -34,6 +34,7 @@ class GradientView(QWidget):
         self.plot.setTitle("Gradient norm per node (log scale)")
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "‖gradient‖")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # log ticks read as plain norms
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
         self.flags_label = QLabel("Gradients appear here once training runs.")
@@ -84,8 +85,10 @@ class GradientView(QWidget):
     def _draw_curves(self) -> None:
         for node in self._stale:
             buf = self.buffers[node]
-            self.curves[node].setData(buf.x, buf.y)
-            self.y_range.fit(float(buf.y[-1]), float(buf.y[-1]))
+            ys = buf.y
+            self.curves[node].setData(buf.x, ys)
+            if len(ys):  # every point since the last draw, not only the newest, must fit
+                self.y_range.fit(float(ys.min()), float(ys.max()))
         self._stale = set()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
