@@ -38,9 +38,9 @@ from .samples_view import SamplesView
 from .throttle import Throttle
 from .worker import TrainingSession
 
-GIL_SWITCH_S = 0.001
+GIL_SWITCH_S = 0.005
 # Seconds between redraws: curves often, the probe views (sampled far more rarely anyway) less.
-REDRAW_S = {"loss": 0.15, "probe": 0.5, "history": 1.0}
+REDRAW_S = {"loss": 0.3, "probe": 1.0, "history": 1.0}
 REDRAW_TICK_MS = 40
 
 NO_DATA = "Choose a data set, then press Train."
