@@ -6,7 +6,10 @@ open at once (offscreen), and measures side by side in one process:
 - lag_p99_ms: the 99th percentile of how late a 5 ms timer fires on the UI
   thread while the run trains (the event loop's lag; target <= 25 ms);
 - throughput_ratio: training samples per second in the app over the same run
-  headless (a plain Trainer, same settings and threads; target >= 0.90).
+  headless (a plain Trainer, same settings and threads; target >= 0.90);
+- ui_cpu_share: the UI thread's CPU time over the run's wall time. The trainer
+  waits for the interpreter lock while the UI thread paints, so this share is
+  roughly what the app costs training, and it is far steadier than the ratio.
 
 Runs alternate headless / app three times and take medians, so a busy machine
 affects both sides alike. Prints one JSON line.
@@ -59,7 +62,7 @@ def headless() -> float:
     return samples_per_second(epochs)
 
 
-def in_app(app: QApplication) -> tuple[float, list[float], int]:
+def in_app(app: QApplication) -> tuple[float, list[float], int, float]:
     from studio.training import EpochEvent
     from studio.ui.training.panel import TrainingPanel
 
@@ -102,34 +105,36 @@ def in_app(app: QApplication) -> tuple[float, list[float], int]:
     panel.controls.train_button.click()
     clock.start()
     timer.start()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.thread_time()
     loop.exec()
     timer.stop()
     app.processEvents()
-    duration = time.monotonic() - started
+    duration, cpu = time.monotonic() - started, time.thread_time() - cpu
     assert panel.last_end is not None and panel.last_end.status == "finished", panel.status_label.text()
     panel.close()
     wall.close()
     wall.deleteLater()
     panel.deleteLater()
-    return samples_per_second(epochs), lags[1:], round(batches[0] / duration, 1)
+    return samples_per_second(epochs), lags[1:], round(batches[0] / duration, 1), cpu / duration
 
 
 def main() -> int:
     app = QApplication.instance() or QApplication([])
-    base, ui, lags, rates = [], [], [], []
+    base, ui, lags, rates, shares = [], [], [], [], []
     for _ in range(ROUNDS):
         base.append(headless())
-        rate, lag, batch_rate = in_app(app)
+        rate, lag, batch_rate, share = in_app(app)
         ui.append(rate)
         lags.extend(lag)
         rates.append(batch_rate)
+        shares.append(share)
     lags.sort()
     p99 = lags[min(len(lags) - 1, int(0.99 * len(lags)))]
     out = {
         "lag_p99_ms": round(p99, 2),
         "lag_max_ms": round(lags[-1], 2),
         "throughput_ratio": round(statistics.median(ui) / statistics.median(base), 3),
+        "ui_cpu_share": round(statistics.median(shares), 3),
         "samples_per_s_app": round(statistics.median(ui), 1),
         "samples_per_s_headless": round(statistics.median(base), 1),
         "ui_batches_per_s": max(rates),

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from studio.training.events import ActivationStats, ProbeEvent
 
-from .plot_style import GrowingYRange, cache_static_parts, plot_colors
+from .steady import SteadyLabel
+from .draw_budget import MeteredLayoutWidget
+from .plot_style import GrowingYRange, steady_plot, plot_colors
 from .buffer import GrowingBuffer
 
 BINS = 48
@@ -80,10 +82,9 @@ class ActivationView(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Node:"))
         top.addWidget(self.node_box, 1)
-        self.stats_label = QLabel("Select a node to see what its outputs look like while it learns.")
-        self.stats_label.setWordWrap(True)
+        self.stats_label = SteadyLabel("Select a node to see what its outputs look like while it learns.", lines=3)
 
-        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget = MeteredLayoutWidget()
         self.layout_widget.setBackground(plot_colors().background)
         lw = self.layout_widget
         self.hist_plot: pg.PlotItem = lw.addPlot(row=0, col=0, title="Output histogram over time")
@@ -108,10 +109,11 @@ class ActivationView(QWidget):
         self.maps_plot.addItem(self.maps_image)
         self.maps_plot.setVisible(False)
 
-        cache_static_parts(self.hist_plot)
-        cache_static_parts(self.stats_plot)
-        cache_static_parts(self.maps_plot)
+        steady_plot(self.hist_plot)
+        steady_plot(self.stats_plot)
+        steady_plot(self.maps_plot)
         self.stats_range = GrowingYRange(self.stats_plot)
+        self.hist_range = GrowingYRange(self.hist_plot)  # not auto-ranged: that moves the axis every redraw
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(top)
@@ -133,6 +135,7 @@ class ActivationView(QWidget):
     def _on_pick(self, text: str) -> None:
         self.node = text or None
         self.stats_range.reset()
+        self.hist_range.reset()
         self._redraw()
 
     def set_run_length(self, steps: int | None) -> None:
@@ -200,6 +203,7 @@ class ActivationView(QWidget):
         first, last = h.steps[0], h.steps[-1]
         width = max(1, last - first) * (len(h.steps) / max(1, len(h.steps) - 1)) if len(h.steps) > 1 else 1
         self.hist_image.setRect(QRectF(first, lo, width, hi - lo))
+        self.hist_range.fit(lo, hi)
         self.stats_range.fit(min(float(h.mean.y.min()), 0.0), max(float(h.std.y.max()), float(h.mean.y.max()), 1.0))
         self.mean_curve.setData(h.mean.x, h.mean.y)
         self.std_curve.setData(h.std.x, h.std.y)

@@ -15,14 +15,15 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
-from .plot_style import cache_static_parts, plot_colors
+from .draw_budget import MeteredPlotWidget
+from .plot_style import steady_plot, plot_colors
 from .palette import class_color, prediction_field
 
 
 class BoundaryView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
+        self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setAspectLocked(True)
         self.plot.setLabel("bottom", "x₁")
@@ -35,7 +36,7 @@ class BoundaryView(QWidget):
         self.caption = QLabel("For 2-D classification (spiral, moons, XOR): the colour is the class the "
                               "network predicts at each point, paler where it is unsure; dots are the data.")
         self.caption.setWordWrap(True)
-        cache_static_parts(self.plot)
+        steady_plot(self.plot)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.plot_widget, 1)
@@ -44,6 +45,7 @@ class BoundaryView(QWidget):
         self.last_step: int | None = None
         self.redraws = 0
         self.field: np.ndarray | None = None  # the last RGB field drawn
+        self._rect: QRectF | None = None
 
     def set_points(self, points: np.ndarray | None, labels: np.ndarray | None, n_classes: int | None = None) -> None:
         """The data drawn over the field (a sample of the training set)."""
@@ -77,6 +79,10 @@ class BoundaryView(QWidget):
         dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1)
         dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1)
         # Cell centres are at xs/ys: the image spans half a cell beyond them.
-        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
+        rect = QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
+        self.image.setRect(rect)
+        if rect != self._rect:  # the field's extent is the view: set once, not auto-ranged on every redraw
+            self._rect = rect
+            self.plot.setRange(rect, padding=0.02)
         self.redraws += 1
         self.plot.setTitle(f"Decision boundary at step {latest.step} (epoch {latest.epoch})")

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
 )
 
 from .progress import RunProgress, format_duration
+from .steady import SteadyLabel
 
 
 class ControlBar(QWidget):
@@ -36,8 +37,8 @@ class ControlBar(QWidget):
         self.run_bar.setObjectName("run_progress")
         self.run_bar.setRange(0, 1000)
         self.run_bar.setFormat("run —")
-        self.speed_label = QLabel("— steps/s")
-        self.time_label = QLabel("elapsed — · remaining —")
+        self.speed_label = SteadyLabel("— steps/s", template="888,888 steps/s")
+        self.time_label = SteadyLabel("elapsed — · remaining —", template="elapsed 88:88:88 · remaining 88:88:88")
         self.device_label = QLabel("device —")
         bars = QGridLayout()
         bars.addWidget(QLabel("This epoch"), 0, 0)

@@ -13,11 +13,13 @@ from typing import Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
-from .plot_style import GrowingYRange, cache_static_parts, plot_colors
+from .steady import SteadyLabel
+from .draw_budget import MeteredPlotWidget
+from .plot_style import GrowingYRange, steady_plot, plot_colors
 from .buffer import GrowingBuffer
 from .palette import CLASS_COLORS, gradient_flag
 
@@ -28,7 +30,7 @@ class GradientView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
+        self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setLogMode(y=True)
         self.plot.setTitle("Gradient norm per node (log scale)")
@@ -37,9 +39,8 @@ class GradientView(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # log ticks read as plain norms
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
-        self.flags_label = QLabel("Gradients appear here once training runs.")
-        self.flags_label.setWordWrap(True)
-        cache_static_parts(self.plot)
+        self.flags_label = SteadyLabel("Gradients appear here once training runs.", lines=3)
+        steady_plot(self.plot)
         self.y_range = GrowingYRange(self.plot, log=True)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)

@@ -13,7 +13,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from .plot_style import cache_static_parts, plot_colors
+from .draw_budget import MeteredPlotWidget
+from .plot_style import steady_plot, plot_colors
 from .palette import CLASS_COLORS
 
 
@@ -58,7 +59,7 @@ class HistoryView(QWidget):
         self.runs: list[RunRecord] = []
         self.list = QListWidget()
         self.list.itemChanged.connect(self._on_item_changed)
-        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
+        self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setTitle("Compare runs: loss per epoch (solid train, dashed validation)")
         self.plot.setLabel("bottom", "epoch")
@@ -70,7 +71,7 @@ class HistoryView(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.plot_widget, 1)
         right.addWidget(self.diff_label)
-        cache_static_parts(self.plot)
+        steady_plot(self.plot)
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.list, 1)

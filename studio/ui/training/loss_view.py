@@ -12,13 +12,16 @@ from typing import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
 
 from studio.training.events import EpochEvent, StepsEvent
 
 from .buffer import GrowingBuffer
+from .decimate import PeakSeries
 from .overfitting import ema, overfit_epoch
-from .plot_style import GrowingYRange, PlotColors, cache_static_parts, plot_colors, style_plots
+from .steady import SteadyLabel
+from .draw_budget import MeteredLayoutWidget
+from .plot_style import GrowingYRange, PlotColors, steady_plot, plot_colors, style_plots
 
 HINT = "Press Train to see the loss fall."
 SMOOTHING = 0.95
@@ -38,10 +41,8 @@ def _curve(plot: pg.PlotItem, name: str, width: float = 2, symbol: str | None = 
 class LossView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.layout_widget = pg.GraphicsLayoutWidget()
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.summary.setMinimumHeight(self.summary.fontMetrics().lineSpacing() * 2 + 4)
+        self.layout_widget = MeteredLayoutWidget()
+        self.summary = SteadyLabel(lines=3)
         self.summary.hide()  # the hint on the empty plot speaks until there is a run to sum up
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -65,7 +66,6 @@ class LossView(QWidget):
             p.hideButtons()
             for axis in ("left", "bottom"):
                 p.getAxis(axis).enableAutoSIPrefix(False)  # an epoch is an epoch, never "epoch (x0.001)"
-            p.getAxis("left").setWidth(62)  # the three y axes line up whatever their numbers
             if p is not self.lr_plot:
                 p.setXLink(self.lr_plot)
                 p.getAxis("bottom").setStyle(showValues=False)
@@ -80,8 +80,13 @@ class LossView(QWidget):
         self.epoch_train = _curve(self.loss_plot, "train (epoch)", width=0, symbol="o")
         self.epoch_val = _curve(self.loss_plot, "validation (epoch)", width=2, symbol="o")
         # The gap between validation and training loss: shaded, so overfitting shows as a widening band.
-        self.gap = pg.FillBetweenItem(self.epoch_train, self.epoch_val, brush=pg.mkBrush(214, 39, 40, 45))
-        self.loss_plot.addItem(self.gap)
+        # One closed path built from the arrays (pyqtgraph's FillBetweenItem walks the curves' paths
+        # point by point in Python, twice per update).
+        self.gap = QGraphicsPathItem()
+        self.gap.setBrush(pg.mkBrush(214, 39, 40, 45))
+        self.gap.setPen(pg.mkPen(None))
+        self.gap.setZValue(-1)
+        self.loss_plot.addItem(self.gap, ignoreBounds=True)
         # The legend cannot draw a FillBetweenItem: a filled stand-in shows its colour instead.
         self._gap_sample = pg.PlotDataItem([0, 1], [0, 0], pen=pg.mkPen(214, 39, 40, 90), fillLevel=0,
                                            fillBrush=pg.mkBrush(214, 39, 40, 45))
@@ -98,7 +103,7 @@ class LossView(QWidget):
         self.hint.setZValue(10)
         self.loss_plot.addItem(self.hint, ignoreBounds=True)
         for p in (self.loss_plot, self.acc_plot, self.lr_plot):
-            cache_static_parts(p)
+            steady_plot(p)
         self.loss_range = GrowingYRange(self.loss_plot, floor=0.0)
         self.lr_range = GrowingYRange(self.lr_plot, floor=0.0)
         self.colors: PlotColors = plot_colors()
@@ -106,9 +111,10 @@ class LossView(QWidget):
         self.epochs_planned: int | None = None
         self.lr_planned: float | None = None
 
-        self.steps = GrowingBuffer()
-        self.smooth = GrowingBuffer()
-        self.lrs = GrowingBuffer()
+        # Per-step series: all the data, drawn from a peak-preserving summary of a few thousand points.
+        self.steps = PeakSeries()
+        self.smooth = PeakSeries()
+        self.lrs = PeakSeries()
         self.train_loss = GrowingBuffer(64)
         self.val_loss = GrowingBuffer(64)
         self.train_acc = GrowingBuffer(64)
@@ -196,14 +202,13 @@ class LossView(QWidget):
         self._show_empty()
 
     def feed(self, events: Iterable[object]) -> None:
-        steps = epochs = False
-        for ev in events:
-            if isinstance(ev, StepsEvent):
-                self._add_steps(ev)
-                steps = True
-            elif isinstance(ev, EpochEvent):
-                self._add_epoch(ev)
-                epochs = True
+        steps = [ev for ev in events if isinstance(ev, StepsEvent)]
+        epochs = [ev for ev in events if isinstance(ev, EpochEvent)]
+        if steps:
+            self._add_steps(steps)
+        for ev in epochs:
+            self._add_epoch(ev)
+        steps, epochs = bool(steps), bool(epochs)
         if not (steps or epochs):
             return
         if not self.isVisible():  # a hidden tab keeps its data and draws it when it is shown
@@ -218,15 +223,27 @@ class LossView(QWidget):
             self._stale = (False, False)
             self._redraw(steps, epochs)
 
-    def _add_steps(self, ev: StepsEvent) -> None:
-        spe = max(1, ev.steps_per_epoch)
-        xs = [(ev.first_step + i + 1) / spe for i in range(len(ev.losses))]
-        finite = [v if math.isfinite(v) else math.nan for v in ev.losses]
-        self.steps.extend(xs, finite)
-        smooth, self._ema_state = ema([v for v in finite if not math.isnan(v)], SMOOTHING, self._ema_state)
-        self.smooth.extend([x for x, v in zip(xs, finite) if not math.isnan(v)], smooth)
-        if ev.lrs:
-            self.lrs.extend(xs[: len(ev.lrs)], ev.lrs[: len(xs)])
+    def _add_steps(self, events: list[StepsEvent]) -> None:
+        """All the steps of one batch of events at once: a few array operations, not a loop per step."""
+        xs, losses, lr_xs, lrs = [], [], [], []
+        for ev in events:
+            n = len(ev.losses)
+            x = np.arange(ev.first_step + 1, ev.first_step + 1 + n, dtype=np.float64) / max(1, ev.steps_per_epoch)
+            xs.append(x)
+            losses.extend(ev.losses)
+            if ev.lrs:
+                m = min(n, len(ev.lrs))
+                lr_xs.append(x[:m])
+                lrs.extend(ev.lrs[:m])
+        x = np.concatenate(xs)
+        y = np.asarray(losses, dtype=np.float64)
+        finite = np.isfinite(y)
+        y[~finite] = np.nan  # a gap in the line; infinities would wreck the axis
+        self.steps.extend(x, y)
+        smooth, self._ema_state = ema(y[finite].tolist(), SMOOTHING, self._ema_state)
+        self.smooth.extend(x[finite], smooth)
+        if lrs:
+            self.lrs.extend(np.concatenate(lr_xs), lrs)
 
     def _add_epoch(self, ev: EpochEvent) -> None:
         x = float(ev.epoch)
@@ -252,8 +269,8 @@ class LossView(QWidget):
         if steps:
             self._fit_loss(self.steps.y[self._fitted_steps:])
             self._fitted_steps = len(self.steps)
-            self.step_raw.setData(self.steps.x, self.steps.y, connect="finite")
-            self.step_smooth.setData(self.smooth.x, self.smooth.y)
+            self.step_raw.setData(*self.steps.display(), connect="finite")
+            self.step_smooth.setData(*self.smooth.display())
             self._set_lr()
         if epochs:
             self._fit_loss(self.val_loss.y[-1:])
@@ -261,14 +278,26 @@ class LossView(QWidget):
             self.epoch_val.setData(self.val_loss.x, self.val_loss.y)
             self.acc_train.setData(self.train_acc.x, self.train_acc.y)
             self.acc_val.setData(self.val_acc.x, self.val_acc.y)
-            self.gap.setVisible(len(self.val_loss) > 0)
+            self._shade_gap()
             self._mark_overfitting()
             self._summarise()
             if len(self.lrs) and not self.steps_seen:
                 self._set_lr()
 
+    def _shade_gap(self) -> None:
+        n = min(len(self.train_loss), len(self.val_loss))
+        self.gap.setVisible(n > 0)
+        if not n:
+            return
+        xs = np.concatenate([self.train_loss.x[:n], self.val_loss.x[:n][::-1]])
+        ys = np.concatenate([self.train_loss.y[:n], self.val_loss.y[:n][::-1]])
+        keep = np.isfinite(ys)  # a failed epoch's NaN would tear the outline
+        path = pg.arrayToQPath(xs[keep], ys[keep], connect="all")
+        path.closeSubpath()
+        self.gap.setPath(path)
+
     def _set_lr(self) -> None:
-        self.lr_curve.setData(self.lrs.x, self.lrs.y)
+        self.lr_curve.setData(*self.lrs.display())
         if len(self.lrs):  # from 0, so a constant rate reads as its value, not as a line at the centre
             self.lr_range.fit(0.0, float(self.lrs.y.max()) or 1.0)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,6 +29,7 @@ from .boundary_view import BoundaryView
 from .config_form import TrainingConfigForm, resolved_device
 from .controls import ControlBar
 from .dataset_chooser import DatasetChooser
+from .draw_budget import budget
 from .gradient_view import GradientView
 from .history import HistoryView, RunRecord
 from .loss_view import LossView
@@ -35,12 +37,16 @@ from .plot_style import style_plots
 from .progress import RunProgress
 from .run import RunSetup, preflight
 from .samples_view import SamplesView
+from .steady import SteadyLabel
 from .throttle import Throttle
 from .worker import TrainingSession
 
 GIL_SWITCH_S = 0.005
-# Seconds between redraws: curves often, the probe views (sampled far more rarely anyway) less.
+# Seconds between redraws at the base rate: curves often, the probe views (sampled far more rarely
+# anyway) less. The draw budget stretches or shortens them all to hold drawing to its share.
 REDRAW_S = {"loss": 0.3, "probe": 1.0, "history": 1.0}
+# Progress bars and the run's numbers: a progress bar repaints at once on every new value.
+PROGRESS_S = 0.25
 REDRAW_TICK_MS = 40
 
 NO_DATA = "Choose a data set, then press Train."
@@ -51,6 +57,14 @@ END_WORDS = {
     "early_stopped": "Stopped early (validation loss stopped improving)",
     "failed": "Failed",
 }
+
+
+def metered(feed: Callable[[list], None]) -> Callable[[list], None]:
+    """``feed`` with its CPU time counted against the views' drawing budget."""
+    def feed_metered(events: list) -> None:
+        with budget.metered():
+            feed(events)
+    return feed_metered
 
 
 class TrainingPanel(QWidget):
@@ -75,12 +89,13 @@ class TrainingPanel(QWidget):
         self.last_error: str | None = None
         self._switch_interval = sys.getswitchinterval()
         self._step_axis_set = False
+        self._progress_shown = float("-inf")
+        self._progress_dirty = False
         # Swappable so the same panel can drive a test double in a unit test of the panel alone.
         self.make_trainer: Callable[..., Any] | None = None
 
         self.controls = ControlBar()
-        self.status_label = QLabel(NO_DATA)
-        self.status_label.setWordWrap(True)
+        self.status_label = SteadyLabel(NO_DATA, lines=2)
         self.error_banner = QLabel()
         self.error_banner.setObjectName("training_error")
         self.error_banner.setWordWrap(True)
@@ -122,13 +137,17 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.history_view, "Runs")
         self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
                            self.samples_view)
-        self._throttles = [Throttle(self.loss_view.feed, REDRAW_S["loss"])] + [
-            Throttle(v.feed, REDRAW_S["probe"]) for v in self.live_views[1:]]
-        self._history_throttle = Throttle(lambda _events: self._update_history(), REDRAW_S["history"])
+        self._throttles = [Throttle(metered(self.loss_view.feed), REDRAW_S["loss"])] + [
+            Throttle(metered(v.feed), REDRAW_S["probe"]) for v in self.live_views[1:]]
+        self._history_throttle = Throttle(metered(lambda _events: self._update_history()), REDRAW_S["history"])
+        self._base_intervals = [t.interval for t in self._throttles + [self._history_throttle]]
+        # A tab brought forward shows the run as it is now, not as it was at its last turn to redraw.
+        self._throttle_of = dict(zip(self.live_views + (self.history_view,), self._throttles + [self._history_throttle]))
+        self.views.currentChanged.connect(self._on_tab)
         # Hands over what a throttle still holds once events stop coming (a pause, a slow epoch).
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_TICK_MS)
-        self._redraw_timer.timeout.connect(self._flush_due)
+        self._redraw_timer.timeout.connect(self._on_redraw_tick)
 
         left = QWidget()
         left_box = QVBoxLayout(left)
@@ -269,6 +288,7 @@ class TrainingPanel(QWidget):
             view.clear()
         for throttle in self._throttles + [self._history_throttle]:
             throttle.clear()
+        budget.restart()
         self._redraw_timer.start()
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
                                           if not setup.graph.node(n).spec.is_input]
@@ -277,6 +297,8 @@ class TrainingPanel(QWidget):
         self.loss_view.set_run_length(setup.config.epochs)
         self.loss_view.set_hint("Training: the first steps are on their way…")
         self._step_axis_set = False
+        self._progress_shown = float("-inf")
+        self._progress_dirty = False
         self.history_view.add_run(RunRecord(self.runs, setup.config.to_dict(), setup.dataset.name))
         factory = self.make_trainer or setup.trainer_factory
         weights = self.weights
@@ -347,14 +369,34 @@ class TrainingPanel(QWidget):
             self._step_axis_set = True
         for throttle in self._throttles:
             throttle.queue(batch)
-        self.controls.show_progress(progress)
         epochs = [ev for ev in batch if isinstance(ev, EpochEvent)]
         if epochs:
             self._history_throttle.queue(epochs)
+        self._progress_dirty = True
+        self._on_redraw_tick()
+
+    def _on_redraw_tick(self) -> None:
+        now = time.monotonic()
+        if budget.adjust():
+            for throttle, base in zip(self._throttles + [self._history_throttle], self._base_intervals):
+                throttle.interval = budget.interval(base)
+        if self._progress_dirty and now - self._progress_shown >= PROGRESS_S:
+            self._show_progress()
         self._flush_due()
-        if progress.ended is None and not self.session.paused:
+
+    def _show_progress(self) -> None:
+        progress = self.progress
+        self._progress_shown = time.monotonic()
+        self._progress_dirty = False
+        self.controls.show_progress(progress)
+        if progress.ended is None and self.running and not self.session.paused:
             self.status_label.setText(f"Run {self.runs}: training, epoch {min(progress.epoch, progress.epochs)}"
                                       f" of {progress.epochs}.")
+
+    def _on_tab(self, index: int) -> None:
+        throttle = self._throttle_of.get(self.views.widget(index))
+        if throttle is not None:
+            throttle.flush()
 
     def _flush_due(self) -> None:
         """Redraw the one view that has waited longest: one view per turn of the event loop keeps
@@ -385,6 +427,7 @@ class TrainingPanel(QWidget):
 
     def _on_finished(self) -> None:
         self._redraw_timer.stop()
+        self._show_progress()
         self._flush_all()  # the views show the run to its last step
         end = self.last_end if self.last_end is not None and self.progress.ended is self.last_end else None
         status = "failed" if self.last_error else (end.status if end else "stopped")

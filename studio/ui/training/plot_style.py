@@ -17,13 +17,23 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+# Wide enough for a rotated axis name and ticks such as "-0.125" or "1e-05".
+LEFT_AXIS_WIDTH = 62
 
 
-def cache_static_parts(plot: pg.PlotItem) -> pg.PlotItem:
+def steady_plot(plot: pg.PlotItem) -> pg.PlotItem:
+    """Cache the axes, title and legend as pixmaps, and give the left axis a fixed width: an axis
+    sized to its tick labels resizes the whole plot (and redraws every axis) when "0.5" becomes
+    "0.25", many times a run. No SI prefixes either: an axis that picks one re-typesets its label
+    and resizes on every range change, and "loss (x0.001)" only puzzles a learner."""
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         if axis is not None:
             axis.setCacheMode(CACHE)
+            axis.enableAutoSIPrefix(False)
+    left = plot.getAxis("left")
+    if left.fixedWidth is None:
+        left.setWidth(LEFT_AXIS_WIDTH)
     plot.titleLabel.setCacheMode(CACHE)
     if plot.legend is not None:
         plot.legend.setCacheMode(CACHE)
@@ -58,8 +68,12 @@ class GrowingYRange:
             return False
         span = max(hi - lo, 1e-12 if not self.log else 0.5)
         margin = 0.5 if self.log else 0.08 * span
-        new_lo = lo - margin if self.lo is None else min(self.lo, lo - margin)
-        new_hi = hi + margin if self.hi is None else max(self.hi, hi + margin)
+        if self.lo is not None:
+            # A side that must move moves by a quarter of the range at least: a curve creeping
+            # past its edge moves the axis a few times, not on every redraw.
+            margin = max(margin, 0.25 * (self.hi - self.lo))
+        new_lo = lo - margin if self.lo is None else (self.lo if lo >= self.lo else lo - margin)
+        new_hi = hi + margin if self.hi is None else (self.hi if hi <= self.hi else hi + margin)
         if self.floor is not None and not self.log:
             new_lo = max(new_lo, self.floor) if lo >= self.floor else new_lo
         self.lo, self.hi = new_lo, new_hi

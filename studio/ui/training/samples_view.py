@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
 
-from .plot_style import cache_static_parts, plot_colors
+from .draw_budget import MeteredPlotWidget
+from .plot_style import steady_plot, plot_colors
 from .activation_view import tile_maps
 
 
@@ -31,7 +32,7 @@ def _as_images(a: np.ndarray) -> np.ndarray | None:
 class SamplesView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget(background=plot_colors().background)
+        self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.addLegend(offset=(-10, 10))
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -45,7 +46,7 @@ class SamplesView(QWidget):
         self.caption = QLabel("GAN runs show generated samples over the real ones; "
                               "sequence runs show predicted against true values.")
         self.caption.setWordWrap(True)
-        cache_static_parts(self.plot)
+        steady_plot(self.plot)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.plot_widget, 1)

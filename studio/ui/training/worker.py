@@ -3,8 +3,9 @@
 ``TrainingWorker`` lives on a ``QThread`` and runs one blocking trainer. It
 never touches a widget: the trainer's events are gathered under a lock and
 handed to the UI thread as lists through a queued signal, at most ~30 lists a
-second however fast the steps are (20 by default: smooth to the eye, and
-each batch costs the UI thread a repaint of every open view). ``TrainingSession`` is the UI-thread side:
+second however fast the steps are (10 by default: the views redraw a few times
+a second at most, and every list costs the UI thread, and so the trainer
+waiting on the interpreter lock, a little time). ``TrainingSession`` is the UI-thread side:
 it owns the thread, forwards pause/resume/stop (flags the trainer checks
 between steps), and sweeps up events that arrive after a quiet spell.
 """
@@ -30,7 +31,7 @@ class Runnable(Protocol):
 # keeps the window responsive); receives the callback events go to.
 TrainerFactory = Callable[[Callable[[Any], None]], Runnable]
 
-MAX_BATCHES_PER_S = 20.0  # the design allows up to 30
+MAX_BATCHES_PER_S = 10.0  # the design allows up to 30
 
 
 def describe_exception(exc: BaseException) -> str:

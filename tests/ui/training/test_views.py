@@ -23,13 +23,15 @@ def test_loss_view_stays_light_with_a_million_points(qtbot):
         losses = (1.0 / (1 + np.arange(i * chunk, (i + 1) * chunk) / 1e5) + 0.05 * rng.random(chunk)).tolist()
         view.feed([StepsEvent(i, i * chunk, losses, [0.01] * chunk, 10_000)])
     assert view.steps_seen == 1_000_000
-    assert view.steps.capacity == 1_048_576  # doubled from 1024, never reallocated per update
+    assert view.steps.full.capacity == 1_048_576  # doubled from 1024, never reallocated per update
     assert raw_item is view.step_raw and len(view.loss_plot.listDataItems()) == 4  # no new items per update
-    x_all, _ = raw_item.getOriginalDataset()
-    assert len(x_all) == 1_000_000 and x_all[-1] == 100.0  # the x axis is in epochs
+    # The plot is handed a peak summary, not the million points: a redraw costs the same all run long.
+    x_given, y_given = raw_item.getOriginalDataset()
+    assert len(x_given) <= 4096 + view.steps.bucket and x_given[-1] == 100.0  # the x axis is in epochs
+    assert y_given.max() == view.steps.y.max() and y_given.min() == view.steps.y.min()  # spikes survive
     qtbot.wait(50)
     x_shown, _ = raw_item.getData()
-    assert len(x_shown) < 20_000  # peak downsampling draws a few points per pixel
+    assert len(x_shown) <= len(x_given)
     assert view.smooth.y[-1] < view.smooth.y[0]
 
 
