@@ -113,8 +113,8 @@ class LossView(QWidget):
 
         # Per-step series: all the data, drawn from a peak-preserving summary of a few thousand points.
         self.steps = PeakSeries()
-        self.smooth = PeakSeries()
-        self.lrs = PeakSeries()
+        self.smooth = PeakSeries(cap=1024)  # a smooth curve needs fewer points than a spiky one
+        self.lrs = PeakSeries(cap=1024)
         self.train_loss = GrowingBuffer(64)
         self.val_loss = GrowingBuffer(64)
         self.train_acc = GrowingBuffer(64)
@@ -225,17 +225,21 @@ class LossView(QWidget):
 
     def _add_steps(self, events: list[StepsEvent]) -> None:
         """All the steps of one batch of events at once: a few array operations, not a loop per step."""
-        xs, losses, lr_xs, lrs = [], [], [], []
-        for ev in events:
-            n = len(ev.losses)
-            x = np.arange(ev.first_step + 1, ev.first_step + 1 + n, dtype=np.float64) / max(1, ev.steps_per_epoch)
-            xs.append(x)
+        losses, lrs, lr_keep = [], [], []
+        counts = np.empty(len(events), dtype=np.int64)
+        firsts = np.empty(len(events), dtype=np.float64)
+        spes = np.empty(len(events), dtype=np.float64)
+        for i, ev in enumerate(events):
+            n = counts[i] = len(ev.losses)
+            firsts[i] = ev.first_step + 1
+            spes[i] = max(1, ev.steps_per_epoch)
             losses.extend(ev.losses)
-            if ev.lrs:
-                m = min(n, len(ev.lrs))
-                lr_xs.append(x[:m])
-                lrs.extend(ev.lrs[:m])
-        x = np.concatenate(xs)
+            m = min(n, len(ev.lrs))
+            lrs.extend(ev.lrs[:m])
+            lr_keep.append((n, m))
+        # Step i of a report is at (first_step + 1 + i) / steps_per_epoch epochs.
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        x = (np.repeat(firsts, counts) + np.arange(counts.sum()) - starts) / np.repeat(spes, counts)
         y = np.asarray(losses, dtype=np.float64)
         finite = np.isfinite(y)
         y[~finite] = np.nan  # a gap in the line; infinities would wreck the axis
@@ -243,7 +247,8 @@ class LossView(QWidget):
         smooth, self._ema_state = ema(y[finite].tolist(), SMOOTHING, self._ema_state)
         self.smooth.extend(x[finite], smooth)
         if lrs:
-            self.lrs.extend(np.concatenate(lr_xs), lrs)
+            keep = np.concatenate([np.arange(n) < m for n, m in lr_keep])  # reports may carry fewer rates
+            self.lrs.extend(x[keep], lrs)
 
     def _add_epoch(self, ev: EpochEvent) -> None:
         x = float(ev.epoch)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.graph import Graph, Problem
-from studio.training.events import EndEvent, EpochEvent
+from studio.training.events import EndEvent, EpochEvent, ProbeEvent, StepsEvent
 
 from .activation_view import ActivationView
 from .boundary_view import BoundaryView
@@ -47,7 +47,7 @@ GIL_SWITCH_S = 0.005
 REDRAW_S = {"loss": 0.3, "probe": 1.0, "history": 1.0}
 # Progress bars and the run's numbers: a progress bar repaints at once on every new value.
 PROGRESS_S = 0.25
-REDRAW_TICK_MS = 40
+REDRAW_TICK_MS = 100
 
 NO_DATA = "Choose a data set, then press Train."
 
@@ -357,19 +357,34 @@ class TrainingPanel(QWidget):
 
     # ---- events from the run -------------------------------------------
     def _on_events(self, batch: list) -> None:
-        progress = self.progress
+        # Sorted once here, so each view looks only at what it draws: a batch holds hundreds of
+        # step reports and a handful of probes.
+        curves, probes, epochs, last_steps = [], [], [], None
         for ev in batch:
-            progress.feed(ev)
-            if isinstance(ev, EndEvent):
+            if isinstance(ev, StepsEvent):
+                curves.append(ev)
+                last_steps = ev
+            elif isinstance(ev, ProbeEvent):
+                probes.append(ev)
+            elif isinstance(ev, EpochEvent):
+                curves.append(ev)
+                epochs.append(ev)
+            elif isinstance(ev, EndEvent):
                 self.last_end = ev
+        progress = self.progress
+        for ev in batch:  # in order; of the step reports only the newest tells where the run is
+            if ev is last_steps or not isinstance(ev, (StepsEvent, ProbeEvent)):
+                progress.feed(ev)
         if not self._step_axis_set and progress.steps_per_epoch:
             total = progress.steps_per_epoch * progress.epochs
             self.gradient_view.set_run_length(total)
             self.activation_view.set_run_length(total)
             self._step_axis_set = True
-        for throttle in self._throttles:
-            throttle.queue(batch)
-        epochs = [ev for ev in batch if isinstance(ev, EpochEvent)]
+        if curves:
+            self._throttles[0].queue(curves)
+        if probes:
+            for throttle in self._throttles[1:]:
+                throttle.queue(probes)
         if epochs:
             self._history_throttle.queue(epochs)
         self._progress_dirty = True

@@ -93,3 +93,15 @@ def test_samples_view_gan_points_and_sequences(qtbot):
     assert view.mode == "sequence" and len(view.pred_curve.getData()[0]) == 20
     view.feed([ProbeEvent(7, 1, samples={"generated": np.random.default_rng(1).random((4, 1, 8, 8))})])
     assert view.mode == "images" and view.images.image.shape == (17, 17)
+
+
+def test_loss_view_places_every_reported_step_on_the_epoch_axis(qtbot):
+    view = LossView()
+    qtbot.addWidget(view)
+    view.feed([StepsEvent(1, 0, [1.0, 0.9, 0.8], [0.1, 0.1, 0.1], 4),
+               StepsEvent(1, 3, [0.7, float("inf")], [0.05], 4),  # a report may carry fewer rates
+               StepsEvent(2, 5, [0.6], [0.02], 4)])
+    assert view.steps.x.tolist() == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+    assert view.steps.y[:4].tolist() == [1.0, 0.9, 0.8, 0.7] and np.isnan(view.steps.y[4])  # inf: a gap
+    assert view.smooth.x.tolist() == [0.25, 0.5, 0.75, 1.0, 1.5]  # the gap is not smoothed over
+    assert view.lrs.x.tolist() == [0.25, 0.5, 0.75, 1.0, 1.5] and view.lrs.y.tolist() == [0.1, 0.1, 0.1, 0.05, 0.02]
