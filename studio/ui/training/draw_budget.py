@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import pyqtgraph as pg
 
-DRAW_SHARE = 0.03  # of one core's time, for feeding and painting every live view together
+DRAW_SHARE = 0.02  # of one core's time, for feeding and painting every live view together
 MIN_SCALE, MAX_SCALE = 0.5, 3.0  # redraw at most twice as often as the base rate, at least a third
 WINDOW_S = 1.0  # how much history one adjustment looks at
 
