@@ -31,6 +31,7 @@ from .config import ConfigError, TrainingConfig
 from .device import cpu_threads, pick_device
 from .events import EndEvent, EpochEvent, Event, ProbeEvent, StepsEvent
 from .optim import Schedule, set_lr
+from .probes import grad_norms
 from .recipe import Recipe
 
 Callback = Callable[[Event], None]
@@ -307,7 +308,7 @@ class Trainer:
         schedule = Schedule(cfg.schedule, cfg.optimizer.lr, cfg.epochs, spe)
         optimizers = [u.optimizer for u in r.updates]
         probes = cfg.probes if cfg.probes.enabled else None
-        next_probe_step = self._step + 1
+        next_probe_step = next_light_step = self._step + 1
         self._probe_clock = _budget_clock(self.device)
         self._probe_spent = self._probe_last = 0.0  # seconds: all probes so far, and the latest one
         self._probe_began = self._probe_clock()
@@ -352,9 +353,13 @@ class Trainer:
                 self._step += 1
                 if len(pending) >= report_every:
                     self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
-                if probes is not None and self._step >= next_probe_step and self._probe_affordable(probes):
-                    self._probe(probes, epoch)
-                    next_probe_step = self._step + probes.every
+                if probes is not None and self._step >= next_probe_step:
+                    if self._probe_affordable(probes):
+                        self._probe(probes, epoch)
+                        next_probe_step = self._step + probes.every
+                    elif probes.gradients and self._step >= next_light_step:
+                        self._light_probe(epoch)
+                        next_light_step = self._step + probes.every
             if pending:
                 self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
             if stopped:
@@ -407,6 +412,15 @@ class Trainer:
         self._probe_last = self._probe_clock() - t
         self._probe_spent += self._probe_last
         self._last_probe_step = self._step
+
+    def _light_probe(self, epoch: int) -> None:
+        """Gradient norms alone, when a whole probe does not fit the budget: a few norms of
+        gradients already computed cost a fraction of a millisecond, so the gradient-flow plot
+        keeps one point per ``every`` steps however costly the other views are."""
+        t = self._probe_clock()
+        self._emit(ProbeEvent(self._step, epoch, grad_norms=grad_norms(self.recipe.networks)))
+        spent = self._probe_clock() - t
+        self._probe_spent += spent
 
     def _final_probe(self, probes, epoch: int) -> None:
         """A last look at the trained network, so the views end on the final

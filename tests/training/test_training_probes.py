@@ -12,7 +12,12 @@ EVERY_STEP = {"enabled": True, "every": 1, "budget": 1.0}
 
 
 def probes_of(trainer) -> list[ProbeEvent]:
-    return [e for e in trainer.events if isinstance(e, ProbeEvent)]
+    """Whole probes (the gradient-only ones sent between them left out)."""
+    return [e for e in trainer.events if isinstance(e, ProbeEvent) and e.activations]
+
+
+def light_probes_of(trainer) -> list[ProbeEvent]:
+    return [e for e in trainer.events if isinstance(e, ProbeEvent) and not e.activations]
 
 
 def make(graph, **changes):
@@ -120,6 +125,19 @@ def test_probes_keep_to_their_time_budget(spiral_graph, monkeypatch):
     # so at step s = 100 (k+1) - 10 k: 190, 280, 370; one more at the end would not fit
     assert len(steps) == 4 and steps[0] == 1
     assert all(abs(s - (100 * (k + 1) - 10 * k)) <= 1 for k, s in enumerate(steps[1:], start=1))
+    # Between them, every step a whole probe did not fit sends the gradient norms alone.
+    light = light_probes_of(trainer)
+    assert {p.step for p in light} == set(range(2, 401)) - set(steps)
+    assert all(p.grad_norms and p.boundary is None and not p.samples for p in light)
+    assert set(light[0].grad_norms) == set(probes_of(trainer)[0].grad_norms)  # the same nodes
+
+
+def test_gradient_only_probes_come_every_few_steps_when_whole_ones_do_not_fit(spiral_graph):
+    trainer = make(spiral_graph, epochs=4, probes={"every": 5, "budget": 1e-6})
+    result = trainer.run()
+    light = [p.step for p in light_probes_of(trainer)]
+    assert [p.step for p in probes_of(trainer)] == [1]  # the first is always taken; the rest do not fit
+    assert light == list(range(6, result.steps + 1, 5))
 
 
 def test_a_generous_budget_probes_every_few_steps_and_at_the_end(spiral_graph):
@@ -132,4 +150,4 @@ def test_a_generous_budget_probes_every_few_steps_and_at_the_end(spiral_graph):
 def test_probes_off_send_none(spiral_graph):
     trainer = make(spiral_graph, epochs=2, probes=False)
     trainer.run()
-    assert probes_of(trainer) == []
+    assert [e for e in trainer.events if isinstance(e, ProbeEvent)] == []

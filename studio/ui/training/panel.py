@@ -412,6 +412,8 @@ class TrainingPanel(QWidget):
         throttle = self._throttle_of.get(self.views.widget(index))
         if throttle is not None:
             throttle.flush()
+            if self._progress_dirty and self.progress is not None:
+                self._show_progress()  # the bars and the view tell of the same moment
 
     def _flush_due(self) -> None:
         """Redraw the one view that has waited longest: one view per turn of the event loop keeps
