@@ -7,7 +7,7 @@ from safetensors.torch import load_file
 from studio.training import EpochEvent, Trainer
 from studio.training.checkpoint import state_path
 
-from conftest import mlp, settings
+from training_graphs import mlp, settings
 
 CONFIG = dict(epochs=4, schedule={"name": "cosine"}, optimizer={"name": "adamw", "lr": 0.01},
               weight_decay=0.01)

@@ -5,7 +5,7 @@ import time
 
 from studio.training import StepsEvent, Trainer
 
-from conftest import settings
+from training_graphs import settings
 
 WAIT = 20  # seconds a handshake may take on a loaded machine before the test fails
 

@@ -9,7 +9,7 @@ from studio.data import load_dataset
 from studio.graph import Graph
 from studio.training import ConfigError, EndEvent, EpochEvent, Trainer, TrainingSetupError
 
-from conftest import chain, mlp, settings
+from training_graphs import chain, mlp, settings
 
 
 def test_exploding_learning_rate_stops_at_the_step_and_keeps_the_last_good_epoch(spiral_graph):

@@ -6,7 +6,7 @@ import torch
 from studio.graph import Graph
 from studio.training import ProbeEvent, Trainer
 
-from conftest import chain, settings
+from training_graphs import chain, settings
 
 EVERY_STEP = {"enabled": True, "every": 1, "budget": 1.0}
 

@@ -8,7 +8,7 @@ from studio.graph import Graph
 from studio.training import EpochEvent, ProbeEvent, StepsEvent, Trainer
 from studio.training.gan import EVAL_SAMPLES, MODE_SHARE
 
-from conftest import chain, settings
+from training_graphs import chain, settings
 
 
 def gcn_graph() -> Graph:

@@ -5,7 +5,7 @@ import torch
 from studio.graph import Graph
 from studio.training import EndEvent, EpochEvent, ProbeEvent, StepsEvent, Trainer
 
-from conftest import chain, mlp, settings
+from training_graphs import chain, mlp, settings
 
 
 def run(graph, **changes):
