@@ -337,6 +337,8 @@ class Trainer:
             for i in range(spe):
                 # the hot loop: a few flag reads and list appends around the step, nothing more
                 if not go_is_set():
+                    if pending:  # a paused run shows every step it took, not all but the last few
+                        self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
                     wait += self._wait_while_paused()
                 if stop_is_set():
                     stopped = True

@@ -78,6 +78,37 @@ def test_pause_holds_and_resume_continues(spiral_graph):
     assert result.history[0].seconds <= took - 0.5  # time spent paused is not training time
 
 
+def test_a_paused_run_has_reported_every_step_it_took(spiral_graph):
+    events = []
+    # Losses are read back every 5 steps; a pause after step 7 must not keep steps 6 and 7 back.
+    trainer = Trainer(spiral_graph, config=settings(epochs=50, report_every=5), callback=events.append)
+    trainer.prepare()
+    real_step = trainer.recipe.step
+
+    def step(i):
+        loss = real_step(i)
+        if trainer.step == 6:  # the 7th step is under way: pause lands before the 8th
+            trainer.pause()
+        return loss
+
+    trainer.recipe.step = step
+    thread, out = start(trainer)
+
+    def reported():
+        return sum(len(e.losses) for e in list(events) if isinstance(e, StepsEvent))
+
+    try:
+        deadline = time.monotonic() + 5
+        while reported() < 7 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert trainer.is_paused and trainer.step == 7 and reported() == 7  # not only the first 5
+    finally:
+        trainer.stop()  # a failed check must not leave a paused thread behind
+        thread.join(WAIT)
+    assert out["result"].status == "stopped" and out["result"].steps == 7
+
+
 def test_stop_ends_a_paused_run(spiral_graph):
     callback, reached, release = handshake_at(3)
     trainer = Trainer(spiral_graph, config=settings(epochs=5, report_every=1), callback=callback)

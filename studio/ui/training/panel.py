@@ -391,6 +391,12 @@ class TrainingPanel(QWidget):
         self._on_redraw_tick()
 
     def _on_redraw_tick(self) -> None:
+        if self.running and self.session.paused:
+            # Nothing trains while paused, so drawing slows nothing: show everything there is.
+            if self._progress_dirty:
+                self._show_progress()
+            self._flush_all()
+            return
         now = time.monotonic()
         if budget.adjust():
             for throttle, base in zip(self._throttles + [self._history_throttle], self._base_intervals):
