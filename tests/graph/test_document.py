@@ -1,17 +1,8 @@
 import pytest
+from graph_helpers import chain
 
 from blocks import ParamError
 from studio.graph import CycleError, Graph, InputTakenError, validate
-
-
-def chain(g, *specs):
-    prev = None
-    for block, params, node_id in specs:
-        n = g.add_node(block, params, id=node_id)
-        if prev is not None:
-            g.connect(prev, "out", n.id, "in")
-        prev = n.id
-    return g
 
 
 def lenet():

@@ -5,18 +5,11 @@ and ``from conftest import`` picks whichever folder pytest put first on the path
 
 from __future__ import annotations
 
+from graph_helpers import chain
+
 from studio.graph import Graph
 
-
-def chain(graph: Graph, *specs) -> Graph:
-    """Add (block, params, id) nodes wired one after another."""
-    prev = None
-    for block, params, node_id in specs:
-        node = graph.add_node(block, params, id=node_id)
-        if prev is not None:
-            graph.connect(prev, "out", node.id, "in")
-        prev = node.id
-    return graph
+__all__ = ["chain", "mlp", "settings"]
 
 
 def mlp(in_features: int = 2, hidden: int = 64, classes: int = 3, dropout: float = 0.0) -> Graph:
