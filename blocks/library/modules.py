@@ -57,7 +57,23 @@ def _check_output(output: str) -> str:
     return output
 
 
-class RNNLayer(nn.RNN):
+class _ChosenOutput:
+    """What the three recurrent layers share: batch-first input, and ``output`` picking the whole
+    sequence or the final state (an LSTM's state is (h, c): its h is the one)."""
+
+    output: str
+    bidirectional: bool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        seq, state = super().forward(x)
+        h_n = state[0] if isinstance(state, tuple) else state
+        return _select(self.output, self.bidirectional, seq, h_n)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, output={self.output!r}"
+
+
+class RNNLayer(_ChosenOutput, nn.RNN):
     """Elman RNN over [B, L, F]; ``output`` "sequence" gives [B, L, H*dirs], "last" the final state [B, H*dirs]."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
@@ -67,15 +83,8 @@ class RNNLayer(nn.RNN):
                          batch_first=True, dropout=dropout, bidirectional=bidirectional, **factory)
         self.output = _check_output(output)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        seq, h_n = super().forward(x)
-        return _select(self.output, self.bidirectional, seq, h_n)
 
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, output={self.output!r}"
-
-
-class LSTMLayer(nn.LSTM):
+class LSTMLayer(_ChosenOutput, nn.LSTM):
     """LSTM over [B, L, F]; ``output`` "sequence" gives [B, L, H*dirs], "last" the final hidden state [B, H*dirs]."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -84,15 +93,8 @@ class LSTMLayer(nn.LSTM):
                          dropout=dropout, bidirectional=bidirectional, **factory)
         self.output = _check_output(output)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        seq, (h_n, _c_n) = super().forward(x)
-        return _select(self.output, self.bidirectional, seq, h_n)
 
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, output={self.output!r}"
-
-
-class GRULayer(nn.GRU):
+class GRULayer(_ChosenOutput, nn.GRU):
     """GRU over [B, L, F]; ``output`` "sequence" gives [B, L, H*dirs], "last" the final hidden state [B, H*dirs]."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -100,13 +102,6 @@ class GRULayer(nn.GRU):
         super().__init__(input_size, hidden_size, num_layers, bias=bias, batch_first=True,
                          dropout=dropout, bidirectional=bidirectional, **factory)
         self.output = _check_output(output)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        seq, h_n = super().forward(x)
-        return _select(self.output, self.bidirectional, seq, h_n)
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, output={self.output!r}"
 
 
 class PositionalEncoding(nn.Module):
