@@ -64,10 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.theme:
         window.set_theme(args.theme)
     window.show()
-    if args.file:
-        window.open_path(args.file, ask=False)
-    else:
-        window.offer_recovery()
+    window.open_at_start(args.file)
     # torch's first-optimizer imports and a frozen start-up heap, while the person looks at the
     # window: the first Train press then starts at once, and no full garbage collection walks
     # the start-up objects (200 ms, a visible stall, every time one ran).

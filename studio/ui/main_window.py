@@ -351,6 +351,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
+    def open_at_start(self, path: str | None) -> None:
+        """The first document: work a crash left in the autosave is offered before anything else
+        (a file opened first would let the next autosave overwrite it), then the file asked for."""
+        if not self.offer_recovery():
+            if path:
+                self.open_path(path, ask=False)
+            return
+        if path and (self.path is None or Path(path).resolve() != self.path.resolve()):
+            # The recovered graph is another document: opening ``path`` now would drop it unsaved.
+            self.statusBar().showMessage(f"Recovered unsaved work; {path} is not opened yet: save this graph, "
+                                         "then open it.", 0)
+
     def offer_recovery(self) -> bool:
         """After a crash, offer the autosaved graph. Returns whether it was taken."""
         if recovery.pending(self.settings.recovery_dir) is None:

@@ -145,6 +145,44 @@ def test_autosave_and_recovery_after_a_crash(make_window, answers, config_dir, q
     assert recovery.pending(config_dir / "recovery") is None
 
 
+def test_a_crash_s_work_is_offered_before_the_file_asked_for(make_window, answers, config_dir, tmp_path):
+    on_disk = tmp_path / "mine.json"
+    window = make_window()
+    build(window)
+    window.save_to(on_disk)
+    window.editor.add_block("ReLU", (600, 0))  # unsaved when the crash comes
+    assert window.autosaver.save_now()
+    unsaved = window.editor.graph.snapshot()
+    window.autosaver.timer.stop()
+    window.closeEvent = lambda event: event.accept()
+
+    # Started again on the same file: the recovered version wins, marked unsaved.
+    answers.recover = True
+    again = make_window()
+    again.open_at_start(str(on_disk))
+    assert again.editor.graph.snapshot() == unsaved and again.isWindowModified()
+    assert again.path == on_disk
+    assert recovery.pending(config_dir / "recovery") is not None  # kept until the work is saved
+
+    # Started on another file while a recovery waits: the recovery is taken, the other file waits.
+    other_file = tmp_path / "other.json"
+    other_file.write_bytes(on_disk.read_bytes())
+    third = make_window()
+    third.open_at_start(str(other_file))
+    assert third.editor.graph.snapshot() == unsaved and third.path == on_disk
+    assert "other.json is not opened yet" in third.statusBar().currentMessage()
+
+    # Declined: the file asked for opens as it is on disk.
+    answers.recover = False
+    fourth = make_window()
+    fourth.open_at_start(str(other_file))
+    assert fourth.path == other_file and not fourth.isWindowModified()
+    assert len(fourth.editor.graph) == 2
+    for w in (again, third):
+        answers.save_changes = "discard"
+        w.close()
+
+
 def test_recovery_declined_removes_the_file(make_window, answers, config_dir):
     window = make_window()
     build(window)
