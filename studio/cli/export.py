@@ -11,6 +11,12 @@
   in the current directory; a graph with several networks writes one file per
   network, ``OUT-<network>.pt2``).
 
+``--weights CHECKPOINT`` (the ``.safetensors`` a run saved) takes the trained
+weights along: a program carries them inside; python writes them beside the
+source as ``OUT-stem.pt``, a ``state_dict`` the exported class loads with
+``model.load_state_dict(torch.load(path))``. Graphs with one network only: a
+GAN's checkpoint names its networks by role, not by input.
+
 Exit status: 0 exported, 1 the graph is invalid (problems listed by node) or
 cannot be exported in that format, 2 the file cannot be read, the output
 cannot be written or the arguments are wrong.
@@ -30,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="graph file (.json)")
     parser.add_argument("--format", "-f", choices=FORMATS, required=True, help="what to write")
     parser.add_argument("-o", "--output", help="output path (python and torchrun print to stdout without it)")
+    parser.add_argument("--weights", metavar="CHECKPOINT",
+                        help="trained weights to take along (.safetensors from a run; program and python)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,16 +45,27 @@ def run(args: argparse.Namespace) -> int:
     from studio.files import GraphFileError, load
     from studio.graph import InvalidGraphError
     from studio.training import ConfigError
+    from studio.training.checkpoint import CheckpointError
 
     try:
         graph = load(args.file)
     except GraphFileError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
+    if args.weights and args.format == "torchrun":
+        print(f"{PROG}: --weights goes with --format program or python; a torchrun script trains its own",
+              file=sys.stderr)
+        return 2
+    if args.weights and args.format == "python" and not args.output:
+        print(f"{PROG}: --weights with --format python needs -o OUT (the weights go beside it)", file=sys.stderr)
+        return 2
+    trained = None
     try:
+        if args.weights:
+            trained = trained_networks(graph, args.weights)
         if args.format == "program":
             target = Path(args.output) if args.output else Path(f"{Path(args.file).stem}.pt2")
-            written = export_program(graph, target)
+            written = export_program(graph, target, trained)
             for path in written:
                 print(f"{PROG}: wrote {path}", file=sys.stderr)
             return 0
@@ -65,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    except CheckpointError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
     except ExportError as exc:
         print(f"{PROG}: {args.file}: cannot export as {args.format}: {exc}", file=sys.stderr)
         return 1
@@ -76,8 +98,28 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         Path(args.output).write_text(text, encoding="utf-8")
+        if trained is not None:
+            import torch
+
+            weights = Path(args.output).with_suffix(".pt")
+            torch.save(trained.state_dict(), weights)
     except OSError as exc:
-        print(f"{PROG}: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{PROG}: cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
+    if trained is not None:
+        print(f"{PROG}: wrote {weights} (model.load_state_dict(torch.load({str(weights)!r})))", file=sys.stderr)
     return 0
+
+
+def trained_networks(graph, checkpoint: str):
+    """The graph compiled, with the weights of ``checkpoint`` loaded; one network only."""
+    from studio.compile import compile_networks
+    from studio.training.checkpoint import CheckpointError, load_weights
+
+    networks = compile_networks(graph)
+    if len(networks) != 1:
+        raise CheckpointError(f"{checkpoint}: --weights takes graphs with one network; this one has "
+                              f"{len(networks)} ({', '.join(networks)})")
+    load_weights(checkpoint, networks)
+    return next(iter(networks.values()))

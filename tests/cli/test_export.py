@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,57 @@ def test_python_module_entry_point(tmp_path):
     model.load_state_dict(module.state_dict())
     x = torch.randn(2, 1, 32, 32)
     assert torch.equal(model(x), module(x))
+
+
+def _trained_mlp(tmp_path: Path) -> tuple[Path, Path]:
+    """The tiny MLP trained for one epoch with a checkpoint: (graph file, weights file)."""
+    g = _mlp()
+    g.set_training({"dataset": {"name": "blobs", "classes": 3, "features": 8, "points": 60, "seed": 0},
+                    "epochs": 1, "batch_size": 16, "device": "cpu", "threads": 1, "probes": False,
+                    "checkpoint": {"enabled": True, "path": str(tmp_path / "run")}})
+    graph_file = tmp_path / "mlp.json"
+    save(g, graph_file)
+    assert main(["train", str(graph_file)]) == 0
+    weights = tmp_path / "run.safetensors"
+    assert weights.exists()
+    return graph_file, weights
+
+
+def test_weights_go_into_the_program_and_beside_the_source(capsys, tmp_path):
+    from safetensors.torch import load_file
+
+    graph_file, weights = _trained_mlp(tmp_path)
+    trained = load_file(str(weights))
+    assert main(["export", str(graph_file), "--format", "program", "-o", str(tmp_path / "m.pt2"),
+                 "--weights", str(weights)]) == 0
+    state = torch.export.load(str(tmp_path / "m.pt2")).state_dict
+    assert torch.equal(state["fc.weight"], trained["fc.weight"]) and torch.equal(state["fc.bias"], trained["fc.bias"])
+
+    source = tmp_path / "m.py"
+    assert main(["export", str(graph_file), "--format", "python", "-o", str(source), "--weights", str(weights)]) == 0
+    assert f"wrote {tmp_path / 'm.pt'}" in capsys.readouterr().err
+    namespace: dict = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    model = namespace[re.search(r"^class (\w+)\(nn\.Module\):", source.read_text(), re.M).group(1)]()
+    model.load_state_dict(torch.load(tmp_path / "m.pt"))
+    assert torch.equal(model.fc.weight, trained["fc.weight"])
+
+
+def test_weights_that_do_not_fit_or_cannot_go_along_are_refused(capsys, tmp_path):
+    graph_file, weights = _trained_mlp(tmp_path)
+    capsys.readouterr()
+    bigger = _mlp()
+    bigger.set_params("fc", {"out_features": 4})
+    other = tmp_path / "other.json"
+    save(bigger, other)
+    assert main(["export", str(other), "--format", "program", "-o", str(tmp_path / "o.pt2"),
+                 "--weights", str(weights)]) == 1
+    assert "fc.weight has shape [3, 8], the graph needs [4, 8]" in capsys.readouterr().err
+    assert main(["export", str(graph_file), "--format", "program", "--weights", str(tmp_path / "none")]) == 1
+    assert "no such weights file" in capsys.readouterr().err
+    assert main(["export", str(graph_file), "--format", "torchrun", "--weights", str(weights)]) == 2
+    assert main(["export", str(graph_file), "--format", "python", "--weights", str(weights)]) == 2
+    assert "needs -o OUT" in capsys.readouterr().err
+    gan = ROOT / "examples" / "gan_ring2d.json"
+    assert main(["export", str(gan), "--format", "program", "--weights", str(weights)]) == 1
+    assert "graphs with one network" in capsys.readouterr().err
