@@ -30,6 +30,8 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "xor_mlp": ("train_acc", ">=", 1.0),
     "xor_perceptron": ("train_acc", "<=", 0.75),  # one straight line cannot do better, in any epoch
     "spiral_mlp": ("val_acc", ">=", 0.95),
+    "vanishing_gradients": ("val_acc", "<=", 0.5),  # stuck near chance (1/3), in every epoch
+    "overfitting": ("val_loss_rise", ">=", 3.0),  # final validation loss over its best
     "lenet5_digits": ("val_acc", ">=", 0.95),
     "rnn_sequence": ("val_loss", "<=", 0.01),
     "lstm_sequence": ("val_loss", "<=", 0.01),
@@ -39,7 +41,9 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "gan_ring2d": ("modes_covered", ">=", 6),
 }
 COMPARE = {">=": operator.ge, "<=": operator.le}
-EVERY_EPOCH = {"xor_perceptron"}  # a target that must hold in every epoch, not just the best
+EVERY_EPOCH = {"xor_perceptron", "vanishing_gradients"}  # a target that must hold in every epoch, not just the best
+# Metrics read from the whole run rather than from one epoch.
+DERIVED = {"val_loss_rise": lambda epochs: epochs[-1]["val_loss"] / min(e["val_loss"] for e in epochs)}
 
 
 def check(name: str, device: str | None) -> dict:
@@ -58,7 +62,7 @@ def check(name: str, device: str | None) -> dict:
         return record
     epochs = [json.loads(line) for line in lines]
     last = epochs.pop()
-    value = last.get(metric)
+    value = DERIVED[metric](epochs) if metric in DERIVED else last.get(metric)
     record.update(value=value, epoch=last.get("epoch"), epochs=len(epochs))
     ok = value is not None and COMPARE[op](value, target)
     if name in EVERY_EPOCH:

@@ -114,6 +114,60 @@ def spiral_mlp() -> Graph:
     return g
 
 
+def vanishing_gradients() -> Graph:
+    depth = 8
+    g = new("Vanishing gradients", (
+        f"Vanishing gradients: {depth} Linear + Sigmoid layers of 32 units on the spiral, trained with "
+        "plain SGD. The sigmoid's slope is at most 1/4, and backpropagation multiplies one such "
+        "slope (and one weight matrix) per layer, so the gradient shrinks about tenfold at every "
+        "layer on its way back. On the Gradient flow tab the first layer's norm sits near 1e-8 "
+        "while the last layer's is near 0.1, and the early layers are flagged as vanishing: they "
+        "hardly change, and accuracy stays at chance (1/3). Change every Sigmoid to ReLU and the "
+        "optimizer to Adam with lr 0.01, and the same depth learns the spiral."
+    ), {
+        "task": "classification",
+        "dataset": {"name": "spiral", "classes": 3, "points": 200, "noise": 0.2, "val_fraction": 0.2, "seed": 0},
+        "optimizer": {"name": "sgd", "lr": 0.1},
+        "batch_size": 32,
+        "epochs": 40,
+        "seed": 0,
+    })
+    layers: list[tuple[str, str, dict[str, Any]]] = [("points", "Input", {"shape": [2]})]
+    for i in range(1, depth + 1):
+        layers += [(f"fc{i}", "Linear", {"out_features": 32}), (f"sigmoid{i}", "Sigmoid", {})]
+    layers.append(("logits", "Linear", {"out_features": 3}))
+    chain(g, layers)
+    return g
+
+
+def overfitting() -> Graph:
+    g = new("Overfitting", (
+        "Overfitting: a 2-256-256-3 ReLU network (67,000 weights) on only 60 noisy spiral points "
+        "to learn from, with another 60 kept aside for validation. Within about ten epochs the "
+        "validation loss is at its best; after that the network memorises its 60 points: "
+        "training loss falls towards 0 and training accuracy reaches 100%, while validation loss "
+        "climbs to several times its best. The Loss tab shades the gap between the two curves "
+        "and marks the epoch where overfitting starts. Things to try: more points, weight decay "
+        "(Weight decay 1e-3), a Dropout block after each ReLU, or early stopping."
+    ), {
+        "task": "classification",
+        "dataset": {"name": "spiral", "classes": 3, "points": 40, "noise": 0.35, "val_fraction": 0.5, "seed": 0},
+        "optimizer": {"name": "adam", "lr": 0.01},
+        "batch_size": 16,
+        "epochs": 200,
+        "seed": 0,
+    })
+    chain(g, [
+        ("points", "Input", {"shape": [2]}),
+        ("hidden1", "Linear", {"out_features": 256}),
+        ("relu1", "ReLU", {}),
+        ("hidden2", "Linear", {"out_features": 256}),
+        ("relu2", "ReLU", {}),
+        ("logits", "Linear", {"out_features": 3}),
+    ])
+    return g
+
+
 def lenet5_digits() -> Graph:
     g = new("LeNet digits", (
         "A small LeNet-style convolutional network on the 8x8 handwritten digits: two "
@@ -279,6 +333,8 @@ EXAMPLES: dict[str, Callable[[], Graph]] = {
     "xor_mlp": xor_mlp,
     "xor_perceptron": xor_perceptron,
     "spiral_mlp": spiral_mlp,
+    "vanishing_gradients": vanishing_gradients,
+    "overfitting": overfitting,
     "lenet5_digits": lenet5_digits,
     "rnn_sequence": rnn_sequence,
     "lstm_sequence": lstm_sequence,

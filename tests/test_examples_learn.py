@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from studio.files import load
-from studio.training import Trainer, TrainingConfig
+from studio.training import ProbeEvent, Trainer, TrainingConfig
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TRAINABLE = ("xor_mlp", "xor_perceptron", "spiral_mlp", "lenet5_digits", "rnn_sequence", "lstm_sequence",
-             "gru_sequence", "transformer_sequence", "gcn_karate", "gan_ring2d")
+TRAINABLE = ("xor_mlp", "xor_perceptron", "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits",
+             "rnn_sequence", "lstm_sequence", "gru_sequence", "transformer_sequence", "gcn_karate", "gan_ring2d")
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +62,27 @@ def test_spiral_mlp_beats_chance():
     first, last = result.history[0], result.history[-1]
     assert last.val_acc > 0.8  # chance is 1/3
     assert last.train_loss < 0.5 * first.train_loss
+
+
+def test_vanishing_gradients_fade_layer_by_layer_and_nothing_is_learnt():
+    graph = load(EXAMPLES / "vanishing_gradients.json")
+    training = {**graph.training, "epochs": 4, "threads": 1, "probes": {"every": 30, "budget": 1.0}}
+    events = []
+    result = Trainer(graph, None, TrainingConfig.from_dict(training), callback=events.append,
+                     base_dir=EXAMPLES).run()
+    norms = [e.grad_norms for e in events if isinstance(e, ProbeEvent) and e.grad_norms][-1]
+    layers = [f"fc{i}" for i in range(1, 9)] + ["logits"]
+    assert all(norms[a] < norms[b] for a, b in zip(layers, layers[1:]))  # smaller at every layer back
+    assert norms["fc1"] < 1e-5 < 1e-2 < norms["logits"]  # below 1e-5 the app flags a layer as vanishing
+    assert max(e.val_acc for e in result.history) < 0.5  # chance is 1/3
+
+
+def test_overfitting_memorises_while_validation_loss_rises():
+    result = short_run("overfitting", epochs=60)
+    best = min(e.val_loss for e in result.history)
+    last = result.history[-1]
+    assert last.train_acc == 1.0 and last.train_loss < 0.01
+    assert last.val_loss > 2 * best  # and it keeps rising over the full 200 epochs (make examples)
 
 
 def test_lenet5_digits_beats_chance():
