@@ -1,147 +1,16 @@
 """Fixtures for driving the editor like a person: a main window with its own
-temporary settings, and helpers that send real mouse events to the canvas."""
+temporary settings; the helpers that send real input live in ``person.py``."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
-from studio.ui import dialogs
-
-
-@pytest.fixture(autouse=True)
-def _private_settings(tmp_path, monkeypatch):
-    # Never the user's settings or recovery files.
-    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-
-
-class Answers:
-    """Stands in for the person answering the window's questions; records each one."""
-
-    def __init__(self):
-        self.save_changes = "discard"
-        self.recover = True
-        self.open_name = ""
-        self.save_name = ""
-        self.asked: list[tuple[str, str]] = []
-
-    def install(self, monkeypatch):
-        def ask_save_changes(parent, name):
-            self.asked.append(("save_changes", name))
-            return self.save_changes
-
-        def show_error(parent, title, message):
-            self.asked.append(("error", message))
-
-        def ask_recover(parent, description):
-            self.asked.append(("recover", description))
-            return self.recover
-
-        monkeypatch.setattr(dialogs, "ask_save_changes", ask_save_changes)
-        monkeypatch.setattr(dialogs, "show_error", show_error)
-        monkeypatch.setattr(dialogs, "ask_recover", ask_recover)
-        monkeypatch.setattr(dialogs, "open_file_name", lambda parent, d="": self.open_name)
-        monkeypatch.setattr(dialogs, "save_file_name", lambda parent, s="": self.save_name)
-
-    def errors(self) -> list[str]:
-        return [m for kind, m in self.asked if kind == "error"]
-
-
-@pytest.fixture
-def answers(monkeypatch) -> Answers:
-    a = Answers()
-    a.install(monkeypatch)
-    return a
-
-
-@pytest.fixture
-def config_dir(tmp_path):
-    return tmp_path / "config"
-
-
-@pytest.fixture
-def make_window(qtbot, answers, config_dir):
-    from studio.ui.main_window import MainWindow
-    from studio.ui.settings import AppSettings
-
-    def make(**kwargs):
-        window = MainWindow(AppSettings(config_dir), **kwargs)
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        qtbot.waitExposed(window)
-        # Shortcuts need an active window with the canvas focused, as after a click.
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-        window.view.setFocus()
-        return window
-
-    return make
+from person import (  # noqa: F401 (fixtures and helpers the UI tests import from here)
+    Answers, _private_settings, answers, config_dir, drag, make_window, mouse_move, node_point, palette_drag,
+    port_point, scene_agrees, view_point, wire,
+)
 
 
 @pytest.fixture
 def window(make_window):
     return make_window()
-
-
-# ---- real mouse input on the canvas ---------------------------------------
-def view_point(window, scene_pos) -> QPoint:
-    return window.view.mapFromScene(QPointF(*scene_pos) if isinstance(scene_pos, tuple) else scene_pos)
-
-
-def mouse_move(widget, pos: QPoint, buttons=Qt.LeftButton, modifiers=Qt.NoModifier) -> None:
-    """A move with the button held (QTest.mouseMove does not carry button state)."""
-    p = QPointF(pos)
-    event = QMouseEvent(QEvent.MouseMove, p, widget.mapToGlobal(p), Qt.NoButton, buttons, modifiers)
-    QApplication.sendEvent(widget, event)
-
-
-def drag(window, start: QPoint, end: QPoint, steps: int = 6, button=Qt.LeftButton, modifiers=Qt.NoModifier):
-    vp = window.view.viewport()
-    QTest.mousePress(vp, button, modifiers, start)
-    for i in range(1, steps + 1):
-        mouse_move(vp, start + (end - start) * (i / steps), button, modifiers)
-    QTest.mouseRelease(vp, button, modifiers, end)
-
-
-def port_point(window, node_id: str, port: str, output: bool) -> QPoint:
-    item = window.scene.nodes[node_id]
-    ports = item.outputs if output else item.inputs
-    return view_point(window, ports[port].scenePos())
-
-
-def node_point(window, node_id: str) -> QPoint:
-    """A point on the node's body (below the header, away from the ports)."""
-    item = window.scene.nodes[node_id]
-    return view_point(window, item.mapToScene(QPointF(item.width / 2, 40)))
-
-
-def wire(window, src: str, dst: str, src_port="out", dst_port="in"):
-    dst_is_output = dst_port in window.scene.nodes[dst].outputs and dst_port not in window.scene.nodes[dst].inputs
-    drag(window, port_point(window, src, src_port, True), port_point(window, dst, dst_port, dst_is_output))
-
-
-def scene_agrees(window) -> None:
-    """The canvas shows exactly the document: same nodes, positions, wires, labels."""
-    graph = window.editor.graph
-    scene = window.scene
-    assert set(scene.nodes) == set(graph.nodes)
-    assert set(scene.edges) == set(graph.edges)
-    for node_id, item in scene.nodes.items():
-        node = graph.node(node_id)
-        assert (item.pos().x(), item.pos().y()) == node.position
-        assert list(item.inputs) == [p.name for p in node.input_ports()]
-        assert item.problem == graph.shapes.error(node_id)
-        assert item.scene() is scene
-    from studio.ui.canvas.format import shape_text
-
-    for edge, item in scene.edges.items():
-        assert item.label == shape_text(graph.shapes.output(edge.src, edge.src_port))
-    from studio.ui.canvas.edge_item import EdgeItem
-    from studio.ui.canvas.node_item import NodeItem
-
-    assert sum(isinstance(i, NodeItem) for i in scene.items()) == len(graph)
-    assert sum(isinstance(i, EdgeItem) for i in scene.items()) == len(graph.edges)

@@ -8,33 +8,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from .conftest import drag, mouse_move, port_point, scene_agrees, view_point, wire
-
-
-def palette_drag(window, block: str, to: QPoint):
-    """Press on the palette entry and move past the drag distance: the palette
-    starts its drag. The offscreen platform cannot carry a drag between
-    widgets, so the drag's own mime data is delivered to the canvas as the
-    window system would: enter, move, drop."""
-    tree = window.palette.tree
-    item = window.palette.item(block)
-    tree.scrollToItem(item)
-    start = tree.visualItemRect(item).center()
-    QTest.mousePress(tree.viewport(), Qt.LeftButton, Qt.NoModifier, start)
-    for dx in (5, 20, 40):
-        mouse_move(tree.viewport(), start + QPoint(dx, 0))
-    QTest.mouseRelease(tree.viewport(), Qt.LeftButton, Qt.NoModifier, start + QPoint(40, 0))
-    mime = tree.last_drag_mime
-    assert mime is not None, "the palette did not start a drag"
-    vp = window.view.viewport()
-    p = QPointF(to)
-    enter = QDragEnterEvent(to, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, enter)
-    assert enter.isAccepted()
-    QApplication.sendEvent(vp, QDragMoveEvent(to, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
-    drop = QDropEvent(p, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, drop)
-    return drop
+from .conftest import drag, mouse_move, palette_drag, port_point, scene_agrees, view_point, wire
 
 
 def test_drag_from_palette_creates_node_under_cursor(window):
