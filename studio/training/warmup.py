@@ -43,7 +43,8 @@ def warmed_up() -> bool:
     return _done.is_set()
 
 
-def warm_up_in_background(freeze: bool = True) -> threading.Thread:
+def warm_up_in_background(freeze: bool = False) -> threading.Thread:
+    """``freeze`` collects on the background thread: only where no Qt objects can die there."""
     thread = threading.Thread(target=warm_up, kwargs={"freeze": freeze}, name="torch warm-up", daemon=True)
     thread.start()
     return thread

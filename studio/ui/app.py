@@ -67,10 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     window.open_at_start(args.file)
     # torch's first-optimizer imports and a frozen start-up heap, while the person looks at the
     # window: the first Train press then starts at once, and no full garbage collection walks
-    # the start-up objects (200 ms, a visible stall, every time one ran).
-    from studio.training.warmup import warm_up_in_background
+    # the start-up objects (200 ms, a visible stall, every time one ran). The heap is collected
+    # and frozen on this thread: a collection on the warm-up thread would destroy Qt objects there.
+    from studio.training.warmup import warm_up_in_background, warmed_up
 
-    warm_up_in_background()
+    from .collector import install as collect_on_this_thread
+
+    collect_on_this_thread().freeze_when(warmed_up)
+    warm_up_in_background(freeze=False)
     return app.exec()
 
 

@@ -58,7 +58,7 @@ class InspectorWidget(QScrollArea):
             empty.setWordWrap(True)
             layout.addWidget(empty)
             layout.addStretch(1)
-            self.setWidget(page)
+            self._set_page(page)
             return
         node = self.editor.graph.node(self.node_id)
         spec = node.spec
@@ -112,8 +112,18 @@ class InspectorWidget(QScrollArea):
         self.shapes_label.setTextFormat(Qt.RichText)
         layout.addWidget(self.shapes_label)
         layout.addStretch(1)
-        self.setWidget(page)
+        self._set_page(page)
         self._refresh_shapes()
+
+    def _set_page(self, page: QWidget) -> None:
+        # The old page goes at the next turn of the event loop: show_node can run inside a signal of
+        # one of its editors (an edit that removes or reselects the node), and deleting a widget
+        # inside its own signal crashes Qt.
+        old = self.takeWidget()
+        if old is not None:
+            old.hide()
+            old.deleteLater()
+        self.setWidget(page)
 
     def _refresh_shapes(self) -> None:
         if self.node_id is None:

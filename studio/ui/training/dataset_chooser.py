@@ -12,7 +12,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
@@ -41,6 +41,9 @@ class DatasetChooser(QWidget):
         self._infos = {i.name: i for i in catalog()}
         self._syncing = False
         self._loaded_spec: dict[str, Any] | None = None
+        self._options_of: str | None = None  # the data set whose option widgets are shown
+        self._rebuild_pending = False
+        self._in_option_signal = False
 
         self.name_box = QComboBox()
         self.name_box.setObjectName("training.dataset.name")
@@ -78,6 +81,8 @@ class DatasetChooser(QWidget):
         box.addWidget(self.preview, 1)
         self._unsubscribe = graph.subscribe(self._on_graph_event)
         self.destroyed.connect(lambda *_: self._unsubscribe())
+        spec = self.spec()
+        self._build_options(spec.get("name"), spec)
         self.refresh()
 
     # ---- the document --------------------------------------------------
@@ -116,7 +121,11 @@ class DatasetChooser(QWidget):
         if spec.get(param.name, param.default) == value:
             return
         spec[param.name] = value
-        self._write(spec, param.name)
+        self._in_option_signal = True
+        try:
+            self._write(spec, param.name)
+        finally:
+            self._in_option_signal = False
 
     def _browse(self, param: Param) -> None:
         path, _ = QFileDialog.getOpenFileName(self, f"Choose the {param.name} file", str(self.base_dir or Path.cwd()))
@@ -131,15 +140,41 @@ class DatasetChooser(QWidget):
         try:
             index = self.name_box.findData(name) if name else -1
             self.name_box.setCurrentIndex(index)
-            self._build_options(name, spec)
+            if name == self._options_of:
+                self._show_values(name, spec)
+            elif self._in_option_signal:
+                # Not now: this runs inside a signal of an option widget that a rebuild would
+                # delete (a spin box's valueChanged as it loses focus), and Qt then crashes.
+                self._schedule_rebuild()
+            else:
+                self._build_options(name, spec)
         finally:
             self._syncing = False
         self._load(spec)
 
+    def _schedule_rebuild(self) -> None:
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            QTimer.singleShot(0, self, self._rebuild_options)
+
+    def _rebuild_options(self) -> None:
+        self._rebuild_pending = False
+        spec = self.spec()
+        self._syncing = True
+        try:
+            self._build_options(spec.get("name"), spec)
+        finally:
+            self._syncing = False
+
     def _build_options(self, name: str | None, spec: dict[str, Any]) -> None:
         while self.options_form.rowCount():
-            self.options_form.removeRow(0)
+            row = self.options_form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                if item is not None and item.widget() is not None:
+                    item.widget().hide()
+                    item.widget().deleteLater()
         self.option_widgets = {}
+        self._options_of = name
         info = self._infos.get(name) if name else None
         self.options_group.setVisible(info is not None and bool(info.options))
         if info is None:
@@ -150,6 +185,26 @@ class DatasetChooser(QWidget):
             w.setToolTip(p.doc)
             self.option_widgets[p.name] = w
             self.options_form.addRow(p.name.replace("_", " "), w)
+
+    def _show_values(self, name: str | None, spec: dict[str, Any]) -> None:
+        """Put the document's values into the option widgets in place: nothing is deleted."""
+        info = self._infos.get(name) if name else None
+        for p in info.options if info is not None else ():
+            w = self.option_widgets.get(p.name)
+            value = spec.get(p.name, p.default)
+            if isinstance(w, QComboBox):
+                w.setCurrentText(str(value))
+            elif isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, QSpinBox):
+                w.setValue(int(value or 0))
+            elif isinstance(w, QDoubleSpinBox):
+                w.setValue(float(value or 0.0))
+            elif w is not None:
+                line = getattr(w, "line", w)
+                text = "" if value is None else str(value)
+                if line.text() != text:
+                    line.setText(text)
 
     def _option_widget(self, p: Param, value: Any) -> QWidget:
         if p.kind == "choice":

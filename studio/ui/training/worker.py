@@ -170,6 +170,9 @@ class TrainingSession(QObject):
         if self._running:
             raise RuntimeError("this run has already started")
         self._running = True
+        from ..collector import install as collect_on_this_thread
+
+        collect_on_this_thread()  # never on the training thread, where Qt wrappers must not die
         self._thread.start()
         self._sweep.start()
 
