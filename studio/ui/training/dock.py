@@ -21,8 +21,9 @@ from .palette import gradient_rgb
 from .panel import TrainingPanel
 
 MIN_DOCK_HEIGHT = 240
-DOCK_HEIGHT = 420  # the three stacked plots need about this much to read
+DOCK_HEIGHT = 420  # the plots and the set-up form need about this much to read
 DOCK_SHARE = 0.46  # of the window's height at most, so the canvas keeps the larger part
+MAX_SHARE = 0.7  # however the person sizes it, a window that grows leaves the canvas this much
 BADGE_TEXT = {"vanishing": "∇ vanishing gradient", "exploding": "∇ exploding gradient"}
 BADGE_COLOR = {"vanishing": "#1f77b4", "exploding": "#d62728"}
 
@@ -79,6 +80,49 @@ class CanvasGradients:
         self.show_flags({})
 
 
+class ShareOfHeight(QObject):
+    """The Training dock keeps its share of the window's height as the window grows or shrinks.
+
+    A main window gives all new room to its central widget: maximised, the canvas got it all and
+    the plots stayed as low as before. The share is what the person last left: the first height,
+    or where they dragged the separator to.
+    """
+
+    def __init__(self, window: Any, dock: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dock = dock
+        self.window_height = max(1, window.height())
+        self.share = dock.height() / self.window_height
+        window.installEventFilter(self)
+        dock.installEventFilter(self)
+
+    def start(self, height: int) -> None:
+        """Give the dock ``height`` now and keep that share from here on."""
+        self.window_height = max(1, self.window.height())
+        self.share = height / self.window_height
+        self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
+
+    def _docked(self) -> bool:
+        return self.dock.isVisible() and not self.dock.isFloating()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() != QEvent.Type.Resize or not (isValid(self.window) and isValid(self.dock)):
+            return False
+        height = self.window.height()
+        if obj is self.window:
+            if height != self.window_height and self._docked():
+                self.window_height = max(1, height)
+                target = int(round(self.share * height))
+                target = max(MIN_DOCK_HEIGHT, min(target, int(MAX_SHARE * height)))
+                # Applied at the window's next layout pass; the dock's resize then confirms the share.
+                self.window.resizeDocks([self.dock], [target], Qt.Orientation.Vertical)
+        elif obj is self.dock and height == self.window_height and self._docked():
+            # The window kept its size: the person moved the separator (or our own resize landed).
+            self.share = self.dock.height() / max(1, height)
+        return False
+
+
 class _StopOnClose(QObject):
     """A window being closed stops its run first: a thread must not outlive its widgets."""
 
@@ -96,12 +140,16 @@ def install(window: Any) -> TrainingPanel:
     """Create the panel for ``window``'s document and put it in its Training dock."""
     editor = window.editor
     panel = TrainingPanel(editor.graph, editor.undo_stack, base_dir=_base_dir(window))
+    dock = getattr(window, "training_dock", None)
+    # Measured before the panel goes in: its minimum size lifts the place holder's low strip.
+    placeholder_height = dock.height() if dock is not None else 0
     window.set_training_panel(panel)
     window.training_panel = panel
-    dock = getattr(window, "training_dock", None)
-    if dock is not None and dock.height() < MIN_DOCK_HEIGHT:
-        # The place holder's strip is too low for plots; a height the person chose is left alone.
-        window.resizeDocks([dock], [dock_height(window.height())], Qt.Orientation.Vertical)
+    if dock is not None:
+        window.training_share = share = ShareOfHeight(window, dock)
+        if placeholder_height < MIN_DOCK_HEIGHT:
+            # The place holder's strip is too low for plots; a height the person chose is left alone.
+            share.start(dock_height(window.height()))
     window.installEventFilter(_StopOnClose(panel))
     scene = window.scene
     canvas = CanvasGradients(scene)

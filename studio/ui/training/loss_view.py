@@ -49,16 +49,19 @@ class LossView(QWidget):
         box.addWidget(self.layout_widget, 1)
         box.addWidget(self.summary)
 
-        # Three plots on one epoch axis: named on their left axes, with the epoch numbers only under
-        # the lowest, so the stack spends its height on the curves rather than on titles and labels.
+        # The loss, the plot a learner watches, takes the left and the whole height; accuracy and
+        # learning rate share the right. Stacked three high, each got a third of a short dock and
+        # its tick labels ran into each other.
         lw = self.layout_widget
         lw.ci.layout.setVerticalSpacing(2)
-        self.loss_plot: pg.PlotItem = lw.addPlot(row=0, col=0)
-        self.acc_plot: pg.PlotItem = lw.addPlot(row=1, col=0)
-        self.lr_plot: pg.PlotItem = lw.addPlot(row=2, col=0)
-        lw.ci.layout.setRowStretchFactor(0, 4)
-        lw.ci.layout.setRowStretchFactor(1, 3)
-        lw.ci.layout.setRowStretchFactor(2, 2)
+        lw.ci.layout.setHorizontalSpacing(6)
+        self.loss_plot: pg.PlotItem = lw.addPlot(row=0, col=0, rowspan=2)
+        self.acc_plot: pg.PlotItem = lw.addPlot(row=0, col=1)
+        self.lr_plot: pg.PlotItem = lw.addPlot(row=1, col=1)
+        lw.ci.layout.setColumnStretchFactor(0, 3)
+        lw.ci.layout.setColumnStretchFactor(1, 2)
+        lw.ci.layout.setRowStretchFactor(0, 1)
+        lw.ci.layout.setRowStretchFactor(1, 1)
         for p, name in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy"), (self.lr_plot, "lr")):
             p.showGrid(x=True, y=True, alpha=0.25)
             p.setLabel("left", name)
@@ -68,7 +71,9 @@ class LossView(QWidget):
                 p.getAxis(axis).enableAutoSIPrefix(False)  # an epoch is an epoch, never "epoch (x0.001)"
             if p is not self.lr_plot:
                 p.setXLink(self.lr_plot)
-                p.getAxis("bottom").setStyle(showValues=False)
+        # Epoch numbers under the loss and under the lower right plot; accuracy sits on the lr's.
+        self.acc_plot.getAxis("bottom").setStyle(showValues=False)
+        self.loss_plot.setLabel("bottom", "epoch")
         self.lr_plot.setLabel("bottom", "epoch")
         # Legends in two columns of small print: they must not hide the curves of a short plot.
         self.loss_plot.addLegend(offset=(-6, 4), colCount=2, labelTextSize="8pt", verSpacing=-6)

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import pyqtgraph as pg
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 # Wide enough for a rotated axis name and ticks such as "-0.125" or "1e-05".
 LEFT_AXIS_WIDTH = 62
+# Major ticks of a vertical axis at least this many text lines apart, so their labels never touch.
+TICK_GAP_LINES = 1.6
 
 
 def steady_plot(plot: pg.PlotItem) -> pg.PlotItem:
@@ -34,10 +39,45 @@ def steady_plot(plot: pg.PlotItem) -> pg.PlotItem:
     left = plot.getAxis("left")
     if left.fixedWidth is None:
         left.setWidth(LEFT_AXIS_WIDTH)
+    for name in ("left", "right"):
+        spaced_ticks(plot.getAxis(name))
     plot.titleLabel.setCacheMode(CACHE)
     if plot.legend is not None:
         plot.legend.setCacheMode(CACHE)
     return plot
+
+
+def _next_nice(spacing: float) -> float:
+    """The next spacing of the 1, 2, 5 series above ``spacing``."""
+    exp = math.floor(math.log10(spacing))
+    lead = round(spacing / 10 ** exp)
+    return (2 if lead < 2 else 5 if lead < 5 else 10) * 10 ** exp
+
+
+def spaced_ticks(axis: pg.AxisItem) -> None:
+    """Keep a vertical axis's major ticks far enough apart for their labels: pyqtgraph puts two
+    or three labels on however short an axis, and on a low plot they are drawn over each other."""
+    if axis is None or getattr(axis, "_spaced", False):
+        return
+    auto = axis.tickSpacing
+
+    def tick_spacing(min_val: float, max_val: float, size: float):
+        levels = auto(min_val, max_val, size)
+        span = abs(max_val - min_val)
+        if not levels or not span or size <= 0 or axis._tickSpacing is not None:
+            return levels
+        font = axis.style.get("tickFont") or QFont()
+        gap = TICK_GAP_LINES * QFontMetricsF(font).height() * span / size  # in axis units
+        major = levels[0][0]
+        if major >= gap:
+            return levels
+        while major < gap:
+            major = _next_nice(major)
+        # The old major spacing becomes the minor one: its ticks stay, unlabelled where crowded.
+        return [(major, 0), (levels[0][0], 0)]
+
+    axis.tickSpacing = tick_spacing
+    axis._spaced = True
 
 
 class GrowingYRange:
