@@ -1,12 +1,16 @@
 """Sampled views of a network: activation statistics of every node, per-node
 gradient norms, and a decision-boundary grid for 2-D inputs.
 
-Each probe reads its results back in one or two transfers; the trainer
-decides how often they run so that together they stay within a few percent
-of the training time.
+Each probe reads its results back in one or two transfers. The trainer takes
+one at least twice a second of a run and lets the budget choose how rich it
+is: ``probe_levels`` lists the settings from the configured ones down to a
+coarse boundary grid and a small activation sample, each level about half
+the work of the one above.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -17,6 +21,20 @@ from .model import meta, node_modules
 
 MAX_VALUES = 4096  # values per node the histogram is drawn from
 MAX_MAPS = 64  # feature maps kept of one sample
+MIN_GRID = 16  # the coarsest boundary grid: 16 x 16 still shows where the regions lie
+MIN_BATCH = 32  # the fewest samples an activation histogram is drawn from
+MAX_LEVELS = 4
+
+
+def probe_levels(probes):
+    """``probes`` (a ``ProbesConfig``) and cheaper versions of it, richest first: each halves
+    the boundary grid's side and the activation sample, down to ``MIN_GRID`` and ``MIN_BATCH``."""
+    levels = [probes]
+    grid, batch = probes.grid, probes.batch
+    while len(levels) < MAX_LEVELS and (grid > MIN_GRID or batch > MIN_BATCH):
+        grid, batch = max(min(grid, MIN_GRID), grid // 2), max(min(batch, MIN_BATCH), batch // 2)
+        levels.append(replace(probes, grid=grid, batch=batch))
+    return levels
 
 
 class _Recorder(fx.Interpreter):
@@ -45,36 +63,60 @@ def record_outputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> 
 
 
 def activation_stats(outputs: dict[str, torch.Tensor], bins: int) -> dict[str, ActivationStats]:
-    stats, samples, sizes, maps = [], [], [], {}
+    """Mean, std and share of zeros of each node's whole output, and a histogram of up to
+    ``MAX_VALUES`` of its values. All nodes are binned in one pass (one ``bincount``): a probe
+    runs twice a second, and one ``np.histogram`` per node cost more than the network."""
+    stats, samples, maps = [], [], {}
     names = []
     for node_id, out in outputs.items():
         if not out.is_floating_point() or out.numel() == 0:
             continue
         a = out.detach().float().reshape(-1)
         stride = max(1, a.numel() // MAX_VALUES)
-        sample = a[::stride][:MAX_VALUES]
-        std = a.std() if a.numel() > 1 else a.new_zeros(())
-        stats.append(torch.stack([a.mean(), std, (a == 0).float().mean()]))
-        samples.append(sample)
-        sizes.append(sample.numel())
+        samples.append(a[::stride][:MAX_VALUES])
+        if a.numel() > 1:
+            std, mean = torch.std_mean(a)
+        else:
+            std, mean = a.new_zeros(()), a[0]
+        stats.append(torch.stack([mean, std, (a == 0).float().mean()]))
         names.append(node_id)
         if out.dim() == 4:  # [B, C, H, W]: one sample's maps
             maps[node_id] = out[0, :MAX_MAPS].detach().float()
     if not names:
         return {}
-    stats_np = torch.stack(stats).cpu().numpy()
-    flat = torch.cat(samples).cpu().numpy()
+    stats_np = torch.stack(stats).cpu().numpy().astype(np.float64)
+    sizes = np.array([t.numel() for t in samples])
+    flat = torch.cat(samples).cpu().numpy().astype(np.float64)
     maps_np = {k: v.cpu().numpy() for k, v in maps.items()}
+    counts, edges = _histograms(flat, sizes, bins)
     result = {}
-    start = 0
     for i, node_id in enumerate(names):
-        values = flat[start:start + sizes[i]]
-        start += sizes[i]
-        finite = values[np.isfinite(values)]
-        counts, edges = np.histogram(finite if finite.size else np.zeros(1), bins=bins)
         mean, std, zero = (float(v) for v in stats_np[i])
-        result[node_id] = ActivationStats(mean, std, zero, counts, edges, maps_np.get(node_id))
+        result[node_id] = ActivationStats(mean, std, zero, counts[i], edges[i], maps_np.get(node_id))
     return result
+
+
+def _histograms(flat: np.ndarray, sizes: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """``bins`` equal bins over each segment's finite range, as ``np.histogram`` draws them (a
+    range of one value widened by 0.5 either side; a segment with nothing finite counts a 0)."""
+    n = len(sizes)
+    owner = np.repeat(np.arange(n), sizes)
+    finite = np.isfinite(flat)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    with np.errstate(all="ignore"):
+        lo = np.fmin.reduceat(np.where(finite, flat, np.nan), starts)
+        hi = np.fmax.reduceat(np.where(finite, flat, np.nan), starts)
+    has_values = np.add.reduceat(finite, starts) > 0
+    lo, hi = np.where(has_values, lo, 0.0), np.where(has_values, hi, 0.0)
+    same = hi <= lo
+    lo, hi = np.where(same, lo - 0.5, lo), np.where(same, hi + 0.5, hi)
+    values, owner = flat[finite], owner[finite]
+    index = np.floor((values - lo[owner]) * (bins / (hi - lo))[owner]).astype(np.int64)
+    index = np.clip(index, 0, bins - 1) + owner * bins
+    counts = np.bincount(index, minlength=n * bins).reshape(n, bins)
+    counts[~has_values, bins // 2] += 1
+    edges = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, bins + 1)[None, :]
+    return counts, edges
 
 
 def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:

@@ -209,7 +209,8 @@ class Supervised(Recipe):
         try:
             acts = {}
             if probes.activations:
-                acts = activation_stats(record_outputs(self.model, self.probe_x), probes.bins)
+                xs = tuple(t[: probes.batch] for t in self.probe_x)  # fewer at a cheaper level
+                acts = activation_stats(record_outputs(self.model, xs), probes.bins)
             grads = grad_norms(self.networks) if probes.gradients else {}
             grid = None
             if probes.boundary and self.box is not None:

@@ -31,10 +31,18 @@ from .config import ConfigError, TrainingConfig
 from .device import cpu_threads, pick_device
 from .events import EndEvent, EpochEvent, Event, ProbeEvent, StepsEvent
 from .optim import Schedule, set_lr
-from .probes import grad_norms
+from .probes import grad_norms, probe_levels
 from .recipe import Recipe
 
 Callback = Callable[[Event], None]
+
+# The live views redraw from whole probes: one at least every LIVE_S seconds of wall time,
+# whatever the budget (which picks how rich each is, not whether it comes). Only when even the
+# cheapest probe would take more than LIVE_CAP of the run (a large network on a CPU) do they
+# thin out, to as often as LIVE_CAP allows and never fewer than one an epoch.
+LIVE_S = 0.5
+LIVE_CAP = 0.1
+_wall_clock = time.perf_counter  # what LIVE_S is measured with
 
 FINAL_STATES = ("finished", "stopped", "early_stopped", "failed")
 
@@ -154,6 +162,7 @@ class Trainer:
         self._losses: list[float] = []
         self._last_checkpoint: Path | None = None
         self._last_probe_step = -(10**9)
+        self._restored = False  # weights restored since the latest whole probe
 
     # ---- control, from any thread -----------------------------------------
     def pause(self) -> None:
@@ -310,8 +319,13 @@ class Trainer:
         probes = cfg.probes if cfg.probes.enabled else None
         next_probe_step = next_light_step = self._step + 1
         self._probe_clock = _budget_clock(self.device)
-        self._probe_spent = self._probe_last = 0.0  # seconds: all probes so far, and the latest one
+        self._probe_spent = 0.0  # seconds all probes took so far
         self._probe_began = self._probe_clock()
+        self._levels = probe_levels(cfg.probes)  # richest first
+        self._level_cost: list[float | None] = [None] * len(self._levels)  # measured, per level
+        self._wall = wall = _wall_clock
+        self._live_due = wall() + LIVE_S
+        self._probed_epoch = self._epoch
         report_every = cfg.report_every
         weights = getattr(r, "step_weights", None)
         has_extra = bool(r.step_extra_names)
@@ -355,10 +369,11 @@ class Trainer:
                 self._step += 1
                 if len(pending) >= report_every:
                     self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
-                if probes is not None and self._step >= next_probe_step:
-                    if self._probe_affordable(probes):
-                        self._probe(probes, epoch)
-                        next_probe_step = self._step + probes.every
+                if probes is not None and (self._step >= next_probe_step or wall() >= self._live_due):
+                    level = self._live_level(probes, epoch, end_of_epoch=i == spe - 1)
+                    if level is not None:
+                        self._probe(epoch, level)
+                        next_probe_step = next_light_step = self._step + probes.every
                     elif probes.gradients and self._step >= next_light_step:
                         self._light_probe(epoch)
                         next_light_step = self._step + probes.every
@@ -393,6 +408,7 @@ class Trainer:
                 if patience_left <= 0:
                     if self._best_state is not None:
                         self._restore(self._best_state)
+                        self._restored = True
                     self._final_probe(probes, epoch)
                     kept = f"kept the weights of epoch {self.best.epoch}" if cfg.early_stopping.restore_best \
                         else "kept the last weights"
@@ -403,17 +419,59 @@ class Trainer:
             return "stopped", f"stopped after step {self._step}, with {self._epoch} of {cfg.epochs} epochs complete"
         return "finished", f"trained {self._epoch} epochs"
 
-    def _probe_affordable(self, probes) -> bool:
-        """Whether, counting one more probe, all probes stay within their share of the run's time."""
-        elapsed = self._probe_clock() - self._probe_began
-        return self._probe_spent + self._probe_last <= probes.budget * elapsed
+    # ---- probes ------------------------------------------------------------
+    def _estimate(self, level: int) -> float:
+        """Seconds a probe at ``level`` should take: as measured, else from the nearest measured
+        level (each level down does about half the work); 0 before any was measured."""
+        cost = self._level_cost[level]
+        if cost is not None:
+            return cost
+        known = [(abs(k - level), k, c) for k, c in enumerate(self._level_cost) if c is not None]
+        if not known:
+            return 0.0
+        _, k, c = min(known)
+        return c * 2.0 ** (k - level)
 
-    def _probe(self, probes, epoch: int) -> None:
+    def _allowance(self, share: float) -> float:
+        """Seconds of probing left before all probes take more than ``share`` of the run."""
+        return share * (self._probe_clock() - self._probe_began) - self._probe_spent
+
+    def _richest_within(self, share: float) -> int | None:
+        """The richest level that, counted in, keeps all probes within ``share`` of the run."""
+        allowance = self._allowance(share)
+        for level in range(len(self._levels)):
+            if self._estimate(level) <= allowance:
+                return level
+        return None
+
+    def _live_level(self, probes, epoch: int, end_of_epoch: bool) -> int | None:
+        """The level of the whole probe to take now, or None for none.
+
+        Once the views have waited ``LIVE_S``, a probe is taken at the richest level the budget
+        affords, else at the cheapest as long as probes stay within ``LIVE_CAP`` of the run, and
+        at the end of an epoch that had none in any case. Sooner, every ``every`` steps, only a
+        whole probe at full detail that the budget affords: the views are live already, so the
+        budget goes to detail rather than to more frequent coarse frames."""
+        if self._wall() < self._live_due:
+            return 0 if self._estimate(0) <= self._allowance(probes.budget) else None
+        level = self._richest_within(probes.budget)
+        if level is not None:
+            return level
+        if self._richest_within(LIVE_CAP) is not None or (end_of_epoch and self._probed_epoch < epoch):
+            return len(self._levels) - 1
+        return None
+
+    def _probe(self, epoch: int, level: int) -> None:
+        self._live_due = self._wall() + LIVE_S
         t = self._probe_clock()
-        self._emit(self.recipe.probe(probes, self._step, epoch))
-        self._probe_last = self._probe_clock() - t
-        self._probe_spent += self._probe_last
+        self._emit(self.recipe.probe(self._levels[level], self._step, epoch))
+        spent = self._probe_clock() - t
+        old = self._level_cost[level]
+        self._level_cost[level] = spent if old is None else (old + spent) / 2
+        self._probe_spent += spent
         self._last_probe_step = self._step
+        self._probed_epoch = epoch
+        self._restored = False
 
     def _light_probe(self, epoch: int) -> None:
         """Gradient norms alone, when a whole probe does not fit the budget: a few norms of
@@ -425,11 +483,13 @@ class Trainer:
         self._probe_spent += spent
 
     def _final_probe(self, probes, epoch: int) -> None:
-        """A last look at the trained network, so the views end on the final
-        weights, when the budget allows it and the latest look is ``every`` steps old."""
-        if (probes is not None and self._step > 0 and self._step - self._last_probe_step >= probes.every
-                and self._probe_affordable(probes)):
-            self._probe(probes, epoch)
+        """A last look at the trained network, so the views end on the final weights. Always
+        taken (unless the latest probe already saw these weights), at the richest level that
+        keeps probes within ``LIVE_CAP`` of the run, else the cheapest."""
+        if probes is None or self._step == 0 or (self._last_probe_step == self._step and not self._restored):
+            return
+        level = self._richest_within(LIVE_CAP)
+        self._probe(epoch, len(self._levels) - 1 if level is None else level)
 
     def _flush(self, epoch: int, pending: list[torch.Tensor], extra_pending: dict[str, list[torch.Tensor]],
                lrs: list[float], spe: int, epoch_losses: list[float], epoch_extra: dict[str, list[float]]) -> None:
