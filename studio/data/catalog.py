@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -29,6 +29,9 @@ class DatasetInfo:
     # Options a graph can tell (an image folder's size from the Input's shape):
     # (options, graph) -> options to use where the spec leaves them out.
     from_graph: Callable[[Mapping[str, Any], Any], dict[str, Any]] | None = None
+    # Training settings that suit this data set for a first run (``graph.training`` keys):
+    # a new graph gets them when this data set is chosen, so its first run learns.
+    suggested: Mapping[str, Any] = field(default_factory=dict)
 
     def defaults(self) -> dict[str, Any]:
         return {"name": self.name, **{p.name: p.default for p in self.options}}

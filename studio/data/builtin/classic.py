@@ -24,6 +24,7 @@ register(DatasetInfo(
     "1,797 handwritten digits, 8x8 grayscale images [1, 8, 8] scaled to [0, 1], 10 classes.",
     (*SPLIT, STANDARDIZE, *AUGMENT),
     _digits,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.001}, 'batch_size': 32, 'epochs': 15},
 ))
 
 
@@ -40,4 +41,5 @@ register(DatasetInfo(
     "150 iris flowers: 4 measurements in cm [4] -> 3 species.",
     (*SPLIT, STANDARDIZE),
     _iris,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.01}, 'batch_size': 16, 'epochs': 100},
 ))

@@ -38,4 +38,5 @@ register(DatasetInfo(
         Param("seed", "int", 0, "seed of the sampling", min=0),
     ),
     _ring,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.001, 'betas': [0.5, 0.999]}, 'batch_size': 128, 'epochs': 60},
 ))

@@ -60,4 +60,5 @@ register(DatasetInfo(
         Param("seed", "int", 0, "seed choosing the labelled members", min=0),
     ),
     _karate,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.01}, 'batch_size': 1, 'epochs': 100, 'weight_decay': 0.0005},
 ))

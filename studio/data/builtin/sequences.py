@@ -49,6 +49,7 @@ register(DatasetInfo(
         *SPLIT, STANDARDIZE,
     ),
     _sine,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.01}, 'batch_size': 32, 'epochs': 15},
 ))
 
 
@@ -80,4 +81,5 @@ for _task, _doc in (
         _task, "classification",
         _doc + " Input [length] token ids, target [length] token ids: a class per position.",
         TOKEN_OPTIONS, _tokens(_task),
+        suggested={'optimizer': {'name': 'adam', 'lr': 0.002}, 'batch_size': 64, 'epochs': 8},
     ))

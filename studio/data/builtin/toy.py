@@ -39,6 +39,7 @@ register(DatasetInfo(
         *with_defaults(SPLIT, val_fraction=0.0), STANDARDIZE,
     ),
     _xor,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.05}, 'batch_size': 4, 'epochs': 100},
 ))
 
 
@@ -65,6 +66,7 @@ register(DatasetInfo(
         *SPLIT, STANDARDIZE,
     ),
     _spiral,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.01}, 'batch_size': 32, 'epochs': 80},
 ))
 
 
@@ -83,6 +85,7 @@ register(DatasetInfo(
         *SPLIT, STANDARDIZE,
     ),
     _moons,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.01}, 'batch_size': 32, 'epochs': 40},
 ))
 
 
@@ -102,6 +105,7 @@ register(DatasetInfo(
         *SPLIT, STANDARDIZE,
     ),
     _circles,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.01}, 'batch_size': 32, 'epochs': 60},
 ))
 
 
@@ -123,4 +127,5 @@ register(DatasetInfo(
         *SPLIT, STANDARDIZE,
     ),
     _blobs,
+    suggested={'optimizer': {'name': 'adam', 'lr': 0.01}, 'batch_size': 32, 'epochs': 30},
 ))

@@ -67,6 +67,10 @@ class DatasetChooser(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
         self.error_label.hide()
+        self.suggestion_label = QLabel()
+        self.suggestion_label.setObjectName("hint")
+        self.suggestion_label.setWordWrap(True)
+        self.suggestion_label.hide()
         self.preview = DatasetPreview()
 
         top = QHBoxLayout()
@@ -77,6 +81,7 @@ class DatasetChooser(QWidget):
         box.addLayout(top)
         box.addWidget(self.options_group)
         box.addWidget(self.describe_label)
+        box.addWidget(self.suggestion_label)
         box.addWidget(self.error_label)
         box.addWidget(self.preview, 1)
         self._unsubscribe = graph.subscribe(self._on_graph_event)
@@ -112,7 +117,16 @@ class DatasetChooser(QWidget):
         name = self.name_box.currentData()
         if not name or name == self.spec().get("name"):
             return
-        self._write({"name": name}, "name")
+        from studio.training.suggestions import describe, with_dataset
+
+        # A graph whose settings nobody touched takes the data set's suggested ones, in the same edit.
+        training, applied = with_dataset(self.graph.training, {"name": name})
+        text = f"Choose data set {name}" + (" with its suggested settings" if applied else "")
+        self.undo_stack.push(SetTrainingCommand(self.graph, training, key="dataset.name", text=text))
+        if applied:
+            self.suggestion_label.setText(f"Settings suggested for {name}: {describe(training)}. "
+                                          "Change any of them below.")
+        self.suggestion_label.setVisible(applied)
 
     def _on_option(self, param: Param, value: Any) -> None:
         if self._syncing:
