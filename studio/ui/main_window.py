@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         self.path = Path(path) if path is not None else None
         self._recovered_unsaved = modified
         self.editor.set_graph(graph)
-        self.view.frame_readable()
+        self.view.frame_opened()
         self._update_title()
 
     def new_document(self) -> None:

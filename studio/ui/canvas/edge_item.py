@@ -137,6 +137,9 @@ class PendingWireItem(QGraphicsItem):
         painter.setRenderHint(QPainter.Antialiasing)
         color = QColor(t.wire_refused if self.refused else t.wire_hover)
         painter.setPen(QPen(color, 2.0, Qt.DashLine, Qt.RoundCap))
+        # The view does not save painter state between items: without this the
+        # last item's brush fills the curve.
+        painter.setBrush(Qt.NoBrush)
         painter.drawPath(self._path)
         if self.refused:
             painter.setFont(_label_font)

@@ -25,6 +25,7 @@ PORT_RADIUS = 5.5
 PORT_HIT = 10.0
 FOOTER = 18.0
 RADIUS = 7.0
+INSET = 14.0  # body text from the node's sides
 
 _title_font = QFont()
 _title_font.setPointSizeF(9.5)
@@ -155,10 +156,16 @@ class NodeItem(QGraphicsObject):
         self.prepareGeometryChange()
         title_fm = QFontMetricsF(_title_font)
         body_fm = QFontMetricsF(_body_font)
+        # Port names show where a side has several ports; they get a column of
+        # their own, so the block name and parameters sit between, never over them.
+        small_fm = QFontMetricsF(_small_font)
+        self._in_names_w = _names_width(self.inputs, small_fm)
+        self._out_names_w = _names_width(self.outputs, small_fm)
+        columns = self._in_names_w + self._out_names_w
         text_w = max(
             title_fm.horizontalAdvance(self._title) + 40,
-            body_fm.horizontalAdvance(self._block) + 28,
-            body_fm.horizontalAdvance(self._keys) + 28,
+            body_fm.horizontalAdvance(self._block) + 2 * INSET + columns,
+            body_fm.horizontalAdvance(self._keys) + 2 * INSET + columns,
         )
         self._width = min(MAX_WIDTH, max(MIN_WIDTH, _ceil_to(text_w, GRID)))
         # Always room for two lines, so nodes in a chain share one height and wires run straight.
@@ -211,6 +218,28 @@ class NodeItem(QGraphicsObject):
         return "<br>".join(lines)
 
     # ---- geometry and painting ----------------------------------------
+    def text_rects(self) -> list[tuple[str, QRectF]]:
+        """The block name and key-parameter lines and where they are drawn."""
+        left = INSET + self._in_names_w
+        width = self._width - left - INSET - self._out_names_w
+        rows = [(self._block, QRectF(left, HEADER + 5, width, LINE))]
+        if self._keys:
+            rows.append((self._keys, QRectF(left, HEADER + 5 + LINE, width, LINE)))
+        return rows
+
+    def port_label_rects(self) -> list[tuple[PortItem, QRectF]]:
+        """Where the port names are drawn (sides with several ports only)."""
+        fm = QFontMetricsF(_small_font)
+        rects = []
+        for ports, is_out in ((self.inputs, False), (self.outputs, True)):
+            if len(ports) < 2:
+                continue
+            for name, port in ports.items():
+                w = fm.horizontalAdvance(name) + 2
+                x = self._width - INSET - w if is_out else INSET
+                rects.append((port, QRectF(x, port.pos().y() - 8, w, 16)))
+        return rects
+
     @property
     def width(self) -> float:
         return self._width
@@ -274,33 +303,23 @@ class NodeItem(QGraphicsObject):
         painter.drawText(title_rect, Qt.AlignVCenter | Qt.AlignLeft,
                          QFontMetricsF(_title_font).elidedText(self._title, Qt.ElideRight, title_rect.width()))
 
-        # block name and key parameters
-        inset = 14.0
-        text_w = box.width() - 2 * inset
+        # block name and key parameters, between the port-name columns
         body_fm = QFontMetricsF(_body_font)
         painter.setFont(_body_font)
-        y = HEADER + 5
-        painter.setPen(QColor(t.node_dim_text))
-        painter.drawText(QRectF(inset, y, text_w, LINE), Qt.AlignLeft | Qt.AlignVCenter,
-                         body_fm.elidedText(self._block, Qt.ElideRight, text_w))
-        if self._keys:
-            y += LINE
-            painter.setPen(QColor(t.node_text))
-            painter.drawText(QRectF(inset, y, text_w, LINE), Qt.AlignLeft | Qt.AlignVCenter,
-                             body_fm.elidedText(self._keys, Qt.ElideRight, text_w))
+        for (text, rect), color in zip(self.text_rects(), (t.node_dim_text, t.node_text)):
+            painter.setPen(QColor(color))
+            painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter,
+                             body_fm.elidedText(text, Qt.ElideRight, rect.width()))
 
         # port names, only where a node has several on one side
         painter.setFont(_small_font)
         painter.setPen(QColor(t.node_dim_text))
-        for ports, align in ((self.inputs, Qt.AlignLeft), (self.outputs, Qt.AlignRight)):
-            if len(ports) < 2:
-                continue
-            for port in ports.values():
-                p = port.pos()
-                rect = QRectF(inset, p.y() - 8, text_w, 16)
-                painter.drawText(rect, align | Qt.AlignVCenter, port.name)
+        for port, rect in self.port_label_rects():
+            painter.drawText(rect, (Qt.AlignRight if port.is_output else Qt.AlignLeft) | Qt.AlignVCenter, port.name)
 
         # footer: parameter count
+        inset = INSET
+        text_w = box.width() - 2 * inset
         if self.param_count:
             painter.setPen(QColor(t.node_dim_text))
             painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
@@ -332,6 +351,12 @@ class NodeItem(QGraphicsObject):
         elif change == QGraphicsItem.ItemSelectedHasChanged:
             self.update()
         return super().itemChange(change, value)
+
+
+def _names_width(ports: dict, fm: QFontMetricsF) -> float:
+    if len(ports) < 2:
+        return 0.0
+    return max(fm.horizontalAdvance(name) for name in ports) + 2 + 6
 
 
 def _ceil_to(x: float, step: float) -> float:

@@ -3,11 +3,26 @@ canvas, or a wire dropped on empty canvas): type, press Enter, the block is adde
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from blocks import BlockSpec
+
 from .. import icons
 from ..block_search import rank, tooltip
+
+
+def takes_wire_from(is_output: bool) -> Callable[[BlockSpec], bool]:
+    """Blocks a wire dragged from a port can end on: ones with an input when
+    it comes from an output, ones with an output when it comes from an input."""
+
+    def accepts(spec: BlockSpec) -> bool:
+        params = spec.coerce_params({})
+        return bool(spec.input_ports(params) if is_output else spec.output_ports(params))
+
+    return accepts
 
 
 class QuickSearch(QFrame):
@@ -31,9 +46,12 @@ class QuickSearch(QFrame):
         self.edit.textChanged.connect(self._refill)
         self.edit.installEventFilter(self)
         self.list.itemActivated.connect(lambda item: self._choose(item.text()))
+        self.accepts: Callable[[BlockSpec], bool] | None = None
         self.hide()
 
-    def popup(self, at: QPoint) -> None:
+    def popup(self, at: QPoint, accepts: Callable[[BlockSpec], bool] | None = None) -> None:
+        """Show at ``at``; ``accepts`` limits the offer (blocks that can take a dropped wire)."""
+        self.accepts = accepts
         parent = self.parentWidget()
         x = min(max(0, at.x()), max(0, parent.width() - self.width()))
         y = min(max(0, at.y()), max(0, parent.height() - self.height()))
@@ -47,6 +65,8 @@ class QuickSearch(QFrame):
     def _refill(self, text: str) -> None:
         self.list.clear()
         for spec in rank(text):
+            if self.accepts is not None and not self.accepts(spec):
+                continue
             item = QListWidgetItem(icons.category_icon(spec.category), spec.name)
             item.setToolTip(tooltip(spec))
             self.list.addItem(item)

@@ -12,12 +12,15 @@ from PySide6.QtWidgets import QGraphicsView
 from .. import theme
 from ..palette import block_from_mime
 from .node_item import GRID, HEADER
-from .quick_search import QuickSearch
+from .quick_search import QuickSearch, takes_wire_from
 from .scene import GraphScene
 
 MIN_ZOOM = 0.1
 MAX_ZOOM = 3.0
 FRAME_MAX_ZOOM = 1.25
+# Framing may zoom out further than the wheel does, so a long network (ResNet-18
+# in one row) is still seen whole; the wheel takes it back into its range.
+FRAME_MIN_ZOOM = 0.02
 
 
 class PanInteraction:
@@ -26,6 +29,7 @@ class PanInteraction:
     def __init__(self, view: "GraphView", pos: QPoint):
         self.view = view
         self.last = pos
+        view.keep_framed = False
         view.viewport().setCursor(Qt.ClosedHandCursor)
 
     def move(self, pos: QPoint) -> None:
@@ -60,6 +64,9 @@ class GraphView(QGraphicsView):
         self._pending_wire: tuple[str, str, bool] | None = None
         self._pan: PanInteraction | None = None
         self._space = False
+        # After a file opens, the whole graph stays framed through resizes (docks
+        # filling in, the window maximised) until the person zooms or pans.
+        self.keep_framed = False
         scene.wire_dropped.connect(self._wire_dropped)
 
     @property
@@ -77,7 +84,9 @@ class GraphView(QGraphicsView):
     def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
         """Zoom by ``factor`` keeping the scene point under ``at`` (a viewport
         position; the centre when None) where it is."""
-        target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
+        self.keep_framed = False
+        # Below the wheel's range (a framed long graph) zooming out stays put, never jumps in.
+        target = min(MAX_ZOOM, max(min(MIN_ZOOM, self.zoom()), self.zoom() * factor))
         factor = target / self.zoom()
         if abs(factor - 1.0) < 1e-9:
             return
@@ -104,12 +113,22 @@ class GraphView(QGraphicsView):
             factor = FRAME_MAX_ZOOM / self.zoom()
             self.scale(factor, factor)
             self.centerOn(rect.center())
-        elif self.zoom() < MIN_ZOOM:
-            self.scale(MIN_ZOOM / self.zoom(), MIN_ZOOM / self.zoom())
+        elif self.zoom() < FRAME_MIN_ZOOM:
+            self.scale(FRAME_MIN_ZOOM / self.zoom(), FRAME_MIN_ZOOM / self.zoom())
             self.centerOn(rect.center())
 
     def frame_all(self) -> None:
         self.frame(self._items_rect(self.graph_scene.nodes.values()))
+
+    def frame_opened(self) -> None:
+        """A graph just opened: show all of it, and keep it whole while the view resizes."""
+        self.frame_all()
+        self.keep_framed = True
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.keep_framed:
+            self.frame_all()
 
     def frame_readable(self, min_zoom: float = 0.55, zoom: float = 0.8) -> None:
         """Frame everything if it stays readable; a graph too wide for that
@@ -124,6 +143,7 @@ class GraphView(QGraphicsView):
                       if rect.height() > view.height() else rect.center().y())
 
     def frame_selected(self) -> None:
+        self.keep_framed = False
         chosen = [self.graph_scene.nodes[n] for n in self.graph_scene.selected_node_ids()]
         if chosen:
             self.frame(self._items_rect(chosen))
@@ -233,7 +253,7 @@ class GraphView(QGraphicsView):
             at = self.rect().center()
         self._search_at = self.mapToScene(at)
         self._pending_wire = wire
-        self.quick_search.popup(at)
+        self.quick_search.popup(at, takes_wire_from(wire[2]) if wire is not None else None)
 
     def _wire_dropped(self, node_id: str, port: str, is_output: bool, pos: QPointF) -> None:
         self.open_quick_search(self.mapFromScene(pos), (node_id, port, is_output))
