@@ -4,7 +4,10 @@ for convolutions, the feature maps of one sample.
 The node shown is the one selected in the editor (``set_node``), or the
 first one the probe reports. Histograms of different probes have different
 ranges, so they are re-binned onto one common range before being stacked
-into the over-time image (time left to right, value bottom to top).
+into the over-time image (time left to right, value bottom to top). Each
+probe fed is shown in turn (``FramePacer``): a column is added and the
+feature maps redrawn at the rate the trainer probes. Feature maps fill a
+plot of their own beside the curves, tiled to the plot's shape.
 """
 
 from __future__ import annotations
@@ -21,31 +24,56 @@ from studio.training.events import ActivationStats, ProbeEvent
 
 from .steady import SteadyLabel
 from .draw_budget import MeteredLayoutWidget
+from .pacing import FramePacer
 from .plot_style import GrowingYRange, steady_plot, plot_colors
 from .buffer import GrowingBuffer
 
 BINS = 48
 MAX_COLUMNS = 240  # probes kept in the over-time image
 DEAD_SHARE = 0.9  # above this share of exact zeros, most units are dead
+SHOWN_MAPS = 32  # feature maps tiled for one node: more would each be too small to read
+EMPTY_TEXT = "Select a node to see what its outputs look like while it learns."
 
 
 def rebin(counts: np.ndarray, edges: np.ndarray, lo: float, hi: float, bins: int = BINS) -> np.ndarray:
     """Spread a histogram's counts onto ``bins`` equal bins over [lo, hi] (mass kept inside)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    edges = np.asarray(edges, dtype=np.float64)
-    centres = (edges[:-1] + edges[1:]) / 2
-    out, _ = np.histogram(np.clip(centres, lo, hi), bins=bins, range=(lo, hi), weights=counts)
-    return out
+    return rebin_all([(counts, edges)], lo, hi, bins)[:, 0]
 
 
-def tile_maps(maps: np.ndarray, max_maps: int = 16) -> np.ndarray:
-    """Up to ``max_maps`` [C, H, W] feature maps tiled into one grey image, each scaled to [0, 1]."""
+def rebin_all(hists: list[tuple[np.ndarray, np.ndarray]], lo: float, hi: float, bins: int = BINS) -> np.ndarray:
+    """``rebin`` of every (counts, edges) at once: a [bins, len(hists)] image, in one ``bincount``
+    (redrawn twice a second over up to ``MAX_COLUMNS`` columns)."""
+    counts = [np.asarray(c, dtype=np.float64) for c, _ in hists]
+    sizes = [len(c) for c in counts]
+    edges = [np.asarray(e, dtype=np.float64) for _, e in hists]
+    centres = np.concatenate([(e[:-1] + e[1:]) / 2 for e in edges])
+    column = np.repeat(np.arange(len(hists)), sizes)
+    index = np.floor((np.clip(centres, lo, hi) - lo) * (bins / (hi - lo))).astype(np.int64)
+    index = np.clip(index, 0, bins - 1)
+    flat = np.bincount(column * bins + index, weights=np.concatenate(counts), minlength=len(hists) * bins)
+    return flat.reshape(len(hists), bins).T
+
+
+def grid_shape(n: int, h: int, w: int, width: float, height: float, pad: int = 1) -> tuple[int, int]:
+    """(rows, cols) that tile ``n`` maps of h x w into a width x height area with the largest maps."""
+    best, best_scale = (1, n), -1.0
+    for cols in range(1, n + 1):
+        rows = int(np.ceil(n / cols))
+        scale = min(width / (cols * (w + pad)), height / (rows * (h + pad)))
+        if scale > best_scale + 1e-9:
+            best, best_scale = (rows, cols), scale
+    return best
+
+
+def tile_maps(maps: np.ndarray, max_maps: int = 16, cols: int | None = None, gap: float = 1.0) -> np.ndarray:
+    """Up to ``max_maps`` [C, H, W] feature maps tiled into one grey image, each scaled to [0, 1],
+    ``cols`` to a row (default: as square as it goes), 1-pixel gaps of value ``gap``."""
     maps = np.asarray(maps, dtype=np.float64)[:max_maps]
     c, h, w = maps.shape
-    cols = int(np.ceil(np.sqrt(c)))
+    cols = int(np.ceil(np.sqrt(c))) if cols is None else max(1, min(cols, c))
     rows = int(np.ceil(c / cols))
     pad = 1
-    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), 1.0)
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), gap)
     for i, m in enumerate(maps):
         lo, hi = float(m.min()), float(m.max())
         scaled = (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
@@ -82,7 +110,7 @@ class ActivationView(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Node:"))
         top.addWidget(self.node_box, 1)
-        self.stats_label = SteadyLabel("Select a node to see what its outputs look like while it learns.", lines=3)
+        self.stats_label = SteadyLabel(EMPTY_TEXT, lines=3)
 
         self.layout_widget = MeteredLayoutWidget()
         self.layout_widget.setBackground(plot_colors().background)
@@ -100,7 +128,8 @@ class ActivationView(QWidget):
         self.mean_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="mean")
         self.std_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2), name="std")
         self.zero_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name="share of zeros")
-        self.maps_plot: pg.PlotItem = lw.addPlot(row=2, col=0, title="Feature maps of one sample")
+        # Beside the curves at their full height: 16 maps of 8x8 stacked under them used to fill 60 px.
+        self.maps_plot: pg.PlotItem = lw.addPlot(row=0, col=1, rowspan=2, title="Feature maps of one sample")
         self.maps_plot.hideAxis("left")
         self.maps_plot.hideAxis("bottom")
         self.maps_plot.setAspectLocked(True)
@@ -108,6 +137,9 @@ class ActivationView(QWidget):
         self.maps_image = pg.ImageItem(axisOrder="row-major")
         self.maps_plot.addItem(self.maps_image)
         self.maps_plot.setVisible(False)
+        self.maps_plot.getViewBox().sigResized.connect(self._draw_maps)
+        self._maps: np.ndarray | None = None  # the feature maps shown, [C, H, W]
+        self._maps_key: tuple | None = None
 
         steady_plot(self.hist_plot)
         steady_plot(self.stats_plot)
@@ -124,6 +156,7 @@ class ActivationView(QWidget):
         self.wanted: str | None = None  # the editor's selection, which may not be probed yet
         self._stale = False
         self.preferred: list[str] = []  # shown first when nothing is selected (hidden layers, not the input)
+        self.pacer = FramePacer(self._show_probe, self)
 
     # ---- selection -----------------------------------------------------
     def set_node(self, node_id: str | None) -> None:
@@ -147,27 +180,46 @@ class ActivationView(QWidget):
                 p.enableAutoRange(x=True)
 
     def clear(self) -> None:
+        """Back to the empty state: no history, no node, no maps."""
+        self.pacer.clear()
         self.history.clear()
         self.node_box.clear()
         self.node = None
+        self._stale = False
+        self.stats_range.reset()
+        self.hist_range.reset()
         self._redraw()
+        self.stats_label.setText(EMPTY_TEXT)
 
     # ---- feeding -------------------------------------------------------
     def feed(self, events: Iterable[object]) -> None:
-        seen = False
-        for ev in events:
-            if isinstance(ev, ProbeEvent) and ev.activations:
-                for node, stats in ev.activations.items():
-                    if node not in self.history:
-                        self.node_box.addItem(node)
-                    self.history[node].add(ev.step, stats)
-                seen = True
-        if not seen:
+        probes = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.activations]
+        if not probes:
             return
-        if not self.isVisible():
+        if not self.isVisible():  # nothing to watch: take them all in, draw once shown
+            for ev in probes:
+                self._add(ev)
             self._stale = True
             return
-        self._follow_selection()
+        self.pacer.push(probes)
+
+    def _add(self, ev: ProbeEvent) -> None:
+        for node, stats in ev.activations.items():
+            if node not in self.history:
+                self.node_box.addItem(node)
+            self.history[node].add(ev.step, stats)
+
+    def _show_probe(self, ev: ProbeEvent) -> None:
+        self._add(ev)
+        if self.isVisible():
+            self._follow_selection()
+        else:
+            self._stale = True
+
+    def catch_up(self) -> None:
+        """Take in every probe fed now, and draw the newest."""
+        if self.pacer.pending:
+            self.pacer.finish()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
@@ -189,13 +241,13 @@ class ActivationView(QWidget):
             self.hist_image.clear()
             for c in (self.mean_curve, self.std_curve, self.zero_curve):
                 c.setData([], [])
-            self.maps_plot.setVisible(False)
+            self._set_maps(None)
             return
         lo = min(float(e[0]) for _, e in h.hists)
         hi = max(float(e[-1]) for _, e in h.hists)
         if hi <= lo:
             hi = lo + 1e-6
-        image = np.stack([rebin(c, e, lo, hi) for c, e in h.hists], axis=1)  # [bins, time]
+        image = rebin_all(h.hists, lo, hi)  # [bins, time]
         # Log counts: a spike of exact zeros (ReLU) must not hide the rest of the distribution.
         image = np.log1p(image)
         image = image / np.maximum(image.max(axis=0, keepdims=True), 1e-12)
@@ -209,15 +261,43 @@ class ActivationView(QWidget):
         self.std_curve.setData(h.std.x, h.std.y)
         self.zero_curve.setData(h.zeros.x, h.zeros.y)
         s = h.last
-        text = f"{self.node}: mean {s.mean:.3f}, std {s.std:.3f}, zeros {s.zero_fraction:.1%}"
+        text = f"{self.node}: mean {s.mean:.3f}, std {s.std:.3f}, zeros {s.zero_fraction:.1%} (step {last})"
         if s.zero_fraction > DEAD_SHARE:
             text += (" — almost every output is exactly 0: many units are dead (dying ReLU) and pass no"
                      " gradient; try a smaller learning rate or LeakyReLU.")
         elif s.zero_fraction > 0.3:
             text += " (a ReLU zeroes its negative inputs, so a share of zeros is normal)"
         self.stats_label.setText(text)
-        if s.feature_maps is not None and np.asarray(s.feature_maps).ndim == 3:
-            self.maps_image.setImage(tile_maps(s.feature_maps), autoLevels=False, levels=(0, 1))
-            self.maps_plot.setVisible(True)
-        else:
+        maps = s.feature_maps
+        self._set_maps(np.asarray(maps) if maps is not None and np.asarray(maps).ndim == 3 else None,
+                       f"Feature maps of one sample at step {last}")
+
+    def _set_maps(self, maps: np.ndarray | None, title: str = "") -> None:
+        self._maps = maps
+        if maps is None:
             self.maps_plot.setVisible(False)
+            self.maps_image.clear()
+            self._maps_key = None
+            return
+        if not self.maps_plot.isVisible():
+            self.maps_plot.setVisible(True)
+        n = min(len(maps), SHOWN_MAPS)
+        self.maps_plot.setTitle(f"{title} ({n} of {len(maps)})" if n < len(maps) else title)
+        self._draw_maps(force=True)
+
+    def _draw_maps(self, *_args, force: bool = False) -> None:
+        """Tile the maps in the grid that makes each largest in the plot as it is now."""
+        maps = self._maps
+        if maps is None:
+            return
+        n, h, w = min(len(maps), SHOWN_MAPS), maps.shape[1], maps.shape[2]
+        rect = self.maps_plot.getViewBox().rect()
+        rows, cols = grid_shape(n, h, w, max(rect.width(), 1.0), max(rect.height(), 1.0))
+        key = (n, h, w, cols)
+        if not force and key == self._maps_key:
+            return
+        image = tile_maps(maps, SHOWN_MAPS, cols=cols, gap=np.nan)  # NaN: the gaps show the background
+        self.maps_image.setImage(image, autoLevels=False, levels=(0, 1))
+        if key != self._maps_key:
+            self.maps_plot.getViewBox().autoRange(padding=0.0)
+            self._maps_key = key

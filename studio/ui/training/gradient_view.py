@@ -61,11 +61,16 @@ class GradientView(QWidget):
                 p.enableAutoRange(x=True)
 
     def clear(self) -> None:
-        for buf in self.buffers.values():
-            buf.clear()
-        for curve in self.curves.values():
-            curve.setData([], [])
+        """Back to the empty state: no curves and no legend entries (a new document's nodes are not
+        the last one's), no flags."""
+        for node, curve in self.curves.items():
+            if self.plot.legend is not None:
+                self.plot.legend.removeItem(curve)
+            self.plot.removeItem(curve)
+        self.buffers = {}
+        self.curves = {}
         self.latest = {}
+        self._stale = set()
         self.y_range.reset()
         if self.flags:
             self.flags = {}

@@ -2,6 +2,7 @@
 
 GAN runs: generated samples drawn over real ones (points for 2-D data, a
 grid of images otherwise). Sequence runs: predicted against true values.
+Each probe fed is shown in turn (``FramePacer``), titled with its step.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from studio.training.events import ProbeEvent
 from .draw_budget import MeteredPlotWidget
 from .plot_style import steady_plot, plot_colors
 from .activation_view import tile_maps
+from .pacing import FramePacer
+
+CAPTION = "GAN runs show generated samples over the real ones; sequence runs show predicted against true values."
 
 
 def _as_images(a: np.ndarray) -> np.ndarray | None:
@@ -43,8 +47,7 @@ class SamplesView(QWidget):
         self.images = pg.ImageItem(axisOrder="row-major")
         for item in (self.real, self.generated, self.true_curve, self.pred_curve, self.images):
             self.plot.addItem(item)
-        self.caption = QLabel("GAN runs show generated samples over the real ones; "
-                              "sequence runs show predicted against true values.")
+        self.caption = QLabel(CAPTION)
         self.caption.setWordWrap(True)
         steady_plot(self.plot)
         box = QVBoxLayout(self)
@@ -53,29 +56,33 @@ class SamplesView(QWidget):
         box.addWidget(self.caption)
         self.mode: str | None = None  # "points", "images" or "sequence"
         self.last_step: int | None = None
+        self.pacer = FramePacer(self._show, self)
 
     def clear(self) -> None:
+        """Back to the empty state: nothing drawn, the caption that says what will be."""
+        self.pacer.clear()
         for item in (self.real, self.generated):
             item.setData([], [])
         self.true_curve.setData([], [])
         self.pred_curve.setData([], [])
         self.images.clear()
         self.mode = None
+        self.last_step = None
+        self.plot.setTitle("")
+        self.caption.setText(CAPTION)
 
     def feed(self, events: Iterable[object]) -> None:
-        latest = None
-        for ev in events:
-            if isinstance(ev, ProbeEvent) and ev.samples:
-                latest = ev
-        if latest is None:
-            return
-        s = latest.samples
-        self.last_step = latest.step
+        frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.samples]
+        self.pacer.push(frames, animate=self.isVisible())
+
+    def _show(self, probe: ProbeEvent) -> None:
+        s = probe.samples
+        self.last_step = probe.step
         if "generated" in s:
             self._show_gan(np.asarray(s["generated"]), np.asarray(s["real"]) if "real" in s else None)
         elif "predicted" in s:
             self._show_sequence(np.asarray(s["predicted"]), np.asarray(s.get("true", [])))
-        self.plot.setTitle(f"Samples at step {latest.step} (epoch {latest.epoch})")
+        self.plot.setTitle(f"Samples at step {probe.step} (epoch {probe.epoch})")
 
     def _show_gan(self, gen: np.ndarray, real: np.ndarray | None) -> None:
         flat = gen.reshape(len(gen), -1) if gen.ndim > 1 else gen.reshape(-1, 1)

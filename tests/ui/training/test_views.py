@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.training.events import ActivationStats, EpochEvent, ProbeEvent, StepsEvent
+from studio.training.events import ActivationStats, BoundaryGrid, EpochEvent, ProbeEvent, StepsEvent
 from studio.ui.training.activation_view import ActivationView, rebin, tile_maps
+from studio.ui.training.boundary_view import BoundaryView
 from studio.ui.training.gradient_view import GradientView
 from studio.ui.training.loss_view import LossView
 from studio.ui.training.samples_view import SamplesView
@@ -105,3 +106,103 @@ def test_loss_view_places_every_reported_step_on_the_epoch_axis(qtbot):
     assert view.steps.y[:4].tolist() == [1.0, 0.9, 0.8, 0.7] and np.isnan(view.steps.y[4])  # inf: a gap
     assert view.smooth.x.tolist() == [0.25, 0.5, 0.75, 1.0, 1.5]  # the gap is not smoothed over
     assert view.lrs.x.tolist() == [0.25, 0.5, 0.75, 1.0, 1.5] and view.lrs.y.tolist() == [0.1, 0.1, 0.1, 0.05, 0.02]
+
+
+def grid_probe(step: int, epoch: int, flip: bool = False, size: int = 8) -> ProbeEvent:
+    xs = np.linspace(-1, 1, size)
+    classes = (np.add.outer(xs, xs) > 0).astype(np.int64)
+    if flip:
+        classes = 1 - classes
+    return ProbeEvent(step, epoch, boundary=BoundaryGrid(xs, xs, classes, np.full((size, size), 0.9)))
+
+
+def test_boundary_view_says_when_a_data_set_has_no_boundary_and_clear_empties_it(qtbot):
+    view = BoundaryView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_points(None, None)  # an image data set
+    assert view.is_empty and view.empty_label.isVisible() and not view.plot_widget.isVisible()
+    assert "No decision boundary for this data set" in view.empty_label.text()
+    view.set_points(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]), 2)
+    assert not view.is_empty and view.plot_widget.isVisible()
+    assert view.plot.titleLabel.text == "Decision boundary"
+    view.feed([grid_probe(7, 2)])
+    assert view.last_step == 7 and view.plot.titleLabel.text == "Decision boundary at step 7 (epoch 2)"
+    view.clear()
+    assert view.field is None and view.last_step is None and view.redraws == 0
+    assert view.plot.titleLabel.text == "Decision boundary" and view.image.image is None
+    view.set_points(None, None)  # New, then an image data set: the message, not "at step 7"
+    assert view.is_empty
+
+
+def test_boundary_view_shows_every_probe_it_is_fed_in_turn(qtbot):
+    view = BoundaryView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_points(np.zeros((1, 2)), np.zeros(1), 2)
+    drawn = []
+    view.image.sigImageChanged.connect(lambda: drawn.append(view.last_step))
+    view.feed([grid_probe(1, 1)])
+    assert drawn == [1]  # the first at once
+    qtbot.wait(300)
+    # three probes in one hand-over (the panel hands them over about once a second)
+    view.feed([grid_probe(10, 1, True), grid_probe(20, 2), grid_probe(30, 3, True)])
+    assert drawn == [1, 10]
+    assert view.pacer.pending == 2
+    qtbot.waitUntil(lambda: drawn == [1, 10, 20, 30], timeout=2000)  # spread over the hand-over's time
+    assert view.plot.titleLabel.text == "Decision boundary at step 30 (epoch 3)"
+    # a coarser grid (a cheaper probe) over the same box keeps the view where it is
+    rect = view.plot.getViewBox().viewRect()
+    view.feed([grid_probe(40, 4, size=4)])
+    qtbot.waitUntil(lambda: view.last_step == 40, timeout=2000)
+    assert view.field.shape[:2] == (4, 4)
+    new = view.plot.getViewBox().viewRect()
+    assert abs(new.width() - rect.width()) < 0.5 * rect.width()
+
+
+def test_gradient_view_clear_forgets_the_last_graphs_nodes(qtbot):
+    view = GradientView()
+    qtbot.addWidget(view)
+    view.show()
+    view.feed([ProbeEvent(1, 1, grad_norms={"old_a": 1e-8, "old_b": 0.3})])
+    assert len(view.plot.legend.items) == 2
+    view.clear()
+    assert view.curves == {} and view.latest == {} and view.flags == {}
+    assert view.plot.legend.items == [] and view.plot.listDataItems() == []
+    view.feed([ProbeEvent(1, 1, grad_norms={"new": 0.1})])
+    assert [label.text for _, label in view.plot.legend.items] == ["new"]
+
+
+def test_feature_maps_fill_their_plot_and_clear_empties_the_activation_view(qtbot):
+    view = ActivationView()
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    maps = np.random.default_rng(0).random((16, 8, 8))
+    stats = ActivationStats(0.2, 0.5, 0.1, np.array([6, 1, 1]), np.array([0.0, 0.5, 1.0, 1.5]), maps)
+    view.feed([ProbeEvent(3, 1, {"conv": stats})])
+    qtbot.wait(50)
+    assert view.maps_plot.isVisible() and "at step 3" in view.maps_plot.titleLabel.text
+    on_screen = view.maps_image.mapRectToScene(view.maps_image.boundingRect())
+    # 16 maps of 8x8: once 60 px in all, now each map is larger than that
+    assert on_screen.height() >= 0.6 * view.layout_widget.height() and on_screen.width() / 4 > 60
+    assert view.maps_image.image.shape == (35, 35)  # 4 x 4, 1-pixel gaps
+    view.resize(1400, 300)  # wide and low: more maps to a row
+    qtbot.wait(100)
+    assert view.maps_image.image.shape[1] > view.maps_image.image.shape[0]
+    view.clear()
+    assert view.history == {} and view.node_box.count() == 0 and not view.maps_plot.isVisible()
+    assert view.hist_image.image is None and view.stats_label.text().startswith("Select a node")
+
+
+def test_samples_view_clear_forgets_the_last_run(qtbot):
+    view = SamplesView()
+    qtbot.addWidget(view)
+    view.show()
+    real = np.random.default_rng(0).normal(size=(50, 2))
+    view.feed([ProbeEvent(5, 1, samples={"generated": real * 0.5, "real": real})])
+    assert view.plot.titleLabel.text == "Samples at step 5 (epoch 1)"
+    view.clear()
+    assert view.mode is None and view.last_step is None and view.plot.titleLabel.text == ""
+    assert len(view.generated.data) == 0
