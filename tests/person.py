@@ -200,14 +200,24 @@ def type_into(widget: QWidget, text: str, then: str = "tab") -> None:
     QApplication.processEvents()
 
 
-def choose(combo: QComboBox, text: str) -> None:
-    """Pick an entry of a combo box with the keyboard: focus it, then arrow keys until it shows."""
+def choose(combo: QComboBox, text: str, must_take: bool = True) -> None:
+    """Pick an entry of a combo box with the keyboard: focus it, then arrow keys until it shows.
+    ``must_take=False``: the form may refuse the choice and put the box back."""
     index = combo.findText(text)
     assert index >= 0, f"{combo.objectName()} offers no {text!r}: {[combo.itemText(i) for i in range(combo.count())]}"
     combo.setFocus(Qt.MouseFocusReason)
     for _ in range(combo.count() + 1):
         if combo.currentIndex() == index:
             break
+        was = combo.currentIndex()
         QTest.keyClick(combo, Qt.Key_Down if combo.currentIndex() < index else Qt.Key_Up)
-    assert combo.currentIndex() == index
+        if combo.currentIndex() == was and not must_take:
+            break
+    assert combo.currentIndex() == index or not must_take
+    QApplication.processEvents()
+
+
+def press(widget: QWidget, key, modifiers=Qt.NoModifier) -> None:
+    """One key press and release into ``widget`` (a shortcut reaches the window's actions)."""
+    QTest.keyClick(widget, key, modifiers)
     QApplication.processEvents()

@@ -16,7 +16,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QScrollArea, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 
 from studio.graph import Graph, GraphEvent
@@ -60,6 +61,10 @@ FIELDS = (
           tip="Stop when the validation loss stops improving."),
     Field(("early_stopping", "patience"), "Patience (epochs)", "int", minimum=1),
     Field(("seed",), "Seed", "int", tip="Same seed, same run: weights and batches repeat exactly."),
+    Field(("checkpoint", "enabled"), "Save checkpoints", "bool",
+          tip="Weights and optimizer state beside the graph file, every few epochs and at the end "
+              "(studio export --weights and studio train read them)."),
+    Field(("checkpoint", "every"), "Checkpoint every (epochs)", "int", minimum=1),
     Field(("device",), "Device", "choice", DEVICES, "auto picks CUDA, then MPS (Apple), then the CPU."),
     Field(("precision",), "Precision", "choice", PRECISIONS, "bf16/fp16: faster on CUDA GPUs only."),
 )
@@ -73,6 +78,7 @@ SHOWN_WHEN = {
     ("schedule", "warmup_epochs"): (("schedule", "name"), ("warmup_cosine",)),
     ("schedule", "max_lr"): (("schedule", "name"), ("one_cycle",)),
     ("early_stopping", "patience"): (("early_stopping", "enabled"), (True,)),
+    ("checkpoint", "every"): (("checkpoint", "enabled"), (True,)),
 }
 
 
@@ -109,6 +115,8 @@ class TrainingConfigForm(QWidget):
         self.steps_per_epoch = 100  # until the data set is known
         self.widgets: dict[tuple[str, ...], QWidget] = {}
         self._rows: dict[tuple[str, ...], QLabel] = {}
+        self._cells: dict[tuple[str, ...], QWidget] = {}
+        self.field_errors: dict[tuple[str, ...], QLabel] = {}
         self._syncing = False
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #b00020;")
@@ -124,9 +132,23 @@ class TrainingConfigForm(QWidget):
             if f.tip:
                 w.setToolTip(f.tip)
             label = QLabel(f.label)
+            label.setBuddy(w)
+            # A refused value is explained right under its field, where the person is looking.
+            error = QLabel()
+            error.setObjectName("paramError")
+            error.setWordWrap(True)
+            error.hide()
+            cell = QWidget()
+            cell_box = QVBoxLayout(cell)
+            cell_box.setContentsMargins(0, 0, 0, 0)
+            cell_box.setSpacing(2)
+            cell_box.addWidget(w)
+            cell_box.addWidget(error)
             self.widgets[f.path] = w
             self._rows[f.path] = label
-            form.addRow(label, w)
+            self._cells[f.path] = cell
+            self.field_errors[f.path] = error
+            form.addRow(label, cell)
             if f.path == ("device",):
                 form.addRow("", self.device_label)
         self.schedule_plot = SchedulePlot()
@@ -166,8 +188,7 @@ class TrainingConfigForm(QWidget):
         try:
             value = float(text)
         except ValueError:
-            self._refuse(f"training.{'.'.join(f.path)}: {text!r} is not a number")
-            self.refresh()
+            self._refuse(f"training.{'.'.join(f.path)}: {text!r} is not a number", f)
             return
         self._edit(f, value)
 
@@ -184,16 +205,50 @@ class TrainingConfigForm(QWidget):
         try:
             TrainingConfig.from_dict(new)
         except ConfigError as exc:
-            self._refuse("; ".join(exc.problems))
-            self.refresh()  # put the widget back to what the document holds
+            if not isinstance(self.widgets[f.path], QLineEdit):
+                self.refresh()  # a box or a list cannot hold the refused value: show the document's
+            self._refuse("; ".join(exc.problems), f)
             return
         self.error_label.hide()
+        self._clear_field_error(f.path)
         self.undo_stack.push(SetTrainingCommand(self.graph, new, key=".".join(f.path)))
 
-    def _refuse(self, message: str) -> None:
+    def _refuse(self, message: str, f: Field | None = None) -> None:
+        """Say why a value was refused: under its field (typed text kept, so nothing is lost), and
+        for a value the form has no field for, under the form."""
         self.error_label.setText(message)
-        self.error_label.show()
         self.problem.emit(message)
+        if f is None:
+            self.error_label.show()
+            return
+        self.error_label.hide()
+        prefix = "training." + ".".join(f.path) + ": "
+        error = self.field_errors[f.path]
+        error.setText(message[len(prefix):] if message.startswith(prefix) else message)
+        error.show()
+        widget = self.widgets[f.path]
+        widget.setProperty("invalid", True)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        self._reveal(self._cells[f.path])
+
+    def _clear_field_error(self, path: tuple[str, ...]) -> None:
+        error = self.field_errors[path]
+        if error.isVisible() or error.text():
+            error.clear()
+            error.hide()
+            widget = self.widgets[path]
+            widget.setProperty("invalid", False)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+
+    def _reveal(self, cell: QWidget) -> None:
+        """Scroll the form so the field and its message are in view."""
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if isinstance(parent, QScrollArea):
+            parent.ensureWidgetVisible(cell, 20, 40)
 
     # ---- following the document ----------------------------------------
     def config(self) -> TrainingConfig:
@@ -210,6 +265,8 @@ class TrainingConfigForm(QWidget):
             self._refuse("; ".join(exc.problems))
             cfg = TrainingConfig()
         values = cfg.to_dict()
+        for path in self.field_errors:  # the document speaks now: a refused value is gone
+            self._clear_field_error(path)
         self._syncing = True
         try:
             for f in FIELDS:
@@ -225,7 +282,7 @@ class TrainingConfigForm(QWidget):
                     w.setText(_format_float(v))
             for path, (dep, shown) in SHOWN_WHEN.items():
                 visible = get_path(values, dep) in shown
-                self.widgets[path].setVisible(visible)
+                self._cells[path].setVisible(visible)
                 self._rows[path].setVisible(visible)
         finally:
             self._syncing = False

@@ -26,6 +26,23 @@ from .commands import SetTrainingCommand
 from .dataset_preview import DatasetPreview
 
 
+# What each kind of file looks like in the file dialog; an image folder is chosen as a folder.
+FILE_FILTERS = {
+    "csv": "CSV tables (*.csv *.tsv *.txt);;All files (*)",
+    "npz": "NumPy arrays (*.npz);;All files (*)",
+    "text": "Text files (*.txt *.md *.csv);;All files (*)",
+}
+
+
+def ask_data_path(parent: QWidget, dataset: str, start: str) -> str:
+    """The person's choice of a data file (or folder); "" when they cancel."""
+    if dataset == "image_folder":
+        return QFileDialog.getExistingDirectory(parent, "Choose the image folder (one sub-folder per class)", start)
+    path, _ = QFileDialog.getOpenFileName(parent, f"Choose the {dataset} file", start,
+                                          FILE_FILTERS.get(dataset, "All files (*)"))
+    return path
+
+
 class DatasetChooser(QWidget):
     datasetLoaded = Signal(object)  # studio.data.Dataset, or None when it failed to load
 
@@ -142,9 +159,16 @@ class DatasetChooser(QWidget):
             self._in_option_signal = False
 
     def _browse(self, param: Param) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {param.name} file", str(self.base_dir or Path.cwd()))
-        if path:
-            self._on_option(param, path)
+        path = ask_data_path(self, self.spec().get("name") or "", str(self.base_dir or Path.cwd()))
+        if not path:
+            return
+        # Inside the graph's folder the path is kept relative, so the graph and its data move together.
+        if self.base_dir is not None:
+            try:
+                path = Path(path).resolve().relative_to(self.base_dir.resolve()).as_posix()
+            except ValueError:
+                pass
+        self._on_option(param, str(path))
 
     # ---- showing -------------------------------------------------------
     def refresh(self) -> None:
@@ -274,6 +298,16 @@ class DatasetChooser(QWidget):
             return
         from studio.data import load_dataset
 
+        info = self._infos.get(spec.get("name"))
+        if info is not None and info.source != "builtin" and not spec.get("path"):
+            # Not an error yet: the person has only just picked "your file".
+            what = "folder" if spec.get("name") == "image_folder" else "file"
+            self.error = f"data set {spec['name']}: no {what} chosen yet (Browse… next to path)"
+            self.error_label.hide()
+            self.describe_label.setText(f"{info.doc}\n\nChoose your {what} with Browse… next to path.")
+            self.preview.show_message(f"Your {what} is previewed here once chosen.")
+            self.datasetLoaded.emit(None)
+            return
         try:
             self.dataset = load_dataset(spec, self.base_dir)
         except Exception as exc:  # DataError names the option, file and line; anything else, say what

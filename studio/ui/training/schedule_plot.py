@@ -39,4 +39,10 @@ class SchedulePlot(pg.PlotWidget):
     def show_config(self, cfg: TrainingConfig, steps_per_epoch: int) -> None:
         x, y = schedule_curve(cfg, steps_per_epoch)
         self.curve.setData(x, y)
+        # Set, not auto-ranged: a constant lr has no span, and pyqtgraph then spreads the axis
+        # hundreds of units either side of it. From 0, so a decay reads as a share of the peak.
+        top = float(y.max()) if len(y) else cfg.optimizer.lr
+        item = self.getPlotItem()
+        item.setYRange(0.0, top * 1.1 if top > 0 else 1.0, padding=0)
+        item.setXRange(0.0, float(cfg.epochs), padding=0.02)
         self.getPlotItem().setTitle(f"Learning rate schedule: {cfg.schedule.name}", size="9pt")

@@ -41,12 +41,15 @@ def test_settings_are_undoable_edits_saved_in_the_file(qtbot, spiral):
     stack.undo()
     assert graph.training["optimizer"]["lr"] == 0.01 and lr.text() == "0.01"
 
-    # A bad value is refused with its key and the document is untouched.
+    # A bad value is refused at its field, the typed text kept, and the document is untouched.
     type_into(qtbot, lr, "-3")
-    assert graph.training["optimizer"]["lr"] == 0.01 and lr.text() == "0.01"
+    assert graph.training["optimizer"]["lr"] == 0.01 and lr.text() == "-3"
     assert "training.optimizer.lr: must be > 0, got -3" in form.error_label.text()
+    assert form.field_errors[("optimizer", "lr")].text() == "must be > 0, got -3"
     type_into(qtbot, lr, "fast")
-    assert "'fast' is not a number" in form.error_label.text()
+    assert "'fast' is not a number" in form.field_errors[("optimizer", "lr")].text()
+    type_into(qtbot, lr, "0.02")
+    assert graph.training["optimizer"]["lr"] == 0.02 and not form.field_errors[("optimizer", "lr")].isVisible()
 
     # A held-down spin box is one undo step.
     epochs = form.widgets[("epochs",)]
@@ -97,3 +100,15 @@ def test_dataset_chooser_previews_and_undoes(qtbot, spiral, tmp_path):
     chooser.set_base_dir(tmp_path)
     assert chooser.dataset is None
     assert "flowers.csv" in chooser.error_label.text() and "3" in chooser.error_label.text()
+
+
+def test_a_constant_schedule_plots_from_zero_to_just_above_its_lr(qtbot, spiral):
+    graph = spiral(epochs=6)
+    form = TrainingConfigForm(graph, QUndoStack())
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.wait(50)
+    (x0, x1), (y0, y1) = form.schedule_plot.getPlotItem().viewRange()
+    lr = graph.training["optimizer"]["lr"]
+    assert y0 == 0.0 and lr < y1 <= lr * 1.2
+    assert x0 <= 0.0 and 6 <= x1 <= 6.5
