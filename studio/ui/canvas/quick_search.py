@@ -31,6 +31,7 @@ class QuickSearch(QFrame):
 
     def __init__(self, parent: QWidget):
         super().__init__(parent)
+        self._leaving = False
         self.setObjectName("quickSearch")
         self.setFrameShape(QFrame.StyledPanel)
         self.edit = QLineEdit(self)
@@ -74,13 +75,23 @@ class QuickSearch(QFrame):
             self.list.setCurrentRow(0)
 
     def _choose(self, name: str) -> None:
-        self.hide()
+        self._leave()
         self.chosen.emit(name)
 
     def dismiss(self) -> None:
         if self.isVisible():
-            self.hide()
+            self._leave()
             self.closed.emit()
+
+    def _leave(self) -> None:
+        # The keys go back to the canvas before the search hides: hiding a focused
+        # widget would pass the focus down the chain, into whatever dock comes next.
+        self._leaving = True
+        try:
+            self.parentWidget().setFocus(Qt.OtherFocusReason)
+            self.hide()
+        finally:
+            self._leaving = False
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.edit and event.type() == QEvent.KeyPress:
@@ -98,6 +109,6 @@ class QuickSearch(QFrame):
                 if 0 <= row < self.list.count():
                     self.list.setCurrentRow(row)
                 return True
-        if obj is self.edit and event.type() == QEvent.FocusOut and not self.list.hasFocus():
+        if obj is self.edit and event.type() == QEvent.FocusOut and not self.list.hasFocus() and not self._leaving:
             self.dismiss()
         return super().eventFilter(obj, event)
