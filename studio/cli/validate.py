@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from studio.files import GraphFileError, load
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             problem = Problem(None, None, str(exc), "file")
             print(json.dumps({"valid": False, "params": 0, "nodes": [], "errors": [problem.to_json()]}))
         return 2
-    report = summarize(graph)
+    report = summarize(graph, Path(args.file).parent)
     if args.json:
         print(json.dumps(report))
     else:
@@ -37,9 +38,15 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report["valid"] else 1
 
 
-def summarize(graph: Graph) -> dict[str, Any]:
-    """The ``--json`` report: validity, total parameters, one row per node, problems."""
-    problems = validate(graph)
+def summarize(graph: Graph, base_dir: Path | None = None) -> dict[str, Any]:
+    """The ``--json`` report: validity, total parameters, one row per node, problems: the graph's,
+    and, where the file has training settings, theirs and its data set's, as ``studio train`` sees them."""
+    if graph.training:
+        from studio.training.preflight import check
+
+        problems = check(graph, base_dir, need_data=False)[2]
+    else:
+        problems = validate(graph)
     rows = []
     for node_id in graph.topological_order():
         node = graph.node(node_id)
@@ -92,10 +99,7 @@ def render(report: dict[str, Any], title: str) -> str:
         return "\n".join(out)
     out.append(f"Invalid: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     for e in errors:
-        where = e["node"] or "graph"
-        if e["port"]:
-            where += f".{e['port']}"
-        out.append(f"  {where}: {e['message']}")
+        out.append(f"  {Problem(e['node'], e['port'], e['message'], e.get('kind', 'shape'))}")
     return "\n".join(out)
 
 

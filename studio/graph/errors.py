@@ -54,13 +54,19 @@ class Problem:
     kind: str = "shape"
 
     def __str__(self) -> str:
+        # A setting's message names its key ("training.optimizer.lr: ..."); a data set's names its
+        # file and line: neither is "graph".
+        if self.node is None and self.kind == "config":
+            return self.message
+        if self.node is None and self.kind == "data":
+            return f"data set: {self.message}"
         where = self.node or "graph"
         if self.port:
             where += f".{self.port}"
         return f"{where}: {self.message}"
 
     def to_json(self) -> dict:
-        return {"node": self.node, "port": self.port, "message": self.message}
+        return {"node": self.node, "port": self.port, "message": self.message, "kind": self.kind}
 
 
 class InvalidGraphError(GraphError):

@@ -159,3 +159,42 @@ def test_python_dash_m_studio_validate(invalid_file, tmp_path):
     assert broken.returncode == 2
     assert broken.stderr.strip() == f"studio validate: {garbled}: line 3 column 13: Expecting value"
     assert "Traceback" not in broken.stderr
+
+
+def _validate(path, capsys, *flags):
+    code = main(["validate", str(path), *flags])
+    return code, capsys.readouterr().out
+
+
+def test_a_refused_setting_is_invalid_as_train_would_say(tmp_path, capsys):
+    g = mlp((2,))
+    g.set_training({"dataset": {"name": "spiral"}, "optimizer": {"lr": -0.1}})
+    save(g, tmp_path / "neg.json")
+    code, out = _validate(tmp_path / "neg.json", capsys)
+    assert code == 1
+    assert "  training.optimizer.lr: must be > 0, got -0.1" in out.splitlines()
+    assert "Valid." not in out
+
+
+def test_a_bad_csv_cell_is_invalid_with_file_line_and_column(tmp_path, capsys):
+    (tmp_path / "data.csv").write_text("a,b,label\n1.0,2.0,0\n1.5,x,1\n2.0,3.0,2\n2.5,1.0,1\n")
+    g = mlp((2,))
+    g.set_training({"dataset": {"name": "csv", "path": "data.csv", "target": "label"}})
+    save(g, tmp_path / "net.json")
+    code, out = _validate(tmp_path / "net.json", capsys)
+    assert code == 1
+    assert "  data set: data.csv line 3, column 'b': 'x' is not a number (the column holds numbers)" in out
+    code, out = _validate(tmp_path / "net.json", capsys, "--json")
+    report = json.loads(out)
+    assert report["valid"] is False and report["errors"][0]["kind"] == "data"
+    # Fixed, it is valid, data set and all.
+    (tmp_path / "data.csv").write_text("a,b,label\n1.0,2.0,0\n1.5,0.5,1\n2.0,3.0,2\n2.5,1.0,1\n")
+    assert _validate(tmp_path / "net.json", capsys)[0] == 0
+
+
+def test_a_data_set_that_does_not_fit_is_invalid(tmp_path, capsys):
+    g = mlp((8,))  # spiral points are [2]
+    g.set_training({"dataset": {"name": "spiral"}})
+    save(g, tmp_path / "misfit.json")
+    code, out = _validate(tmp_path / "misfit.json", capsys)
+    assert code == 1 and "  x: Input x takes [8] but the data set 'spiral' gives [2] features" in out.splitlines()
