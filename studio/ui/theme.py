@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 CATEGORY_COLORS = {
     "Input & structure": "#3f9d8f",
@@ -75,6 +76,36 @@ def current() -> Theme:
     return _current
 
 
+class StudioStyle(QProxyStyle):
+    """Fusion, with check boxes whose empty box shows on either theme.
+
+    Fusion outlines a check box with the window colour made darker: on the dark theme that is
+    near black on a near-black list, so an unticked box (the Runs list, a setting) could not be
+    seen until it was ticked. The outline is drawn again in the theme's dim text colour.
+    """
+
+    CHECKS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # noqa: N802 (Qt name)
+        super().drawPrimitive(element, option, painter, widget)
+        if element in self.CHECKS:
+            rect = QRectF(option.rect).adjusted(0.5, 0.5, -1.5, -1.5)
+            if element == QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck:
+                size = self.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, option, widget)
+                rect = QRectF(0, 0, size, size)
+                rect.moveCenter(QRectF(option.rect).center())
+                rect.adjust(0.5, 0.5, -1.5, -1.5)
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(QColor(_current.dim_text), 1))
+            painter.setBrush(QColor(0, 0, 0, 0))
+            painter.drawRoundedRect(rect, 1.5, 1.5)
+            painter.restore()
+
+
 def apply(name: str, app: QApplication | None = None) -> Theme:
     """Make ``name`` the current theme and give the application its palette."""
     global _current
@@ -82,7 +113,8 @@ def apply(name: str, app: QApplication | None = None) -> Theme:
     _current = theme
     app = app or QApplication.instance()
     if app is not None:
-        app.setStyle("Fusion")  # the same look on every platform, and it follows the palette
+        if not isinstance(app.style(), StudioStyle):
+            app.setStyle(StudioStyle())  # the same look on every platform, and it follows the palette
         app.setPalette(_palette(theme))
         app.setStyleSheet(_stylesheet(theme))
     return theme

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
@@ -32,11 +33,9 @@ class ControlBar(QWidget):
         self.epoch_bar = QProgressBar()
         self.epoch_bar.setObjectName("epoch_progress")
         self.epoch_bar.setRange(0, 1000)
-        self.epoch_bar.setFormat("epoch —")
         self.run_bar = QProgressBar()
         self.run_bar.setObjectName("run_progress")
         self.run_bar.setRange(0, 1000)
-        self.run_bar.setFormat("run —")
         self.speed_label = SteadyLabel("— steps/s", template="888,888 steps/s")
         self.time_label = SteadyLabel("elapsed — · remaining —", template="elapsed 88:88:88 · remaining 88:88:88")
         self.device_label = QLabel("device —")
@@ -57,7 +56,22 @@ class ControlBar(QWidget):
         box.addLayout(buttons)
         box.addLayout(bars)
         box.addLayout(numbers)
+        # Clicking a button leaves the keyboard where it was (the canvas): a person who then
+        # presses Tab or types means the canvas, not the next field of this dock. Tab still
+        # reaches the buttons.
+        for b in (self.train_button, self.pause_button, self.stop_button, self.reset_button):
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.reset_progress()
         self.set_running(False)
+
+    def reset_progress(self) -> None:
+        """No run to show: empty bars and dashes (a new document, before its first run)."""
+        self.epoch_bar.setValue(0)
+        self.epoch_bar.setFormat("epoch —")
+        self.run_bar.setValue(0)
+        self.run_bar.setFormat("run —")
+        self.speed_label.setText("— steps/s")
+        self.time_label.setText("elapsed — · remaining —")
 
     def set_running(self, running: bool, paused: bool = False) -> None:
         self.train_button.setEnabled(not running)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QGraphicsSimpleTextItem
+from PySide6.QtGui import QAction, QBrush, QColor, QFont
+from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem
 from shiboken6 import isValid
 
 from .palette import gradient_rgb
@@ -136,6 +136,59 @@ class _StopOnClose(QObject):
         return False
 
 
+def _file_menu(window: Any) -> Any:
+    menu = getattr(window, "file_menu", None)
+    if menu is None:
+        actions = window.menuBar().actions()
+        menu = actions[0].menu() if actions else None
+    return menu
+
+
+def add_save_weights_action(window: Any, panel: TrainingPanel) -> QAction | None:
+    """File > Save Trained Weights…: the last run's weights as the checkpoint the command line's
+    ``studio export --weights`` takes. Enabled while the panel holds trained weights."""
+    menu = _file_menu(window)
+    if menu is None:
+        return None
+    action = QAction("Save Trained &Weights…", window)
+    action.setObjectName("save_trained_weights")
+    action.setStatusTip("Save the last run's trained weights (.safetensors) for studio export --weights")
+    action.setEnabled(panel.has_weights)
+
+    def save() -> None:
+        if not panel.has_weights:
+            return
+        from studio.ui import dialogs
+
+        graph_path = getattr(window, "path", None)
+        stem = Path(graph_path).stem if graph_path else (panel.graph.name or "untitled").replace(" ", "_")
+        folder = Path(graph_path).parent if graph_path else Path.cwd()
+        chosen = dialogs.save_weights_name(window, str(folder / f"{stem}.safetensors"))
+        if not chosen:
+            return
+        try:
+            written = panel.save_weights(chosen)
+        except (OSError, ValueError) as exc:
+            dialogs.show_error(window, "Could not save the trained weights", f"{chosen}: {exc}")
+            return
+        window.statusBar().showMessage(f"Saved trained weights to {written}", 8000)
+
+    action.triggered.connect(save)
+    panel.weightsChanged.connect(action.setEnabled)
+    # Before the separator that closes the save group (after Save As and Export), above Quit.
+    actions = menu.actions()
+    quit_action = getattr(window, "act_quit", None)
+    at = actions.index(quit_action) if quit_action in actions else len(actions)
+    while at > 0 and actions[at - 1].isSeparator():
+        at -= 1
+    if at < len(actions):
+        menu.insertAction(actions[at], action)
+    else:
+        menu.addAction(action)
+    window.act_save_weights = action
+    return action
+
+
 def install(window: Any) -> TrainingPanel:
     """Create the panel for ``window``'s document and put it in its Training dock."""
     editor = window.editor
@@ -151,6 +204,7 @@ def install(window: Any) -> TrainingPanel:
             # The place holder's strip is too low for plots; a height the person chose is left alone.
             share.start(dock_height(window.height()))
     window.installEventFilter(_StopOnClose(panel))
+    add_save_weights_action(window, panel)
     scene = window.scene
     canvas = CanvasGradients(scene)
     panel.canvas_gradients = canvas
@@ -181,5 +235,14 @@ def install(window: Any) -> TrainingPanel:
     panel.gradientNorms.connect(canvas.show_norms)
     panel.gradientFlags.connect(canvas.show_flags)
     panel.runStarted.connect(lambda _n: canvas.clear())
+
+    def keys_to_canvas(_run: int) -> None:
+        # The form is locked while the run trains; keys typed next are meant for the canvas, and a
+        # Tab there opens the quick search rather than stepping into the data set's combo box.
+        focus = QApplication.focusWidget()
+        if focus is None or panel.isAncestorOf(focus):
+            window.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    panel.runStarted.connect(keys_to_canvas)
     panel.runFinished.connect(lambda _s: canvas.clear())
     return panel

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
+from shiboken6 import isValid
 from PySide6.QtWidgets import (
-    QApplication, QLabel, QListWidget, QListWidgetItem, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractSpinBox, QApplication, QComboBox, QLabel, QListView, QListWidget, QListWidgetItem, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from studio.graph import Graph, Problem
@@ -35,7 +36,7 @@ from .history import HistoryView, RunRecord
 from .loss_view import LossView
 from .plot_style import style_plots
 from .progress import RunProgress
-from .run import RunSetup, preflight
+from .run import RunSetup, preflight, problem_headline
 from .samples_view import SamplesView
 from .steady import SteadyLabel
 from .throttle import Throttle
@@ -48,6 +49,7 @@ REDRAW_S = {"loss": 0.3, "probe": 1.0, "history": 1.0}
 # Progress bars and the run's numbers: a progress bar repaints at once on every new value.
 PROGRESS_S = 0.25
 REDRAW_TICK_MS = 100
+RECHECK_MS = 150  # the problem list catches up with edits this long after the last one
 
 NO_DATA = "Choose a data set, then press Train."
 
@@ -57,6 +59,31 @@ END_WORDS = {
     "early_stopped": "Stopped early (validation loss stopped improving)",
     "failed": "Failed",
 }
+
+
+class WheelGuard(QObject):
+    """A setting changes only when the person is in it: the wheel over a combo or spin box they did
+    not click scrolls the form instead (scrolling past the settings changed them one by one)."""
+
+    FIELDS = (QComboBox, QAbstractSpinBox)
+
+    def __init__(self, scroll: QScrollArea) -> None:
+        super().__init__(scroll)
+        self.scroll = scroll
+
+    def guard(self, root: QWidget) -> None:
+        for field in root.findChildren(QWidget):
+            if isinstance(field, self.FIELDS) and not field.property("wheel_guarded"):
+                # Keys and clicks focus a field; the wheel alone does not.
+                field.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+                field.installEventFilter(self)
+                field.setProperty("wheel_guarded", True)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
+            QApplication.sendEvent(self.scroll.verticalScrollBar(), event)
+            return True
+        return False
 
 
 def metered(feed: Callable[[list], None]) -> Callable[[list], None]:
@@ -74,6 +101,7 @@ class TrainingPanel(QWidget):
     gradientFlags = Signal(dict)  # node id -> "vanishing" | "exploding"
     runStarted = Signal(int)  # run number
     runFinished = Signal(str)  # finished, stopped, early_stopped or failed
+    weightsChanged = Signal(bool)  # whether there are trained weights to save
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack | None = None, base_dir: str | Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -93,6 +121,7 @@ class TrainingPanel(QWidget):
         self._progress_dirty = False
         # Swappable so the same panel can drive a test double in a unit test of the panel alone.
         self.make_trainer: Callable[..., Any] | None = None
+        self.canvas_gradients: Any = None  # the window's wire colours, when the panel sits in one
 
         self.controls = ControlBar()
         self.status_label = SteadyLabel(NO_DATA, lines=2)
@@ -104,8 +133,16 @@ class TrainingPanel(QWidget):
         self.error_banner.hide()
         self.problem_list = QListWidget()
         self.problem_list.setObjectName("training_problems")
-        self.problem_list.setMaximumHeight(110)
+        self.problem_list.setMaximumHeight(130)
+        # Long messages (a CSV's file, line and column) wrap onto more lines instead of scrolling sideways.
+        self.problem_list.setWordWrap(True)
+        self.problem_list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.problem_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.problem_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.problem_list.hide()
+        # Problems shown are checked again once the document changes, so a fixed one goes at once.
+        self._recheck_timer = QTimer(self, singleShot=True, interval=RECHECK_MS, timeout=self._recheck_problems)
+        self._unsubscribe_graph = graph.subscribe(self._on_graph_event)
         self.problem_list.itemActivated.connect(self._on_problem_item)
         self.problem_list.itemClicked.connect(self._on_problem_item)
 
@@ -121,6 +158,8 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(setup)
+        self._setup_widget = setup
+        self._wheel_guard = WheelGuard(scroll)
 
         self.loss_view = LossView()
         self.boundary_view = BoundaryView()
@@ -198,12 +237,15 @@ class TrainingPanel(QWidget):
 
     def set_graph(self, graph: Graph, undo_stack: QUndoStack | None = None,
                   base_dir: str | Path | None = None) -> None:
-        """A new document (New, Open): its own data set and settings; the run history stays."""
+        """A new document (New, Open): its own data set and settings, and no trace of the last
+        run in the views; a run still going is stopped first. The run history stays."""
         self.shutdown()
+        self._unsubscribe_graph()
         self.graph = graph
+        self._unsubscribe_graph = graph.subscribe(self._on_graph_event)
         if undo_stack is not None:
             self.undo_stack = undo_stack
-        self.weights = None
+        self._set_weights(None)
         for old in (self.chooser, self.config_form):
             self._setup_box.removeWidget(old)
             old.hide()
@@ -215,12 +257,27 @@ class TrainingPanel(QWidget):
         self._setup_box.insertWidget(1, self.config_form)
         self._connect_setup()
         self.chooser.set_base_dir(base_dir)
-        self._show_problems([])
-        self.error_banner.hide()
-        for view in self.live_views:
-            view.clear()
+        self._forget_run()
         self._on_dataset(self.chooser.dataset)
         self.refresh_theme()  # the new forms' plots
+
+    def _forget_run(self) -> None:
+        """Every view back to its empty state: bars, numbers, curves, probes, problems, errors."""
+        self.progress = None
+        self.setup = None
+        self.last_end = None
+        self.last_error = None
+        self.controls.reset_progress()
+        self.controls.set_running(False)
+        self._show_problems([])
+        self.error_banner.hide()
+        for throttle in self._throttles + [self._history_throttle]:
+            throttle.clear()
+        self.activation_view.preferred = []
+        for view in self.live_views:
+            view.clear()
+        if self.canvas_gradients is not None:
+            self.canvas_gradients.clear()
 
     def set_selected_node(self, node_id: str | None) -> None:
         """The editor's selection: the activation view follows it."""
@@ -230,6 +287,7 @@ class TrainingPanel(QWidget):
         self.chooser.set_base_dir(base_dir)
 
     def _on_dataset(self, dataset) -> None:
+        self._wheel_guard.guard(self._setup_widget)  # the data set's options are new widgets
         if dataset is not None and dataset.input_shape == (2,) and dataset.is_classification:
             x = dataset.train.x[:600].numpy()
             y = dataset.train.y[:600].numpy() if dataset.train.y is not None else None
@@ -239,6 +297,8 @@ class TrainingPanel(QWidget):
         if not self.running:
             self.status_label.setText(self._ready_text(dataset))
         self._on_config(None)
+        if not self.problem_list.isHidden():
+            self._recheck_timer.start()
 
     def _ready_text(self, dataset) -> str:
         """What the status line says before a run: the data set in use, or what is missing."""
@@ -279,7 +339,7 @@ class TrainingPanel(QWidget):
         setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.base_dir)
         self._show_problems(problems)
         if problems:
-            self.status_label.setText(f"Not started: {len(problems)} problem(s) to fix first.")
+            self.status_label.setText(f"Not started: {problem_headline(problems)}")
             self.problemsFound.emit(problems)
             return False
         self.setup = setup
@@ -345,15 +405,57 @@ class TrainingPanel(QWidget):
             self.status_label.setText(f"Run {self.runs}: stopping after this step…")
 
     def reset_weights(self) -> None:
-        self.weights = None
+        self._set_weights(None)
         self.status_label.setText("Weights reset: the next run starts from a fresh initialisation.")
 
+    def _set_weights(self, weights: dict[str, Any] | None) -> None:
+        had = self.weights is not None
+        self.weights = weights
+        if had != (weights is not None):
+            self.weightsChanged.emit(weights is not None)
+
+    @property
+    def has_weights(self) -> bool:
+        return self.weights is not None
+
+    def save_weights(self, path: str | Path) -> Path:
+        """The last run's trained weights as a checkpoint's weights file (``.safetensors``), the
+        one ``studio export --weights`` takes. Raises ``OSError`` when it cannot be written."""
+        from .run import write_weights
+
+        if self.weights is None:
+            raise ValueError("no trained weights yet: train first")
+        return write_weights(self.weights, path)
+
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Stop a run and wait for its thread (before the window closes)."""
-        if self.session is not None and self.session.running:
-            self.session.stop()
-            self.session.resume()
-            self.session.wait(timeout_ms)
+        """Stop a run and wait for its thread (before the window closes or another document opens).
+        What the run still has on its way is dropped: it is not for the views any more."""
+        session = self.session
+        if session is None:
+            return
+        if session.running:
+            session.stop()
+            session.resume()
+            session.wait(timeout_ms)
+        for signal, slot in ((session.events, self._on_events), (session.failed, self._on_failed),
+                             (session.finished, self._on_finished)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+        # The session still ends its thread when the worker's last signal arrives; then it goes.
+        session.finished.connect(session.deleteLater)
+        if not session.running:
+            session.deleteLater()
+        self.session = None
+        self._redraw_timer.stop()
+        sys.setswitchinterval(self._switch_interval)
+        if isValid(self.controls):
+            self.controls.set_running(False)
+            self.config_form.setEnabled(True)
+            self.chooser.setEnabled(True)
+            self._update_history("stopped", "stopped for another document or on closing")
+        self.runFinished.emit("stopped")
 
     # ---- events from the run -------------------------------------------
     def _on_events(self, batch: list) -> None:
@@ -460,7 +562,7 @@ class TrainingPanel(QWidget):
         sys.setswitchinterval(self._switch_interval)
         trainer = self.session.worker.trainer
         if status != "failed" and self.setup is not None:
-            self.weights = self.setup.keep_weights(trainer)
+            self._set_weights(self.setup.keep_weights(trainer))
         self.controls.set_running(False)
         self.config_form.setEnabled(True)
         self.chooser.setEnabled(True)
@@ -476,6 +578,22 @@ class TrainingPanel(QWidget):
         self.runFinished.emit(status)
 
     # ---- problems ------------------------------------------------------
+    def _on_graph_event(self, _event) -> None:
+        if isValid(self) and not self.problem_list.isHidden() and not self.running:
+            self._recheck_timer.start()
+
+    def _recheck_problems(self) -> None:
+        """The listed problems again, for the document as it is now: fixed ones go, and when none
+        is left the list goes and the status line says the run is ready."""
+        if self.running or self.problem_list.isHidden():
+            return
+        _setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.base_dir)
+        self._show_problems(problems)
+        if problems:
+            self.status_label.setText(f"Not started: {problem_headline(problems)}")
+        else:
+            self.status_label.setText(self._ready_text(self.chooser.dataset))
+
     def _show_problems(self, problems: list[Problem]) -> None:
         self.problem_list.clear()
         for p in problems:

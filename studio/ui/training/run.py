@@ -66,25 +66,63 @@ def load_weights(trainer: Any, weights: dict[str, dict[str, Any]]) -> int:
     return loaded
 
 
+def write_weights(weights: dict[str, dict[str, Any]], path: str | Path) -> Path:
+    """Trained weights as the weights file of a checkpoint (``studio export --weights`` reads it):
+    safetensors, keys as ``studio.training.checkpoint`` names them, written to a temporary name
+    and then renamed, so a failed write never leaves half a file under the chosen name."""
+    import os
+
+    from safetensors.torch import save_file
+    from studio.training.checkpoint import weights_path
+
+    target = weights_path(path)
+    single = len(weights) == 1
+    flat = {}
+    for name, state in weights.items():
+        for key, value in state.items():
+            flat[key if single else f"{name}.{key}"] = value.detach().to("cpu").contiguous().clone()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        save_file(flat, str(tmp), metadata={"format": "studio-weights"})
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
 def preflight(graph: Graph, dataset: Any, dataset_error: str | None,
               base_dir: Path | None = None) -> tuple[RunSetup | None, list[Problem]]:
-    problems: list[Problem] = []
-    config = None
-    try:
-        config = TrainingConfig.from_dict(graph.training)
-    except ConfigError as exc:
-        problems.extend(Problem(None, None, p, "config") for p in exc.problems)
-    problems.extend(validate(graph))
-    if dataset is None:
-        why = dataset_error or "no data set is chosen (training.dataset)"
-        problems.append(Problem(None, None, why, "data"))
-    elif not [p for p in problems if p.kind != "config"]:
-        from studio.data import check_fits
+    """The shared check (``studio.training.preflight``) on the data set the panel has loaded;
+    one that failed to load is its own message (file, line and column), not loaded again."""
+    if dataset is None and dataset_error:
+        config = None
+        problems: list[Problem] = []
+        try:
+            config = TrainingConfig.from_dict(graph.training)
+        except ConfigError as exc:
+            problems.extend(Problem(None, None, p, "config") for p in exc.problems)
+        problems.extend(validate(graph))
+        problems.append(Problem(None, None, dataset_error, "data"))
+        return None, problems
+    from studio.training.preflight import check
 
-        problems.extend(check_fits(dataset, graph))
+    config, dataset, problems = check(graph, base_dir, dataset)
     if problems:
         return None, problems
     return RunSetup(graph.copy(), dataset, config, base_dir), []
+
+
+def problem_headline(problems: list[Problem]) -> str:
+    """"N problem(s) to fix first: G in the graph, D with the data set, S in the settings": the
+    count of the list below it, and its graph part the count the status bar shows."""
+    graph = sum(1 for p in problems if p.kind not in ("data", "config"))
+    data = sum(1 for p in problems if p.kind == "data")
+    config = sum(1 for p in problems if p.kind == "config")
+    parts = [f"{n} {where}" for n, where in ((graph, "in the graph"), (data, "with the data set"),
+                                              (config, "in the training settings")) if n]
+    return f"{len(problems)} problem(s) to fix first: {', '.join(parts)}."
 
 
 def config_snapshot(config: TrainingConfig) -> dict[str, Any]:
