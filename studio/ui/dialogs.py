@@ -41,3 +41,14 @@ def save_file_name(parent: QWidget, suggested: str = "") -> str:
     if path and not path.lower().endswith(".json"):
         path += ".json"
     return path
+
+
+WEIGHTS_FILTER = "Trained weights (*.safetensors);;All files (*)"
+
+
+def save_weights_name(parent: QWidget, suggested: str = "") -> str:
+    """Where to save trained weights ('' when cancelled); always a ``.safetensors`` name."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Save trained weights", suggested, WEIGHTS_FILTER)
+    if path and not path.lower().endswith(".safetensors"):
+        path += ".safetensors"
+    return path
