@@ -114,3 +114,37 @@ def test_throttle_hands_over_everything_in_order_but_rarely():
     t.push([7])
     t.flush()  # at the end of a run nothing is left behind
     assert got[-1] == [7] and t.calls == 3
+
+
+def test_problem_headline_counts_the_list_and_its_graph_part():
+    from studio.graph import Problem
+    from studio.ui.training.run import problem_headline
+
+    problems = [Problem("fc", "in", "needs an input", "unconnected"), Problem("fc", "out", "bad", "shape"),
+                Problem(None, None, "points.csv line 3, column 'b': 'x1' is not a number", "data"),
+                Problem(None, None, "training.optimizer.lr: must be > 0, got -1", "config")]
+    assert problem_headline(problems) == ("4 problem(s) to fix first: 2 in the graph, 1 with the data set, "
+                                          "1 in the training settings.")
+    assert str(problems[2]).startswith("data set: points.csv line 3")
+
+
+def test_tick_spacing_steps_through_one_two_five():
+    from studio.ui.training.plot_style import _next_nice
+
+    assert [_next_nice(x) for x in (0.1, 0.2, 0.5, 1, 2, 5, 20)] == pytest.approx([0.2, 0.5, 1, 2, 5, 10, 50])
+
+
+def test_written_weights_are_the_checkpoint_export_reads(tmp_path):
+    import torch
+
+    from studio.training.checkpoint import load_weights
+    from studio.ui.training.run import write_weights
+
+    net = torch.nn.Linear(2, 3)
+    kept = {"main": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+    written = write_weights(kept, tmp_path / "sub" / "run")
+    assert written == tmp_path / "sub" / "run.safetensors"
+    assert [p.name for p in written.parent.iterdir()] == ["run.safetensors"]  # no temporary left
+    fresh = torch.nn.Linear(2, 3)
+    load_weights(written, {"main": fresh})
+    assert torch.equal(fresh.weight, net.weight) and torch.equal(fresh.bias, net.bias)
