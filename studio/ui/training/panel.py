@@ -17,10 +17,11 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
-from shiboken6 import isValid
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QComboBox, QLabel, QListView, QListWidget, QListWidgetItem, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractSpinBox, QApplication, QComboBox, QLabel, QListView, QListWidget, QListWidgetItem, QScrollArea,
+    QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
+from shiboken6 import isValid
 
 from studio.graph import Graph, Problem
 from studio.training.events import EndEvent, EpochEvent, ProbeEvent, StepsEvent
