@@ -27,6 +27,7 @@ class Answers:
         self.recover = True
         self.open_name = ""
         self.save_name = ""
+        self.export_name = ""  # File > Export's save dialog
         self.asked: list[tuple[str, str]] = []
 
     def install(self, monkeypatch):
@@ -46,6 +47,16 @@ class Answers:
         monkeypatch.setattr(dialogs, "ask_recover", ask_recover)
         monkeypatch.setattr(dialogs, "open_file_name", lambda parent, d="": self.open_name)
         monkeypatch.setattr(dialogs, "save_file_name", lambda parent, s="": self.save_name)
+
+        def export_file_name(parent, kind, suggested=""):
+            self.asked.append(("export_name", f"{kind}: {suggested}"))
+            return self.export_name
+
+        def show_about(parent, title, text):
+            self.asked.append(("about", text))
+
+        monkeypatch.setattr(dialogs, "export_file_name", export_file_name)
+        monkeypatch.setattr(dialogs, "show_about", show_about)
 
     def errors(self) -> list[str]:
         return [m for kind, m in self.asked if kind == "error"]
@@ -170,6 +181,41 @@ def palette_drag(window, block: str, to: QPoint):
     drop = QDropEvent(p, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(vp, drop)
     return drop
+
+
+def right_click(window, pos: QPoint):
+    """Right-click on the canvas at ``pos`` (viewport coordinates); returns the menu that pops up."""
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QMenu
+
+    vp = window.view.viewport()
+    QTest.mousePress(vp, Qt.RightButton, Qt.NoModifier, pos)
+    QTest.mouseRelease(vp, Qt.RightButton, Qt.NoModifier, pos)
+    menu = QApplication.activePopupWidget()
+    if not isinstance(menu, QMenu):
+        # Platforms that do not turn a right click into a context-menu event: send the one they would.
+        QApplication.sendEvent(vp, QContextMenuEvent(QContextMenuEvent.Mouse, pos, vp.mapToGlobal(pos)))
+        menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu), "no menu popped up"
+    return menu
+
+
+def menu_texts(menu) -> list[str]:
+    return [a.text().replace("&", "").split("\t")[0] for a in menu.actions() if not a.isSeparator()]
+
+
+def choose_in_menu(menu, text: str) -> None:
+    """Pick a menu entry with the keyboard: Down until it is highlighted, then Enter."""
+    wanted = [a for a in menu.actions() if a.text().replace("&", "").split("\t")[0] == text]
+    assert wanted, f"the menu has no {text!r}: {menu_texts(menu)}"
+    assert wanted[0].isEnabled(), f"{text!r} is disabled"
+    for _ in range(len(menu.actions()) + 1):
+        if menu.activeAction() is wanted[0]:
+            break
+        QTest.keyClick(menu, Qt.Key_Down)
+    assert menu.activeAction() is wanted[0]
+    QTest.keyClick(menu, Qt.Key_Return)
+    QApplication.processEvents()
 
 
 # ---- keyboard into form fields ----------------------------------------------

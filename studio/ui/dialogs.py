@@ -7,6 +7,13 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 FILE_FILTER = "Studio graphs (*.json);;All files (*)"
 
+# What File > Export writes: (dialog title, filter, suffix), by export kind.
+EXPORT_KINDS = {
+    "python": ("Export PyTorch source", "Python source (*.py);;All files (*)", ".py"),
+    "torchrun": ("Export torchrun training script", "Python script (*.py);;All files (*)", ".py"),
+    "program": ("Export program", "PyTorch exported program (*.pt2);;All files (*)", ".pt2"),
+}
+
 
 def ask_save_changes(parent: QWidget, name: str) -> str:
     """'save', 'discard' or 'cancel'."""
@@ -52,3 +59,16 @@ def save_weights_name(parent: QWidget, suggested: str = "") -> str:
     if path and not path.lower().endswith(".safetensors"):
         path += ".safetensors"
     return path
+
+
+def export_file_name(parent: QWidget, kind: str, suggested: str = "") -> str:
+    """Where to write an export of ``kind`` (a key of EXPORT_KINDS); '' when cancelled."""
+    title, file_filter, suffix = EXPORT_KINDS[kind]
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
+    if path and not path.lower().endswith(suffix):
+        path += suffix
+    return path
+
+
+def show_about(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.about(parent, title, text)

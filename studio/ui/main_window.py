@@ -15,6 +15,8 @@ from studio import files
 from studio.graph import Graph, validate
 
 from . import dialogs, icons, recovery, theme
+from . import help as help_ui
+from .canvas.context_menu import CanvasMenus
 from .canvas.format import count_text
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
@@ -42,7 +44,11 @@ class MainWindow(QMainWindow):
         self.scene = GraphScene(self.editor, self)
         self.scene.snapping = self.settings.snapping
         self.view = GraphView(self.scene, self)
+        self.view.context_menus = CanvasMenus(self)
         self.setCentralWidget(self.view)
+        self.shortcuts_dialog: help_ui.ShortcutsDialog | None = None
+        self.block_reference: help_ui.BlockReferenceDialog | None = None
+        self._rename_edit = None
 
         self.palette = PaletteWidget()
         self.palette.block_activated.connect(self._add_at_centre)
@@ -110,7 +116,11 @@ class MainWindow(QMainWindow):
                     sequences += QKeySequence.keyBindings(k)  # every platform binding, not just the first
                 else:
                     sequences.append(QKeySequence(k))
-            action.setShortcuts(sequences)
+            unique = []
+            for seq in sequences:
+                if seq not in unique:
+                    unique.append(seq)
+            action.setShortcuts(unique)
         action.setCheckable(checkable)
         action.triggered.connect(slot)
         self.addAction(action)  # shortcuts work with the menu bar hidden too
@@ -123,7 +133,7 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open…", self.open_dialog, S.Open)
         self.act_save = self._action("&Save", self.save, S.Save)
         self.act_save_as = self._action("Save &As…", self.save_as, "Ctrl+Shift+S")
-        self.act_quit = self._action("&Quit", self.close, S.Quit)
+        self.act_quit = self._action("&Quit", self.close, [S.Quit, "Ctrl+Q"])  # some platforms bind none
         self.act_undo = stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts([QKeySequence("Ctrl+Z")])
         self.act_redo = stack.createRedoAction(self, "&Redo")
@@ -144,6 +154,18 @@ class MainWindow(QMainWindow):
         self.act_layout = self._action("Auto-&Layout", self.auto_layout, "Ctrl+L")
         self.act_snap = self._action("&Snap to Grid", self._set_snapping, checkable=True)
         self.act_snap.setChecked(self.scene.snapping)
+        self.act_export = {
+            "python": self._action("&PyTorch Source (.py)…", lambda: self.export("python")),
+            "torchrun": self._action("&torchrun Training Script (.py)…", lambda: self.export("torchrun")),
+            "program": self._action("P&rogram (.pt2)…", lambda: self.export("program")),
+        }
+        self.act_export["python"].setStatusTip("The network as a standalone PyTorch nn.Module source file")
+        self.act_export["torchrun"].setStatusTip(
+            "A standalone DDP training script for torchrun, with this graph's training settings")
+        self.act_export["program"].setStatusTip("A torch.export program (.pt2) with the current initial weights")
+        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/")
+        self.act_block_reference = self._action("&Block Reference", lambda: self.show_block_reference(), "F1")
+        self.act_about = self._action(f"&About {APP_NAME}", self.show_about)
         self.theme_group = QActionGroup(self)
         self.theme_actions = {}
         for name in ("dark", "light"):
@@ -154,14 +176,19 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
-        m = bar.addMenu("&File")
+        m = self.file_menu = bar.addMenu("&File")
         m.addActions([self.act_new, self.act_open])
         self.recent_menu = m.addMenu("Open &Recent")
         self.examples_menu = m.addMenu("&Examples")
+        self.examples_menu.setToolTipsVisible(True)
         self._fill_examples()
         m.addSeparator()
         m.addActions([self.act_save, self.act_save_as])
         m.addSeparator()
+        self.export_menu = m.addMenu("E&xport")
+        self.export_menu.addActions(list(self.act_export.values()))
+        # Entries about this graph's results go after Export, before this separator.
+        self.export_separator = m.addSeparator()
         m.addAction(self.act_quit)
         m = bar.addMenu("&Edit")
         m.addActions([self.act_undo, self.act_redo])
@@ -178,13 +205,21 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.training_dock):
             m.addAction(dock.toggleViewAction())
+        m = self.help_menu = bar.addMenu("&Help")
+        m.addActions([self.act_shortcuts, self.act_block_reference])
+        m.addSeparator()
+        m.addAction(self.act_about)
         self._fill_recent()
 
     def _fill_examples(self) -> None:
         self.examples_menu.clear()
         paths = sorted(EXAMPLES_DIR.glob("*.json")) if EXAMPLES_DIR.is_dir() else []
         for path in paths:
-            act = self.examples_menu.addAction(path.stem)
+            title, description = example_title(path)
+            act = self.examples_menu.addAction(title)
+            act.setToolTip(description or title)
+            act.setStatusTip(description)
+            act.setData(str(path))
             act.triggered.connect(lambda _=False, p=path: self.open_example(p))
         self.examples_menu.setEnabled(bool(paths))
 
@@ -419,12 +454,26 @@ class MainWindow(QMainWindow):
         if self.copy():
             self.delete_selection()
 
+    def can_paste(self) -> bool:
+        mime = QApplication.clipboard().mimeData()
+        return mime is not None and (mime.hasFormat(MIME_TYPE) or mime.hasText())
+
     def paste(self) -> list[str]:
+        return self._paste(None)
+
+    def paste_at(self, scene_pos: tuple[float, float]) -> list[str]:
+        """Paste with the fragment's top-left node at ``scene_pos`` (the canvas menu's Paste)."""
+        return self._paste(scene_pos)
+
+    def _paste(self, at: tuple[float, float] | None) -> list[str]:
         mime = QApplication.clipboard().mimeData()
         raw = bytes(mime.data(MIME_TYPE)).decode() if mime.hasFormat(MIME_TYPE) else mime.text()
         try:
             data = json.loads(raw)
-            ids = self.editor.paste(data)
+            if at is None:
+                ids = self.editor.paste(data)
+            else:
+                ids = self.editor.paste(data, _offset_to(data, at))
         except (ValueError, ClipboardError) as exc:
             message = str(exc) if isinstance(exc, ClipboardError) else "clipboard: not a studio fragment"
             self.statusBar().showMessage(f"Nothing to paste: {message}", 6000)
@@ -447,3 +496,90 @@ class MainWindow(QMainWindow):
     def auto_layout(self) -> None:
         if self.editor.auto_layout():
             self.view.frame_all()
+
+    def rename_node(self, node_id: str) -> None:
+        """Rename in the Inspector's label field: selected, typed over, Enter returns to the canvas."""
+        self.scene.select_nodes([node_id])
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+        if self.inspector.node_id != node_id:
+            self.inspector.show_node(node_id)
+        edit = self.inspector.label_edit
+        if edit is None:
+            return
+        if edit is not self._rename_edit:
+            self._rename_edit = edit
+            edit.returnPressed.connect(self.view.setFocus)
+        edit.setFocus(Qt.OtherFocusReason)
+        edit.selectAll()
+
+    # ---- help ---------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = help_ui.ShortcutsDialog(self)
+        else:
+            self.shortcuts_dialog.refresh(self)
+        self._present(self.shortcuts_dialog)
+
+    def show_block_reference(self, block: str | None = None) -> None:
+        if self.block_reference is None:
+            self.block_reference = help_ui.BlockReferenceDialog(self)
+        if block:
+            self.block_reference.show_block(block)
+        self._present(self.block_reference)
+        if not block:
+            self.block_reference.search.setFocus()
+
+    @staticmethod
+    def _present(dialog) -> None:
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def show_about(self) -> None:
+        dialogs.show_about(self, f"About {APP_NAME}", help_ui.about_text())
+
+    # ---- export -------------------------------------------------------------
+    def export(self, kind: str) -> list[Path]:
+        """File > Export: ask where, then write; a failure is shown with its reason. Returns what was written."""
+        stem = self.path.stem if self.path else (self.editor.graph.name or "untitled").replace(" ", "_").lower()
+        directory = self.path.parent if self.path else Path.home()
+        name = {"python": f"{stem}.py", "torchrun": f"train_{stem}.py", "program": f"{stem}.pt2"}[kind]
+        target = dialogs.export_file_name(self, kind, str(directory / name))
+        if not target:
+            return []
+        from .exporting import ExportFailed, export_graph
+
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            written = export_graph(self.editor.graph, kind, Path(target), self.path)
+        except ExportFailed as exc:
+            QApplication.restoreOverrideCursor()
+            dialogs.show_error(self, "Could not export", str(exc))
+            return []
+        QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage("Exported " + ", ".join(str(p) for p in written), 8000)
+        return written
+
+
+def example_title(path: Path) -> tuple[str, str]:
+    """An example's menu title (its graph's name) and its description, read without loading the graph."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        name, description = doc.get("name"), doc.get("description")
+    except (OSError, ValueError, AttributeError):
+        name, description = None, None
+    title = name if isinstance(name, str) and name.strip() else path.stem.replace("_", " ")
+    return title.strip(), description.strip() if isinstance(description, str) else ""
+
+
+def _offset_to(data, at: tuple[float, float]) -> tuple[float, float]:
+    """The shift that puts a copied fragment's top-left corner at ``at``."""
+    try:
+        xs = [float(n["position"][0]) for n in data["nodes"]]
+        ys = [float(n["position"][1]) for n in data["nodes"]]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return (40.0, 40.0)
+    if not xs:
+        return (0.0, 0.0)
+    return (round((at[0] - min(xs)) / 20) * 20, round((at[1] - min(ys)) / 20) * 20)

@@ -5,6 +5,7 @@ examples, settings and crash recovery."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -90,8 +91,9 @@ def test_new_clears_the_document_after_asking(window, answers):
 
 
 def test_examples_menu_opens_untitled_copies(window):
-    actions = {a.text(): a for a in window.examples_menu.actions()}
+    actions = {Path(a.data()).stem: a for a in window.examples_menu.actions()}
     assert {"lenet5", "resnet18"} <= set(actions)
+    assert actions["lenet5"].text() == "LeNet-5"
     actions["lenet5"].trigger()
     assert window.editor.graph.name == "LeNet-5"
     assert window.path is None

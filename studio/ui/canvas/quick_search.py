@@ -25,6 +25,12 @@ def takes_wire_from(is_output: bool) -> Callable[[BlockSpec], bool]:
     return accepts
 
 
+def takes_wire_through(spec: BlockSpec) -> bool:
+    """Blocks that can be spliced into a wire: an input to take it and an output to pass it on."""
+    params = spec.coerce_params({})
+    return bool(spec.input_ports(params)) and bool(spec.output_ports(params))
+
+
 class QuickSearch(QFrame):
     chosen = Signal(str)
     closed = Signal()
@@ -109,6 +115,9 @@ class QuickSearch(QFrame):
                 if 0 <= row < self.list.count():
                     self.list.setCurrentRow(row)
                 return True
-        if obj is self.edit and event.type() == QEvent.FocusOut and not self.list.hasFocus() and not self._leaving:
+        # Focus leaving for another widget closes the search; the window losing activation
+        # (a menu closing, another application) does not.
+        if (obj is self.edit and event.type() == QEvent.FocusOut and not self.list.hasFocus() and not self._leaving
+                and event.reason() != Qt.ActiveWindowFocusReason):
             self.dismiss()
         return super().eventFilter(obj, event)

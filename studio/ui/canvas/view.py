@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsView
 from .. import theme
 from ..palette import block_from_mime
 from .node_item import GRID, HEADER
-from .quick_search import QuickSearch, takes_wire_from
+from .quick_search import QuickSearch, takes_wire_from, takes_wire_through
 from .scene import GraphScene
 
 MIN_ZOOM = 0.1
@@ -62,6 +62,8 @@ class GraphView(QGraphicsView):
         self.quick_search.closed.connect(self._quick_closed)
         self._search_at = QPointF()
         self._pending_wire: tuple[str, str, bool] | None = None
+        self._pending_edge = None  # a wire the chosen block is spliced into
+        self.context_menus = None  # set by the window: builds the right-click menus
         self._pan: PanInteraction | None = None
         self._space = False
         # After a file opens, the whole graph stays framed through resizes (docks
@@ -248,12 +250,19 @@ class GraphView(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     # ---- quick search --------------------------------------------------
-    def open_quick_search(self, at: QPoint, wire: tuple[str, str, bool] | None = None) -> None:
+    def open_quick_search(self, at: QPoint, wire: tuple[str, str, bool] | None = None, on_edge=None) -> None:
+        """``wire``: a dropped wire's (node, port, port is output) to join the block to;
+        ``on_edge``: a wire to splice the block into."""
         if not self.rect().contains(at):
             at = self.rect().center()
         self._search_at = self.mapToScene(at)
         self._pending_wire = wire
-        self.quick_search.popup(at, takes_wire_from(wire[2]) if wire is not None else None)
+        self._pending_edge = on_edge
+        if on_edge is not None:
+            accepts = takes_wire_through
+        else:
+            accepts = takes_wire_from(wire[2]) if wire is not None else None
+        self.quick_search.popup(at, accepts)
 
     def _wire_dropped(self, node_id: str, port: str, is_output: bool, pos: QPointF) -> None:
         self.open_quick_search(self.mapFromScene(pos), (node_id, port, is_output))
@@ -261,19 +270,43 @@ class GraphView(QGraphicsView):
     def _quick_chosen(self, block: str) -> None:
         pos = self._search_at
         wire, self._pending_wire = self._pending_wire, None
+        edge, self._pending_edge = self._pending_edge, None
         at = _node_origin(pos, wire)
-        if wire is None:
+        if edge is not None:
+            node_id, reason = self.editor.insert_on_wire(block, at, edge)
+            if reason:
+                self.graph_scene.refuse(reason)
+        elif wire is None:
             node_id = self.editor.add_block(block, at)
         else:
             node_id, reason = self.editor.add_block_wired(block, at, *wire)
             if reason:
                 self.graph_scene.refuse(reason)
-        self.graph_scene.select_nodes([node_id])
+        if node_id is not None:
+            self.graph_scene.select_nodes([node_id])
         self.setFocus()
 
     def _quick_closed(self) -> None:
         self._pending_wire = None
+        self._pending_edge = None
         self.setFocus()
+
+    # ---- right-click menus ---------------------------------------------
+    def contextMenuEvent(self, event) -> None:
+        if self.context_menus is None or self._pan is not None:
+            super().contextMenuEvent(event)
+            return
+        self.graph_scene.cancel_interaction()
+        menu = self.context_menus.menu_at(event.pos())
+        # Keys belong to the canvas again once the menu is gone (not every platform
+        # hands activation back from a popup by itself).
+        menu.aboutToHide.connect(self._menu_closed)
+        menu.popup(event.globalPos())
+        event.accept()
+
+    def _menu_closed(self) -> None:
+        self.window().activateWindow()
+        self.setFocus(Qt.PopupFocusReason)
 
     # ---- drops from the palette ----------------------------------------
     def dragEnterEvent(self, event) -> None:

@@ -142,6 +142,37 @@ class GraphEditor(QObject):
     def disconnect(self, edge: Edge) -> None:
         self.undo_stack.push(DisconnectCommand(self.graph, edge))
 
+    def disconnect_node(self, node_id: str) -> bool:
+        """Remove every wire into and out of a node as one step; False when it had none."""
+        edges = [e for e in self.graph.edges if node_id in (e.src, e.dst)]
+        if not edges:
+            return False
+        macro = MacroCommand(f"Disconnect {node_id}")
+        for e in edges:
+            DisconnectCommand(self.graph, e, parent=macro)
+        self.undo_stack.push(macro)
+        return True
+
+    def insert_on_wire(self, block: str, position: tuple[float, float], edge: Edge) -> tuple[str | None, str | None]:
+        """Splice a new block into a wire (src -> new -> dst) as one step. Returns the
+        new node's id, or None and the reason when the block cannot carry the wire."""
+        spec = blocks.get(block)
+        params = spec.coerce_params({})
+        ins, outs = spec.input_ports(params), spec.output_ports(params)
+        if not ins:
+            return None, f"{block} has no input to take the wire"
+        if not outs:
+            return None, f"{block} has no output to pass the wire on"
+        if edge not in set(self.graph.edges):
+            return None, f"{edge} is no longer there"
+        macro = MacroCommand(f"Insert {block} on {edge}")
+        DisconnectCommand(self.graph, edge, parent=macro)
+        add = AddNodeCommand(self.graph, block, None, _snap_pos(position), parent=macro)
+        ConnectCommand(self.graph, edge.src, edge.src_port, add.node_id, ins[0].name, parent=macro)
+        ConnectCommand(self.graph, add.node_id, outs[0].name, edge.dst, edge.dst_port, parent=macro)
+        self.undo_stack.push(macro)
+        return add.node_id, None
+
     # ---- clipboard -----------------------------------------------------
     def copy(self, node_ids: Iterable[str]) -> dict:
         return clipboard.extract(self.graph, node_ids)
