@@ -116,6 +116,18 @@ def test_duplicate_and_delete_from_the_node_menu(window):
     scene_agrees(window)
 
 
+def test_the_node_menu_acts_on_the_whole_selection(window):
+    build_chain(window)
+    before = snapshot(window)
+    window.scene.select_nodes(["linear1", "relu1"])
+    menu = right_click(window, node_point(window, "linear1"))
+    assert sorted(window.scene.selected_node_ids()) == ["linear1", "relu1"]
+    choose_in_menu(menu, "Delete")
+    assert list(window.editor.graph.nodes) == ["input1"]
+    undo(window)
+    assert snapshot(window) == before
+
+
 def test_rename_types_the_new_label_and_enter_returns_to_the_canvas(window):
     build_chain(window)
     choose_in_menu(right_click(window, node_point(window, "linear1")), "Rename…")
