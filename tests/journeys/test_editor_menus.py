@@ -170,6 +170,9 @@ def test_insert_block_on_a_wire_splices_it_in_one_undo_step(window):
     assert sorted(str(e) for e in graph.edges) == [
         "dropout1.out -> relu1.in", "input1.out -> linear1.in", "linear1.out -> dropout1.in"]
     assert graph.shapes.output("dropout1") == graph.shapes.output("linear1")
+    # Spliced into a short wire, the new block is put where it hides no neighbour.
+    new = window.scene.nodes["dropout1"].sceneBoundingRect()
+    assert not any(new.intersects(window.scene.nodes[n].sceneBoundingRect()) for n in ("linear1", "relu1"))
     assert QApplication.focusWidget() is window.view
     undo(window)
     assert snapshot(window) == before

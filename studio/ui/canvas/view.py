@@ -273,7 +273,7 @@ class GraphView(QGraphicsView):
         edge, self._pending_edge = self._pending_edge, None
         at = _node_origin(pos, wire)
         if edge is not None:
-            node_id, reason = self.editor.insert_on_wire(block, at, edge)
+            node_id, reason = self.editor.insert_on_wire(block, self._free_spot(at), edge)
             if reason:
                 self.graph_scene.refuse(reason)
         elif wire is None:
@@ -285,6 +285,17 @@ class GraphView(QGraphicsView):
         if node_id is not None:
             self.graph_scene.select_nodes([node_id])
         self.setFocus()
+
+    def _free_spot(self, at: tuple[float, float]) -> tuple[float, float]:
+        """``at``, or the nearest place below it where a new node covers no other
+        (a block spliced into a short wire would otherwise hide its neighbours)."""
+        x, y = at
+        for _ in range(40):
+            room = QRectF(x - GRID, y - GRID, 160 + 2 * GRID, 100 + 2 * GRID)
+            if not any(room.intersects(item.sceneBoundingRect()) for item in self.graph_scene.nodes.values()):
+                break
+            y += 2 * GRID
+        return (x, y)
 
     def _quick_closed(self) -> None:
         self._pending_wire = None
