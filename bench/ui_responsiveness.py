@@ -11,7 +11,12 @@ open at once (offscreen), and measures side by side in one process:
   headless (a plain Trainer, same settings and threads; target >= 0.90);
 - ui_cpu_share: the UI thread's CPU time over the run's wall time. The trainer
   waits for the interpreter lock while the UI thread paints, so this share is
-  roughly what the app costs training, and it is far steadier than the ratio.
+  roughly what the app costs training, and it is far steadier than the ratio;
+- boundary_frames_per_s: decision-boundary frames drawn (each of a different
+  step) per second of the run, from its first step report to its end, with the
+  shipped probe budget (target >= 2);
+- final_frame_is_last_step: in every round, once the run has ended, the
+  boundary shows the probe of the run's last step (within 2 s of the end).
 
 Runs alternate headless / app five times; each app run is compared with the
 headless run just before it, and the median of those ratios is reported with
@@ -67,8 +72,8 @@ def headless() -> float:
     return samples_per_second(epochs)
 
 
-def in_app(app: QApplication) -> tuple[float, list[float], int, float]:
-    from studio.training import EpochEvent
+def in_app(app: QApplication) -> tuple[float, list[float], int, float, float, bool]:
+    from studio.training import EpochEvent, StepsEvent
     from studio.ui.training.panel import TrainingPanel
 
     panel = TrainingPanel(spiral(), base_dir=ROOT / "examples")
@@ -105,10 +110,20 @@ def in_app(app: QApplication) -> tuple[float, list[float], int, float]:
     timer.setInterval(PROBE_MS)
     timer.timeout.connect(probe)
     batches = [0]
+    first_step_at: list[float] = []
+    last_step = [0]
+    view = panel.boundary_view
+    frames: list[tuple[float, int | None]] = []  # (when, step) of every boundary frame drawn
+    view.image.sigImageChanged.connect(lambda: frames.append((time.monotonic(), view.last_step)))
 
     def on_events(batch: list) -> None:
         batches[0] += 1
         epochs.extend(ev for ev in batch if isinstance(ev, EpochEvent))
+        for ev in batch:
+            if isinstance(ev, StepsEvent):
+                if not first_step_at:
+                    first_step_at.append(time.monotonic())
+                last_step[0] = max(last_step[0], ev.first_step + len(ev.losses))
 
     panel.runStarted.connect(lambda _n: panel.session.events.connect(on_events))
     loop = QEventLoop()
@@ -118,27 +133,38 @@ def in_app(app: QApplication) -> tuple[float, list[float], int, float]:
     timer.start()
     started, cpu = time.monotonic(), time.thread_time()
     loop.exec()
+    ended = time.monotonic()
     timer.stop()
     app.processEvents()
-    duration, cpu = time.monotonic() - started, time.thread_time() - cpu
+    duration, cpu = ended - started, time.thread_time() - cpu
     assert panel.last_end is not None and panel.last_end.status == "finished", panel.status_label.text()
+    during = {step for when, step in frames if first_step_at and first_step_at[0] <= when <= ended}
+    frames_per_s = len(during) / (ended - first_step_at[0])
+    deadline = time.monotonic() + 2.0  # frames fed last are shown in turn
+    while view.last_step != last_step[0] and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    final_is_last = view.last_step == last_step[0]
     panel.close()
     wall.close()
     wall.deleteLater()
     panel.deleteLater()
-    return samples_per_second(epochs), lags[1:], round(batches[0] / duration, 1), cpu / duration
+    return (samples_per_second(epochs), lags[1:], round(batches[0] / duration, 1), cpu / duration,
+            frames_per_s, final_is_last)
 
 
 def main() -> int:
     app = QApplication.instance() or QApplication([])
-    base, ui, lags, rates, shares = [], [], [], [], []
+    base, ui, lags, rates, shares, frame_rates, finals = [], [], [], [], [], [], []
     for _ in range(ROUNDS):
         base.append(headless())
-        rate, lag, batch_rate, share = in_app(app)
+        rate, lag, batch_rate, share, frame_rate, final = in_app(app)
         ui.append(rate)
         lags.extend(lag)
         rates.append(batch_rate)
         shares.append(share)
+        frame_rates.append(frame_rate)
+        finals.append(final)
     ratios = [u / b for u, b in zip(ui, base)]
     lags.sort()
     p99 = lags[min(len(lags) - 1, int(0.99 * len(lags)))]
@@ -151,6 +177,9 @@ def main() -> int:
         "samples_per_s_app": round(statistics.median(ui), 1),
         "samples_per_s_headless": round(statistics.median(base), 1),
         "ui_batches_per_s": max(rates),
+        "boundary_frames_per_s": round(statistics.median(frame_rates), 2),
+        "boundary_frames_per_s_min": round(min(frame_rates), 2),
+        "final_frame_is_last_step": all(finals),
         "epochs": EPOCHS,
         "probes": len(lags),
     }

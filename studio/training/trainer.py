@@ -40,9 +40,10 @@ Callback = Callable[[Event], None]
 # whatever the budget (which picks how rich each is, not whether it comes). Only when even the
 # cheapest probe would take more than LIVE_CAP of the run (a large network on a CPU) do they
 # thin out, to as often as LIVE_CAP allows and never fewer than one an epoch.
-LIVE_S = 0.5
+LIVE_S = 0.4  # under 0.5 s: frames stay above two a second when the window delays one
 LIVE_CAP = 0.1
 _wall_clock = time.perf_counter  # what LIVE_S is measured with
+LEVEL_RATIO = 1.5  # a probe one level richer is guessed to cost this much more, until measured
 
 FINAL_STATES = ("finished", "stopped", "early_stopped", "failed")
 
@@ -422,7 +423,8 @@ class Trainer:
     # ---- probes ------------------------------------------------------------
     def _estimate(self, level: int) -> float:
         """Seconds a probe at ``level`` should take: as measured, else from the nearest measured
-        level (each level down does about half the work); 0 before any was measured."""
+        level (each level down costs about a third less: half the work, but a small network's
+        probe is mostly fixed costs); 0 before any was measured."""
         cost = self._level_cost[level]
         if cost is not None:
             return cost
@@ -430,7 +432,7 @@ class Trainer:
         if not known:
             return 0.0
         _, k, c = min(known)
-        return c * 2.0 ** (k - level)
+        return c * LEVEL_RATIO ** (k - level)
 
     def _allowance(self, share: float) -> float:
         """Seconds of probing left before all probes take more than ``share`` of the run."""
@@ -484,11 +486,11 @@ class Trainer:
 
     def _final_probe(self, probes, epoch: int) -> None:
         """A last look at the trained network, so the views end on the final weights. Always
-        taken (unless the latest probe already saw these weights), at the richest level that
-        keeps probes within ``LIVE_CAP`` of the run, else the cheapest."""
+        taken (unless the latest probe already saw these weights), at the richest level the
+        budget affords, else the cheapest."""
         if probes is None or self._step == 0 or (self._last_probe_step == self._step and not self._restored):
             return
-        level = self._richest_within(LIVE_CAP)
+        level = self._richest_within(probes.budget)
         self._probe(epoch, len(self._levels) - 1 if level is None else level)
 
     def _flush(self, epoch: int, pending: list[torch.Tensor], extra_pending: dict[str, list[torch.Tensor]],

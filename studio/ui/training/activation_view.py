@@ -156,7 +156,7 @@ class ActivationView(QWidget):
         self.wanted: str | None = None  # the editor's selection, which may not be probed yet
         self._stale = False
         self.preferred: list[str] = []  # shown first when nothing is selected (hidden layers, not the input)
-        self.pacer = FramePacer(self._show_probe, self)
+        self.pacer = FramePacer(self._show_probe, self, skip=self._add)
 
     # ---- selection -----------------------------------------------------
     def set_node(self, node_id: str | None) -> None:
@@ -212,7 +212,9 @@ class ActivationView(QWidget):
     def _show_probe(self, ev: ProbeEvent) -> None:
         self._add(ev)
         if self.isVisible():
-            self._follow_selection()
+            # The curves over the whole run move little from one probe to the next: they are
+            # redrawn with the last probe of each hand-over, the histogram and maps with every one.
+            self._follow_selection(curves=self.pacer.pending == 0)
         else:
             self._stale = True
 
@@ -227,15 +229,15 @@ class ActivationView(QWidget):
             self._stale = False
             self._follow_selection()
 
-    def _follow_selection(self) -> None:
+    def _follow_selection(self, curves: bool = True) -> None:
         if self.wanted not in self.history:
             self.wanted = next((n for n in self.preferred if n in self.history), None)
         if self.wanted in self.history and self.node != self.wanted:
             self.node_box.setCurrentText(self.wanted)
         else:
-            self._redraw()
+            self._redraw(curves)
 
-    def _redraw(self) -> None:
+    def _redraw(self, curves: bool = True) -> None:
         h = self.history.get(self.node) if self.node else None
         if h is None or h.last is None:
             self.hist_image.clear()
@@ -256,10 +258,12 @@ class ActivationView(QWidget):
         width = max(1, last - first) * (len(h.steps) / max(1, len(h.steps) - 1)) if len(h.steps) > 1 else 1
         self.hist_image.setRect(QRectF(first, lo, width, hi - lo))
         self.hist_range.fit(lo, hi)
-        self.stats_range.fit(min(float(h.mean.y.min()), 0.0), max(float(h.std.y.max()), float(h.mean.y.max()), 1.0))
-        self.mean_curve.setData(h.mean.x, h.mean.y)
-        self.std_curve.setData(h.std.x, h.std.y)
-        self.zero_curve.setData(h.zeros.x, h.zeros.y)
+        if curves:
+            self.stats_range.fit(min(float(h.mean.y.min()), 0.0),
+                                 max(float(h.std.y.max()), float(h.mean.y.max()), 1.0))
+            self.mean_curve.setData(h.mean.x, h.mean.y)
+            self.std_curve.setData(h.std.x, h.std.y)
+            self.zero_curve.setData(h.zeros.x, h.zeros.y)
         s = h.last
         text = f"{self.node}: mean {s.mean:.3f}, std {s.std:.3f}, zeros {s.zero_fraction:.1%} (step {last})"
         if s.zero_fraction > DEAD_SHARE:
@@ -273,6 +277,8 @@ class ActivationView(QWidget):
                        f"Feature maps of one sample at step {last}")
 
     def _set_maps(self, maps: np.ndarray | None, title: str = "") -> None:
+        if maps is None and self._maps is None:
+            return  # nothing shown, nothing to change: a network without convolutions
         self._maps = maps
         if maps is None:
             self.maps_plot.setVisible(False)

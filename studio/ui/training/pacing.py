@@ -25,9 +25,12 @@ MAX_QUEUED = 12  # behind by more than this, the oldest frames are dropped
 
 class FramePacer(QObject):
     def __init__(self, show: Callable[[Any], None], parent: QObject | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, skip: Callable[[Any], None] | None = None) -> None:
+        """``show(frame)`` draws a frame; ``skip(frame)``, if given, takes in one dropped unseen
+        (a view that keeps a history of every frame, not only the one on screen)."""
         super().__init__(parent)
         self._show = show
+        self._skip = skip
         self._clock = clock
         self._queue: deque[Any] = deque()
         self._timer = QTimer(self)
@@ -51,13 +54,10 @@ class FramePacer(QObject):
         self._last_push = now
         self._queue.extend(frames)
         if not animate:
-            newest = self._queue[-1]
-            self._queue.clear()
-            self._timer.stop()
-            self._show(newest)
+            self.finish()
             return
         while len(self._queue) > MAX_QUEUED:
-            self._queue.popleft()
+            self._drop(self._queue.popleft())
         self.interval_s = max(MIN_FRAME_S, spread / len(self._queue))
         if not self._timer.isActive():
             self._next()
@@ -65,10 +65,14 @@ class FramePacer(QObject):
     def finish(self) -> None:
         """Show the newest frame now, dropping those between."""
         if self._queue:
-            newest = self._queue[-1]
-            self._queue.clear()
             self._timer.stop()
-            self._show(newest)
+            while len(self._queue) > 1:
+                self._drop(self._queue.popleft())
+            self._show(self._queue.popleft())
+
+    def _drop(self, frame: Any) -> None:
+        if self._skip is not None:
+            self._skip(frame)
 
     def clear(self) -> None:
         self._queue.clear()

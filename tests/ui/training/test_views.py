@@ -206,3 +206,20 @@ def test_samples_view_clear_forgets_the_last_run(qtbot):
     view.clear()
     assert view.mode is None and view.last_step is None and view.plot.titleLabel.text == ""
     assert len(view.generated.data) == 0
+
+
+def test_activation_view_keeps_every_probe_fed_in_its_history_drawn_in_turn(qtbot):
+    view = ActivationView()
+    qtbot.addWidget(view)
+    view.show()
+    stats = ActivationStats(0.2, 0.5, 0.1, np.array([6, 1, 1]), np.array([0.0, 0.5, 1.0, 1.5]), None)
+    view.feed([ProbeEvent(1, 1, {"h": stats})])
+    qtbot.wait(200)
+    view.feed([ProbeEvent(s, 1, {"h": stats}) for s in (10, 20, 30)])
+    assert view.history["h"].steps == [1, 10]  # the first of the hand-over at once, the rest in turn
+    qtbot.waitUntil(lambda: view.history["h"].steps == [1, 10, 20, 30], timeout=2000)
+    assert view.hist_image.image.shape == (48, 4) and "(step 30)" in view.stats_label.text()
+    view.feed([ProbeEvent(s, 2, {"h": stats}) for s in (40, 50, 60)])
+    view.catch_up()  # drawn at once: none of them is lost from the history
+    assert view.history["h"].steps[-3:] == [40, 50, 60] and view.hist_image.image.shape == (48, 7)
+    assert len(view.mean_curve.getData()[0]) == 7
