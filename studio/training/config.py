@@ -248,8 +248,12 @@ class EarlyStoppingConfig:
 
 @dataclass
 class ProbesConfig:
-    """Sampled views of the network. A probe runs at most every ``every`` steps
-    and, measured as it runs, takes at most ``budget`` of the training time."""
+    """Sampled views of the network. A whole probe comes at least every 0.4 s of a
+    run and after its last step; ``budget`` (a share of the training time, measured
+    as probes run) picks how detailed each is, from ``grid`` and ``batch`` down to
+    a 16x16 grid and 32 samples, never whether it comes. Every ``every`` steps a
+    further probe at full detail comes when the budget affords it, else the
+    gradient norms alone."""
 
     enabled: bool = True
     every: int = 50
