@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The tested torch; pinned first so a CPU machine does not pull CUDA wheels.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: install run test lint bench examples clean
+.PHONY: install run test test-window lint bench examples clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: install
 
 test: install lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The journeys (whole tasks through the whole window) on a real X server with a window manager.
+test-window: install
+	tools/with-window $(BIN)/python -m pytest tests/journeys
 
 # Trains every learning example at full length and checks its target (minutes).
 examples: install

@@ -156,15 +156,57 @@ def scene_agrees(window) -> None:
     assert sum(isinstance(i, EdgeItem) for i in scene.items()) == len(graph.edges)
 
 
+class _RealDrop:
+    def __init__(self, accepted: bool):
+        self._accepted = accepted
+
+    def isAccepted(self) -> bool:  # noqa: N802 (as QDropEvent)
+        return self._accepted
+
+
+def _real_pointer_drag(window, start: QPoint, to: QPoint) -> _RealDrop:
+    """On a real X server a drag is the window system's: the X pointer itself is pressed,
+    moved and released (xdotool), while this thread turns the event loop Qt's drag runs in."""
+    import subprocess
+    import time
+
+    tree = window.palette.tree
+    a = tree.viewport().mapToGlobal(start)
+    b = window.view.viewport().mapToGlobal(to)
+    steps = [f"mousemove --sync {a.x() + dx} {a.y()} sleep 0.05" for dx in (0, 5, 20, 40)]
+    steps += [f"mousemove --sync {int(a.x() + (b.x() - a.x()) * i / 8)} {int(a.y() + (b.y() - a.y()) * i / 8)} "
+              "sleep 0.05" for i in range(1, 9)]
+    script = (f"mousemove --sync {a.x()} {a.y()} sleep 0.1 mousedown 1 sleep 0.1 " + " ".join(steps[1:])
+              + " sleep 0.1 mouseup 1")
+    before = len(window.editor.graph)
+    proc = subprocess.Popen(["xdotool", *script.split()])
+    deadline = time.monotonic() + 20
+    while proc.poll() is None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    for _ in range(20):
+        QApplication.processEvents()
+    return _RealDrop(len(window.editor.graph) == before + 1)
+
+
+def on_real_window_system() -> bool:
+    from PySide6.QtGui import QGuiApplication
+
+    return QGuiApplication.platformName() == "xcb"
+
+
 def palette_drag(window, block: str, to: QPoint):
     """Press on the palette entry and move past the drag distance: the palette
     starts its drag. The offscreen platform cannot carry a drag between
     widgets, so the drag's own mime data is delivered to the canvas as the
-    window system would: enter, move, drop."""
+    window system would: enter, move, drop. On a real X server the pointer
+    does it all."""
     tree = window.palette.tree
     item = window.palette.item(block)
     tree.scrollToItem(item)
     start = tree.visualItemRect(item).center()
+    if on_real_window_system():
+        return _real_pointer_drag(window, start, to)
     tree.last_drag_mime = None
     QTest.mousePress(tree.viewport(), Qt.LeftButton, Qt.NoModifier, start)
     for dx in (5, 20, 40):

@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
               "  Headless, use: studio validate FILE, studio train FILE,\n"
               "  or studio --screenshot OUT.png FILE to render the window.", file=sys.stderr)
         return 2
+    from .system_libraries import message, missing, uses_xcb
+
+    gone = missing() if uses_xcb() else {}
+    if gone:
+        print(message(gone), file=sys.stderr)
+        return 2
     app = application()
     from .main_window import MainWindow
 
