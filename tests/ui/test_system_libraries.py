@@ -29,3 +29,11 @@ def test_which_platform_needs_them(monkeypatch):
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert system_libraries.uses_xcb()
+
+
+def test_the_readme_lists_every_package():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for package in system_libraries.XCB_LIBRARIES.values():
+        assert f" {package}" in readme, package
