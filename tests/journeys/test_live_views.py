@@ -113,3 +113,17 @@ def test_training_spiral_with_its_own_settings_keeps_the_boundary_live_to_the_la
     frames = len({step for step, _ in watcher.frames})
     print(f"spiral: {frames} boundary frames in a run of {watcher.run_seconds:.1f} s")
     assert frames >= min(2 * watcher.run_seconds * 0.5, 80), (frames, watcher.run_seconds)
+
+
+def test_after_a_run_an_image_data_set_shows_why_there_is_no_boundary(qtbot, window):
+    watcher = train_and_watch(qtbot, window, "xor_mlp.json", timeout_s=60)
+    panel = window.training_panel
+    view = panel.boundary_view
+    qtbot.waitUntil(lambda: view.last_step == watcher.last_step, timeout=3000)
+    # Open a convolutional network on digits: no boundary of the last run, and a message saying why.
+    assert window.open_path(EXAMPLES / "lenet5_digits.json", ask=False)
+    qtbot.waitUntil(lambda: view.is_empty, timeout=3000)
+    assert view.empty_label.isVisible() and not view.plot_widget.isVisible()
+    assert "2-D points" in view.empty_label.text()
+    assert view.field is None and view.last_step is None and "step" not in view.plot.titleLabel.text
+    assert panel.activation_view.history == {} and panel.gradient_view.curves == {}

@@ -24,10 +24,10 @@ from .palette import class_color, prediction_field
 
 
 TITLE = "Decision boundary"
-EMPTY = ("No decision boundary for this data set.\n\nA decision boundary is drawn for classification of "
-         "2-D points (xor, spiral, moons, circles, blobs): the colour shows the class the network predicts "
-         "at each point of the plane. These inputs are not 2-D points; the Activations and Gradient flow "
-         "tabs show how this network learns.")
+EMPTY = ("No decision boundary to draw for this data set.\n\nA decision boundary is drawn for "
+         "classification of 2-D points (xor, spiral, moons, circles, blobs): the colour shows the class the "
+         "network predicts at each point of the plane. For other data, the Activations and Gradient flow "
+         "tabs show how the network learns.")
 
 
 class BoundaryView(QWidget):

@@ -122,7 +122,7 @@ def test_boundary_view_says_when_a_data_set_has_no_boundary_and_clear_empties_it
     view.show()
     view.set_points(None, None)  # an image data set
     assert view.is_empty and view.empty_label.isVisible() and not view.plot_widget.isVisible()
-    assert "No decision boundary for this data set" in view.empty_label.text()
+    assert view.empty_label.text().startswith("No decision boundary to draw for this data set.")
     view.set_points(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]), 2)
     assert not view.is_empty and view.plot_widget.isVisible()
     assert view.plot.titleLabel.text == "Decision boundary"
