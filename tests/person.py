@@ -87,6 +87,8 @@ def make_window(qtbot, answers, config_dir):
             window.resize(*size)
         window.show()
         qtbot.waitExposed(window)
+        if on_real_window_system():
+            qtbot.wait(600)  # the window manager places the window: its screen position settles
         # Shortcuts need an active window with the canvas focused, as after a click.
         window.activateWindow()
         qtbot.waitUntil(window.isActiveWindow, timeout=2000)
@@ -205,6 +207,7 @@ def palette_drag(window, block: str, to: QPoint):
     item = window.palette.item(block)
     tree.scrollToItem(item)
     start = tree.visualItemRect(item).center()
+    assert window.view.viewport().rect().contains(to), f"{to} is off the canvas: a person cannot drop there"
     if on_real_window_system():
         return _real_pointer_drag(window, start, to)
     tree.last_drag_mime = None

@@ -20,8 +20,9 @@ from person import choose, click, node_point, palette_drag, type_into, wire
 
 def build_xor_mlp(window) -> None:
     """Input -> Linear(10) -> Tanh -> Linear(2), by mouse and keyboard."""
-    for block, x in (("Input", 120), ("Linear", 380), ("Tanh", 640), ("Linear", 900)):
-        drop = palette_drag(window, block, QPoint(x, 200))
+    width = window.view.viewport().width()
+    for block, share in (("Input", 0.1), ("Linear", 0.35), ("Tanh", 0.6), ("Linear", 0.85)):
+        drop = palette_drag(window, block, QPoint(int(width * share), 200))
         assert drop.isAccepted()
     graph = window.editor.graph
     assert list(graph.nodes) == ["input1", "linear1", "tanh1", "linear2"]
