@@ -104,12 +104,12 @@ def test_number_of_inputs_and_matching_by_name():
 
     g.remove_node("adj")
     problems = messages(check_fits(karate, g))
-    assert problems[0] == ("graph: the graph has 1 Input node(s) (feats) but the data set 'karate' gives "
+    assert problems[0] == ("data set: the graph has 1 Input node(s) (feats) but the data set 'karate' gives "
                            "2 input(s) (x [34, 34], adj [34, 34])")
 
     wide = mlp(4, 3)
     assert messages(check_fits(karate, wide))[:2] == [
-        "graph: the graph has 1 Input node(s) (x) but the data set 'karate' gives 2 input(s) (x [34, 34], adj [34, 34])",
+        "data set: the graph has 1 Input node(s) (x) but the data set 'karate' gives 2 input(s) (x [34, 34], adj [34, 34])",
         "x: Input x takes [4] but the data set 'karate' gives samples [34, 34] as x",
     ]
 
@@ -119,7 +119,7 @@ def test_several_outputs_are_refused(iris):
     g.add_node("Linear", {"out_features": 3}, id="aux")
     g.connect("act", "out", "aux", "in")
     assert messages(check_fits(iris, g)) == [
-        "graph: the graph has 2 outputs (fc3, aux); training on 'iris' needs exactly one"]
+        "data set: the graph has 2 outputs (fc3, aux); training on 'iris' needs exactly one"]
 
 
 def test_unknown_shapes_are_left_to_validation(iris):
@@ -143,6 +143,6 @@ def test_gan_needs_a_generator_and_a_discriminator():
     g.set_params("g2", {"out_features": 3})
     g.set_params("real", {"shape": [3]})
     assert messages(check_fits(ring, g)) == [
-        "graph: no Input takes a sample of 'ring' [2] for the discriminator (Inputs: z [8], real [3])",
-        "graph: no generator output gives a sample of 'ring' [2] (outputs: g2 [3], d2 [1])",
+        "data set: no Input takes a sample of 'ring' [2] for the discriminator (Inputs: z [8], real [3])",
+        "data set: no generator output gives a sample of 'ring' [2] (outputs: g2 [3], d2 [1])",
     ]
