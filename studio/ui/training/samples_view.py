@@ -75,6 +75,10 @@ class SamplesView(QWidget):
         frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.samples]
         self.pacer.push(frames, animate=self.isVisible())
 
+    def catch_up(self) -> None:
+        """Show the newest probe fed now, skipping any still waiting their turn."""
+        self.pacer.finish()
+
     def _show(self, probe: ProbeEvent) -> None:
         s = probe.samples
         self.last_step = probe.step
