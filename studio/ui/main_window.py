@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
@@ -32,6 +32,9 @@ APP_NAME = "Studio"
 
 
 class MainWindow(QMainWindow):
+    # The document's file moved (Save As): paths in it, such as its data file, are read from there now.
+    documentPathChanged = Signal(object)  # Path | None
+
     def __init__(self, settings: AppSettings | None = None, autosave_ms: int = recovery.INTERVAL_MS):
         super().__init__()
         self.settings = settings or AppSettings()
@@ -377,9 +380,12 @@ class MainWindow(QMainWindow):
         except (OSError, files.GraphFileError) as exc:
             dialogs.show_error(self, "Could not save the graph", f"{path}: {exc}")
             return False
+        moved = self.path is None or Path(path).parent != self.path.parent
         self.path = Path(path)
         self._recovered_unsaved = False
         self.editor.undo_stack.setClean()
+        if moved:
+            self.documentPathChanged.emit(self.path)
         self.settings.add_recent(path)
         self._fill_recent()
         self._update_title()

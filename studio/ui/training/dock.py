@@ -230,6 +230,8 @@ def install(window: Any) -> TrainingPanel:
         window.view.centerOn(item)
 
     editor.graph_replaced.connect(on_graph_replaced)
+    if hasattr(window, "documentPathChanged"):
+        window.documentPathChanged.connect(lambda _path: panel.set_base_dir(_base_dir(window)))
     scene.selectionChanged.connect(on_selection)
     panel.problemActivated.connect(on_problem)
     panel.gradientNorms.connect(canvas.show_norms)
