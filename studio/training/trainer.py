@@ -163,6 +163,7 @@ class Trainer:
         self._losses: list[float] = []
         self._last_checkpoint: Path | None = None
         self._last_probe_step = -(10**9)
+        self._last_probe_level = 0
         self._restored = False  # weights restored since the latest whole probe
 
     # ---- control, from any thread -----------------------------------------
@@ -472,6 +473,7 @@ class Trainer:
         self._level_cost[level] = spent if old is None else (old + spent) / 2
         self._probe_spent += spent
         self._last_probe_step = self._step
+        self._last_probe_level = level
         self._probed_epoch = epoch
         self._restored = False
 
@@ -486,12 +488,13 @@ class Trainer:
 
     def _final_probe(self, probes, epoch: int) -> None:
         """A last look at the trained network, so the views end on the final weights. Always
-        taken (unless the latest probe already saw these weights), at the richest level the
-        budget affords, else the cheapest."""
-        if probes is None or self._step == 0 or (self._last_probe_step == self._step and not self._restored):
+        taken (unless the latest probe already saw these weights in full), and in full: training
+        is over, so its cost slows nothing, and the last picture is the one a person studies."""
+        if probes is None or self._step == 0:
             return
-        level = self._richest_within(probes.budget)
-        self._probe(epoch, len(self._levels) - 1 if level is None else level)
+        if self._last_probe_step == self._step and self._last_probe_level == 0 and not self._restored:
+            return
+        self._probe(epoch, 0)
 
     def _flush(self, epoch: int, pending: list[torch.Tensor], extra_pending: dict[str, list[torch.Tensor]],
                lrs: list[float], spe: int, epoch_losses: list[float], epoch_extra: dict[str, list[float]]) -> None:

@@ -140,8 +140,8 @@ def test_probes_keep_to_their_time_budget(spiral_graph, fake_time):
     # so at step s = 100 (k+1) - 10 k: 190, 280, 370; then the final one, which is always taken
     assert len(steps) == 5 and steps[0] == 1 and steps[-1] == 400
     assert all(abs(s - (100 * (k + 1) - 10 * k)) <= 1 for k, s in enumerate(steps[1:-1], start=1))
-    assert all(p.boundary.classes.shape == (64, 64) for p in probes[:-1])  # full detail, as afforded
-    assert probes[-1].boundary.classes.shape == (16, 16)  # the final one at the cheapest level that fits
+    assert all(p.boundary.classes.shape == (64, 64) for p in probes)  # full detail, as afforded
+    # and the final one in full whatever the budget: the run is over, and it is the picture people study
     # Between them, every step a whole probe did not fit sends the gradient norms alone.
     light = light_probes_of(trainer)
     assert {p.step for p in light} == set(range(2, 401)) - set(steps[:-1])
@@ -156,6 +156,7 @@ def test_gradient_only_probes_come_every_few_steps_when_whole_ones_do_not_fit(sp
     # the first is always taken, and the last, on the final weights; none between fits (and the
     # run, 32 ms, is over before the views have waited 0.5 s)
     assert [p.step for p in probes_of(trainer)] == [1, 32]
+    assert probes_of(trainer)[-1].boundary.classes.shape == (64, 64)  # the last look in full, budget or not
     assert light == list(range(6, result.steps + 1, 5))
 
 
