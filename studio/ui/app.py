@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .collector import install as collect_on_this_thread
 
-    collect_on_this_thread().freeze_when(warmed_up)
+    collect_on_this_thread().hold_until(warmed_up)
     warm_up_in_background(freeze=False)
     return app.exec()
 

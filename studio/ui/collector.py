@@ -1,53 +1,76 @@
-"""Garbage collection on the window's thread only.
+"""Garbage collection on the window's thread only, while another Python thread runs.
 
 Python runs a collection on whichever thread happens to allocate past the
 threshold: during a run that is often the training thread. A Qt wrapper in a
 reference cycle (a widget a form dropped, a lambda connected to its own
 widget's signal) is then destroyed on that thread, and Qt, which allows a
 QObject to be destroyed only on its own thread, warns ("Timers cannot be
-started from another thread") and may crash. So once a window is up,
-automatic collection is off and a timer on the window's thread collects, by
-the same thresholds Python uses, a few times a second.
+started from another thread") and may crash. So while a background thread
+runs (a training run, the start-up warm-up), automatic collection is off and
+a timer on the window's thread collects young objects by the thresholds Python
+uses; full collections, which walk the whole heap, at most every
+``FULL_EVERY_S``. When the last such thread ends, Python collects as before.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 INTERVAL_MS = 250
+FULL_EVERY_S = 30.0
 
 
 class GuiThreadCollector(QObject):
     def __init__(self, parent: QObject, interval_ms: int = INTERVAL_MS) -> None:
         super().__init__(parent)
         self.threshold = gc.get_threshold()
+        self.holds = 0
+        self._last_full = time.monotonic()
         self._freeze_when: Callable[[], bool] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
-        gc.disable()
-        self._timer.start()
-        parent.destroyed.connect(lambda *_: gc.enable())
+
+    def hold(self) -> None:
+        """A background thread starts: from now on only this thread collects."""
+        self.holds += 1
+        if self.holds == 1:
+            gc.disable()
+            self._timer.start()
+
+    def release(self) -> None:
+        """A background thread ended; with none left, Python collects by itself again."""
+        self.holds = max(0, self.holds - 1)
+        if self.holds == 0:
+            self._timer.stop()
+            self.check()
+            gc.enable()
 
     def check(self) -> None:
-        """Collect the generations whose counts are past their thresholds, as Python would."""
+        """Collect the generations past their thresholds, as Python would (a full one rarely)."""
         counts = gc.get_count()
         if counts[0] > self.threshold[0]:
-            generation = 0
-            if counts[1] > self.threshold[1]:
-                generation = 2 if counts[2] > self.threshold[2] else 1
+            generation = 1 if counts[1] > self.threshold[1] else 0
+            if generation == 1 and counts[2] > self.threshold[2] \
+                    and time.monotonic() - self._last_full >= FULL_EVERY_S:
+                generation = 2
+                self._last_full = time.monotonic()
             gc.collect(generation)
         if self._freeze_when is not None and self._freeze_when():
             # Start-up objects live until exit: out of every later full collection's way.
             self._freeze_when = None
             gc.collect()
             gc.freeze()
+            self.release()
 
-    def freeze_when(self, ready: Callable[[], bool]) -> None:
-        """Collect once and freeze the heap, on this thread, as soon as ``ready()`` says so."""
+    def hold_until(self, ready: Callable[[], bool]) -> None:
+        """Hold while a start-up thread works; when ``ready()``, collect once, freeze the heap
+        and release, all on this thread."""
+        self.hold()
         self._freeze_when = ready
 
 

@@ -54,3 +54,4 @@ def test_cycles_die_on_the_window_thread_during_a_run(qtbot):
         pass
     qtbot.waitUntil(lambda: len(Cyclic.died_on) == 20, timeout=5_000)
     assert set(Cyclic.died_on) == {threading.main_thread().name}
+    assert gc.isenabled()  # no thread left to fear: Python collects as it always does

@@ -350,6 +350,8 @@ class TrainingPanel(QWidget):
         for throttle in self._throttles + [self._history_throttle]:
             throttle.clear()
         budget.restart()
+        for throttle, base in zip(self._throttles + [self._history_throttle], self._base_intervals):
+            throttle.interval = budget.interval(base)  # a new run starts at the budget's present rate
         self._redraw_timer.start()
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
                                           if not setup.graph.node(n).spec.is_input]
@@ -555,6 +557,10 @@ class TrainingPanel(QWidget):
         self._redraw_timer.stop()
         self._show_progress()
         self._flush_all()  # the views show the run to its last step
+        for view in (self.boundary_view, self.activation_view, self.gradient_view, self.samples_view):
+            catch_up = getattr(view, "catch_up", None)
+            if catch_up is not None:
+                catch_up()  # at once, not after the frames still waiting their turn
         end = self.last_end if self.last_end is not None and self.progress.ended is self.last_end else None
         status = "failed" if self.last_error else (end.status if end else "stopped")
         if end is not None and end.status == "failed" and not self.last_error:

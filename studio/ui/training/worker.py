@@ -170,9 +170,12 @@ class TrainingSession(QObject):
         if self._running:
             raise RuntimeError("this run has already started")
         self._running = True
-        from ..collector import install as collect_on_this_thread
+        from ..collector import install as collector
 
-        collect_on_this_thread()  # never on the training thread, where Qt wrappers must not die
+        # Never on the training thread, where Qt wrappers must not die: collections are the UI's.
+        self._collector = collector()
+        if self._collector is not None:
+            self._collector.hold()
         self._thread.start()
         self._sweep.start()
 
@@ -197,6 +200,9 @@ class TrainingSession(QObject):
         self._sweep.stop()
         self._thread.quit()
         self._thread.wait()
+        if getattr(self, "_collector", None) is not None:
+            self._collector.release()
+            self._collector = None
         self._running = False
         self._paused = False
         self.finished.emit()
