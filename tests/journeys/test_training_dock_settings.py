@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QScrollArea, QSpinBox
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QScrollArea
 
-from person import choose, click, type_into
+from person import choose, type_into
 from studio.ui.training.config_form import FIELDS, SHOWN_WHEN, get_path
 
 TYPED = {

@@ -15,6 +15,7 @@ from studio.graph import GraphEvent
 from .. import icons, theme
 from ..canvas.format import count_text, shape_text
 from ..document import GraphEditor
+from ..field_cell import FieldCell
 from .param_editors import ParamEditor, make_editor
 
 
@@ -91,16 +92,8 @@ class InspectorWidget(QScrollArea):
             editor = make_editor(param)
             editor.set_value(node.params[param.name])
             editor.committed.connect(lambda name=param.name: self.commit(name))
-            error = QLabel()
-            error.setObjectName("paramError")
-            error.setWordWrap(True)
-            error.hide()
-            cell = QWidget()
-            cl = QVBoxLayout(cell)
-            cl.setContentsMargins(0, 0, 0, 0)
-            cl.setSpacing(2)
-            cl.addWidget(editor)
-            cl.addWidget(error)
+            cell = FieldCell(editor)
+            error = cell.error
             name = QLabel(param.name)
             name.setToolTip(param.doc)
             form.addRow(name, cell)

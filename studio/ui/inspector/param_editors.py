@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWid
 from blocks import Param, ParamError
 
 from ..canvas.format import value_text
+from ..field_cell import mark_invalid
 
 
 def hint(param: Param) -> str:
@@ -140,9 +141,7 @@ class TextEditor(ParamEditor):
         self.set_invalid(False)
 
     def set_invalid(self, invalid: bool) -> None:
-        self.edit.setProperty("invalid", invalid)
-        self.edit.style().unpolish(self.edit)
-        self.edit.style().polish(self.edit)
+        mark_invalid(self.edit, invalid)
 
 
 def _number(p: Param, text: str, whole: bool) -> int | float:

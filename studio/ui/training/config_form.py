@@ -25,6 +25,7 @@ from studio.training.config import (
     DEVICES, LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULES, TASKS, ConfigError, TrainingConfig,
 )
 
+from ..field_cell import FieldCell, mark_invalid
 from .commands import SetTrainingCommand
 from .schedule_plot import SchedulePlot
 
@@ -133,17 +134,8 @@ class TrainingConfigForm(QWidget):
                 w.setToolTip(f.tip)
             label = QLabel(f.label)
             label.setBuddy(w)
-            # A refused value is explained right under its field, where the person is looking.
-            error = QLabel()
-            error.setObjectName("paramError")
-            error.setWordWrap(True)
-            error.hide()
-            cell = QWidget()
-            cell_box = QVBoxLayout(cell)
-            cell_box.setContentsMargins(0, 0, 0, 0)
-            cell_box.setSpacing(2)
-            cell_box.addWidget(w)
-            cell_box.addWidget(error)
+            cell = FieldCell(w)  # a refused value is explained right under its field
+            error = cell.error
             self.widgets[f.path] = w
             self._rows[f.path] = label
             self._cells[f.path] = cell
@@ -226,10 +218,7 @@ class TrainingConfigForm(QWidget):
         error = self.field_errors[f.path]
         error.setText(message[len(prefix):] if message.startswith(prefix) else message)
         error.show()
-        widget = self.widgets[f.path]
-        widget.setProperty("invalid", True)
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        mark_invalid(self.widgets[f.path], True)
         self._reveal(self._cells[f.path])
 
     def _clear_field_error(self, path: tuple[str, ...]) -> None:
@@ -237,10 +226,7 @@ class TrainingConfigForm(QWidget):
         if error.isVisible() or error.text():
             error.clear()
             error.hide()
-            widget = self.widgets[path]
-            widget.setProperty("invalid", False)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+            mark_invalid(self.widgets[path], False)
 
     def _reveal(self, cell: QWidget) -> None:
         """Scroll the form so the field and its message are in view."""
