@@ -106,13 +106,18 @@ class StudioStyle(QProxyStyle):
             painter.restore()
 
 
+_applied: tuple[int, str] | None = None  # (application, theme) last given to Qt
+
+
 def apply(name: str, app: QApplication | None = None) -> Theme:
     """Make ``name`` the current theme and give the application its palette."""
-    global _current
+    global _current, _applied
     theme = THEMES.get(name, DARK)
     _current = theme
     app = app or QApplication.instance()
-    if app is not None:
+    if app is not None and _applied != (id(app), theme.name):
+        # Only on a change: a new palette and style sheet re-polish every widget of the app.
+        _applied = (id(app), theme.name)
         if not isinstance(app.style(), StudioStyle):
             app.setStyle(StudioStyle())  # the same look on every platform, and it follows the palette
         app.setPalette(_palette(theme))
