@@ -39,12 +39,26 @@ def state_path(path: str | os.PathLike) -> Path:
 
 def flat_state(networks: Mapping[str, nn.Module]) -> dict[str, torch.Tensor]:
     """Every network's state in one flat dict (prefixed when there are several)."""
-    single = len(networks) == 1
-    out = {}
-    for name, net in networks.items():
-        for key, value in net.state_dict().items():
-            out[key if single else f"{name}.{key}"] = value
-    return out
+    return flatten({name: net.state_dict() for name, net in networks.items()})
+
+
+def flatten(states: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """State dicts by network in one flat dict (keys prefixed by network when there are several)."""
+    single = len(states) == 1
+    return {key if single else f"{name}.{key}": value
+            for name, state in states.items() for key, value in state.items()}
+
+
+def save_weights(path: str | os.PathLike, states: Mapping[str, Mapping[str, torch.Tensor]]) -> Path:
+    """The weights file of a checkpoint alone (what ``studio export --weights`` reads), written to a
+    temporary name and renamed; returns its path."""
+    from safetensors.torch import save_file
+
+    w = weights_path(path)
+    w.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in flatten(states).items()}
+    _atomic(w, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "studio-weights"}))
+    return w
 
 
 def load_flat_state(networks: Mapping[str, nn.Module], flat: Mapping[str, torch.Tensor], where: str) -> None:
@@ -89,12 +103,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def save(path: str | os.PathLike, networks: Mapping[str, nn.Module], state: TrainingState) -> Path:
     """Write both files (each to a temporary name, then renamed); returns the weights path."""
-    from safetensors.torch import save_file
-
-    w, s = weights_path(path), state_path(path)
-    w.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in flat_state(networks).items()}
-    _atomic(w, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "studio-weights"}))
+    w = save_weights(path, {name: net.state_dict() for name, net in networks.items()})
+    s = state_path(path)
     payload = {
         "format": FORMAT, "version": VERSION, "epoch": state.epoch, "step": state.step,
         "optimizers": _to_cpu(state.optimizers), "best": state.best, "scaler": state.scaler,

@@ -17,10 +17,11 @@ from .config import ConfigError, TrainingConfig
 
 
 def check(graph: Graph, base_dir: str | Path | None = None, dataset: Any = None,
-          need_data: bool = True) -> tuple[TrainingConfig | None, Any, list[Problem]]:
+          need_data: bool = True, dataset_error: str | None = None) -> tuple[TrainingConfig | None, Any, list[Problem]]:
     """(settings, data set, problems). ``dataset``: one already loaded (the app keeps one);
-    otherwise the graph's data set is loaded from ``base_dir``. ``need_data=False``: a graph
-    with no data set chosen is not a problem (a file that only describes a network)."""
+    ``dataset_error``: why it could not be (not tried again); otherwise the graph's data set is
+    loaded from ``base_dir``. ``need_data=False``: a graph with no data set chosen is not a
+    problem (a file that only describes a network)."""
     problems: list[Problem] = []
     config = None
     try:
@@ -28,7 +29,9 @@ def check(graph: Graph, base_dir: str | Path | None = None, dataset: Any = None,
     except ConfigError as exc:
         problems.extend(Problem(None, None, p, "config") for p in exc.problems)
     problems.extend(validate(graph))
-    if dataset is None and config is not None and config.dataset:
+    if dataset is None and dataset_error:
+        problems.append(Problem(None, None, dataset_error, "data"))
+    elif dataset is None and config is not None and config.dataset:
         from studio.data import DataError, load_dataset
 
         try:

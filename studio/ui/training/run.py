@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from studio.graph import Graph, Problem, validate
-from studio.training.config import ConfigError, TrainingConfig
+from studio.graph import Graph, Problem
+from studio.training.config import TrainingConfig
 
 
 @dataclass
@@ -67,48 +67,19 @@ def load_weights(trainer: Any, weights: dict[str, dict[str, Any]]) -> int:
 
 
 def write_weights(weights: dict[str, dict[str, Any]], path: str | Path) -> Path:
-    """Trained weights as the weights file of a checkpoint (``studio export --weights`` reads it):
-    safetensors, keys as ``studio.training.checkpoint`` names them, written to a temporary name
-    and then renamed, so a failed write never leaves half a file under the chosen name."""
-    import os
+    """Trained weights as the weights file of a checkpoint (``studio export --weights`` reads it)."""
+    from studio.training.checkpoint import save_weights
 
-    from safetensors.torch import save_file
-    from studio.training.checkpoint import weights_path
-
-    target = weights_path(path)
-    single = len(weights) == 1
-    flat = {}
-    for name, state in weights.items():
-        for key, value in state.items():
-            flat[key if single else f"{name}.{key}"] = value.detach().to("cpu").contiguous().clone()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        save_file(flat, str(tmp), metadata={"format": "studio-weights"})
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
+    return save_weights(path, weights)
 
 
 def preflight(graph: Graph, dataset: Any, dataset_error: str | None,
               base_dir: Path | None = None) -> tuple[RunSetup | None, list[Problem]]:
     """The shared check (``studio.training.preflight``) on the data set the panel has loaded;
     one that failed to load is its own message (file, line and column), not loaded again."""
-    if dataset is None and dataset_error:
-        config = None
-        problems: list[Problem] = []
-        try:
-            config = TrainingConfig.from_dict(graph.training)
-        except ConfigError as exc:
-            problems.extend(Problem(None, None, p, "config") for p in exc.problems)
-        problems.extend(validate(graph))
-        problems.append(Problem(None, None, dataset_error, "data"))
-        return None, problems
     from studio.training.preflight import check
 
-    config, dataset, problems = check(graph, base_dir, dataset)
+    config, dataset, problems = check(graph, base_dir, dataset, dataset_error=dataset_error)
     if problems:
         return None, problems
     return RunSetup(graph.copy(), dataset, config, base_dir), []
