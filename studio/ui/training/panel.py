@@ -46,7 +46,7 @@ from .worker import TrainingSession
 GIL_SWITCH_S = 0.005
 # Seconds between redraws at the base rate: curves often, the probe views (sampled far more rarely
 # anyway) less. The draw budget stretches or shortens them all to hold drawing to its share.
-REDRAW_S = {"loss": 0.3, "probe": 1.0, "history": 1.0}
+REDRAW_S = {"loss": 0.3, "probe": 0.5, "history": 1.0}
 # Progress bars and the run's numbers: a progress bar repaints at once on every new value.
 PROGRESS_S = 0.25
 REDRAW_TICK_MS = 100
