@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.autosaver = recovery.Autosaver(
             self.settings.recovery_dir, lambda: self.editor.graph, self.is_modified,
             lambda: str(self.path) if self.path else None, autosave_ms, self)
+        self.autosaver.failed.connect(lambda message: self.statusBar().showMessage(message, 0))
         self.autosaver.start()
         self._update_title()
         # The training dock fills in once the window is up, so torch and the plots load off the start-up path.
@@ -405,30 +406,42 @@ class MainWindow(QMainWindow):
                                          "then open it.", 0)
 
     def offer_recovery(self) -> bool:
-        """After a crash, offer the autosaved graph. Returns whether it was taken."""
-        if recovery.pending(self.settings.recovery_dir) is None:
-            return False
-        try:
-            found = recovery.load(self.settings.recovery_dir)
-        except files.GraphFileError as exc:
-            dialogs.show_error(self, "Could not recover", str(exc))
-            self.autosaver.clear()
-            return False
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.saved_at)) if found.saved_at else "unknown"
-        where = found.original_path or "an unsaved graph"
-        if not dialogs.ask_recover(self, f"{where}, autosaved {when}, {len(found.graph)} nodes."):
-            self.autosaver.clear()
-            return False
-        self.set_document(found.graph, Path(found.original_path) if found.original_path else None, modified=True)
-        return True
+        """After a crash, offer what the windows that did not close autosaved, newest first.
+        Returns whether one was taken; the others wait for the next window."""
+        orphans = recovery.pending(self.settings.recovery_dir)
+        taken = False
+        for orphan in orphans:
+            if taken:
+                orphan.release()
+                continue
+            try:
+                found = orphan.load()
+            except files.GraphFileError as exc:
+                aside = orphan.keep_aside()
+                dialogs.show_error(self, "Could not recover", f"{exc}\n\nThe file is kept as {aside}.")
+                continue
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.saved_at)) if found.saved_at else "unknown"
+            where = found.original_path or "an unsaved graph"
+            if not dialogs.ask_recover(self, f"{where}, autosaved {when}, {len(found.graph)} nodes."):
+                orphan.discard()
+                continue
+            self.set_document(found.graph, Path(found.original_path) if found.original_path else None,
+                              modified=True)
+            # The work moves into this window's own slot before the old one goes: a crash in
+            # between leaves one of the two.
+            if self.autosaver.save_now():
+                orphan.discard()
+            else:
+                orphan.release()
+            taken = True
+        return taken
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():
             event.ignore()
             return
         self.save_settings()
-        self.autosaver.timer.stop()
-        self.autosaver.clear()
+        self.autosaver.close()
         # The scene is torn down with the window; its last selection changes
         # must not reach panels that are going away with it.
         self.scene.clearSelection()

@@ -5,6 +5,7 @@ examples, settings and crash recovery."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -127,14 +128,19 @@ def test_layout_theme_and_snap_persist(make_window, config_dir):
     assert (config_dir / "studio.ini").exists()
 
 
+def crash(window):
+    """What a crash leaves: the window's recovery files, and nobody holding its lock."""
+    window.autosaver.timer.stop()
+    window.autosaver.lock.unlock()
+    window.closeEvent = lambda event: event.accept()
+
+
 def test_autosave_and_recovery_after_a_crash(make_window, answers, config_dir, qtbot):
     window = make_window(autosave_ms=50)
     build(window)
-    qtbot.waitUntil(lambda: recovery.pending(config_dir / "recovery") is not None, timeout=3000)
+    qtbot.waitUntil(lambda: (window.autosaver.slot / recovery.GRAPH_FILE).exists(), timeout=3000)
     snapshot = window.editor.graph.snapshot()
-    # A crash: the window never closes, so the recovery file stays.
-    window.autosaver.timer.stop()
-    window.closeEvent = lambda event: event.accept()
+    crash(window)
 
     answers.recover = True
     again = make_window()
@@ -142,9 +148,10 @@ def test_autosave_and_recovery_after_a_crash(make_window, answers, config_dir, q
     assert answers.asked[-1][0] == "recover" and "2 nodes" in answers.asked[-1][1]
     assert again.editor.graph.snapshot() == snapshot
     assert again.isWindowModified()  # recovered work is not saved work
+    assert not window.autosaver.slot.exists()  # moved into the window that took it
     answers.save_changes = "discard"
     again.close()
-    assert recovery.pending(config_dir / "recovery") is None
+    assert recovery.pending(config_dir / "recovery") == []
 
 
 def test_a_crash_s_work_is_offered_before_the_file_asked_for(make_window, answers, config_dir, tmp_path):
@@ -155,8 +162,7 @@ def test_a_crash_s_work_is_offered_before_the_file_asked_for(make_window, answer
     window.editor.add_block("ReLU", (600, 0))  # unsaved when the crash comes
     assert window.autosaver.save_now()
     unsaved = window.editor.graph.snapshot()
-    window.autosaver.timer.stop()
-    window.closeEvent = lambda event: event.accept()
+    crash(window)
 
     # Started again on the same file: the recovered version wins, marked unsaved.
     answers.recover = True
@@ -164,9 +170,10 @@ def test_a_crash_s_work_is_offered_before_the_file_asked_for(make_window, answer
     again.open_at_start(str(on_disk))
     assert again.editor.graph.snapshot() == unsaved and again.isWindowModified()
     assert again.path == on_disk
-    assert recovery.pending(config_dir / "recovery") is not None  # kept until the work is saved
+    assert (again.autosaver.slot / recovery.GRAPH_FILE).exists()  # kept until the work is saved
 
-    # Started on another file while a recovery waits: the recovery is taken, the other file waits.
+    # That window crashes too; the next start on another file takes the work, the other file waits.
+    crash(again)
     other_file = tmp_path / "other.json"
     other_file.write_bytes(on_disk.read_bytes())
     third = make_window()
@@ -174,26 +181,91 @@ def test_a_crash_s_work_is_offered_before_the_file_asked_for(make_window, answer
     assert third.editor.graph.snapshot() == unsaved and third.path == on_disk
     assert "other.json is not opened yet" in third.statusBar().currentMessage()
 
-    # Declined: the file asked for opens as it is on disk.
+    # A living window's work is not offered to another; declined, the file asked for opens as it is.
     answers.recover = False
+    asked = len(answers.asked)
     fourth = make_window()
     fourth.open_at_start(str(other_file))
+    assert len(answers.asked) == asked
     assert fourth.path == other_file and not fourth.isWindowModified()
     assert len(fourth.editor.graph) == 2
-    for w in (again, third):
-        answers.save_changes = "discard"
-        w.close()
+    answers.save_changes = "discard"
+    third.close()
 
 
 def test_recovery_declined_removes_the_file(make_window, answers, config_dir):
     window = make_window()
     build(window)
     assert window.autosaver.save_now()
+    crash(window)
     answers.recover = False
     other = make_window()
     assert not other.offer_recovery()
-    assert recovery.pending(config_dir / "recovery") is None
+    assert recovery.pending(config_dir / "recovery") == []
     assert len(other.editor.graph) == 0
+
+
+def test_each_window_has_its_own_recovery_file(make_window, answers, config_dir):
+    first, second = make_window(), make_window()
+    build(first)
+    second.editor.add_block("ReLU", (0, 0))
+    assert first.autosaver.save_now() and second.autosaver.save_now()
+    assert first.autosaver.slot != second.autosaver.slot
+    # The second closes cleanly: the first one's autosave stays.
+    answers.save_changes = "discard"
+    second.close()
+    assert (first.autosaver.slot / recovery.GRAPH_FILE).exists()
+    # And while the first lives, no other window is offered its work.
+    answers.recover = True
+    third = make_window()
+    assert not third.offer_recovery()
+    # Then the first crashes: its work is there for the next window.
+    snapshot = first.editor.graph.snapshot()
+    crash(first)
+    fourth = make_window()
+    assert fourth.offer_recovery() and fourth.editor.graph.snapshot() == snapshot
+
+
+def test_a_killed_process_s_work_is_recovered(make_window, answers, config_dir):
+    """A real crash: another process autosaves and is killed; its lock dies with it."""
+    import subprocess
+    import sys
+
+    script = f"""
+import os, sys
+sys.path[:0] = [{str(Path.cwd())!r}, {str(Path.cwd() / "tests")!r}]
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from studio.ui.main_window import MainWindow
+from studio.ui.settings import AppSettings
+window = MainWindow(AppSettings({str(config_dir)!r}))
+window.editor.add_block("Input", (0, 0))
+window.editor.add_block("ReLU", (0, 100))
+assert window.autosaver.save_now()
+os.kill(os.getpid(), 9)
+"""
+    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+    answers.recover = True
+    window = make_window()
+    assert window.offer_recovery()
+    assert sorted(window.editor.graph.nodes) == ["input1", "relu1"]
+
+
+def test_an_autosave_that_fails_says_so_once(make_window, config_dir, monkeypatch):
+    window = make_window()
+    build(window)
+
+    def refuse(graph, path):
+        raise files.GraphFileError(str(path), None, "cannot write: No space left on device")
+
+    monkeypatch.setattr(recovery.files, "save", refuse)
+    messages = []
+    window.autosaver.failed.connect(messages.append)
+    assert not window.autosaver.save_now() and not window.autosaver.save_now()
+    assert len(messages) == 1 and "No space left" in window.statusBar().currentMessage()
 
 
 def test_training_dock_takes_a_panel(window):
