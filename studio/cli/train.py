@@ -38,24 +38,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per epoch, then the best epoch")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole(key: str):
+    """An argparse type for a flag that overrides the whole-number setting ``key``, within its limit."""
+    def parse(text: str) -> int:
+        from studio.training.config import limits
+
+        lim = limits()[key]
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text[:40]!r}") from None
+        if value < lim.low:
+            raise argparse.ArgumentTypeError(f"must be {'at least 1' if lim.low == 1 else '0 or more'}, got {value}")
+        if value > lim.high:
+            raise argparse.ArgumentTypeError(f"must be at most {int(lim.high)}, got {value}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_positive_int = _whole("epochs")
+_seed = _whole("seed")
 
 
 class Refused(Exception):

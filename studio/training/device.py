@@ -32,10 +32,13 @@ def _mps_available() -> bool:
 
 
 def cpu_threads(requested: int | None) -> int:
-    """Threads for torch on the CPU: as asked, else every core but one (left for the UI)."""
-    if requested is not None:
-        return max(1, int(requested))
+    """Threads for torch on the CPU: as asked, at most one per core this process may use (more
+    only slow a run down, and a million exhaust the thread library), else every core but one
+    (left for the UI)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = max(1, cores)
+    if requested is not None:
+        return max(1, min(int(requested), cores))
     return max(1, cores - 1)
 
 

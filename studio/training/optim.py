@@ -53,9 +53,9 @@ class Schedule:
         if c.name == "constant":
             return base
         if c.name == "step":
-            return base * c.gamma_value ** (epoch // c.step_size)
+            return base * _power(c.gamma_value, epoch // c.step_size)
         if c.name == "exponential":
-            return base * c.gamma_value ** epoch
+            return base * _power(c.gamma_value, epoch)
         if c.name == "cosine":
             return _cosine(c.min_lr, base, min(step, self.total) / self.total)
         if c.name == "warmup_cosine":
@@ -74,6 +74,15 @@ class Schedule:
             down = max(1, self.total - up)
             return _cosine(end, peak, min(step - up, down) / down)
         raise ValueError(f"training.schedule.name: unknown schedule {c.name!r}")
+
+
+def _power(gamma: float, n: int) -> float:
+    """``gamma ** n``, infinite where a growing rate passes what a float holds (a run at that rate
+    fails on its first non-finite loss, with a message, rather than on an OverflowError)."""
+    try:
+        return gamma ** n
+    except OverflowError:
+        return math.inf
 
 
 def _cosine(low: float, high: float, t: float) -> float:

@@ -240,7 +240,8 @@ def test_no_data_set_exits_1(capsys, tmp_path):
 
 def test_diverging_run_exits_1_and_says_where(capsys, tmp_path):
     g = spiral_graph()
-    g.set_training({**g.training, "optimizer": {"name": "sgd", "lr": 1e38}})
+    # a weight decay of 10 at a rate of 10 multiplies every weight by -99 a step
+    g.set_training({**g.training, "optimizer": {"name": "sgd", "lr": 10}, "weight_decay": 10})
     path = tmp_path / "boom.json"
     save(g, path)
     code, lines, err = train_json(capsys, path, "--epochs", "5")

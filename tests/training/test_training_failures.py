@@ -21,9 +21,11 @@ def test_exploding_learning_rate_stops_at_the_step_and_keeps_the_last_good_epoch
         if isinstance(event, EpochEvent):
             kept[event.epoch] = {k: v.clone() for k, v in trainer.networks["model"].state_dict().items()}
 
-    # epoch 1 trains at 0.1; from epoch 2 the rate is 1e9 and the loss overflows
+    # epoch 1 trains at 0.01; from epoch 2 the rate is 1, where a weight decay of 10 multiplies
+    # every weight by -9 a step, and the loss overflows
     trainer = Trainer(spiral_graph, callback=callback, config=settings(
-        epochs=4, optimizer={"name": "sgd", "lr": 0.1}, schedule={"name": "step", "step_size": 1, "gamma": 1e10}))
+        epochs=4, optimizer={"name": "sgd", "lr": 0.01}, weight_decay=10,
+        schedule={"name": "step", "step_size": 1, "gamma": 100}))
     result = trainer.run()
     assert result.status == "failed"
     assert list(kept) == [1]
