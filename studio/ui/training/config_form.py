@@ -153,6 +153,14 @@ class TrainingConfigForm(QWidget):
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self.refresh()
 
+    def set_graph(self, graph: Graph, undo_stack: QUndoStack) -> None:
+        """Another document (New, Open): the same widgets show its settings."""
+        self._unsubscribe()
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self._unsubscribe = graph.subscribe(self._on_graph_event)
+        self.refresh()
+
     # ---- widgets -------------------------------------------------------
     def _make_widget(self, f: Field) -> QWidget:
         if f.kind == "choice":

@@ -107,6 +107,15 @@ class DatasetChooser(QWidget):
         self._build_options(spec.get("name"), spec)
         self.refresh()
 
+    def set_graph(self, graph: Graph, undo_stack: QUndoStack, base_dir: str | Path | None = None) -> None:
+        """Another document (New, Open): the same widgets show its data set, read from its folder."""
+        self._unsubscribe()
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self._unsubscribe = graph.subscribe(self._on_graph_event)
+        self.suggestion_label.hide()
+        self.set_base_dir(base_dir)
+
     # ---- the document --------------------------------------------------
     def spec(self) -> dict[str, Any]:
         spec = self.graph.training.get("dataset")

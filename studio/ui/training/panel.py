@@ -247,20 +247,11 @@ class TrainingPanel(QWidget):
         if undo_stack is not None:
             self.undo_stack = undo_stack
         self._set_weights(None)
-        for old in (self.chooser, self.config_form):
-            self._setup_box.removeWidget(old)
-            old.hide()
-            old.setParent(None)  # gone from the layout now, not at the next event-loop turn
-            old.deleteLater()
-        self.chooser = DatasetChooser(graph, self.undo_stack)
-        self.config_form = TrainingConfigForm(graph, self.undo_stack)
-        self._setup_box.insertWidget(0, self.chooser)
-        self._setup_box.insertWidget(1, self.config_form)
-        self._connect_setup()
-        self.chooser.set_base_dir(base_dir)
+        # The same forms show the new document: building new ones cost most of an Open.
+        self.config_form.set_graph(graph, self.undo_stack)
+        self.chooser.set_graph(graph, self.undo_stack, base_dir)
         self._forget_run()
         self._on_dataset(self.chooser.dataset)
-        self.refresh_theme()  # the new forms' plots
 
     def _forget_run(self) -> None:
         """Every view back to its empty state: bars, numbers, curves, probes, problems, errors."""
