@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from studio.graph import Graph, GraphEvent
 from studio.training.config import (
-    DEVICES, LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULES, TASKS, ConfigError, TrainingConfig,
+    DEVICES, LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULES, TASKS, ConfigError, TrainingConfig, limits,
 )
 
 from ..field_cell import FieldCell, mark_invalid
@@ -37,8 +37,6 @@ class Field:
     kind: str  # choice, int, float, optfloat, bool
     choices: tuple[str, ...] = ()
     tip: str = ""
-    minimum: int = 0
-    maximum: int = 1_000_000
 
 
 FIELDS = (
@@ -48,24 +46,24 @@ FIELDS = (
     Field(("optimizer", "lr"), "Learning rate", "float", tip="Step size of each update, e.g. 0.01."),
     Field(("optimizer", "momentum"), "Momentum", "float", tip="sgd and rmsprop: share of the last step kept."),
     Field(("schedule", "name"), "LR schedule", "choice", SCHEDULES, "How the learning rate changes over the run."),
-    Field(("schedule", "step_size"), "Step every (epochs)", "int", minimum=1),
+    Field(("schedule", "step_size"), "Step every (epochs)", "int"),
     Field(("schedule", "gamma"), "Gamma", "optfloat", tip="Factor per step (empty: 0.1 for step, 0.95 exponential)."),
     Field(("schedule", "min_lr"), "Lowest lr", "float"),
     Field(("schedule", "warmup_epochs"), "Warm-up (epochs)", "float"),
     Field(("schedule", "max_lr"), "Peak lr", "optfloat", tip="one_cycle: the highest lr (empty: the lr above)."),
-    Field(("batch_size",), "Batch size", "int", minimum=1, tip="Samples per step."),
-    Field(("epochs",), "Epochs", "int", minimum=1, tip="Passes over the training data."),
+    Field(("batch_size",), "Batch size", "int", tip="Samples per step."),
+    Field(("epochs",), "Epochs", "int", tip="Passes over the training data."),
     Field(("weight_decay",), "Weight decay (L2)", "float", tip="Pulls weights towards 0 to fight overfitting."),
     Field(("l1",), "L1", "float", tip="Adds l1 × Σ|w|: drives weights to exactly 0."),
     Field(("grad_clip",), "Clip gradient norm", "optfloat", tip="Caps the gradients' total norm (empty: off)."),
     Field(("early_stopping", "enabled"), "Early stopping", "bool",
           tip="Stop when the validation loss stops improving."),
-    Field(("early_stopping", "patience"), "Patience (epochs)", "int", minimum=1),
+    Field(("early_stopping", "patience"), "Patience (epochs)", "int"),
     Field(("seed",), "Seed", "int", tip="Same seed, same run: weights and batches repeat exactly."),
     Field(("checkpoint", "enabled"), "Save checkpoints", "bool",
           tip="Weights and optimizer state beside the graph file, every few epochs and at the end "
               "(studio export --weights and studio train read them)."),
-    Field(("checkpoint", "every"), "Checkpoint every (epochs)", "int", minimum=1),
+    Field(("checkpoint", "every"), "Checkpoint every (epochs)", "int"),
     Field(("device",), "Device", "choice", DEVICES, "auto picks CUDA, then MPS (Apple), then the CPU."),
     Field(("precision",), "Precision", "choice", PRECISIONS, "bf16/fp16: faster on CUDA GPUs only."),
 )
@@ -169,7 +167,9 @@ class TrainingConfigForm(QWidget):
             w.currentTextChanged.connect(lambda text, f=f: self._edit(f, text))
         elif f.kind == "int":
             w = QSpinBox()
-            w.setRange(f.minimum, f.maximum)
+            # The settings' own limits (all of them within a spin box's 32 bits).
+            limit = limits()[".".join(f.path)]
+            w.setRange(int(limit.low) + int(limit.low_open), int(limit.high) - int(limit.high_open))
             w.setKeyboardTracking(False)  # one edit when typing ends, not one per digit
             w.valueChanged.connect(lambda v, f=f: self._edit(f, int(v)))
         elif f.kind == "bool":

@@ -178,7 +178,8 @@ def test_exception_inside_training_shows_message_and_window_keeps_working(qtbot,
 
 def test_nan_loss_ends_the_run_with_a_message(qtbot, make_panel, spiral):
     graph = spiral(epochs=20)
-    graph.set_training({**graph.training, "optimizer": {"name": "sgd", "lr": 1e12}})
+    # a weight decay of 10 at rate 1 multiplies every weight by -9 a step: the loss overflows
+    graph.set_training({**graph.training, "optimizer": {"name": "sgd", "lr": 1.0}, "weight_decay": 10})
     panel = make_panel(graph)
     click(qtbot, panel.controls.train_button)
     qtbot.waitUntil(lambda: not panel.running, timeout=30_000)
