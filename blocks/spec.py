@@ -8,6 +8,8 @@ without paying for it.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -36,6 +38,17 @@ class ParamError(ValueError):
         self.message = message
         self.param = param
 
+
+# Every whole number a block takes becomes a C integer (a size, a stride, a seed):
+# anything outside int64 is refused here, with the parameter's name, instead of
+# failing deep in torch.
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+# Real numbers become C doubles, and some scale a size and become integers: beyond
+# 2^53 a double no longer holds every whole number, and no block has a use for more.
+FLOAT_MAX = 2.0**53
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Parameter kinds. "ints" is a tuple of ints (or one int applied to every
 # dimension, as torch allows); "shape" is a tuple of positive ints of any length.
@@ -69,27 +82,36 @@ class Param:
         if kind == "bool":
             if isinstance(value, bool):
                 return value
-            raise ParamError(f"{name} must be true or false, got {value!r}", name)
+            raise ParamError(f"{name} must be true or false, got {_show(value)}", name)
         if kind == "int":
             value = _as_int(name, value)
             self._check_range(value)
             return value
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(f"{name} must be a number, got {value!r}", name)
-            value = float(value)
+                raise ParamError(f"{name} must be a number, got {_show(value)}", name)
+            given = value
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond any double
+                value = math.inf
             if value != value:
                 raise ParamError(f"{name} must be a number, got NaN", name)
+            if abs(value) > FLOAT_MAX:
+                raise ParamError(f"{name} must be between -2^53 and 2^53 (about 9.0e15), got {_show(given)}", name)
             self._check_range(value)
             return value
         if kind == "choice":
             if value not in self.choices:
                 options = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(f"{name} must be one of {options}, got {value!r}", name)
+                raise ParamError(f"{name} must be one of {options}, got {_show(value)}", name)
             return value
         if kind == "str":
             if not isinstance(value, str):
-                raise ParamError(f"{name} must be text, got {value!r}", name)
+                raise ParamError(f"{name} must be text, got {_show(value)}", name)
+            if _SURROGATE.search(value):
+                # legal in JSON and in a str, but no file can store it
+                raise ParamError(f"{name} holds a lone surrogate, which is not a character: {_show(value)}", name)
             return value
         if kind == "ints":
             if isinstance(value, (list, tuple)):
@@ -108,11 +130,11 @@ class Param:
             return values
         if kind == "shape":
             if not isinstance(value, (list, tuple)) or not value:
-                raise ParamError(f"{name} must be a list of sizes, got {value!r}", name)
+                raise ParamError(f"{name} must be a list of sizes, got {_show(value)}", name)
             values = tuple(_as_int(name, v) for v in value)
             for v in values:
                 if v < 1 and v != -1:
-                    raise ParamError(f"{name} sizes must be positive, got {list(values)}", name)
+                    raise ParamError(f"{name} sizes must be positive, got {_show(list(values))}", name)
             return values
         raise AssertionError(kind)
 
@@ -131,12 +153,28 @@ class Param:
 
 def _as_int(name: str, value: Any) -> int:
     if isinstance(value, bool):
-        raise ParamError(f"{name} must be a whole number, got {value!r}", name)
-    if isinstance(value, int):
-        return value
+        raise ParamError(f"{name} must be a whole number, got {_show(value)}", name)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise ParamError(f"{name} must be a whole number, got {value!r}", name)
+        # 16.0 is read as 16; 1e308 is whole too, and refused below by its size
+        number = int(value)
+    elif isinstance(value, int):
+        number = value
+    else:
+        raise ParamError(f"{name} must be a whole number, got {_show(value)}", name)
+    if not INT_MIN <= number <= INT_MAX:
+        raise ParamError(
+            f"{name} must be a whole number between -2^63 and 2^63-1 (a 64-bit integer), got {_show(value)}", name)
+    return number
+
+
+def _show(value: Any) -> str:
+    """A value as a message quotes it: repr (so control characters show escaped), cut short."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        # str() of a long enough int raises; its size is what matters here
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"a {'negative ' if value < 0 else ''}number of about {digits} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _fmt(x: float) -> str:
@@ -209,7 +247,7 @@ class BlockSpec:
         for key in params:
             if key not in names:
                 known = ", ".join(sorted(names)) or "none"
-                raise ParamError(f"{self.name} has no parameter {key!r} (it has: {known})", key)
+                raise ParamError(f"{self.name} has no parameter {_show(key)} (it has: {known})", key)
         out = {}
         for p in self.params:
             out[p.name] = p.coerce(params.get(p.name, p.default))
