@@ -5,9 +5,11 @@ from .errors import (
     ConnectionRefused, CycleError, DuplicateEdgeError, GraphError, InputTakenError, InvalidGraphError,
     NodeIdError, Problem, UnknownPortError,
 )
+from .text import UnsavableError
 from .validate import validate
 
 __all__ = [
     "ConnectionRefused", "CycleError", "DuplicateEdgeError", "Edge", "Graph", "GraphError", "GraphEvent",
-    "InputTakenError", "InvalidGraphError", "Node", "NodeIdError", "Problem", "UnknownPortError", "validate",
+    "InputTakenError", "InvalidGraphError", "Node", "NodeIdError", "Problem", "UnknownPortError", "UnsavableError",
+    "validate",
 ]

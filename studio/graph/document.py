@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import networkx as nx
@@ -21,6 +21,7 @@ from .errors import (
     ConnectionRefused, CycleError, DuplicateEdgeError, InputTakenError, NodeIdError, UnknownPortError,
 )
 from .shapes import ShapeInference
+from .text import UnsavableError, check_text, json_place, shown, unsavable
 
 
 @dataclass
@@ -87,6 +88,23 @@ class Graph:
         self._order: list[str] | None = None
         self.shapes = ShapeInference(self)
 
+    # ---- text a file must be able to hold --------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = check_text(value, "the graph's name")
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @description.setter
+    def description(self, value: str) -> None:
+        self._description = check_text(value, "the graph's description")
+
     # ---- reading -------------------------------------------------------
     @property
     def nodes(self) -> Mapping[str, Node]:
@@ -100,7 +118,7 @@ class Graph:
         try:
             return self._nodes[node_id]
         except KeyError:
-            raise NodeIdError(f"no node {node_id!r}") from None
+            raise NodeIdError(f"no node {shown(node_id)}") from None
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._nodes
@@ -155,9 +173,11 @@ class Graph:
         return self._g
 
     def param_count(self, node_id: str) -> int | None:
+        """A node's learnable parameters; None while unknown or when it cannot be built."""
         return self.shapes.param_count(node_id)
 
     def total_params(self) -> int:
+        """Every node's parameters summed (a Python int: no limit at 2^31 or 2^63)."""
         return sum(self.shapes.param_count(n) or 0 for n in self._nodes)
 
     # ---- listening -----------------------------------------------------
@@ -201,11 +221,14 @@ class Graph:
     ) -> Node:
         spec = blocks.get(block)  # raises UnknownBlockError
         values = spec.coerce_params(params or {})  # raises ParamError
-        node_id = id or self.new_id(spec.name)
+        node_id = self.new_id(spec.name) if id is None else id
+        if not isinstance(node_id, str) or not node_id:
+            raise NodeIdError("a node id cannot be empty: give letters, digits and _ (or no id for a new one)")
         if not _ID_RE.match(node_id):
-            raise NodeIdError(f"node id {node_id!r} must be letters, digits and _ and not start with a digit")
+            raise NodeIdError(f"node id {shown(node_id)} must be letters, digits and _ and not start with a digit")
         if node_id in self._nodes:
-            raise NodeIdError(f"node id {node_id!r} is already taken")
+            raise NodeIdError(f"node id {shown(node_id)} is already taken")
+        check_text(label, f"the label of {node_id}")
         node = Node(node_id, spec.name, values, (float(position[0]), float(position[1])), label)
         self._nodes[node_id] = node
         self._g.add_node(node_id)
@@ -257,12 +280,17 @@ class Graph:
 
     def set_label(self, node_id: str, label: str) -> str:
         node = self.node(node_id)
+        check_text(label, f"the label of {node_id}")  # raises UnsavableError, changes nothing
         old = node.label
         node.label = label
         self._emit(GraphEvent("label_changed", (node_id,), old=old))
         return old
 
     def set_training(self, training: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the training settings; text a file cannot hold (a lone surrogate) or a
+        number it cannot write (NaN, infinity) raises ``UnsavableError`` naming the key, changing nothing."""
+        for path, reason in unsavable(dict(training), ("training",)):
+            raise UnsavableError(f"{json_place(path)}: {reason}")
         old = self.training
         self.training = copy.deepcopy(dict(training))
         self._emit(GraphEvent("training_changed", old=old))
@@ -272,11 +300,11 @@ class Graph:
         """Why a wire would be refused, or None if it may be drawn."""
         for nid in (src, dst):
             if nid not in self._nodes:
-                return UnknownPortError(f"no node {nid!r}", nid, None)
+                return UnknownPortError(f"no node {shown(nid)}", nid, None)
         if src_port not in {p.name for p in self._nodes[src].output_ports()}:
-            return UnknownPortError(f"{src} has no output {src_port!r}", src, src_port)
+            return UnknownPortError(f"{src} has no output {shown(src_port)}", src, src_port)
         if dst_port not in {p.name for p in self._nodes[dst].input_ports()}:
-            return UnknownPortError(f"{dst} has no input {dst_port!r}", dst, dst_port)
+            return UnknownPortError(f"{dst} has no input {shown(dst_port)}", dst, dst_port)
         edge = Edge(src, src_port, dst, dst_port)
         if edge in self._edges:
             return DuplicateEdgeError(f"{edge} is already wired", dst, dst_port)

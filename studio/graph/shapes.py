@@ -23,7 +23,7 @@ class ShapeInference:
         self._graph = graph
         self.outputs: dict[str, dict[str, Shape]] = {}  # node -> port -> shape
         self.errors: dict[str, Problem] = {}
-        self._count_memo: dict[tuple, int] = {}
+        self._count_memo: dict[tuple, int | str] = {}  # a count, or why the layer cannot be built
 
     # ---- reading -------------------------------------------------------
     def output(self, node_id: str, port: str = "out") -> Shape | None:
@@ -42,7 +42,17 @@ class ShapeInference:
         return self.errors.get(node_id)
 
     def param_count(self, node_id: str) -> int | None:
-        """Learnable parameters of a node, or None while its input shapes are unknown."""
+        """Learnable parameters of a node (a Python int, however large), or None while its
+        input shapes are unknown or when the layer cannot be built (see ``count_error``)."""
+        count = self._count(node_id)
+        return count if isinstance(count, int) else None
+
+    def count_error(self, node_id: str) -> Problem | None:
+        """Why a node whose shapes are known still cannot be built (sizes too large for torch)."""
+        count = self._count(node_id)
+        return Problem(node_id, None, f"cannot build this layer: {count}", "build") if isinstance(count, str) else None
+
+    def _count(self, node_id: str) -> int | str | None:
         node = self._graph.node(node_id)
         spec = node.spec
         if spec.build is None:
@@ -53,7 +63,14 @@ class ShapeInference:
         key = (spec.name, _freeze(node.params), _freeze(in_shapes))
         count = self._count_memo.get(key)
         if count is None:
-            count = _count_on_meta(spec, in_shapes, node.params)
+            try:
+                count = _count_on_meta(spec, in_shapes, node.params)
+            except (RuntimeError, ValueError, TypeError, ArithmeticError, IndexError, MemoryError) as exc:
+                # Sizes that pass the shape rule can still be too large for torch (its storage
+                # size is an int64 of bytes); torch's message runs on with a C++ trace, its
+                # first line says why.
+                text = str(exc).strip()
+                count = text.splitlines()[0] if text else type(exc).__name__
             self._count_memo[key] = count
         return count
 
