@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from studio.graph.text import json_place
 
 
 class GraphFileError(Exception):
@@ -26,18 +25,4 @@ class GraphFileError(Exception):
 
 def json_path(parts: Iterable[str | int]) -> str:
     """``["nodes", 3, "params", "kernel_size"]`` -> ``nodes[3].params.kernel_size``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _PLAIN_KEY.match(part):
-            out += f".{part}" if out else part
-        else:
-            out += "[" + _quote(part) + "]"
-    return out
-
-
-def _quote(key: str) -> str:
-    import json
-
-    return json.dumps(key, ensure_ascii=False)
+    return json_place(parts)

@@ -11,11 +11,13 @@ import difflib
 import json
 import math
 import os
+import stat
 from typing import Any
 
 import blocks
 from blocks import ParamError
 from studio.graph import ConnectionRefused, Graph, GraphError
+from studio.graph.text import shown, unsavable
 
 from .errors import GraphFileError, json_path
 from .migrations import FORMAT, VERSION, migrate
@@ -25,27 +27,89 @@ NODE_KEYS = ("id", "block", "label", "position", "params")
 EDGE_KEYS = ("from", "to")
 
 
+# A graph file is a few kilobytes to a few megabytes; one larger than this is not
+# read at all, so a huge or endless file cannot exhaust memory.
+MAX_FILE_BYTES = 64 * 2**20
+# Whole numbers a graph file holds are sizes, counts and seeds (int64 at most, 19
+# digits); a longer one is refused where it stands rather than converted at all.
+MAX_INT_DIGITS = 40
+_MAX_INT_BITS = (10**MAX_INT_DIGITS - 1).bit_length()
+
+
 class _RefusedJSON(ValueError):
     """Valid for Python's json module, not for a graph file (NaN, duplicate keys)."""
 
 
+class _Oversized:
+    """A number too large to read, standing in for it until its JSON path is known."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 def load(path: str | os.PathLike) -> Graph:
     source = os.fspath(path)
+    return loads(_read_bytes(path, source), source)
+
+
+def _read_bytes(path: str | os.PathLike, source: str) -> str:
+    """The file's text; anything but a regular file of sane size is refused before it is read."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        before = os.stat(path)
+    except OSError as exc:
+        raise GraphFileError(source, None, f"cannot read: {exc.strerror or exc}") from None
+    _check_regular(before, source)
+    # O_NONBLOCK: should the path turn into a FIFO after the stat, opening it still
+    # returns at once (and fstat below refuses it) instead of waiting for a writer.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
     except OSError as exc:
         raise GraphFileError(source, None, f"cannot read: {exc.strerror or exc}") from None
     try:
-        text = data.decode("utf-8-sig")
+        _check_regular(os.fstat(fd), source)
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:  # the file may grow after the stat: read no more than the limit
+            chunk = os.read(fd, min(2**20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise GraphFileError(source, None, f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise GraphFileError(source, None, _too_large(None))
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise GraphFileError(source, None, f"not UTF-8 text (byte {exc.start})") from None
-    return loads(text, source)
+
+
+def _check_regular(st: os.stat_result, source: str) -> None:
+    mode = st.st_mode
+    if not stat.S_ISREG(mode):
+        what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise GraphFileError(source, None, f"cannot read: this is {what}, not a graph file; "
+                                           "give a regular .json file")
+    if st.st_size > MAX_FILE_BYTES:
+        raise GraphFileError(source, None, _too_large(st.st_size))
+
+
+def _too_large(size: int | None) -> str:
+    limit = f"{MAX_FILE_BYTES // 2**20} MiB ({MAX_FILE_BYTES:,} bytes)"
+    what = "grew past" if size is None else f"is {size:,} bytes, larger than"
+    return f"cannot read: the file {what} the {limit} a graph file may be (graph files hold no weights or data)"
 
 
 def loads(text: str, source: str = "<string>") -> Graph:
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_object)
+        doc = json.loads(text, parse_constant=_refuse_constant, parse_int=_int, parse_float=_float,
+                         object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise GraphFileError(source, None, f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except _RefusedJSON as exc:
@@ -58,9 +122,49 @@ def loads(text: str, source: str = "<string>") -> Graph:
 def from_document(doc: Any, source: str = "<string>") -> Graph:
     """A ``Graph`` from parsed JSON data (as ``json.load`` returns it)."""
     try:
+        _refuse_unsavable(doc, source)
         return _Reader(source).read(doc)
     except RecursionError:
         raise GraphFileError(source, None, "nested too deeply to read") from None
+
+
+def _refuse_unsavable(doc: Any, source: str) -> None:
+    """The first value anywhere in the document that no graph file can hold, refused by its
+    JSON path: a string with a lone surrogate, a number too large, NaN or infinity. Checked
+    before anything is read, so a graph never holds what it could not save."""
+    stack: list[tuple[tuple, Any]] = [((), doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _Oversized):
+            raise GraphFileError(source, json_path(path) or None, value.reason)
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:  # handed in by from_document
+            digits = int(value.bit_length() * math.log10(2)) + 1
+            raise GraphFileError(source, json_path(path) or None,
+                                 f"a number of about {digits} digits; a graph file's whole numbers have at most "
+                                 f"{MAX_INT_DIGITS} digits")
+        if isinstance(value, dict):
+            stack.extend((path + (k,), v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
+    for path, reason in unsavable(doc):
+        raise GraphFileError(source, json_path(path) or None, reason)
+
+
+def _int(text: str) -> int | _Oversized:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        head = text[:12] + "..."
+        return _Oversized(f"the number {head} has {digits} digits; a graph file's whole numbers "
+                                f"have at most {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _float(text: str) -> float | _Oversized:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 reads as infinity
+        head = text if len(text) <= 24 else text[:12] + "..."
+        return _Oversized(f"the number {head} is too large for a real number (at most about 1.8e308)")
+    return value
 
 
 def _refuse_constant(name: str) -> Any:
@@ -71,7 +175,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _RefusedJSON(f"the key {key!r} appears twice in one object")
+            raise _RefusedJSON(f"the key {shown(key)} appears twice in one object")
         out[key] = value
     return out
 
@@ -141,11 +245,13 @@ class _Reader:
             raise self.fail(path, f"a node must be an object, got {_kind(entry)}")
         self.known_keys(entry, path, NODE_KEYS, required=("id", "block"))
         node_id = self.typed(entry, path + ["id"], str)
+        if not node_id:  # never renamed: the edges and the training settings may name it
+            raise self.fail(path + ["id"], "a node id cannot be empty; give letters, digits and _")
         if node_id in graph:
-            raise self.fail(path + ["id"], f"node id {node_id!r} is already taken")
+            raise self.fail(path + ["id"], f"node id {shown(node_id)} is already taken")
         block = self.typed(entry, path + ["block"], str)
         if not blocks.exists(block):
-            raise self.fail(path + ["block"], f"unknown block {block!r}{_suggest(block)}")
+            raise self.fail(path + ["block"], f"unknown block {shown(block)}{_suggest(block)}")
         spec = blocks.get(block)
         label = self.text(entry, path + ["label"])
         position = self.position(entry.get("position", [0, 0]), path + ["position"])
@@ -158,7 +264,8 @@ class _Reader:
                 params[key] = spec.param(key).coerce(value)
             except KeyError:
                 known = ", ".join(p.name for p in spec.params) or "none"
-                raise self.fail(path + ["params", key], f"{spec.name} has no parameter {key!r} (it has: {known})") from None
+                raise self.fail(path + ["params", key],
+                                f"{spec.name} has no parameter {shown(key)} (it has: {known})") from None
             except ParamError as exc:
                 raise self.fail(path + ["params", key], exc.message) from None
             except (OverflowError, ValueError, TypeError) as exc:
@@ -203,16 +310,16 @@ class _Reader:
         text = self.typed(entry, path, str)
         node_id, dot, port = text.partition(".")
         if not dot or not node_id or not port:
-            raise self.fail(path, f"must be 'node.port', got {text!r}")
+            raise self.fail(path, f"must be 'node.port', got {shown(text)}")
         if node_id not in graph:
-            raise self.fail(path, f"no node {node_id!r}")
+            raise self.fail(path, f"no node {shown(node_id)}")
         node = graph.node(node_id)
         ports = node.output_ports() if outputs else node.input_ports()
         names = [p.name for p in ports]
         if port not in names:
             what = "output" if outputs else "input"
             have = ", ".join(names) or "none"
-            raise self.fail(path, f"{node_id} ({node.block}) has no {what} {port!r} (it has: {have})")
+            raise self.fail(path, f"{node_id} ({node.block}) has no {what} {shown(port)} (it has: {have})")
         return node_id, port
 
     # ---- small checks --------------------------------------------------
@@ -238,6 +345,8 @@ class _Reader:
 
 
 def _suggest(name: str) -> str:
+    if len(name) > 100:  # nothing is that close to a block name, and comparing costs its length
+        return ""
     names = [spec.name for spec in blocks.all_blocks()]
     close = difflib.get_close_matches(name, names, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -15,7 +15,9 @@ from typing import Any
 
 from studio.graph import Graph
 
-from .errors import GraphFileError
+from studio.graph.text import unsavable
+
+from .errors import GraphFileError, json_path
 from .migrations import FORMAT, VERSION
 
 INDENT = "  "
@@ -46,38 +48,59 @@ def to_document(graph: Graph) -> dict[str, Any]:
 
 def dumps(graph: Graph) -> str:
     doc = to_document(graph)
+    where = graph.name or "<graph>"
+    # The graph refuses what a file cannot hold as it comes in; this catches what slipped past
+    # (a training dict changed in place) with its JSON path, before a byte is written.
+    for path, reason in unsavable(doc):
+        raise GraphFileError(where, json_path(path) or None, reason)
     try:
         body = [
             _encode(doc[key], 1) if key != "edges" else _encode_edges(doc["edges"])
             for key in doc
         ]
-    except ValueError as exc:  # NaN or infinity in the training settings
-        raise GraphFileError(graph.name or "<graph>", "training", str(exc)) from None
+    except (ValueError, TypeError) as exc:  # a value JSON has no form for
+        raise GraphFileError(where, "training", str(exc)) from None
     members = [f"{INDENT}{_scalar(key)}: {value}" for key, value in zip(doc, body)]
     return "{\n" + ",\n".join(members) + "\n}\n"
 
 
 def save(graph: Graph, path: str | os.PathLike) -> None:
-    """Write ``graph`` to ``path`` atomically: a temporary file beside it, then a rename."""
+    """Write ``graph`` to ``path`` atomically: a temporary file beside it, then a rename.
+
+    Whatever goes wrong raises ``GraphFileError`` and leaves the target as it was and no
+    temporary file behind; the text is encoded before any file is made."""
     target = Path(path)
-    text = dumps(graph)
+    source = os.fspath(path)
+    try:
+        data = dumps(graph).encode("utf-8")
+    except GraphFileError as exc:
+        raise GraphFileError(source, exc.path, exc.reason) from None
+    except UnicodeEncodeError as exc:
+        reason = f"cannot write: the graph holds text a file cannot store ({exc.reason})"
+        raise GraphFileError(source, None, reason) from None
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
         # os.open with 0o666 honours the umask, as a plain open() of the target would.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:
+        raise GraphFileError(source, None, f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         if target.exists():
             os.chmod(tmp, target.stat().st_mode & 0o7777)
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:  # Ctrl+C included: never leave a temporary file behind
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise GraphFileError(os.fspath(path), None, f"cannot write: {exc.strerror or exc}") from None
+        if not isinstance(exc, Exception):
+            raise
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise GraphFileError(source, None, f"cannot write: {reason}") from None
 
 
 def _number(x: float) -> int | float:

@@ -45,7 +45,9 @@ def edited(doc, change):
     (lambda d: d["nodes"][0].update(id=7), "bad.json: nodes[0].id: must be text, got a number"),
     (lambda d: d["nodes"][0].update(position=[1]), "bad.json: nodes[0].position: must be [x, y], got a list"),
     (lambda d: d["nodes"][0].update(position=[1, True]), "bad.json: nodes[0].position[1]: must be a number, got true"),
-    (lambda d: d["nodes"][0].update(position=[1, 10**400]), "bad.json: nodes[0].position[1]: must be a finite number"),
+    (lambda d: d["nodes"][0].update(position=[1, 10**400]),
+     "bad.json: nodes[0].position[1]: the number 100000000000... has 401 digits; a graph file's whole numbers have at most 40"),
+    (lambda d: d["nodes"][0].update(position=[1, 1e300]), None),
     (lambda d: d["nodes"][0].update(params=[]), "bad.json: nodes[0].params: must be an object, got a list"),
     (lambda d: d["nodes"].__setitem__(1, "fc1"), "bad.json: nodes[1]: a node must be an object, got text"),
     (lambda d: d["edges"][4].update(to="add.in1"), "bad.json: edges[4]: add.in1 already takes relu1.out"),
@@ -74,7 +76,15 @@ def edited(doc, change):
     (lambda d: d.update(format="other"), 'bad.json: not a studio graph file (expected an object with "format": "studio-graph")'),
 ])
 def test_bad_document_names_the_json_path(doc, change, expected):
+    if expected is None:  # the edge of what is allowed: loads
+        loads(json.dumps(edited(doc, change)))
+        return
     assert error_of(edited(doc, change)).startswith(expected)
+
+
+def test_a_real_number_too_large_for_a_double_names_its_place(doc):
+    text = json.dumps(doc).replace('"lr": 0.01', '"lr": 1e400')
+    assert error_of(text) == "bad.json: training.optimizer.lr: the number 1e400 is too large for a real number (at most about 1.8e308)"
 
 
 def test_a_cycle_names_the_edge(doc):
@@ -109,7 +119,7 @@ def test_unreadable_files_name_the_file(tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(GraphFileError, match=r"image\.json: not UTF-8 text \(byte 0\)"):
         load(binary)
-    with pytest.raises(GraphFileError, match=r": cannot read: Is a directory"):
+    with pytest.raises(GraphFileError, match=r": cannot read: this is a folder, not a graph file"):
         load(tmp_path)
 
 

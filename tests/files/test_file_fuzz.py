@@ -10,6 +10,7 @@ from studio.files import GraphFileError, dumps, loads
 from studio.graph import validate
 
 from file_samples import small_graph
+from fuzzing import examples
 
 VALID = json.loads(dumps(small_graph()))
 VALID_TEXT = dumps(small_graph())
@@ -18,10 +19,11 @@ VALID_TEXT = dumps(small_graph())
 WORDS = st.sampled_from([
     "studio-graph", "Input", "Linear", "ReLU", "Add", "Conv2d", "Step", "Reshape", "Concat", "fc1", "relu1.out",
     "add.in2", "input.out", "fc2.in", "out", "in", "id", "block", "params", "position", "shape", "float", "long",
-    "nodes", "edges", "", ".", "a.b.c",
+    "nodes", "edges", "", ".", "a.b.c", "\ud800", "fc1\udfff", "\x1b[31m", "\x9b",
 ])
 SCALARS = (
-    st.none() | st.booleans() | st.integers(-3, 40) | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none() | st.booleans() | st.integers(-3, 40) | st.integers() | st.sampled_from([2**63, -(2**63) - 1, 10**40, 10**41])
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=6) | WORDS
 )
 JSON = st.recursive(
@@ -30,7 +32,7 @@ JSON = st.recursive(
     max_leaves=12,
 )
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def load_or_refuse(text: str) -> None:
