@@ -20,6 +20,7 @@ SUBCOMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _tolerant_output()
     if argv and argv[0] in SUBCOMMANDS:
         import argparse
 
@@ -38,6 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     # The editor sits above this layer; studio.launch sends everything else there.
     print(_usage(), file=sys.stderr)
     return 2
+
+
+def _tolerant_output() -> None:
+    # A terminal that cannot show a character (LANG=C, PYTHONIOENCODING=ascii) gets it
+    # escaped instead of a UnicodeEncodeError traceback in the middle of a report.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or detached stream: leave it be
+                pass
 
 
 def _usage() -> str:

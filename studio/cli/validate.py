@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.files import GraphFileError, load
 from studio.graph import Graph, Problem, validate
+from studio.graph.text import terminal_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         graph = load(args.file)
     except GraphFileError as exc:
-        print(f"studio validate: {exc}", file=sys.stderr)
+        # names, keys and values in a message come from the file: shown escaped, never acted on
+        print(f"studio validate: {terminal_text(str(exc))}", file=sys.stderr)
         if args.json:
             problem = Problem(None, None, str(exc), "file")
             print(json.dumps({"valid": False, "params": 0, "nodes": [], "errors": [problem.to_json()]}))
@@ -82,7 +84,7 @@ def render(report: dict[str, Any], title: str) -> str:
         else:
             shape = _fmt_shape(r["output_shape"])
         params = "?" if r["params"] is None else f"{r['params']:,}"
-        body.append((r["id"], r["block"], shape, params))
+        body.append((terminal_text(r["id"]), terminal_text(r["block"]), shape, params))
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(4)]
 
     def line(row: tuple[str, ...]) -> str:
@@ -91,7 +93,7 @@ def render(report: dict[str, Any], title: str) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     n = len(report["nodes"])
-    out = [title, line(header), rule, *(line(row) for row in body), rule]
+    out = [terminal_text(title), line(header), rule, *(line(row) for row in body), rule]
     out.append(f"Total: {report['params']:,} parameters in {n} node{'s' if n != 1 else ''}")
     errors = report["errors"]
     if not errors:
@@ -99,18 +101,13 @@ def render(report: dict[str, Any], title: str) -> str:
         return "\n".join(out)
     out.append(f"Invalid: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     for e in errors:
-        out.append(f"  {Problem(e['node'], e['port'], e['message'], e.get('kind', 'shape'))}")
+        out.append(f"  {terminal_text(str(Problem(e['node'], e['port'], e['message'], e.get('kind', 'shape'))))}")
     return "\n".join(out)
 
 
 def _count(graph: Graph, node_id: str) -> tuple[int | None, Problem | None]:
-    try:
-        return graph.param_count(node_id), None
-    except (RuntimeError, ValueError, TypeError, OverflowError, MemoryError) as exc:
-        # Sizes that pass the shape rule can still be too large for torch to build;
-        # torch's message runs on with a C++ trace, its first line says why.
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return None, Problem(node_id, None, f"cannot build this layer: {reason}", "build")
+    # Sizes that pass the shape rule can still be too large for torch to build.
+    return graph.param_count(node_id), graph.shapes.count_error(node_id)
 
 
 def _shape(shape) -> list[int] | None:

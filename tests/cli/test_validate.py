@@ -120,19 +120,35 @@ def test_unreadable_file_exits_2_naming_file_and_path(capsys, tmp_path):
 
 def test_sizes_torch_cannot_build_are_problems_not_crashes(capsys, tmp_path):
     g = Graph()
-    g.add_node("Input", {"shape": [10**20]}, (0, 0), "x")
+    g.add_node("Input", {"shape": [2**62]}, (0, 0), "x")  # a 64-bit size, but 2^62 x 10 weights overflow torch
     g.add_node("Linear", {}, (220, 0), "fc")
-    g.add_node("Input", {"shape": [1, 2, 2]}, (0, 200), "image")
-    g.add_node("Upsample", {"scale_factor": 1e308}, (220, 200), "up")
     g.connect("x", "out", "fc", "in")
-    g.connect("image", "out", "up", "in")
     save(g, tmp_path / "huge.json")
     code, report, _ = run_json(capsys, tmp_path / "huge.json")
     assert code == 1
     by_node = {e["node"]: e["message"] for e in report["errors"]}
     assert by_node["fc"].startswith("cannot build this layer: ")
     assert "\n" not in by_node["fc"]
-    assert by_node["up"].startswith("sizes out of range")
+    assert [r["params"] for r in report["nodes"] if r["id"] == "fc"] == [None]
+
+
+def test_numbers_beyond_c_range_are_refused_with_their_path(capsys, tmp_path):
+    g = Graph()
+    g.add_node("Input", {"shape": [1, 2, 2]}, (0, 200), "image")
+    g.add_node("Upsample", {}, (220, 200), "up")
+    save(g, tmp_path / "huge.json")
+    for old, new, expected in [
+        ('"scale_factor": 2.0', '"scale_factor": 1e308', "nodes[1].params.scale_factor: scale_factor must be between "
+                                                          "-2^53 and 2^53 (about 9.0e15), got 1e+308"),
+        ('"shape": [1, 2, 2]', '"shape": [1, 2, 100000000000000000000]',
+         "nodes[0].params.shape: shape must be a whole number between -2^63 and 2^63-1 (a 64-bit integer)"),
+    ]:
+        path = tmp_path / "bad.json"
+        path.write_text((tmp_path / "huge.json").read_text().replace(old, new))
+        assert main(["validate", str(path)]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith(f"studio validate: {path}: {expected}")
 
 
 def test_bad_arguments_exit_2(capsys):
