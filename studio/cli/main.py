@@ -8,6 +8,7 @@ command) sends a plain ``studio [FILE]`` to the editor instead.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 # subcommand -> module with ``add_arguments(parser)`` and ``run(args) -> int``
@@ -32,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(argv[1:])
         except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
             return int(exc.code or 0)
-        return int(module.run(args))
+        try:
+            return int(module.run(args))
+        except BrokenPipeError:
+            # the reader went away (`studio validate FILE | head`): stop quietly, as other tools do
+            _silence_stdout()
+            return 1
     if argv and argv[0] in ("-h", "--help"):
         print(_usage())
         return 0
@@ -51,6 +57,15 @@ def _tolerant_output() -> None:
                 reconfigure(errors="backslashreplace")
             except (ValueError, OSError):  # a closed or detached stream: leave it be
                 pass
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit and would report the broken pipe again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (a test's capture)
+        pass
 
 
 def _usage() -> str:

@@ -214,3 +214,13 @@ def test_a_data_set_that_does_not_fit_is_invalid(tmp_path, capsys):
     save(g, tmp_path / "misfit.json")
     code, out = _validate(tmp_path / "misfit.json", capsys)
     assert code == 1 and "  x: Input x takes [8] but the data set 'spiral' gives [2] features" in out.splitlines()
+
+
+def test_a_reader_that_goes_away_ends_the_report_quietly():
+    # `studio validate FILE | head -1`: the pipe closes before the report is written
+    proc = subprocess.Popen([sys.executable, "-m", "studio", "validate", str(ROOT / "examples" / "lenet5.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert err == ""
