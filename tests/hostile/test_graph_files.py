@@ -412,6 +412,8 @@ def hostile_text(name: str, edits: list[tuple[tuple, str, str]]) -> str:
             parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue  # an earlier edit took that place away
+        if not isinstance(parent, (dict, list)):
+            continue  # ... or put text there, which indexes but cannot be changed
         marker = f"@hostile{n}@"
         raw[json.dumps(marker)] = snippet
         if action == "rename" and isinstance(parent, dict) and snippet.startswith('"'):
