@@ -10,7 +10,12 @@ under ``training.dataset``::
     {"name": "csv", "path": "data/iris.csv", "target": "species"}
 
 ``load_dataset(spec, base_dir=None, graph=None) -> Dataset`` loads it; relative
-paths are resolved against ``base_dir`` (the graph file's folder). Given the
+paths are resolved against ``base_dir``: the graph file's reach, a
+``studio.files.reach.Reach`` (its folder plus what the user granted) or a plain
+folder (that folder alone). A path outside it (absolute, ``~``, ``..`` or a link
+pointing out) raises ``DataOutsideFolder``, a ``DataError`` whose ``outside``
+the app asks the person about before loading again with a granted Reach.
+``paths_in(spec)`` lists the (place, written path) pairs a spec names. Given the
 ``graph``, options the spec leaves out may come from it (``image_folder``: size
 and channels from the Input's ``[C, H, W]``). A bare name
 (``"iris"``) is accepted too. Every problem raises ``DataError`` whose text
@@ -65,14 +70,14 @@ inputs are matched to Input nodes by name (node id or label equal to the data
 input's name, e.g. ``adj``), the rest in document order.
 """
 
-from .catalog import DatasetInfo, catalog, info, load_dataset, names
+from .catalog import DatasetInfo, catalog, info, load_dataset, names, paths_in
 from .dataset import TASKS, DataInput, Dataset, Preview, Split
-from .errors import DataError
+from .errors import DataError, DataOutsideFolder
 from .fit import check_fits, match_inputs
 from .modes import modes_covered
 from .scaling import Scaler
 
 __all__ = [
-    "DataError", "DataInput", "Dataset", "DatasetInfo", "Preview", "Scaler", "Split", "TASKS",
-    "catalog", "check_fits", "info", "load_dataset", "match_inputs", "modes_covered", "names",
+    "DataError", "DataInput", "DataOutsideFolder", "Dataset", "DatasetInfo", "Preview", "Scaler", "Split", "TASKS",
+    "catalog", "check_fits", "info", "load_dataset", "match_inputs", "modes_covered", "names", "paths_in",
 ]

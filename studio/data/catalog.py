@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from blocks import Param
 
@@ -12,7 +12,11 @@ from .dataset import Dataset
 from .errors import DataError
 from .options import PLACE, read_options
 
-Loader = Callable[[dict[str, Any], Path], Dataset]
+if TYPE_CHECKING:
+    from studio.files.reach import Reach
+
+# (options, the graph file's reach) -> Dataset
+Loader = Callable[[dict[str, Any], Any], Dataset]
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,14 @@ def info(name: str) -> DatasetInfo:
         raise DataError(f"unknown data set {name!r} (known: {known})", f"{PLACE}.name") from None
 
 
-def load_dataset(spec: Mapping[str, Any] | str, base_dir: str | Path | None = None, graph: Any = None) -> Dataset:
-    """Load the data set ``spec`` describes; ``base_dir`` resolves relative paths
-    (the graph file's folder; the working directory when None). With ``graph``,
-    options the spec leaves out may be taken from it (an image folder's size and
-    channels from the Input's shape). Raises ``DataError``."""
+def load_dataset(spec: Mapping[str, Any] | str, base_dir: "Reach | str | Path | None" = None,
+                 graph: Any = None) -> Dataset:
+    """Load the data set ``spec`` describes. ``base_dir`` is the graph file's reach:
+    a ``Reach`` (its folder plus what the user granted) or a plain folder (that
+    folder, nothing granted; the working directory when None). Relative paths
+    resolve in its folder; a path outside it raises ``DataOutsideFolder``. With
+    ``graph``, options the spec leaves out may be taken from it (an image
+    folder's size and channels from the Input's shape). Raises ``DataError``."""
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, Mapping):
@@ -88,4 +95,18 @@ def load_dataset(spec: Mapping[str, Any] | str, base_dir: str | Path | None = No
         told = {k: v for k, v in entry.from_graph(spec, graph).items() if k not in spec}
         spec = {**spec, **told}
     opts = read_options(name, entry.options, spec)
-    return entry.load(opts, Path(base_dir) if base_dir is not None else Path.cwd())
+    from .files.paths import reach_of
+
+    return entry.load(opts, reach_of(base_dir))
+
+
+def paths_in(spec: Any) -> list[tuple[str, str]]:
+    """Every (place, written path) a data set spec names, without loading anything.
+
+    Training and the app use it to tell what a graph file reaches before asking
+    or loading: ``[("training.dataset.path", "data/iris.csv")]``.
+    """
+    if not isinstance(spec, Mapping):
+        return []
+    written = spec.get("path")  # the one option that names a file or folder
+    return [(f"{PLACE}.path", written)] if isinstance(written, str) and written else []

@@ -15,3 +15,16 @@ class DataError(ValueError):
         self.message = message
         self.place = place
         super().__init__(f"{place}: {message}" if place else message)
+
+
+class DataOutsideFolder(DataError):
+    """A data path the graph file names lies outside the graph's folder and was not granted.
+
+    ``outside`` is the ``studio.files.reach.OutsideFolder`` refusal: the app asks
+    the person about ``outside.resolved`` and loads again with a ``Reach`` that
+    grants it; ``studio train`` takes ``--allow-outside PATH``.
+    """
+
+    def __init__(self, outside, message: str | None = None, place: str | None = None):
+        self.outside = outside
+        super().__init__(message or str(outside), place or outside.place or None)

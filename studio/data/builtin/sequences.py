@@ -9,7 +9,8 @@ from blocks import Param
 
 from ..assemble import assemble
 from ..catalog import DatasetInfo, register
-from ..options import SPLIT, STANDARDIZE
+from ..limits import check_memory
+from ..options import SPLIT, STANDARDIZE, place
 
 
 def windows(series: np.ndarray, length: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -22,6 +23,9 @@ def windows(series: np.ndarray, length: int, horizon: int) -> tuple[np.ndarray, 
 
 
 def _sine(o: dict[str, Any], base) -> Any:
+    check_memory(12 * o["samples"] * (o["length"] + o["horizon"]),
+                 f"{o['samples']:,} windows x ({o['length']:,} + {o['horizon']:,}) values x 12 bytes "
+                 "(float64 as generated, float32 for training)", place("samples"), "use fewer or shorter windows")
     rng = np.random.default_rng(o["seed"])
     steps = o["samples"] + o["length"] + o["horizon"] - 1
     t = np.arange(steps) * o["step"]
@@ -63,6 +67,9 @@ TOKEN_OPTIONS = (
 
 def _tokens(task: str):
     def load(o: dict[str, Any], base) -> Any:
+        check_memory(3 * 8 * o["samples"] * o["length"], f"{o['samples']:,} sequences x {o['length']:,} tokens "
+                     "x 8 bytes, three times (inputs, targets and their split)", place("samples"),
+                     "use fewer or shorter sequences")
         rng = np.random.default_rng(o["seed"])
         x = rng.integers(0, o["vocab"], (o["samples"], o["length"]))
         y = {"reverse": x[:, ::-1], "sort": np.sort(x, axis=1), "copy": x}[task]

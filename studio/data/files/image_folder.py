@@ -2,63 +2,140 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import stat
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from blocks import Param
 
+from studio.files.reach import OutsideFolder
+
 from ..assemble import assemble
 from ..catalog import DatasetInfo, register
-from ..errors import DataError
+from ..errors import DataError, DataOutsideFolder
+from ..limits import MAX_IMAGE_PIXELS, check_memory
 from ..options import AUGMENT, SPLIT, STANDARDIZE, place
-from .paths import resolve
+from .paths import kind_of, open_regular, reach_of, resolve
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
 def read_image(path, shown: str, mode: str, size: tuple[int, int] | None) -> np.ndarray:
     """One image as float32 [C, H, W] in [0, 1]; ``size`` is (H, W)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    try:
-        with Image.open(path) as img:
+    with _opened(path, shown) as img:
+        try:
             img = img.convert(mode)  # decodes the whole file, so truncated data fails here
             if size is not None and img.size != (size[1], size[0]):
                 img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             a = np.asarray(img, dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read the image ({exc})", shown) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise DataError(f"cannot read the image ({exc})", shown) from None
     return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
 
-def _load(o: dict[str, Any], base) -> Any:
-    root, shown = resolve(o["path"], base, want_dir=True)
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+@contextmanager
+def _opened(path, shown: str):
+    """The image opened with Pillow, its header read: refused when Pillow takes it for a decompression bomb."""
+    from PIL import Image, UnidentifiedImageError
+
+    f, _ = open_regular(path, shown)
+    with f, warnings.catch_warnings():
+        # Pillow only warns between its limit and twice it; such an image is refused all the same.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(f)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise DataError(f"the image is too large to decode safely ({exc}); images of at most "
+                            f"{MAX_IMAGE_PIXELS:,} pixels are read", shown) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise DataError(f"cannot read the image ({exc})", shown) from None
+        with img:
+            w, h = img.size
+            if w * h > MAX_IMAGE_PIXELS:  # also when Pillow's own limit was lifted elsewhere
+                raise DataError(f"the image is {w} x {h} = {w * h:,} pixels; images of at most "
+                                f"{MAX_IMAGE_PIXELS:,} pixels are read", shown)
+            yield img
+
+
+def _size_of(path, shown: str) -> tuple[int, int]:
+    """(H, W) from the image's header, without decoding it."""
+    with _opened(path, shown) as img:
+        return img.size[1], img.size[0]
+
+
+def _walk(root, shown: str, reach) -> tuple[list[str], list[tuple[int, Any, str]]]:
+    """Class names and (class, file, shown name) of every image, each inside the graph's reach."""
+    def inside(p, label: str) -> None:
+        real = os.path.realpath(p)
+        if not reach.allows(Path(real)):
+            raise DataOutsideFolder(
+                OutsideFolder(label, Path(real), reach.folder, place("path")),
+                f"{label} links to {real}, outside the graph's folder ({reach.folder}); a graph file reaches "
+                f"only its own folder. If you trust it, allow it with --allow-outside {shlex.quote(real)} "
+                "(in the app: confirm when asked)")
+
+    classes = []
+    for p in sorted(root.iterdir()):
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        inside(p, f"{shown.rstrip('/')}/{p.name}")
+        classes.append(p.name)
     if len(classes) < 2:
         raise DataError(f"needs one sub-folder per class (at least 2), found {len(classes)}", shown)
-    files: list[tuple[int, Any]] = []
+    files: list[tuple[int, Any, str]] = []
     for c, name in enumerate(classes):
-        found = sorted(p for p in (root / name).iterdir()
-                       if p.is_file() and p.suffix.lower() in EXTENSIONS and not p.name.startswith("."))
+        found = []
+        for p in sorted((root / name).iterdir()):
+            if p.suffix.lower() not in EXTENSIONS or p.name.startswith("."):
+                continue
+            label = f"{shown.rstrip('/')}/{name}/{p.name}"
+            try:
+                mode = p.stat().st_mode
+            except OSError as exc:
+                raise DataError(f"cannot read the image ({exc.strerror or exc})", label) from None
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                raise DataError(f"the file is {kind_of(mode)}, not a regular file; "
+                                "data is read only from regular files", label)
+            inside(p, label)
+            found.append((c, p, label))
         if not found:
             raise DataError(f"no images ({', '.join(sorted(EXTENSIONS))})", f"{shown.rstrip('/')}/{name}")
-        files += [(c, p) for p in found]
-    mode = "L" if o["channels"] == "grayscale" else "RGB"
+        files += found
+    return classes, files
+
+
+def _load(o: dict[str, Any], base) -> Any:
+    reach = reach_of(base)
+    root, shown = resolve(o["path"], reach, want_dir=True)
+    classes, files = _walk(root, shown, reach)
+    channels = 1 if o["channels"] == "grayscale" else 3
+    mode = "L" if channels == 1 else "RGB"
     size = o["size"]
     if size is not None:
         size = (size, size) if isinstance(size, int) else tuple(size)
-    images, labels = [], []
-    for c, p in files:
-        label = f"{shown.rstrip('/')}/{p.relative_to(root).as_posix()}"
+    else:
         # Without a size, every image takes the first one's size.
-        a = read_image(p, label, mode, size)
-        if size is None:
-            size = a.shape[1:]
-        images.append(a)
-        labels.append(c)
-    x = np.stack(images)
-    return assemble("image_folder", "classification", x, np.array(labels), o, class_names=classes,
-                    extra={"files": [str(p) for _, p in files]})
+        size = _size_of(files[0][1], files[0][2])
+    h, w = size
+    check_memory(2 * len(files) * channels * h * w * 4,
+                 f"{shown}: {len(files):,} images x {channels} x {h} x {w} x 4 bytes, twice (the images and "
+                 "their training and validation parts)", place("path"),
+                 "use a smaller size or fewer images")
+    x = np.empty((len(files), channels, h, w), dtype=np.float32)
+    for i, (_, p, label) in enumerate(files):
+        x[i] = read_image(p, label, mode, size)
+    labels = np.array([c for c, _, _ in files])
+    return assemble("image_folder", "classification", x, labels, o, class_names=classes,
+                    extra={"files": [str(p) for _, p, _ in files]})
 
 
 def from_graph(spec, graph) -> dict[str, Any]:
