@@ -79,6 +79,12 @@ def assemble(
         train = Split((scaler.apply(train.inputs[0]),), _scaled(scaler, train.targets, same_units))
         if val is not None:
             val = Split((scaler.apply(val.inputs[0]),), _scaled(scaler, val.targets, same_units))
+        for part in (train, val):
+            if part is not None and not (bool(torch.isfinite(part.x).all())
+                                         and (part.targets is None or bool(torch.isfinite(part.targets).all()))):
+                raise DataError(f"standardize {method!r} gives values beyond float32 (about 3.4e38): the features "
+                                f"of {name!r} span too wide a range, or barely vary in training and far more in "
+                                "validation; set standardize to none", place("standardize"))
 
     augmentation = make_augmentation(name, opts, tuple(x.shape[1:]))
     if output_shape is None:

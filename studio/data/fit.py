@@ -61,7 +61,8 @@ def check_fits(ds: Dataset, graph: "Graph") -> list[Problem]:
     """Problems (kind "data") that keep ``ds`` from training ``graph``; empty when it fits.
 
     Checks the number of Input nodes against the data inputs, each Input's
-    shape and dtype, and the output's shape against classes or targets. Nodes
+    shape and dtype, that a classification set trains on more than one class,
+    and the output's shape against classes or targets. Nodes
     whose shapes are unknown (the graph has its own errors) are not compared.
     """
     if ds.task == "gan":
@@ -77,6 +78,7 @@ def check_fits(ds: Dataset, graph: "Graph") -> list[Problem]:
             f"{len(ds.inputs)} input(s) ({names})", "data"))
     for node_id, given in match_inputs(ds, graph):
         problems += _check_input(ds, graph, node_id, given)
+    problems += _check_classes(ds)
 
     outputs = output_nodes(graph)
     if not outputs:
@@ -92,6 +94,38 @@ def check_fits(ds: Dataset, graph: "Graph") -> list[Problem]:
     if got is not None and not output_fits(ds, tuple(got)):
         problems.append(Problem(last, "out", _output_message(ds, graph.node(last).title, tuple(got)), "data"))
     return problems
+
+
+def _labelled_by(ds: Dataset) -> str:
+    """What holds the labels, as the person named it: a CSV column, an npz array, or the set itself."""
+    if ds.name == "csv" and ds.extra.get("target"):
+        return f"the data set 'csv' (label column {ds.extra['target']!r})"
+    if ds.name == "npz":
+        return f"the data set 'npz' (label array {ds.spec.get('y', 'y')!r})"
+    return f"the data set {ds.name!r}"
+
+
+def _check_classes(ds: Dataset) -> list[Problem]:
+    """A classification set whose training part holds one class: nothing to tell apart."""
+    import torch
+
+    part = ds.train
+    if not ds.is_classification or part is None or part.targets is None:
+        return []
+    labels = part.targets
+    if part.mask is not None:
+        labels = labels[:, part.mask] if labels.dim() > 1 else labels[part.mask]
+    present = torch.unique(labels).tolist()
+    if len(present) != 1:
+        return []
+    names = ds.class_names
+    only = names[present[0]] if 0 <= present[0] < len(names) else str(present[0])
+    where = (f"{_labelled_by(ds)} holds one class only ({only!r})" if len(names) <= 1 else
+             f"the training part of {_labelled_by(ds)} holds one class only ({only!r}; the other classes fell "
+             "in the validation part)")
+    return [Problem(None, None,
+                    f"{where}: there is nothing to tell apart, and always answering {only!r} would score 100%; "
+                    "a classifier needs examples of at least two classes", "data")]
 
 
 def output_fits(ds: Dataset, got: tuple[int, ...]) -> bool:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def _tokens_text(row: np.ndarray, vocab: list[str] | None, sep: str) -> str:
+    row = np.ravel(row)  # token samples may have more than one axis: shown in reading order
     if vocab is None:
         return sep.join(str(int(t)) for t in row)
     return sep.join(vocab[int(t)] for t in row)

@@ -40,14 +40,18 @@ def fit_scaler(method: str, x: torch.Tensor) -> Scaler:
     import torch
 
     dims = _reduce_dims(x)
+    wide = x.double()  # sums of float32 values near their limit would overflow
     if method == "zscore":
-        shift = x.mean(dim=dims, keepdim=True)
-        scale = x.std(dim=dims, keepdim=True, unbiased=False)
+        shift = wide.mean(dim=dims, keepdim=True)
+        scale = wide.std(dim=dims, keepdim=True, unbiased=False)
     elif method == "minmax":
-        shift = x.amin(dim=dims, keepdim=True)
-        scale = x.amax(dim=dims, keepdim=True) - shift
+        shift = wide.amin(dim=dims, keepdim=True)
+        scale = wide.amax(dim=dims, keepdim=True) - shift
     else:
         raise ValueError(method)
-    # A constant feature keeps its values instead of dividing by zero.
-    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-    return Scaler(method, shift[0], scale[0])
+    limits = torch.finfo(x.dtype) if x.dtype.is_floating_point else torch.finfo(torch.float32)
+    # A constant feature keeps its values instead of dividing by zero; so does one whose spread is
+    # below the smallest normal float (dividing by it gives infinity); a spread beyond float32 is capped.
+    scale = torch.where(scale >= limits.tiny, scale.clamp(max=limits.max), torch.ones_like(scale))
+    dtype = x.dtype if x.dtype.is_floating_point else torch.float32
+    return Scaler(method, shift[0].to(dtype), scale[0].to(dtype))

@@ -9,7 +9,8 @@ def split_indices(n: int, val_fraction: float, seed: int, labels: np.ndarray | N
     """Shuffled train and validation indices.
 
     With 1-D class ``labels`` the split is stratified: each class gives the same
-    share to validation, so small sets keep every class on both sides.
+    share to validation, so small sets keep every class on both sides, and no
+    class gives all its samples to validation.
     """
     rng = np.random.default_rng(seed)
     if labels is None or labels.ndim != 1:
@@ -23,6 +24,8 @@ def split_indices(n: int, val_fraction: float, seed: int, labels: np.ndarray | N
     extra = int(round(n * val_fraction)) - int(take.sum())
     if extra > 0:
         take[np.argsort(-(quota - take), kind="stable")[:extra]] += 1
+    # Every class keeps a sample for training: a class seen only in validation cannot be learnt.
+    take = np.minimum(take, np.maximum(counts - 1, 0))
     train, val = [], []
     for c, k in zip(classes, take):
         idx = rng.permutation(np.flatnonzero(labels == c))
