@@ -1,6 +1,7 @@
 """Train a graph file headless, with the training configuration it carries.
 
-``studio train FILE [--epochs N] [--device auto|cpu|cuda|mps] [--seed S] [--json]``
+``studio train FILE [--epochs N] [--device auto|cpu|cuda|mps] [--seed S] [--json]
+[--resume CHECKPOINT] [--checkpoint PATH]``
 
 The file's ``training`` section (optimizer, schedule, data set...) is used as
 it is; the flags override its ``epochs``, ``device`` and ``seed``. On a
@@ -36,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to train (overrides the file; auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--seed", type=_seed, help="random seed (overrides the file)")
     parser.add_argument("--json", action="store_true", help="one JSON object per epoch, then the best epoch")
+    parser.add_argument("--resume", metavar="CHECKPOINT",
+                        help="continue the run saved in CHECKPOINT (its .safetensors or .train.pt file)")
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help="save checkpoints to PATH (.safetensors and .train.pt), every checkpoint.every "
+                             "epochs and at the end (turns checkpoints on)")
 
 
 def _whole(key: str):
@@ -114,6 +120,10 @@ def prepare(args: argparse.Namespace):
         value = getattr(args, key)
         if value is not None:
             training[key] = value
+    checkpoint_to = getattr(args, "checkpoint", None)
+    if checkpoint_to is not None:
+        section = training.get("checkpoint")
+        training["checkpoint"] = {**(section if isinstance(section, dict) else {}), "enabled": True}
     try:
         config = TrainingConfig.from_dict(training)
     except ConfigError as exc:
@@ -121,7 +131,10 @@ def prepare(args: argparse.Namespace):
 
     # CPU threads: the file's ``threads``, else the Trainer's default of every core but
     # one; more threads than free cores make small networks many times slower
-    trainer = Trainer(graph, None, config, base_dir=path.parent, graph_path=path)
+    resume = getattr(args, "resume", None)
+    trainer = Trainer(graph, None, config, base_dir=path.parent, graph_path=path,
+                      checkpoint_path=Path(checkpoint_to).absolute() if checkpoint_to is not None else None,
+                      resume_from=Path(resume).absolute() if resume is not None else None)
     try:
         # validates the graph, loads the data set and checks that it fits, compiles
         trainer.prepare()

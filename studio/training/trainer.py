@@ -294,7 +294,7 @@ class Trainer:
         if self.config.checkpoint.enabled and status != "failed" and self.recipe is not None:
             try:
                 self.save_checkpoint()
-            except (OSError, ckpt.CheckpointError) as exc:
+            except (OSError, ValueError, ckpt.CheckpointError) as exc:
                 message = f"{message}; the checkpoint could not be saved: {exc}".lstrip("; ")
         if not message:
             message = {"finished": f"trained {self._epoch} epochs"}.get(status, status)
@@ -599,16 +599,44 @@ class Trainer:
     def _load(self, path: Path) -> None:
         if not path.is_absolute():
             path = self.base_dir / path
-        ckpt.load_weights(path, self.recipe.networks)
-        state = ckpt.load_state(path)
+        state = ckpt.load(path, self.recipe.networks)
+        where = ckpt.state_path(path)
         updates = self.recipe.updates
-        if len(state.optimizers) != len(updates):
-            raise ckpt.CheckpointError(f"{ckpt.state_path(path)}: holds {len(state.optimizers)} optimizer(s), "
-                                       f"this run has {len(updates)}")
+        if set(state.optimizers) != {str(i) for i in range(len(updates))}:
+            raise ckpt.CheckpointError(f"{where}: optimizers: holds {len(state.optimizers)} optimizer(s) "
+                                       f"({', '.join(map(repr, state.optimizers)) or 'none'}), this run has "
+                                       f"{len(updates)}")
         for i, u in enumerate(updates):
-            u.optimizer.load_state_dict(state.optimizers[str(i)])
+            _load_optimizer(u.optimizer, state.optimizers[str(i)], f"{where}: optimizers.{i}")
             if u.scaler is not None and state.scaler and str(i) in state.scaler:
-                u.scaler.load_state_dict(state.scaler[str(i)])
-        self._epoch, self._step = state.epoch, state.step
+                try:
+                    u.scaler.load_state_dict(state.scaler[str(i)])
+                except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+                    raise ckpt.CheckpointError(f"{where}: scaler.{i}: does not fit this run ({exc})") from None
         if state.rng is not None:
-            ckpt.set_rng_state(state.rng)  # dropout and noise go on as in the unbroken run
+            try:
+                ckpt.set_rng_state(state.rng)  # dropout and noise go on as in the unbroken run
+            except (RuntimeError, TypeError, ValueError) as exc:
+                raise ckpt.CheckpointError(f"{where}: rng: not a random generator's state ({exc})") from None
+        self._epoch, self._step = state.epoch, state.step
+
+
+def _load_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any], where: str) -> None:
+    """``saved`` into ``optimizer``, refused (``CheckpointError`` naming ``where``) unless it fits
+    this run's parameters: torch checks the groups' sizes, but a moment of the wrong shape would
+    only fail at the first step."""
+    before = optimizer.state_dict()
+    try:
+        optimizer.load_state_dict(saved)
+    except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+        raise ckpt.CheckpointError(f"{where}: does not fit this run's optimizer ({exc})") from None
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    for index, p in enumerate(params):
+        for name, value in optimizer.state.get(p, {}).items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != p.shape:
+                optimizer.load_state_dict(before)
+                raise ckpt.CheckpointError(f"{where}: state.{index}.{name} has shape {list(value.shape)}, its "
+                                           f"parameter {list(p.shape)}")
+            if not (value is None or isinstance(value, (torch.Tensor, int, float))) or isinstance(value, bool):
+                optimizer.load_state_dict(before)
+                raise ckpt.CheckpointError(f"{where}: state.{index}.{name}: must be a tensor or a number")

@@ -1,0 +1,93 @@
+"""A process killed (SIGKILL) while it saves checkpoints, at random moments: every pair left on
+disk either resumes as one save or is refused naming both files, and the next save leaves no
+temporary file behind."""
+
+import os
+import random
+import signal
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from studio.training import checkpoint as ckpt
+from studio.training.checkpoint import CheckpointError, state_path, weights_path
+
+ROUNDS = 8
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+
+
+def network() -> dict[str, nn.Module]:
+    # about 4 MB of weights and as much optimizer state: a save takes long enough to be cut in its middle
+    return {"model": nn.Sequential(nn.Linear(2, 1000), nn.ReLU(), nn.Linear(1000, 1000), nn.Linear(1000, 3))}
+
+
+def state_of(epoch: int) -> ckpt.TrainingState:
+    """A training state with an optimizer's moments (taken on a network of its own)."""
+    params = [p for net in network().values() for p in net.parameters()]
+    opt = torch.optim.Adam(params)
+    for p in params:
+        p.grad = torch.full_like(p, 0.1)
+    opt.step()
+    return ckpt.TrainingState(epoch=epoch, step=epoch * 10, optimizers={"0": opt.state_dict()},
+                              rng=ckpt.rng_state())
+
+
+def set_epoch(nets, epoch: int) -> None:
+    with torch.no_grad():  # every weight says which save it belongs to
+        for net in nets.values():
+            for p in net.parameters():
+                p.fill_(float(epoch))
+
+
+def saving_forever(path, first_epoch: int, nets, state) -> None:
+    """The child: save epoch after epoch until killed."""
+    torch.set_num_threads(1)
+    epoch = first_epoch
+    while True:
+        set_epoch(nets, epoch)
+        state.epoch, state.step = epoch, epoch * 10
+        ckpt.save(path, nets, state)
+        epoch += 1
+
+
+def outcome(path) -> str:
+    """'whole' (weights and state of the same save) or 'refused' (with a message naming both)."""
+    nets = network()
+    try:
+        state = ckpt.load(path, nets)
+    except CheckpointError as exc:
+        assert f"{weights_path(path)} and {state_path(path)} do not belong together" in str(exc), str(exc)
+        return "refused"
+    values = {p.flatten()[0].item() for net in nets.values() for p in net.parameters()}
+    assert values == {float(state.epoch)}, (values, state.epoch)
+    return "whole"
+
+
+def test_a_save_killed_at_random_moments_never_leaves_a_silent_mix(tmp_path):
+    seed = int.from_bytes(os.urandom(4), "little")
+    rng = random.Random(seed)
+    path = tmp_path / "run"
+    nets = network()
+    set_epoch(nets, 0)
+    state = state_of(0)
+    ckpt.save(path, nets, state)
+    seen = []
+    for round_ in range(ROUNDS):
+        pid = os.fork()
+        if pid == 0:  # never return into pytest from the child
+            try:
+                saving_forever(path, 1000 * (round_ + 1), nets, state)
+            finally:
+                os._exit(0)
+        time.sleep(rng.uniform(0.0, 0.25))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        seen.append(outcome(path))
+    # one more save, by a process that is not the one killed: a whole pair and no temporary file
+    set_epoch(nets, 7)
+    ckpt.save(path, nets, state_of(7))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.safetensors", "run.train.pt"], (seed, seen)
+    assert outcome(path) == "whole"
