@@ -1,13 +1,18 @@
 """Train a graph file headless, with the training configuration it carries.
 
 ``studio train FILE [--epochs N] [--device auto|cpu|cuda|mps] [--seed S] [--json]
-[--resume CHECKPOINT] [--checkpoint PATH]``
+[--resume CHECKPOINT] [--checkpoint PATH] [--allow-outside PATH ...]``
 
 The file's ``training`` section (optimizer, schedule, data set...) is used as
 it is; the flags override its ``epochs``, ``device`` and ``seed``. On a
 terminal a progress bar follows each epoch and one line sums it up; with
 ``--json`` each epoch is one JSON object on its own line, and a last line
 repeats the best epoch with ``"best": true``.
+
+A graph file reaches only its own folder: a data set or ``checkpoint.path``
+outside it is refused unless ``--allow-outside`` grants that place. Paths
+given as flags (``--resume``, ``--checkpoint``) are the user's own and may
+point anywhere.
 
 Exit status: 0 the run finished, 1 the graph, configuration or data were
 refused or training failed (the message on stderr names the place), 2 the
@@ -42,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="PATH",
                         help="save checkpoints to PATH (.safetensors and .train.pt), every checkpoint.every "
                              "epochs and at the end (turns checkpoints on)")
+    parser.add_argument("--allow-outside", metavar="PATH", action="append", default=[],
+                        help="let the file's data set and checkpoint paths reach PATH (a file, or a folder "
+                             "and everything in it) outside the file's folder; repeat for more")
 
 
 def _whole(key: str):
@@ -131,8 +139,11 @@ def prepare(args: argparse.Namespace):
 
     # CPU threads: the file's ``threads``, else the Trainer's default of every core but
     # one; more threads than free cores make small networks many times slower
+    from studio.files.reach import Reach
+
     resume = getattr(args, "resume", None)
-    trainer = Trainer(graph, None, config, base_dir=path.parent, graph_path=path,
+    reach = Reach.of(path.parent, getattr(args, "allow_outside", None) or ())
+    trainer = Trainer(graph, None, config, base_dir=reach, graph_path=path,
                       checkpoint_path=Path(checkpoint_to).absolute() if checkpoint_to is not None else None,
                       resume_from=Path(resume).absolute() if resume is not None else None)
     try:

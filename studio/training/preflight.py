@@ -4,30 +4,45 @@ One check for ``studio validate``, ``studio train`` and the app's Train button:
 the training settings (kind "config", messages name the key), the graph
 (shapes, wiring), the data set (kind "data": it loads, its file and line where
 a cell is bad) and whether it fits the graph (Inputs, dtypes, classes).
+
+``outside_paths`` lists, without loading or writing anything, the paths a
+graph file names that lie outside its reach (its folder plus what the person
+granted): the app asks about them once, on open.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+from studio.files.reach import OutsideFolder, Reach
 from studio.graph import Graph, Problem, validate
 
 from .config import ConfigError, TrainingConfig
 
 
-def check(graph: Graph, base_dir: str | Path | None = None, dataset: Any = None,
+def check(graph: Graph, base_dir: str | Path | Reach | None = None, dataset: Any = None,
           need_data: bool = True, dataset_error: str | None = None) -> tuple[TrainingConfig | None, Any, list[Problem]]:
     """(settings, data set, problems). ``dataset``: one already loaded (the app keeps one);
     ``dataset_error``: why it could not be (not tried again); otherwise the graph's data set is
-    loaded from ``base_dir``. ``need_data=False``: a graph with no data set chosen is not a
-    problem (a file that only describes a network)."""
+    loaded from ``base_dir``: the graph file's folder, or its ``Reach`` (the folder plus what the
+    person granted); a data set or checkpoint path outside it is a problem.
+    ``need_data=False``: a graph with no data set chosen is not a problem (a file that only
+    describes a network)."""
     problems: list[Problem] = []
     config = None
+    reach = Reach.of(base_dir)
     try:
         config = TrainingConfig.from_dict(graph.training)
     except ConfigError as exc:
         problems.extend(Problem(None, None, p, "config") for p in exc.problems)
+    if config is not None and config.checkpoint.enabled and config.checkpoint.path:
+        from .checkpoint import place_in
+
+        try:
+            place_in(reach, config.checkpoint.path)
+        except OutsideFolder as exc:
+            problems.append(Problem(None, None, f"{exc.place}: {exc}", "config"))
     problems.extend(validate(graph))
     if dataset is None and dataset_error:
         problems.append(Problem(None, None, dataset_error, "data"))
@@ -35,7 +50,7 @@ def check(graph: Graph, base_dir: str | Path | None = None, dataset: Any = None,
         from studio.data import DataError, load_dataset
 
         try:
-            dataset = load_dataset(config.dataset, Path(base_dir) if base_dir is not None else None)
+            dataset = load_dataset(config.dataset, reach)
         except DataError as exc:
             problems.append(Problem(None, None, str(exc), "data"))
     if dataset is None:
@@ -60,3 +75,30 @@ def _task_problems(config: TrainingConfig, dataset: Any) -> list[Problem]:
     except TrainingSetupError as exc:
         return [Problem(None, None, str(p), "config") for p in exc.problems]
     return []
+
+
+def outside_paths(graph: Graph, base: str | Path | Reach | None) -> list[OutsideFolder]:
+    """Every path the graph file names that lies outside ``base`` (its folder, or its ``Reach``),
+    in file order: the data set's files, then ``training.checkpoint.path`` (whether or not
+    checkpoints are on: turning them on must not write outside unasked). Nothing is loaded or
+    written. Each ``OutsideFolder`` carries ``place`` (its key), ``written`` and ``resolved``
+    (what to grant; for a checkpoint, the folder its two files go in)."""
+    from studio.data import paths_in
+
+    from .checkpoint import place_in
+
+    reach = Reach.of(base)
+    training = graph.training if isinstance(graph.training, Mapping) else {}
+    found: list[OutsideFolder] = []
+    named = [(place, written, reach.resolve) for place, written in paths_in(training.get("dataset"))]
+    checkpoint = training.get("checkpoint")
+    if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get("path"), str) and checkpoint["path"]:
+        named.append(("training.checkpoint.path", checkpoint["path"], lambda w, place: place_in(reach, w, place)))
+    for place, written, resolve in named:
+        try:
+            resolve(written, place)
+        except OutsideFolder as exc:
+            found.append(exc)
+        except (ValueError, OSError):  # text no file system takes (a NUL): the settings' check says so
+            continue
+    return found

@@ -4,6 +4,7 @@ settled, and the recipe for it built. Every refusal lists its problems."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -12,8 +13,11 @@ from studio.graph import Graph, InvalidGraphError
 from .config import TrainingConfig
 from .recipe import Recipe
 
+if TYPE_CHECKING:
+    from studio.files.reach import Reach
 
-def load_data(cfg: TrainingConfig, base_dir: Path):
+
+def load_data(cfg: TrainingConfig, base_dir: "Path | Reach"):
     from studio.data import DataError, load_dataset
 
     from .trainer import TrainingSetupError

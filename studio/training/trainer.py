@@ -19,11 +19,12 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 from torch import nn
 
+from studio.files.reach import OutsideFolder, Reach
 from studio.graph import Graph, Problem, validate
 
 from . import checkpoint as ckpt
@@ -112,9 +113,15 @@ class Trainer:
     missing device) is checked by ``prepare()``, which ``run()`` calls.
 
     ``graph_path`` names the graph file: checkpoints go beside it, and it is
-    the default ``base_dir``. ``resume_from`` continues a run from a
-    checkpoint (either of its files). ``threads`` caps torch's CPU threads
-    (default: config ``threads``, else all cores but one, leaving one for the UI).
+    the default ``base_dir``. ``base_dir`` is the graph file's reach: a folder, or
+    a ``studio.files.reach.Reach`` (the folder plus what the person granted);
+    ``allow_outside`` grants more paths. The data set and ``checkpoint.path``
+    the settings name must lie inside it, else ``prepare()`` refuses before
+    anything is read or written. ``checkpoint_path`` and ``resume_from`` come
+    from the caller (the person's own choice), so they may point anywhere;
+    ``resume_from`` continues a run from a checkpoint (either of its files).
+    ``threads`` caps torch's CPU threads (default: config ``threads``, else all
+    cores but one, leaving one for the UI; never more than the cores).
     """
 
     def __init__(
@@ -123,12 +130,13 @@ class Trainer:
         dataset: Any = None,
         config: TrainingConfig | Mapping[str, Any] | None = None,
         callback: Callback | None = None,
-        base_dir: str | Path | None = None,
+        base_dir: str | Path | Reach | None = None,
         *,
         graph_path: str | Path | None = None,
         resume_from: str | Path | None = None,
         checkpoint_path: str | Path | None = None,
         threads: int | None = None,
+        allow_outside: Iterable[str | Path] = (),
     ) -> None:
         self.graph = graph
         if config is None:
@@ -139,7 +147,8 @@ class Trainer:
         self.graph_path = Path(graph_path) if graph_path is not None else None
         if base_dir is None and self.graph_path is not None:
             base_dir = self.graph_path.parent
-        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        self.reach = Reach.of(base_dir, tuple(allow_outside))
+        self.base_dir = self.reach.folder
         self.resume_from = Path(resume_from) if resume_from is not None else None
         self._checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
         self.threads = threads if threads is not None else self.config.threads
@@ -243,8 +252,13 @@ class Trainer:
         problems = list(validate(self.graph))
         if problems:
             raise TrainingSetupError(problems, "the graph has problems")
+        if cfg.checkpoint.enabled:
+            try:  # refused before any data is read or anything written
+                self.checkpoint_path()
+            except OutsideFolder as exc:
+                raise TrainingSetupError([f"{exc.place}: {exc}"], "the training settings have problems") from exc
         if self.dataset is None:
-            self.dataset = load_data(cfg, self.base_dir)
+            self.dataset = load_data(cfg, self.reach)
         self.task = resolve_task(cfg, self.dataset)
         self.device = pick_device(cfg.device)
         torch.manual_seed(cfg.seed)  # weights are drawn when the networks are built
@@ -568,12 +582,12 @@ class Trainer:
 
     # ---- checkpoints -------------------------------------------------------
     def checkpoint_path(self) -> Path:
-        """Where checkpoints go: as given, the config's ``checkpoint.path``, or
-        beside the graph file as ``<graph>.safetensors``."""
+        """Where checkpoints go: as given, the config's ``checkpoint.path`` (inside the graph's
+        reach, else ``OutsideFolder``), or beside the graph file as ``<graph>.safetensors``."""
         if self._checkpoint_path is not None:
             return ckpt.weights_path(self._checkpoint_path)
         if self.config.checkpoint.path:
-            return ckpt.weights_path(self.base_dir / self.config.checkpoint.path)
+            return ckpt.place_in(self.reach, self.config.checkpoint.path)
         if self.graph_path is not None:
             return self.graph_path.with_suffix(".safetensors")
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in (self.graph.name or "graph"))
