@@ -111,11 +111,11 @@ register(DatasetInfo(
 
 
 def _blobs(o: dict[str, Any], base) -> Any:
-    from sklearn.datasets import make_blobs
-
     # Generated as float64, then a float32 copy.
     check_memory(12 * o["points"] * o["features"], f"{o['points']:,} points x {o['features']:,} features x 12 bytes "
                  "(float64 as generated, float32 for training)", place("points"), "use fewer points or features")
+    from sklearn.datasets import make_blobs
+
     x, y = make_blobs(n_samples=o["points"], n_features=o["features"], centers=o["classes"],
                       cluster_std=o["spread"], random_state=o["seed"])
     return assemble("blobs", "classification", x, y, o, class_names=_names(o["classes"]))
