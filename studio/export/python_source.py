@@ -10,6 +10,11 @@ state dict of the compiled module loads into it unchanged).
 Constructor arguments come from a table keyed by block name, fed by the
 node's inferred input shapes and its parameters, mirroring each block's
 ``build``; arguments equal to the constructor's own default are left out.
+
+Text from the graph file reaches the source only through ``source_text``:
+values as literals, names as checked identifiers, the graph's name in a
+``GRAPH_NAME`` constant (and in the docstring only when it reads literally
+there).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from studio.compile import Network, compile_networks
 from studio.graph import Graph
 
 from .errors import ExportError
+from .source_text import check_parses, checked_node_id, doc_text, identifier, literal, reserved_names
 
 Shapes = Mapping[str, tuple[int, ...]]
 Params = Mapping[str, Any]
@@ -47,7 +53,7 @@ class Call:
         parts = [_lit(a) for a in self.args]
         for key, value in self.kwargs.items():
             if key in self.keep or key not in defaults or not _same(defaults[key], value):
-                parts.append(f"{key}={_lit(value)}")
+                parts.append(f"{identifier(key, 'parameter')}={_lit(value)}")
         return f"{self.ctor}({', '.join(parts)})"
 
 
@@ -66,7 +72,7 @@ def _same(default: Any, value: Any) -> bool:
 def _lit(value: Any) -> str:
     if isinstance(value, list):
         value = tuple(value)
-    return repr(value)
+    return literal(value)
 
 
 def _p(params: Params, *names: str) -> dict[str, Any]:
@@ -244,39 +250,64 @@ def forward_source(net: Network) -> str:
         if line.strip() in ("", "pass"):
             continue
         lines.append(line.rstrip())
-    return "\n".join(lines)
+    return _SELF_ATTR.sub(_self_attr, "\n".join(lines))
+
+
+_SELF_ATTR = re.compile(r"\bself\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _mangled(name: str) -> bool:
+    """Whether Python renames ``name`` inside a class body (``__x`` becomes ``_Class__x``)."""
+    return name.startswith("__") and not name.endswith("__")
+
+
+def _self_attr(match: re.Match) -> str:
+    # a submodule named __x (a node id such as __init__ gives __init___1) is reached by its string,
+    # so its state_dict key stays the compiled module's
+    name = match.group(1)
+    return f"getattr(self, {literal(name)})" if _mangled(name) else match.group(0)
 
 
 # ---- the file --------------------------------------------------------------------
 
-def class_name(text: str, fallback: str = "Network") -> str:
-    """``"LeNet-5 digits"`` -> ``LeNet5Digits``; a name that is no identifier falls back."""
+def class_name(text: str, fallback: str = "Network", taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """``"LeNet-5 digits"`` -> ``LeNet5Digits``; a name that is no identifier falls back.
+
+    A name in ``taken`` (a keyword, a builtin, a name the file defines: ``None``,
+    ``Exception``, ``LSTMLayer``) gets ``Network`` appended."""
     words = re.findall(r"[A-Za-z0-9]+", text)
     name = "".join(w[:1].upper() + w[1:] for w in words)
     if not name or not name.isidentifier():
-        return fallback
+        name = fallback
+    while name in taken:
+        name += "Network"
     return name
 
 
-def class_names(graph: Graph, keys: list[str]) -> dict[str, str]:
+def class_names(graph: Graph, keys: list[str], taken: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
     """The class each network becomes: the graph's name for one network, ``<Key>Network`` for several."""
     if len(keys) == 1:
-        return {keys[0]: class_name(graph.name)}
+        return {keys[0]: identifier(class_name(graph.name, taken=taken), "class name")}
     out: dict[str, str] = {}
     for key in keys:
         name = class_name(key, "Part") + "Network"
-        while name in out.values():
+        while name in out.values() or name in taken:
             name += "_"
-        out[key] = name
+        out[key] = identifier(name, "class name")
     return out
+
+
+# Names an exported file binds besides its classes.
+FILE_NAMES = frozenset({"math", "torch", "nn", "GRAPH_NAME"})
 
 
 class ModelSource:
     """The pieces of an exported file: class names by network key, helper source, class sources."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, taken: set[str] | frozenset[str] = frozenset()) -> None:
+        """``taken``: more names the file around the classes defines (a script's functions)."""
         self.networks = compile_networks(graph)
-        self.names = class_names(graph, list(self.networks))
+        self.names = class_names(graph, list(self.networks), reserved_names(taken, _helper_names(), FILE_NAMES))
         used_helpers: list[str] = []
         self.classes = {key: _class_source(graph, key, net, self.names[key], used_helpers)
                         for key, net in self.networks.items()}
@@ -301,30 +332,34 @@ def export_python(graph: Graph) -> str:
     block the table does not know.
     """
     src = ModelSource(graph)
-    title = graph.name or "network"
+    # the name in the docstring only where it reads literally; GRAPH_NAME always holds it exactly
+    title = doc_text(graph.name, fallback="A network")
     header = [
         f'"""{title}: exported from Studio as plain PyTorch.',
         "",
         "Needs only torch. Classes: " + ", ".join(src.names.values()) + ".",
         "Each class's state_dict has the same keys as the Studio-compiled module, so",
         "weights trained in Studio load with ``model.load_state_dict(...)``.",
+        "GRAPH_NAME is the name of the graph it was exported from.",
         '"""',
         "",
     ]
-    return "\n".join(header + src.imports()) + "\n\n\n" + src.body() + "\n"
+    text = ("\n".join(header + src.imports()) + f"\n\nGRAPH_NAME = {literal(graph.name)}\n\n\n"
+            + src.body() + "\n")
+    return check_parses(text, "exported.py")
 
 
 def _class_source(graph: Graph, key: str, net: Network, name: str, used_helpers: list[str]) -> str:
     inputs = []
-    for node_id in net.input_nodes:
-        p = graph.node(node_id).params
-        shape = ", ".join(str(d) for d in p["shape"])
+    for input_id in net.input_nodes:
+        p = graph.node(input_id).params
+        shape = ", ".join(str(int(d)) for d in p["shape"])
         kind = " integer token ids" if p.get("dtype") == "long" else ""
-        inputs.append(f"{node_id} [B, {shape}]{kind}")
+        inputs.append(f"{checked_node_id(input_id)} [B, {shape}]{kind}")
     outputs = []
     for node_id, port in net.output_nodes:
         shape = graph.shapes.output(node_id, port)
-        outputs.append(f"[B, {', '.join(str(d) for d in shape)}]" if shape is not None else "?")
+        outputs.append(f"[B, {', '.join(str(int(d)) for d in shape)}]" if shape is not None else "?")
     lines = [
         f"class {name}(nn.Module):",
         f'    """Inputs: {"; ".join(inputs)}. Returns {", ".join(outputs)}."""',
@@ -332,11 +367,15 @@ def _class_source(graph: Graph, key: str, net: Network, name: str, used_helpers:
         "    def __init__(self) -> None:",
         "        super().__init__()",
     ]
-    for node_id, attr in net.node_to_attr.items():
+    for nid, attr in net.node_to_attr.items():
         module = net.get_submodule(attr)
         if type(module).__module__ == helpers.__name__ and type(module).__name__ not in used_helpers:
             used_helpers.append(type(module).__name__)
-        lines.append(f"        self.{attr} = {constructor(graph, node_id)}")
+        attr = identifier(attr, f"node {nid!r}: attribute")
+        if _mangled(attr):
+            lines.append(f"        setattr(self, {literal(attr)}, {constructor(graph, nid)})")
+        else:
+            lines.append(f"        self.{attr} = {constructor(graph, nid)}")
     lines.append("")
     lines.extend("    " + line for line in forward_source(net).splitlines())
     return "\n".join(lines)

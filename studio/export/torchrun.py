@@ -21,6 +21,10 @@ in one process.
 
 Single-network supervised graphs only: a GAN or a node-classification task
 (which trains on masked nodes of one graph) is refused with ``ExportError``.
+
+The template is filled in one pass (``source_text.fill``); every value from the
+graph file goes in as a literal or a checked name, and the docstring shows the
+graph's name and the script's name only where they read literally there.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from studio.training.config import DEFAULT_LOSS
 
 from .errors import ExportError
 from .python_source import ModelSource
+from .source_text import MARKER, check_parses, checked_node_id, doc_text, fill, identifier, literal, module_names
 
 _TEMPLATE = '''\
 #!/usr/bin/env python
@@ -73,6 +78,7 @@ __MODEL__
 
 # ---- training ----------------------------------------------------------------
 
+GRAPH_NAME = __NAME__  # the name of the graph this script was exported from
 MODEL = __CLASS__
 INPUTS = __INPUTS__  # (array name, dtype) per forward argument
 LOSS = __LOSS__  # None: cross_entropy for integer targets, else mse
@@ -170,7 +176,7 @@ def main():
     parser.add_argument("data", help=".npz file with the arrays listed above")
     parser.add_argument("--epochs", type=int, default=TRAINING["epochs"])
     parser.add_argument("--batch-size", type=int, default=TRAINING["batch_size"], help="global batch")
-    parser.add_argument("--out", default="__WEIGHTS__", help="where rank 0 saves the trained state_dict")
+    parser.add_argument("--out", default=__WEIGHTS__, help="where rank 0 saves the trained state_dict")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--json", action="store_true", help="print one JSON object per epoch")
     args = parser.parse_args()
@@ -284,7 +290,7 @@ def export_torchrun_script(graph: Graph, graph_path: str | Path | None = None) -
     if task in ("gan", "node_classification") or cfg.gan.generator is not None:
         raise ExportError(f"training.task {task}: the torchrun script trains one supervised network; "
                           "GAN and node-classification runs train in Studio")
-    src = ModelSource(graph)
+    src = ModelSource(graph, SCRIPT_NAMES)
     if len(src.networks) != 1:
         raise ExportError(f"the graph holds {len(src.networks)} separate networks "
                           f"({', '.join(src.networks)}); the torchrun script trains one")
@@ -297,19 +303,19 @@ def export_torchrun_script(graph: Graph, graph_path: str | Path | None = None) -
     stem = Path(graph_path).stem if graph_path else "model"
     inputs = []
     for node_id in net.input_nodes:
-        name = "x" if len(net.input_nodes) == 1 else node_id
+        name = "x" if len(net.input_nodes) == 1 else checked_node_id(node_id)
         inputs.append((name, graph.node(node_id).params.get("dtype", "float")))
     arrays = []
     for (name, kind), node_id in zip(inputs, net.input_nodes):
-        shape = ", ".join(str(d) for d in graph.node(node_id).params["shape"])
+        shape = ", ".join(str(int(d)) for d in graph.node(node_id).params["shape"])
         kind_doc = "integer token ids" if kind == "long" else "float32"
-        arrays.append(f"  {name:<6} [S, {shape}] {kind_doc}  (input {node_id})")
+        arrays.append(f"  {name:<6} [S, {shape}] {kind_doc}  (input {checked_node_id(node_id)})")
     out_node, out_port = net.output_nodes[0]
-    out_shape = ", ".join(str(d) for d in graph.shapes.output(out_node, out_port))
+    out_shape = ", ".join(str(int(d)) for d in graph.shapes.output(out_node, out_port))
     target = {
         "cross_entropy": "integer class ids",
         None: "integer class ids (cross_entropy) or values like the output (mse)",
-    }.get(loss, f"values shaped like the output [S, {out_shape}] ({loss})")
+    }.get(loss, f"values shaped like the output [S, {out_shape}] ({doc_text(loss, fallback='the loss')})")
     arrays.append(f"  {'y':<6} [S, ...] {target}; the output is [S, {out_shape}]")
     training = {
         "optimizer": cfg.optimizer.__dict__ | {"betas": list(cfg.optimizer.betas)},
@@ -321,27 +327,31 @@ def export_torchrun_script(graph: Graph, graph_path: str | Path | None = None) -
         "grad_clip": cfg.grad_clip,
         "seed": cfg.seed,
     }
-    replacements = {
-        "__TITLE__": graph.name or stem,
-        "__SCRIPT__": f"train_{stem}.py",
+    text = fill(_TEMPLATE, {
+        # docstring: only text that reads literally there
+        "__TITLE__": doc_text(graph.name, stem, fallback="A network"),
+        "__SCRIPT__": doc_text(f"train_{stem}.py", fallback="train.py"),
         "__ARRAYS__": "\n".join(arrays),
-        "__BATCH__": str(cfg.batch_size),
+        "__BATCH__": str(int(cfg.batch_size)),
+        # code: literals and checked names
         "__MODEL__": src.body(),
-        "__CLASS__": src.names[key],
-        "__INPUTS__": repr(inputs),
-        "__LOSS__": repr(loss),
+        "__NAME__": literal(graph.name),
+        "__CLASS__": identifier(src.names[key], "class name"),
+        "__INPUTS__": literal(inputs),
+        "__LOSS__": literal(loss),
         "__TRAINING__": _pretty(training),
-        "__WEIGHTS__": f"{stem}.pt",
-    }
-    text = _TEMPLATE
-    for marker, value in replacements.items():
-        text = text.replace(marker, value)
-    return text
+        "__WEIGHTS__": literal(f"{stem}.pt"),
+    })
+    return check_parses(text, f"train_{stem}.py")
 
 
 def _pretty(d: dict) -> str:
     lines = ["{"]
     for k, v in d.items():
-        lines.append(f"    {k!r}: {v!r},")
+        lines.append(f"    {literal(k)}: {literal(v)},")
     lines.append("}")
     return "\n".join(lines)
+
+
+# Names the script binds around the model classes; a class named after the graph avoids them.
+SCRIPT_NAMES = frozenset(module_names(MARKER.sub("None", _TEMPLATE)))
