@@ -13,9 +13,12 @@
 
 ``--weights CHECKPOINT`` (the ``.safetensors`` a run saved) takes the trained
 weights along: a program carries them inside; python writes them beside the
-source as ``OUT-stem.pt``, a ``state_dict`` the exported class loads with
-``model.load_state_dict(torch.load(path))``. Graphs with one network only: a
-GAN's checkpoint names its networks by role, not by input.
+source as ``OUT`` with the suffix ``.pt``, a ``state_dict`` the exported class
+loads with ``model.load_state_dict(torch.load(path))``. Graphs with one network
+only: a GAN's checkpoint names its networks by role, not by input.
+
+Every file is written to a temporary name beside its target and renamed when
+all are written: an export that fails leaves existing files as they were.
 
 Exit status: 0 exported, 1 the graph is invalid (problems listed by node) or
 cannot be exported in that format, 2 the file cannot be read, the output
@@ -25,6 +28,7 @@ cannot be written or the arguments are wrong.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -42,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from studio.export import ExportError, export_program, export_python, export_torchrun_script
+    from studio.export.outputs import write_files
     from studio.files import GraphFileError, load
     from studio.graph import InvalidGraphError
     from studio.training import ConfigError
@@ -96,13 +101,28 @@ def run(args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(text)
         return 0
+    target = Path(args.output)
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
-        if trained is not None:
-            import torch
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        print(f"{PROG}: cannot write {args.output}: the source holds text a file cannot store ({exc.reason})",
+              file=sys.stderr)
+        return 2
+    writers = {target: lambda tmp: tmp.write_bytes(data)}
+    if trained is not None:
+        import torch
 
-            weights = Path(args.output).with_suffix(".pt")
-            torch.save(trained.state_dict(), weights)
+        weights = target.with_suffix(".pt")
+        if weights == target:
+            print(f"{PROG}: -o {args.output}: the weights would go to the same file ({weights.name}); "
+                  "give the source a .py name", file=sys.stderr)
+            return 2
+        buffer = io.BytesIO()  # serialised first: torch's file writer aborts the process when a write fails
+        torch.save(trained.state_dict(), buffer)
+        writers[weights] = lambda tmp: tmp.write_bytes(buffer.getbuffer())
+    try:
+        # the source and its weights as one unit: a failure leaves both targets as they were
+        write_files(writers)
     except OSError as exc:
         print(f"{PROG}: cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -7,11 +7,13 @@ batch 2; the batch dimension is exported as dynamic where the network allows,
 so other batch sizes run too.
 
 A graph with several networks (a GAN's generator and discriminator) writes one
-program per network: ``OUT-<network>.pt2``.
+program per network: ``OUT-<network>.pt2``. The files are written as one unit
+(``outputs.write_files``): an export that fails leaves every target as it was.
 """
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from studio.compile import Network, Networks, compile_networks
 from studio.graph import Graph
 
 from .errors import ExportError
+from .outputs import write_files
 
 
 def example_inputs(graph: Graph, net: Network, batch: int = 2,
@@ -82,11 +85,18 @@ def export_program(graph: Graph, path: str | Path, module: nn.Module | None = No
     else:
         networks = {"": module}
     paths = program_paths(list(networks), path)
-    written = []
-    for key, net in networks.items():
-        program = export_network(graph, net)
-        target = paths[key]
+    # every network traced before any file is touched; then all written as one unit
+    programs = {paths[key]: export_network(graph, net) for key, net in networks.items()}
+    for target in programs:
         target.parent.mkdir(parents=True, exist_ok=True)
-        torch.export.save(program, str(target))
-        written.append(target)
-    return written
+    return write_files({target: _saver(program) for target, program in programs.items()})
+
+
+def _saver(program: torch.export.ExportedProgram):
+    def save(tmp: Path) -> None:
+        # serialised in memory, then written by Python: torch's own file writer, failing (a full
+        # disk), raises again from its destructor at exit and aborts the process
+        buffer = io.BytesIO()
+        torch.export.save(program, buffer)
+        tmp.write_bytes(buffer.getbuffer())
+    return save
