@@ -90,9 +90,11 @@ def test_own_csv_from_browse_to_export(window, qtbot, answers, tmp_path, monkeyp
     QApplication.processEvents()
     assert asked == [("csv", str(tmp_path))]
     assert window.editor.graph.training["dataset"]["path"] == "flowers.csv"
+    qtbot.waitUntil(lambda: not chooser.loading)
     assert chooser.error is None, chooser.error
     assert chooser.preview.kind == "scatter"  # two numeric columns: the points themselves
     type_into(chooser.option_widgets["target"], "kind", then="enter")
+    qtbot.waitUntil(lambda: not chooser.loading)
     assert chooser.dataset is not None and chooser.dataset.num_classes == 3
 
     epochs = panel.config_form.widgets[("epochs",)]

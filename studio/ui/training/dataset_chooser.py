@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from blocks import Param
 from studio.graph import Graph, GraphEvent
 
+from .background_load import BackgroundLoad
 from .commands import SetTrainingCommand
 from .dataset_preview import DatasetPreview
 
@@ -45,6 +46,7 @@ def ask_data_path(parent: QWidget, dataset: str, start: str) -> str:
 
 class DatasetChooser(QWidget):
     datasetLoaded = Signal(object)  # studio.data.Dataset, or None when it failed to load
+    grantsChanged = Signal(list)  # paths outside the graph's folder the person allowed it to read
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +63,12 @@ class DatasetChooser(QWidget):
         self._options_of: str | None = None  # the data set whose option widgets are shown
         self._rebuild_pending = False
         self._in_option_signal = False
+        # The person's own files load on a thread; built-in sets are made in milliseconds here.
+        self.background = BackgroundLoad(self)
+        self.granted: list[str] = []  # outside the folder, allowed for this document
+        # Asks whether the graph may read a path outside its folder (the window sets it);
+        # None: refused, with the message.
+        self.ask_outside: Callable[[Any], bool] | None = None
 
         self.name_box = QComboBox()
         self.name_box.setObjectName("training.dataset.name")
@@ -89,6 +97,12 @@ class DatasetChooser(QWidget):
         self.suggestion_label.setWordWrap(True)
         self.suggestion_label.hide()
         self.preview = DatasetPreview()
+        self.busy = QProgressBar()
+        self.busy.setObjectName("dataset_loading")
+        self.busy.setRange(0, 0)  # a file's length tells little of how long parsing it takes
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(8)
+        self.busy.hide()
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Data set:"))
@@ -100,6 +114,7 @@ class DatasetChooser(QWidget):
         box.addWidget(self.describe_label)
         box.addWidget(self.suggestion_label)
         box.addWidget(self.error_label)
+        box.addWidget(self.busy)
         box.addWidget(self.preview, 1)
         self._unsubscribe = graph.subscribe(self._on_graph_event)
         self.destroyed.connect(lambda *_: self._unsubscribe())
@@ -107,9 +122,12 @@ class DatasetChooser(QWidget):
         self._build_options(spec.get("name"), spec)
         self.refresh()
 
-    def set_graph(self, graph: Graph, undo_stack: QUndoStack, base_dir: str | Path | None = None) -> None:
-        """Another document (New, Open): the same widgets show its data set, read from its folder."""
+    def set_graph(self, graph: Graph, undo_stack: QUndoStack, base_dir: str | Path | None = None,
+                  granted: list[str] | None = None) -> None:
+        """Another document (New, Open): the same widgets show its data set, read from its folder
+        and the places outside it the person allowed for it."""
         self._unsubscribe()
+        self.granted = list(granted or [])
         self.graph = graph
         self.undo_stack = undo_stack
         self._unsubscribe = graph.subscribe(self._on_graph_event)
@@ -135,6 +153,22 @@ class DatasetChooser(QWidget):
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self._loaded_spec = None
         self.refresh()
+
+    @property
+    def reach(self):
+        """Where this document's data may be read: its folder and what the person allowed."""
+        from studio.files.reach import Reach
+
+        return Reach.of(self.base_dir, self.granted)
+
+    @property
+    def loading(self) -> bool:
+        return self.background.busy
+
+    def _grant(self, path: str) -> None:
+        if path not in self.granted:
+            self.granted.append(path)
+            self.grantsChanged.emit(list(self.granted))
 
     # ---- editing -------------------------------------------------------
     def _on_name(self, _index: int) -> None:
@@ -172,11 +206,15 @@ class DatasetChooser(QWidget):
         if not path:
             return
         # Inside the graph's folder the path is kept relative, so the graph and its data move together.
+        inside = False
         if self.base_dir is not None:
             try:
                 path = Path(path).resolve().relative_to(self.base_dir.resolve()).as_posix()
+                inside = True
             except ValueError:
                 pass
+        if not inside:  # chosen by the person: that is their say to read outside the folder
+            self._grant(str(Path(path).resolve()))
         self._on_option(param, str(path))
 
     # ---- showing -------------------------------------------------------
@@ -299,6 +337,8 @@ class DatasetChooser(QWidget):
         self._loaded_spec = copy.deepcopy(spec)
         self.dataset = None
         self.error = None
+        self.background.cancel()
+        self.busy.hide()
         if not spec:
             self.describe_label.setText("Choose a data set to train on.")
             self.error_label.hide()
@@ -317,20 +357,60 @@ class DatasetChooser(QWidget):
             self.preview.show_message(f"Your {what} is previewed here once chosen.")
             self.datasetLoaded.emit(None)
             return
-        try:
-            self.dataset = load_dataset(spec, self.base_dir)
-        except Exception as exc:  # DataError names the option, file and line; anything else, say what
-            self.error = str(exc)
+        reach = self.reach
+        if info is not None and info.source == "builtin":
+            try:
+                dataset = load_dataset(spec, reach)
+                preview = _preview(dataset)
+            except Exception as exc:  # DataError names the option; anything else, say what
+                self._loaded(spec, exc)
+            else:
+                self._loaded(spec, (dataset, preview))
+            return
+        shown = spec.get("path") or spec.get("name")
+        self.error_label.hide()
+        self.describe_label.setText(f"Loading {shown}…")
+        self.preview.show_message(f"Loading {shown}…")
+        self.busy.show()
+        self.background.start(lambda: _load_with_preview(spec, reach), lambda result: self._loaded(spec, result))
+
+    def _loaded(self, spec: dict[str, Any], result: Any) -> None:
+        """A load ended, here or on its thread: ``(dataset, preview)`` or the exception."""
+        self.busy.hide()
+        if isinstance(result, BaseException):
+            from studio.data import DataOutsideFolder
+
+            if isinstance(result, DataOutsideFolder) and self.ask_outside is not None \
+                    and self.ask_outside(result.outside):
+                self._grant(str(result.outside.resolved))
+                self._load(spec)
+                return
+            self.error = str(result)
             self.error_label.setText(self.error)
             self.error_label.show()
             self.describe_label.setText("")
             self.preview.show_message("The data set could not be loaded.")
             self.datasetLoaded.emit(None)
             return
+        self.dataset, preview = result
         self.error_label.hide()
         self.describe_label.setText(self.dataset.describe())
-        try:
-            self.preview.show_preview(self.dataset.preview(256))
-        except Exception as exc:  # a preview must never block training
-            self.preview.show_message(f"No preview: {exc}")
+        if isinstance(preview, BaseException):  # a preview must never block training
+            self.preview.show_message(f"No preview: {preview}")
+        else:
+            self.preview.show_preview(preview)
         self.datasetLoaded.emit(self.dataset)
+
+
+def _preview(dataset) -> Any:
+    try:
+        return dataset.preview(256)
+    except Exception as exc:
+        return exc
+
+
+def _load_with_preview(spec: dict[str, Any], reach) -> tuple[Any, Any]:
+    from studio.data import load_dataset
+
+    dataset = load_dataset(spec, reach)
+    return dataset, _preview(dataset)

@@ -117,6 +117,7 @@ class TrainingPanel(QWidget):
         self.last_end: EndEvent | None = None
         self.last_error: str | None = None
         self._switch_interval = sys.getswitchinterval()
+        self._train_when_loaded = False
         self._step_axis_set = False
         self._progress_shown = float("-inf")
         self._progress_dirty = False
@@ -237,7 +238,7 @@ class TrainingPanel(QWidget):
         self.config_form.configChanged.connect(self._on_config)
 
     def set_graph(self, graph: Graph, undo_stack: QUndoStack | None = None,
-                  base_dir: str | Path | None = None) -> None:
+                  base_dir: str | Path | None = None, granted: list[str] | None = None) -> None:
         """A new document (New, Open): its own data set and settings, and no trace of the last
         run in the views; a run still going is stopped first. The run history stays."""
         self.shutdown()
@@ -249,7 +250,7 @@ class TrainingPanel(QWidget):
         self._set_weights(None)
         # The same forms show the new document: building new ones cost most of an Open.
         self.config_form.set_graph(graph, self.undo_stack)
-        self.chooser.set_graph(graph, self.undo_stack, base_dir)
+        self.chooser.set_graph(graph, self.undo_stack, base_dir, granted)
         self._forget_run()
         self._on_dataset(self.chooser.dataset)
 
@@ -280,6 +281,9 @@ class TrainingPanel(QWidget):
 
     def _on_dataset(self, dataset) -> None:
         self._wheel_guard.guard(self._setup_widget)  # the data set's options are new widgets
+        if self._train_when_loaded:
+            self._train_when_loaded = False
+            QTimer.singleShot(0, self, self.train)  # after every listener has seen the data set
         if dataset is not None and dataset.input_shape == (2,) and dataset.is_classification:
             x = dataset.train.x[:600].numpy()
             y = dataset.train.y[:600].numpy() if dataset.train.y is not None else None
@@ -328,7 +332,11 @@ class TrainingPanel(QWidget):
             return False
         self.error_banner.hide()
         self.last_error = None
-        setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.base_dir)
+        if self.chooser.loading:  # the run starts once the person's file is read
+            self._train_when_loaded = True
+            self.status_label.setText("Loading the data set… training starts when it is read.")
+            return False
+        setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.reach)
         self._show_problems(problems)
         if problems:
             self.status_label.setText(f"Not started: {problem_headline(problems)}")
@@ -583,9 +591,9 @@ class TrainingPanel(QWidget):
     def _recheck_problems(self) -> None:
         """The listed problems again, for the document as it is now: fixed ones go, and when none
         is left the list goes and the status line says the run is ready."""
-        if self.running or self.problem_list.isHidden():
+        if self.running or self.problem_list.isHidden() or self.chooser.loading:
             return
-        _setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.base_dir)
+        _setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.reach)
         self._show_problems(problems)
         if problems:
             self.status_label.setText(f"Not started: {problem_headline(problems)}")

@@ -22,7 +22,7 @@ class RunSetup:
     graph: Graph  # a copy: the person may keep editing while the run trains
     dataset: Any  # studio.data.Dataset
     config: TrainingConfig
-    base_dir: Path | None = None
+    base_dir: Any = None  # the graph's folder, or its Reach (the folder plus what the person allowed)
 
     def trainer_factory(self, callback: Callable[[Any], None], weights: dict[str, Any] | None = None):
         """The trainer for this run (called on the worker thread, where compiling is no burden)."""
@@ -74,7 +74,7 @@ def write_weights(weights: dict[str, dict[str, Any]], path: str | Path) -> Path:
 
 
 def preflight(graph: Graph, dataset: Any, dataset_error: str | None,
-              base_dir: Path | None = None) -> tuple[RunSetup | None, list[Problem]]:
+              base_dir: Any = None) -> tuple[RunSetup | None, list[Problem]]:
     """The shared check (``studio.training.preflight``) on the data set the panel has loaded;
     one that failed to load is its own message (file, line and column), not loaded again."""
     from studio.training.preflight import check

@@ -89,6 +89,7 @@ def test_dataset_chooser_previews_and_undoes(qtbot, spiral, tmp_path):
     chooser.name_box.setCurrentIndex(chooser.name_box.findData("csv"))
     type_into(qtbot, chooser.option_widgets["path"].line, "flowers.csv")
     assert graph.training["dataset"]["path"] == "flowers.csv"
+    qtbot.waitUntil(lambda: not chooser.loading)  # a person's file is read off the window's thread
     assert chooser.error is None, chooser.error
     assert chooser.preview.kind == "table"
     table = chooser.preview.table
@@ -98,6 +99,7 @@ def test_dataset_chooser_previews_and_undoes(qtbot, spiral, tmp_path):
     # A broken file names the file and line.
     csv.write_text("length,width,depth,kind\n1.0,0.5,2,a\n1.2,oops\n")
     chooser.set_base_dir(tmp_path)
+    qtbot.waitUntil(lambda: not chooser.loading)
     assert chooser.dataset is None
     assert "flowers.csv" in chooser.error_label.text() and "3" in chooser.error_label.text()
 
