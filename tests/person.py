@@ -28,6 +28,7 @@ class Answers:
         self.open_name = ""
         self.save_name = ""
         self.export_name = ""  # File > Export's save dialog
+        self.allow_outside = False  # may a graph use a place outside its folder?
         self.asked: list[tuple[str, str]] = []
 
     def install(self, monkeypatch):
@@ -45,6 +46,12 @@ class Answers:
         monkeypatch.setattr(dialogs, "ask_save_changes", ask_save_changes)
         monkeypatch.setattr(dialogs, "show_error", show_error)
         monkeypatch.setattr(dialogs, "ask_recover", ask_recover)
+
+        def ask_outside(parent, graph_name, written, resolved, folder):
+            self.asked.append(("outside", f"{graph_name}: {written} -> {resolved}"))
+            return self.allow_outside
+
+        monkeypatch.setattr(dialogs, "ask_outside", ask_outside)
         monkeypatch.setattr(dialogs, "open_file_name", lambda parent, d="": self.open_name)
         monkeypatch.setattr(dialogs, "save_file_name", lambda parent, s="": self.save_name)
 

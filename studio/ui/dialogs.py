@@ -30,6 +30,18 @@ def show_error(parent: QWidget, title: str, message: str) -> None:
     box.exec()
 
 
+def ask_outside(parent: QWidget, graph_name: str, written: str, resolved: str, folder: str) -> bool:
+    """Whether a graph file may read or write a place outside its own folder (No by default:
+    a file from a stranger must not reach the rest of the disk by itself)."""
+    box = QMessageBox(QMessageBox.Warning, "Outside the graph's folder",
+                      f"{graph_name} names {written!r}, which is outside its folder:\n\n{resolved}\n\n"
+                      "Allow this graph to use it? Allow only if you trust the file.",
+                      QMessageBox.Yes | QMessageBox.No, parent)
+    box.setInformativeText(f"The graph's folder is {folder}. Your answer is remembered for this file.")
+    box.setDefaultButton(QMessageBox.No)
+    return box.exec() == QMessageBox.Yes
+
+
 def ask_recover(parent: QWidget, description: str) -> bool:
     box = QMessageBox(QMessageBox.Question, "Recover unsaved work",
                       f"Studio did not close normally. Recover the unsaved graph?\n\n{description}",

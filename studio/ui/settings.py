@@ -66,6 +66,26 @@ class AppSettings:
     def remove_recent(self, path: str) -> None:
         self.qsettings.setValue("recent_files", [f for f in self.recent_files() if f != path])
 
+    def granted_outside(self, graph_path: str | os.PathLike | None) -> list[str]:
+        """Places outside ``graph_path``'s folder the person allowed that file to use."""
+        if not graph_path:
+            return []
+        value = self._get(self._granted_key(graph_path), [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value if v]
+
+    def set_granted_outside(self, graph_path: str | os.PathLike, paths: list[str]) -> None:
+        self.qsettings.setValue(self._granted_key(graph_path), list(paths))
+
+    @staticmethod
+    def _granted_key(graph_path: str | os.PathLike) -> str:
+        # A key per file, by a digest of its full path: INI keys cannot hold every character a path can.
+        import hashlib
+
+        digest = hashlib.sha256(str(Path(graph_path).resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+        return f"granted_outside/{digest[:32]}"
+
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         return self.qsettings.value("window/geometry"), self.qsettings.value("window/state")
 

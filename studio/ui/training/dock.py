@@ -38,6 +38,57 @@ def _base_dir(window: Any) -> Path | None:
     return Path(path).parent if path else None
 
 
+class ReachQuestions:
+    """The person's say on what a graph file may use outside its folder: asked once per place
+    and document, remembered per file (AppSettings)."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.declined: set[str] = set()
+
+    def ask(self, outside: Any) -> bool:
+        resolved = str(outside.resolved)
+        if resolved in self.declined:
+            return False
+        from .. import dialogs
+
+        path = getattr(self.window, "path", None)
+        name = Path(path).name if path else "This graph"
+        if dialogs.ask_outside(self.window, name, outside.written, resolved, str(outside.folder)):
+            return True
+        self.declined.add(resolved)
+        return False
+
+    def for_document(self, graph: Any) -> list[str]:
+        """What the window's (new) document may use outside its folder: what was allowed
+        before, plus the answers to what it names outside now."""
+        from studio.files.reach import Reach
+        from studio.training.preflight import outside_paths
+
+        self.declined = set()
+        settings = getattr(self.window, "settings", None)
+        path = getattr(self.window, "path", None)
+        granted = settings.granted_outside(path) if settings is not None else []
+        try:
+            outside = outside_paths(graph, Reach.of(_base_dir(self.window), granted))
+        except Exception:  # a path it cannot even resolve is refused where it is used, with its message
+            outside = []
+        asked = False
+        for o in outside:
+            if str(o.resolved) not in granted and self.ask(o):
+                granted.append(str(o.resolved))
+                asked = True
+        if asked:
+            self.remember(granted)
+        return granted
+
+    def remember(self, granted: list[str]) -> None:
+        settings = getattr(self.window, "settings", None)
+        path = getattr(self.window, "path", None)
+        if settings is not None and path:
+            settings.set_granted_outside(path, granted)
+
+
 class CanvasGradients:
     """Colours the scene's wires by gradient norm and badges flagged nodes."""
 
@@ -209,9 +260,16 @@ def install(window: Any) -> TrainingPanel:
     canvas = CanvasGradients(scene)
     panel.canvas_gradients = canvas
 
+    reach_questions = ReachQuestions(window)
+    panel.chooser.ask_outside = reach_questions.ask
+    panel.chooser.grantsChanged.connect(reach_questions.remember)
+    if getattr(window, "path", None):  # a file opened before the dock was made
+        panel.set_graph(editor.graph, editor.undo_stack, _base_dir(window), reach_questions.for_document(editor.graph))
+
     def on_graph_replaced(graph) -> None:
         canvas.badges.clear()  # their items went with the old scene contents
-        panel.set_graph(graph, editor.undo_stack, _base_dir(window))
+        granted = reach_questions.for_document(graph)
+        panel.set_graph(graph, editor.undo_stack, _base_dir(window), granted)
 
     def on_selection() -> None:
         if not (isValid(scene) and isValid(panel)):  # the window is being torn down
@@ -231,7 +289,11 @@ def install(window: Any) -> TrainingPanel:
 
     editor.graph_replaced.connect(on_graph_replaced)
     if hasattr(window, "documentPathChanged"):
-        window.documentPathChanged.connect(lambda _path: panel.set_base_dir(_base_dir(window)))
+        def on_path(_path) -> None:
+            reach_questions.remember(panel.chooser.granted)  # saved under its new name
+            panel.set_base_dir(_base_dir(window))
+
+        window.documentPathChanged.connect(on_path)
     scene.selectionChanged.connect(on_selection)
     panel.problemActivated.connect(on_problem)
     panel.gradientNorms.connect(canvas.show_norms)
