@@ -16,7 +16,7 @@ from .document import GraphEditor
 
 
 class ParamCounter(QObject):
-    counted = Signal(dict, int)  # {node: count or None} for nodes that changed, and the total
+    counted = Signal(dict, object)  # {node: count or None} for nodes that changed, and the total (may pass 2^31)
     _torch_ready = Signal()
 
     def __init__(self, editor: GraphEditor, parent=None):

@@ -163,7 +163,15 @@ class InspectorWidget(QScrollArea):
 
     def _label_finished(self) -> None:
         if self.node_id is not None and self.label_edit is not None:
-            self.editor.set_label(self.node_id, self.label_edit.text().strip())
+            from studio.graph.text import surrogate_reason
+
+            text = self.label_edit.text().strip()
+            reason = surrogate_reason(text)  # text no file could hold: refused here, the document keeps its label
+            if reason is not None:
+                self.label_edit.setToolTip(f"{self.node_id}: label refused: {reason}")
+                self.label_edit.setText(self.editor.graph.node(self.node_id).label)
+                return
+            self.editor.set_label(self.node_id, text)
 
     # ---- following the model ------------------------------------------
     def _on_event(self, event: GraphEvent) -> None:
