@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The tested torch; pinned first so a CPU machine does not pull CUDA wheels.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: install run test test-window lint bench examples clean
+.PHONY: install run test test-random fuzz test-window lint bench examples clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,19 @@ run: install
 lint: install
 	$(BIN)/lint-imports
 
+# In file order; `make test-random` shuffles it (pytest-randomly prints the seed to rerun an order).
 test: install lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -p no:randomly
+
+test-random: install
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(if $(SEED),--randomly-seed=$(SEED))
+
+# The property tests (hostile files, data, graph files, exported code) with FUZZ times the examples.
+FUZZ ?= 25
+fuzz: install
+	STUDIO_FUZZ=$(FUZZ) QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -p no:randomly tests/hostile \
+		tests/files/test_file_fuzz.py tests/data/test_data_properties.py tests/export \
+		tests/ui/test_edit_property.py tests/blocks/test_conv_arithmetic.py
 
 # The journeys (whole tasks through the whole window) on a real X server with a window manager.
 test-window: install

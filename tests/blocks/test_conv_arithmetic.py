@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from fuzzing import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,7 @@ def agree(name, shape, given_params):
     assert declared == real, f"{name} on {list(shape)} with {given_params}: rule {declared}, torch {real}"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(size=st.integers(1, 12), kernel=small, stride=st.none() | small, padding=st.integers(0, 2),
        dilation=st.integers(1, 3), ceil=st.booleans(), kind=st.sampled_from(["MaxPool2d", "MaxPool1d"]))
 def test_max_pool_sizes(size, kernel, stride, padding, dilation, ceil, kind):
@@ -46,7 +47,7 @@ def test_max_pool_sizes(size, kernel, stride, padding, dilation, ceil, kind):
                         "dilation": dilation, "ceil_mode": ceil})
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(size=st.integers(1, 12), kernel=small, stride=st.none() | small, padding=st.integers(0, 2),
        ceil=st.booleans(), include=st.booleans())
 def test_avg_pool_sizes(size, kernel, stride, padding, ceil, include):
@@ -54,7 +55,7 @@ def test_avg_pool_sizes(size, kernel, stride, padding, ceil, include):
                                              "ceil_mode": ceil, "count_include_pad": include})
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(size=st.integers(1, 12), kernel=small, stride=small, padding=st.integers(0, 3), dilation=st.integers(1, 3),
        groups=st.sampled_from([1, 2]), kind=st.sampled_from(["Conv2d", "Conv1d"]))
 def test_conv_sizes(size, kernel, stride, padding, dilation, groups, kind):
@@ -63,7 +64,7 @@ def test_conv_sizes(size, kernel, stride, padding, dilation, groups, kind):
                         "dilation": dilation, "groups": groups})
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(size=st.integers(1, 8), kernel=small, stride=small, padding=st.integers(0, 3),
        output_padding=st.integers(0, 2), dilation=st.integers(1, 3))
 def test_conv_transpose_sizes(size, kernel, stride, padding, output_padding, dilation):

@@ -4,18 +4,19 @@ import csv
 import io
 
 import numpy as np
+from fuzzing import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studio.data import DataError, load_dataset
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 numbers = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, width=32)
 words = st.text(alphabet="abcxyz", min_size=1, max_size=4)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(numbers, numbers, words), min_size=2, max_size=25))
 def test_csv_tables_read_back_exactly(tmp_path, rows):
     path = tmp_path / "t.csv"

@@ -3,6 +3,7 @@ and the scene agree, and undoing everything gives back the empty document."""
 
 from __future__ import annotations
 
+from fuzzing import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,7 +87,7 @@ def apply(ed: GraphEditor, action) -> None:
             ed.undo_stack.redo()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(op, min_size=1, max_size=25))
 def test_random_edits_keep_scene_and_document_in_step(qapp, actions):
     w = Window()
