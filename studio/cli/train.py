@@ -84,11 +84,13 @@ class Refused(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.graph.text import terminal_lines
+
     out = sys.stdout
     try:
         trainer = prepare(args)
     except Refused as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(f"{PROG}: {terminal_lines(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:  # before the first step there is nothing to sum up
         print(f"\n{PROG}: interrupted before training started", file=sys.stderr)
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     reporter.finish(result)
     if result.status == "failed":
-        print(f"{PROG}: {args.file}: training failed: {result.message}", file=sys.stderr)
+        print(f"{PROG}: {terminal_lines(f'{args.file}: training failed: {result.message}')}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_INTERRUPTED if interrupted() else EXIT_OK
 

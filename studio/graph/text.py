@@ -106,6 +106,11 @@ def terminal_text(text: str) -> str:
     return _CONTROL.sub(lambda m: _escape(m.group()), text)
 
 
+def terminal_lines(text: str) -> str:
+    """``terminal_text`` for a message of several lines: its own line breaks stay breaks."""
+    return "\n".join(terminal_text(line) for line in text.split("\n"))
+
+
 def _escape(ch: str) -> str:
     code = ord(ch)
     if ch == "\n":

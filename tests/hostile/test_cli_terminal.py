@@ -1,0 +1,21 @@
+"""What `studio train` prints of a crafted file cannot drive the terminal."""
+
+from __future__ import annotations
+
+import json
+
+from studio.cli.main import main
+
+
+def test_train_prints_a_file_s_escape_sequences_escaped(tmp_path, capsys):
+    doc = {"format": "studio-graph", "version": 1, "name": "x",
+           "nodes": [{"id": "a", "block": "Input", "params": {"shape": [2]}}], "edges": [],
+           "training": {"dataset": {"name": "text", "path": "/etc/\x1b[2Jpasswd\u202e"}}}
+    path = tmp_path / "esc.json"
+    path.write_text(json.dumps(doc))
+    code = main(["train", str(path)])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "\x1b" not in err and "\u202e" not in err
+    assert "\\x1b[2J" in err and "\\u202e" in err
+    assert "outside the graph's folder" in err and "\n" in err.strip()  # its own line breaks stay
