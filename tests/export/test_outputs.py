@@ -77,3 +77,35 @@ def test_programs_of_several_networks_are_written_all_or_none(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("studio export: cannot write ")
     assert noise.read_text() == "old program"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gan-noise.pt2", "gan-sample.pt2"]
+
+
+def _weights(tmp_path: Path) -> tuple[Path, Path, dict]:
+    """The XOR example's graph file, a weights file for it as a run saves one, and its state."""
+    from studio.compile import compile_graph
+    from studio.files import load
+    from studio.training.checkpoint import save_weights
+
+    graph_file = ROOT / "examples" / "xor_perceptron.json"
+    state = compile_graph(load(graph_file)).state_dict()
+    return graph_file, save_weights(tmp_path / "run", {"x": state}), state
+
+
+def test_source_and_weights_are_written_together(tmp_path, capsys):
+    import torch
+
+    graph_file, weights, state = _weights(tmp_path)
+    source = tmp_path / "model.py"
+    assert main(["export", str(graph_file), "--format", "python", "-o", str(source), "--weights", str(weights)]) == 0
+    written = torch.load(tmp_path / "model.pt")
+    assert list(written) == list(state) and all(torch.equal(written[k], v) for k, v in state.items())
+    assert "GRAPH_NAME = 'XOR perceptron'" in source.read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_weights_that_would_overwrite_the_source_are_refused(tmp_path, capsys):
+    graph_file, weights, _ = _weights(tmp_path)
+    out = tmp_path / "model.pt"
+    out.write_text("keep")
+    assert main(["export", str(graph_file), "--format", "python", "-o", str(out), "--weights", str(weights)]) == 2
+    assert "the weights would go to the same file (model.pt)" in capsys.readouterr().err
+    assert out.read_text() == "keep"
