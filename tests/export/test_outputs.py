@@ -52,12 +52,13 @@ def test_export_that_cannot_finish_writing_leaves_the_old_file(tmp_path, graph, 
     # a file-size limit below the output's size: the write fails part way, as on a full disk
     out = tmp_path / name
     out.write_text("the user's own copy\n")
+    args = ["export", str(ROOT / "examples" / f"{graph}.json"), "--format", fmt, "-o", name]
     code = (
         "import resource, signal, sys\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (512, resource.RLIM_INFINITY))\n"
         "from studio.cli.main import main\n"
-        f"sys.exit(main(['export', {str(ROOT / 'examples' / f'{graph}.json')!r}, '--format', {fmt!r}, '-o', {name!r}]))\n"
+        f"sys.exit(main({args!r}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
