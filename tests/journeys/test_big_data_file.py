@@ -40,6 +40,7 @@ def test_a_big_csv_loads_while_the_window_keeps_answering(window, answers, tmp_p
     chooser = panel.chooser
     assert chooser.loading and chooser.busy.isVisible()
     assert "Loading points.csv" in chooser.preview.message.text()
+    assert "Reading points.csv" in panel.status_label.text()
     # Train pressed while it loads: the run waits for the data, then starts by itself.
     QTest.mouseClick(panel.controls.train_button, Qt.LeftButton)
     assert "Loading the data set" in panel.status_label.text()

@@ -47,6 +47,7 @@ def ask_data_path(parent: QWidget, dataset: str, start: str) -> str:
 class DatasetChooser(QWidget):
     datasetLoaded = Signal(object)  # studio.data.Dataset, or None when it failed to load
     grantsChanged = Signal(list)  # paths outside the graph's folder the person allowed it to read
+    loadingStarted = Signal(str)  # a person's file is being read (its path as written)
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,11 +111,11 @@ class DatasetChooser(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(top)
+        box.addWidget(self.busy)  # right under the choice, where the person is looking
         box.addWidget(self.options_group)
         box.addWidget(self.describe_label)
         box.addWidget(self.suggestion_label)
         box.addWidget(self.error_label)
-        box.addWidget(self.busy)
         box.addWidget(self.preview, 1)
         self._unsubscribe = graph.subscribe(self._on_graph_event)
         self.destroyed.connect(lambda *_: self._unsubscribe())
@@ -372,6 +373,7 @@ class DatasetChooser(QWidget):
         self.describe_label.setText(f"Loading {shown}…")
         self.preview.show_message(f"Loading {shown}…")
         self.busy.show()
+        self.loadingStarted.emit(str(shown))
         self.background.start(lambda: _load_with_preview(spec, reach), lambda result: self._loaded(spec, result))
 
     def _loaded(self, spec: dict[str, Any], result: Any) -> None:

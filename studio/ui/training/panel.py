@@ -235,6 +235,7 @@ class TrainingPanel(QWidget):
     # ---- the document and the editor ----------------------------------
     def _connect_setup(self) -> None:
         self.chooser.datasetLoaded.connect(self._on_dataset)
+        self.chooser.loadingStarted.connect(self._on_loading)
         self.config_form.configChanged.connect(self._on_config)
 
     def set_graph(self, graph: Graph, undo_stack: QUndoStack | None = None,
@@ -279,6 +280,10 @@ class TrainingPanel(QWidget):
     def set_base_dir(self, base_dir: str | Path | None) -> None:
         self.chooser.set_base_dir(base_dir)
 
+    def _on_loading(self, shown: str) -> None:
+        if not self.running:
+            self.status_label.setText(f"Reading {shown}…")
+
     def _on_dataset(self, dataset) -> None:
         self._wheel_guard.guard(self._setup_widget)  # the data set's options are new widgets
         if self._train_when_loaded:
@@ -290,7 +295,9 @@ class TrainingPanel(QWidget):
             self.boundary_view.set_points(x, y, dataset.num_classes)
         else:
             self.boundary_view.set_points(None, None)
-        if not self.running:
+        if self.chooser.loading and not self.running:
+            self._on_loading(self.chooser.spec().get("path") or "the data set")
+        elif not self.running:
             self.status_label.setText(self._ready_text(dataset))
         self._on_config(None)
         if not self.problem_list.isHidden():
