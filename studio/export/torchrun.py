@@ -160,6 +160,20 @@ def load(path, suffix=""):
     return xs, y
 
 
+# Every finished collective stays referenced here until the process exits. Otherwise a gloo worker
+# thread may drop the last reference to it after this thread has moved on; freeing its tensors (made
+# in Python) then needs the GIL, and a thread that waits for the GIL while the interpreter shuts
+# down aborts the process ("terminate called without an active exception").
+FINISHED = []
+
+
+def all_reduce(tensor):
+    """Sum ``tensor`` over every rank, in place."""
+    work = dist.all_reduce(tensor, async_op=True)
+    work.wait()
+    FINISHED.append(work)
+
+
 def shard(n, epoch, rank, world, seed, shuffle=True):
     """This rank's sample indices for an epoch, as DistributedSampler gives them."""
     if shuffle:
@@ -233,7 +247,7 @@ def main():
                                     target.numel()], dtype=torch.float64)
         if distributed:  # every rank's sums, so rank 0 reports the whole epoch
             totals = totals.to(device)
-            dist.all_reduce(totals)
+            all_reduce(totals)
         row = {"epoch": epoch, "loss": totals[0].item() / (len(idx) * world)}
         if loss_name in ("cross_entropy", "bce_with_logits"):
             row["accuracy"] = totals[1].item() / max(1.0, totals[2].item())
@@ -270,7 +284,7 @@ def evaluate(net, val, loss_name, rank, world, distributed, device):
                                dtype=torch.float64)
     if distributed:
         totals = totals.to(device)
-        dist.all_reduce(totals)
+        all_reduce(totals)
     out = {"val_loss": totals[0].item() / len(y)}
     if loss_name in ("cross_entropy", "bce_with_logits"):
         out["val_accuracy"] = totals[1].item() / max(1.0, totals[2].item())
