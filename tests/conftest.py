@@ -19,23 +19,24 @@ def _collect_like_the_app():
             gc.collect(2 if counts[2] > threshold[2] else 1 if counts[1] > threshold[1] else 0)
 
 
+
+_EXIT_STATUS = [0]
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Qt objects go while Qt is still there: windows closed, deferred deletes run and cycles
-    collected before the interpreter tears down (a wrapper finalised after QApplication is
-    gone is a segfault at exit)."""
+    _EXIT_STATUS[0] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """The test process ends here, once every report is written, without the interpreter's
+    teardown: there Python finalises the remaining Qt wrappers in no set order, some after the
+    QApplication they belong to, and a test order that leaves the wrong one alive segfaulted at
+    exit. The app ends through QApplication.exec() returning instead, with its windows closed."""
     import sys
 
-    if "PySide6.QtWidgets" not in sys.modules:
+    if "PySide6.QtCore" not in sys.modules:
         return
-    from PySide6.QtCore import QCoreApplication, QEvent
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        return
-    for widget in QApplication.topLevelWidgets():
-        widget.deleteLater()  # not close(): a window with unsaved changes would ask, with nobody to answer
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-        QCoreApplication.processEvents()
-        gc.collect()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_EXIT_STATUS[0])

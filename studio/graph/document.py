@@ -73,7 +73,7 @@ class GraphEvent:
 
 Listener = Callable[[GraphEvent], None]
 
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # used with fullmatch: "$" would let a final newline through
 
 
 class Graph:
@@ -224,7 +224,7 @@ class Graph:
         node_id = self.new_id(spec.name) if id is None else id
         if not isinstance(node_id, str) or not node_id:
             raise NodeIdError("a node id cannot be empty: give letters, digits and _ (or no id for a new one)")
-        if not _ID_RE.match(node_id):
+        if not _ID_RE.fullmatch(node_id):
             raise NodeIdError(f"node id {shown(node_id)} must be letters, digits and _ and not start with a digit")
         if node_id in self._nodes:
             raise NodeIdError(f"node id {shown(node_id)} is already taken")

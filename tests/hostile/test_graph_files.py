@@ -462,3 +462,10 @@ def test_every_hostile_value_in_every_place_of_one_example():
     for snippet in HOSTILE_TEXTS:
         for path in places:
             load_save_reload_or_refuse(hostile_text(name, [(path, "set", snippet)]))
+
+
+def test_a_node_id_ending_in_a_newline_is_refused():
+    from studio.graph import Graph, GraphError
+
+    with pytest.raises(GraphError):
+        Graph().add_node("Input", id="x\n")
