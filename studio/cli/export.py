@@ -32,6 +32,8 @@ import io
 import sys
 from pathlib import Path
 
+from studio.graph.text import terminal_lines
+
 PROG = "studio export"
 FORMATS = ("python", "torchrun", "program")
 
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         graph = load(args.file)
     except GraphFileError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(f"{PROG}: {terminal_lines(str(exc))}", file=sys.stderr)
         return 2
     if args.weights and args.format == "torchrun":
         print(f"{PROG}: --weights goes with --format program or python; a torchrun script trains its own",
@@ -72,28 +74,28 @@ def run(args: argparse.Namespace) -> int:
             target = Path(args.output) if args.output else Path(f"{Path(args.file).stem}.pt2")
             written = export_program(graph, target, trained)
             for path in written:
-                print(f"{PROG}: wrote {path}", file=sys.stderr)
+                print(f"{PROG}: wrote {terminal_lines(str(path))}", file=sys.stderr)
             return 0
         if args.format == "python":
             text = export_python(graph)
         else:
             text = export_torchrun_script(graph, args.file)
     except InvalidGraphError as exc:
-        print(f"{PROG}: {args.file}: the graph is invalid, {len(exc.problems)} problem"
+        print(f"{PROG}: {terminal_lines(str(args.file))}: the graph is invalid, {len(exc.problems)} problem"
               f"{'s' if len(exc.problems) != 1 else ''}:", file=sys.stderr)
         for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {terminal_lines(str(problem))}", file=sys.stderr)
         return 1
     except ConfigError as exc:
-        print(f"{PROG}: {args.file}: the training settings are invalid:", file=sys.stderr)
+        print(f"{PROG}: {terminal_lines(str(args.file))}: the training settings are invalid:", file=sys.stderr)
         for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {terminal_lines(str(problem))}", file=sys.stderr)
         return 1
     except CheckpointError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(f"{PROG}: {terminal_lines(str(exc))}", file=sys.stderr)
         return 1
     except ExportError as exc:
-        print(f"{PROG}: {args.file}: cannot export as {args.format}: {exc}", file=sys.stderr)
+        print(f"{PROG}: {terminal_lines(f'{args.file}: cannot export as {args.format}: {exc}')}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"{PROG}: cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)

@@ -19,3 +19,16 @@ def test_train_prints_a_file_s_escape_sequences_escaped(tmp_path, capsys):
     assert "\x1b" not in err and "\u202e" not in err
     assert "\\x1b[2J" in err and "\\u202e" in err
     assert "outside the graph's folder" in err and "\n" in err.strip()  # its own line breaks stay
+
+
+def test_export_prints_a_file_s_escape_sequences_escaped(tmp_path, capsys):
+    doc = {"format": "studio-graph", "version": 1, "name": "x",
+           "nodes": [{"id": "a", "block": "Input", "params": {"shape": [2]}},
+                     {"id": "b", "block": "Linear", "label": "\x1b]0;owned\x07", "params": {"out_features": 2}}],
+           "edges": [], "training": {}}
+    path = tmp_path / "e\x1b[2Jsc\x07.json"  # a file name from someone else's archive
+    path.write_text(json.dumps(doc))
+    code = main(["export", str(path), "--format", "python"])
+    err = capsys.readouterr().err
+    assert code != 0 and "the graph is invalid" in err
+    assert "\x1b" not in err and "\x07" not in err
