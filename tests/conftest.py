@@ -20,6 +20,21 @@ def _collect_like_the_app():
 
 
 
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item):
+    """Widgets a test closed are deleted at the end of that test, as an event loop would, so
+    nothing of one test is left to be painted during another (a pyqtgraph view painted with its
+    scene gone segfaulted one shuffled order)."""
+    yield
+    import sys
+
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        if QCoreApplication.instance() is not None:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
 _EXIT_STATUS = [0]
 
 
