@@ -68,18 +68,23 @@ def test_dataset_chooser_previews_and_undoes(qtbot, spiral, tmp_path):
     chooser = DatasetChooser(graph, stack)
     qtbot.addWidget(chooser)
     chooser.show()
-    assert chooser.dataset.name == "spiral" and chooser.preview.kind == "scatter"
+
+    def loaded():  # a load that takes longer than a blink goes on off the window's thread
+        qtbot.waitUntil(lambda: not chooser.loading, timeout=10_000)
+        return chooser.dataset
+
+    assert loaded().name == "spiral" and chooser.preview.kind == "scatter"
     assert "3 classes" in chooser.describe_label.text()
 
     chooser.name_box.setCurrentIndex(chooser.name_box.findData("moons"))
     assert graph.training["dataset"] == {"name": "moons"}
-    assert chooser.dataset.name == "moons" and chooser.preview.kind == "scatter"
+    assert loaded().name == "moons" and chooser.preview.kind == "scatter"
     points = chooser.option_widgets["points"]
     points.setValue(120)
-    assert graph.training["dataset"]["points"] == 120 and len(chooser.dataset.train) == 96
+    assert graph.training["dataset"]["points"] == 120 and len(loaded().train) == 96
     stack.undo()
     stack.undo()
-    assert chooser.dataset.name == "spiral" and chooser.name_box.currentData() == "spiral"
+    assert loaded().name == "spiral" and chooser.name_box.currentData() == "spiral"
 
     # The person's own CSV file: a table preview.
     csv = tmp_path / "flowers.csv"
