@@ -25,6 +25,9 @@ from .migrations import FORMAT, VERSION, migrate
 TOP_KEYS = ("format", "version", "name", "description", "nodes", "edges", "training")
 NODE_KEYS = ("id", "block", "label", "position", "params")
 EDGE_KEYS = ("from", "to")
+# Canvas coordinates: a million pixels each way. Beyond it the editor would have to frame a
+# scene so large that its zoom rounds to zero.
+POSITION_LIMIT = 1_000_000
 
 
 # A graph file is a few kilobytes to a few megabytes; one larger than this is not
@@ -291,6 +294,9 @@ class _Reader:
                 f = math.inf
             if not math.isfinite(f):
                 raise self.fail(path + [i], f"must be a finite number, got {v}")
+            if abs(f) > POSITION_LIMIT:
+                raise self.fail(path + [i], f"must be within ±{POSITION_LIMIT:,.0f} (a canvas far wider than any "
+                                            f"network), got {f:g}")
             out.append(f)
         return out[0], out[1]
 

@@ -469,3 +469,17 @@ def test_a_node_id_ending_in_a_newline_is_refused():
 
     with pytest.raises(GraphError):
         Graph().add_node("Input", id="x\n")
+
+
+@pytest.mark.parametrize("far", [1e20, -1e308, 1_000_001])
+def test_a_position_beyond_any_canvas_is_refused_with_its_path(far):
+    import json
+
+    from studio import files
+
+    doc = {"format": "studio-graph", "version": 1, "name": "far",
+           "nodes": [{"id": "x", "block": "Input", "position": [0, far], "params": {"shape": [2]}}],
+           "edges": [], "training": {}}
+    with pytest.raises(files.GraphFileError) as err:
+        files.loads(json.dumps(doc), "far.json")
+    assert "nodes[0].position[1]" in str(err.value)

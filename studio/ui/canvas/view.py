@@ -111,6 +111,8 @@ class GraphView(QGraphicsView):
             return
         rect = rect.adjusted(-60, -60, 60, 60)
         self.fitInView(rect, Qt.KeepAspectRatio)
+        if self.zoom() <= 0:  # a scene too large for the view's arithmetic: leave it at the fit
+            return
         if self.zoom() > FRAME_MAX_ZOOM:
             factor = FRAME_MAX_ZOOM / self.zoom()
             self.scale(factor, factor)
