@@ -79,6 +79,11 @@ def export_program(graph: Graph, path: str | Path, module: nn.Module | None = No
     one; without it the graph is compiled afresh (initial weights).
     """
     if module is None:
+        from studio.training.preflight import model_memory_problems
+
+        too_large = model_memory_problems(graph, 4, "to build (its float32 weights)")
+        if too_large:  # said before a single weight is allocated
+            raise ExportError(too_large[0].message)
         networks = compile_networks(graph)
     elif isinstance(module, Networks):
         networks = dict(module.items())

@@ -44,6 +44,7 @@ def check(graph: Graph, base_dir: str | Path | Reach | None = None, dataset: Any
         except OutsideFolder as exc:
             problems.append(Problem(None, None, f"{exc.place}: {exc}", "config"))
     problems.extend(validate(graph))
+    problems.extend(model_memory_problems(graph))
     if dataset is None and dataset_error:
         problems.append(Problem(None, None, dataset_error, "data"))
     elif dataset is None and config is not None and config.dataset:
@@ -102,3 +103,23 @@ def outside_paths(graph: Graph, base: str | Path | Reach | None) -> list[Outside
         except (ValueError, OSError):  # text no file system takes (a NUL): the settings' check says so
             continue
     return found
+
+
+# Bytes a parameter takes while training: float32 weights, their gradients and up to two
+# optimizer moments (Adam). Activations come on top, so this is the least a run needs.
+TRAINING_BYTES_PER_PARAM = 16
+
+
+def model_memory_problems(graph: Graph, bytes_per_param: int = TRAINING_BYTES_PER_PARAM,
+                          what: str = "to train (weights, gradients and optimizer state)") -> list[Problem]:
+    """A network too large for this machine's free memory, said before any weight is allocated
+    (parameters are counted on the meta device)."""
+    from studio.data.limits import available_memory, size_text
+
+    total = graph.total_params()
+    need = total * bytes_per_param
+    free = available_memory()
+    if need <= free:
+        return []
+    return [Problem(None, None, f"the network's {total:,} parameters need at least {size_text(need)} {what}, "
+                    f"and this machine has {size_text(free)} free", "structure")]

@@ -252,6 +252,11 @@ class Trainer:
         problems = list(validate(self.graph))
         if problems:
             raise TrainingSetupError(problems, "the graph has problems")
+        from .preflight import model_memory_problems
+
+        problems = model_memory_problems(self.graph)
+        if problems:  # said before a single weight is allocated
+            raise TrainingSetupError(problems, "the network does not fit in memory")
         if cfg.checkpoint.enabled:
             try:  # refused before any data is read or anything written
                 self.checkpoint_path()

@@ -1,0 +1,43 @@
+"""A network too large for the machine is said before anything is allocated."""
+
+from __future__ import annotations
+
+import json
+
+from studio import files
+from studio.cli.main import main
+from studio.data.limits import available_memory
+from studio.training.preflight import check
+
+
+def huge_graph(tmp_path):
+    # 200,000 x 200,000 weights: 40 billion parameters, 640 GB to train; counted, never built
+    doc = {"format": "studio-graph", "version": 1, "name": "huge",
+           "nodes": [{"id": "x", "block": "Input", "position": [0, 0], "params": {"shape": [200000]}},
+                     {"id": "fc", "block": "Linear", "position": [240, 0], "params": {"out_features": 200000}}],
+           "edges": [{"from": "x.out", "to": "fc.in"}],
+           "training": {"dataset": {"name": "blobs"}, "epochs": 1}}
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_network_larger_than_memory_is_a_problem_before_training(tmp_path):
+    assert 200_000 * 200_001 * 16 > available_memory()
+    graph = files.load(huge_graph(tmp_path))
+    problems = check(graph, tmp_path)[2]
+    [problem] = [p for p in problems if "parameters need" in p.message]
+    assert "40,000,200,000 parameters" in problem.message and "free" in problem.message
+
+
+def test_studio_train_says_so_instead_of_allocating(tmp_path, capsys):
+    code = main(["train", str(huge_graph(tmp_path))])
+    err = capsys.readouterr().err
+    assert code == 1 and "40,000,200,000 parameters need" in err
+
+
+def test_exporting_a_program_says_so_instead_of_allocating(tmp_path, capsys):
+    code = main(["export", str(huge_graph(tmp_path)), "--format", "program", "-o", str(tmp_path / "huge.pt2")])
+    err = capsys.readouterr().err
+    assert code == 1 and "40,000,200,000 parameters need at least" in err and "to build" in err
+    assert not (tmp_path / "huge.pt2").exists()
