@@ -19,6 +19,9 @@ from studio.graph.text import terminal_text
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="graph file (.json)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--allow-outside", metavar="PATH", action="append", default=[],
+                        help="let the file's data set and checkpoint paths reach PATH (a file, or a folder "
+                             "and everything in it) outside the file's folder; repeat for more")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
             problem = Problem(None, None, str(exc), "file")
             print(json.dumps({"valid": False, "params": 0, "nodes": [], "errors": [problem.to_json()]}))
         return 2
-    report = summarize(graph, Path(args.file).parent)
+    from studio.files.reach import Reach
+
+    report = summarize(graph, Reach.of(Path(args.file).parent, args.allow_outside or ()))
     if args.json:
         print(json.dumps(report))
     else:
@@ -40,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report["valid"] else 1
 
 
-def summarize(graph: Graph, base_dir: Path | None = None) -> dict[str, Any]:
+def summarize(graph: Graph, base_dir: Any = None) -> dict[str, Any]:
     """The ``--json`` report: validity, total parameters, one row per node, problems: the graph's,
     and, where the file has training settings, theirs and its data set's, as ``studio train`` sees them."""
     if graph.training:

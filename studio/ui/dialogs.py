@@ -32,7 +32,11 @@ def show_error(parent: QWidget, title: str, message: str) -> None:
 
 def ask_outside(parent: QWidget, graph_name: str, written: str, resolved: str, folder: str) -> bool:
     """Whether a graph file may read or write a place outside its own folder (No by default:
-    a file from a stranger must not reach the rest of the disk by itself)."""
+    a file from a stranger must not reach the rest of the disk by itself). Names and paths come from
+    the file: control and reordering characters are shown escaped, so a path cannot pose as another."""
+    from studio.graph.text import terminal_text
+
+    graph_name, written, resolved, folder = (terminal_text(t) for t in (graph_name, written, resolved, folder))
     box = QMessageBox(QMessageBox.Warning, "Outside the graph's folder",
                       f"{graph_name} names {written!r}, which is outside its folder:\n\n{resolved}\n\n"
                       "Allow this graph to use it? Allow only if you trust the file.",

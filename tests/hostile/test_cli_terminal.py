@@ -32,3 +32,19 @@ def test_export_prints_a_file_s_escape_sequences_escaped(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0 and "the graph is invalid" in err
     assert "\x1b" not in err and "\x07" not in err
+
+
+def test_validate_takes_the_allow_outside_its_message_names(tmp_path, capsys):
+    (tmp_path / "graphs").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+    doc = {"format": "studio-graph", "version": 1, "name": "v",
+           "nodes": [{"id": "x", "block": "Input", "params": {"shape": [2]}},
+                     {"id": "fc", "block": "Linear", "params": {"out_features": 2}}],
+           "edges": [{"from": "x.out", "to": "fc.in"}],
+           "training": {"dataset": {"name": "csv", "path": "../data/x.csv", "target": "label"}}}
+    path = tmp_path / "graphs" / "v.json"
+    path.write_text(json.dumps(doc))
+    assert main(["validate", str(path)]) == 1
+    assert "--allow-outside" in capsys.readouterr().out
+    assert main(["validate", str(path), "--allow-outside", str(tmp_path / "data")]) == 0
