@@ -362,6 +362,7 @@ class DatasetChooser(QWidget):
             return
         reach = self.reach
         shown = spec.get("path") or spec.get("name")
+        _import_first(info.source if info is not None and info.source == "builtin" else spec.get("name"))
         self.background.start(lambda: _load_with_preview(spec, reach), lambda result: self._loaded(spec, result))
         # Most loads (a built-in set, a small file) end within a blink: shown at once, as if loaded
         # here. A longer one goes on while the window answers, with the loading bar.
@@ -399,6 +400,20 @@ class DatasetChooser(QWidget):
         else:
             self.preview.show_preview(preview)
         self.datasetLoaded.emit(self.dataset)
+
+
+# Modules a load needs are imported here, on the window's thread, before the load starts on
+# another: a first import of a compiled extension (scikit-learn's) on the loading thread while
+# this one built plot widgets deadlocked the process once (the dynamic loader's lock against
+# Python's). Each is imported once per process.
+_FIRST_IMPORTS = {"builtin": ("studio.data", "sklearn.datasets"), "image_folder": ("studio.data", "PIL.Image")}
+
+
+def _import_first(kind: str | None) -> None:
+    import importlib
+
+    for name in _FIRST_IMPORTS.get(kind or "", ("studio.data",)):
+        importlib.import_module(name)
 
 
 def _preview(dataset) -> Any:
