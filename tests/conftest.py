@@ -20,19 +20,42 @@ def _collect_like_the_app():
 
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Every window a test left open is held until its teardown. pytest-qt keeps only weak
+    references to the widgets a test gave it, and paints them once more after the test returns:
+    a view held by nothing but its own reference cycles could then be collected by a garbage
+    collection that one of its own paint handlers set off, and deleted while Qt was painting it
+    (a segfault in ``GraphicsView.paintEvent`` or ``ImageItem.paint``, in shuffled orders)."""
+    yield
+    import sys
+
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            item.studio_open_windows = [w for w in app.topLevelWidgets() if w.isVisible()]
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_teardown(item):
-    """Widgets a test closed are deleted at the end of that test, as an event loop would, so
-    nothing of one test is left to be painted during another (a pyqtgraph view painted with its
-    scene gone segfaulted one shuffled order)."""
+    """Widgets a test closed are deleted at the end of that test, as an event loop would, and
+    windows it left open are hidden, so nothing of one test is painted during another; only then
+    are they let go."""
     yield
     import sys
 
     if "PySide6.QtCore" in sys.modules:
         from PySide6.QtCore import QCoreApplication, QEvent
+        from shiboken6 import isValid
 
         if QCoreApplication.instance() is not None:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        for window in getattr(item, "studio_open_windows", []):
+            if isValid(window) and window.isVisible():
+                window.hide()
+    item.studio_open_windows = []
 
 
 _EXIT_STATUS = [0]
