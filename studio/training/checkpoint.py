@@ -7,13 +7,16 @@ plain values only.
 ``model.safetensors`` holds the weights; ``model.train.pt`` beside it holds
 what a resumed run needs. Keys of several networks are ``<network>.<name>``.
 
-The two files are one unit: the state records the SHA-256 of the weights file
-it was saved with (and the weights' own metadata their epoch and step), so a
-save cut short between the two renames (a crash, a SIGKILL) leaves a pair that
-resuming refuses, naming both files, instead of training on epoch N+1's
-weights with epoch N's optimizer. Each file is written to a temporary name
-beside it and renamed; temporary files a killed save left behind are removed
-by the next save.
+The two files are one unit. Both are written in full to temporary names
+beside them, then renamed, the state first: the state records the SHA-256 of
+the weights it belongs with, so once it is in place it is the save's commit
+record. A save killed before that rename leaves the last pair whole; one
+killed between the two renames leaves the new state beside the new weights'
+temporary file, and loading finishes that save (renames the temporary file
+whose digest the state names) before it resumes. Any other mix (one file
+copied over from another save) is refused naming both files, never trained
+on with the wrong optimizer. Temporary files a killed save left behind are
+removed by the next save.
 """
 
 from __future__ import annotations
@@ -125,8 +128,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def save(path: str | os.PathLike, networks: Mapping[str, nn.Module], state: TrainingState) -> Path:
     """Write both files as one unit; returns the weights path. Both are written in full to
-    temporary names first, then renamed, weights first: a save cut short leaves the last pair
-    whole, or new weights beside a state that names other ones (refused on resume)."""
+    temporary names first, then renamed, the state first (the commit record): a save cut short
+    leaves the last pair whole, or the new state beside the new weights' temporary file, which
+    ``load`` renames into place."""
     w, s = weights_path(path), state_path(path)
     w.parent.mkdir(parents=True, exist_ok=True)
     data = _weights_bytes({name: net.state_dict() for name, net in networks.items()},
@@ -145,8 +149,12 @@ def save(path: str | os.PathLike, networks: Mapping[str, nn.Module], state: Trai
     except BaseException:
         _unlink(w_tmp)
         raise
+    try:
+        _commit(s_tmp, s)
+    except BaseException:
+        _unlink(w_tmp)
+        raise
     _commit(w_tmp, w)
-    _commit(s_tmp, s)
     return w
 
 
@@ -447,10 +455,14 @@ def load(path: str | os.PathLike, networks: Mapping[str, nn.Module]) -> Training
     """Both files of a checkpoint: the state, checked, then the weights it was saved with into
     ``networks``. A pair from two different saves is refused naming both files."""
     w, s = weights_path(path), state_path(path)
-    if not w.exists() and s.exists():
-        raise CheckpointError(f"{w}: no such weights file (the training state {s} is there)")
+    if not w.exists() and not s.exists():
+        raise CheckpointError(f"{w}: no such weights file")
     state = load_state(path)
-    data = _read_file(w, "weights file")
+    data = _read_file(w, "weights file") if w.exists() else None
+    if data is None or hashlib.sha256(data).hexdigest() != state.weights_sha256:
+        data = _finish_cut_save(w, state.weights_sha256) or data
+    if data is None:
+        raise CheckpointError(f"{w}: no such weights file (the training state {s} is there)")
     tensors, metadata = read_weights(w, data)
     if hashlib.sha256(data).hexdigest() != state.weights_sha256:
         theirs = (f"weights of epoch {metadata['epoch']} (step {metadata.get('step', '?')})"
@@ -462,6 +474,33 @@ def load(path: str | os.PathLike, networks: Mapping[str, nn.Module]) -> Training
             "train from the start")
     load_flat_state(networks, tensors, str(w))
     return state
+
+
+def _finish_cut_save(w: Path, digest: str | None) -> bytes | None:
+    """A save killed between its two renames left its state in place and its weights under a
+    temporary name: rename the temporary file whose bytes are the ones the state names into
+    place (what the save would have done) and return them; None when there is none."""
+    head, tail = f".{w.name}.", TEMP_SUFFIX
+    try:
+        names = sorted(os.listdir(w.parent))
+    except OSError:
+        return None
+    for name in names:
+        middle = name[len(head): -len(tail)] if name.startswith(head) and name.endswith(tail) else ""
+        if not (middle.isdigit() and int(middle) != os.getpid() and not _alive(int(middle))):
+            continue  # not a temporary file of ours, or a save still running
+        tmp = w.parent / name
+        try:
+            if not stat.S_ISREG(os.lstat(tmp).st_mode):
+                continue
+            with open(tmp, "rb") as f:  # hashed in pieces: a big stray file is never read whole
+                found = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError:
+            continue
+        if found == digest:
+            _commit(tmp, w)
+            return _read_file(w, "weights file")
+    return None
 
 
 def _to_cpu(value: Any) -> Any:

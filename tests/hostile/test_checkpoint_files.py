@@ -61,7 +61,7 @@ def rewrite_state(path, change):
 def test_weights_of_a_later_save_beside_an_earlier_state_are_refused_naming_both(tmp_path):
     one = saved_after(tmp_path, 1, "one")
     two = saved_after(tmp_path, 2, "two")
-    # what a save of epoch 2 killed between its two renames leaves: new weights, old state
+    # one file copied over from another save: epoch 2's weights beside epoch 1's state
     shutil.copyfile(two, one)
     result = resume(one)
     assert result.status == "failed"
