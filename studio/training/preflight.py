@@ -29,13 +29,8 @@ def check(graph: Graph, base_dir: str | Path | Reach | None = None, dataset: Any
     person granted); a data set or checkpoint path outside it is a problem.
     ``need_data=False``: a graph with no data set chosen is not a problem (a file that only
     describes a network)."""
-    problems: list[Problem] = []
-    config = None
     reach = Reach.of(base_dir)
-    try:
-        config = TrainingConfig.from_dict(graph.training)
-    except ConfigError as exc:
-        problems.extend(Problem(None, None, p, "config") for p in exc.problems)
+    config, problems = _settings(graph)
     if config is not None and config.checkpoint.enabled and config.checkpoint.path:
         from .checkpoint import place_in
 
@@ -65,6 +60,22 @@ def check(graph: Graph, base_dir: str | Path | Reach | None = None, dataset: Any
         if config is not None:
             problems.extend(_task_problems(config, dataset))
     return config, dataset, problems
+
+
+def _settings(graph: Graph) -> tuple[TrainingConfig | None, list[Problem]]:
+    try:
+        return TrainingConfig.from_dict(graph.training), []
+    except ConfigError as exc:
+        return None, [Problem(None, None, p, "config") for p in exc.problems]
+
+
+def standing_problems(graph: Graph, total_params: int | None = None) -> list[Problem]:
+    """What ``check`` finds without loading data or touching a file: the settings, the graph,
+    and a network too large for memory (``total_params``: a count already made, else counted).
+    Cheap enough to run after every edit (the window's status bar)."""
+    problems = _settings(graph)[1] + validate(graph)
+    total = graph.total_params() if total_params is None else total_params
+    return problems + memory_problems(total)
 
 
 def _task_problems(config: TrainingConfig, dataset: Any) -> list[Problem]:
@@ -114,10 +125,17 @@ def model_memory_problems(graph: Graph, bytes_per_param: int = TRAINING_BYTES_PE
                           what: str = "to train (weights, gradients and optimizer state)") -> list[Problem]:
     """A network too large for this machine's free memory, said before any weight is allocated
     (parameters are counted on the meta device)."""
+    return memory_problems(graph.total_params(), bytes_per_param, what)
+
+
+def memory_problems(total: int, bytes_per_param: int = TRAINING_BYTES_PER_PARAM,
+                    what: str = "to train (weights, gradients and optimizer state)") -> list[Problem]:
+    """``model_memory_problems`` for a parameter count already made."""
     from studio.data.limits import available_memory, size_text
 
-    total = graph.total_params()
     need = total * bytes_per_param
+    if need == 0:
+        return []
     free = available_memory()
     if need <= free:
         return []

@@ -12,7 +12,8 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 from studio import files
-from studio.graph import Graph, validate
+from studio.graph import Graph
+from studio.training.preflight import standing_problems
 
 from . import dialogs, icons, recovery, theme
 from . import help as help_ui
@@ -283,7 +284,8 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         graph = self.editor.graph
-        problems = [p for p in validate(graph) if p.kind != "structure" or graph.nodes]
+        # what Train's check would say, short of loading the data set
+        problems = [p for p in standing_problems(graph, self.counter.total) if p.kind != "structure" or graph.nodes]
         parts = [f"{len(graph)} nodes", f"{len(graph.edges)} wires",
                  f"{self.counter.total:,} params ({count_text(self.counter.total) or 0})"]
         if graph.nodes:

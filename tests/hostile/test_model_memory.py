@@ -9,6 +9,8 @@ from studio.cli.main import main
 from studio.data.limits import available_memory
 from studio.training.preflight import check
 
+from person import Answers, _private_settings, answers, config_dir, make_window  # noqa: F401 (fixtures)
+
 
 def huge_graph(tmp_path):
     # 200,000 x 200,000 weights: 40 billion parameters, 640 GB to train; counted, never built
@@ -41,3 +43,37 @@ def test_exporting_a_program_says_so_instead_of_allocating(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "40,000,200,000 parameters need at least" in err and "to build" in err
     assert not (tmp_path / "huge.pt2").exists()
+
+
+def test_the_status_bar_counts_what_train_would_refuse(window, answers, tmp_path, qtbot):
+    """The status bar said "no problems" while Train refused the file: it counts the settings and
+    the memory a network needs, as Train's check does (short of loading the data)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    answers.open_name = str(huge_graph(tmp_path))
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    status = window.status_label
+    qtbot.waitUntil(lambda: "1 problem(s)" in status.text(), timeout=10_000)
+    assert "40,000,200,000 parameters need" in status.toolTip()
+    QTest.mouseClick(window.training_panel.controls.train_button, Qt.LeftButton)
+    assert not window.training_panel.running
+    problems = window.training_panel.problem_list
+    assert any("parameters need" in problems.item(i).text() for i in range(problems.count()))
+
+
+def test_the_status_bar_counts_a_refused_setting(window, answers, tmp_path, qtbot):
+    doc = json.loads(huge_graph(tmp_path).read_text())
+    doc["nodes"][0]["params"]["shape"] = [2]
+    doc["nodes"][1]["params"]["out_features"] = 2
+    doc["training"]["optimizer"] = {"name": "adam", "lr": -0.5}
+    path = tmp_path / "bad_lr.json"
+    path.write_text(json.dumps(doc))
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    answers.open_name = str(path)
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    status = window.status_label
+    qtbot.waitUntil(lambda: "1 problem(s)" in status.text(), timeout=10_000)
+    assert "training.optimizer.lr" in status.toolTip() and "-0.5" in status.toolTip()
