@@ -1,9 +1,12 @@
 """The block library: one declarative entry per layer type (see ``blocks.spec``)."""
 
-from .registry import CATEGORIES, UnknownBlockError, all_blocks, exists, get, register
-from .spec import BlockSpec, Param, ParamError, Port, Shape, ShapeError
+from .registry import (
+    Category, UnknownBlockError, all_blocks, categories, category, exists, get, register, register_category,
+)
+from .spec import BlockSpec, Constructor, Param, ParamError, Port, Shape, ShapeError
 
 __all__ = [
-    "BlockSpec", "CATEGORIES", "Param", "ParamError", "Port", "Shape", "ShapeError",
-    "UnknownBlockError", "all_blocks", "exists", "get", "register",
+    "BlockSpec", "Category", "Constructor", "Param", "ParamError", "Port", "Shape", "ShapeError",
+    "UnknownBlockError", "all_blocks", "categories", "category", "exists", "get", "register",
+    "register_category",
 ]

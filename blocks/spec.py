@@ -1,9 +1,9 @@
 """The declaration every block in the library is made of.
 
 A block is data: a name that mirrors ``torch.nn``, a category, a one-line doc,
-its ports, its parameters, a shape rule and a builder. Shapes never include the
-batch dimension. Nothing here imports torch, so the palette can list blocks
-without paying for it.
+its ports, its parameters, a shape rule and a constructor (the call that makes
+its module). Shapes never include the batch dimension. Nothing here imports
+torch, so the palette can list blocks without paying for it.
 """
 
 from __future__ import annotations
@@ -188,7 +188,27 @@ class Port:
     optional: bool = False
 
 
+@dataclass(frozen=True, eq=False)
+class Constructor:
+    """A module as the call that makes it: ``cls(*args, **kwargs)``.
+
+    The compiler calls ``make()``; the Python export writes the same call as
+    source, so a compiled module and its exported code cannot disagree.
+    ``shown`` names keyword arguments the source spells out even where they
+    equal the constructor's default (``mode='nearest'`` says more than nothing).
+    """
+
+    cls: type
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    shown: tuple[str, ...] = ()
+
+    def make(self) -> Any:
+        return self.cls(*self.args, **self.kwargs)
+
+
 InferFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Mapping[str, Shape]]
+ConstructorFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Constructor]
 BuildFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Any]
 PortsFn = Callable[[Mapping[str, Any]], Sequence[Port]]
 
@@ -198,9 +218,10 @@ class BlockSpec:
     """One layer type.
 
     ``infer(in_shapes, params) -> out_shapes`` raises ``ShapeError``.
-    ``build(in_shapes, params)`` returns a ``torch.nn.Module`` whose forward
-    takes the inputs in port order and returns one tensor per output port
-    (a tuple when there are several).
+    ``constructor(in_shapes, params)`` returns the ``Constructor`` of a
+    ``torch.nn.Module`` whose forward takes the inputs in port order and
+    returns one tensor per output port (a tuple when there are several);
+    ``make`` builds that module.
     ``emit``, when set, marks a block with no weights of its own that compiles
     to plain calls instead of a submodule (``x + y``, ``torch.cat``):
     ``emit(fx_graph, args, in_shapes, params)`` adds fx nodes for the inputs
@@ -217,12 +238,23 @@ class BlockSpec:
     outputs: tuple[Port, ...]
     params: tuple[Param, ...]
     infer: InferFn
-    build: BuildFn | None = None
+    constructor: ConstructorFn | None = None
     emit: Callable[..., Any] | None = None
     dynamic_inputs: PortsFn | None = None
     aliases: tuple[str, ...] = ()
     key_params: tuple[str, ...] = field(default=())  # shown on the node face
     is_input: bool = False
+
+    def make(self, in_shapes: Mapping[str, Shape], params: Mapping[str, Any]) -> Any:
+        """The block's module for these input shapes and parameters."""
+        if self.constructor is None:
+            raise TypeError(f"block {self.name} compiles to plain calls and has no module")
+        return self.constructor(in_shapes, params).make()
+
+    @property
+    def build(self) -> BuildFn | None:
+        """``make`` for a block with a module, None for one without (an input, or plain calls)."""
+        return self.make if self.constructor is not None else None
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -105,7 +105,7 @@ def render() -> str:
     by_category: dict[str, list] = {}
     for spec in blocks.all_blocks():
         by_category.setdefault(spec.category, []).append(spec)
-    for category in blocks.CATEGORIES:
+    for category in (c.name for c in blocks.categories()):
         specs = by_category.get(category, [])
         if not specs:
             continue

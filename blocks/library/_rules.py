@@ -1,9 +1,10 @@
-"""Small helpers the block declarations share: ports, shape checks, conv arithmetic."""
+"""Small helpers the block declarations share: ports, shape checks, conv arithmetic,
+and the classes constructors name (imported only when a module is built)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..spec import Param, Port, Shape, ShapeError
 
@@ -80,9 +81,16 @@ def same_shape(in_shapes: Mapping[str, Shape], params: Mapping[str, Any]) -> dic
     return {"out": only(in_shapes)}
 
 
-def module_builder(factory: Callable[[Mapping[str, Shape], Mapping[str, Any]], Any]):
-    """A builder that imports torch only when it runs."""
-    return factory
+def nn_class(name: str) -> type:
+    """``torch.nn.<name>``; torch is imported here, when a module is first built, not when blocks load."""
+    import torch.nn as nn
+    return getattr(nn, name)
+
+
+def library_class(name: str) -> type:
+    """One of the modules torch.nn lacks, from ``blocks.library.modules``."""
+    from . import modules
+    return getattr(modules, name)
 
 
 def numbered_inputs(params: Mapping[str, Any]) -> tuple[Port, ...]:

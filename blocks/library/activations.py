@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from ..registry import register
-from ..spec import BlockSpec, Param
-from ._rules import IN, OUT, dim_index, same_shape
+from ..registry import Category, register, register_category
+from ..spec import BlockSpec, Constructor, Param
+from ._rules import IN, OUT, dim_index, library_class, nn_class, same_shape
 
-C = "Activation"
+C = register_category(Category("Activation", color="#d0823a", icon="activation.svg")).name
 
 
-def _simple(name, doc, params=(), make=None, aliases=()):
-    def build(s, p):
-        if make is not None:
-            return make(p)
-        import torch.nn as nn
-        return getattr(nn, name)(**p)
+def _simple(name, doc, params=(), cls=nn_class, aliases=()):
+    """An activation whose module is ``cls(name)`` called with the block's parameters as keywords."""
+    def constructor(s, p):
+        return Constructor(cls(name), kwargs=dict(p))
 
     register(BlockSpec(name=name, category=C, doc=doc, inputs=IN, outputs=OUT, params=params,
-                       infer=same_shape, build=build, aliases=aliases))
+                       infer=same_shape, constructor=constructor, aliases=aliases))
 
 
 _simple("ReLU", "Rectified linear unit, y = max(0, x).")
@@ -30,15 +28,8 @@ _simple("GELU", "Gaussian error linear unit, y = x * Phi(x), Phi the standard no
 _simple("ELU", "Exponential linear unit, y = x if x > 0 else alpha * (exp(x) - 1).",
         (Param("alpha", "float", 1.0, "value approached for large negative x"),))
 _simple("SiLU", "Sigmoid linear unit (swish), y = x * sigmoid(x).")
-
-
-def _heaviside(p):
-    from .modules import Heaviside
-    return Heaviside()
-
-
 _simple("Heaviside", "The perceptron's step, y = 1 if x > 0 else 0 (gradient passed straight through).",
-        make=_heaviside, aliases=("Step",))
+        cls=library_class, aliases=("Step",))
 
 
 def _dim_checked(s, p):
@@ -50,10 +41,9 @@ for _name, _doc in (
     ("Softmax", "y_i = exp(x_i) / sum_j exp(x_j) along dim; outputs sum to 1."),
     ("LogSoftmax", "y_i = x_i - log sum_j exp(x_j) along dim; pairs with a negative log-likelihood loss."),
 ):
-    def _build(s, p, _n=_name):
-        import torch.nn as nn
-        return getattr(nn, _n)(dim=p["dim"])
+    def _constructor(s, p, _n=_name):
+        return Constructor(nn_class(_n), kwargs={"dim": p["dim"]}, shown=("dim",))
 
     register(BlockSpec(name=_name, category=C, doc=_doc, inputs=IN, outputs=OUT,
                        params=(Param("dim", "int", -1, "dimension to normalise over (batch is 0)"),),
-                       infer=_dim_checked, build=_build))
+                       infer=_dim_checked, constructor=_constructor))

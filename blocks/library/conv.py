@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..registry import register
-from ..spec import BlockSpec, Param, ShapeError
-from ._rules import IN, OUT, fmt, need_rank, pair, spatial
+from ..registry import Category, register, register_category
+from ..spec import BlockSpec, Constructor, Param, ShapeError
+from ._rules import IN, OUT, fmt, need_rank, nn_class, pair, spatial
 
-C = "Convolution"
+C = register_category(Category("Convolution", color="#8a62c2", icon="convolution.svg")).name
 LAYOUT = {1: "[C, L]", 2: "[C, H, W]"}
 
 
@@ -29,6 +29,15 @@ def _check_groups(cin, p):
             f"groups {g} must divide in_channels {cin} and out_channels {p['out_channels']}", "in")
 
 
+def _conv_constructor(name):
+    """``nn.<name>(in_channels, out_channels, kernel_size=..., ...)``; in_channels is the input's."""
+    def constructor(s, p):
+        rest = dict(p)
+        out, kernel = rest.pop("out_channels"), rest.pop("kernel_size")
+        return Constructor(nn_class(name), (s["in"][0], out), {"kernel_size": kernel, **rest})
+    return constructor
+
+
 def _conv(n):
     name = f"Conv{n}d"
 
@@ -38,15 +47,11 @@ def _conv(n):
         _check_groups(shape[0], p)
         return {"out": (p["out_channels"], *spatial(shape[1:], p, n))}
 
-    def build(s, p):
-        import torch.nn as nn
-        return getattr(nn, name)(s["in"][0], **p)
-
     dims, out_dims = ("L", "L'") if n == 1 else ("H, W", "H', W'")
     register(BlockSpec(
         name=name, category=C,
         doc=f"{n}-D convolution, y = b + sum_k W_k * x_k over in_channels; [C, {dims}] -> [out_channels, {out_dims}].",
-        inputs=IN, outputs=OUT, params=_conv_params(n), infer=infer, build=build,
+        inputs=IN, outputs=OUT, params=_conv_params(n), infer=infer, constructor=_conv_constructor(name),
         key_params=("out_channels", "kernel_size", "stride", "padding"),
     ))
 
@@ -72,17 +77,12 @@ def _convt_infer(s, p):
     return {"out": (p["out_channels"], *out)}
 
 
-def _convt_build(s, p):
-    import torch.nn as nn
-    return nn.ConvTranspose2d(s["in"][0], **p)
-
-
 _ct = list(_conv_params(2))
 _ct.insert(4, Param("output_padding", "ints", 0, "extra size added to one side of the output", min=0, length=2))
 register(BlockSpec(
     name="ConvTranspose2d", category=C,
     doc="Transposed 2-D convolution (learned upsampling): H' = (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.",
-    inputs=IN, outputs=OUT, params=tuple(_ct), infer=_convt_infer, build=_convt_build,
+    inputs=IN, outputs=OUT, params=tuple(_ct), infer=_convt_infer, constructor=_conv_constructor("ConvTranspose2d"),
     key_params=("out_channels", "kernel_size", "stride"),
 ))
 
@@ -105,15 +105,15 @@ def _pool(kind, n):
         need_rank(shape, (n + 1,), LAYOUT[n])
         return {"out": (shape[0], *spatial(shape[1:], p, n, pool=True))}
 
-    def build(s, p):
-        import torch.nn as nn
-        return getattr(nn, name)(**p)
+    def constructor(s, p):
+        kw = dict(p)
+        return Constructor(nn_class(name), (kw.pop("kernel_size"),), kw)
 
     what = "maximum" if kind == "Max" else "mean"
     register(BlockSpec(
         name=name, category=C,
         doc=f"Takes the {what} over each kernel_size window, per channel; shrinks {LAYOUT[n]} by stride.",
-        inputs=IN, outputs=OUT, params=tuple(params), infer=infer, build=build,
+        inputs=IN, outputs=OUT, params=tuple(params), infer=infer, constructor=constructor,
         key_params=("kernel_size", "stride"),
     ))
 
@@ -129,9 +129,8 @@ def _adaptive_infer(s, p):
     return {"out": (shape[0], *pair(p["output_size"], 2))}
 
 
-def _adaptive_build(s, p):
-    import torch.nn as nn
-    return nn.AdaptiveAvgPool2d(p["output_size"])
+def _adaptive_constructor(s, p):
+    return Constructor(nn_class("AdaptiveAvgPool2d"), (p["output_size"],))
 
 
 register(BlockSpec(
@@ -139,7 +138,7 @@ register(BlockSpec(
     doc="Averages each channel down to output_size whatever the input size; [C, H, W] -> [C, h, w].",
     inputs=IN, outputs=OUT,
     params=(Param("output_size", "ints", 1, "target height and width", min=1, length=2),),
-    infer=_adaptive_infer, build=_adaptive_build, key_params=("output_size",),
+    infer=_adaptive_infer, constructor=_adaptive_constructor, key_params=("output_size",),
 ))
 
 
@@ -148,9 +147,8 @@ def _bn2d_infer(s, p):
     return {"out": s["in"]}
 
 
-def _bn2d_build(s, p):
-    import torch.nn as nn
-    return nn.BatchNorm2d(s["in"][0], **p)
+def _bn2d_constructor(s, p):
+    return Constructor(nn_class("BatchNorm2d"), (s["in"][0],), dict(p))
 
 
 register(BlockSpec(
@@ -162,7 +160,7 @@ register(BlockSpec(
         Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics", min=0.0, max=1.0),
         Param("affine", "bool", True, "learn a scale gamma and shift beta per channel"),
     ),
-    infer=_bn2d_infer, build=_bn2d_build,
+    infer=_bn2d_infer, constructor=_bn2d_constructor,
 ))
 
 
@@ -178,10 +176,11 @@ def _upsample_infer(s, p):
     return {"out": out}
 
 
-def _upsample_build(s, p):
-    import torch.nn as nn
-    kw = {"align_corners": False} if p["mode"] == "bilinear" else {}
-    return nn.Upsample(scale_factor=p["scale_factor"], mode=p["mode"], **kw)
+def _upsample_constructor(s, p):
+    kw = {"scale_factor": p["scale_factor"], "mode": p["mode"]}
+    if p["mode"] == "bilinear":
+        kw["align_corners"] = False
+    return Constructor(nn_class("Upsample"), kwargs=kw, shown=tuple(kw))
 
 
 register(BlockSpec(
@@ -192,5 +191,5 @@ register(BlockSpec(
         Param("scale_factor", "float", 2.0, "size multiplier", min=0.01),
         Param("mode", "choice", "nearest", "interpolation", choices=("nearest", "bilinear")),
     ),
-    infer=_upsample_infer, build=_upsample_build, key_params=("scale_factor",),
+    infer=_upsample_infer, constructor=_upsample_constructor, key_params=("scale_factor",),
 ))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ..registry import register
-from ..spec import BlockSpec, Param
-from ._rules import IN, OUT, fmt, need_rank, same_shape
-from ..spec import ShapeError
+from ..registry import Category, register, register_category
+from ..spec import BlockSpec, Constructor, Param, ShapeError
+from ._rules import IN, OUT, need_rank, nn_class, same_shape
 
-C = "Dense"
+C = register_category(Category("Dense", color="#4a7fc1", icon="dense.svg")).name
 
 
 def _linear_infer(s, p):
@@ -17,9 +16,8 @@ def _linear_infer(s, p):
     return {"out": (*shape[:-1], p["out_features"])}
 
 
-def _linear_build(s, p):
-    import torch.nn as nn
-    return nn.Linear(s["in"][-1], p["out_features"], bias=p["bias"])
+def _linear_constructor(s, p):
+    return Constructor(nn_class("Linear"), (s["in"][-1], p["out_features"]), {"bias": p["bias"]})
 
 
 register(BlockSpec(
@@ -30,13 +28,12 @@ register(BlockSpec(
         Param("out_features", "int", 10, "size of each output sample", min=1),
         Param("bias", "bool", True, "learn an additive bias b"),
     ),
-    infer=_linear_infer, build=_linear_build, key_params=("out_features",),
+    infer=_linear_infer, constructor=_linear_constructor, key_params=("out_features",),
 ))
 
 
-def _dropout_build(s, p):
-    import torch.nn as nn
-    return nn.Dropout(p["p"])
+def _dropout_constructor(s, p):
+    return Constructor(nn_class("Dropout"), (p["p"],))
 
 
 register(BlockSpec(
@@ -44,7 +41,7 @@ register(BlockSpec(
     doc="While training, zeroes each value with probability p and scales the rest by 1/(1-p); identity at evaluation.",
     inputs=IN, outputs=OUT,
     params=(Param("p", "float", 0.5, "probability of zeroing a value", min=0.0, max=1.0),),
-    infer=same_shape, build=_dropout_build, key_params=("p",),
+    infer=same_shape, constructor=_dropout_constructor, key_params=("p",),
 ))
 
 
@@ -53,9 +50,9 @@ def _bn1d_infer(s, p):
     return {"out": s["in"]}
 
 
-def _bn1d_build(s, p):
-    import torch.nn as nn
-    return nn.BatchNorm1d(s["in"][0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
+def _bn1d_constructor(s, p):
+    return Constructor(nn_class("BatchNorm1d"), (s["in"][0],),
+                       {"eps": p["eps"], "momentum": p["momentum"], "affine": p["affine"]})
 
 
 NORM_PARAMS = (
@@ -67,7 +64,7 @@ NORM_PARAMS = (
 register(BlockSpec(
     name="BatchNorm1d", category=C,
     doc="Normalises each feature over the batch, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
-    inputs=IN, outputs=OUT, params=NORM_PARAMS, infer=_bn1d_infer, build=_bn1d_build,
+    inputs=IN, outputs=OUT, params=NORM_PARAMS, infer=_bn1d_infer, constructor=_bn1d_constructor,
 ))
 
 
@@ -77,9 +74,9 @@ def _ln_infer(s, p):
     return {"out": s["in"]}
 
 
-def _ln_build(s, p):
-    import torch.nn as nn
-    return nn.LayerNorm(s["in"][-1], eps=p["eps"], elementwise_affine=p["elementwise_affine"], bias=p["bias"])
+def _ln_constructor(s, p):
+    return Constructor(nn_class("LayerNorm"), (s["in"][-1],),
+                       {"eps": p["eps"], "elementwise_affine": p["elementwise_affine"], "bias": p["bias"]})
 
 
 register(BlockSpec(
@@ -91,5 +88,5 @@ register(BlockSpec(
         Param("elementwise_affine", "bool", True, "learn a per-feature scale gamma"),
         Param("bias", "bool", True, "learn a per-feature shift beta (with elementwise_affine)"),
     ),
-    infer=_ln_infer, build=_ln_build,
+    infer=_ln_infer, constructor=_ln_constructor,
 ))

@@ -8,11 +8,11 @@ so graphs in one batch share N (pad smaller graphs with isolated nodes).
 
 from __future__ import annotations
 
-from ..registry import register
-from ..spec import BlockSpec, Param, Port, ShapeError
-from ._rules import OUT, fmt, need_rank
+from ..registry import Category, register, register_category
+from ..spec import BlockSpec, Constructor, Param, Port, ShapeError
+from ._rules import OUT, fmt, library_class, need_rank
 
-C = "Graph"
+C = register_category(Category("Graph", color="#c2588a", icon="graph.svg")).name
 
 PORTS = (
     Port("x", "node features [N, F]"),
@@ -31,13 +31,16 @@ def _check_graph(s):
     return n
 
 
+def _graph_conv_constructor(name):
+    """``<name>(in_channels, out_channels, ...)``; in_channels is the node features' size."""
+    def constructor(s, p):
+        kw = dict(p)
+        return Constructor(library_class(name), (s["x"][-1], kw.pop("out_channels")), kw)
+    return constructor
+
+
 def _gcn_infer(s, p):
     return {"out": (_check_graph(s), p["out_channels"])}
-
-
-def _gcn_build(s, p):
-    from .modules import GCNConv
-    return GCNConv(s["x"][-1], **p)
 
 
 register(BlockSpec(
@@ -51,7 +54,7 @@ register(BlockSpec(
         Param("add_self_loops", "bool", True, "add I so each node keeps its own features (A+I)"),
         Param("normalize", "bool", True, "scale by D^-1/2 on both sides (symmetric normalisation)"),
     ),
-    infer=_gcn_infer, build=_gcn_build, key_params=("out_channels",),
+    infer=_gcn_infer, constructor=_graph_conv_constructor("GCNConv"), key_params=("out_channels",),
 ))
 
 
@@ -59,11 +62,6 @@ def _gat_infer(s, p):
     n = _check_graph(s)
     width = p["heads"] * p["out_channels"] if p["concat"] else p["out_channels"]
     return {"out": (n, width)}
-
-
-def _gat_build(s, p):
-    from .modules import GATConv
-    return GATConv(s["x"][-1], **p)
 
 
 register(BlockSpec(
@@ -81,5 +79,5 @@ register(BlockSpec(
         Param("add_self_loops", "bool", True, "let each node attend to itself"),
         Param("bias", "bool", True, "learn an additive bias"),
     ),
-    infer=_gat_infer, build=_gat_build, key_params=("out_channels", "heads"),
+    infer=_gat_infer, constructor=_graph_conv_constructor("GATConv"), key_params=("out_channels", "heads"),
 ))

@@ -7,11 +7,11 @@ input and are never typed.
 
 from __future__ import annotations
 
-from ..registry import register
-from ..spec import BlockSpec, Param, ShapeError
-from ._rules import IN, OUT, need_rank
+from ..registry import Category, register, register_category
+from ..spec import BlockSpec, Constructor, Param, ShapeError
+from ._rules import IN, OUT, library_class, need_rank, nn_class
 
-C = "Sequence"
+C = register_category(Category("Sequence", color="#5a9e4b", icon="sequence.svg")).name
 SEQ = "[L, F]"
 
 
@@ -26,9 +26,9 @@ def _embedding_infer(s, p):
     return {"out": (*shape, p["embedding_dim"])}
 
 
-def _embedding_build(s, p):
-    import torch.nn as nn
-    return nn.Embedding(p["num_embeddings"], p["embedding_dim"], padding_idx=p["padding_idx"])
+def _embedding_constructor(s, p):
+    return Constructor(nn_class("Embedding"), (p["num_embeddings"], p["embedding_dim"]),
+                       {"padding_idx": p["padding_idx"]})
 
 
 register(BlockSpec(
@@ -41,7 +41,7 @@ register(BlockSpec(
         Param("padding_idx", "int", None, "token id whose vector stays zero and gets no gradient (empty: none)",
               optional=True),
     ),
-    infer=_embedding_infer, build=_embedding_build, key_params=("num_embeddings", "embedding_dim"),
+    infer=_embedding_infer, constructor=_embedding_constructor, key_params=("num_embeddings", "embedding_dim"),
 ))
 
 
@@ -74,17 +74,16 @@ def _recurrent_infer(s, p):
 
 
 def _recurrent(kind, formula):
-    def build(s, p):
-        from . import modules
+    def constructor(s, p):
         kw = dict(p)
         if kw["num_layers"] == 1:
             kw["dropout"] = 0.0  # torch only drops between layers; a value here just warns
-        return getattr(modules, f"{kind}Layer")(s["in"][-1], **kw)
+        return Constructor(library_class(f"{kind}Layer"), (s["in"][-1], kw.pop("hidden_size")), kw)
 
     register(BlockSpec(
         name=kind, category=C,
         doc=f"{formula}; input_size is F. [L, F] -> [L, H*dirs] ('sequence') or [H*dirs] ('last').",
-        inputs=IN, outputs=OUT, params=_recurrent_params(kind), infer=_recurrent_infer, build=build,
+        inputs=IN, outputs=OUT, params=_recurrent_params(kind), infer=_recurrent_infer, constructor=constructor,
         key_params=("hidden_size", "output"),
     ))
 
@@ -104,9 +103,9 @@ def _positional_infer(s, p):
     return {"out": shape}
 
 
-def _positional_build(s, p):
-    from .modules import PositionalEncoding
-    return PositionalEncoding(s["in"][-1], dropout=p["dropout"], max_len=p["max_len"])
+def _positional_constructor(s, p):
+    return Constructor(library_class("PositionalEncoding"), (s["in"][-1],),
+                       {"dropout": p["dropout"], "max_len": p["max_len"]})
 
 
 register(BlockSpec(
@@ -118,7 +117,7 @@ register(BlockSpec(
         Param("dropout", "float", 0.1, "dropout applied after adding the codes", min=0.0, max=1.0),
         Param("max_len", "int", 5000, "longest sequence the table covers", min=1),
     ),
-    infer=_positional_infer, build=_positional_build,
+    infer=_positional_infer, constructor=_positional_constructor,
 ))
 
 
@@ -137,9 +136,9 @@ def _attention_infer(s, p):
     return {"out": shape}
 
 
-def _attention_build(s, p):
-    from .modules import SelfAttention
-    return SelfAttention(s["in"][-1], **p)
+def _attention_constructor(s, p):
+    kw = dict(p)
+    return Constructor(library_class("SelfAttention"), (s["in"][-1], kw.pop("num_heads")), kw)
 
 
 register(BlockSpec(
@@ -153,7 +152,7 @@ register(BlockSpec(
         Param("bias", "bool", True, "learn biases in the input and output projections"),
         Param("causal", "bool", False, "each position attends only to itself and earlier ones"),
     ),
-    infer=_attention_infer, build=_attention_build, key_params=("num_heads",),
+    infer=_attention_infer, constructor=_attention_constructor, key_params=("num_heads",),
 ))
 
 
@@ -164,9 +163,9 @@ def _encoder_infer(s, p):
     return {"out": shape}
 
 
-def _encoder_build(s, p):
-    import torch.nn as nn
-    return nn.TransformerEncoderLayer(s["in"][-1], batch_first=True, **p)
+def _encoder_constructor(s, p):
+    kw = dict(p)
+    return Constructor(nn_class("TransformerEncoderLayer"), (s["in"][-1], kw.pop("nhead")), {**kw, "batch_first": True})
 
 
 register(BlockSpec(
@@ -184,6 +183,6 @@ register(BlockSpec(
         Param("norm_first", "bool", False, "LayerNorm before each sub-layer (pre-norm) instead of after"),
         Param("bias", "bool", True, "learn biases in the linear and norm layers"),
     ),
-    infer=_encoder_infer, build=_encoder_build, key_params=("nhead",),
+    infer=_encoder_infer, constructor=_encoder_constructor, key_params=("nhead",),
 ))
 

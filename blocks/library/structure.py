@@ -6,11 +6,11 @@ import math
 import operator
 from functools import reduce
 
-from ..registry import register
-from ..spec import BlockSpec, Param, ShapeError
-from ._rules import IN, NUM_INPUTS, OUT, dim_index, fmt, numbered_inputs, same_shape
+from ..registry import Category, register, register_category
+from ..spec import BlockSpec, Constructor, Param, ShapeError
+from ._rules import IN, NUM_INPUTS, OUT, dim_index, fmt, nn_class, numbered_inputs, same_shape
 
-C = "Input & structure"
+C = register_category(Category("Input & structure", color="#3f9d8f", icon="structure.svg")).name
 
 
 def _input_infer(in_shapes, p):
@@ -42,9 +42,8 @@ def _flatten_infer(in_shapes, p):
     return {"out": tuple(full[1:start]) + (merged,) + tuple(full[end + 1:])}
 
 
-def _flatten_build(in_shapes, p):
-    import torch.nn as nn
-    return nn.Flatten(p["start_dim"], p["end_dim"])
+def _flatten_constructor(in_shapes, p):
+    return Constructor(nn_class("Flatten"), kwargs={"start_dim": p["start_dim"], "end_dim": p["end_dim"]})
 
 
 register(BlockSpec(
@@ -55,7 +54,7 @@ register(BlockSpec(
         Param("start_dim", "int", 1, "first dimension to flatten (batch is 0)"),
         Param("end_dim", "int", -1, "last dimension to flatten"),
     ),
-    infer=_flatten_infer, build=_flatten_build,
+    infer=_flatten_infer, constructor=_flatten_constructor,
 ))
 
 

@@ -4,7 +4,7 @@ One walk over the nodes in topological order:
 
 - Input nodes become placeholders named by their node id, in document order
   (that is the order ``forward`` takes them).
-- Blocks with a ``build`` become ``call_module`` nodes; the submodule is an
+- Blocks with a ``constructor`` become ``call_module`` nodes; the submodule is an
   attribute named after the node id.
 - Blocks with an ``emit`` add plain calls (``a + b``, ``torch.cat``,
   ``.reshape``) and own no submodule.
@@ -172,7 +172,7 @@ class _PartBuilder:
                 results = result if isinstance(result, tuple) else (result,)
             else:
                 attr = self.attrs[node_id]
-                self.modules[attr] = spec.build(shapes, node.params)
+                self.modules[attr] = spec.make(shapes, node.params)
                 while args and args[-1] is None:  # unwired optional inputs keep the module's defaults
                     args.pop()
                 call = self.fx.call_module(attr, tuple(args))

@@ -7,9 +7,10 @@ attribute per node with explicit constructor arguments, and whose ``forward``
 is the compiled ``torch.fx`` code (the same attribute and value names, so a
 state dict of the compiled module loads into it unchanged).
 
-Constructor arguments come from a table keyed by block name, fed by the
-node's inferred input shapes and its parameters, mirroring each block's
-``build``; arguments equal to the constructor's own default are left out.
+Each attribute's constructor call is the block's own ``Constructor`` (the one
+the compiler makes), fed by the node's inferred input shapes and its
+parameters, written out by ``render``; arguments equal to the constructor's
+own default are left out.
 
 Text from the graph file reaches the source only through ``source_text``:
 values as literals, names as checked identifiers, the graph's name in a
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from torch import nn
 
+from blocks import Constructor
 from blocks.library import modules as helpers
 from studio.compile import Network, compile_networks
 from studio.graph import Graph
@@ -32,35 +34,32 @@ from studio.graph import Graph
 from .errors import ExportError
 from .source_text import check_parses, checked_node_id, doc_text, identifier, literal, reserved_names
 
-Shapes = Mapping[str, tuple[int, ...]]
-Params = Mapping[str, Any]
-
 
 # ---- constructor calls -------------------------------------------------------
 
-class Call:
-    """``ctor(*args, **kwargs)`` with kwargs equal to the constructor's default left out."""
-
-    def __init__(self, ctor: str, args: list[Any], kwargs: dict[str, Any], keep: tuple[str, ...] = ()):
-        self.ctor, self.args, self.kwargs, self.keep = ctor, args, kwargs, keep
-
-    def render(self) -> str:
-        cls = _resolve(self.ctor)
-        defaults = {
-            name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-            if p.default is not inspect.Parameter.empty
-        }
-        parts = [_lit(a) for a in self.args]
-        for key, value in self.kwargs.items():
-            if key in self.keep or key not in defaults or not _same(defaults[key], value):
-                parts.append(f"{identifier(key, 'parameter')}={_lit(value)}")
-        return f"{self.ctor}({', '.join(parts)})"
+def render(call: Constructor) -> str:
+    """``call`` as source, e.g. ``nn.Conv2d(1, 6, kernel_size=5)``: keyword arguments equal to the
+    constructor's own default are left out, except those ``call.shown`` names."""
+    defaults = {
+        name: p.default for name, p in inspect.signature(call.cls.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    parts = [_lit(a) for a in call.args]
+    for key, value in call.kwargs.items():
+        if key in call.shown or key not in defaults or not _same(defaults[key], value):
+            parts.append(f"{identifier(key, 'parameter')}={_lit(value)}")
+    return f"{_class_in_source(call.cls)}({', '.join(parts)})"
 
 
-def _resolve(ctor: str) -> type:
-    if ctor.startswith("nn."):
-        return getattr(nn, ctor[3:])
-    return getattr(helpers, ctor)
+def _class_in_source(cls: type) -> str:
+    """How the exported file names ``cls``: ``nn.X`` for torch.nn, the bare name for a copied helper."""
+    name = identifier(cls.__name__, "module class")
+    if getattr(nn, name, None) is cls:
+        return f"nn.{name}"
+    if getattr(helpers, name, None) is cls:
+        return name
+    raise ExportError(f"module class {cls.__module__}.{cls.__qualname__} is neither in torch.nn "
+                      "nor in the block library's modules")
 
 
 def _same(default: Any, value: Any) -> bool:
@@ -75,111 +74,14 @@ def _lit(value: Any) -> str:
     return literal(value)
 
 
-def _p(params: Params, *names: str) -> dict[str, Any]:
-    return {n: params[n] for n in names}
-
-
-def _conv(n: int, transposed: bool = False) -> Callable[[Shapes, Params], Call]:
-    name = "nn.ConvTranspose2d" if transposed else f"nn.Conv{n}d"
-
-    def fmt(s: Shapes, p: Params) -> Call:
-        rest = dict(p)
-        out, k = rest.pop("out_channels"), rest.pop("kernel_size")
-        return Call(name, [s["in"][0], out], {"kernel_size": k, **rest}, keep=("kernel_size",))
-    return fmt
-
-
-def _pool(kind: str, n: int) -> Callable[[Shapes, Params], Call]:
-    def fmt(s: Shapes, p: Params) -> Call:
-        kw = dict(p)
-        return Call(f"nn.{kind}Pool{n}d", [kw.pop("kernel_size")], kw)
-    return fmt
-
-
-def _plain(name: str, *param_names: str) -> Callable[[Shapes, Params], Call]:
-    def fmt(s: Shapes, p: Params) -> Call:
-        return Call(name, [], _p(p, *param_names))
-    return fmt
-
-
-def _recurrent(kind: str) -> Callable[[Shapes, Params], Call]:
-    def fmt(s: Shapes, p: Params) -> Call:
-        kw = dict(p)
-        if kw["num_layers"] == 1:
-            kw["dropout"] = 0.0  # as the block builds it: torch only drops between layers
-        hidden = kw.pop("hidden_size")
-        return Call(f"{kind}Layer", [s["in"][-1], hidden], kw)
-    return fmt
-
-
-def _upsample(s: Shapes, p: Params) -> Call:
-    kw = {"scale_factor": p["scale_factor"], "mode": p["mode"]}
-    if p["mode"] == "bilinear":
-        kw["align_corners"] = False
-    return Call("nn.Upsample", [], kw, keep=("scale_factor", "mode", "align_corners"))
-
-
-def _encoder(s: Shapes, p: Params) -> Call:
-    kw = dict(p)
-    nhead = kw.pop("nhead")
-    return Call("nn.TransformerEncoderLayer", [s["in"][-1], nhead], {**kw, "batch_first": True})
-
-
-def _graph_conv(name: str) -> Callable[[Shapes, Params], Call]:
-    def fmt(s: Shapes, p: Params) -> Call:
-        kw = dict(p)
-        out = kw.pop("out_channels")
-        return Call(name, [s["x"][-1], out], kw)
-    return fmt
-
-
-# Block name -> constructor call; each mirrors the block's ``build`` in blocks/library.
-FORMATTERS: dict[str, Callable[[Shapes, Params], Call]] = {
-    "Conv1d": _conv(1),
-    "Conv2d": _conv(2),
-    "ConvTranspose2d": _conv(2, transposed=True),
-    "MaxPool1d": _pool("Max", 1),
-    "MaxPool2d": _pool("Max", 2),
-    "AvgPool2d": _pool("Avg", 2),
-    "AdaptiveAvgPool2d": lambda s, p: Call("nn.AdaptiveAvgPool2d", [p["output_size"]], {}),
-    "BatchNorm2d": lambda s, p: Call("nn.BatchNorm2d", [s["in"][0]], _p(p, "eps", "momentum", "affine")),
-    "BatchNorm1d": lambda s, p: Call("nn.BatchNorm1d", [s["in"][0]], _p(p, "eps", "momentum", "affine")),
-    "Upsample": _upsample,
-    "Linear": lambda s, p: Call("nn.Linear", [s["in"][-1], p["out_features"]], _p(p, "bias")),
-    "Dropout": lambda s, p: Call("nn.Dropout", [p["p"]], {}),
-    "LayerNorm": lambda s, p: Call("nn.LayerNorm", [s["in"][-1]], _p(p, "eps", "elementwise_affine", "bias")),
-    "ReLU": _plain("nn.ReLU"),
-    "LeakyReLU": _plain("nn.LeakyReLU", "negative_slope"),
-    "Sigmoid": _plain("nn.Sigmoid"),
-    "Tanh": _plain("nn.Tanh"),
-    "GELU": _plain("nn.GELU", "approximate"),
-    "ELU": _plain("nn.ELU", "alpha"),
-    "SiLU": _plain("nn.SiLU"),
-    "Heaviside": _plain("Heaviside"),
-    "Softmax": lambda s, p: Call("nn.Softmax", [], _p(p, "dim"), keep=("dim",)),
-    "LogSoftmax": lambda s, p: Call("nn.LogSoftmax", [], _p(p, "dim"), keep=("dim",)),
-    "Flatten": _plain("nn.Flatten", "start_dim", "end_dim"),
-    "Embedding": lambda s, p: Call("nn.Embedding", [p["num_embeddings"], p["embedding_dim"]], _p(p, "padding_idx")),
-    "RNN": _recurrent("RNN"),
-    "LSTM": _recurrent("LSTM"),
-    "GRU": _recurrent("GRU"),
-    "PositionalEncoding": lambda s, p: Call("PositionalEncoding", [s["in"][-1]], _p(p, "dropout", "max_len")),
-    "MultiheadAttention": lambda s, p: Call(
-        "SelfAttention", [s["in"][-1], p["num_heads"]], _p(p, "dropout", "bias", "causal")),
-    "TransformerEncoderLayer": _encoder,
-    "GCNConv": _graph_conv("GCNConv"),
-    "GATConv": _graph_conv("GATConv"),
-}
-
-
 def constructor(graph: Graph, node_id: str) -> str:
-    """The Python expression that builds ``node_id``'s module, e.g. ``nn.Conv2d(1, 6, kernel_size=5)``."""
+    """The Python expression that builds ``node_id``'s module, e.g. ``nn.Conv2d(1, 6, kernel_size=5)``:
+    the block's own constructor, the one the compiler makes."""
     node = graph.node(node_id)
-    fmt = FORMATTERS.get(node.block)
-    if fmt is None:
-        raise ExportError(f"{node_id}: block {node.block} has no Python source export")
+    if node.spec.constructor is None:
+        raise ExportError(f"{node_id}: block {node.block} compiles to plain calls and has no module")
     shapes = {p: s for p, s in graph.shapes.inputs(node_id).items() if s is not None}
-    return fmt(shapes, node.params).render()
+    return render(node.spec.constructor(shapes, node.params))
 
 
 # ---- helper classes copied from blocks/library/modules.py -----------------------
@@ -329,7 +231,7 @@ def export_python(graph: Graph) -> str:
     """The graph as one standalone PyTorch source file (a class per network).
 
     Raises ``InvalidGraphError`` for an invalid graph, ``ExportError`` for a
-    block the table does not know.
+    module the file cannot name.
     """
     src = ModelSource(graph)
     # the name in the docstring only where it reads literally; GRAPH_NAME always holds it exactly

@@ -1,5 +1,5 @@
-"""Icons drawn as SVG in assets/icons, one per block category. SVG keeps
-them crisp at any device pixel ratio."""
+"""Icons drawn as SVG in assets/icons, one per block category (named by the
+category's registry entry). SVG keeps them crisp at any device pixel ratio."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
+import blocks
+
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "icons"
 
-CATEGORY_FILES = {
-    "Input & structure": "structure.svg",
-    "Dense": "dense.svg",
-    "Activation": "activation.svg",
-    "Convolution": "convolution.svg",
-    "Sequence": "sequence.svg",
-    "Graph": "graph.svg",
-}
+# For a category the block registry does not know.
+FALLBACK_ICON = "block.svg"
 
 
 def category_icon_path(category: str) -> Path:
-    return ASSETS / CATEGORY_FILES.get(category, "block.svg")
+    entry = blocks.category(category)
+    return ASSETS / (entry.icon if entry is not None else FALLBACK_ICON)
 
 
 @lru_cache(maxsize=None)

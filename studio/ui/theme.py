@@ -10,14 +10,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
-CATEGORY_COLORS = {
-    "Input & structure": "#3f9d8f",
-    "Dense": "#4a7fc1",
-    "Activation": "#d0823a",
-    "Convolution": "#8a62c2",
-    "Sequence": "#5a9e4b",
-    "Graph": "#c2588a",
-}
+import blocks
+
+# For a category the block registry does not know.
 FALLBACK_CATEGORY_COLOR = "#7b8794"
 
 
@@ -48,7 +43,9 @@ class Theme:
     port: str
 
     def category_color(self, category: str) -> QColor:
-        return QColor(CATEGORY_COLORS.get(category, FALLBACK_CATEGORY_COLOR))
+        """The accent colour its registry entry gives ``category``; the same on both themes."""
+        entry = blocks.category(category)
+        return QColor(entry.color if entry is not None else FALLBACK_CATEGORY_COLOR)
 
 
 DARK = Theme(

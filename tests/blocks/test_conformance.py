@@ -10,6 +10,7 @@ CASES fails, so a new block cannot land untested.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -143,8 +144,10 @@ def test_block_output_shape_matches_torch(name):
         if spec.emit is not None:
             runs = [run_emit(spec, in_shapes, params, inputs)]
         else:
-            module = spec.build(in_shapes, params)
+            call = spec.constructor(in_shapes, params)
+            module = call.make()
             assert isinstance(module, torch.nn.Module), where
+            assert type(module) is call.cls, where
             runs = []
             for training in (True, False):  # eval can take other code paths (fused attention)
                 module.train(training)
@@ -166,8 +169,9 @@ def test_block_output_shape_matches_torch(name):
 def test_block_declaration(name):
     spec = blocks.get(name)
     assert spec.doc.strip() and "\n" not in spec.doc, f"{name}: needs a one-line doc"
-    assert spec.category in blocks.CATEGORIES
-    assert spec.build is not None or spec.emit is not None or spec.is_input, f"{name}: no builder"
+    assert blocks.category(spec.category) is not None
+    assert (spec.constructor is not None) + (spec.emit is not None) + spec.is_input == 1, \
+        f"{name}: needs exactly one of a constructor, an emit, or is_input"
     for p in spec.params:
         assert p.doc.strip(), f"{name}.{p.name}: needs a doc"
         assert p.coerce(p.default) == p.default, f"{name}.{p.name}: default {p.default!r} is not canonical"
@@ -182,6 +186,24 @@ def test_block_declaration(name):
 
 def test_cases_name_only_registered_blocks():
     assert sorted(set(CASES) - set(REGISTRY)) == []
+
+
+ICONS = Path(__file__).resolve().parents[2] / "assets" / "icons"
+
+
+def test_every_category_has_its_own_colour_and_an_icon_file():
+    entries = blocks.categories()
+    assert [c.name for c in entries] == list(dict.fromkeys(s.category for s in blocks.all_blocks()))
+    assert len({c.color.lower() for c in entries}) == len(entries)
+    for entry in entries:
+        assert (ICONS / entry.icon).is_file(), f"{entry.name}: no icon {entry.icon} in {ICONS}"
+
+
+def test_a_category_is_plain_data_checked_on_declaration():
+    with pytest.raises(ValueError, match="#rrggbb"):
+        blocks.Category("Odd", color="orange", icon="block.svg")
+    with pytest.raises(ValueError, match="already registered"):
+        blocks.register_category(blocks.Category("Dense", color="#000000", icon="dense.svg"))
 
 
 @pytest.mark.parametrize("name", [n for n in REGISTRY if blocks.get(n).build is not None])

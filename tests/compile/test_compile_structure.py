@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import blocks
-from blocks import BlockSpec, Port
+from blocks import BlockSpec, Constructor, Port
 from blocks import registry
 from compile_nets import add, chain, gan_graph, lenet_graph, statements
 from studio.compile import Network, Networks, compile_graph, compile_networks
@@ -207,7 +207,7 @@ def _min_max_spec() -> BlockSpec:
         name="TestMinMax", category="Dense", doc="(min, max) over the last dimension.",
         inputs=(Port("in"),), outputs=(Port("low"), Port("high")), params=(),
         infer=lambda s, p: {"low": (*s["in"][:-1], 1), "high": (*s["in"][:-1], 1)},
-        build=lambda s, p: _MinMax(),
+        constructor=lambda s, p: Constructor(_MinMax),
     )
 
 

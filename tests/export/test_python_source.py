@@ -11,9 +11,12 @@ import torch
 from torch import nn
 
 import blocks
+from blocks import Constructor
+from blocks.library.modules import Heaviside
 from studio.compile import compile_networks
 from studio.export import export_python
-from studio.export.python_source import FORMATTERS, class_names, constructor
+from studio.export.errors import ExportError
+from studio.export.python_source import class_names, constructor, render
 from studio.files import load
 from studio.graph import Graph, InvalidGraphError
 
@@ -141,10 +144,10 @@ def _buildable_blocks() -> list[str]:
 
 @pytest.mark.parametrize("block", _buildable_blocks())
 def test_every_block_has_a_constructor_that_builds_the_same_module(block):
-    assert block in FORMATTERS
     graph = _single_block_graph(block)
     net, = compile_networks(graph).values()
     built = net.submodule_of("node")
+    assert type(built) is blocks.get(block).constructor(graph.shapes.inputs("node"), graph.node("node").params).cls
     source = export_python(graph)
     namespace = _exec(source)
     expr = constructor(graph, "node")
@@ -204,3 +207,21 @@ def test_weightless_blocks_become_plain_calls():
     x = torch.randn(3, 4, 6)
     assert torch.equal(model(x), net(x))
     assert model(x).shape == (3, 8, 6)
+
+
+def test_render_writes_a_constructor_with_only_what_differs_from_its_defaults():
+    assert render(Constructor(nn.Linear, (4, 2), {"bias": True})) == "nn.Linear(4, 2)"
+    assert render(Constructor(nn.Linear, (4, 2), {"bias": False})) == "nn.Linear(4, 2, bias=False)"
+    shown = Constructor(nn.Upsample, kwargs={"scale_factor": 2.0, "mode": "nearest"}, shown=("mode",))
+    assert render(shown) == "nn.Upsample(scale_factor=2.0, mode='nearest')"
+    assert render(Constructor(Heaviside)) == "Heaviside()"  # copied into the file, so named bare
+
+
+def test_render_refuses_a_class_or_a_keyword_the_file_cannot_name():
+    class Local(nn.Module):
+        pass
+
+    with pytest.raises(ExportError, match="neither in torch.nn"):
+        render(Constructor(Local))
+    with pytest.raises(ExportError, match="not a Python name"):
+        render(Constructor(nn.Linear, (4, 2), {"bias=print(1)": False}))
