@@ -5,6 +5,11 @@ each problem names its key the way a person finds it in the file, e.g.
 ``training.optimizer.lr: must be > 0, got -1``. ``to_dict()`` writes it back
 with every default filled in, so a saved file says exactly how it trained.
 
+Each setting is declared once, below, as a dataclass field: its type, default,
+label, help and bounds or choices (``settings_fields``). The reader
+(``settings_reader``), the settings form and the table in docs/training.md are
+all built from these declarations.
+
 Every number setting has a limit (``limits()``, keyed like ``optimizer.lr``):
 a graph file may come from anyone, and a value beyond what a run can use
 (``lr: 1e300``, ``seed: 2**70``, a million threads) is refused here, by its
@@ -13,11 +18,12 @@ key, instead of failing deep inside torch. Forms take their ranges from it.
 
 from __future__ import annotations
 
-import copy
-import math
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from typing import Any, Mapping
+
+from .settings_fields import Limit, section, setting, walk
+from .settings_reader import PATH_MAX, read
 
 TASKS = ("auto", "classification", "regression", "sequence", "node_classification", "gan")
 LOSSES = ("auto", "cross_entropy", "bce_with_logits", "mse", "l1")
@@ -36,55 +42,6 @@ DEFAULT_LOSS: dict[str, str | None] = {
     "gan": "bce_with_logits",
 }
 
-PATH_MAX = 4096  # characters in checkpoint.path
-
-
-class ConfigError(ValueError):
-    """One or more bad values; ``problems`` lists them, each naming its key."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
-
-
-# ---- limits ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Limit:
-    """The values a number setting takes: ``low`` to ``high``; with ``low_open`` /
-    ``high_open`` the bound itself is refused. ``whole``: a whole number.
-    ``note``: why the bound is what it is, said when a value passes it."""
-
-    low: float
-    high: float
-    whole: bool = False
-    low_open: bool = False
-    high_open: bool = False
-    note: str = ""
-
-    def allows(self, value: float) -> bool:
-        # compared as given: a huge int is compared exactly, never turned into a float
-        above = value > self.low if self.low_open else value >= self.low
-        below = value < self.high if self.high_open else value <= self.high
-        return bool(above and below)
-
-    @property
-    def low_text(self) -> str:
-        return f"{'>' if self.low_open else '>='} {_num(self.low)}"
-
-    @property
-    def high_text(self) -> str:
-        return f"{'<' if self.high_open else '<='} {_num(self.high)}"
-
-    def refusal(self, value: float) -> str:
-        """Why ``value`` is refused: the bound it passed (both bounds when it is too large)."""
-        low_ok = value > self.low if self.low_open else value >= self.low
-        if not low_ok:
-            return f"must be {self.low_text}, got {_num(value)}"
-        note = f" ({self.note})" if self.note else ""
-        return f"must be {self.low_text} and {self.high_text}{note}, got {_num(value)}"
-
-
 # Generous for any run a desktop trains, small enough that no count overflows a C integer
 # on the way into torch (epochs x steps, seed x 1,000,003 + epoch) and a form's spin box holds it.
 MANY = 1_000_000
@@ -98,228 +55,48 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
-def limits() -> dict[str, Limit]:
-    """Every number setting's limit, keyed by its place under ``training`` (``optimizer.lr``,
-    ``epochs``; ``optimizer.betas`` holds for each of the two). ``threads`` follows this machine."""
-    whole = lambda low, high=MANY, **kw: Limit(low, high, whole=True, **kw)  # noqa: E731
+def _cores_note() -> str:
     n = cores()
-    return {
-        "optimizer.lr": Limit(0, LR_MAX, low_open=True),
-        "optimizer.momentum": Limit(0, 1, high_open=True),
-        "optimizer.betas": Limit(0, 1, high_open=True),
-        "optimizer.eps": Limit(0, 1, low_open=True),
-        "optimizer.alpha": Limit(0, 1, high_open=True),
-        "schedule.step_size": whole(1),
-        "schedule.gamma": Limit(0, 100, low_open=True),
-        "schedule.min_lr": Limit(0, LR_MAX),
-        "schedule.warmup_epochs": Limit(0, MANY),
-        "schedule.max_lr": Limit(0, LR_MAX, low_open=True),
-        "schedule.pct_start": Limit(0, 1, low_open=True, high_open=True),
-        "schedule.div_factor": Limit(1, 1e6),
-        "schedule.final_div_factor": Limit(1, 1e9),
-        "batch_size": whole(1),
-        "epochs": whole(1),
-        "weight_decay": Limit(0, 10),
-        "l1": Limit(0, 10),
-        "grad_clip": Limit(0, 1e6, low_open=True),
-        "early_stopping.patience": whole(1),
-        "early_stopping.min_delta": Limit(0, 1e6),
-        "seed": whole(0, SEED_MAX),
-        "probes.every": whole(1),
-        "probes.budget": Limit(0, 1, low_open=True),
-        "probes.batch": whole(1, 65536),
-        "probes.bins": whole(2, 1000),
-        "probes.grid": whole(2, 512),
-        "report_every": whole(1),
-        # A file made on a big machine still trains on a small one: a run takes at most the cores
-        # it may use (device.cpu_threads); the bound only keeps a crafted number from the thread library.
-        "threads": whole(1, MAX_THREADS, note=f"a run takes at most this machine's {n} core{'s' if n != 1 else ''}"),
-        "gan.latent_size": whole(1),
-        "gan.d_steps": whole(1, 1000),
-        "gan.g_steps": whole(1, 1000),
-        "checkpoint.every": whole(1),
-    }
+    return f"a run takes at most this machine's {n} core{'s' if n != 1 else ''}"
 
 
-# ---- reading helpers ---------------------------------------------------------
+class ConfigError(ValueError):
+    """One or more bad values; ``problems`` lists them, each naming its key."""
 
-class _Reader:
-    """Collects every problem instead of stopping at the first."""
-
-    def __init__(self, root: str) -> None:
-        self.problems: list[str] = []
-        self.root = root
-        self.limits = limits()
-
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def limit(self, where: str) -> Limit:
-        return self.limits[where[len(self.root) + 1:]]
-
-    def section(self, value: Any, path: str, known: tuple[str, ...]) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.fail(path, f"must be an object, got {_show(value)}")
-            return {}
-        for key in value:
-            if key not in known:
-                self.fail(f"{path}.{_key(key)}", f"unknown key (known: {', '.join(known)})")
-        return dict(value)
-
-    def number(self, d, key, path, default, *, optional=False):
-        value = d.get(key, default)
-        where = f"{path}.{key}"
-        if value is None and optional:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(where, f"must be a number, got {_show(value)}")
-            return default
-        if isinstance(value, float) and not math.isfinite(value):
-            self.fail(where, f"must be a finite number, got {value}")
-            return default
-        if not self._within(where, value):
-            return default
-        return float(value)
-
-    def integer(self, d, key, path, default, *, optional=False):
-        value = d.get(key, default)
-        where = f"{path}.{key}"
-        if value is None and optional:
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(where, f"must be a whole number, got {_show(value)}")
-            return default
-        if not self._within(where, value):
-            return default
-        return int(value)
-
-    def boolean(self, d, key, path, default):
-        value = d.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(f"{path}.{key}", f"must be true or false, got {_show(value)}")
-            return default
-        return value
-
-    def choice(self, d, key, path, default, choices):
-        value = d.get(key, default)
-        if not isinstance(value, str) or value not in choices:
-            self.fail(f"{path}.{key}", f"must be one of {', '.join(choices)}, got {_show(value)}")
-            return default
-        return value
-
-    def text(self, d, key, path, default):
-        value = d.get(key, default)
-        if value is not None and not (isinstance(value, str) and value):
-            self.fail(f"{path}.{key}", f"must be a name, got {_show(value)}")
-            return default
-        return value
-
-    def file_path(self, d, key, path, default):
-        """A path as the file writes it: text the file system can take (no NUL, no lone
-        surrogate, not absurdly long). Where it may point is the trainer's question."""
-        value = d.get(key, default)
-        where = f"{path}.{key}"
-        if value is None:
-            return None
-        if not (isinstance(value, str) and value):
-            self.fail(where, f"must be a path, got {_show(value)}")
-            return default
-        if len(value) > PATH_MAX:
-            self.fail(where, f"must be a path of at most {PATH_MAX} characters, got {len(value)}")
-            return default
-        try:
-            os.fsencode(value)
-        except UnicodeError:
-            self.fail(where, f"must be a path this system can write, got {_show(value)} (a character it cannot encode)")
-            return default
-        if "\x00" in value:
-            self.fail(where, f"must be a path without a NUL character, got {_show(value)}")
-            return default
-        return value
-
-    def _within(self, where: str, value: float) -> bool:
-        lim = self.limit(where)
-        if lim.allows(value):
-            return True
-        self.fail(where, lim.refusal(value))
-        return False
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        shown = repr(value)
-        return shown if len(shown) <= 60 else shown[:57] + "...'"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return _num(value) if isinstance(value, (int, float)) else type(value).__name__
-
-
-def _key(key: Any) -> str:
-    text = key if isinstance(key, str) else repr(key)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _num(x: float) -> str:
-    if isinstance(x, int):
-        if x.bit_length() <= 256:
-            return str(x)
-        digits = int(x.bit_length() * math.log10(2)) + 1  # str() of a huge int is slow or refused
-        return f"{'-' if x < 0 else ''}a number of about {digits} digits"
-    if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(float(x))
-
-
-def _keys(cls) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 # ---- sections ----------------------------------------------------------------
+
+ADAM_LIKE = ("adam", "adamw")
+
 
 @dataclass
 class OptimizerConfig:
     """``name``: sgd (with ``momentum``, ``nesterov``), adam and adamw (``betas``,
     ``eps``), rmsprop (``alpha``, ``momentum``, ``eps``)."""
 
-    name: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.0
-    nesterov: bool = False
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    alpha: float = 0.99
+    name: str = setting("adam", "Optimizer", "How the weights move along the gradient.", choices=OPTIMIZERS)
+    lr: float = setting(1e-3, "Learning rate", "Step size of each update, e.g. 0.01.",
+                        low=0, high=LR_MAX, low_open=True)
+    momentum: float = setting(0.0, "Momentum", "sgd and rmsprop: share of the last step kept.",
+                              low=0, high=1, high_open=True, when=("name", ("sgd", "rmsprop")))
+    nesterov: bool = setting(False, "Nesterov", "sgd: look ahead along the momentum (needs momentum > 0).",
+                             when=("name", ("sgd",)))
+    betas: tuple[float, float] = setting(
+        (0.9, 0.999), "Betas", "adam and adamw: how slowly the running averages of the gradient and of "
+        "its square forget (each of the two).", low=0, high=1, high_open=True, when=("name", ADAM_LIKE))
+    eps: float = setting(1e-8, "Epsilon", "Added to the divisor so a tiny gradient cannot blow up a step.",
+                         low=0, high=1, low_open=True, when=("name", (*ADAM_LIKE, "rmsprop")))
+    alpha: float = setting(0.99, "Alpha", "rmsprop: how slowly the running average of the squared gradient "
+                           "forgets.", low=0, high=1, high_open=True, when=("name", ("rmsprop",)))
 
-    @classmethod
-    def _read(cls, r: _Reader, value: Any, path: str) -> "OptimizerConfig":
-        d = r.section(value, path, _keys(cls))
-        out = cls(
-            name=r.choice(d, "name", path, "adam", OPTIMIZERS),
-            lr=r.number(d, "lr", path, 1e-3),
-            momentum=r.number(d, "momentum", path, 0.0),
-            nesterov=r.boolean(d, "nesterov", path, False),
-            eps=r.number(d, "eps", path, 1e-8),
-            alpha=r.number(d, "alpha", path, 0.99),
-        )
-        betas = d.get("betas", (0.9, 0.999))
-        if (not isinstance(betas, (list, tuple)) or len(betas) != 2
-                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas)):
-            r.fail(f"{path}.betas", f"must be two numbers like [0.9, 0.999], got {_show(betas)}")
-        else:
-            lim = r.limit(f"{path}.betas")
-            bad = [i for i, b in enumerate(betas) if not lim.allows(b)]
-            for i in bad:  # both bounds said: a beta of 1.5 is as wrong as one of -1
-                r.fail(f"{path}.betas[{i}]", f"must be {lim.low_text} and {lim.high_text}, got {_num(betas[i])}")
-            if not bad:
-                out.betas = (float(betas[0]), float(betas[1]))
-        if out.nesterov and (out.name != "sgd" or out.momentum <= 0):
-            r.fail(f"{path}.nesterov", "needs name sgd with momentum > 0")
-        return out
+    def _cross_checks(self, path: str) -> list[str]:
+        if self.nesterov and (self.name != "sgd" or self.momentum <= 0):
+            return [f"{path}.nesterov: needs name sgd with momentum > 0"]
+        return []
 
 
 @dataclass
@@ -336,15 +113,24 @@ class ScheduleConfig:
       (``max_lr`` null means the optimizer's lr)
     """
 
-    name: str = "constant"
-    step_size: int = 10
-    gamma: float | None = None  # null: 0.1 for step, 0.95 for exponential
-    min_lr: float = 0.0
-    warmup_epochs: float = 1.0
-    max_lr: float | None = None
-    pct_start: float = 0.3
-    div_factor: float = 25.0
-    final_div_factor: float = 1e4
+    name: str = setting("constant", "LR schedule", "How the learning rate changes over the run.",
+                        choices=SCHEDULES)
+    step_size: int = setting(10, "Step every (epochs)", "step: epochs between two multiplications by gamma.",
+                             low=1, high=MANY, when=("name", ("step",)))
+    gamma: float | None = setting(None, "Gamma", "Factor per step (none: 0.1 for step, 0.95 for exponential).",
+                                  low=0, high=100, low_open=True, when=("name", ("step", "exponential")))
+    min_lr: float = setting(0.0, "Lowest lr", "cosine and warmup_cosine: the learning rate at the end of the run.",
+                            low=0, high=LR_MAX, when=("name", ("cosine", "warmup_cosine")))
+    warmup_epochs: float = setting(1.0, "Warm-up (epochs)", "warmup_cosine: epochs of the linear rise from 0.",
+                                   low=0, high=MANY, when=("name", ("warmup_cosine",)))
+    max_lr: float | None = setting(None, "Peak lr", "one_cycle: the highest lr (none: the optimizer's lr).",
+                                   low=0, high=LR_MAX, low_open=True, when=("name", ("one_cycle",)))
+    pct_start: float = setting(0.3, "Rising share", "one_cycle: share of the run spent rising to the peak.",
+                               low=0, high=1, low_open=True, high_open=True, when=("name", ("one_cycle",)))
+    div_factor: float = setting(25.0, "Start divisor", "one_cycle: the run starts at the peak lr divided by this.",
+                                low=1, high=1e6, when=("name", ("one_cycle",)))
+    final_div_factor: float = setting(1e4, "End divisor", "one_cycle: the run ends at the start lr divided by "
+                                      "this.", low=1, high=1e9, when=("name", ("one_cycle",)))
 
     @property
     def gamma_value(self) -> float:
@@ -352,41 +138,19 @@ class ScheduleConfig:
             return self.gamma
         return 0.95 if self.name == "exponential" else 0.1
 
-    @classmethod
-    def _read(cls, r: _Reader, value: Any, path: str) -> "ScheduleConfig":
-        d = r.section(value, path, _keys(cls))
-        return cls(
-            name=r.choice(d, "name", path, "constant", SCHEDULES),
-            step_size=r.integer(d, "step_size", path, 10),
-            gamma=r.number(d, "gamma", path, None, optional=True),
-            min_lr=r.number(d, "min_lr", path, 0.0),
-            warmup_epochs=r.number(d, "warmup_epochs", path, 1.0),
-            max_lr=r.number(d, "max_lr", path, None, optional=True),
-            pct_start=r.number(d, "pct_start", path, 0.3),
-            div_factor=r.number(d, "div_factor", path, 25.0),
-            final_div_factor=r.number(d, "final_div_factor", path, 1e4),
-        )
-
 
 @dataclass
 class EarlyStoppingConfig:
     """Stop when the validation loss has not improved by ``min_delta`` for
     ``patience`` epochs; ``restore_best`` puts back the best epoch's weights."""
 
-    enabled: bool = False
-    patience: int = 5
-    min_delta: float = 0.0
-    restore_best: bool = True
-
-    @classmethod
-    def _read(cls, r: _Reader, value: Any, path: str) -> "EarlyStoppingConfig":
-        d = r.section(value, path, _keys(cls))
-        return cls(
-            enabled=r.boolean(d, "enabled", path, False),
-            patience=r.integer(d, "patience", path, 5),
-            min_delta=r.number(d, "min_delta", path, 0.0),
-            restore_best=r.boolean(d, "restore_best", path, True),
-        )
+    enabled: bool = setting(False, "Early stopping", "Stop when the validation loss stops improving.")
+    patience: int = setting(5, "Patience (epochs)", "Epochs without improvement before the run stops.",
+                            low=1, high=MANY, when=("enabled", (True,)))
+    min_delta: float = setting(0.0, "Smallest improvement", "A fall of the validation loss smaller than this "
+                               "is no improvement.", low=0, high=1e6, when=("enabled", (True,)))
+    restore_best: bool = setting(True, "Restore best weights", "At the stop, put back the best epoch's weights.",
+                                 when=("enabled", (True,)))
 
 
 @dataclass
@@ -398,34 +162,26 @@ class ProbesConfig:
     further probe at full detail comes when the budget affords it, else the
     gradient norms alone."""
 
-    enabled: bool = True
-    every: int = 50
-    budget: float = 0.02
-    activations: bool = True
-    gradients: bool = True
-    boundary: bool = True
-    samples: bool = True
-    batch: int = 256  # samples the activation probe runs on
-    bins: int = 30
-    grid: int = 64  # decision-boundary grid is grid x grid
-
-    @classmethod
-    def _read(cls, r: _Reader, value: Any, path: str) -> "ProbesConfig":
-        if isinstance(value, bool):  # "probes": false is the short form
-            return cls(enabled=value)
-        d = r.section(value, path, _keys(cls))
-        return cls(
-            enabled=r.boolean(d, "enabled", path, True),
-            every=r.integer(d, "every", path, 50),
-            budget=r.number(d, "budget", path, 0.02),
-            activations=r.boolean(d, "activations", path, True),
-            gradients=r.boolean(d, "gradients", path, True),
-            boundary=r.boolean(d, "boundary", path, True),
-            samples=r.boolean(d, "samples", path, True),
-            batch=r.integer(d, "batch", path, 256),
-            bins=r.integer(d, "bins", path, 30),
-            grid=r.integer(d, "grid", path, 64),
-        )
+    enabled: bool = setting(True, "Probes", "Sampled views of the network while it trains "
+                            '("probes": false is short for off).')
+    every: int = setting(50, "Probe every (steps)", "Steps between further full-detail probes.",
+                         low=1, high=MANY, when=("enabled", (True,)))
+    budget: float = setting(0.02, "Probe budget", "Share of the training time the probes may take; a smaller "
+                            "budget makes them coarser, never absent.", low=0, high=1, low_open=True,
+                            when=("enabled", (True,)))
+    activations: bool = setting(True, "Activations", "Probe each layer's activation statistics.",
+                                when=("enabled", (True,)))
+    gradients: bool = setting(True, "Gradients", "Probe each layer's gradient norm.", when=("enabled", (True,)))
+    boundary: bool = setting(True, "Decision boundary", "Probe the decision boundary over a grid (2-D inputs).",
+                             when=("enabled", (True,)))
+    samples: bool = setting(True, "Samples", "Show a sequence's prediction beside its truth, a GAN's points "
+                            "beside real ones.", when=("enabled", (True,)))
+    batch: int = setting(256, "Probe batch", "Samples the activation probe runs on.",
+                         low=1, high=65536, when=("enabled", (True,)))
+    bins: int = setting(30, "Histogram bins", "Bins of each activation histogram.",
+                        low=2, high=1000, when=("enabled", (True,)))
+    grid: int = setting(64, "Boundary grid", "The decision-boundary grid is grid x grid points.",
+                        low=2, high=512, when=("enabled", (True,)))
 
 
 @dataclass
@@ -435,22 +191,15 @@ class GanConfig:
     Each round trains the discriminator ``d_steps`` times, then the generator
     ``g_steps`` times."""
 
-    generator: str | None = None
-    discriminator: str | None = None
-    latent_size: int | None = None
-    d_steps: int = 1
-    g_steps: int = 1
-
-    @classmethod
-    def _read(cls, r: _Reader, value: Any, path: str) -> "GanConfig":
-        d = r.section(value, path, _keys(cls))
-        return cls(
-            generator=r.text(d, "generator", path, None),
-            discriminator=r.text(d, "discriminator", path, None),
-            latent_size=r.integer(d, "latent_size", path, None, optional=True),
-            d_steps=r.integer(d, "d_steps", path, 1),
-            g_steps=r.integer(d, "g_steps", path, 1),
-        )
+    generator: str | None = setting(None, "Generator", "The network that generates (none: the one that does not "
+                                    "take a real sample).")
+    discriminator: str | None = setting(None, "Discriminator", "The network that judges (none: the one that takes a "
+                                        "real sample).")
+    latent_size: int | None = setting(None, "Latent size", "Size of the generator's random input (none: its "
+                                      "input size).", low=1, high=MANY)
+    d_steps: int = setting(1, "Discriminator steps", "Discriminator updates in each round.", low=1, high=1000)
+    g_steps: int = setting(1, "Generator steps", "Generator updates in each round, after the discriminator's.",
+                           low=1, high=1000)
 
 
 @dataclass
@@ -458,18 +207,13 @@ class CheckpointConfig:
     """Save weights (safetensors) and the optimizer state every ``every`` epochs
     and at the end. ``path`` null means beside the graph file."""
 
-    enabled: bool = False
-    every: int = 1
-    path: str | None = None
-
-    @classmethod
-    def _read(cls, r: _Reader, value: Any, path: str) -> "CheckpointConfig":
-        d = r.section(value, path, _keys(cls))
-        return cls(
-            enabled=r.boolean(d, "enabled", path, False),
-            every=r.integer(d, "every", path, 1),
-            path=r.file_path(d, "path", path, None),
-        )
+    enabled: bool = setting(False, "Save checkpoints", "Weights and optimizer state beside the graph file, every "
+                            "few epochs and at the end (studio export --weights and studio train read them).")
+    every: int = setting(1, "Checkpoint every (epochs)", "Epochs between two saves (the end is always saved).",
+                         low=1, high=MANY, when=("enabled", (True,)))
+    path: str | None = setting(None, "Checkpoint path", "Where to save, inside the graph's folder (none: beside "
+                               f"the graph file, named after it); at most {PATH_MAX:,} characters.", path=True,
+                               when=("enabled", (True,)))
 
 
 @dataclass
@@ -485,65 +229,44 @@ class TrainingConfig:
     validation split of its own. ``dataset`` is the data spec (see studio.data).
     """
 
-    task: str = "auto"  # auto: the data set's task
-    loss: str = "auto"
-    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    batch_size: int = 32
-    epochs: int = 10
-    weight_decay: float = 0.0
-    l1: float = 0.0
-    grad_clip: float | None = None
-    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "fp32"
-    probes: ProbesConfig = field(default_factory=ProbesConfig)
-    report_every: int = 10
-    threads: int | None = None
-    dataset: dict[str, Any] | None = None
-    gan: GanConfig = field(default_factory=GanConfig)
-    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    task: str = setting("auto", "Task", "What the network learns to do (auto: the data set's task).", choices=TASKS)
+    loss: str = setting("auto", "Loss", "auto: cross entropy for classes, mean squared error for values.",
+                        choices=LOSSES)
+    optimizer: OptimizerConfig = section(OptimizerConfig, "Optimizer", "How the weights are updated.")
+    schedule: ScheduleConfig = section(ScheduleConfig, "LR schedule", "How the learning rate moves over the run.")
+    batch_size: int = setting(32, "Batch size", "Samples per step.", low=1, high=MANY)
+    epochs: int = setting(10, "Epochs", "Passes over the training data.", low=1, high=MANY)
+    weight_decay: float = setting(0.0, "Weight decay (L2)", "Pulls weights towards 0 to fight overfitting "
+                                  "(decoupled for adamw).", low=0, high=10)
+    l1: float = setting(0.0, "L1", "Adds l1 × Σ|w|: drives weights to exactly 0.", low=0, high=10)
+    grad_clip: float | None = setting(None, "Clip gradient norm", "Caps the gradients' total norm (none: off).",
+                                      low=0, high=1e6, low_open=True)
+    early_stopping: EarlyStoppingConfig = section(EarlyStoppingConfig, "Early stopping",
+                                                  "Stop when the validation loss stops improving.")
+    seed: int = setting(0, "Seed", "Same seed, same run: weights and batches repeat exactly.", low=0, high=SEED_MAX)
+    device: str = setting("auto", "Device", "auto picks CUDA, then MPS (Apple), then the CPU.", choices=DEVICES)
+    precision: str = setting("fp32", "Precision", "bf16/fp16: faster on CUDA GPUs only.", choices=PRECISIONS)
+    probes: ProbesConfig = section(ProbesConfig, "Probes", "Sampled views of the network while it trains.",
+                                   shorthand="enabled")
+    report_every: int = setting(10, "Report every (steps)", "Steps between loss read-backs (one transfer each).",
+                                low=1, high=MANY)
+    # A file made on a big machine still trains on a small one: a run takes at most the cores
+    # it may use (device.cpu_threads); the bound only keeps a crafted number from the thread library.
+    threads: int | None = setting(None, "CPU threads", "Threads a run on the CPU uses; a run takes at most the "
+                                  "cores it may use (none: every core but one).", low=1, high=MAX_THREADS,
+                                  note=_cores_note())
+    dataset: dict[str, Any] | None = setting(None, "Data set", "The data set to train on (see data.md).")
+    gan: GanConfig = section(GanConfig, "GAN", "Which networks play generator and discriminator, and how often.")
+    checkpoint: CheckpointConfig = section(CheckpointConfig, "Checkpoints", "Saving the run as it goes.")
 
     # ---- reading and writing ---------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, path: str = "training") -> "TrainingConfig":
         """Read a ``training`` dict (missing keys take defaults); raises
         ``ConfigError`` listing every bad value by its key."""
-        r = _Reader(path)
-        d = r.section({} if data is None else data, path, _keys(cls))
-        p = path
-        cfg = cls(
-            task=r.choice(d, "task", p, "auto", TASKS),
-            loss=r.choice(d, "loss", p, "auto", LOSSES),
-            optimizer=OptimizerConfig._read(r, d.get("optimizer"), f"{p}.optimizer"),
-            schedule=ScheduleConfig._read(r, d.get("schedule"), f"{p}.schedule"),
-            batch_size=r.integer(d, "batch_size", p, 32),
-            epochs=r.integer(d, "epochs", p, 10),
-            weight_decay=r.number(d, "weight_decay", p, 0.0),
-            l1=r.number(d, "l1", p, 0.0),
-            grad_clip=r.number(d, "grad_clip", p, None, optional=True),
-            early_stopping=EarlyStoppingConfig._read(r, d.get("early_stopping"), f"{p}.early_stopping"),
-            seed=r.integer(d, "seed", p, 0),
-            device=r.choice(d, "device", p, "auto", DEVICES),
-            precision=r.choice(d, "precision", p, "fp32", PRECISIONS),
-            probes=ProbesConfig._read(r, d.get("probes"), f"{p}.probes"),
-            report_every=r.integer(d, "report_every", p, 10),
-            threads=r.integer(d, "threads", p, None, optional=True),
-            gan=GanConfig._read(r, d.get("gan"), f"{p}.gan"),
-            checkpoint=CheckpointConfig._read(r, d.get("checkpoint"), f"{p}.checkpoint"),
-        )
-        dataset = d.get("dataset")
-        if dataset is not None and not isinstance(dataset, Mapping):
-            r.fail(f"{p}.dataset", f"must be an object, got {_show(dataset)}")
-        elif dataset is not None:
-            try:
-                cfg.dataset = copy.deepcopy(dict(dataset))
-            except RecursionError:
-                r.fail(f"{p}.dataset", "is nested too deeply")
-        r.problems.extend(cfg._cross_checks(path))
-        if r.problems:
-            raise ConfigError(r.problems)
+        cfg, problems = read(cls, {} if data is None else data, path)
+        if problems:
+            raise ConfigError(problems)
         return cfg
 
     def to_dict(self) -> dict[str, Any]:
@@ -584,6 +307,12 @@ class TrainingConfig:
         if self.early_stopping.enabled and self.task == "gan":
             problems.append(f"{path}.early_stopping: a gan has no validation loss to watch")
         return problems
+
+
+def limits() -> dict[str, Limit]:
+    """Every number setting's limit, keyed by its place under ``training`` (``optimizer.lr``,
+    ``epochs``; ``optimizer.betas`` holds for each of the two)."""
+    return {key: spec.limit for key, spec in walk(TrainingConfig) if spec.limit is not None}
 
 
 def _jsonable(value: Any) -> Any:

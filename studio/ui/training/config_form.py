@@ -21,13 +21,25 @@ from PySide6.QtWidgets import (
 )
 
 from studio.graph import Graph, GraphEvent
-from studio.training.config import (
-    DEVICES, LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULES, TASKS, ConfigError, TrainingConfig, limits,
-)
+from studio.training.config import ConfigError, Limit, TrainingConfig
+from studio.training.settings_fields import find
 
 from ..field_cell import FieldCell, mark_invalid
 from .commands import SetTrainingCommand
 from .schedule_plot import SchedulePlot
+
+
+# The settings the dock shows, in its order. What each one is (label, help, kind, bounds, choices,
+# when it applies) comes from its declaration in studio.training.config.
+FORM_KEYS = (
+    "task", "loss", "optimizer.name", "optimizer.lr", "optimizer.momentum",
+    "schedule.name", "schedule.step_size", "schedule.gamma", "schedule.min_lr", "schedule.warmup_epochs",
+    "schedule.max_lr", "batch_size", "epochs", "weight_decay", "l1", "grad_clip",
+    "early_stopping.enabled", "early_stopping.patience", "seed", "checkpoint.enabled", "checkpoint.every",
+    "device", "precision",
+)
+# A declared kind -> the widget kind that edits it; a null-able number is an optfloat (empty: null).
+WIDGET_KINDS = {"choice": "choice", "whole": "int", "number": "float", "bool": "bool"}
 
 
 @dataclass(frozen=True)
@@ -37,48 +49,35 @@ class Field:
     kind: str  # choice, int, float, optfloat, bool
     choices: tuple[str, ...] = ()
     tip: str = ""
+    limit: Limit | None = None
 
 
-FIELDS = (
-    Field(("task",), "Task", "choice", TASKS, "What the network learns to do."),
-    Field(("loss",), "Loss", "choice", LOSSES, "auto: cross entropy for classes, mean squared error for values."),
-    Field(("optimizer", "name"), "Optimizer", "choice", OPTIMIZERS, "How the weights move along the gradient."),
-    Field(("optimizer", "lr"), "Learning rate", "float", tip="Step size of each update, e.g. 0.01."),
-    Field(("optimizer", "momentum"), "Momentum", "float", tip="sgd and rmsprop: share of the last step kept."),
-    Field(("schedule", "name"), "LR schedule", "choice", SCHEDULES, "How the learning rate changes over the run."),
-    Field(("schedule", "step_size"), "Step every (epochs)", "int"),
-    Field(("schedule", "gamma"), "Gamma", "optfloat", tip="Factor per step (empty: 0.1 for step, 0.95 exponential)."),
-    Field(("schedule", "min_lr"), "Lowest lr", "float"),
-    Field(("schedule", "warmup_epochs"), "Warm-up (epochs)", "float"),
-    Field(("schedule", "max_lr"), "Peak lr", "optfloat", tip="one_cycle: the highest lr (empty: the lr above)."),
-    Field(("batch_size",), "Batch size", "int", tip="Samples per step."),
-    Field(("epochs",), "Epochs", "int", tip="Passes over the training data."),
-    Field(("weight_decay",), "Weight decay (L2)", "float", tip="Pulls weights towards 0 to fight overfitting."),
-    Field(("l1",), "L1", "float", tip="Adds l1 × Σ|w|: drives weights to exactly 0."),
-    Field(("grad_clip",), "Clip gradient norm", "optfloat", tip="Caps the gradients' total norm (empty: off)."),
-    Field(("early_stopping", "enabled"), "Early stopping", "bool",
-          tip="Stop when the validation loss stops improving."),
-    Field(("early_stopping", "patience"), "Patience (epochs)", "int"),
-    Field(("seed",), "Seed", "int", tip="Same seed, same run: weights and batches repeat exactly."),
-    Field(("checkpoint", "enabled"), "Save checkpoints", "bool",
-          tip="Weights and optimizer state beside the graph file, every few epochs and at the end "
-              "(studio export --weights and studio train read them)."),
-    Field(("checkpoint", "every"), "Checkpoint every (epochs)", "int"),
-    Field(("device",), "Device", "choice", DEVICES, "auto picks CUDA, then MPS (Apple), then the CPU."),
-    Field(("precision",), "Precision", "choice", PRECISIONS, "bf16/fp16: faster on CUDA GPUs only."),
-)
+def form_field(key: str) -> Field:
+    """The form's field for the setting ``key`` (``optimizer.lr``), from its declaration."""
+    spec = find(TrainingConfig, key)
+    kind = WIDGET_KINDS[spec.kind]
+    if spec.optional:
+        if kind != "float":
+            raise TypeError(f"{key}: the form edits no null-able {spec.kind}")
+        kind = "optfloat"
+    s, limit = spec.setting, spec.limit
+    tip = s.help if limit is None else f"{s.help} ({limit.low_text} and {limit.high_text})"
+    return Field(tuple(key.split(".")), s.label, kind, s.choices, tip, limit)
 
+
+def shown_when(fields: tuple[Field, ...]) -> dict[tuple[str, ...], tuple[tuple[str, ...], tuple[Any, ...]]]:
+    """Path -> (path it depends on, values that show it), for the fields that apply only sometimes."""
+    out = {}
+    for f in fields:
+        when = find(TrainingConfig, ".".join(f.path)).setting.when
+        if when is not None:
+            out[f.path] = ((*f.path[:-1], when[0]), when[1])
+    return out
+
+
+FIELDS = tuple(form_field(key) for key in FORM_KEYS)
 # Fields shown only where they apply: path -> (path it depends on, values that show it).
-SHOWN_WHEN = {
-    ("optimizer", "momentum"): (("optimizer", "name"), ("sgd", "rmsprop")),
-    ("schedule", "step_size"): (("schedule", "name"), ("step",)),
-    ("schedule", "gamma"): (("schedule", "name"), ("step", "exponential")),
-    ("schedule", "min_lr"): (("schedule", "name"), ("cosine", "warmup_cosine")),
-    ("schedule", "warmup_epochs"): (("schedule", "name"), ("warmup_cosine",)),
-    ("schedule", "max_lr"): (("schedule", "name"), ("one_cycle",)),
-    ("early_stopping", "patience"): (("early_stopping", "enabled"), (True,)),
-    ("checkpoint", "every"): (("checkpoint", "enabled"), (True,)),
-}
+SHOWN_WHEN = shown_when(FIELDS)
 
 
 def get_path(d: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -167,8 +166,8 @@ class TrainingConfigForm(QWidget):
             w.currentTextChanged.connect(lambda text, f=f: self._edit(f, text))
         elif f.kind == "int":
             w = QSpinBox()
-            # The settings' own limits (all of them within a spin box's 32 bits).
-            limit = limits()[".".join(f.path)]
+            # The setting's own limit (every whole-number limit is within a spin box's 32 bits).
+            limit = f.limit
             w.setRange(int(limit.low) + int(limit.low_open), int(limit.high) - int(limit.high_open))
             w.setKeyboardTracking(False)  # one edit when typing ends, not one per digit
             w.valueChanged.connect(lambda v, f=f: self._edit(f, int(v)))
