@@ -164,6 +164,32 @@ register(BlockSpec(
 ))
 
 
+def _group_norm_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (1, 2, 3), "[C], [C, L] or [C, H, W]")
+    if shape[0] % p["num_groups"]:
+        raise ShapeError(f"in: num_groups {p['num_groups']} must divide the {shape[0]} channels of {fmt(shape)}", "in")
+    return {"out": shape}
+
+
+def _group_norm_constructor(s, p):
+    return Constructor(nn_class("GroupNorm"), (p["num_groups"], s["in"][0]), {"eps": p["eps"], "affine": p["affine"]})
+
+
+register(BlockSpec(
+    name="GroupNorm", category=C,
+    doc="Normalises each sample over groups of channels, y = (x - mean) / sqrt(var + eps) * gamma + beta, "
+        "mean and var per group; needs no batch statistics.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("num_groups", "int", 1, "groups the channels are split into; must divide them", min=1),
+        Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
+        Param("affine", "bool", True, "learn a scale gamma and shift beta per channel"),
+    ),
+    infer=_group_norm_infer, constructor=_group_norm_constructor, key_params=("num_groups",),
+))
+
+
 def _upsample_infer(s, p):
     shape = s["in"]
     need_rank(shape, (2, 3), "[C, L] or [C, H, W]")

@@ -75,6 +75,8 @@ CASES: dict[str, list] = {
                   case({X: (2, 8, 9)}, kernel_size=[2, 3])],
     "AdaptiveAvgPool2d": [case({X: (3, 10, 9)}), case({X: (3, 10, 9)}, output_size=[3, 4])],
     "BatchNorm2d": [case({X: (3, 5, 5)}), case({X: (3, 5, 4)}, affine=False)],
+    "GroupNorm": [case({X: (4, 5, 5)}), case({X: (6, 7)}, num_groups=3, eps=1e-3),
+                  case({X: (8,)}, num_groups=8), case({X: (6, 5, 4)}, num_groups=2, affine=False)],
     "Upsample": [case({X: (3, 4, 5)}), case({X: (3, 4, 5)}, mode="bilinear", scale_factor=1.5),
                  case({X: (3, 7)}, scale_factor=3.0), case({X: (3, 7)}, scale_factor=1.5)],
     # Sequence
