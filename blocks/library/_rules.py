@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
-from ..spec import Param, Port, Shape, ShapeError
+from ..spec import Constructor, Param, Port, Shape, ShapeError
 
 IN = (Port("in", "input tensor"),)
 OUT = (Port("out", "output tensor"),)
@@ -96,6 +96,25 @@ def library_class(name: str) -> type:
 def numbered_inputs(params: Mapping[str, Any]) -> tuple[Port, ...]:
     n = int(params.get("num_inputs", 2))
     return tuple(Port(f"in{i}", f"input {i}") for i in range(1, n + 1))
+
+
+EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0)
+
+
+def batch_norm_params(per: str = "") -> tuple[Param, ...]:
+    """The parameters BatchNorm1d and BatchNorm2d share; ``per`` ends the affine doc (" per channel")."""
+    return (
+        EPS,
+        Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics", min=0.0, max=1.0),
+        Param("affine", "bool", True, "learn a scale gamma and shift beta" + per),
+    )
+
+
+def batch_norm_constructor(name: str):
+    """``nn.<name>(num_features, eps=..., momentum=..., affine=...)``; num_features is the input's first size."""
+    def constructor(s: Mapping[str, Shape], p: Mapping[str, Any]) -> Constructor:
+        return Constructor(nn_class(name), (s["in"][0],), dict(p))
+    return constructor
 
 
 NUM_INPUTS = Param("num_inputs", "int", 2, "how many inputs, taken in port order", min=2, max=16)

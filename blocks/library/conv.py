@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, ShapeError
-from ._rules import IN, OUT, fmt, need_rank, nn_class, pair, spatial
+from ._rules import EPS, IN, OUT, batch_norm_constructor, batch_norm_params, fmt, need_rank, nn_class, pair, spatial
 
 C = register_category(Category("Convolution", color="#8a62c2", icon="convolution.svg")).name
 LAYOUT = {1: "[C, L]", 2: "[C, H, W]"}
@@ -147,20 +147,11 @@ def _bn2d_infer(s, p):
     return {"out": s["in"]}
 
 
-def _bn2d_constructor(s, p):
-    return Constructor(nn_class("BatchNorm2d"), (s["in"][0],), dict(p))
-
-
 register(BlockSpec(
     name="BatchNorm2d", category=C,
     doc="Normalises each channel over batch and space, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
     inputs=IN, outputs=OUT,
-    params=(
-        Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
-        Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics", min=0.0, max=1.0),
-        Param("affine", "bool", True, "learn a scale gamma and shift beta per channel"),
-    ),
-    infer=_bn2d_infer, constructor=_bn2d_constructor,
+    params=batch_norm_params(" per channel"), infer=_bn2d_infer, constructor=batch_norm_constructor("BatchNorm2d"),
 ))
 
 
@@ -183,7 +174,7 @@ register(BlockSpec(
     inputs=IN, outputs=OUT,
     params=(
         Param("num_groups", "int", 1, "groups the channels are split into; must divide them", min=1),
-        Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
+        EPS,
         Param("affine", "bool", True, "learn a scale gamma and shift beta per channel"),
     ),
     infer=_group_norm_infer, constructor=_group_norm_constructor, key_params=("num_groups",),

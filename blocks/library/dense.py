@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, ShapeError
-from ._rules import IN, OUT, need_rank, nn_class, same_shape
+from ._rules import EPS, IN, OUT, batch_norm_constructor, batch_norm_params, need_rank, nn_class, same_shape
 
 C = register_category(Category("Dense", color="#4a7fc1", icon="dense.svg")).name
 
@@ -50,21 +50,11 @@ def _bn1d_infer(s, p):
     return {"out": s["in"]}
 
 
-def _bn1d_constructor(s, p):
-    return Constructor(nn_class("BatchNorm1d"), (s["in"][0],),
-                       {"eps": p["eps"], "momentum": p["momentum"], "affine": p["affine"]})
-
-
-NORM_PARAMS = (
-    Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
-    Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics", min=0.0, max=1.0),
-    Param("affine", "bool", True, "learn a scale gamma and shift beta"),
-)
-
 register(BlockSpec(
     name="BatchNorm1d", category=C,
     doc="Normalises each feature over the batch, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
-    inputs=IN, outputs=OUT, params=NORM_PARAMS, infer=_bn1d_infer, constructor=_bn1d_constructor,
+    inputs=IN, outputs=OUT, params=batch_norm_params(), infer=_bn1d_infer,
+    constructor=batch_norm_constructor("BatchNorm1d"),
 ))
 
 
@@ -84,7 +74,7 @@ register(BlockSpec(
     doc="Normalises each sample over its last dimension, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
     inputs=IN, outputs=OUT,
     params=(
-        Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0),
+        EPS,
         Param("elementwise_affine", "bool", True, "learn a per-feature scale gamma"),
         Param("bias", "bool", True, "learn a per-feature shift beta (with elementwise_affine)"),
     ),
