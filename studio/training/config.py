@@ -81,17 +81,17 @@ class OptimizerConfig:
     name: str = setting("adam", "Optimizer", "How the weights move along the gradient.", choices=OPTIMIZERS)
     lr: float = setting(1e-3, "Learning rate", "Step size of each update, e.g. 0.01.",
                         low=0, high=LR_MAX, low_open=True)
-    momentum: float = setting(0.0, "Momentum", "sgd and rmsprop: share of the last step kept.",
+    momentum: float = setting(0.0, "Momentum", "Share of the last step kept.",
                               low=0, high=1, high_open=True, when=("name", ("sgd", "rmsprop")))
-    nesterov: bool = setting(False, "Nesterov", "sgd: look ahead along the momentum (needs momentum > 0).",
+    nesterov: bool = setting(False, "Nesterov", "Look ahead along the momentum (needs momentum > 0).",
                              when=("name", ("sgd",)))
-    betas: tuple[float, float] = setting(
-        (0.9, 0.999), "Betas", "adam and adamw: how slowly the running averages of the gradient and of "
-        "its square forget (each of the two).", low=0, high=1, high_open=True, when=("name", ADAM_LIKE))
+    betas: tuple[float, float] = setting((0.9, 0.999), "Betas", "How slowly the running averages of the gradient "
+                                         "and of its square forget (each of the two).",
+                                         low=0, high=1, high_open=True, when=("name", ADAM_LIKE))
     eps: float = setting(1e-8, "Epsilon", "Added to the divisor so a tiny gradient cannot blow up a step.",
                          low=0, high=1, low_open=True, when=("name", (*ADAM_LIKE, "rmsprop")))
-    alpha: float = setting(0.99, "Alpha", "rmsprop: how slowly the running average of the squared gradient "
-                           "forgets.", low=0, high=1, high_open=True, when=("name", ("rmsprop",)))
+    alpha: float = setting(0.99, "Alpha", "How slowly the running average of the squared gradient forgets.",
+                           low=0, high=1, high_open=True, when=("name", ("rmsprop",)))
 
     def _cross_checks(self, path: str) -> list[str]:
         if self.nesterov and (self.name != "sgd" or self.momentum <= 0):
@@ -115,22 +115,22 @@ class ScheduleConfig:
 
     name: str = setting("constant", "LR schedule", "How the learning rate changes over the run.",
                         choices=SCHEDULES)
-    step_size: int = setting(10, "Step every (epochs)", "step: epochs between two multiplications by gamma.",
+    step_size: int = setting(10, "Step every (epochs)", "Epochs between two multiplications by gamma.",
                              low=1, high=MANY, when=("name", ("step",)))
     gamma: float | None = setting(None, "Gamma", "Factor per step (none: 0.1 for step, 0.95 for exponential).",
                                   low=0, high=100, low_open=True, when=("name", ("step", "exponential")))
-    min_lr: float = setting(0.0, "Lowest lr", "cosine and warmup_cosine: the learning rate at the end of the run.",
+    min_lr: float = setting(0.0, "Lowest lr", "The learning rate at the end of the run.",
                             low=0, high=LR_MAX, when=("name", ("cosine", "warmup_cosine")))
-    warmup_epochs: float = setting(1.0, "Warm-up (epochs)", "warmup_cosine: epochs of the linear rise from 0.",
+    warmup_epochs: float = setting(1.0, "Warm-up (epochs)", "Epochs of the linear rise from 0.",
                                    low=0, high=MANY, when=("name", ("warmup_cosine",)))
-    max_lr: float | None = setting(None, "Peak lr", "one_cycle: the highest lr (none: the optimizer's lr).",
+    max_lr: float | None = setting(None, "Peak lr", "The highest lr (none: the optimizer's lr).",
                                    low=0, high=LR_MAX, low_open=True, when=("name", ("one_cycle",)))
-    pct_start: float = setting(0.3, "Rising share", "one_cycle: share of the run spent rising to the peak.",
+    pct_start: float = setting(0.3, "Rising share", "Share of the run spent rising to the peak.",
                                low=0, high=1, low_open=True, high_open=True, when=("name", ("one_cycle",)))
-    div_factor: float = setting(25.0, "Start divisor", "one_cycle: the run starts at the peak lr divided by this.",
+    div_factor: float = setting(25.0, "Start divisor", "The run starts at the peak lr divided by this.",
                                 low=1, high=1e6, when=("name", ("one_cycle",)))
-    final_div_factor: float = setting(1e4, "End divisor", "one_cycle: the run ends at the start lr divided by "
-                                      "this.", low=1, high=1e9, when=("name", ("one_cycle",)))
+    final_div_factor: float = setting(1e4, "End divisor", "The run ends at the start lr divided by this.",
+                                      low=1, high=1e9, when=("name", ("one_cycle",)))
 
     @property
     def gamma_value(self) -> float:

@@ -9,19 +9,11 @@ from hypothesis import strategies as st
 
 from studio.training import ConfigError, TrainingConfig
 from studio.training.config import limits
+from studio.training.settings_fields import specs
 
-SECTIONS = {
-    "optimizer": ("name", "lr", "momentum", "nesterov", "betas", "eps", "alpha"),
-    "schedule": ("name", "step_size", "gamma", "min_lr", "warmup_epochs", "max_lr", "pct_start", "div_factor",
-                 "final_div_factor"),
-    "early_stopping": ("enabled", "patience", "min_delta", "restore_best"),
-    "probes": ("enabled", "every", "budget", "activations", "gradients", "boundary", "samples", "batch", "bins",
-               "grid"),
-    "gan": ("generator", "discriminator", "latent_size", "d_steps", "g_steps"),
-    "checkpoint": ("enabled", "every", "path"),
-}
-TOP = ("task", "loss", "batch_size", "epochs", "weight_decay", "l1", "grad_clip", "seed", "device", "precision",
-       "report_every", "threads", "dataset")
+# Every declared key, so a setting added later is fuzzed too.
+SECTIONS = {s.name: tuple(f.name for f in specs(s.section)) for s in specs(TrainingConfig) if s.kind == "section"}
+TOP = tuple(s.name for s in specs(TrainingConfig) if s.kind != "section")
 
 huge_ints = st.sampled_from([2**31, 2**31 - 1, 2**63, 2**64, 2**70, -(2**63) - 1, 10**400, -(10**400)])
 odd_floats = st.sampled_from([math.nan, math.inf, -math.inf, 1e300, -1e300, 5e-324, 1e-300, -0.0, 1e16])

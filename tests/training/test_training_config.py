@@ -1,10 +1,13 @@
 import math
+from dataclasses import dataclass
 
 import pytest
 
 from studio.training import ConfigError, TrainingConfig
-from studio.training.config import ScheduleConfig
+from studio.training.config import ScheduleConfig, limits
 from studio.training.optim import Schedule
+from studio.training.settings_fields import find, setting, specs, walk
+from studio.training.settings_reader import read
 
 
 def problems_of(data) -> list[str]:
@@ -109,3 +112,50 @@ def test_schedules_give_the_learning_rate_of_each_step():
     assert math.isclose(one.lr(0), 1.0 / 25) and math.isclose(one.lr(30), 1.0)
     assert math.isclose(one.lr(100), 1.0 / 25 / 1e4)
     assert max(one.lr(s) for s in range(100)) == 1.0
+
+
+def test_every_setting_is_declared_with_a_label_help_and_a_valid_default():
+    for key, spec in walk(TrainingConfig):
+        s = spec.setting
+        assert s.label and s.help.endswith("."), key
+        if spec.kind == "choice":
+            assert spec.default in s.choices, key
+        if s.when is not None:
+            sibling = find(TrainingConfig, ".".join([*key.split(".")[:-1], s.when[0]]))
+            assert all(v in (sibling.setting.choices or (True, False)) for v in s.when[1]), key
+    assert find(TrainingConfig, "optimizer.lr").limit == limits()["optimizer.lr"]
+    assert limits()["epochs"].whole and not limits()["optimizer.lr"].whole
+
+
+@dataclass
+class Toy:
+    size: int = setting(3, "Size", "How many.", low=1, high=9)
+    rate: float | None = setting(None, "Rate", "How fast.", low=0, high=1, low_open=True)
+    mode: str = setting("a", "Mode", "Which.", choices=("a", "b"))
+
+
+def test_one_declaration_is_all_the_reader_needs():
+    toy, problems = read(Toy, {"size": 12, "rate": 0, "mode": "c", "colour": 1}, "toy")
+    assert problems == [
+        "toy.colour: unknown key (known: size, rate, mode)",
+        "toy.size: must be >= 1 and <= 9, got 12",
+        "toy.rate: must be > 0, got 0",
+        "toy.mode: must be one of a, b, got 'c'",
+    ]
+    assert toy == Toy()  # a refused value reads as its default
+    assert read(Toy, {"size": 4.0, "rate": None}, "toy") == (Toy(size=4), [])
+
+
+def test_a_declaration_the_reader_cannot_read_fails_when_first_used():
+    @dataclass
+    class Unbounded:
+        rate: float = setting(0.5, "Rate", "How fast.")
+
+    @dataclass
+    class Undeclared:
+        rate: float = 0.5
+
+    with pytest.raises(TypeError, match="Unbounded.rate: a number setting needs low and high"):
+        specs(Unbounded)
+    with pytest.raises(TypeError, match=r"Undeclared.rate: declare it with setting\(...\)"):
+        specs(Undeclared)

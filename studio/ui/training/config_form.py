@@ -61,7 +61,7 @@ def form_field(key: str) -> Field:
             raise TypeError(f"{key}: the form edits no null-able {spec.kind}")
         kind = "optfloat"
     s, limit = spec.setting, spec.limit
-    tip = s.help if limit is None else f"{s.help} ({limit.low_text} and {limit.high_text})"
+    tip = s.help if limit is None else f"{s.help} Range: {limit.low_text} and {limit.high_text}."
     return Field(tuple(key.split(".")), s.label, kind, s.choices, tip, limit)
 
 

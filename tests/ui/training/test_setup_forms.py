@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QComboBox, QFormLayout
 
 from studio.files import dumps, loads
-from studio.ui.training.config_form import TrainingConfigForm
+from studio.training.config import TrainingConfig, limits
+from studio.training.settings_fields import find
+from studio.ui.training.config_form import FIELDS, SHOWN_WHEN, TrainingConfigForm
 from studio.ui.training.dataset_chooser import DatasetChooser
 
 
@@ -119,3 +122,23 @@ def test_a_constant_schedule_plots_from_zero_to_just_above_its_lr(qtbot, spiral)
     lr = graph.training["optimizer"]["lr"]
     assert y0 == 0.0 and lr < y1 <= lr * 1.2
     assert x0 <= 0.0 and 6 <= x1 <= 6.5
+
+
+def test_the_form_says_what_the_declarations_say(qtbot, spiral):
+    form = TrainingConfigForm(spiral(), QUndoStack())
+    qtbot.addWidget(form)
+    layout = form.findChild(QFormLayout)
+    for f in FIELDS:
+        spec = find(TrainingConfig, ".".join(f.path))
+        widget = form.widgets[f.path]
+        label = layout.labelForField(form._cells[f.path])
+        assert label.text() == spec.setting.label and label.buddy() is widget
+        assert widget.toolTip().startswith(spec.setting.help)
+        if isinstance(widget, QComboBox):
+            assert [widget.itemText(i) for i in range(widget.count())] == list(spec.setting.choices)
+    epochs, seed = form.widgets[("epochs",)], form.widgets[("seed",)]
+    assert (epochs.minimum(), epochs.maximum()) == (1, 1_000_000)
+    assert (seed.minimum(), seed.maximum()) == (0, limits()["seed"].high)
+    assert form.widgets[("optimizer", "lr")].toolTip() == "Step size of each update, e.g. 0.01. Range: > 0 and <= 10."
+    assert SHOWN_WHEN[("optimizer", "momentum")] == (("optimizer", "name"), ("sgd", "rmsprop"))
+    assert SHOWN_WHEN[("checkpoint", "every")] == (("checkpoint", "enabled"), (True,))
