@@ -218,7 +218,11 @@ class Graph:
         position: tuple[float, float] = (0.0, 0.0),
         id: str | None = None,
         label: str = "",
+        index: int | None = None,
     ) -> Node:
+        """``index``: where in the document's order the node goes (undo puts a node back where it
+        was: the compiler takes Inputs, and so ``forward``'s arguments, in this order); the end
+        by default."""
         spec = blocks.get(block)  # raises UnknownBlockError
         values = spec.coerce_params(params or {})  # raises ParamError
         node_id = self.new_id(spec.name) if id is None else id
@@ -230,7 +234,7 @@ class Graph:
             raise NodeIdError(f"node id {shown(node_id)} is already taken")
         check_text(label, f"the label of {node_id}")
         node = Node(node_id, spec.name, values, (float(position[0]), float(position[1])), label)
-        self._nodes[node_id] = node
+        _insert(self._nodes, node_id, node, index)
         self._g.add_node(node_id)
         self._order = None
         self._emit(GraphEvent("node_added", (node_id,)))
@@ -315,12 +319,13 @@ class Graph:
             return CycleError(f"{edge} would make a cycle", dst, dst_port)
         return None
 
-    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Edge:
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str, index: int | None = None) -> Edge:
+        """``index``: where in the document's order of wires it goes (undo); the end by default."""
         problem = self.check_connect(src, src_port, dst, dst_port)
         if problem is not None:
             raise problem
         edge = Edge(src, src_port, dst, dst_port)
-        self._edges[edge] = None
+        _insert(self._edges, edge, None, index)
         self._g.add_edge(src, dst, key=edge, edge=edge)
         self._order = None
         self._emit(GraphEvent("edge_added", (src, dst), edge=edge))
@@ -348,11 +353,32 @@ class Graph:
             other.connect(e.src, e.src_port, e.dst, e.dst_port)
         return other
 
+    def node_index(self, node_id: str) -> int:
+        """Where the node stands in the document's order."""
+        return list(self._nodes).index(node_id)
+
+    def edge_index(self, edge: Edge) -> int:
+        return list(self._edges).index(edge)
+
     def snapshot(self) -> dict[str, Any]:
-        """A plain comparable picture of the document (for tests and undo checks)."""
+        """A plain comparable picture of the document (for tests and undo checks), order included:
+        the order of nodes is the order of a network's inputs and outputs."""
         return {
             "name": self.name,
             "training": copy.deepcopy(self.training),
             "nodes": {n.id: (n.block, dict(n.params), n.position, n.label) for n in self._nodes.values()},
-            "edges": sorted(self._edges),
+            "order": list(self._nodes),
+            "edges": list(self._edges),
         }
+
+
+def _insert(ordered: dict, key: Any, value: Any, index: int | None) -> None:
+    """``key`` into an insertion-ordered dict at ``index`` (the end when None or past it), in place:
+    views of the dict held elsewhere stay current."""
+    if index is None or index >= len(ordered):
+        ordered[key] = value
+        return
+    items = list(ordered.items())
+    items.insert(max(0, index), (key, value))
+    ordered.clear()
+    ordered.update(items)

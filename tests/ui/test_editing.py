@@ -212,3 +212,44 @@ def test_snap_can_be_turned_off(window, config_dir):
     drag(window, start, start + QPoint(int(round(33 * z)), 0))
     x = window.editor.graph.node("relu1").position[0]
     assert x % 20 != 0 and abs(x - 33) <= 2
+
+
+def two_inputs_into_a_concat(window):
+    ed = window.editor
+    ed.add_block("Input", (0, 0), {"shape": [2]})
+    ed.add_block("Input", (0, 160), {"shape": [3]})
+    ed.add_block("Concat", (240, 80))
+    window.view.frame_all()
+    wire(window, "input1", "concat1", dst_port="in1")
+    wire(window, "input2", "concat1", dst_port="in2")
+
+
+def test_delete_then_undo_keeps_the_order_of_the_networks_inputs(window):
+    from studio.compile import compile_graph
+
+    two_inputs_into_a_concat(window)
+    graph = window.editor.graph
+    before = graph.snapshot()
+    assert "def forward(self, input1, input2):" in compile_graph(graph).code
+    window.scene.select_nodes(["input1"])
+    QTest.keyClick(window.view, Qt.Key_Delete)
+    assert "input1" not in graph.nodes
+    QTest.keyClick(window.view, Qt.Key_Z, Qt.ControlModifier)
+    scene_agrees(window)
+    assert list(graph.nodes) == ["input1", "input2", "concat1"]
+    assert "def forward(self, input1, input2):" in compile_graph(graph).code  # not (input2, input1)
+    assert graph.snapshot() == before
+
+
+def test_a_wire_removed_and_put_back_keeps_its_place(window):
+    two_inputs_into_a_concat(window)
+    graph = window.editor.graph
+    before = graph.snapshot()
+    window.scene.select_nodes(["input2"])
+    QTest.keyClick(window.view, Qt.Key_Delete)
+    window.scene.select_nodes(["input1"])
+    QTest.keyClick(window.view, Qt.Key_Delete)
+    for _ in range(2):
+        QTest.keyClick(window.view, Qt.Key_Z, Qt.ControlModifier)
+    assert graph.snapshot() == before
+    assert list(graph.edges) == before["edges"]

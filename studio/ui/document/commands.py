@@ -41,18 +41,25 @@ class RemoveNodeCommand(QUndoCommand):
         self.graph = graph
         self.node_id = node_id
         self._node = None
-        self._edges: list[Edge] = []
+        self._index = 0
+        self._edges: list[tuple[int, Edge]] = []
 
     def redo(self) -> None:
-        # Wires are read at redo time: in a multi-node delete, an earlier
-        # command may already have taken a shared wire.
-        self._node, self._edges = self.graph.remove_node(self.node_id)
+        # Wires and places are read at redo time: in a multi-node delete, an earlier command may
+        # already have taken a shared wire and moved the others up.
+        graph = self.graph
+        self._index = graph.node_index(self.node_id)
+        wires = graph.in_edges(self.node_id) + graph.out_edges(self.node_id)
+        self._edges = sorted((graph.edge_index(e), e) for e in wires)
+        self._node, _ = graph.remove_node(self.node_id)
 
     def undo(self) -> None:
+        # Back in its old place, and its wires in theirs (in rising order, each index is exact
+        # once the ones before it are back): Inputs keep their order, and forward() its arguments.
         n = self._node
-        self.graph.add_node(n.block, n.params, n.position, n.id, n.label)
-        for e in self._edges:
-            self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+        self.graph.add_node(n.block, n.params, n.position, n.id, n.label, index=self._index)
+        for index, e in self._edges:
+            self.graph.connect(e.src, e.src_port, e.dst, e.dst_port, index=index)
 
 
 class ConnectCommand(QUndoCommand):
@@ -77,13 +84,15 @@ class DisconnectCommand(QUndoCommand):
         _adopt(self, parent)
         self.graph = graph
         self.edge = edge
+        self._index: int | None = None
 
     def redo(self) -> None:
+        self._index = self.graph.edge_index(self.edge)
         self.graph.disconnect(self.edge)
 
     def undo(self) -> None:
         e = self.edge
-        self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+        self.graph.connect(e.src, e.src_port, e.dst, e.dst_port, index=self._index)
 
 
 class SetParamsCommand(QUndoCommand):
