@@ -209,7 +209,6 @@ class Constructor:
 
 InferFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Mapping[str, Shape]]
 ConstructorFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Constructor]
-BuildFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Any]
 PortsFn = Callable[[Mapping[str, Any]], Sequence[Port]]
 
 
@@ -250,11 +249,6 @@ class BlockSpec:
         if self.constructor is None:
             raise TypeError(f"block {self.name} compiles to plain calls and has no module")
         return self.constructor(in_shapes, params).make()
-
-    @property
-    def build(self) -> BuildFn | None:
-        """``make`` for a block with a module, None for one without (an input, or plain calls)."""
-        return self.make if self.constructor is not None else None
 
     def param(self, name: str) -> Param:
         for p in self.params:

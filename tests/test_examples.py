@@ -50,10 +50,10 @@ def test_classic_parameter_counts(name):
     per_node = 0
     for node_id in graph.topological_order():
         node = graph.node(node_id)
-        if node.spec.build is None:
+        if node.spec.constructor is None:
             continue
         with torch.device("meta"):
-            module = node.spec.build(graph.shapes.inputs(node_id), node.params)
+            module = node.spec.make(graph.shapes.inputs(node_id), node.params)
         per_node += sum(p.numel() for p in module.parameters())
     assert per_node == count
     # ...and the whole network compiled on the meta device, where a forward pass costs nothing.

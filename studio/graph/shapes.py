@@ -55,7 +55,7 @@ class ShapeInference:
     def _count(self, node_id: str) -> int | str | None:
         node = self._graph.node(node_id)
         spec = node.spec
-        if spec.build is None:
+        if spec.constructor is None:
             return 0
         if node_id not in self.outputs:
             return None
@@ -156,5 +156,5 @@ def _count_on_meta(spec, in_shapes, params) -> int:
     import torch
 
     with torch.device("meta"):
-        module = spec.build(in_shapes, params)
+        module = spec.make(in_shapes, params)
     return sum(p.numel() for p in module.parameters()) if isinstance(module, torch.nn.Module) else 0

@@ -57,7 +57,7 @@ class ParamCounter(QObject):
 
     def flush(self) -> None:
         graph = self.editor.graph
-        needs_torch = any(n in graph and graph.node(n).spec.build is not None for n in self._dirty)
+        needs_torch = any(n in graph and graph.node(n).spec.constructor is not None for n in self._dirty)
         if needs_torch and "torch" not in sys.modules:
             self._warm_up()
             return

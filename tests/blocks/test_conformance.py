@@ -208,13 +208,13 @@ def test_a_category_is_plain_data_checked_on_declaration():
         blocks.register_category(blocks.Category("Dense", color="#000000", icon="dense.svg"))
 
 
-@pytest.mark.parametrize("name", [n for n in REGISTRY if blocks.get(n).build is not None])
+@pytest.mark.parametrize("name", [n for n in REGISTRY if blocks.get(n).constructor is not None])
 def test_parameter_count_on_meta_device_matches_real_module(name):
     # The editor counts parameters on the meta device; every builder must work there.
     spec = blocks.get(name)
     in_shapes, given = CASES[name][-1]
     params = spec.coerce_params(given)
     with torch.device("meta"):
-        meta = spec.build(in_shapes, params)
-    real = spec.build(in_shapes, params)
+        meta = spec.make(in_shapes, params)
+    real = spec.make(in_shapes, params)
     assert sum(p.numel() for p in meta.parameters()) == sum(p.numel() for p in real.parameters())

@@ -30,7 +30,7 @@ def agree(name, shape, given_params):
         declared = None
     try:
         with torch.no_grad():
-            real = tuple(spec.build({"in": shape}, params)(torch.randn(1, *shape)).shape[1:])
+            real = tuple(spec.make({"in": shape}, params)(torch.randn(1, *shape)).shape[1:])
         if any(d < 1 for d in real):
             real = None
     except RuntimeError:

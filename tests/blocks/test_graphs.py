@@ -16,7 +16,7 @@ PATH = torch.tensor([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]], dt
 
 def build(name, n, f, **given):
     spec = blocks.get(name)
-    return spec.build({"x": (n, f), "adj": (n, n)}, spec.coerce_params(given))
+    return spec.make({"x": (n, f), "adj": (n, n)}, spec.coerce_params(given))
 
 
 def test_gcn_follows_symmetric_normalisation_by_hand():

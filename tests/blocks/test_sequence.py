@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 
 def build(name, in_shapes, **given):
     spec = blocks.get(name)
-    return spec.build(in_shapes, spec.coerce_params(given))
+    return spec.make(in_shapes, spec.coerce_params(given))
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])

@@ -139,7 +139,7 @@ def _single_block_graph(block: str) -> Graph:
 
 
 def _buildable_blocks() -> list[str]:
-    return sorted(s.name for s in blocks.all_blocks() if s.build is not None)
+    return sorted(s.name for s in blocks.all_blocks() if s.constructor is not None)
 
 
 @pytest.mark.parametrize("block", _buildable_blocks())
