@@ -36,3 +36,17 @@ def test_core_imports_and_compiles_without_qt():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("headless ok ")
     assert int(done.stdout.split()[-1]) > 0
+
+
+def test_the_layers_contract_is_the_readmes_order():
+    """import-linter checks the layers in the order the README gives them (bottom first there)."""
+    import re
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## How it is built"):]
+    chain = section[: section.index("`studio/launch.py`")]
+    written = [m.replace("/", ".") for m in re.findall(r"`(blocks|studio/\w+)/?`(?= \(| →|\n)", chain)]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    [layers] = [c["layers"] for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    assert layers == ["studio.launch"] + written[::-1]
