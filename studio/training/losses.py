@@ -18,7 +18,8 @@ class TargetMismatch(ValueError):
 
 
 def _fmt(shape) -> str:
-    return "[" + ", ".join(str(int(d)) for d in shape) + "]"
+    """``[2, 3]``; a named size (the ``C`` of class scores) shows as its name."""
+    return "[" + ", ".join(d if isinstance(d, str) else str(int(d)) for d in shape) + "]"
 
 
 class Objective:
