@@ -81,11 +81,11 @@ def scheduled_lr(schedule: dict[str, Any], base_lr: float, epochs: int, steps_pe
     ``schedule``, the schedule's settings as plain values (``gamma`` resolved)."""
     s = schedule
     name = s["name"]
+    if name == "constant":
+        return base_lr
     steps_per_epoch = max(1, steps_per_epoch)
     total = max(1, epochs * steps_per_epoch)
     epoch = step // steps_per_epoch
-    if name == "constant":
-        return base_lr
     if name == "step":
         return base_lr * _power(s["gamma"], epoch // s["step_size"])
     if name == "exponential":
