@@ -259,14 +259,7 @@ class Graph:
         """Change some parameters; returns their old values. Bad values raise
         ``ParamError`` and change nothing, as does dropping a wired input port."""
         node = self.node(node_id)
-        spec = node.spec
-        merged = {**node.params, **changes}
-        values = spec.coerce_params(merged)
-        ports = {p.name for p in spec.input_ports(values)}
-        for edge in self.in_edges(node_id):
-            if edge.dst_port not in ports:
-                raise ParamError(
-                    f"{node_id}.{edge.dst_port} is wired ({edge}); remove that wire first", next(iter(changes), None))
+        values = self.checked_params(node_id, changes)
         old = {k: node.params[k] for k in changes}
         if values == node.params:
             return old
@@ -274,6 +267,19 @@ class Graph:
         self._emit(GraphEvent("params_changed", (node_id,), old=old))
         self._reinfer([node_id])
         return old
+
+    def checked_params(self, node_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The node's parameters with ``changes`` applied and coerced, changing nothing; a bad
+        value, or one that would drop a wired input port, raises ``ParamError``."""
+        node = self.node(node_id)
+        spec = node.spec
+        values = spec.coerce_params({**node.params, **changes})
+        ports = {p.name for p in spec.input_ports(values)}
+        for edge in self.in_edges(node_id):
+            if edge.dst_port not in ports:
+                raise ParamError(
+                    f"{node_id}.{edge.dst_port} is wired ({edge}); remove that wire first", next(iter(changes), None))
+        return values
 
     def move_node(self, node_id: str, position: tuple[float, float]) -> tuple[float, float]:
         node = self.node(node_id)

@@ -116,13 +116,21 @@ def test_early_stopping_restores_the_best_epoch(spiral_graph):
     assert all(np.array_equal(now[k].numpy(), kept[1][k].numpy()) for k in now)
 
 
-@pytest.mark.parametrize("threads", [1])
-def test_threads_are_restored_after_the_run(spiral_graph, threads):
+def test_threads_are_restored_after_the_run(spiral_graph):
     import torch
 
-    before = torch.get_num_threads()
-    Trainer(spiral_graph, config=settings(epochs=1, threads=threads)).run()
-    assert torch.get_num_threads() == before
+    # a count of its own, not whatever another test module left behind
+    outside = torch.get_num_threads()
+    torch.set_num_threads(2)
+    during = []
+    try:
+        Trainer(spiral_graph, config=settings(epochs=1, threads=1),
+                callback=lambda event: during.append(torch.get_num_threads())).run()
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(outside)
+    assert during[0] == 1  # the run itself used the count it was given
+    assert after == 2
 
 
 def test_data_too_large_for_the_device_streams_with_the_same_losses(spiral_graph, monkeypatch):

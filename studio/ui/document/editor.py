@@ -42,7 +42,7 @@ class GraphEditor(QObject):
 
     # ---- nodes ---------------------------------------------------------
     def add_block(self, block: str, position: tuple[float, float], params: Mapping[str, Any] | None = None) -> str:
-        cmd = AddNodeCommand(self.graph, block, params, _snap_pos(position))
+        cmd = AddNodeCommand(self.graph, block, params, _as_point(position))
         self.undo_stack.push(cmd)
         return cmd.node_id
 
@@ -52,7 +52,7 @@ class GraphEditor(QObject):
         new node's id and, when no wire could be drawn, the reason."""
         spec = blocks.get(block)
         macro = MacroCommand(f"Add {block}")
-        add = AddNodeCommand(self.graph, block, None, _snap_pos(position), parent=macro)
+        add = AddNodeCommand(self.graph, block, None, _as_point(position), parent=macro)
         new_id = add.node_id
         params = spec.coerce_params({})
         reason = None
@@ -104,25 +104,19 @@ class GraphEditor(QObject):
 
     def check_params(self, node_id: str, changes: Mapping[str, Any]) -> str | None:
         """Why these values would be refused, or None."""
-        node = self.graph.node(node_id)
-        spec = node.spec
         try:
-            values = spec.coerce_params({**node.params, **changes})
+            self.graph.checked_params(node_id, changes)
         except ParamError as exc:
             return exc.message
-        ports = {p.name for p in spec.input_ports(values)}
-        for edge in self.graph.in_edges(node_id):
-            if edge.dst_port not in ports:
-                return f"{node_id}.{edge.dst_port} is wired ({edge}); remove that wire first"
         return None
 
     def set_params(self, node_id: str, changes: Mapping[str, Any]) -> str | None:
         """Apply parameter changes as one step, or return why they are refused."""
-        reason = self.check_params(node_id, changes)
-        if reason is not None:
-            return reason
+        try:
+            coerced = self.graph.checked_params(node_id, changes)
+        except ParamError as exc:
+            return exc.message
         node = self.graph.node(node_id)
-        coerced = node.spec.coerce_params({**node.params, **changes})
         changes = {k: coerced[k] for k in changes if coerced[k] != node.params[k]}
         if changes:
             self.undo_stack.push(SetParamsCommand(self.graph, node_id, changes))
@@ -167,7 +161,7 @@ class GraphEditor(QObject):
             return None, f"{edge} is no longer there"
         macro = MacroCommand(f"Insert {block} on {edge}")
         DisconnectCommand(self.graph, edge, parent=macro)
-        add = AddNodeCommand(self.graph, block, None, _snap_pos(position), parent=macro)
+        add = AddNodeCommand(self.graph, block, None, _as_point(position), parent=macro)
         ConnectCommand(self.graph, edge.src, edge.src_port, add.node_id, ins[0].name, parent=macro)
         ConnectCommand(self.graph, add.node_id, outs[0].name, edge.dst, edge.dst_port, parent=macro)
         self.undo_stack.push(macro)
@@ -198,5 +192,6 @@ class GraphEditor(QObject):
         return self.move(layout.layered_positions(self.graph), "Auto-layout")
 
 
-def _snap_pos(position: tuple[float, float]) -> tuple[float, float]:
+def _as_point(position: tuple[float, float]) -> tuple[float, float]:
+    # the scene snaps while a person drags; a position given here is kept as it is
     return (float(position[0]), float(position[1]))

@@ -20,7 +20,7 @@ from studio.training.events import ProbeEvent
 from .draw_budget import MeteredPlotWidget
 from .pacing import FramePacer
 from .plot_style import steady_plot, plot_colors
-from .palette import class_color, prediction_field
+from .colors import class_color, prediction_field
 
 
 TITLE = "Decision boundary"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QTableWidget, QTableWidget
 
 from .plot_style import plot_colors
 from .activation_view import tile_maps
-from .palette import class_color
+from .colors import class_color
 
 
 class DatasetPreview(QWidget):

@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont
 from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem
 from shiboken6 import isValid
 
-from .palette import gradient_rgb
+from .colors import gradient_rgb
 from .panel import TrainingPanel
 
 MIN_DOCK_HEIGHT = 240

@@ -21,7 +21,7 @@ from .steady import SteadyLabel
 from .draw_budget import MeteredPlotWidget
 from .plot_style import GrowingYRange, steady_plot, plot_colors
 from .buffer import GrowingBuffer
-from .palette import CLASS_COLORS, gradient_flag
+from .colors import CLASS_COLORS, gradient_flag
 
 
 class GradientView(QWidget):

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 
 from .draw_budget import MeteredPlotWidget
 from .plot_style import steady_plot, plot_colors
-from .palette import CLASS_COLORS
+from .colors import CLASS_COLORS
 
 
 @dataclass

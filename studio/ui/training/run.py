@@ -8,7 +8,6 @@ panel passes in.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -87,14 +86,10 @@ def preflight(graph: Graph, dataset: Any, dataset_error: str | None,
 
 def problem_headline(problems: list[Problem]) -> str:
     """"N problem(s) to fix first: G in the graph, D with the data set, S in the settings": the
-    count of the list below it, and its graph part the count the status bar shows."""
+    count of the list below it; the status bar counts all but the data set's (it loads no data)."""
     graph = sum(1 for p in problems if p.kind not in ("data", "config"))
     data = sum(1 for p in problems if p.kind == "data")
     config = sum(1 for p in problems if p.kind == "config")
     parts = [f"{n} {where}" for n, where in ((graph, "in the graph"), (data, "with the data set"),
                                               (config, "in the training settings")) if n]
     return f"{len(problems)} problem(s) to fix first: {', '.join(parts)}."
-
-
-def config_snapshot(config: TrainingConfig) -> dict[str, Any]:
-    return copy.deepcopy(config.to_dict())

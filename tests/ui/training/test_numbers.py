@@ -11,7 +11,7 @@ from studio.training.events import EndEvent, EpochEvent, StepsEvent
 from studio.ui.training.buffer import GrowingBuffer
 from studio.ui.training.history import config_differences
 from studio.ui.training.overfitting import ema, overfit_epoch
-from studio.ui.training.palette import gradient_flag, gradient_rgb, prediction_field
+from studio.ui.training.colors import gradient_flag, gradient_rgb, prediction_field
 from studio.ui.training.progress import RunProgress, format_duration
 
 
