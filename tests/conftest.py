@@ -22,39 +22,30 @@ def _collect_like_the_app():
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    """Every window a test left open is held until its teardown. pytest-qt keeps only weak
-    references to the widgets a test gave it, and paints them once more after the test returns:
-    a view held by nothing but its own reference cycles could then be collected by a garbage
-    collection that one of its own paint handlers set off, and deleted while Qt was painting it
-    (a segfault in ``GraphicsView.paintEvent`` or ``ImageItem.paint``, in shuffled orders)."""
+    """Every widget a test gave pytest-qt is held until its teardown. pytest-qt keeps only weak
+    references to them, and paints them once more after the test returns: a view held by nothing
+    but its own reference cycles could then be collected by a garbage collection that one of its
+    own paint handlers set off, and deleted while Qt was painting it (a segfault in
+    ``GraphicsView.paintEvent`` or ``ImageItem.paint``, in shuffled orders). The references come
+    from pytest-qt's own list: asking Qt for every top-level widget instead wraps widgets Python
+    never made, and that segfaulted too."""
     yield
-    import sys
-
-    if "PySide6.QtWidgets" in sys.modules:
-        from PySide6.QtWidgets import QApplication
-
-        app = QApplication.instance()
-        if app is not None:
-            item.studio_open_windows = [w for w in app.topLevelWidgets() if w.isVisible()]
+    alive = (ref() for ref, _ in getattr(item, "qt_widgets", ()))
+    item.studio_open_windows = [w for w in alive if w is not None]
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_teardown(item):
-    """Widgets a test closed are deleted at the end of that test, as an event loop would, and
-    windows it left open are hidden, so nothing of one test is painted during another; only then
-    are they let go."""
+    """Widgets a test closed are deleted at the end of that test, as an event loop would, so
+    nothing of one test is painted during another; only then are the ones it gave pytest-qt let go."""
     yield
     import sys
 
     if "PySide6.QtCore" in sys.modules:
         from PySide6.QtCore import QCoreApplication, QEvent
-        from shiboken6 import isValid
 
         if QCoreApplication.instance() is not None:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-        for window in getattr(item, "studio_open_windows", []):
-            if isValid(window) and window.isVisible():
-                window.hide()
     item.studio_open_windows = []
 
 
