@@ -3,8 +3,8 @@
 The exported file is this module's code with two changes (``torchrun.script_template``):
 
 - the imports from ``studio.training`` give way to the source of what they import, so the
-  script schedules the learning rate, builds the optimizer and computes the loss with the
-  trainer's own code, copied from its one place;
+  script schedules the learning rate, builds and steps the optimizer (with L1 and gradient
+  clipping) and computes the loss with the trainer's own code, copied from its one place;
 - the stand-ins for the graph's values (the ``__MARKER__`` names) are dropped, and
   ``source_text.fill`` writes each marker below them as a literal or a checked name, in
   one pass.
@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from studio.training.losses import Objective, TargetMismatch
-from studio.training.optim import scheduled_lr, torch_optimizer
+from studio.training.optim import optimizer_step, scheduled_lr, torch_optimizer
 
 # Stand-ins for the graph's values; the export drops them and fills in the markers.
 __NAME__ = "network"
@@ -185,14 +185,7 @@ def main(argv=None):
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, steps, args.epochs)
             loss, sums = loss_fn(objective, net(*inputs), target)
-            optimizer.zero_grad(set_to_none=True)
-            full = loss
-            if TRAINING["l1"]:  # the penalty joins the gradient, not the reported loss
-                full = loss + TRAINING["l1"] * torch.stack([p.abs().sum() for p in params]).sum()
-            full.backward()
-            if TRAINING["grad_clip"] is not None:
-                torch.nn.utils.clip_grad_norm_(params, TRAINING["grad_clip"], foreach=True)
-            optimizer.step()
+            optimizer_step(optimizer, params, loss, TRAINING["l1"], TRAINING["grad_clip"])
             step += 1
             totals += sums
         if distributed:  # every rank's sums, so rank 0 reports the whole epoch

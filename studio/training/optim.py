@@ -4,10 +4,10 @@ Schedules are plain functions of the step (not torch schedulers), so a resumed
 run only needs its step count to be at the same learning rate, and every
 step's rate can be reported.
 
-``scheduled_lr`` and ``torch_optimizer`` read plain values (``schedule_settings``
-and ``optimizer_settings`` give them from a config) and need only ``math`` and
-``torch``: the exported torchrun script carries their source, so it schedules
-and optimizes exactly as the trainer does.
+``scheduled_lr``, ``torch_optimizer`` and ``optimizer_step`` read plain values
+(``schedule_settings`` and ``optimizer_settings`` give them from a config) and
+need only ``math`` and ``torch``: the exported torchrun script carries their
+source, so it schedules, regularises and steps exactly as the trainer does.
 """
 
 from __future__ import annotations
@@ -49,6 +49,29 @@ def torch_optimizer(params: Iterable[torch.nn.Parameter], weight_decay: float, n
         return torch.optim.RMSprop(params, lr=lr, alpha=alpha, eps=eps, momentum=momentum,
                                    weight_decay=weight_decay)
     raise ValueError(f"training.optimizer.name: unknown optimizer {name!r}")
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter], loss: torch.Tensor,
+                   l1: float = 0.0, grad_clip: float | None = None, scaler: Any = None) -> None:
+    """One step of ``optimizer`` from ``loss``: zero the gradients, add ``l1`` times the parameters'
+    absolute sum, backward, clip the gradients' norm to ``grad_clip``, step; through ``scaler``
+    (a ``torch.amp.GradScaler``) in float16."""
+    optimizer.zero_grad(set_to_none=True)
+    if l1:
+        # the penalty joins the gradient, not the reported loss
+        loss = loss + l1 * torch.stack([p.abs().sum() for p in params]).sum()
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        if grad_clip is not None:
+            scaler.unscale_(optimizer)  # the norm is clipped on the true gradients
+            torch.nn.utils.clip_grad_norm_(params, grad_clip, foreach=True)
+        scaler.step(optimizer)
+        scaler.update()
+        return
+    loss.backward()
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip, foreach=True)
+    optimizer.step()
 
 
 def schedule_settings(cfg: ScheduleConfig) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from torch import nn
 from .config import TrainingConfig
 from .device import autocast_dtype
 from .events import ProbeEvent
-from .optim import make_optimizer
+from .optim import make_optimizer, optimizer_step
 
 
 class Update:
@@ -30,30 +30,9 @@ class Update:
         self.scaler = None
         if autocast_dtype(cfg.precision, device) == torch.float16:
             self.scaler = torch.amp.GradScaler("cuda")
-        self.plain = not self.l1 and self.clip is None and self.scaler is None
 
     def __call__(self, loss: torch.Tensor) -> None:
-        if self.plain:
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            return
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.l1:
-            # the penalty joins the gradient, not the reported loss
-            loss = loss + self.l1 * torch.stack([p.abs().sum() for p in self.params]).sum()
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            if self.clip is not None:
-                self.scaler.unscale_(self.optimizer)
-                nn.utils.clip_grad_norm_(self.params, self.clip, foreach=True)
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            return
-        loss.backward()
-        if self.clip is not None:
-            nn.utils.clip_grad_norm_(self.params, self.clip, foreach=True)
-        self.optimizer.step()
+        optimizer_step(self.optimizer, self.params, loss, self.l1, self.clip, self.scaler)
 
 
 def autocast(cfg: TrainingConfig, device: torch.device):

@@ -23,6 +23,7 @@ from studio.training import TrainingConfig, losses, optim
 from studio.training.config import OPTIMIZERS, SCHEDULES
 from studio.training.losses import IGNORE, Objective, TargetMismatch
 from studio.training.optim import Schedule, make_optimizer
+from studio.training.recipe import Update
 
 ROOT = Path(__file__).resolve().parents[2]
 SPIRAL = ROOT / "examples" / "spiral_mlp.json"
@@ -106,6 +107,33 @@ def test_the_exported_optimizer_is_the_trainers(name):
     assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters()))
 
 
+@pytest.mark.parametrize("l1, grad_clip", [(0.0, None), (0.05, None), (0.0, 0.1), (0.05, 0.1)])
+def test_the_exported_update_is_the_trainers(l1, grad_clip):
+    # L1 joins the gradient and the norm is clipped, in the script as in the trainer's Update
+    script, cfg = _exported({"l1": l1, "grad_clip": grad_clip, "optimizer": {"name": "sgd", "lr": 0.5}})
+    assert (script["TRAINING"]["l1"], script["TRAINING"]["grad_clip"]) == (l1, grad_clip)
+    torch.manual_seed(0)
+    ours, theirs, plain = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    theirs.load_state_dict(ours.state_dict())
+    plain.load_state_dict(ours.state_dict())
+    params = list(ours.parameters())
+    exported = script["make_optimizer"](params)
+    update = Update(theirs.parameters(), cfg, torch.device("cpu"))
+    bare = torch.optim.SGD(plain.parameters(), lr=0.5)
+    x = torch.randn(5, 3)
+    for _ in range(3):
+        script["optimizer_step"](exported, params, ours(x).square().sum(), script["TRAINING"]["l1"],
+                                 script["TRAINING"]["grad_clip"])
+        update(theirs(x).square().sum())
+        bare.zero_grad()
+        plain(x).square().sum().backward()
+        bare.step()
+    assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters()))
+    # and the settings took effect: either one moves the weights off a bare step's
+    moved = not all(torch.equal(a, b) for a, b in zip(ours.parameters(), plain.parameters()))
+    assert moved == bool(l1 or grad_clip)
+
+
 def _targets(shape, classes=None):
     gen = torch.Generator().manual_seed(1)
     if classes is None:
@@ -154,18 +182,19 @@ def test_a_target_mismatch_reads_as_the_trainers():
     assert str(theirs.value) == str(ours.value)
 
 
-@pytest.mark.parametrize("helper", [optim.scheduled_lr, optim.torch_optimizer, optim._power, optim._cosine,
-                                    losses.Objective, losses.TargetMismatch, losses._fmt, losses._numel])
+@pytest.mark.parametrize("helper", [optim.scheduled_lr, optim.torch_optimizer, optim.optimizer_step, optim._power,
+                                    optim._cosine, losses.Objective, losses.TargetMismatch, losses._fmt, losses._numel])
 def test_the_trainers_helpers_are_copied_from_their_source(helper):
     assert inspect.getsource(helper) in _TEMPLATE
 
 
 def test_the_script_has_no_hand_copy_of_the_trainers_helpers():
     own = inspect.getsource(script_module)
-    for name in ("def scheduled_lr", "def torch_optimizer", "class Objective", "def _cosine"):
+    for name in ("def scheduled_lr", "def torch_optimizer", "def optimizer_step", "class Objective", "def _cosine"):
         assert name not in own
         assert _TEMPLATE.count(name) == 1
-    for call in ("F.", "math.", "torch.optim."):  # no loss, rate or optimizer of its own
+    # no loss, rate, optimizer, penalty or clipping of its own
+    for call in ("F.", "math.", "torch.optim.", ".backward(", "clip_grad", ".abs()"):
         assert call not in own
 
 
