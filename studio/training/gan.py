@@ -17,6 +17,7 @@ from torch import nn
 from .config import TrainingConfig
 from .events import ProbeEvent
 from .model import input_nodes, output_nodes
+from .monitor import TRAINING_LOSS, Goal
 from .probes import activation_stats, grad_norms, record_outputs
 from .recipe import Evaluation, Recipe, Update, autocast, batch_bounds, permutation, place
 from .supervised import TrainingDataError
@@ -116,6 +117,8 @@ class Gan(Recipe):
         extra = getattr(dataset, "extra", {}) or {}
         self.centres = np.asarray(extra["centres"]) if "centres" in extra else None
         self.std = float(extra["std"]) if "std" in extra else None
+        if self.centres is not None and self.std is not None:  # more modes covered is better, then a lower loss
+            self.goal = Goal("modes_covered", "max", "modes covered", tie=TRAINING_LOSS)
         gen = torch.Generator(device=device).manual_seed(cfg.seed + 12345)
         self.eval_z = torch.randn(EVAL_SAMPLES, *self.latent, generator=gen, device=device)
         self.perm = None

@@ -9,6 +9,7 @@ from torch import nn
 from .config import TrainingConfig
 from .events import ProbeEvent
 from .losses import Objective
+from .monitor import TRAINING_LOSS, VALIDATION_LOSS
 from .probes import activation_stats, grad_norms, record_outputs
 from .recipe import Evaluation, Recipe, Update, autocast, place
 from .supervised import TrainingDataError, check_single_output, ordered_inputs, output_label
@@ -44,6 +45,7 @@ class NodeClassification(Recipe):
         self.steps_per_epoch = 1
         self.samples_per_epoch = int(self.train_idx.numel())
         self.update = Update(self.model.parameters(), cfg, device)
+        self.goal = VALIDATION_LOSS if self.val_idx is not None else TRAINING_LOSS
         self.updates = [self.update]
 
     def _logits(self) -> torch.Tensor:

@@ -16,6 +16,7 @@ from torch import nn
 from .config import TrainingConfig
 from .device import autocast_dtype
 from .events import ProbeEvent
+from .monitor import TRAINING_LOSS, Goal
 from .optim import make_optimizer, optimizer_step
 
 
@@ -88,6 +89,7 @@ class Recipe(abc.ABC):
     steps_per_epoch: int
     samples_per_epoch: int
     step_extra_names: tuple[str, ...] = ()  # further per-step losses, e.g. the generator's
+    goal: Goal = TRAINING_LOSS  # what makes an epoch better: the best epoch, and early stopping, watch it
 
     @abc.abstractmethod
     def begin_epoch(self, epoch: int) -> None:

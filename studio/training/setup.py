@@ -38,6 +38,8 @@ def resolve_task(cfg: TrainingConfig, dataset) -> str:
     if cfg.task == "auto":
         if data_task is None:
             raise TrainingSetupError(["training.task: auto needs a data set that names its task"])
+        if data_task == "gan" and cfg.early_stopping.enabled:  # as the settings' check says of task gan
+            raise TrainingSetupError(["training.early_stopping: a gan has no validation loss to watch"])
         return data_task
     if data_task is not None and data_task != cfg.task:
         raise TrainingSetupError([f"training.task: {cfg.task} does not match the data set "

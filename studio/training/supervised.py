@@ -15,6 +15,7 @@ from .config import TrainingConfig
 from .events import ProbeEvent
 from .losses import IGNORE, Objective
 from .model import input_nodes, output_nodes
+from .monitor import TRAINING_LOSS, VALIDATION_LOSS
 from .probes import activation_stats, boundary, grad_norms, grid_range, record_outputs
 from .recipe import Evaluation, Recipe, Update, autocast, batch_bounds, permutation, place
 
@@ -111,6 +112,7 @@ class Supervised(Recipe):
         self.samples_per_epoch = self.bounds[-1][1]
         self.update = Update(self.model.parameters(), cfg, device)
         self.updates = [self.update]
+        self.goal = VALIDATION_LOSS if self.val_x is not None else TRAINING_LOSS
         self.mixed = cfg.precision != "fp32" and device.type == "cuda"
         self.augment = dataset.augment if getattr(dataset, "augmentation", None) is not None else None
         gen = torch.Generator().manual_seed(cfg.seed)

@@ -9,11 +9,16 @@ called on the thread that runs ``run()``, with the events of ``events.py`` in
 order: ``StepsEvent``s (per-step losses, read back every ``report_every``
 steps), ``ProbeEvent``s (sampled), one ``EpochEvent`` per epoch, and a last
 ``EndEvent``.
+
+The Trainer is the loop and the run's state; its helpers each do one thing:
+``step_report`` (read the losses back, report them, catch a non-finite one),
+``probe_budget`` (when a probe comes, and how rich), ``monitor`` (the best epoch
+by the recipe's goal, and early stopping), ``kept_weights`` (what a failed or
+early-stopped run falls back on) and ``resume`` (its checkpoints).
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import traceback
@@ -30,21 +35,16 @@ from studio.graph import Graph, Problem, validate
 from . import checkpoint as ckpt
 from .config import ConfigError, TrainingConfig
 from .device import cpu_threads, pick_device
-from .events import EndEvent, EpochEvent, Event, ProbeEvent, StepsEvent
+from .events import EndEvent, EpochEvent, Event
+from .kept_weights import KeptWeights, kept_message
+from .monitor import Monitor
 from .optim import Schedule, set_lr
-from .probes import grad_norms, probe_levels
+from .probe_budget import ProbeBudget
 from .recipe import Recipe
+from .resume import checkpoint_place, load_run, save_run
+from .step_report import NonFinite, StepReport
 
 Callback = Callable[[Event], None]
-
-# The live views redraw from whole probes: one at least every LIVE_S seconds of wall time,
-# whatever the budget (which picks how rich each is, not whether it comes). Only when even the
-# cheapest probe would take more than LIVE_CAP of the run (a large network on a CPU) do they
-# thin out, to as often as LIVE_CAP allows and never fewer than one an epoch.
-LIVE_S = 0.4  # under 0.5 s: frames stay above two a second when the window delays one
-LIVE_CAP = 0.1
-_wall_clock = time.perf_counter  # what LIVE_S is measured with
-LEVEL_RATIO = 1.5  # a probe one level richer is guessed to cost this much more, until measured
 
 FINAL_STATES = ("finished", "stopped", "early_stopped", "failed")
 
@@ -66,21 +66,6 @@ def _reseeder(device: torch.device | None) -> Callable[[int], None]:
     if device is not None and device.type == "mps":
         return torch.manual_seed
     return torch.default_generator.manual_seed
-
-
-def _budget_clock(device: torch.device | None) -> Callable[[], float]:
-    """The clock probe costs are weighed with: on the CPU, this thread's CPU time
-    (a busy machine slows probes and steps alike, so their ratio holds); on a
-    GPU, where probes wait for the device, the wall clock."""
-    if device is not None and device.type == "cpu":
-        return time.thread_time
-    return time.perf_counter
-
-
-class _NonFinite(Exception):
-    def __init__(self, step: int, value: float):
-        self.step = step
-        self.value = value
 
 
 @dataclass
@@ -165,15 +150,10 @@ class Trainer:
         self.device: torch.device | None = None
         self.recipe: Recipe | None = None
         self.history: list[EpochEvent] = []
-        self.best: EpochEvent | None = None
-        self._good_epoch = 0
-        self._good_state: dict[str, dict[str, torch.Tensor]] | None = None
-        self._best_state: dict[str, dict[str, torch.Tensor]] | None = None
+        self._monitor: Monitor | None = None
+        self._kept: KeptWeights | None = None
         self._losses: list[float] = []
         self._last_checkpoint: Path | None = None
-        self._last_probe_step = -(10**9)
-        self._last_probe_level = 0
-        self._restored = False  # weights restored since the latest whole probe
 
     # ---- control, from any thread -----------------------------------------
     def pause(self) -> None:
@@ -222,6 +202,11 @@ class Trainer:
     def networks(self) -> dict[str, nn.Module]:
         """The networks being trained (after ``prepare()``), by name."""
         return dict(self.recipe.networks) if self.recipe is not None else {}
+
+    @property
+    def best(self) -> EpochEvent | None:
+        """The best epoch so far, by the recipe's goal."""
+        return self._monitor.best if self._monitor is not None else None
 
     def _set_state(self, state: str) -> None:
         with self._lock:
@@ -273,8 +258,10 @@ class Trainer:
                 self._load(self.resume_from)
             except ckpt.CheckpointError as exc:
                 raise TrainingSetupError([str(exc)], "cannot resume from the checkpoint") from exc
-        self._good_state = self._snapshot()
-        self._good_epoch = self._epoch
+        self._kept = KeptWeights(self.recipe.networks, self._epoch)
+        es = cfg.early_stopping
+        self._monitor = Monitor(self.recipe.goal, es.min_delta if es.enabled else 0.0,
+                                es.patience if es.enabled else None)
         self._prepared = True
 
     # ---- running -----------------------------------------------------------
@@ -291,15 +278,15 @@ class Trainer:
                 torch.set_num_threads(cpu_threads(self.threads))
             self._set_state("running")
             status, message = self._train()
-        except _NonFinite as bad:
+        except NonFinite as bad:
             status, message = "failed", self._non_finite_message(bad)
-            self._restore(self._good_state)
+            self._restore_good()
         except torch.OutOfMemoryError as exc:
             status, error = "failed", exc
             message = (f"out of memory at step {self._step + 1} (epoch {self._epoch + 1}, batch_size "
                        f"{self.config.batch_size}); try a smaller batch size or network. "
                        f"{self._kept_message()}")
-            self._restore(self._good_state)
+            self._restore_good()
             if self.device is not None and self.device.type == "cuda":
                 torch.cuda.empty_cache()
         except TrainingSetupError as exc:
@@ -337,16 +324,10 @@ class Trainer:
             return "finished", f"already trained {self._epoch} of {cfg.epochs} epochs"
         schedule = Schedule(cfg.schedule, cfg.optimizer.lr, cfg.epochs, spe)
         optimizers = [u.optimizer for u in r.updates]
-        probes = cfg.probes if cfg.probes.enabled else None
-        next_probe_step = next_light_step = self._step + 1
-        self._probe_clock = _budget_clock(self.device)
-        self._probe_spent = 0.0  # seconds all probes took so far
-        self._probe_began = self._probe_clock()
-        self._levels = probe_levels(cfg.probes)  # richest first
-        self._level_cost: list[float | None] = [None] * len(self._levels)  # measured, per level
-        self._wall = wall = _wall_clock
-        self._live_due = wall() + LIVE_S
-        self._probed_epoch = self._epoch
+        budget = ProbeBudget(cfg.probes, r, self._emit, self.device, self._step, self._epoch) \
+            if cfg.probes.enabled else None
+        report = StepReport(self._emit, r.step_extra_names, spe, self._losses)
+        pending, extra_pending, lrs = report.pending, report.extra_pending, report.lrs
         report_every = cfg.report_every
         weights = getattr(r, "step_weights", None)
         has_extra = bool(r.step_extra_names)
@@ -354,26 +335,20 @@ class Trainer:
         go_is_set, stop_is_set, step = self._go.is_set, self._stop.is_set, r.step
         varying_lr = not schedule.constant
         stopped = False
-        patience_left = cfg.early_stopping.patience
         for epoch in range(self._epoch + 1, cfg.epochs + 1):
             started = time.perf_counter()
             wait = 0.0
             # each epoch's dropout and noise follow from seed and epoch alone, whatever ran before
             reseed(cfg.seed * 1000 + epoch)
             r.begin_epoch(epoch)
-            pending: list[torch.Tensor] = []
-            extra_pending: dict[str, list[torch.Tensor]] = {k: [] for k in r.step_extra_names}
-            lrs: list[float] = []
-            epoch_losses: list[float] = []
-            epoch_extra: dict[str, list[float]] = {k: [] for k in r.step_extra_names}
+            report.begin_epoch(epoch)
             lr = schedule.lr(self._step)
             for opt in optimizers:
                 set_lr(opt, lr)
             for i in range(spe):
                 # the hot loop: a few flag reads and list appends around the step, nothing more
                 if not go_is_set():
-                    if pending:  # a paused run shows every step it took, not all but the last few
-                        self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
+                    report.flush(self._step)  # a paused run shows every step it took, not all but the last few
                     wait += self._wait_while_paused()
                 if stop_is_set():
                     stopped = True
@@ -389,162 +364,37 @@ class Trainer:
                 lrs.append(lr)
                 self._step += 1
                 if len(pending) >= report_every:
-                    self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
-                if probes is not None and (self._step >= next_probe_step or wall() >= self._live_due):
-                    level = self._live_level(probes, epoch, end_of_epoch=i == spe - 1)
-                    if level is not None:
-                        self._probe(epoch, level)
-                        next_probe_step = next_light_step = self._step + probes.every
-                    elif probes.gradients and self._step >= next_light_step:
-                        self._light_probe(epoch)
-                        next_light_step = self._step + probes.every
-            if pending:
-                self._flush(epoch, pending, extra_pending, lrs, spe, epoch_losses, epoch_extra)
+                    report.flush(self._step)
+                if budget is not None and budget.due(self._step):
+                    budget.after_step(self._step, epoch, end_of_epoch=i == spe - 1)
+            report.flush(self._step)
             if stopped:
                 break
             ev = r.evaluate()
             seconds = time.perf_counter() - started - wait
-            if weights is not None:
-                w = weights[: len(epoch_losses)]
-                train_loss = sum(a * b for a, b in zip(epoch_losses, w)) / max(1, sum(w))
-            else:
-                train_loss = sum(epoch_losses) / max(1, len(epoch_losses))
-            extra = {k: sum(v) / len(v) for k, v in epoch_extra.items() if v}
+            extra = report.epoch_extra_means()
             extra.update(ev.extra)
-            event = EpochEvent(epoch, train_loss, ev.val_loss, ev.train_acc, ev.val_acc, lr, seconds,
-                               r.samples_per_epoch / max(seconds, 1e-9), extra)
+            event = EpochEvent(epoch, report.epoch_loss(weights), ev.val_loss, ev.train_acc, ev.val_acc, lr,
+                               seconds, r.samples_per_epoch / max(seconds, 1e-9), extra)
             self._epoch = epoch
             self.history.append(event)
             self._emit(event)
-            self._good_state, self._good_epoch = self._snapshot(), epoch
-            improved = self._is_better(event)
-            if improved:
-                self.best = event
-                if cfg.early_stopping.enabled and cfg.early_stopping.restore_best:
-                    self._best_state = self._good_state
+            improved = self._monitor.update(event)
+            self._kept.epoch_done(epoch, keep_as_best=improved and cfg.early_stopping.restore_best
+                                  and cfg.early_stopping.enabled)
             if cfg.checkpoint.enabled and epoch % cfg.checkpoint.every == 0 and epoch < cfg.epochs:
                 self.save_checkpoint()
-            if cfg.early_stopping.enabled and event.val_loss is not None:
-                patience_left = cfg.early_stopping.patience if improved else patience_left - 1
-                if patience_left <= 0:
-                    if self._best_state is not None:
-                        self._restore(self._best_state)
-                        self._restored = True
-                    self._final_probe(probes, epoch)
-                    kept = f"kept the weights of epoch {self.best.epoch}" if cfg.early_stopping.restore_best \
-                        else "kept the last weights"
-                    return "early_stopped", (f"stopped early after epoch {epoch}: validation loss has not "
-                                             f"improved for {cfg.early_stopping.patience} epochs; {kept}")
-        self._final_probe(probes, self._epoch)
+            if self._monitor.should_stop:
+                if self._kept.restore_best() and budget is not None:
+                    budget.weights_restored()
+                if budget is not None:
+                    budget.final(self._step, epoch)
+                return "early_stopped", self._early_stop_message(epoch)
+        if budget is not None:
+            budget.final(self._step, self._epoch)
         if stopped:
             return "stopped", f"stopped after step {self._step}, with {self._epoch} of {cfg.epochs} epochs complete"
         return "finished", f"trained {self._epoch} epochs"
-
-    # ---- probes ------------------------------------------------------------
-    def _estimate(self, level: int) -> float:
-        """Seconds a probe at ``level`` should take: as measured, else from the nearest measured
-        level (each level down costs about a third less: half the work, but a small network's
-        probe is mostly fixed costs); 0 before any was measured."""
-        cost = self._level_cost[level]
-        if cost is not None:
-            return cost
-        known = [(abs(k - level), k, c) for k, c in enumerate(self._level_cost) if c is not None]
-        if not known:
-            return 0.0
-        _, k, c = min(known)
-        return c * LEVEL_RATIO ** (k - level)
-
-    def _allowance(self, share: float) -> float:
-        """Seconds of probing left before all probes take more than ``share`` of the run."""
-        return share * (self._probe_clock() - self._probe_began) - self._probe_spent
-
-    def _richest_within(self, share: float) -> int | None:
-        """The richest level that, counted in, keeps all probes within ``share`` of the run."""
-        allowance = self._allowance(share)
-        for level in range(len(self._levels)):
-            if self._estimate(level) <= allowance:
-                return level
-        return None
-
-    def _live_level(self, probes, epoch: int, end_of_epoch: bool) -> int | None:
-        """The level of the whole probe to take now, or None for none.
-
-        Once the views have waited ``LIVE_S``, a probe is taken at the richest level the budget
-        affords, else at the cheapest as long as probes stay within ``LIVE_CAP`` of the run, and
-        at the end of an epoch that had none in any case. Sooner, every ``every`` steps, only a
-        whole probe at full detail that the budget affords: the views are live already, so the
-        budget goes to detail rather than to more frequent coarse frames."""
-        if self._wall() < self._live_due:
-            return 0 if self._estimate(0) <= self._allowance(probes.budget) else None
-        level = self._richest_within(probes.budget)
-        if level is not None:
-            return level
-        if self._richest_within(LIVE_CAP) is not None or (end_of_epoch and self._probed_epoch < epoch):
-            return len(self._levels) - 1
-        return None
-
-    def _probe(self, epoch: int, level: int) -> None:
-        self._live_due = self._wall() + LIVE_S
-        t = self._probe_clock()
-        self._emit(self.recipe.probe(self._levels[level], self._step, epoch))
-        spent = self._probe_clock() - t
-        old = self._level_cost[level]
-        self._level_cost[level] = spent if old is None else (old + spent) / 2
-        self._probe_spent += spent
-        self._last_probe_step = self._step
-        self._last_probe_level = level
-        self._probed_epoch = epoch
-        self._restored = False
-
-    def _light_probe(self, epoch: int) -> None:
-        """Gradient norms alone, when a whole probe does not fit the budget: a few norms of
-        gradients already computed cost a fraction of a millisecond, so the gradient-flow plot
-        keeps one point per ``every`` steps however costly the other views are."""
-        t = self._probe_clock()
-        self._emit(ProbeEvent(self._step, epoch, grad_norms=grad_norms(self.recipe.networks)))
-        spent = self._probe_clock() - t
-        self._probe_spent += spent
-
-    def _final_probe(self, probes, epoch: int) -> None:
-        """A last look at the trained network, so the views end on the final weights. Always
-        taken (unless the latest probe already saw these weights in full), and in full: training
-        is over, so its cost slows nothing, and the last picture is the one a person studies."""
-        if probes is None or self._step == 0:
-            return
-        if self._last_probe_step == self._step and self._last_probe_level == 0 and not self._restored:
-            return
-        self._probe(epoch, 0)
-
-    def _flush(self, epoch: int, pending: list[torch.Tensor], extra_pending: dict[str, list[torch.Tensor]],
-               lrs: list[float], spe: int, epoch_losses: list[float], epoch_extra: dict[str, list[float]]) -> None:
-        """Read the pending losses back in one transfer, report them and add them
-        to the epoch's lists; raise ``_NonFinite`` naming the first bad step."""
-        names = list(extra_pending)
-        rows = [torch.stack(pending).float()] + [torch.stack(extra_pending[k]).float() for k in names]
-        values = torch.stack(rows).tolist() if len(rows) > 1 else [rows[0].tolist()]
-        first = self._step - len(pending)
-        good = len(pending)
-        bad_value = math.nan
-        for row in values:
-            for j, v in enumerate(row[:good]):
-                if not math.isfinite(v):
-                    good = j
-                    bad_value = v
-                    break
-        losses = values[0][:good]
-        if good:
-            extra = {k: values[1 + n][:good] for n, k in enumerate(names)}
-            self._emit(StepsEvent(epoch, first, losses, lrs[:good], spe, extra))
-            self._losses += losses
-            epoch_losses += losses
-            for k, v in extra.items():
-                epoch_extra[k] += v
-        pending.clear()
-        lrs.clear()
-        for v in extra_pending.values():
-            v.clear()
-        if good < len(values[0]):
-            raise _NonFinite(first + good + 1, bad_value)
 
     def _wait_while_paused(self) -> float:
         started = time.perf_counter()
@@ -552,34 +402,21 @@ class Trainer:
             pass
         return time.perf_counter() - started
 
-    def _is_better(self, event: EpochEvent) -> bool:
-        if self.best is None:
-            return True
-        if "modes_covered" in event.extra:
-            key = lambda e: (-e.extra.get("modes_covered", 0), e.train_loss)  # noqa: E731
-            return key(event) < key(self.best)
-        if event.val_loss is not None and self.best.val_loss is not None:
-            margin = self.config.early_stopping.min_delta if self.config.early_stopping.enabled else 0.0
-            return event.val_loss < self.best.val_loss - margin
-        return event.train_loss < self.best.train_loss
+    # ---- messages ----------------------------------------------------------
+    def _early_stop_message(self, epoch: int) -> str:
+        es, goal = self.config.early_stopping, self._monitor.goal
+        kept = f"kept the weights of epoch {self.best.epoch}" if es.restore_best else "kept the last weights"
+        return (f"stopped early after epoch {epoch}: {goal.label or goal.metric} has not improved for "
+                f"{es.patience} epochs; {kept}")
 
-    # ---- weights -----------------------------------------------------------
-    def _snapshot(self) -> dict[str, dict[str, torch.Tensor]]:
-        return {name: {k: v.detach().clone() for k, v in net.state_dict().items()}
-                for name, net in self.recipe.networks.items()}
-
-    def _restore(self, state: dict[str, dict[str, torch.Tensor]] | None) -> None:
-        if state is None or self.recipe is None:
-            return
-        for name, net in self.recipe.networks.items():
-            net.load_state_dict(state[name])
+    def _restore_good(self) -> None:
+        if self._kept is not None:
+            self._kept.restore_good()
 
     def _kept_message(self) -> str:
-        if self._good_epoch == 0:
-            return "The weights from before training were kept."
-        return f"The weights of epoch {self._good_epoch} were kept."
+        return self._kept.message() if self._kept is not None else kept_message(self._epoch)
 
-    def _non_finite_message(self, bad: _NonFinite) -> str:
+    def _non_finite_message(self, bad: NonFinite) -> str:
         lr = self.config.optimizer.lr
         return (f"the loss became {bad.value} at step {bad.step} (epoch {self._epoch + 1}); training stopped. "
                 f"{self._kept_message()} Try a lower learning rate (optimizer.lr is {lr:g}), "
@@ -589,14 +426,8 @@ class Trainer:
     def checkpoint_path(self) -> Path:
         """Where checkpoints go: as given, the config's ``checkpoint.path`` (inside the graph's
         reach, else ``OutsideFolder``), or beside the graph file as ``<graph>.safetensors``."""
-        if self._checkpoint_path is not None:
-            return ckpt.weights_path(self._checkpoint_path)
-        if self.config.checkpoint.path:
-            return ckpt.place_in(self.reach, self.config.checkpoint.path)
-        if self.graph_path is not None:
-            return self.graph_path.with_suffix(".safetensors")
-        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in (self.graph.name or "graph"))
-        return self.base_dir / f"{stem}.safetensors"
+        return checkpoint_place(self._checkpoint_path, self.config.checkpoint.path, self.reach, self.graph_path,
+                                self.graph.name)
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
         """Write the weights and the state a resumed run needs; returns the weights path.
@@ -604,58 +435,11 @@ class Trainer:
         if self.recipe is None:
             raise RuntimeError("nothing to save: the trainer has not been prepared")
         target = ckpt.weights_path(path) if path is not None else self.checkpoint_path()
-        state = ckpt.TrainingState(
-            epoch=self._epoch, step=self._step,
-            optimizers={str(i): u.optimizer.state_dict() for i, u in enumerate(self.recipe.updates)},
-            best=self.best.to_json() if self.best is not None else None,
-            scaler={str(i): u.scaler.state_dict() for i, u in enumerate(self.recipe.updates)
-                    if u.scaler is not None} or None,
-            rng=ckpt.rng_state(),
-        )
-        self._last_checkpoint = ckpt.save(target, self.recipe.networks, state)
+        self._last_checkpoint = save_run(target, self.recipe.networks, self.recipe.updates, self._epoch,
+                                         self._step, self.best)
         return self._last_checkpoint
 
     def _load(self, path: Path) -> None:
         if not path.is_absolute():
             path = self.base_dir / path
-        state = ckpt.load(path, self.recipe.networks)
-        where = ckpt.state_path(path)
-        updates = self.recipe.updates
-        if set(state.optimizers) != {str(i) for i in range(len(updates))}:
-            raise ckpt.CheckpointError(f"{where}: optimizers: holds {len(state.optimizers)} optimizer(s) "
-                                       f"({', '.join(map(repr, state.optimizers)) or 'none'}), this run has "
-                                       f"{len(updates)}")
-        for i, u in enumerate(updates):
-            _load_optimizer(u.optimizer, state.optimizers[str(i)], f"{where}: optimizers.{i}")
-            if u.scaler is not None and state.scaler and str(i) in state.scaler:
-                try:
-                    u.scaler.load_state_dict(state.scaler[str(i)])
-                except (KeyError, ValueError, TypeError, RuntimeError) as exc:
-                    raise ckpt.CheckpointError(f"{where}: scaler.{i}: does not fit this run ({exc})") from None
-        if state.rng is not None:
-            try:
-                ckpt.set_rng_state(state.rng)  # dropout and noise go on as in the unbroken run
-            except (RuntimeError, TypeError, ValueError) as exc:
-                raise ckpt.CheckpointError(f"{where}: rng: not a random generator's state ({exc})") from None
-        self._epoch, self._step = state.epoch, state.step
-
-
-def _load_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any], where: str) -> None:
-    """``saved`` into ``optimizer``, refused (``CheckpointError`` naming ``where``) unless it fits
-    this run's parameters: torch checks the groups' sizes, but a moment of the wrong shape would
-    only fail at the first step."""
-    before = optimizer.state_dict()
-    try:
-        optimizer.load_state_dict(saved)
-    except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
-        raise ckpt.CheckpointError(f"{where}: does not fit this run's optimizer ({exc})") from None
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    for index, p in enumerate(params):
-        for name, value in optimizer.state.get(p, {}).items():
-            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != p.shape:
-                optimizer.load_state_dict(before)
-                raise ckpt.CheckpointError(f"{where}: state.{index}.{name} has shape {list(value.shape)}, its "
-                                           f"parameter {list(p.shape)}")
-            if not (value is None or isinstance(value, (torch.Tensor, int, float))) or isinstance(value, bool):
-                optimizer.load_state_dict(before)
-                raise ckpt.CheckpointError(f"{where}: state.{index}.{name}: must be a tensor or a number")
+        self._epoch, self._step = load_run(path, self.recipe.networks, self.recipe.updates)

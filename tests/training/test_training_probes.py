@@ -102,8 +102,7 @@ def test_convolution_outputs_carry_one_samples_feature_maps():
 def fake_time(monkeypatch):
     """One clock for the budget and for the views' wait, advanced by the steps and whole
     probes as set: ``costs.step`` seconds a step, ``costs.probe(cfg)`` a whole probe."""
-    import studio.training.trainer as trainer_module
-    from studio.training import supervised
+    from studio.training import probe_budget, supervised
 
     class Costs:
         now = 0.0
@@ -111,8 +110,8 @@ def fake_time(monkeypatch):
         probe = staticmethod(lambda cfg: 0.010)
 
     costs = Costs()
-    monkeypatch.setattr(trainer_module, "_budget_clock", lambda device: lambda: costs.now)
-    monkeypatch.setattr(trainer_module, "_wall_clock", lambda: costs.now)
+    monkeypatch.setattr(probe_budget, "budget_clock", lambda device: lambda: costs.now)
+    monkeypatch.setattr(probe_budget, "wall_clock", lambda: costs.now)
     real_step, real_probe = supervised.Supervised.step, supervised.Supervised.probe
 
     def step(self, i):
@@ -176,7 +175,7 @@ def whole_probes_timed(trainer, costs) -> list[tuple[float, ProbeEvent]]:
 def test_at_the_default_budget_a_whole_probe_comes_at_least_every_half_second(spiral_graph, fake_time):
     # 40 ms steps; a whole probe costs 20 ms at full detail, less on a coarser grid. The
     # default 2% budget affords a full one about every 1.5 s, so between them come cheaper ones.
-    from studio.training.trainer import LIVE_S
+    from studio.training.probe_budget import LIVE_S
 
     fake_time.step = 0.040
     fake_time.probe = lambda cfg: 0.020 * cfg.grid / 64
