@@ -62,7 +62,7 @@ def test_a_new_graph_learns_xor_with_the_defaults(window, qtbot, answers, tmp_pa
     seconds = run_to_end(window, qtbot)
     end = panel.last_end
     assert end.status == "finished"
-    accuracy = panel.loss_view.curves()["train_acc"][1]
+    accuracy = panel.run.curves["train_acc"][1]
     assert accuracy[-1] == 1.0, f"XOR ended at {accuracy[-1]:.0%}"
     assert seconds < 30  # the bar is 10 s on one idle core; the suite shares two busy ones
     assert panel.status_label.text().startswith("Run 1: Finished")

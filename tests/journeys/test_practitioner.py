@@ -34,7 +34,7 @@ def test_lenet_on_digits_shows_its_feature_maps(window, qtbot):
     assert window.scene.selected_node_ids() == [conv]
     panel.views.setCurrentWidget(panel.activation_view)
     assert train_to_end(window, qtbot) == "finished", panel.last_error
-    accuracy = panel.loss_view.curves()["val_acc"][1]
+    accuracy = panel.run.curves["val_acc"][1]
     assert accuracy[-1] > 0.9, f"LeNet-5 on digits ended at {accuracy[-1]:.1%}"
     view = panel.activation_view
     assert view.maps_plot.isVisible()
@@ -101,7 +101,7 @@ def test_own_csv_from_browse_to_export(window, qtbot, answers, tmp_path, monkeyp
     type_into(epochs, "40", then="enter")
     type_into(panel.config_form.widgets[("optimizer", "lr")], "0.02", then="enter")
     assert train_to_end(window, qtbot) == "finished", panel.last_error
-    assert panel.loss_view.curves()["val_acc"][1][-1] >= 0.9
+    assert panel.run.curves["val_acc"][1][-1] >= 0.9
 
     # File > Export > PyTorch source, then the exported file runs on its own.
     out = tmp_path / "flowers_model.py"

@@ -26,7 +26,7 @@ from .steady import SteadyLabel
 from .draw_budget import MeteredLayoutWidget
 from .pacing import FramePacer
 from .plot_style import GrowingYRange, steady_plot, plot_colors
-from .buffer import GrowingBuffer
+from studio.session.buffer import GrowingBuffer
 
 BINS = 48
 MAX_COLUMNS = 240  # probes kept in the over-time image

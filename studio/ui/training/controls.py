@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
-from .progress import RunProgress, format_duration
+from studio.session.progress import RunProgress, format_duration
 from .steady import SteadyLabel
 
 

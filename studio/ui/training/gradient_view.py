@@ -20,7 +20,7 @@ from studio.training.events import ProbeEvent
 from .steady import SteadyLabel
 from .draw_budget import MeteredPlotWidget
 from .plot_style import GrowingYRange, steady_plot, plot_colors
-from .buffer import GrowingBuffer
+from studio.session.buffer import GrowingBuffer
 from .colors import CLASS_COLORS, gradient_flag
 
 

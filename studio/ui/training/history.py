@@ -1,41 +1,23 @@
 """Every run of the session, its curves and configuration, and two runs overlaid.
 
-Runs are kept in memory for the session only; the graph file keeps the
+The runs are the session's ``Run`` objects (``studio.session``), read as they
+are; they are kept in memory for the session only: the graph file keeps the
 configuration, not the history.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from studio.session import Run
+
 from .draw_budget import MeteredPlotWidget
 from .plot_style import steady_plot, plot_colors
 from .colors import CLASS_COLORS
-
-
-@dataclass
-class RunRecord:
-    number: int
-    config: dict[str, Any]
-    dataset: str
-    curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
-    status: str = "running"
-    message: str = ""
-
-    def title(self) -> str:
-        best = self.best_val_loss()
-        tail = f", best val loss {best:.4f}" if best is not None else ""
-        epochs = len(self.curves.get("train_loss", ([], []))[0])
-        return f"Run {self.number}: {self.dataset}, {epochs} epochs, {self.status}{tail}"
-
-    def best_val_loss(self) -> float | None:
-        ys = self.curves.get("val_loss", ([], []))[1]
-        return min(ys) if ys else None
 
 
 def config_differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
@@ -56,7 +38,7 @@ class HistoryView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runs: list[RunRecord] = []
+        self.runs: list[Run] = []
         self.list = QListWidget()
         self.list.itemChanged.connect(self._on_item_changed)
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
@@ -85,7 +67,7 @@ class HistoryView(QWidget):
             self._slots.append((train, val))
 
     # ---- runs ----------------------------------------------------------
-    def add_run(self, record: RunRecord) -> None:
+    def add_run(self, record: Run) -> None:
         self.runs.append(record)
         item = QListWidgetItem(record.title())
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -93,7 +75,7 @@ class HistoryView(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, record.number)
         self.list.addItem(item)
 
-    def update_run(self, record: RunRecord) -> None:
+    def update_run(self, record: Run) -> None:
         for i in range(self.list.count()):
             item = self.list.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == record.number:
@@ -103,7 +85,7 @@ class HistoryView(QWidget):
         if record.number in self.compared():
             self._redraw()
 
-    def record(self, number: int) -> RunRecord:
+    def record(self, number: int) -> Run:
         return next(r for r in self.runs if r.number == number)
 
     def compare(self, numbers: list[int]) -> None:

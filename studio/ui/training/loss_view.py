@@ -1,8 +1,9 @@
-"""Loss, accuracy and learning rate of one run, per step and per epoch.
+"""Loss, accuracy and learning rate of one run, per step and per epoch, drawn from the run's
+``LossCurves`` (``studio.session``).
 
 The x axis is in epochs (a step at 2.5 is halfway through the third), so the
 smoothed per-step curve and the per-epoch points share one axis. Curves are
-existing items fed from growing buffers; nothing is created per update.
+existing items given the run's growing buffers; nothing is created per update.
 """
 
 from __future__ import annotations
@@ -14,17 +15,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
 
-from studio.training.events import EpochEvent, StepsEvent
+from studio.session.curves import LossCurves
 
-from .buffer import GrowingBuffer
-from .decimate import PeakSeries
-from .overfitting import ema, overfit_epoch
 from .steady import SteadyLabel
 from .draw_budget import MeteredLayoutWidget
 from .plot_style import GrowingYRange, PlotColors, steady_plot, plot_colors, style_plots
 
 HINT = "Press Train to see the loss fall."
-SMOOTHING = 0.95
 MAX_DOTTED_EPOCHS = 60
 
 
@@ -116,16 +113,7 @@ class LossView(QWidget):
         self.epochs_planned: int | None = None
         self.lr_planned: float | None = None
 
-        # Per-step series: all the data, drawn from a peak-preserving summary of a few thousand points.
-        self.steps = PeakSeries()
-        self.smooth = PeakSeries(cap=1024)  # a smooth curve needs fewer points than a spiky one
-        self.lrs = PeakSeries(cap=1024)
-        self.train_loss = GrowingBuffer(64)
-        self.val_loss = GrowingBuffer(64)
-        self.train_acc = GrowingBuffer(64)
-        self.val_acc = GrowingBuffer(64)
-        self._ema_state = (0.0, 0)
-        self.overfit_at: int | None = None
+        self.data = LossCurves()  # the run's, once ``show_curves`` is given one; a view fed alone keeps its own
         self._fitted_steps = 0
         self.updates = 0
         self._stale = (False, False)  # (steps, epochs) fed while hidden, drawn when shown
@@ -193,30 +181,29 @@ class LossView(QWidget):
             curve.setSymbol(dots)
 
     def clear(self) -> None:
-        for b in (self.steps, self.smooth, self.lrs, self.train_loss, self.val_loss, self.train_acc, self.val_acc):
-            b.clear()
-        self._ema_state = (0.0, 0)
+        self.show_curves(LossCurves())
+        self.set_hint(HINT)
+        self._show_empty()
+
+    def show_curves(self, data: LossCurves) -> None:
+        """Draw this run's curves from now on (the ones a ``Run`` fills as its events arrive)."""
+        self.data = data
         self.loss_range.reset()
         self._fitted_steps = 0
         self.lr_range.reset()
-        self.overfit_at = None
         self.overfit_line.setVisible(False)
         self.summary.setText("")
-        self.set_hint(HINT)
         self._redraw(steps=True, epochs=True)
-        self._show_empty()
 
     def feed(self, events: Iterable[object]) -> None:
-        steps = [ev for ev in events if isinstance(ev, StepsEvent)]
-        epochs = [ev for ev in events if isinstance(ev, EpochEvent)]
-        if steps:
-            self._add_steps(steps)
-        for ev in epochs:
-            self._add_epoch(ev)
-        steps, epochs = bool(steps), bool(epochs)
+        """Events for a view fed on its own: into its curves, then drawn."""
+        self.draw(*self.data.add(events))
+
+    def draw(self, steps: bool, epochs: bool) -> None:
+        """Redraw what grew since the last time: the step curves, the epoch curves, or both."""
         if not (steps or epochs):
             return
-        if not self.isVisible():  # a hidden tab keeps its data and draws it when it is shown
+        if not self.isVisible():  # a hidden tab draws what it missed when it is shown
             self._stale = (self._stale[0] or steps, self._stale[1] or epochs)
             return
         self._redraw(steps, epochs)
@@ -228,48 +215,16 @@ class LossView(QWidget):
             self._stale = (False, False)
             self._redraw(steps, epochs)
 
-    def _add_steps(self, events: list[StepsEvent]) -> None:
-        """All the steps of one batch of events at once: a few array operations, not a loop per step."""
-        losses, lrs, lr_keep = [], [], []
-        counts = np.empty(len(events), dtype=np.int64)
-        firsts = np.empty(len(events), dtype=np.float64)
-        spes = np.empty(len(events), dtype=np.float64)
-        for i, ev in enumerate(events):
-            n = counts[i] = len(ev.losses)
-            firsts[i] = ev.first_step + 1
-            spes[i] = max(1, ev.steps_per_epoch)
-            losses.extend(ev.losses)
-            m = min(n, len(ev.lrs))
-            lrs.extend(ev.lrs[:m])
-            lr_keep.append((n, m))
-        # Step i of a report is at (first_step + 1 + i) / steps_per_epoch epochs.
-        starts = np.repeat(np.cumsum(counts) - counts, counts)
-        x = (np.repeat(firsts, counts) + np.arange(counts.sum()) - starts) / np.repeat(spes, counts)
-        y = np.asarray(losses, dtype=np.float64)
-        finite = np.isfinite(y)
-        y[~finite] = np.nan  # a gap in the line; infinities would wreck the axis
-        self.steps.extend(x, y)
-        smooth, self._ema_state = ema(y[finite].tolist(), SMOOTHING, self._ema_state)
-        self.smooth.extend(x[finite], smooth)
-        if lrs:
-            keep = np.concatenate([np.arange(n) < m for n, m in lr_keep])  # reports may carry fewer rates
-            self.lrs.extend(x[keep], lrs)
-
-    def _add_epoch(self, ev: EpochEvent) -> None:
-        x = float(ev.epoch)
-        self.train_loss.append(x, ev.train_loss)
-        if ev.val_loss is not None:
-            self.val_loss.append(x, ev.val_loss)
-        if ev.train_acc is not None:
-            self.train_acc.append(x, ev.train_acc)
-        if ev.val_acc is not None:
-            self.val_acc.append(x, ev.val_acc)
-        if not self.steps_seen:
-            self.lrs.append(x, ev.lr)
-
-    @property
-    def steps_seen(self) -> int:
-        return len(self.steps)
+    # The run's curves, by their old names here (tests and the panel read them).
+    steps = property(lambda self: self.data.steps)
+    smooth = property(lambda self: self.data.smooth)
+    lrs = property(lambda self: self.data.lrs)
+    train_loss = property(lambda self: self.data.train_loss)
+    val_loss = property(lambda self: self.data.val_loss)
+    train_acc = property(lambda self: self.data.train_acc)
+    val_acc = property(lambda self: self.data.val_acc)
+    overfit_at = property(lambda self: self.data.overfit_at)
+    steps_seen = property(lambda self: self.data.steps_seen)
 
     def _redraw(self, steps: bool, epochs: bool) -> None:
         self.updates += 1
@@ -317,36 +272,12 @@ class LossView(QWidget):
             self.loss_range.fit(0.0, float(finite.max()))
 
     def _mark_overfitting(self) -> None:
-        n = min(len(self.train_loss), len(self.val_loss))
-        at = overfit_epoch(list(self.train_loss.y[:n]), list(self.val_loss.y[:n])) if n else None
-        self.overfit_at = at
+        at = self.overfit_at
         self.overfit_line.setVisible(at is not None)
         if at is not None:
             self.overfit_line.setValue(at)
 
     def _summarise(self) -> None:
-        if not len(self.train_loss):
-            return
-        epoch = int(self.train_loss.x[-1])
-        parts = [f"Epoch {epoch}: train loss {self.train_loss.y[-1]:.4f}"]
-        if len(self.val_loss):
-            gap = self.val_loss.y[-1] - self.train_loss.y[-1]
-            parts.append(f"validation {self.val_loss.y[-1]:.4f} (gap {gap:+.4f})")
-        if len(self.train_acc):
-            parts.append(f"train accuracy {self.train_acc.y[-1]:.1%}")
-        if len(self.val_acc):
-            parts.append(f"validation accuracy {self.val_acc.y[-1]:.1%}")
-        text = ", ".join(parts) + "."
-        if self.overfit_at is not None:
-            text += (f" Overfitting: validation loss was best at epoch {self.overfit_at} and has risen since,"
-                     " while training loss keeps falling.")
-        self.summary.setText(text)
-
-    # ---- reading (run history) ----------------------------------------
-    def curves(self) -> dict[str, tuple[list[float], list[float]]]:
-        """Copies of the per-epoch curves, for the run history (one point per epoch: cheap to keep)."""
-        out = {}
-        for name, buf in (("train_loss", self.train_loss), ("val_loss", self.val_loss),
-                          ("train_acc", self.train_acc), ("val_acc", self.val_acc)):
-            out[name] = (buf.x.tolist(), buf.y.tolist())
-        return out
+        text = self.data.summary()
+        if text:
+            self.summary.setText(text)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from studio.graph import Graph, Problem
-from studio.training.events import EndEvent, EpochEvent, ProbeEvent, StepsEvent
+from studio.training.events import EndEvent
 
 from .activation_view import ActivationView
 from .boundary_view import BoundaryView
@@ -33,10 +33,11 @@ from .controls import ControlBar
 from .dataset_chooser import DatasetChooser
 from .draw_budget import budget
 from .gradient_view import GradientView
-from .history import HistoryView, RunRecord
+from .history import HistoryView
 from .loss_view import LossView
 from .plot_style import style_plots
-from .progress import RunProgress
+from studio.session import Run
+from studio.session.progress import RunProgress
 from .run import RunSetup, preflight, problem_headline
 from .samples_view import SamplesView
 from .steady import SteadyLabel
@@ -110,7 +111,8 @@ class TrainingPanel(QWidget):
         self.graph = graph
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
         self.session: TrainingSession | None = None
-        self.progress: RunProgress | None = None
+        self.run: Run | None = None  # the latest run's data: what the views draw and the history keeps
+        self.progress: RunProgress | None = None  # the latest run's progress (its ``run.progress``)
         self.setup: RunSetup | None = None
         self.weights: dict[str, Any] | None = None  # trained state carried into the next run
         self.runs = 0
@@ -178,7 +180,8 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.history_view, "Runs")
         self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
                            self.samples_view)
-        self._throttles = [Throttle(metered(self.loss_view.feed), REDRAW_S["loss"])] + [
+        # The loss view's throttle is handed what grew in the run's curves; the probe views, the probes.
+        self._throttles = [Throttle(metered(self._draw_curves), REDRAW_S["loss"])] + [
             Throttle(metered(v.feed), REDRAW_S["probe"]) for v in self.live_views[1:]]
         self._history_throttle = Throttle(metered(lambda _events: self._update_history()), REDRAW_S["history"])
         self._base_intervals = [t.interval for t in self._throttles + [self._history_throttle]]
@@ -258,6 +261,7 @@ class TrainingPanel(QWidget):
     def _forget_run(self) -> None:
         """Every view back to its empty state: bars, numbers, curves, probes, problems, errors."""
         self.progress = None
+        self.run = None
         self.setup = None
         self.last_end = None
         self.last_error = None
@@ -361,14 +365,16 @@ class TrainingPanel(QWidget):
         self._redraw_timer.start()
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
                                           if not setup.graph.node(n).spec.is_input]
-        self.progress = RunProgress(setup.config.epochs)
+        self.run = Run(self.runs, setup.config.to_dict(), setup.dataset.name, setup.config.epochs)
+        self.progress = self.run.progress
+        self.loss_view.show_curves(self.run.curves)
         self.loss_view.show_plan(setup.config.epochs, setup.config.optimizer.lr)
         self.loss_view.set_run_length(setup.config.epochs)
         self.loss_view.set_hint("Training: the first steps are on their way…")
         self._step_axis_set = False
         self._progress_shown = float("-inf")
         self._progress_dirty = False
-        self.history_view.add_run(RunRecord(self.runs, setup.config.to_dict(), setup.dataset.name))
+        self.history_view.add_run(self.run)
         factory = self.make_trainer or setup.trainer_factory
         weights = self.weights
         self.session = TrainingSession(lambda callback: factory(callback, weights), self)
@@ -468,36 +474,23 @@ class TrainingPanel(QWidget):
 
     # ---- events from the run -------------------------------------------
     def _on_events(self, batch: list) -> None:
-        # Sorted once here, so each view looks only at what it draws: a batch holds hundreds of
-        # step reports and a handful of probes.
-        curves, probes, epochs, last_steps = [], [], [], None
-        for ev in batch:
-            if isinstance(ev, StepsEvent):
-                curves.append(ev)
-                last_steps = ev
-            elif isinstance(ev, ProbeEvent):
-                probes.append(ev)
-            elif isinstance(ev, EpochEvent):
-                curves.append(ev)
-                epochs.append(ev)
-            elif isinstance(ev, EndEvent):
-                self.last_end = ev
+        # Into the run at once (sorted once there: a batch holds hundreds of step reports and a
+        # handful of probes); each view is then handed only what it draws, at its own pace.
+        arrived = self.run.add(batch)
+        self.last_end = self.run.end
         progress = self.progress
-        for ev in batch:  # in order; of the step reports only the newest tells where the run is
-            if ev is last_steps or not isinstance(ev, (StepsEvent, ProbeEvent)):
-                progress.feed(ev)
         if not self._step_axis_set and progress.steps_per_epoch:
             total = progress.steps_per_epoch * progress.epochs
             self.gradient_view.set_run_length(total)
             self.activation_view.set_run_length(total)
             self._step_axis_set = True
-        if curves:
-            self._throttles[0].queue(curves)
-        if probes:
+        if arrived.steps or arrived.epochs:
+            self._throttles[0].queue([(arrived.steps, bool(arrived.epochs))])
+        if arrived.probes:
             for throttle in self._throttles[1:]:
-                throttle.queue(probes)
-        if epochs:
-            self._history_throttle.queue(epochs)
+                throttle.queue(arrived.probes)
+        if arrived.epochs:
+            self._history_throttle.queue(arrived.epochs)
         self._progress_dirty = True
         self._on_redraw_tick()
 
@@ -543,13 +536,14 @@ class TrainingPanel(QWidget):
         for throttle in self._throttles + [self._history_throttle]:
             throttle.flush()
 
+    def _draw_curves(self, grown: list[tuple[bool, bool]]) -> None:
+        self.loss_view.draw(any(s for s, _ in grown), any(e for _, e in grown))
+
     def _update_history(self, status: str | None = None, message: str = "") -> None:
-        record = self.history_view.record(self.runs)
-        record.curves = self.loss_view.curves()
+        run = self.history_view.record(self.runs)
         if status is not None:
-            record.status = status
-            record.message = message
-        self.history_view.update_run(record)
+            run.finish(status, message)
+        self.history_view.update_run(run)
 
     def _on_failed(self, message: str) -> None:
         self.last_error = message

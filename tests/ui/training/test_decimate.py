@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.ui.training.decimate import PeakSeries
+from studio.session.decimate import PeakSeries
 
 
 def test_short_series_are_drawn_as_they_are():

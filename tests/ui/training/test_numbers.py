@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from studio.training.events import EndEvent, EpochEvent, StepsEvent
-from studio.ui.training.buffer import GrowingBuffer
+from studio.session.buffer import GrowingBuffer
 from studio.ui.training.history import config_differences
-from studio.ui.training.overfitting import ema, overfit_epoch
+from studio.session.overfitting import ema, overfit_epoch
 from studio.ui.training.colors import gradient_flag, gradient_rgb, prediction_field
-from studio.ui.training.progress import RunProgress, format_duration
+from studio.session.progress import RunProgress, format_duration
 
 
 def test_buffer_doubles_and_keeps_values():
