@@ -62,7 +62,7 @@ class HistoryView(QWidget):
         self._slots: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         for i in range(2):
             r, g, b = (int(v) for v in CLASS_COLORS[i * 2 + 1 if i else 0])
-            train = self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=2), name=f"run ? train")
+            train = self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=2))  # in the legend once compared
             val = self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=2, style=Qt.PenStyle.DashLine))
             self._slots.append((train, val))
 
