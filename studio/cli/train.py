@@ -124,6 +124,7 @@ def prepare(args: argparse.Namespace):
         raise Refused(str(exc), EXIT_UNREADABLE) from None
 
     from studio.training import ConfigError, Trainer, TrainingConfig, TrainingSetupError
+    from studio.training.preflight import checked
 
     training = dict(graph.training or {})
     for key in ("epochs", "device", "seed"):
@@ -139,18 +140,19 @@ def prepare(args: argparse.Namespace):
     except ConfigError as exc:
         raise Refused(_lines(path, exc.problems)) from None
 
-    # CPU threads: the file's ``threads``, else the Trainer's default of every core but
-    # one; more threads than free cores make small networks many times slower
     from studio.files.reach import Reach
 
     resume = getattr(args, "resume", None)
     reach = Reach.of(path.parent, getattr(args, "allow_outside", None) or ())
-    trainer = Trainer(graph, None, config, base_dir=reach, graph_path=path,
-                      checkpoint_path=Path(checkpoint_to).absolute() if checkpoint_to is not None else None,
-                      resume_from=Path(resume).absolute() if resume is not None else None)
     try:
-        # validates the graph, loads the data set and checks that it fits, compiles
-        trainer.prepare()
+        # the settings, the graph, the checkpoint's place; then the data set is loaded and fitted
+        found = checked(graph, reach, config=config, checkpoint_chosen=checkpoint_to is not None)
+        # CPU threads: the file's ``threads``, else the Trainer's default of every core but
+        # one; more threads than free cores make small networks many times slower
+        trainer = Trainer(graph, checked=found, graph_path=path,
+                          checkpoint_path=Path(checkpoint_to).absolute() if checkpoint_to is not None else None,
+                          resume_from=Path(resume).absolute() if resume is not None else None)
+        trainer.prepare()  # compiles, and resumes where asked: nothing is checked again
     except TrainingSetupError as exc:
         raise Refused(_lines(path, [str(p) for p in exc.problems], _headline(exc))) from None
     except (ValueError, RuntimeError) as exc:  # a missing device, an unreadable checkpoint

@@ -15,7 +15,7 @@ _WHERE = {
     "ConfigError": "config", "TrainingConfig": "config",
     "ActivationStats": "events", "BoundaryGrid": "events", "EndEvent": "events", "EpochEvent": "events",
     "Event": "events", "ProbeEvent": "events", "StepsEvent": "events",
-    "RunResult": "trainer", "Trainer": "trainer", "TrainingSetupError": "trainer",
+    "RunResult": "trainer", "Trainer": "trainer", "TrainingSetupError": "errors",
 }
 
 __all__ = sorted(_WHERE)

@@ -29,16 +29,19 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from torch import nn
 
-from studio.files.reach import OutsideFolder, Reach
-from studio.graph import Graph, Problem, validate
+from studio.files.reach import Reach
+from studio.graph import Graph, Problem
 
 from . import checkpoint as ckpt
+from . import preflight
 from .config import ConfigError, TrainingConfig
 from .device import cpu_threads, pick_device
+from .errors import TrainingSetupError
 from .events import EndEvent, EpochEvent, Event
 from .kept_weights import KeptWeights, kept_message
 from .monitor import Monitor
 from .optim import Schedule, set_lr
+from .preflight import Checked
 from .probe_budget import ProbeBudget
 from .recipe import Recipe
 from .resume import checkpoint_place, load_run, save_run
@@ -47,15 +50,6 @@ from .step_report import NonFinite, StepReport
 Callback = Callable[[Event], None]
 
 FINAL_STATES = ("finished", "stopped", "early_stopped", "failed")
-
-
-class TrainingSetupError(RuntimeError):
-    """The run cannot start; ``problems`` lists why, each naming its node, key or file."""
-
-    def __init__(self, problems: list[Problem | str], headline: str = "cannot train"):
-        self.problems = list(problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{headline}:\n{lines}")
 
 
 def _reseeder(device: torch.device | None) -> Callable[[int], None]:
@@ -107,6 +101,11 @@ class Trainer:
     ``resume_from`` continues a run from a checkpoint (either of its files).
     ``threads`` caps torch's CPU threads (default: config ``threads``, else all
     cores but one, leaving one for the UI; never more than the cores).
+
+    ``checked``: what ``preflight.checked`` or ``preflight.check_run`` found for this
+    graph, from a caller that ran the checks already. The run then takes its settings,
+    data set, task and reach from it (leave ``dataset``, ``config`` and ``base_dir``
+    out), and ``prepare()`` checks none of it again.
     """
 
     def __init__(
@@ -122,8 +121,14 @@ class Trainer:
         checkpoint_path: str | Path | None = None,
         threads: int | None = None,
         allow_outside: Iterable[str | Path] = (),
+        checked: Checked | None = None,
     ) -> None:
         self.graph = graph
+        self._checked = checked
+        if checked is not None:
+            if dataset is not None or config is not None or base_dir is not None or tuple(allow_outside):
+                raise ValueError("a checked run takes its data set, settings and reach from the check")
+            dataset, config = checked.dataset, checked.config
         if config is None:
             config = graph.training
         self.config = config if isinstance(config, TrainingConfig) else TrainingConfig.from_dict(config)
@@ -132,7 +137,7 @@ class Trainer:
         self.graph_path = Path(graph_path) if graph_path is not None else None
         if base_dir is None and self.graph_path is not None:
             base_dir = self.graph_path.parent
-        self.reach = Reach.of(base_dir, tuple(allow_outside))
+        self.reach = checked.reach if checked is not None else Reach.of(base_dir, tuple(allow_outside))
         self.base_dir = self.reach.folder
         self.resume_from = Path(resume_from) if resume_from is not None else None
         self._checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
@@ -224,32 +229,18 @@ class Trainer:
         return []
 
     def prepare(self) -> None:
-        """Validate, load the data, check it fits, pick the device, compile, and
-        (when asked) resume. Raises ``TrainingSetupError`` listing the problems."""
+        """Check (unless handed a ``Checked``: ``preflight.checked``), pick the device, compile,
+        and (when asked) resume. Raises ``TrainingSetupError`` listing the problems."""
         if self._prepared:
             return
-        from .setup import build_recipe, load_data, resolve_task
+        from .setup import build_recipe
 
+        checked = self._checked
+        if checked is None:
+            checked = preflight.checked(self.graph, self.reach, self.dataset, config=self.config,
+                                        checkpoint_chosen=self._checkpoint_path is not None)
         cfg = self.config
-        problems: list[Problem | str] = list(cfg.validate())
-        if problems:
-            raise TrainingSetupError(problems, "the training settings have problems")
-        problems = list(validate(self.graph))
-        if problems:
-            raise TrainingSetupError(problems, "the graph has problems")
-        from .preflight import model_memory_problems
-
-        problems = model_memory_problems(self.graph)
-        if problems:  # said before a single weight is allocated
-            raise TrainingSetupError(problems, "the network does not fit in memory")
-        if cfg.checkpoint.enabled:
-            try:  # refused before any data is read or anything written
-                self.checkpoint_path()
-            except OutsideFolder as exc:
-                raise TrainingSetupError([f"{exc.place}: {exc}"], "the training settings have problems") from exc
-        if self.dataset is None:
-            self.dataset = load_data(cfg, self.reach)
-        self.task = resolve_task(cfg, self.dataset)
+        self.dataset, self.task = checked.dataset, checked.task
         self.device = pick_device(cfg.device)
         torch.manual_seed(cfg.seed)  # weights are drawn when the networks are built
         self.recipe = build_recipe(self.graph, self.dataset, cfg, self.task, self.device)
