@@ -22,13 +22,17 @@ class RunSetup:
     dataset: Any  # studio.data.Dataset
     config: TrainingConfig
     base_dir: Any = None  # the graph's folder, or its Reach (the folder plus what the person allowed)
+    checked: Any = None  # studio.training.preflight.Checked: what the checks found, not checked again
 
     def trainer_factory(self, callback: Callable[[Any], None], weights: dict[str, Any] | None = None):
         """The trainer for this run (called on the worker thread, where compiling is no burden)."""
         from studio.training import Trainer
 
-        trainer = Trainer(self.graph, dataset=self.dataset, config=self.config, callback=callback,
-                          base_dir=self.base_dir)
+        if self.checked is not None:
+            trainer = Trainer(self.graph, checked=self.checked, callback=callback)
+        else:
+            trainer = Trainer(self.graph, dataset=self.dataset, config=self.config, callback=callback,
+                              base_dir=self.base_dir)
         if weights:
             trainer.prepare()  # builds the networks, so the kept weights have somewhere to go
             load_weights(trainer, weights)
@@ -75,13 +79,14 @@ def write_weights(weights: dict[str, dict[str, Any]], path: str | Path) -> Path:
 def preflight(graph: Graph, dataset: Any, dataset_error: str | None,
               base_dir: Any = None) -> tuple[RunSetup | None, list[Problem]]:
     """The shared check (``studio.training.preflight``) on the data set the panel has loaded;
-    one that failed to load is its own message (file, line and column), not loaded again."""
-    from studio.training.preflight import check
+    one that failed to load is its own message (file, line and column), not loaded again. What it
+    found goes to the run's trainer, which checks none of it again."""
+    from studio.training.preflight import check_run
 
-    config, dataset, problems = check(graph, base_dir, dataset, dataset_error=dataset_error)
-    if problems:
+    found, problems = check_run(graph, base_dir, dataset, dataset_error=dataset_error)
+    if problems or found is None:
         return None, problems
-    return RunSetup(graph.copy(), dataset, config, base_dir), []
+    return RunSetup(graph.copy(), found.dataset, found.config, found.reach, found), []
 
 
 def problem_headline(problems: list[Problem]) -> str:

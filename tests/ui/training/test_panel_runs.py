@@ -186,3 +186,29 @@ def test_nan_loss_ends_the_run_with_a_message(qtbot, make_panel, spiral):
     qtbot.waitUntil(lambda: not panel.running, timeout=30_000)
     assert panel.last_end.status == "failed"
     assert panel.error_banner.isVisible() and "step" in panel.error_banner.text()
+
+
+def test_train_checks_the_graph_settings_and_data_once(qtbot, make_panel, monkeypatch):
+    """The panel's check finds what the run needs and hands it to the trainer, which checks none
+    of it again (it re-validated everything before)."""
+    import studio.data
+    from studio.training import preflight
+
+    counts = {"validate": 0, "fits": 0}
+    real_validate, real_fits = preflight.validate, studio.data.check_fits
+
+    def counting_validate(graph):
+        counts["validate"] += 1
+        return real_validate(graph)
+
+    def counting_fits(dataset, graph):
+        counts["fits"] += 1
+        return real_fits(dataset, graph)
+
+    panel = make_panel(epochs=1)
+    monkeypatch.setattr(preflight, "validate", counting_validate)
+    monkeypatch.setattr("studio.data.check_fits", counting_fits)
+    click(qtbot, panel.controls.train_button)
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    assert panel.last_end.status == "finished"
+    assert counts == {"validate": 1, "fits": 1}
