@@ -41,7 +41,6 @@ from .events import EndEvent, EpochEvent, Event
 from .kept_weights import KeptWeights, kept_message
 from .monitor import Monitor
 from .optim import Schedule, set_lr
-from .preflight import Checked
 from .probe_budget import ProbeBudget
 from .recipe import Recipe
 from .resume import checkpoint_place, load_run, save_run
@@ -121,7 +120,7 @@ class Trainer:
         checkpoint_path: str | Path | None = None,
         threads: int | None = None,
         allow_outside: Iterable[str | Path] = (),
-        checked: Checked | None = None,
+        checked: preflight.Checked | None = None,
     ) -> None:
         self.graph = graph
         self._checked = checked
