@@ -109,12 +109,18 @@ def killed_between_the_renames(path, nets, epoch: int) -> None:
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 9
 
 
-def test_a_save_killed_between_its_two_renames_is_finished_when_resumed(tmp_path):
+def epoch_1_saved_and_epoch_2_cut(tmp_path):
+    """A whole save of epoch 1, then a save of epoch 2 killed between its renames."""
     path = tmp_path / "run"
     nets = network()
     set_epoch(nets, 1)
     ckpt.save(path, nets, state_of(1))
     killed_between_the_renames(path, nets, 2)
+    return path
+
+
+def test_a_save_killed_between_its_two_renames_is_finished_when_resumed(tmp_path):
+    path = epoch_1_saved_and_epoch_2_cut(tmp_path)
     left = sorted(p.name for p in tmp_path.iterdir())
     assert len(left) == 3 and left[0].startswith(".run.safetensors.")  # the new weights, not yet renamed
     assert outcome(path) == 2
@@ -129,11 +135,7 @@ def test_the_first_save_killed_between_its_renames_is_finished_too(tmp_path):
 
 
 def test_a_stray_file_under_a_temporary_name_is_not_taken_for_the_weights(tmp_path):
-    path = tmp_path / "run"
-    nets = network()
-    set_epoch(nets, 1)
-    ckpt.save(path, nets, state_of(1))
-    killed_between_the_renames(path, nets, 2)
+    path = epoch_1_saved_and_epoch_2_cut(tmp_path)
     (cut,) = [p for p in tmp_path.iterdir() if p.name.startswith(".run.safetensors.")]
     cut.write_bytes(cut.read_bytes()[:-1] + b"x")  # not the bytes the state names
     with pytest.raises(CheckpointError, match="do not belong together"):
