@@ -9,7 +9,7 @@ from studio.cli.main import main
 from studio.data.limits import available_memory
 from studio.training.preflight import check
 
-from person import Answers, _private_settings, answers, config_dir, make_window  # noqa: F401 (fixtures)
+from person import Answers, _private_settings, answers, config_dir, make_window, click, node_point, type_into  # noqa: F401 (fixtures)
 
 
 def huge_graph(tmp_path):
@@ -56,9 +56,21 @@ def test_the_status_bar_counts_what_train_would_refuse(window, answers, tmp_path
     status = window.status_label
     qtbot.waitUntil(lambda: "1 problem(s)" in status.text(), timeout=10_000)
     assert "40,000,200,000 parameters need" in status.toolTip()
-    QTest.mouseClick(window.training_panel.controls.train_button, Qt.LeftButton)
-    assert not window.training_panel.running
-    problems = window.training_panel.problem_list
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: "1 problem(s) to fix first" in panel.status_label.text(), timeout=10_000)
+    assert not panel.status_label.text().startswith("Ready")  # it said Ready while Train would refuse
+    # The network made small by keyboard: the status bar and the panel say so at once.
+    click(window.view.viewport(), node_point(window, "fc"))
+    assert window.inspector.node_id == "fc"
+    type_into(window.inspector.editors["out_features"].edit, "3", then="enter")
+    qtbot.waitUntil(lambda: "no problems" in status.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: panel.status_label.text().startswith("Ready: blobs"), timeout=10_000)
+    QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: "1 problem(s)" in status.text(), timeout=10_000)
+    QTest.mouseClick(panel.controls.train_button, Qt.LeftButton)
+    assert not panel.running
+    problems = panel.problem_list
     assert any("parameters need" in problems.item(i).text() for i in range(problems.count()))
 
 

@@ -146,6 +146,8 @@ class TrainingPanel(QWidget):
         self.problem_list.hide()
         # Problems shown are checked again once the document changes, so a fixed one goes at once.
         self._recheck_timer = QTimer(self, singleShot=True, interval=RECHECK_MS, timeout=self._recheck_problems)
+        # Before any run, the status line follows the graph: "Ready" only while nothing stands in the way.
+        self._ready_timer = QTimer(self, singleShot=True, interval=RECHECK_MS, timeout=self._refresh_ready)
         self._unsubscribe_graph = graph.subscribe(self._on_graph_event)
         self.problem_list.itemActivated.connect(self._on_problem_item)
         self.problem_list.itemClicked.connect(self._on_problem_item)
@@ -316,7 +318,17 @@ class TrainingPanel(QWidget):
         val = len(dataset.val) if dataset.val is not None else 0
         split = f"{len(dataset.train)} training / {val} validation samples" if val else \
             f"{len(dataset.train)} training samples, none kept for validation"
+        from studio.training.preflight import standing_problems
+
+        problems = standing_problems(self.graph)
+        if problems:
+            return f"{dataset.name}, {split}. {problem_headline(problems)} Press Train to list them."
         return f"Ready: {dataset.name}, {split}. Press Train."
+
+    def _refresh_ready(self) -> None:
+        if isValid(self) and not self.running and self.progress is None and not self.chooser.loading \
+                and self.problem_list.isHidden():
+            self.status_label.setText(self._ready_text(self.chooser.dataset))
 
     def _on_config(self, _cfg) -> None:
         try:
@@ -588,6 +600,8 @@ class TrainingPanel(QWidget):
     def _on_graph_event(self, _event) -> None:
         if isValid(self) and not self.problem_list.isHidden() and not self.running:
             self._recheck_timer.start()
+        elif isValid(self) and not self.running and self.progress is None:
+            self._ready_timer.start()
 
     def _recheck_problems(self) -> None:
         """The listed problems again, for the document as it is now: fixed ones go, and when none
