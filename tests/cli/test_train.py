@@ -280,26 +280,18 @@ def test_the_checks_run_once_and_the_trainer_is_handed_what_they_found(capsys, s
     from studio.training import preflight
     from studio.training.trainer import Trainer
 
-    calls = {"validate": 0, "load": 0, "handed": []}
-    real_validate, real_load, real_init = preflight.validate, studio.data.load_dataset, Trainer.__init__
+    from counting import counting
 
-    def validate(graph):
-        calls["validate"] += 1
-        return real_validate(graph)
-
-    def load_dataset(*args, **kwargs):
-        calls["load"] += 1
-        return real_load(*args, **kwargs)
+    calls = counting(monkeypatch, validate=(preflight, "validate"), load=(studio.data, "load_dataset"))
+    handed_over, real_init = [], Trainer.__init__
 
     def init(self, *args, **kwargs):
-        calls["handed"].append(kwargs.get("checked"))
+        handed_over.append(kwargs.get("checked"))
         real_init(self, *args, **kwargs)
 
-    monkeypatch.setattr(preflight, "validate", validate)
-    monkeypatch.setattr(studio.data, "load_dataset", load_dataset)
     monkeypatch.setattr(Trainer, "__init__", init)
     code, lines, err = train_json(capsys, spiral_file, "--epochs", "1")
     assert code == 0, err
     assert (calls["validate"], calls["load"]) == (1, 1)
-    [handed] = calls["handed"]
+    [handed] = handed_over
     assert isinstance(handed, preflight.Checked) and handed.config.epochs == 1  # the flags applied

@@ -4,6 +4,7 @@ caller that ran them already hands over what they found, so nothing is checked t
 from __future__ import annotations
 
 import pytest
+from counting import counting
 from training_graphs import mlp, settings
 
 from studio.graph import Graph
@@ -22,20 +23,7 @@ def counted(monkeypatch):
     """How often the graph is validated and the data set loaded."""
     import studio.data
 
-    calls = {"validate": 0, "load": 0}
-    real_validate, real_load = preflight.validate, studio.data.load_dataset
-
-    def validate(graph):
-        calls["validate"] += 1
-        return real_validate(graph)
-
-    def load_dataset(*args, **kwargs):
-        calls["load"] += 1
-        return real_load(*args, **kwargs)
-
-    monkeypatch.setattr(preflight, "validate", validate)
-    monkeypatch.setattr(studio.data, "load_dataset", load_dataset)
-    return calls
+    return counting(monkeypatch, validate=(preflight, "validate"), load=(studio.data, "load_dataset"))
 
 
 def test_a_trainer_checks_once(counted, tmp_path):

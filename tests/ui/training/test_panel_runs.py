@@ -192,22 +192,11 @@ def test_train_checks_the_graph_settings_and_data_once(qtbot, make_panel, monkey
     """The panel's check finds what the run needs and hands it to the trainer, which checks none
     of it again (it re-validated everything before)."""
     import studio.data
+    from counting import counting
     from studio.training import preflight
 
-    counts = {"validate": 0, "fits": 0}
-    real_validate, real_fits = preflight.validate, studio.data.check_fits
-
-    def counting_validate(graph):
-        counts["validate"] += 1
-        return real_validate(graph)
-
-    def counting_fits(dataset, graph):
-        counts["fits"] += 1
-        return real_fits(dataset, graph)
-
     panel = make_panel(epochs=1)
-    monkeypatch.setattr(preflight, "validate", counting_validate)
-    monkeypatch.setattr("studio.data.check_fits", counting_fits)
+    counts = counting(monkeypatch, validate=(preflight, "validate"), fits=(studio.data, "check_fits"))
     click(qtbot, panel.controls.train_button)
     qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
     assert panel.last_end.status == "finished"
