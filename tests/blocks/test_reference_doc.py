@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from doc_generators import DOCS
+from doc_generators import load_generator as load
 
 import blocks
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-
 
 def load_generator():
-    spec = importlib.util.spec_from_file_location("gen_blocks", DOCS / "gen_blocks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("gen_blocks")
 
 
 def test_block_reference_is_current():

@@ -3,22 +3,16 @@ fall behind them."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from doc_generators import DOCS
+from doc_generators import load_generator as load
 
 from studio.training.config import TrainingConfig, limits
 from studio.training.settings_fields import walk
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-
 
 def load_generator():
-    spec = importlib.util.spec_from_file_location("gen_training", DOCS / "gen_training.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("gen_training")
 
 
 def page() -> str:
