@@ -16,6 +16,9 @@ SUBCOMMANDS = {
     "validate": "studio.cli.validate",
     "train": "studio.cli.train",
     "export": "studio.cli.export",
+    "import": "studio.cli.import_model",
+    "evaluate": "studio.cli.evaluate",
+    "predict": "studio.cli.predict",
 }
 
 

@@ -1,0 +1,1 @@
+"""Any traceable ``torch.nn.Module`` in, as editable blocks (torch.fx)."""
