@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .metrics import ClassReport, RegressionReport
+
 
 @dataclass(frozen=True)
 class StepsEvent:
@@ -38,6 +40,9 @@ class EpochEvent:
     seconds: float
     samples_per_s: float
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. {"modes_covered": 7}
+    # the validation part measured: a confusion matrix (classes) or errors (values); None without
+    # a validation part, and for a GAN. Left out of to_json(): it is an epoch's picture, not a figure
+    report: ClassReport | RegressionReport | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"epoch": self.epoch, "train_loss": self.train_loss}

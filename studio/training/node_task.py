@@ -11,7 +11,7 @@ from .events import ProbeEvent
 from .losses import Objective
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
 from .probes import activation_stats, grad_norms, record_outputs
-from .recipe import Evaluation, Recipe, Update, autocast, place
+from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, place
 from .supervised import TrainingDataError, check_single_output, ordered_inputs, output_label
 
 
@@ -42,6 +42,7 @@ class NodeClassification(Recipe):
         self.val_idx = None
         if val is not None and val.mask is not None and bool(val.mask.any()):
             self.val_idx = place(val.mask.reshape(-1).nonzero().squeeze(1), device)
+            self.counter = ReportCounter(self.objective, self.y[self.val_idx], dataset.class_names)
         self.steps_per_epoch = 1
         self.samples_per_epoch = int(self.train_idx.numel())
         self.update = Update(self.model.parameters(), cfg, device)
@@ -70,9 +71,16 @@ class NodeClassification(Recipe):
             if self.val_idx is not None:
                 parts.append(obj.loss(logits[self.val_idx], self.y[self.val_idx]))
                 parts += list(obj.correct(logits[self.val_idx], self.y[self.val_idx]))
+                self.counter.begin()
+                self.counter.add(logits[self.val_idx], self.y[self.val_idx])  # the validation nodes only
         self.model.train()
-        values = torch.stack([p.float() for p in parts]).tolist()
+        values = torch.stack([p.float() for p in parts])
+        if self.val_idx is not None and self.counter.vector() is not None:  # read back in the same transfer
+            values = torch.cat((values, self.counter.vector()))
+        values = values.tolist()
         ev = Evaluation(train_acc=values[0] / max(values[1], 1.0))
+        if self.val_idx is not None and self.counter.vector() is not None:
+            ev.report = self.counter.report(values[len(parts):])
         if self.val_idx is not None:
             ev.val_loss = values[2]
             ev.val_acc = values[3] / max(values[4], 1.0)

@@ -1,6 +1,6 @@
 """What the recipes (supervised, node classification, GAN) share: the update
-step (loss -> gradients -> optimizer, with L1, clipping and mixed precision)
-and placing the data on the device.
+step (loss -> gradients -> optimizer, with L1, clipping and mixed precision),
+placing the data on the device, and counting the validation pass's report.
 """
 
 from __future__ import annotations
@@ -8,14 +8,17 @@ from __future__ import annotations
 import abc
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 from .config import TrainingConfig
 from .device import autocast_dtype
 from .events import ProbeEvent
+from .losses import IGNORE, Objective
+from .metrics import ClassReport, RegressionReport, kept_points, r2_total
 from .monitor import TRAINING_LOSS, Goal
 from .optim import make_optimizer, optimizer_step
 
@@ -76,6 +79,114 @@ class Evaluation:
     train_acc: float | None = None
     val_acc: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    report: ClassReport | RegressionReport | None = None
+
+
+MAX_REPORT_CLASSES = 1000  # a confusion matrix of more classes would cost more than the pass it describes
+
+
+class ReportCounter:
+    """A validation pass's report, counted on the device as the pass goes: the confusion
+    matrix (one ``bincount`` per batch) or the summed errors and a few kept points. ``vector()``
+    is read back with the epoch's other numbers, in the same transfer; ``report()`` reads it.
+
+    ``targets``: the validation targets as the objective prepared them (any device);
+    ``unscale``: (shift, scale) that take outputs and targets back to the data's own units.
+    """
+
+    def __init__(self, objective: Objective, targets: torch.Tensor, class_names: Sequence[str],
+                 unscale: tuple[float, float] | None = None):
+        self.objective = objective
+        self.classes = 0
+        self.acc: torch.Tensor | None = None
+        self.errors: torch.Tensor | None = None
+        self.kept: list[torch.Tensor] = []
+        if objective.name == "cross_entropy":
+            self.classes = int(objective.num_classes)
+        elif objective.name == "bce_with_logits":
+            self.classes = 2
+        if self.classes:
+            if self.classes > MAX_REPORT_CLASSES:
+                self.classes = -1  # no report: see MAX_REPORT_CLASSES
+            names = [str(n) for n in class_names]
+            self.names = tuple(names) if len(names) == self.classes else tuple(str(i) for i in range(self.classes))
+            return
+        flat = targets.detach().reshape(-1).double().cpu().numpy()
+        self.per_sample = max(flat.size // max(int(targets.shape[0]), 1), 1)
+        self.keep = kept_points(flat.size)
+        self.kept_target = flat[self.keep]
+        self.total_sq = r2_total(flat)
+        self.count = int(flat.size)
+        self.unscale = unscale
+        self._batch_keep: dict[tuple[int, int], torch.Tensor] = {}
+
+    @property
+    def active(self) -> bool:
+        return self.classes >= 0
+
+    def begin(self) -> None:
+        self.acc, self.errors, self.kept = None, None, []
+
+    def add(self, out: torch.Tensor, targets: torch.Tensor, start: int = 0) -> None:
+        """One batch of the pass: its outputs and targets, ``start`` its first sample's index."""
+        if self.classes > 0:
+            c = self.classes
+            if self.objective.name == "cross_entropy":
+                code = targets * c + out.argmax(dim=self.objective.class_dim)
+                if self.objective.has_ignored:  # padding goes to one spare bin, cut off below
+                    code = torch.where(targets == IGNORE, c * c, code)
+            else:
+                code = (targets > 0.5).long() * 2 + (out > 0).long()
+            counts = torch.bincount(code.reshape(-1), minlength=c * c + 1)[: c * c]
+            self.acc = counts if self.acc is None else self.acc + counts
+        elif self.classes == 0:
+            err = (out.float() - targets.float()).reshape(-1)
+            sums = torch.stack((err.abs().sum(), (err * err).sum()))
+            self.errors = sums if self.errors is None else self.errors + sums
+            self.kept.append(out.reshape(-1)[self._indices(start, out.shape[0], out.device)].float())
+
+    def _indices(self, start: int, n: int, device: torch.device) -> torch.Tensor:
+        # the kept points inside this batch, found on the host once per batch position
+        key = (start, n)
+        if key not in self._batch_keep:
+            lo, hi = start * self.per_sample, (start + n) * self.per_sample
+            inside = self.keep[(self.keep >= lo) & (self.keep < hi)] - lo
+            self._batch_keep[key] = torch.as_tensor(inside, dtype=torch.long, device=device)
+        return self._batch_keep[key]
+
+    def vector(self) -> torch.Tensor | None:
+        """What to read back, as one float vector on the device (None: nothing counted)."""
+        if self.classes > 0 and self.acc is not None:
+            return self.acc.float()
+        if self.classes == 0 and self.errors is not None:
+            return torch.cat([self.errors, *self.kept])
+        return None
+
+    def report(self, values: list[float]) -> ClassReport | RegressionReport | None:
+        """The report from ``vector()``'s values, read back."""
+        if self.classes > 0:
+            c = self.classes
+            counts = np.rint(np.asarray(values, dtype=np.float64)).astype(np.int64).reshape(c, c)
+            return ClassReport(counts, self.names)
+        if self.classes < 0:
+            return None
+        abs_sum, sq_sum = values[0], values[1]
+        predicted, target = np.asarray(values[2:], dtype=np.float64), self.kept_target
+        total_sq = self.total_sq
+        if self.unscale is not None:  # an affine map: R^2 stays, the errors scale
+            shift, scale = self.unscale
+            predicted, target = predicted * scale + shift, target * scale + shift
+            abs_sum, sq_sum, total_sq = abs_sum * abs(scale), sq_sum * scale * scale, total_sq * scale * scale
+        return RegressionReport.from_sums(predicted, target, abs_sum, sq_sum, total_sq, self.count)
+
+    @property
+    def size(self) -> int:
+        """Values ``vector()`` holds."""
+        if self.classes > 0:
+            return self.classes * self.classes
+        if self.classes < 0:
+            return 0
+        return 2 + int(self.keep.size)
 
 
 class Recipe(abc.ABC):

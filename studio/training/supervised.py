@@ -17,7 +17,7 @@ from .losses import IGNORE, Objective
 from .model import input_nodes, output_nodes
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
 from .probes import activation_stats, boundary, grad_norms, grid_range, record_outputs
-from .recipe import Evaluation, Recipe, Update, autocast, batch_bounds, permutation, place
+from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, permutation, place
 
 TRAIN_ACC_SAMPLES = 512  # training accuracy is measured on a fixed subset this large (about 2% standard error)
 EVAL_BATCH = 4096
@@ -68,6 +68,15 @@ def output_label(model: nn.Module) -> str:
     return ".".join(outs[0]) if len(outs) == 1 else "output"
 
 
+def target_units(dataset, task: str) -> tuple[float, float] | None:
+    """(shift, scale) back to the targets' own units, where the data set scaled them with the
+    inputs (a forecast's later values of one series); None where targets were left as they were."""
+    scaler = getattr(dataset, "scaler", None)
+    if task != "sequence" or scaler is None or scaler.shift.numel() != 1:
+        return None
+    return float(scaler.shift.reshape(())), float(scaler.scale.reshape(()))
+
+
 def check_single_output(model: nn.Module) -> None:
     outs = output_nodes(model)
     if len(outs) > 1:
@@ -107,6 +116,9 @@ class Supervised(Recipe):
             self.val_y = place(self.objective.prepare(val.targets), self.home)
             if self.objective.name == "cross_entropy" and bool((self.val_y == IGNORE).any()):
                 self.objective.has_ignored = True
+        self.counter = None
+        if self.val_y is not None:
+            self.counter = ReportCounter(self.objective, self.val_y, dataset.class_names, target_units(dataset, task))
         self.bounds = batch_bounds(self.n, cfg.batch_size)
         self.steps_per_epoch = len(self.bounds)
         self.samples_per_epoch = self.bounds[-1][1]
@@ -168,18 +180,21 @@ class Supervised(Recipe):
     # ---- measuring -------------------------------------------------------
     def evaluate(self) -> Evaluation:
         obj = self.objective
+        counter = self.counter
         self.model.eval()
         parts: list[torch.Tensor] = []
         with torch.no_grad(), self.amp():
             if obj.has_accuracy:
                 parts.append(obj.right(self.model(*self.acc_x), self.acc_y))
             if self.val_x is not None:
+                counter.begin()
                 n = len(self.val_y)
                 if n <= EVAL_BATCH and not self.streaming:
                     out = self.model(*self.val_x)
                     parts.append(obj.loss(out, self.val_y))
                     if obj.has_accuracy:
                         parts.append(obj.right(out, self.val_y))
+                    counter.add(out, self.val_y)
                 else:
                     loss_sum = torch.zeros((), device=self.device)
                     right_sum = torch.zeros((), device=self.device)
@@ -190,14 +205,20 @@ class Supervised(Recipe):
                         loss_sum += obj.loss(out, ys).float() * ys.shape[0]
                         if obj.has_accuracy:
                             right_sum += obj.right(out, ys)
+                        counter.add(out, ys, start)
                     parts.append(loss_sum / n)
                     if obj.has_accuracy:
                         parts.append(right_sum)
         self.model.train()
         if not parts:
             return Evaluation()
-        values = torch.stack([p.float() for p in parts]).tolist()
+        # the report's counts come back in the same transfer as the loss and accuracy
+        counted = counter.vector() if counter is not None and self.val_x is not None else None
+        flat = torch.stack([p.float() for p in parts])
+        values = (torch.cat((flat, counted.float())) if counted is not None else flat).tolist()
         ev = Evaluation()
+        if counted is not None:
+            ev.report = counter.report(values[len(parts):])
         if obj.has_accuracy:
             ev.train_acc = values.pop(0) / max(self.acc_count, 1)
         if self.val_x is not None:

@@ -365,7 +365,7 @@ class Trainer:
             extra = report.epoch_extra_means()
             extra.update(ev.extra)
             event = EpochEvent(epoch, report.epoch_loss(weights), ev.val_loss, ev.train_acc, ev.val_acc, lr,
-                               seconds, r.samples_per_epoch / max(seconds, 1e-9), extra)
+                               seconds, r.samples_per_epoch / max(seconds, 1e-9), extra, ev.report)
             self._epoch = epoch
             self.history.append(event)
             self._emit(event)
