@@ -89,12 +89,15 @@ def _num(x) -> str:
 def _ports(spec) -> str:
     params = spec.defaults()
     ins = spec.input_ports(params)
-    if spec.dynamic_inputs is not None:
-        inputs = "`in1` ... `in<num_inputs>`"
-    else:
-        inputs = ", ".join(f"`{p.name}`" for p in ins) or "none"
-    outputs = ", ".join(f"`{p.name}`" for p in spec.output_ports(params))
+    inputs = _dynamic(spec.dynamic_inputs) or ", ".join(f"`{p.name}`" for p in ins) or "none"
+    outputs = _dynamic(getattr(spec, "dynamic_outputs", None)) or ", ".join(
+        f"`{p.name}`" for p in spec.output_ports(params))
     return f"{inputs} -> {outputs}"
+
+
+def _dynamic(ports_fn) -> str:
+    """How ports that follow a parameter read, e.g. "`in1` ... `in<num_inputs>`" (the function's ``shown``)."""
+    return getattr(ports_fn, "shown", "") if ports_fn is not None else ""
 
 
 def render() -> str:

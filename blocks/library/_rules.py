@@ -98,6 +98,9 @@ def numbered_inputs(params: Mapping[str, Any]) -> tuple[Port, ...]:
     return tuple(Port(f"in{i}", f"input {i}") for i in range(1, n + 1))
 
 
+numbered_inputs.shown = "`in1` ... `in<num_inputs>`"  # how docs/gen_blocks.py lists them
+
+
 EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0)
 
 

@@ -30,6 +30,9 @@ _simple("ELU", "Exponential linear unit, y = x if x > 0 else alpha * (exp(x) - 1
 _simple("SiLU", "Sigmoid linear unit (swish), y = x * sigmoid(x).")
 _simple("Heaviside", "The perceptron's step, y = 1 if x > 0 else 0 (gradient passed straight through).",
         cls=library_class, aliases=("Step",))
+_simple("ReLU6", "ReLU capped at 6, y = min(max(0, x), 6); the activation of MobileNet.")
+_simple("Hardsigmoid", "Piecewise-linear sigmoid, y = min(max(0, x/6 + 1/2), 1).")
+_simple("Hardswish", "Piecewise-linear swish, y = x * min(max(0, x + 3), 6) / 6; the activation of MobileNetV3.")
 
 
 def _dim_checked(s, p):

@@ -131,28 +131,59 @@ class PositionalEncoding(nn.Module):
         return f"d_model={self.d_model}, max_len={self.max_len}"
 
 
-class SelfAttention(nn.MultiheadAttention):
-    """Multi-head self-attention over [B, L, E]: softmax(Q K^T / sqrt(d_head)) V per head, then out_proj.
+def _causal_mask(rows: int, columns: int, device: torch.device) -> torch.Tensor:
+    """True where a query may not look: every key after its own position."""
+    return torch.ones(rows, columns, dtype=torch.bool, device=device).triu(1)
 
-    With ``causal`` a position attends only to itself and earlier positions.
+
+class SelfAttention(nn.MultiheadAttention):
+    """Multi-head attention over [B, L, E]: softmax(Q K^T / sqrt(d_head)) V per head, then out_proj.
+
+    Queries come from x; keys and values from x too (self-attention), or with
+    ``cross`` from a second input, the context [B, S, E]. With ``causal`` a
+    position attends only to itself and earlier positions.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 causal: bool = False, **factory) -> None:
+                 causal: bool = False, cross: bool = False, **factory) -> None:
         super().__init__(embed_dim, num_heads, dropout=dropout, bias=bias, batch_first=True, **factory)
         self.causal = causal
+        self.cross = cross
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        mask = None
-        if self.causal:
-            n = x.size(-2)
-            mask = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)  # True = may not attend
-        out, _ = super().forward(x, x, x, attn_mask=mask, need_weights=False)
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        memory = x if context is None else context
+        mask = _causal_mask(x.size(-2), memory.size(-2), x.device) if self.causal else None
+        out, _ = super().forward(x, memory, memory, attn_mask=mask, need_weights=False)
         return out
 
     def extra_repr(self) -> str:
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
-                f"causal={self.causal}")
+                f"causal={self.causal}" + (", cross=True" if self.cross else ""))
+
+
+class DecoderLayer(nn.TransformerDecoderLayer):
+    """torch's transformer decoder layer, batch-first, taking (tgt [B, L, d_model], memory [B, S, d_model]).
+
+    tgt = tgt + SelfAttention(tgt); tgt = tgt + CrossAttention(tgt, memory); tgt = tgt + FeedForward(tgt),
+    each with LayerNorm. With ``causal`` a target position attends only to itself and earlier ones.
+    A subclass, so its state_dict keys are nn.TransformerDecoderLayer's.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str = "relu", layer_norm_eps: float = 1e-5, norm_first: bool = False,
+                 bias: bool = True, causal: bool = False, **factory) -> None:
+        super().__init__(d_model, nhead, dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                         layer_norm_eps=layer_norm_eps, batch_first=True, norm_first=norm_first, bias=bias,
+                         **factory)
+        self.causal = causal
+
+    def forward(self, tgt: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        n = tgt.size(-2)
+        mask = _causal_mask(n, n, tgt.device) if self.causal else None
+        return super().forward(tgt, memory, tgt_mask=mask)
+
+    def extra_repr(self) -> str:
+        return f"causal={self.causal}"
 
 
 # ---- graphs ------------------------------------------------------------------

@@ -8,8 +8,8 @@ input and are never typed.
 from __future__ import annotations
 
 from ..registry import Category, register, register_category
-from ..spec import BlockSpec, Constructor, Param, ShapeError
-from ._rules import IN, OUT, library_class, need_rank, nn_class
+from ..spec import BlockSpec, Constructor, Param, Port, ShapeError
+from ._rules import IN, OUT, fmt, library_class, need_rank, nn_class
 
 C = register_category(Category("Sequence", color="#5a9e4b", icon="sequence.svg")).name
 SEQ = "[L, F]"
@@ -133,7 +133,17 @@ def _attention_infer(s, p):
     shape = s["in"]
     need_rank(shape, (2,), "[L, E]")
     _heads_divide(shape, p["num_heads"], "embed_dim", "num_heads")
+    if p["cross"]:
+        _same_width(s["context"], shape, "context", "in", "embed_dim")
     return {"out": shape}
+
+
+def _same_width(shape, query, port, query_port, what):
+    """A cross-attention source [S, E] whose E is the queries' (keys and values are projected from it)."""
+    if len(shape) != 2 or shape[-1] != query[-1]:
+        raise ShapeError(
+            f"{port}: expected [S, {query[-1]}] (any length S, {what} {query[-1]} as {query_port} "
+            f"{fmt(query)}), got {fmt(shape)}", port)
 
 
 def _attention_constructor(s, p):
@@ -141,18 +151,28 @@ def _attention_constructor(s, p):
     return Constructor(library_class("SelfAttention"), (s["in"][-1], kw.pop("num_heads")), kw)
 
 
+def _attention_inputs(p):
+    if p.get("cross"):
+        return (*IN, Port("context", "keys and values come from here [S, E]"))
+    return IN
+
+
+_attention_inputs.shown = "`in` (and `context` with `cross`)"
+
 register(BlockSpec(
     name="MultiheadAttention", category=C,
-    doc="Self-attention, softmax(Q K^T / sqrt(E/num_heads)) V per head, Q, K, V projections of x; "
-        "[L, E] -> [L, E], embed_dim is E.",
+    doc="Attention, softmax(Q K^T / sqrt(E/num_heads)) V per head, Q from in, K and V from in (or from context "
+        "with cross); [L, E] -> [L, E], embed_dim is E.",
     inputs=IN, outputs=OUT,
     params=(
         Param("num_heads", "int", 2, "parallel attention heads; must divide embed_dim", min=1),
         Param("dropout", "float", 0.0, "dropout on the attention weights", min=0.0, max=1.0),
         Param("bias", "bool", True, "learn biases in the input and output projections"),
         Param("causal", "bool", False, "each position attends only to itself and earlier ones"),
+        Param("cross", "bool", False, "cross-attention: keys and values from a second input, context [S, E]"),
     ),
-    infer=_attention_infer, constructor=_attention_constructor, key_params=("num_heads",),
+    infer=_attention_infer, constructor=_attention_constructor, dynamic_inputs=_attention_inputs,
+    key_params=("num_heads",),
 ))
 
 
@@ -168,21 +188,49 @@ def _encoder_constructor(s, p):
     return Constructor(nn_class("TransformerEncoderLayer"), (s["in"][-1], kw.pop("nhead")), {**kw, "batch_first": True})
 
 
+TRANSFORMER_PARAMS = (
+    Param("nhead", "int", 2, "attention heads; must divide d_model", min=1),
+    Param("dim_feedforward", "int", 256, "hidden size of the feed-forward network", min=1),
+    Param("dropout", "float", 0.1, "dropout after attention and in the feed-forward network",
+          min=0.0, max=1.0),
+    Param("activation", "choice", "relu", "feed-forward activation", choices=("relu", "gelu")),
+    Param("layer_norm_eps", "float", 1e-5, "added to the variance in each LayerNorm", min=0.0),
+    Param("norm_first", "bool", False, "LayerNorm before each sub-layer (pre-norm) instead of after"),
+    Param("bias", "bool", True, "learn biases in the linear and norm layers"),
+)
+
 register(BlockSpec(
     name="TransformerEncoderLayer", category=C,
     doc="Transformer encoder layer, x = x + SelfAttention(x), x = x + FeedForward(x), each with LayerNorm; "
         "[L, d_model] -> [L, d_model].",
-    inputs=IN, outputs=OUT,
-    params=(
-        Param("nhead", "int", 2, "attention heads; must divide d_model", min=1),
-        Param("dim_feedforward", "int", 256, "hidden size of the feed-forward network", min=1),
-        Param("dropout", "float", 0.1, "dropout after attention and in the feed-forward network",
-              min=0.0, max=1.0),
-        Param("activation", "choice", "relu", "feed-forward activation", choices=("relu", "gelu")),
-        Param("layer_norm_eps", "float", 1e-5, "added to the variance in each LayerNorm", min=0.0),
-        Param("norm_first", "bool", False, "LayerNorm before each sub-layer (pre-norm) instead of after"),
-        Param("bias", "bool", True, "learn biases in the linear and norm layers"),
-    ),
+    inputs=IN, outputs=OUT, params=TRANSFORMER_PARAMS,
     infer=_encoder_infer, constructor=_encoder_constructor, key_params=("nhead",),
 ))
 
+
+def _decoder_infer(s, p):
+    tgt = s["tgt"]
+    need_rank(tgt, (2,), "[L, d_model]", "tgt")
+    if tgt[-1] % p["nhead"]:
+        raise ShapeError(f"tgt: d_model {tgt[-1]} (the last size of tgt) must be divisible by nhead {p['nhead']}",
+                         "tgt")
+    _same_width(s["memory"], tgt, "memory", "tgt", "d_model")
+    return {"out": tgt}
+
+
+def _decoder_constructor(s, p):
+    kw = dict(p)
+    return Constructor(library_class("DecoderLayer"), (s["tgt"][-1], kw.pop("nhead")), kw)
+
+
+register(BlockSpec(
+    name="TransformerDecoderLayer", category=C,
+    doc="Transformer decoder layer, x = x + SelfAttention(x), x = x + Attention(x, memory), "
+        "x = x + FeedForward(x), each with LayerNorm; tgt [L, d_model], memory [S, d_model] -> [L, d_model].",
+    inputs=(Port("tgt", "the sequence being decoded [L, d_model]"),
+            Port("memory", "the encoder's output it attends to [S, d_model]")),
+    outputs=OUT,
+    params=(*TRANSFORMER_PARAMS,
+            Param("causal", "bool", False, "each target position attends only to itself and earlier ones")),
+    infer=_decoder_infer, constructor=_decoder_constructor, key_params=("nhead", "causal"),
+))

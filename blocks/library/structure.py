@@ -7,7 +7,7 @@ import operator
 from functools import reduce
 
 from ..registry import Category, register, register_category
-from ..spec import BlockSpec, Constructor, Param, ShapeError
+from ..spec import BlockSpec, Constructor, Param, Port, ShapeError
 from ._rules import IN, NUM_INPUTS, OUT, dim_index, fmt, nn_class, numbered_inputs, same_shape
 
 C = register_category(Category("Input & structure", color="#3f9d8f", icon="structure.svg")).name
@@ -169,4 +169,142 @@ register(BlockSpec(
     doc="Joins its inputs along dim (batch is 0; 1 is channels or features), in port order.",
     inputs=(), outputs=OUT, params=(NUM_INPUTS, Param("dim", "int", 1, "dimension to join along (batch is 0)")),
     infer=_concat_infer, emit=_concat_emit, dynamic_inputs=numbered_inputs, key_params=("dim",),
+))
+
+
+# ---- rearranging and reducing dimensions ----------------------------------------
+# Dimensions count the batch as 0, as in torch, and never name it: these blocks
+# compile to the plain tensor methods (``x.permute(0, 2, 1)``).
+
+def _permute_order(shape, dims):
+    rank = len(shape)
+    if sorted(dims) != list(range(1, rank + 1)):
+        raise ShapeError(
+            f"in: dims {fmt(dims)} must be a permutation of 1..{rank}, each dimension of {fmt(shape)} once "
+            f"(the batch is 0 and stays first), e.g. {fmt(range(rank, 0, -1))}", "in")
+    return dims
+
+
+def _permute_infer(in_shapes, p):
+    shape = in_shapes["in"]
+    dims = _permute_order(shape, p["dims"])
+    return {"out": tuple(shape[d - 1] for d in dims)}
+
+
+def _permute_emit(g, args, in_shapes, p):
+    return g.call_method("permute", (args[0], 0, *p["dims"]))
+
+
+register(BlockSpec(
+    name="Permute", category=C,
+    doc="Reorders the sample's dimensions, y = x.permute(0, *dims); [L, F] with dims [2, 1] -> [F, L].",
+    inputs=IN, outputs=OUT,
+    params=(Param("dims", "ints", (2, 1), "the new order of the dimensions, counting the batch as 0: "
+                  "a permutation of 1..rank", min=1),),
+    infer=_permute_infer, emit=_permute_emit, key_params=("dims",),
+))
+
+
+def _transpose_infer(in_shapes, p):
+    shape = in_shapes["in"]
+    a = dim_index(p["dim0"], len(shape) + 1) - 1
+    b = dim_index(p["dim1"], len(shape) + 1) - 1
+    out = list(shape)
+    out[a], out[b] = out[b], out[a]
+    return {"out": tuple(out)}
+
+
+def _transpose_emit(g, args, in_shapes, p):
+    return g.call_method("transpose", (args[0], p["dim0"], p["dim1"]))
+
+
+register(BlockSpec(
+    name="Transpose", category=C,
+    doc="Swaps two dimensions, y = x.transpose(dim0, dim1) (batch is 0, negatives count from the end).",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("dim0", "int", 1, "first dimension to swap (batch is 0, never swapped)"),
+        Param("dim1", "int", 2, "second dimension to swap"),
+    ),
+    infer=_transpose_infer, emit=_transpose_emit, key_params=("dim0", "dim1"),
+))
+
+
+def _reduced(shape, p):
+    """The sample's indexes that ``dims`` names (each once), checked."""
+    rank = len(shape) + 1
+    seen: dict[int, int] = {}
+    for dim in p["dims"]:
+        d = dim_index(dim, rank)
+        if d in seen:
+            raise ShapeError(f"in: dims {fmt(p['dims'])} name dimension {d} twice ({seen[d]} and {dim}) "
+                             f"for {fmt(shape)}", "in")
+        seen[d] = dim
+    return {d - 1 for d in seen}
+
+
+def _reduce_infer(in_shapes, p):
+    shape = in_shapes["in"]
+    gone = _reduced(shape, p)
+    if p["keepdim"]:
+        return {"out": tuple(1 if i in gone else s for i, s in enumerate(shape))}
+    return {"out": tuple(s for i, s in enumerate(shape) if i not in gone)}
+
+
+def _reduce_emit(method):
+    def emit(g, args, in_shapes, p):
+        dims = p["dims"]
+        dim = dims[0] if len(dims) == 1 else tuple(dims)
+        kwargs = {"keepdim": True} if p["keepdim"] else {}
+        return g.call_method(method, (args[0], dim), kwargs)
+    return emit
+
+
+for _name, _method, _doc in (
+    ("Mean", "mean", "Averages over dims, y = x.mean(dims); global average pooling is dims [2, 3] of [C, H, W]."),
+    ("Sum", "sum", "Adds up over dims, y = x.sum(dims) (batch is 0 and never reduced)."),
+):
+    register(BlockSpec(
+        name=_name, category=C, doc=_doc, inputs=IN, outputs=OUT,
+        params=(
+            Param("dims", "ints", (-1,), "dimensions to reduce, counting the batch as 0 (negatives count from the end)"),
+            Param("keepdim", "bool", False, "keep each reduced dimension with size 1"),
+        ),
+        infer=_reduce_infer, emit=_reduce_emit(_method), key_params=("dims",),
+    ))
+
+
+# ---- matrix product ------------------------------------------------------------------
+
+def _matmul_infer(in_shapes, p):
+    a, b = in_shapes["a"], in_shapes["b"]
+    for port, shape in (("a", a), ("b", b)):
+        if len(shape) < 2:
+            raise ShapeError(
+                f"{port}: expected a matrix [..., rows, columns], got {fmt(shape)}; Unsqueeze a vector "
+                "to a matrix first (the batch is in front, so a vector would be taken for a matrix with it)", port)
+    if len(a) != len(b):
+        raise ShapeError(f"b: a {fmt(a)} @ b {fmt(b)}: ranks differ (Unsqueeze or Reshape one so both have "
+                         "the same rank; leading sizes of 1 broadcast)", "b")
+    if a[-1] != b[-2]:
+        raise ShapeError(f"b: a {fmt(a)} @ b {fmt(b)}: a's last size {a[-1]} must equal b's second-to-last {b[-2]}",
+                         "b")
+    lead = []
+    for x, y in zip(a[:-2], b[:-2]):
+        if x != y and 1 not in (x, y):
+            raise ShapeError(f"b: a {fmt(a)} @ b {fmt(b)}: leading sizes {x} and {y} differ (and neither is 1)", "b")
+        lead.append(max(x, y))
+    return {"out": (*lead, a[-2], b[-1])}
+
+
+def _matmul_emit(g, args, in_shapes, p):
+    import torch
+    return g.call_function(torch.matmul, tuple(args))
+
+
+register(BlockSpec(
+    name="MatMul", category=C,
+    doc="Matrix product, y = a @ b per sample (torch.matmul); [..., n, k] @ [..., k, m] -> [..., n, m].",
+    inputs=(Port("a", "left matrix [..., n, k]"), Port("b", "right matrix [..., k, m]")), outputs=OUT, params=(),
+    infer=_matmul_infer, emit=_matmul_emit,
 ))

@@ -66,3 +66,33 @@ def test_gcn_counts_weights_and_bias_and_checks_node_count():
     problems = validate(g)
     assert [(p.node, p.port) for p in problems] == [("gcn", "adj")]
     assert "does not match the 34 nodes of x [34, 5]" in problems[0].message
+
+
+def test_decoder_and_cross_attention_count_like_torch():
+    g = Graph()
+    g.add_node("Input", {"shape": [10, 16]}, id="source")
+    g.add_node("Input", {"shape": [7, 16]}, id="target")
+    g.add_node("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 32}, id="enc")
+    g.add_node("TransformerDecoderLayer", {"nhead": 4, "dim_feedforward": 32, "causal": True}, id="dec")
+    g.add_node("MultiheadAttention", {"num_heads": 2, "cross": True}, id="cross")
+    g.connect("source", "out", "enc", "in")
+    g.connect("target", "out", "dec", "tgt")
+    g.connect("enc", "out", "dec", "memory")
+    g.connect("dec", "out", "cross", "in")
+    g.connect("enc", "out", "cross", "context")
+    assert validate(g) == []
+    assert g.param_count("dec") == count(nn.TransformerDecoderLayer(16, 4, 32))
+    assert g.param_count("cross") == count(nn.MultiheadAttention(16, 2)) == 4 * 16 * 16 + 4 * 16
+    assert g.shapes.output("dec") == (7, 16) and g.shapes.output("cross") == (7, 16)
+
+
+def test_new_activations_and_shape_blocks_have_no_weights():
+    g = chain(Graph(), ("x", "Input", {"shape": [3, 8, 8]}),
+              ("act", "Hardswish", {}), ("six", "ReLU6", {}), ("gate", "Hardsigmoid", {}),
+              ("perm", "Permute", {"dims": [2, 3, 1]}), ("swap", "Transpose", {"dim0": 1, "dim1": -1}),
+              ("avg", "Mean", {"dims": [1]}))
+    assert validate(g) == []
+    assert [g.param_count(n) for n in ("act", "six", "gate", "perm", "swap", "avg")] == [0] * 6
+    assert g.shapes.output("perm") == (8, 8, 3)
+    assert g.shapes.output("swap") == (3, 8, 8)
+    assert g.shapes.output("avg") == (8, 8)

@@ -110,3 +110,61 @@ def test_transformer_encoder_layer_is_torch_layer():
     assert isinstance(layer, nn.TransformerEncoderLayer)
     assert layer.self_attn.batch_first and layer.norm_first
     assert layer.linear1.in_features == 8 and layer.linear1.out_features == 16
+
+
+def test_cross_attention_takes_keys_and_values_from_the_context():
+    torch.manual_seed(0)
+    spec = blocks.get("MultiheadAttention")
+    assert [p.name for p in spec.input_ports(spec.coerce_params({}))] == ["in"]
+    assert [p.name for p in spec.input_ports(spec.coerce_params({"cross": True}))] == ["in", "context"]
+    attn = build("MultiheadAttention", {"in": (6, 8), "context": (9, 8)}, num_heads=2, cross=True).eval()
+    plain = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    plain.load_state_dict(attn.state_dict())  # the same keys with or without cross
+    x, context = torch.randn(3, 6, 8), torch.randn(3, 9, 8)
+    out = attn(x, context)
+    assert out.shape == (3, 6, 8)
+    torch.testing.assert_close(out, plain(x, context, context, need_weights=False)[0])
+    assert not torch.allclose(out, attn(x, x + 1.0))
+
+
+def test_self_attention_state_dict_keys_are_unchanged_by_cross():
+    old = build("MultiheadAttention", {"in": (6, 8)})
+    new = build("MultiheadAttention", {"in": (6, 8), "context": (3, 8)}, cross=True)
+    assert list(old.state_dict()) == list(new.state_dict()) == list(nn.MultiheadAttention(8, 2).state_dict())
+    assert "cross" not in repr(old) and "cross=True" in repr(new)
+
+
+def test_causal_cross_attention_sees_context_up_to_its_own_position():
+    torch.manual_seed(0)
+    attn = build("MultiheadAttention", {"in": (4, 8), "context": (6, 8)}, cross=True, causal=True).eval()
+    x, context = torch.randn(2, 4, 8), torch.randn(2, 6, 8)
+    later = context.clone()
+    later[:, 2:] += 5.0  # positions 0 and 1 look at context 0..1 only
+    torch.testing.assert_close(attn(x, later)[:, :2], attn(x, context)[:, :2])
+    assert not torch.allclose(attn(x, later)[:, 2:], attn(x, context)[:, 2:])
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_decoder_layer_is_torch_decoder_layer(causal):
+    torch.manual_seed(0)
+    layer = build("TransformerDecoderLayer", {"tgt": (5, 8), "memory": (7, 8)}, nhead=4, dim_feedforward=16,
+                  causal=causal).eval()
+    assert isinstance(layer, nn.TransformerDecoderLayer)
+    plain = nn.TransformerDecoderLayer(8, 4, dim_feedforward=16, batch_first=True).eval()
+    assert list(layer.state_dict()) == list(plain.state_dict())
+    plain.load_state_dict(layer.state_dict())
+    tgt, memory = torch.randn(3, 5, 8), torch.randn(3, 7, 8)
+    mask = nn.Transformer.generate_square_subsequent_mask(5) if causal else None
+    torch.testing.assert_close(layer(tgt, memory), plain(tgt, memory, tgt_mask=mask))
+
+
+def test_causal_decoder_does_not_see_later_targets_but_sees_all_memory():
+    torch.manual_seed(0)
+    layer = build("TransformerDecoderLayer", {"tgt": (6, 8), "memory": (4, 8)}, causal=True, dropout=0.0).eval()
+    tgt, memory = torch.randn(2, 6, 8), torch.randn(2, 4, 8)
+    later = tgt.clone()
+    later[:, 3:] += 5.0
+    torch.testing.assert_close(layer(later, memory)[:, :3], layer(tgt, memory)[:, :3])
+    moved = memory.clone()
+    moved[:, -1] += 5.0
+    assert not torch.allclose(layer(tgt, moved)[:, 0], layer(tgt, memory)[:, 0])

@@ -122,6 +122,13 @@ def _single_block_graph(block: str) -> Graph:
         g.connect("x", "out", "node", "x")
         g.connect("adj", "out", "node", "adj")
         return g
+    if spec.inputs and spec.inputs[0].name == "tgt":  # a decoder: the target and the memory it reads
+        g.add_node("Input", {"shape": [6, 8]}, (0, 0), "x")
+        g.add_node("Input", {"shape": [4, 8]}, (0, 200), "memory")
+        g.add_node(block, {}, (300, 0), "node")
+        g.connect("x", "out", "node", "tgt")
+        g.connect("memory", "out", "node", "memory")
+        return g
     if block == "Embedding":
         g.add_node("Input", {"shape": shapes[block], "dtype": "long"}, (0, 0), "x")
     elif block in sequence:
