@@ -32,6 +32,7 @@ from .config_form import TrainingConfigForm, resolved_device
 from .controls import ControlBar
 from .dataset_chooser import DatasetChooser
 from .draw_budget import budget
+from .evaluation_view import EvaluationView
 from .gradient_view import GradientView
 from .history import HistoryView
 from .loss_view import LossView
@@ -42,6 +43,8 @@ from .run import RunSetup, preflight, problem_headline
 from .samples_view import SamplesView
 from .steady import SteadyLabel
 from .throttle import Throttle
+from .try_it import TryItView
+from .weights_file import WeightsRefused
 from .worker import TrainingSession
 
 GIL_SWITCH_S = 0.005
@@ -115,6 +118,7 @@ class TrainingPanel(QWidget):
         self.progress: RunProgress | None = None  # the latest run's progress (its ``run.progress``)
         self.setup: RunSetup | None = None
         self.weights: dict[str, Any] | None = None  # trained state carried into the next run
+        self.weights_graph: Graph | None = None  # the graph those weights were trained on (a copy)
         self.runs = 0
         self.last_end: EndEvent | None = None
         self.last_error: str | None = None
@@ -172,6 +176,8 @@ class TrainingPanel(QWidget):
         self.activation_view = ActivationView()
         self.gradient_view = GradientView()
         self.samples_view = SamplesView()
+        self.evaluation_view = EvaluationView()
+        self.try_it = TryItView()
         self.history_view = HistoryView()
         self.views = QTabWidget()
         self.views.addTab(self.loss_view, "Loss and accuracy")
@@ -179,16 +185,21 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.activation_view, "Activations")
         self.views.addTab(self.gradient_view, "Gradient flow")
         self.views.addTab(self.samples_view, "Samples")
+        self.views.addTab(self.evaluation_view, "Evaluation")
+        self.views.addTab(self.try_it, "Try it")
         self.views.addTab(self.history_view, "Runs")
         self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
                            self.samples_view)
         # The loss view's throttle is handed what grew in the run's curves; the probe views, the probes.
         self._throttles = [Throttle(metered(self._draw_curves), REDRAW_S["loss"])] + [
             Throttle(metered(v.feed), REDRAW_S["probe"]) for v in self.live_views[1:]]
+        # The evaluation tab takes the epoch ends (their reports); it draws only while it is shown.
+        self._evaluation_throttle = Throttle(metered(self.evaluation_view.feed), REDRAW_S["probe"])
         self._history_throttle = Throttle(metered(lambda _events: self._update_history()), REDRAW_S["history"])
-        self._base_intervals = [t.interval for t in self._throttles + [self._history_throttle]]
+        self._base_intervals = [t.interval for t in self._all_throttles]
         # A tab brought forward shows the run as it is now, not as it was at its last turn to redraw.
-        self._throttle_of = dict(zip(self.live_views + (self.history_view,), self._throttles + [self._history_throttle]))
+        self._throttle_of = dict(zip(self.live_views + (self.evaluation_view, self.history_view),
+                                     self._all_throttles))
         self.views.currentChanged.connect(self._on_tab)
         # Hands over what a throttle still holds once events stop coming (a pause, a slow epoch).
         self._redraw_timer = QTimer(self)
@@ -224,6 +235,10 @@ class TrainingPanel(QWidget):
             app.aboutToQuit.connect(self.shutdown)
         self._on_dataset(self.chooser.dataset)
         self.refresh_theme()
+
+    @property
+    def _all_throttles(self) -> list[Throttle]:
+        return self._throttles + [self._evaluation_throttle, self._history_throttle]
 
     # ---- theme -----------------------------------------------------------
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -271,11 +286,12 @@ class TrainingPanel(QWidget):
         self.controls.set_running(False)
         self._show_problems([])
         self.error_banner.hide()
-        for throttle in self._throttles + [self._history_throttle]:
+        for throttle in self._all_throttles:
             throttle.clear()
         self.activation_view.preferred = []
         for view in self.live_views:
             view.clear()
+        self.evaluation_view.clear()
         if self.canvas_gradients is not None:
             self.canvas_gradients.clear()
 
@@ -369,10 +385,11 @@ class TrainingPanel(QWidget):
         self.runs += 1
         for view in self.live_views:
             view.clear()
-        for throttle in self._throttles + [self._history_throttle]:
+        self.evaluation_view.clear()
+        for throttle in self._all_throttles:
             throttle.clear()
         budget.restart()
-        for throttle, base in zip(self._throttles + [self._history_throttle], self._base_intervals):
+        for throttle, base in zip(self._all_throttles, self._base_intervals):
             throttle.interval = budget.interval(base)  # a new run starts at the budget's present rate
         self._redraw_timer.start()
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
@@ -435,9 +452,17 @@ class TrainingPanel(QWidget):
         self._set_weights(None)
         self.status_label.setText("Weights reset: the next run starts from a fresh initialisation.")
 
-    def _set_weights(self, weights: dict[str, Any] | None) -> None:
+    def _set_weights(self, weights: dict[str, Any] | None, graph: Graph | None = None, dataset: Any = None) -> None:
+        """``weights`` (state dicts by network) as the panel's trained weights, trained on ``graph``
+        with ``dataset``: the next run starts from them, and the Try it tab predicts with them."""
         had = self.weights is not None
         self.weights = weights
+        self.weights_graph = graph if weights is not None else None
+        if weights is None:
+            self.try_it.clear()
+        else:
+            self.try_it.set_model(graph if graph is not None else self.graph, weights,
+                                  dataset if dataset is not None else self.chooser.dataset)
         if had != (weights is not None):
             self.weightsChanged.emit(weights is not None)
 
@@ -453,6 +478,21 @@ class TrainingPanel(QWidget):
         if self.weights is None:
             raise ValueError("no trained weights yet: train first")
         return write_weights(self.weights, path)
+
+    def load_weights(self, path: str | Path) -> str:
+        """A weights file (``.safetensors``, or a checkpoint named by either of its files) as the panel's
+        trained weights, all or nothing: the next Train continues from them and Try it uses them.
+        Returns what was loaded, in words; raises ``WeightsRefused`` naming the file and the tensors
+        that do not fit the graph (nothing changes then)."""
+        from .weights_file import read_weights, summary
+
+        if self.running:
+            raise WeightsRefused(f"{path}: not loaded while a run trains: stop it first")
+        weights = read_weights(self.graph, path)
+        self._set_weights(weights, self.graph.copy(), self.chooser.dataset)
+        text = f"Loaded {summary(weights)} from {Path(path).name}"
+        self.status_label.setText(f"{text}: the next run starts from them.")
+        return text
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop a run and wait for its thread (before the window closes or another document opens).
@@ -503,6 +543,7 @@ class TrainingPanel(QWidget):
                 throttle.queue(arrived.probes)
         if arrived.epochs:
             self._history_throttle.queue(arrived.epochs)
+            self._evaluation_throttle.queue(arrived.epochs)
         self._progress_dirty = True
         self._on_redraw_tick()
 
@@ -515,7 +556,7 @@ class TrainingPanel(QWidget):
             return
         now = time.monotonic()
         if budget.adjust():
-            for throttle, base in zip(self._throttles + [self._history_throttle], self._base_intervals):
+            for throttle, base in zip(self._all_throttles, self._base_intervals):
                 throttle.interval = budget.interval(base)
         if self._progress_dirty and now - self._progress_shown >= PROGRESS_S:
             self._show_progress()
@@ -540,12 +581,12 @@ class TrainingPanel(QWidget):
     def _flush_due(self) -> None:
         """Redraw the one view that has waited longest: one view per turn of the event loop keeps
         each paint short, so the window answers between them."""
-        due = [t for t in self._throttles + [self._history_throttle] if t.due()]
+        due = [t for t in self._all_throttles if t.due()]
         if due:
             min(due, key=lambda t: t.last).flush()
 
     def _flush_all(self) -> None:
-        for throttle in self._throttles + [self._history_throttle]:
+        for throttle in self._all_throttles:
             throttle.flush()
 
     def _draw_curves(self, grown: list[tuple[bool, bool]]) -> None:
@@ -569,7 +610,8 @@ class TrainingPanel(QWidget):
         self._redraw_timer.stop()
         self._show_progress()
         self._flush_all()  # the views show the run to its last step
-        for view in (self.boundary_view, self.activation_view, self.gradient_view, self.samples_view):
+        for view in (self.boundary_view, self.activation_view, self.gradient_view, self.samples_view,
+                     self.evaluation_view):
             catch_up = getattr(view, "catch_up", None)
             if catch_up is not None:
                 catch_up()  # at once, not after the frames still waiting their turn
@@ -581,7 +623,7 @@ class TrainingPanel(QWidget):
         sys.setswitchinterval(self._switch_interval)
         trainer = self.session.worker.trainer
         if status != "failed" and self.setup is not None:
-            self._set_weights(self.setup.keep_weights(trainer))
+            self._set_weights(self.setup.keep_weights(trainer), self.setup.graph, self.setup.dataset)
         self.controls.set_running(False)
         self.config_form.setEnabled(True)
         self.chooser.setEnabled(True)

@@ -1,0 +1,578 @@
+"""The Try it tab: the trained network applied to what the person draws, opens, clicks or types.
+
+It uses the panel's trained weights (set at the end of a run or by File >
+Load Weights…) through ``studio.evaluation.predict.Predictor``, built when
+the tab is first shown after the weights change. What it offers follows the
+network's Input: a drawing pad for images [C, H, W] (with the top classes and
+a saliency map, updated as the person draws), a plane to click for 2-D points
+[2], a line to type for token sequences [L] of whole numbers; for anything
+else a sentence says what is not offered and what is.
+
+Predictions run on the UI thread: one sample through a small network takes a
+millisecond or two. While the person draws they are made at most
+``RATE_HZ`` times a second, and slower still for a network that takes longer
+(never more than ``SHARE`` of the time), so drawing never lags.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from .colors import class_color
+from .draw_pad import DrawPad, fit_to_frame, image_file_gray, IMAGE_SUFFIXES
+from .plot_style import plot_colors, steady_plot
+
+RATE_HZ = 15  # predictions a second at most while the person draws
+SHARE = 0.3  # of the UI thread's time at most, for a network slower than a few milliseconds
+TOP_K = 3
+PREVIEW_PX = 112  # the input as the network sees it, and its saliency map, on screen
+MAX_POINTS = 600  # training points drawn under the plane to click
+
+TRAIN_FIRST = ("Train first: press Train (or load trained weights with File > Load Weights…), and this tab "
+               "lets you try the trained network: draw a digit for an image model, click a point for a "
+               "2-D problem, or type a sequence of tokens, and see what it predicts.")
+NO_DATA = ("Choose the data set the network was trained on: Try it needs its classes and scaling to "
+           "read what the network predicts.")
+DRAW_HINT = "Draw in the black square with the mouse."
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
+
+
+def unsupported_text(shape: tuple[int, ...], dtype: str, task: str) -> str:
+    shown = "[" + ", ".join(str(s) for s in shape) + "]"
+    return (f"Try it is not offered for this network: it takes {dtype} inputs of shape {shown} ({task}). "
+            "Try it offers a drawing pad for images [C, H, W], a plane to click for 2-D points [2], and a line "
+            "to type for token sequences [L] (whole numbers). For other inputs use the command line: "
+            "studio predict FILE --weights WEIGHTS INPUT (CSV rows, .npy arrays, image files, text lines).")
+
+
+def open_image_name(parent: QWidget, directory: str = "") -> str:
+    """The image file a person picks ('' when cancelled)."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Open an image to try", directory, IMAGE_FILTER)
+    return path
+
+
+def gray_pixmap(a: np.ndarray, px: int) -> QPixmap:
+    """A [H, W] array in 0..1 as a grey pixmap ``px`` wide, each cell a sharp square."""
+    a = np.ascontiguousarray((np.clip(np.nan_to_num(a), 0.0, 1.0) * 255).astype(np.uint8))
+    h, w = a.shape
+    image = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(image).scaled(px, px, Qt.AspectRatioMode.KeepAspectRatio,
+                                           Qt.TransformationMode.FastTransformation)
+
+
+def heat_pixmap(a: np.ndarray, px: int) -> QPixmap:
+    """A [H, W] array in 0..1 as black through red to yellow."""
+    t = np.clip(np.nan_to_num(a), 0.0, 1.0)
+    rgb = np.stack([np.clip(2 * t, 0, 1), np.clip(2 * t - 1, 0, 1), np.zeros_like(t)], axis=-1)
+    rgb = np.ascontiguousarray((rgb * 255).astype(np.uint8))
+    h, w, _ = rgb.shape
+    image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QPixmap.fromImage(image).scaled(px, px, Qt.AspectRatioMode.KeepAspectRatio,
+                                           Qt.TransformationMode.FastTransformation)
+
+
+def to_unit(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (np.asarray(a, dtype=np.float64) - lo) / (hi - lo) if hi > lo else np.zeros_like(a, dtype=np.float64)
+
+
+def rgb_input(rgb: np.ndarray, predictor: Any) -> np.ndarray:
+    """An [H, W, 3] image in 0..1 as one raw sample [3, H', W'] of the predictor's Input: resized by
+    area averaging and mapped onto the training inputs' raw range (as ``image_to_input`` does for grey)."""
+    import torch
+
+    c, h, w = predictor.input_shape
+    t = torch.as_tensor(np.ascontiguousarray(rgb.transpose(2, 0, 1)), dtype=torch.float32)[None]
+    small = torch.nn.functional.interpolate(t, size=(h, w), mode="area")[0].numpy()
+    lo, hi = predictor.raw_range()
+    return (lo + small * (hi - lo)).astype(np.float32)
+
+
+class ProbabilityBars(QWidget):
+    """The top classes, best first: name, a bar, and the probability in per cent."""
+
+    def __init__(self, rows: int = TOP_K, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.names: list[QLabel] = []
+        self.bars: list[QProgressBar] = []
+        for i in range(rows):
+            name = QLabel()
+            name.setMinimumWidth(36)
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setTextVisible(True)
+            bar.setFormat("")
+            grid.addWidget(name, i, 0)
+            grid.addWidget(bar, i, 1)
+            self.names.append(name)
+            self.bars.append(bar)
+        grid.setColumnStretch(1, 1)
+        self.shown: list[tuple[str, float]] = []
+        self.clear()
+
+    def show_top(self, top: list[tuple[str, float]]) -> None:
+        self.shown = [(str(n), float(p)) for n, p in top[:len(self.bars)]]
+        for i, (name, bar) in enumerate(zip(self.names, self.bars)):
+            if i < len(self.shown):
+                n, p = self.shown[i]
+                name.setText(f"<b>{n}</b>" if i == 0 else n)
+                bar.setValue(int(round(1000 * p)))
+                bar.setFormat(f"{100 * p:.1f}%")
+                bar.setVisible(True)
+            else:
+                name.setText("")
+                bar.setVisible(False)
+
+    def clear(self) -> None:
+        self.shown = []
+        for name, bar in zip(self.names, self.bars):
+            name.setText("")
+            bar.setValue(0)
+            bar.setFormat("")
+
+
+class TryItView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graph: Any = None
+        self.weights: dict[str, Any] | None = None
+        self.dataset: Any = None
+        self.predictor: Any = None
+        self.kind = "none"  # "none", "message", "image", "points" or "tokens"
+        self._stale = False  # new weights not yet built into a predictor
+        self.prediction: Any = None  # the last Prediction shown
+        self.predictions = 0  # made since the last model
+        self.seconds: list[float] = []  # what each of the last predictions took (with saliency)
+        self._last_at = float("-inf")
+        self._opened: tuple[str, np.ndarray] | None = None  # an opened image: ("gray"|"rgb", array)
+        self._timer = QTimer(self, singleShot=True, timeout=self.update_prediction)
+
+        self.message = QLabel(TRAIN_FIRST)
+        self.message.setObjectName("try_it_message")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setMargin(24)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self._build_image_page()
+        self._build_points_page()
+        self._build_tokens_page()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.stack)
+        self.stack.setCurrentWidget(self.message)
+
+    # ---- pages ------------------------------------------------------------------
+    def _build_image_page(self) -> None:
+        self.pad = DrawPad()
+        self.clear_button = QPushButton("Clear")
+        self.open_button = QPushButton("Open image…")
+        self.fit_box = QCheckBox("Fit the drawing to the frame")
+        self.fit_box.setChecked(True)
+        self.fit_box.setToolTip("Centre the drawing and scale it to fill the network's input, as the "
+                                "training images are (a small digit in a corner is otherwise hard to read)")
+        self.clear_button.clicked.connect(self.pad.clear)
+        self.open_button.clicked.connect(self._on_open)
+        self.fit_box.toggled.connect(lambda _on: self.update_prediction())
+        self.pad.strokeChanged.connect(self._on_stroke)
+        self.pad.strokeEnded.connect(self.update_prediction)
+        self.pad.imageDropped.connect(self.open_image)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        left = QVBoxLayout()
+        left.addWidget(self.pad, 1)
+        left.addLayout(buttons)
+        left.addWidget(self.fit_box)
+
+        self.image_status = QLabel(DRAW_HINT)
+        self.image_status.setObjectName("try_it_status")
+        self.image_status.setWordWrap(True)
+        self.top_bars = ProbabilityBars()
+        self.seen_label = QLabel()
+        self.seen_label.setFixedSize(PREVIEW_PX, PREVIEW_PX)
+        self.seen_label.setToolTip("The drawing as the network's input: resized to its height and width")
+        self.saliency_label = QLabel()
+        self.saliency_label.setObjectName("saliency")
+        self.saliency_label.setFixedSize(PREVIEW_PX, PREVIEW_PX)
+        self.saliency_label.setToolTip("Saliency: |gradient × input| of the top class, brightest where the "
+                                       "pixels drove the prediction most")
+        pics = QGridLayout()
+        pics.addWidget(QLabel("The network sees"), 0, 0)
+        pics.addWidget(QLabel("Saliency (gradient × input)"), 0, 1)
+        pics.addWidget(self.seen_label, 1, 0)
+        pics.addWidget(self.saliency_label, 1, 1)
+        pics.setColumnStretch(2, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.image_status)
+        right.addWidget(self.top_bars)
+        right.addLayout(pics)
+        right.addStretch(1)
+        page = QWidget()
+        row = QHBoxLayout(page)
+        row.addLayout(left, 1)
+        row.addLayout(right, 1)
+        self.image_page = page
+        self.stack.addWidget(page)
+
+    def _build_points_page(self) -> None:
+        self.plane = pg.PlotWidget(background=plot_colors().background)
+        plot = self.plane.getPlotItem()
+        plot.setLabel("bottom", "x₁")
+        plot.setLabel("left", "x₂")
+        plot.setAspectLocked(True)
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        steady_plot(plot)
+        self.plane_points = pg.ScatterPlotItem(size=5, pen=None)
+        self.plane_marker = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#ffffff", width=3))
+        plot.addItem(self.plane_points)
+        plot.addItem(self.plane_marker)
+        self.plane.scene().sigMouseClicked.connect(self._on_plane_click)
+        self.point_status = QLabel("Click a point of the plane to see what the network predicts there.")
+        self.point_status.setObjectName("point_status")
+        self.point_status.setWordWrap(True)
+        self.point_bars = ProbabilityBars(rows=TOP_K)
+        right = QVBoxLayout()
+        right.addWidget(self.point_status)
+        right.addWidget(self.point_bars)
+        right.addStretch(1)
+        page = QWidget()
+        row = QHBoxLayout(page)
+        row.addWidget(self.plane, 3)
+        row.addLayout(right, 2)
+        self.points_page = page
+        self.stack.addWidget(page)
+
+    def _build_tokens_page(self) -> None:
+        self.token_edit = QLineEdit()
+        self.token_edit.setObjectName("try_it_tokens")
+        self.token_edit.setPlaceholderText("type tokens, separated by spaces")
+        self.token_edit.textChanged.connect(lambda _t: self.update_prediction())
+        self.token_help = QLabel()
+        self.token_help.setWordWrap(True)
+        self.token_status = QLabel()
+        self.token_status.setObjectName("token_status")
+        self.token_status.setWordWrap(True)
+        self.token_status.setTextFormat(Qt.TextFormat.RichText)
+        self.token_bars = ProbabilityBars()
+        page = QWidget()
+        col = QVBoxLayout(page)
+        col.addWidget(self.token_help)
+        col.addWidget(self.token_edit)
+        col.addWidget(self.token_status)
+        col.addWidget(self.token_bars)
+        col.addStretch(1)
+        self.tokens_page = page
+        self.stack.addWidget(page)
+
+    # ---- what the panel calls ---------------------------------------------------
+    def clear(self) -> None:
+        """No trained weights: the sentence that says to train first."""
+        self.graph = self.weights = self.dataset = self.predictor = None
+        self._stale = False
+        self.prediction = None
+        self._show_message(TRAIN_FIRST)
+
+    def set_model(self, graph: Any, weights: dict[str, Any], dataset: Any) -> None:
+        """New trained weights (of ``graph``, trained on ``dataset``): used from the next prediction on,
+        built at once when the tab is shown, else when it is next shown."""
+        self.graph, self.weights, self.dataset = graph, weights, dataset
+        self.predictor = None
+        self._stale = True
+        if self.isVisible():
+            self.build()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stale:
+            self.build()
+
+    def build(self) -> None:
+        """The predictor for the weights set, and the page its Input calls for."""
+        self._stale = False
+        self.predictions = 0
+        self.seconds = []
+        if self.weights is None:
+            self._show_message(TRAIN_FIRST)
+            return
+        if self.dataset is None:
+            self._show_message(NO_DATA)
+            return
+        from studio.evaluation.predict import Predictor
+
+        try:
+            self.predictor = Predictor.from_state(self.graph, self.weights, self.dataset)
+        except Exception as exc:  # a graph edited past its weights, a data set that does not fit: say so
+            self.predictor = None
+            self._show_message(f"Try it cannot use these weights: {exc}")
+            return
+        p = self.predictor
+        shape, dtype = tuple(p.input_shape), p.input_dtype
+        if p.task == "gan":
+            self._show_message(unsupported_text(shape, dtype, p.task))
+        elif len(shape) == 3 and dtype == "float":
+            self.kind = "image"
+            self.stack.setCurrentWidget(self.image_page)
+        elif shape == (2,) and dtype == "float":
+            self.kind = "points"
+            self._fill_plane()
+            self.stack.setCurrentWidget(self.points_page)
+        elif len(shape) == 1 and dtype == "long":
+            self.kind = "tokens"
+            self._fill_token_help()
+            self.stack.setCurrentWidget(self.tokens_page)
+        else:
+            self._show_message(unsupported_text(shape, dtype, p.task))
+            return
+        self.update_prediction()
+
+    def _show_message(self, text: str) -> None:
+        self.kind = "message" if text != TRAIN_FIRST else "none"
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    # ---- predicting ---------------------------------------------------------------
+    def _interval(self) -> float:
+        """Seconds between predictions while drawing: RATE_HZ, or slower for a slow network."""
+        cost = float(np.median(self.seconds[-5:])) if self.seconds else 0.0
+        return max(1.0 / RATE_HZ, cost / SHARE)
+
+    def _on_stroke(self) -> None:
+        if self._opened is not None and not self.pad.is_blank:
+            self._opened = None  # drawing replaced the opened image
+        wait = self._interval() - (time.monotonic() - self._last_at)
+        if wait <= 0:
+            self.update_prediction()
+        elif not self._timer.isActive():
+            self._timer.start(int(wait * 1000) + 1)
+
+    def update_prediction(self) -> None:
+        """Predict for what the page holds now (the drawing, the clicked point, the typed tokens)."""
+        self._timer.stop()
+        if self.predictor is None:
+            return
+        started = time.perf_counter()
+        if self.kind == "image":
+            self._predict_image()
+        elif self.kind == "tokens":
+            self._predict_tokens()
+        elif self.kind == "points" and self._point is not None:
+            self._predict_point(*self._point)
+        else:
+            return
+        self._last_at = time.monotonic()
+        self.seconds.append(time.perf_counter() - started)
+        del self.seconds[:-50]
+
+    def _image_sample(self) -> np.ndarray | None:
+        from studio.evaluation.inputs import image_to_input
+
+        p = self.predictor
+        if self._opened is not None:
+            kind, a = self._opened
+            if kind == "rgb" and p.input_shape[0] == 3:
+                return rgb_input(a, p)
+            return image_to_input(a if kind == "gray" else a.mean(axis=-1), p)
+        if self.pad.is_blank:
+            return None
+        gray = self.pad.gray()
+        if self.fit_box.isChecked():
+            gray = fit_to_frame(gray)
+        return image_to_input(gray, p)
+
+    def _predict_image(self) -> None:
+        p = self.predictor
+        x = self._image_sample()
+        if x is None:
+            self.prediction = None
+            self.top_bars.clear()
+            self.seen_label.clear()
+            self.saliency_label.clear()
+            self.image_status.setText(DRAW_HINT)
+            return
+        x = np.asarray(x, dtype=np.float32)
+        pred = p.predict(x[None])
+        self.prediction = pred
+        self.predictions += 1
+        lo, hi = p.raw_range()
+        self.seen_label.setPixmap(gray_pixmap(to_unit(x, lo, hi).mean(axis=0), PREVIEW_PX))
+        if pred.kind == "classes":
+            top = pred.top(TOP_K)[0]
+            self.top_bars.show_top(top)
+            self.image_status.setText(f"The network says <b>{top[0][0]}</b> ({100 * top[0][1]:.1f}%).")
+            sal = np.asarray(p.saliency(x[None]))[0]
+            sal = np.abs(sal).sum(axis=0) if sal.ndim == 3 else np.abs(sal)
+            peak = float(sal.max()) if sal.size else 0.0
+            self.saliency_label.setPixmap(heat_pixmap(sal / peak if peak > 0 else sal, PREVIEW_PX))
+        else:
+            self.top_bars.clear()
+            self.saliency_label.clear()
+            self.image_status.setText(f"The network gives {values_text(pred.values[0])}.")
+
+    # ---- 2-D points ------------------------------------------------------------------
+    _point: tuple[float, float] | None = None
+
+    def _fill_plane(self) -> None:
+        ds = self.dataset
+        self._point = None
+        self.plane_marker.setData([], [])
+        self.point_bars.clear()
+        self.point_status.setText("Click a point of the plane to see what the network predicts there.")
+        try:
+            x = ds.train.x
+            if ds.scaler is not None:
+                x = ds.scaler.invert(x)
+            x = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
+            y = ds.train.y
+            labels = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y).reshape(len(x), -1)[:, 0]
+        except Exception:  # the plane works without the data under it
+            self.plane_points.setData([], [])
+            return
+        keep = np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS)).astype(int) if len(x) else []
+        x, labels = x[keep], labels[keep]
+        brushes = [pg.mkBrush(*class_color(int(c)), 150) for c in labels] if ds.is_classification else None
+        self.plane_points.setData(x[:, 0], x[:, 1], brush=brushes or pg.mkBrush(127, 127, 127, 150))
+        self.plane.getPlotItem().enableAutoRange()
+
+    def _on_plane_click(self, event) -> None:
+        if self.kind != "points" or event.button() != Qt.MouseButton.LeftButton:
+            return
+        vb = self.plane.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        pt = vb.mapSceneToView(event.scenePos())
+        self.click_point(pt.x(), pt.y())
+
+    def click_point(self, x: float, y: float) -> None:
+        """Predict at (x, y) of the plane, as a click there does."""
+        self._point = (float(x), float(y))
+        self.update_prediction()
+
+    def _predict_point(self, x: float, y: float) -> None:
+        pred = self.predictor.predict(np.array([[x, y]], dtype=np.float32))
+        self.prediction = pred
+        self.predictions += 1
+        where = f"({x:.3g}, {y:.3g})"
+        if pred.kind == "classes":
+            top = pred.top(TOP_K)[0]
+            best = self.predictor.class_names.index(top[0][0]) if top[0][0] in self.predictor.class_names else 0
+            self.plane_marker.setData([x], [y], pen=pg.mkPen(class_color(best), width=3))
+            self.point_bars.show_top(top)
+            self.point_status.setText(f"At {where} the network says <b>{top[0][0]}</b> ({100 * top[0][1]:.1f}%).")
+        else:
+            self.plane_marker.setData([x], [y])
+            self.point_bars.clear()
+            self.point_status.setText(f"At {where} the network gives {values_text(pred.values[0])}.")
+
+    # ---- token sequences -----------------------------------------------------------------
+    def _fill_token_help(self) -> None:
+        vocab = self.dataset.vocab
+        length = self.predictor.input_shape[0]
+        if vocab:
+            shown = " ".join(vocab[:30]) + (" …" if len(vocab) > 30 else "")
+            words = f"tokens of the vocabulary ({len(vocab)}: {shown})"
+        else:
+            words = "token ids (whole numbers)"
+        self.token_help.setText(f"Type {length} {words}, separated by spaces; the prediction follows as you type.")
+        self._predict_tokens()
+
+    def parse_tokens(self, text: str) -> tuple[list[int] | None, str]:
+        """Token ids of ``text``, or None and what is wrong with it."""
+        vocab = self.dataset.vocab
+        length = self.predictor.input_shape[0]
+        parts = text.split()
+        if len(parts) == 1 and vocab and all(len(v) == 1 for v in vocab) and len(parts[0]) > 1:
+            parts = list(parts[0])  # single-character tokens typed without spaces
+        ids: list[int] = []
+        index = {v: i for i, v in enumerate(vocab)} if vocab else None
+        for i, part in enumerate(parts, 1):
+            if index is not None:
+                if part not in index:
+                    return None, f"token {i}, {part!r}, is not in the vocabulary"
+                ids.append(index[part])
+            else:
+                try:
+                    ids.append(int(part))
+                except ValueError:
+                    return None, f"token {i}, {part!r}, is not a whole number"
+        if len(ids) < length:
+            return None, f"{len(ids)} of {length} tokens: type {length - len(ids)} more"
+        if len(ids) > length:
+            return None, f"{len(ids)} tokens: the network takes {length}"
+        return ids, ""
+
+    def _predict_tokens(self) -> None:
+        ids, problem = self.parse_tokens(self.token_edit.text())
+        if ids is None:
+            self.prediction = None
+            self.token_bars.clear()
+            self.token_status.setText(problem)
+            return
+        pred = self.predictor.predict(np.array([ids], dtype=np.int64))
+        self.prediction = pred
+        self.predictions += 1
+        if pred.kind != "classes":
+            self.token_bars.clear()
+            self.token_status.setText(f"The network gives {values_text(pred.values[0])}.")
+            return
+        probs = np.asarray(pred.probabilities)[0]
+        names = pred.class_names
+        if probs.ndim == 1:
+            top = pred.top(TOP_K)[0]
+            self.token_bars.show_top(top)
+            self.token_status.setText(f"The network says <b>{top[0][0]}</b> ({100 * top[0][1]:.1f}%).")
+            return
+        # A class at each position: the sequence it predicts, the unsure positions pale.
+        probs = probs.reshape(-1, probs.shape[-1])
+        best = probs.argmax(axis=-1)
+        conf = probs.max(axis=-1)
+        cells = []
+        for b, c in zip(best, conf):
+            name = names[int(b)] if int(b) < len(names) else str(int(b))
+            weight = "bold" if c >= 0.5 else "normal"
+            cells.append(f"<span style='font-weight:{weight}' title='{100 * c:.1f}%'>{name}</span>")
+        self.token_bars.clear()
+        self.token_status.setText(f"The network says: {' '.join(cells)} (least sure position "
+                                  f"{100 * float(conf.min()):.1f}%)")
+
+    # ---- image files --------------------------------------------------------------------
+    def _on_open(self) -> None:
+        path = open_image_name(self)
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str) -> None:
+        """Try the image file at ``path`` (Open image…, or dropped on the pad)."""
+        image = QImage(str(path))
+        if image.isNull():
+            self.image_status.setText(f"{Path(path).name}: not an image Studio can read "
+                                      "(PNG, JPEG, BMP, GIF, TIFF, WebP).")
+            return
+        if self.predictor is not None and self.predictor.input_shape[0] == 3:
+            from .draw_pad import rgb_of
+
+            self._opened = ("rgb", rgb_of(image))
+        else:
+            self._opened = ("gray", image_file_gray(path))
+        self.pad.show_image(image)
+        self.update_prediction()
+
+
+def values_text(values: Any) -> str:
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    shown = ", ".join(f"{x:.4g}" for x in v[:8]) + (", …" if v.size > 8 else "")
+    return f"[{shown}]"
