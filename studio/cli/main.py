@@ -77,6 +77,8 @@ def _usage() -> str:
         "       studio validate FILE [--json]          check a graph, print its summary\n"
         "       studio train FILE [--epochs N] [--device D] [--seed S] [--json]\n"
         "       studio export FILE --format python|torchrun|program [-o OUT]\n"
+        "       studio evaluate FILE --weights CKPT [--json]   measure trained weights on the validation split\n"
+        "       studio predict FILE --weights CKPT INPUT... [--top K] [--json] [--saliency OUT_DIR]\n"
     )
 
 
