@@ -79,6 +79,7 @@ def _usage() -> str:
         "       studio export FILE --format python|torchrun|program [-o OUT]\n"
         "       studio evaluate FILE --weights CKPT [--json]   measure trained weights on the validation split\n"
         "       studio predict FILE --weights CKPT INPUT... [--top K] [--json] [--saliency OUT_DIR]\n"
+        "       studio import MODULE:CALLABLE --input-shape SHAPE [--kwargs JSON] [-o OUT] [--weights W]\n"
     )
 
 

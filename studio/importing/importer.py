@@ -1,0 +1,85 @@
+"""``import_model``: a module in, a Studio graph (and its weights) out; ``write``: both files or neither."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from studio.graph import Graph
+
+from .build import Builder
+from .errors import BadArgument
+from .layout import lay_out
+from .tracing import trace
+from .weights import renamed_state
+
+DTYPES = ("float", "long")
+
+
+@dataclass
+class Imported:
+    graph: Graph
+    weights: dict[str, dict[str, torch.Tensor]]  # {network_key: state_dict}, the compiled graph's names
+    module_of: dict[str, str]  # node id -> the module path it came from
+
+
+def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes: Sequence[str] = ("float",),
+                 name: str | None = None) -> Imported:
+    """``model`` traced with torch.fx and walked into blocks, laid out, its weights renamed.
+
+    ``input_shapes``: one sample shape (without the batch) per forward argument; ``dtypes``:
+    one for all inputs or one each ("float" or "long"). Raises ``ImportRefused`` with one
+    message naming the place."""
+    name = name or type(model).__name__
+    if not input_shapes:
+        raise BadArgument("give --input-shape: the shape of one sample, without the batch (e.g. 1,28,28)")
+    for dtype in dtypes:
+        if dtype not in DTYPES:
+            raise BadArgument(f"--dtype {dtype!r}: must be float or long")
+    if len(dtypes) not in (1, len(input_shapes)):
+        raise BadArgument(f"--dtype given {len(dtypes)} times for {len(input_shapes)} inputs: give one for all, "
+                          "or one per input")
+    was_training = model.training
+    model.eval()  # what the graph must match: the forward in evaluation
+    try:
+        gm = trace(model, None, len(input_shapes), name)
+        gm.graph.eliminate_dead_code()
+        built = Builder(gm, [tuple(s) for s in input_shapes], list(dtypes), name).build()
+        weights = renamed_state(built.graph, built.module_of, model)
+    finally:
+        model.train(was_training)
+    lay_out(built.graph)
+    built.graph.description = f"Imported from {name}"
+    return Imported(built.graph, weights, built.module_of)
+
+
+def write(imported: Imported, graph_path: str | os.PathLike, weights_path: str | os.PathLike | None = None) -> list[Path]:
+    """The graph file (and the weights file) written as one unit: each to a temporary name beside
+    its target, renamed when both are written. Raises ``OSError`` or ``GraphFileError`` with the
+    targets as they were."""
+    from studio.export.outputs import write_files
+    from studio.files import save
+    from studio.training.checkpoint import save_weights
+
+    writers: dict[Path, Any] = {Path(graph_path): lambda tmp: save(imported.graph, tmp)}
+    if weights_path is not None:
+        target = Path(weights_path)
+        if target.suffix != ".safetensors":
+            raise BadArgument(f"--weights {weights_path}: a weights file ends in .safetensors")
+        writers[target] = lambda tmp: save_weights(tmp, imported.weights)
+    if len({p.resolve() for p in writers}) != len(writers):
+        raise BadArgument("the graph and the weights would go to the same file")
+    return write_files(writers)
+
+
+def model_from(target: str, kwargs: Mapping[str, Any] | None = None) -> tuple[nn.Module, str]:
+    """The model ``MODULE:CALLABLE`` builds with ``kwargs``, and its callable's name."""
+    from .source import build_model, load_callable
+
+    factory, name = load_callable(target)
+    return build_model(factory, name, dict(kwargs or {})), name

@@ -1,0 +1,116 @@
+"""Tracing the user's module with torch.fx, and saying which line could not be traced.
+
+torch.nn's own modules stay whole (fx's default), and so do the block
+library's modules (``LSTMLayer``, ``SelfAttention``...), whether imported from
+``blocks.library.modules`` or copied into an exported file with the same
+source: each is one block.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import linecache
+import os
+import traceback
+from typing import Any, Sequence
+
+import torch
+from torch import fx, nn
+
+from .errors import BadArgument, ImportRefused
+
+# frames in torch or in this package are not the user's line
+_OWN_FILES = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
+
+
+@functools.cache
+def _library_sources() -> dict[str, str]:
+    from blocks.library import modules
+
+    out = {}
+    for name, value in vars(modules).items():
+        if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__ == modules.__name__:
+            out[name] = inspect.getsource(value)
+    return out
+
+
+@functools.cache
+def _class_kind(cls: type) -> str | None:
+    from blocks.library import modules
+
+    sources = _library_sources()
+    for klass in cls.__mro__:
+        if klass.__module__ == modules.__name__ and klass.__name__ in sources:
+            return klass.__name__
+    source = sources.get(cls.__name__)
+    if source is None:
+        return None
+    try:
+        own = inspect.getsource(cls)
+    except (OSError, TypeError):  # defined where there is no source to compare (an exec'd string)
+        return None
+    return cls.__name__ if own == source else None
+
+
+def library_kind(module: nn.Module) -> str | None:
+    """The block library's class ``module`` is (or an exported copy of, source for source), or None."""
+    return _class_kind(type(module))
+
+
+class Tracer(fx.Tracer):
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return library_kind(m) is not None or super().is_leaf_module(m, module_qualified_name)
+
+
+def trace(model: nn.Module, input_names: Sequence[str] | None, count: int, class_name: str) -> fx.GraphModule:
+    """The model traced; arguments past the ``count`` given shapes take their defaults."""
+    params = list(inspect.signature(model.forward).parameters.values())
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        raise ImportRefused(f"{class_name}.forward takes *args or **kwargs; name each input as an argument")
+    if count > len(params):
+        raise BadArgument(f"--input-shape given {count} times, but {class_name}.forward takes "
+                          f"{len(params)} input(s): {', '.join(p.name for p in params) or 'none'}")
+    concrete: dict[str, Any] = {}
+    for p in params[count:]:
+        if p.default is p.empty:
+            raise BadArgument(f"--input-shape given {count} time(s), but {class_name}.forward also needs "
+                              f"{p.name!r} (one --input-shape per input, in order: "
+                              f"{', '.join(q.name for q in params)})")
+        concrete[p.name] = p.default
+    tracer = Tracer()
+    try:
+        graph = tracer.trace(model, concrete_args=concrete or None)
+    except Exception as exc:
+        raise ImportRefused(_untraceable(exc, class_name)) from None
+    return fx.GraphModule(tracer.root, graph, class_name)
+
+
+def _untraceable(exc: BaseException, class_name: str) -> str:
+    where = _user_line(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "control flow" in text or "bool" in text:
+        why = ("a Python if, while or assert reads a tensor's values, which depend on the data: "
+               "compute both branches and pick with torch.where, or decide in __init__")
+    elif "iterated" in text or "iterate" in text:
+        why = ("a loop runs over a tensor; loop over a Python range or a ModuleList instead")
+    elif "len(" in text or "len" in text.split():
+        why = "len() of a tensor; use x.size(1) (or the size you know) instead"
+    else:
+        why = f"{type(exc).__name__}: {text}"
+    head = f"{class_name}.forward cannot be traced"
+    return f"{where}: {head}: {why}" if where else f"{head}: {why}"
+
+
+def _user_line(exc: BaseException) -> str | None:
+    """``file:line: `code``` of the last frame in the user's code (not torch's, not ours)."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        name = frame.filename
+        if name.startswith(_OWN_FILES) or name.startswith("<"):
+            continue
+        found = frame
+    if found is None:
+        return None
+    code = (found.line or linecache.getline(found.filename, found.lineno)).strip()
+    return f"{found.filename}:{found.lineno}: `{code}`" if code else f"{found.filename}:{found.lineno}"

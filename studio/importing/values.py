@@ -1,0 +1,62 @@
+"""What an fx value stands for while the forward becomes blocks.
+
+A tensor is a block's output port (``Port``). Some values are not tensors a
+block gives but become one by how the forward uses them: a recurrent layer's
+sequence (``Seq``: its last step makes the block's ``output`` "last") and its
+final states (``States``). The batch size read for a view (``BATCH``), sizes
+known from the shapes (plain ints) and tuples of these (``Items``) carry no
+block at all; ``Opaque`` is what no block gives (attention weights, a cell
+state), refused where it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, eq=False)
+class Port:
+    node: str
+    port: str = "out"
+
+
+@dataclass(frozen=True, eq=False)
+class Seq:
+    node: str  # a recurrent block, its ``output`` still to be decided by the use
+
+
+@dataclass(frozen=True, eq=False)
+class States:
+    node: str  # h_n of a recurrent block: per layer and direction
+
+
+@dataclass(frozen=True, eq=False)
+class Opaque:
+    what: str
+
+
+@dataclass(frozen=True, eq=False)
+class Items:
+    items: tuple[Any, ...]
+
+
+class _Batch:
+    def __repr__(self) -> str:
+        return "the batch size"
+
+
+BATCH = _Batch()
+
+
+def describe(value: Any) -> str:
+    """How a message names a value that is not a tensor."""
+    if value is BATCH:
+        return "the batch size (only view or reshape may read it)"
+    if isinstance(value, Opaque):
+        return value.what
+    if isinstance(value, States):
+        return f"the final states of {value.node} (only their last layer's, h[-1], has a block)"
+    if isinstance(value, Items):
+        return "a tuple"
+    return f"the constant {value!r}"

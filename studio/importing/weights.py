@@ -1,0 +1,52 @@
+"""The module's weights renamed to the compiled graph's names.
+
+The compiled network names each node's submodule after the node id; a
+tensor ``layer1.0.conv1.weight`` of the user's module goes to
+``layer1_0_conv1.weight``. Every tensor of the compiled networks must come
+from exactly one of the module's, and every one of the module's must land.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from studio.compile import compile_networks
+from studio.graph import Graph
+
+from .errors import ImportRefused
+
+
+def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module) -> dict[str, dict[str, torch.Tensor]]:
+    """``{network_key: state_dict}`` for ``studio.training.checkpoint.save_weights``."""
+    own = model.state_dict()
+    landed: dict[str, str] = {}  # the module's key -> the compiled key it went to
+    states: dict[str, dict[str, torch.Tensor]] = {}
+    for key, net in compile_networks(graph).items():
+        state: dict[str, torch.Tensor] = {}
+        for node_id, attr in net.node_to_attr.items():
+            path = module_of.get(node_id)
+            for suffix, value in net.get_submodule(attr).state_dict().items():
+                if path is None:
+                    raise ImportRefused(f"node {node_id!r} holds {suffix}, which no module of the model gives")
+                source = f"{path}.{suffix}" if path else suffix
+                if source not in own:
+                    raise ImportRefused(f"node {node_id!r} needs tensor {source!r}, which the model's state_dict "
+                                        "lacks")
+                if source in landed:
+                    raise ImportRefused(f"tensor {source!r} would land twice ({landed[source]} and {attr}.{suffix})")
+                tensor = own[source]
+                if tuple(tensor.shape) != tuple(value.shape):
+                    raise ImportRefused(f"tensor {source!r} has shape {list(tensor.shape)}, node {node_id!r} "
+                                        f"needs {list(value.shape)}")
+                landed[source] = f"{attr}.{suffix}"
+                state[f"{attr}.{suffix}"] = tensor.detach().clone()
+        states[key] = state
+    leftover = [k for k in own if k not in landed]
+    if leftover:
+        raise ImportRefused(f"tensor {leftover[0]!r} of the model has no place in the graph (a parameter or "
+                            f"buffer the forward uses outside any block?)"
+                            + (f"; {len(leftover) - 1} more" if len(leftover) > 1 else ""))
+    return states
