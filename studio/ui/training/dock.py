@@ -226,7 +226,13 @@ def add_save_weights_action(window: Any, panel: TrainingPanel) -> QAction | None
 
     action.triggered.connect(save)
     panel.weightsChanged.connect(action.setEnabled)
-    # Before the separator that closes the save group (after Save As and Export), above Quit.
+    _insert_before_quit(window, menu, action)
+    window.act_save_weights = action
+    return action
+
+
+def _insert_before_quit(window: Any, menu: Any, action: QAction) -> None:
+    """Before the separator that closes the save group (after Save As and Export), above Quit."""
     actions = menu.actions()
     quit_action = getattr(window, "act_quit", None)
     at = actions.index(quit_action) if quit_action in actions else len(actions)
@@ -236,7 +242,46 @@ def add_save_weights_action(window: Any, panel: TrainingPanel) -> QAction | None
         menu.insertAction(actions[at], action)
     else:
         menu.addAction(action)
-    window.act_save_weights = action
+
+
+def add_load_weights_action(window: Any, panel: TrainingPanel) -> QAction | None:
+    """File > Load Weights…: a weights file (Save Trained Weights', ``studio import --weights``', a
+    checkpoint's) into the panel, checked against the graph all or nothing: the next Train continues
+    from them and Try it uses them. A file that does not fit is refused, naming it and its tensors."""
+    menu = _file_menu(window)
+    if menu is None:
+        return None
+    action = QAction("&Load Weights…", window)
+    action.setObjectName("load_weights")
+    action.setStatusTip("Load trained weights (.safetensors) into the graph: Train continues from them, "
+                        "Try it uses them")
+
+    def load() -> None:
+        from studio.ui import dialogs
+
+        from . import weights_file
+
+        graph_path = getattr(window, "path", None)
+        folder = str(Path(graph_path).parent) if graph_path else str(Path.cwd())
+        chosen = weights_file.open_weights_name(window, folder)
+        if not chosen:
+            return
+        try:
+            loaded = panel.load_weights(chosen)
+        except weights_file.WeightsRefused as exc:
+            dialogs.show_error(window, "Could not load the weights", str(exc))
+            window.statusBar().showMessage(f"Weights not loaded from {Path(chosen).name}", 8000)
+            return
+        window.statusBar().showMessage(loaded, 8000)
+
+    action.triggered.connect(load)
+    save = getattr(window, "act_save_weights", None)
+    actions = menu.actions()
+    if save in actions:
+        menu.insertAction(save, action)  # the two weights entries side by side, Load first
+    else:
+        _insert_before_quit(window, menu, action)
+    window.act_load_weights = action
     return action
 
 
@@ -256,6 +301,7 @@ def install(window: Any) -> TrainingPanel:
             share.start(dock_height(window.height()))
     window.installEventFilter(_StopOnClose(panel))
     add_save_weights_action(window, panel)
+    add_load_weights_action(window, panel)
     scene = window.scene
     canvas = CanvasGradients(scene)
     panel.canvas_gradients = canvas

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SIDE = 256  # the drawing's resolution, in pixels a side
-STROKE = 0.09  # pen width as a share of the side: a digit's stroke, once the drawing is fitted to its frame
+STROKE = 0.14  # pen width as a share of the side: a digit's stroke, once the drawing is fitted to its frame
 MIN_PX = 220  # the pad on screen, at least
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
 
@@ -39,31 +39,12 @@ def fit_to_frame(gray: np.ndarray, margin: float = 0.06, threshold: float = 0.05
     return out
 
 
-def image_file_gray(path: str | Path) -> np.ndarray:
-    """An image file as grey floats 0..1, 1 where there is ink: a light background (a scan, a photo of
-    paper) is turned dark, as the pad's strokes are. Raises ``ValueError`` naming the file."""
-    image = QImage(str(path))
-    if image.isNull():
-        raise ValueError(f"{path}: not an image Studio can read (PNG, JPEG, BMP, GIF, TIFF, WebP)")
-    gray = grey_of(image)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return 1.0 - gray if border.mean() > 0.5 else gray
-
-
 def grey_of(image: QImage) -> np.ndarray:
     """[H, W] float32 in 0..1 of any QImage."""
     g = image.convertToFormat(QImage.Format.Format_Grayscale8)
     h, w, stride = g.height(), g.width(), g.bytesPerLine()
     buf = np.frombuffer(g.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)[:, :w]
     return buf.astype(np.float32) / 255.0
-
-
-def rgb_of(image: QImage) -> np.ndarray:
-    """[H, W, 3] float32 in 0..1 of any QImage."""
-    c = image.convertToFormat(QImage.Format.Format_RGB888)
-    h, w, stride = c.height(), c.width(), c.bytesPerLine()
-    buf = np.frombuffer(c.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)[:, :3 * w]
-    return buf.reshape(h, w, 3).astype(np.float32) / 255.0
 
 
 class DrawPad(QWidget):

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from .colors import class_color
-from .draw_pad import DrawPad, fit_to_frame, image_file_gray, IMAGE_SUFFIXES
+from .draw_pad import DrawPad, fit_to_frame, IMAGE_SUFFIXES
 from .plot_style import plot_colors, steady_plot
 
 RATE_HZ = 15  # predictions a second at most while the person draws
@@ -86,16 +86,16 @@ def to_unit(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (np.asarray(a, dtype=np.float64) - lo) / (hi - lo) if hi > lo else np.zeros_like(a, dtype=np.float64)
 
 
-def rgb_input(rgb: np.ndarray, predictor: Any) -> np.ndarray:
-    """An [H, W, 3] image in 0..1 as one raw sample [3, H', W'] of the predictor's Input: resized by
-    area averaging and mapped onto the training inputs' raw range (as ``image_to_input`` does for grey)."""
-    import torch
-
-    c, h, w = predictor.input_shape
-    t = torch.as_tensor(np.ascontiguousarray(rgb.transpose(2, 0, 1)), dtype=torch.float32)[None]
-    small = torch.nn.functional.interpolate(t, size=(h, w), mode="area")[0].numpy()
-    lo, hi = predictor.raw_range()
-    return (lo + small * (hi - lo)).astype(np.float32)
+def image_input(shape: tuple[int, ...], dtype: str, task: str) -> bool:
+    """Whether a network with this Input takes pictures: [1 or 3, H, W], or a flattened square [H * W]
+    (a classifier of at least 8 x 8 pixels)."""
+    if dtype != "float":
+        return False
+    if len(shape) == 3:
+        return shape[0] in (1, 3)
+    if len(shape) == 1 and task == "classification" and shape[0] >= 64:
+        return round(shape[0] ** 0.5) ** 2 == shape[0]
+    return False
 
 
 class ProbabilityBars(QWidget):
@@ -156,7 +156,7 @@ class TryItView(QWidget):
         self.predictions = 0  # made since the last model
         self.seconds: list[float] = []  # what each of the last predictions took (with saliency)
         self._last_at = float("-inf")
-        self._opened: tuple[str, np.ndarray] | None = None  # an opened image: ("gray"|"rgb", array)
+        self.opened: str | None = None  # an image file shown on the pad in place of a drawing
         self._timer = QTimer(self, singleShot=True, timeout=self.update_prediction)
 
         self.message = QLabel(TRAIN_FIRST)
@@ -324,7 +324,7 @@ class TryItView(QWidget):
         shape, dtype = tuple(p.input_shape), p.input_dtype
         if p.task == "gan":
             self._show_message(unsupported_text(shape, dtype, p.task))
-        elif len(shape) == 3 and dtype == "float":
+        elif image_input(shape, dtype, p.task):
             self.kind = "image"
             self.stack.setCurrentWidget(self.image_page)
         elif shape == (2,) and dtype == "float":
@@ -352,8 +352,11 @@ class TryItView(QWidget):
         return max(1.0 / RATE_HZ, cost / SHARE)
 
     def _on_stroke(self) -> None:
-        if self._opened is not None and not self.pad.is_blank:
-            self._opened = None  # drawing replaced the opened image
+        if self.opened is not None and self.pad.shown is None:
+            self.opened = None  # drawing replaced the opened image
+        if self.pad.is_blank:
+            self.update_prediction()  # cleared: nothing to wait for
+            return
         wait = self._interval() - (time.monotonic() - self._last_at)
         if wait <= 0:
             self.update_prediction()
@@ -379,14 +382,18 @@ class TryItView(QWidget):
         del self.seconds[:-50]
 
     def _image_sample(self) -> np.ndarray | None:
-        from studio.evaluation.inputs import image_to_input
+        from studio.evaluation.inputs import image_to_input, read_image
+        from studio.evaluation.predict import PredictError
 
         p = self.predictor
-        if self._opened is not None:
-            kind, a = self._opened
-            if kind == "rgb" and p.input_shape[0] == 3:
-                return rgb_input(a, p)
-            return image_to_input(a if kind == "gray" else a.mean(axis=-1), p)
+        if self.opened is not None:
+            try:  # read for this network: its channels, size, range, and ink the way it learnt it
+                return read_image(Path(self.opened), p, Path(self.opened).name)
+            except PredictError as exc:
+                self.opened = None
+                self.pad.clear()
+                self.image_status.setText(str(exc))
+                return None
         if self.pad.is_blank:
             return None
         gray = self.pad.gray()
@@ -402,20 +409,20 @@ class TryItView(QWidget):
             self.top_bars.clear()
             self.seen_label.clear()
             self.saliency_label.clear()
-            self.image_status.setText(DRAW_HINT)
+            if self.pad.is_blank:
+                self.image_status.setText(DRAW_HINT)
             return
         x = np.asarray(x, dtype=np.float32)
         pred = p.predict(x[None])
         self.prediction = pred
         self.predictions += 1
         lo, hi = p.raw_range()
-        self.seen_label.setPixmap(gray_pixmap(to_unit(x, lo, hi).mean(axis=0), PREVIEW_PX))
+        self.seen_label.setPixmap(gray_pixmap(as_picture(to_unit(x, lo, hi)), PREVIEW_PX))
         if pred.kind == "classes":
             top = pred.top(TOP_K)[0]
             self.top_bars.show_top(top)
             self.image_status.setText(f"The network says <b>{top[0][0]}</b> ({100 * top[0][1]:.1f}%).")
-            sal = np.asarray(p.saliency(x[None]))[0]
-            sal = np.abs(sal).sum(axis=0) if sal.ndim == 3 else np.abs(sal)
+            sal = as_picture(np.abs(np.asarray(p.saliency(x[None]))[0]))
             peak = float(sal.max()) if sal.size else 0.0
             self.saliency_label.setPixmap(heat_pixmap(sal / peak if peak > 0 else sal, PREVIEW_PX))
         else:
@@ -480,23 +487,23 @@ class TryItView(QWidget):
 
     # ---- token sequences -----------------------------------------------------------------
     def _fill_token_help(self) -> None:
-        vocab = self.dataset.vocab
+        vocab = self.predictor.vocab
         length = self.predictor.input_shape[0]
         if vocab:
             shown = " ".join(vocab[:30]) + (" …" if len(vocab) > 30 else "")
             words = f"tokens of the vocabulary ({len(vocab)}: {shown})"
         else:
             words = "token ids (whole numbers)"
-        self.token_help.setText(f"Type {length} {words}, separated by spaces; the prediction follows as you type.")
+        self.token_help.setText(f"Type {length} {words}; the prediction follows as you type.")
         self._predict_tokens()
 
     def parse_tokens(self, text: str) -> tuple[list[int] | None, str]:
         """Token ids of ``text``, or None and what is wrong with it."""
-        vocab = self.dataset.vocab
+        from studio.evaluation.inputs import tokenize
+
+        vocab = self.predictor.vocab
         length = self.predictor.input_shape[0]
-        parts = text.split()
-        if len(parts) == 1 and vocab and all(len(v) == 1 for v in vocab) and len(parts[0]) > 1:
-            parts = list(parts[0])  # single-character tokens typed without spaces
+        parts = tokenize(text, vocab) if vocab else text.split()
         ids: list[int] = []
         index = {v: i for i, v in enumerate(vocab)} if vocab else None
         for i, part in enumerate(parts, 1):
@@ -509,6 +516,8 @@ class TryItView(QWidget):
                     ids.append(int(part))
                 except ValueError:
                     return None, f"token {i}, {part!r}, is not a whole number"
+                if ids[-1] < 0:
+                    return None, f"token {i}, {part}, is negative: token ids count from 0"
         if len(ids) < length:
             return None, f"{len(ids)} of {length} tokens: type {length - len(ids)} more"
         if len(ids) > length:
@@ -562,14 +571,20 @@ class TryItView(QWidget):
             self.image_status.setText(f"{Path(path).name}: not an image Studio can read "
                                       "(PNG, JPEG, BMP, GIF, TIFF, WebP).")
             return
-        if self.predictor is not None and self.predictor.input_shape[0] == 3:
-            from .draw_pad import rgb_of
-
-            self._opened = ("rgb", rgb_of(image))
-        else:
-            self._opened = ("gray", image_file_gray(path))
+        self.opened = str(path)
         self.pad.show_image(image)
         self.update_prediction()
+
+
+def as_picture(a: np.ndarray) -> np.ndarray:
+    """One sample of an image Input as [H, W]: channels averaged, a flattened square unfolded."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 3:
+        return a.mean(axis=0)
+    if a.ndim == 1:
+        side = int(round(a.size ** 0.5))
+        return a.reshape(side, side)
+    return a
 
 
 def values_text(values: Any) -> str:
