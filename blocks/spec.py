@@ -65,6 +65,7 @@ class Param:
     max: float | None = None
     choices: tuple[Any, ...] = ()
     length: int | None = None  # for "ints": how many values a tuple has
+    max_count: int | None = None  # for "ints" of any length: at most this many values (each may make a port)
     optional: bool = False  # None is allowed (shown as "auto" / "none")
 
     def __post_init__(self) -> None:
@@ -120,6 +121,10 @@ class Param:
                     raise ParamError(
                         f"{name} needs {self.length} values, got {len(values)}", name
                     )
+                if not values:
+                    raise ParamError(f"{name} needs at least one value, got none", name)
+                if self.max_count is not None and len(values) > self.max_count:
+                    raise ParamError(f"{name} takes at most {self.max_count} values, got {len(values)}", name)
             else:
                 one = _as_int(name, value)
                 values = (one,) * (self.length or 1)
@@ -227,7 +232,9 @@ class BlockSpec:
     ``args`` (in port order) and returns the output node (a tuple of nodes
     when there are several outputs).
     Blocks whose inputs depend on a parameter (Add with ``num_inputs``) give
-    ``dynamic_inputs``.
+    ``dynamic_inputs``; blocks whose outputs do (Split with ``sizes``) give
+    ``dynamic_outputs``. Either may carry a ``shown`` attribute, how the block
+    reference lists those ports ("`out1` ... `out<len(sizes)>`").
     """
 
     name: str
@@ -240,6 +247,7 @@ class BlockSpec:
     constructor: ConstructorFn | None = None
     emit: Callable[..., Any] | None = None
     dynamic_inputs: PortsFn | None = None
+    dynamic_outputs: PortsFn | None = None
     aliases: tuple[str, ...] = ()
     key_params: tuple[str, ...] = field(default=())  # shown on the node face
     is_input: bool = False
@@ -265,6 +273,8 @@ class BlockSpec:
         return self.inputs
 
     def output_ports(self, params: Mapping[str, Any]) -> tuple[Port, ...]:
+        if self.dynamic_outputs is not None:
+            return tuple(self.dynamic_outputs(params))
         return self.outputs
 
     def coerce_params(self, params: Mapping[str, Any]) -> dict[str, Any]:

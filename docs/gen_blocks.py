@@ -71,6 +71,8 @@ def _param(p) -> str:
         facts.append(f">= {_num(p.min)}")
     elif p.max is not None:
         facts.append(f"<= {_num(p.max)}")
+    if p.max_count is not None:
+        facts.append(f"at most {p.max_count} values")
     return f"`{p.name}` ({'; '.join(facts)}): {p.doc}"
 
 
@@ -90,7 +92,7 @@ def _ports(spec) -> str:
     params = spec.defaults()
     ins = spec.input_ports(params)
     inputs = _dynamic(spec.dynamic_inputs) or ", ".join(f"`{p.name}`" for p in ins) or "none"
-    outputs = _dynamic(getattr(spec, "dynamic_outputs", None)) or ", ".join(
+    outputs = _dynamic(spec.dynamic_outputs) or ", ".join(
         f"`{p.name}`" for p in spec.output_ports(params))
     return f"{inputs} -> {outputs}"
 

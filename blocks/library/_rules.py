@@ -4,7 +4,7 @@ and the classes constructors name (imported only when a module is built)."""
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..spec import Constructor, Param, Port, Shape, ShapeError
 
@@ -99,6 +99,15 @@ def numbered_inputs(params: Mapping[str, Any]) -> tuple[Port, ...]:
 
 
 numbered_inputs.shown = "`in1` ... `in<num_inputs>`"  # how docs/gen_blocks.py lists them
+
+
+def numbered_outputs(count: Callable[[Mapping[str, Any]], int], shown: str) -> Callable[..., tuple[Port, ...]]:
+    """Output ports ``out1`` ... ``outN``, N = ``count(params)``; ``shown`` is how the reference lists them."""
+    def ports(params: Mapping[str, Any]) -> tuple[Port, ...]:
+        return tuple(Port(f"out{i}", f"piece {i}") for i in range(1, count(params) + 1))
+
+    ports.shown = shown
+    return ports
 
 
 EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0)

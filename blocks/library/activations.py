@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..registry import Category, register, register_category
-from ..spec import BlockSpec, Constructor, Param
-from ._rules import IN, OUT, dim_index, library_class, nn_class, same_shape
+from ..spec import BlockSpec, Constructor, Param, ShapeError
+from ._rules import IN, OUT, dim_index, fmt, library_class, nn_class, same_shape
 
 C = register_category(Category("Activation", color="#d0823a", icon="activation.svg")).name
 
@@ -33,6 +33,35 @@ _simple("Heaviside", "The perceptron's step, y = 1 if x > 0 else 0 (gradient pas
 _simple("ReLU6", "ReLU capped at 6, y = min(max(0, x), 6); the activation of MobileNet.")
 _simple("Hardsigmoid", "Piecewise-linear sigmoid, y = min(max(0, x/6 + 1/2), 1).")
 _simple("Hardswish", "Piecewise-linear swish, y = x * min(max(0, x + 3), 6) / 6; the activation of MobileNetV3.")
+_simple("Softplus", "Smooth ReLU, y = log(1 + exp(beta * x)) / beta; y = x where beta * x > threshold.",
+        (Param("beta", "float", 1.0, "steepness; larger is closer to ReLU", min=0.01),
+         Param("threshold", "float", 20.0, "above beta * x > threshold the output is x itself")))
+
+
+def _prelu_infer(s, p):
+    shape, n = s["in"], p["num_parameters"]
+    channels = shape[0] if shape else 1
+    if n not in (1, channels):
+        raise ShapeError(
+            f"in: num_parameters {n} must be 1 (one slope for all) or the input's channels {channels} "
+            f"(the first size of {fmt(shape)})", "in")
+    return {"out": shape}
+
+
+def _prelu_constructor(s, p):
+    return Constructor(nn_class("PReLU"), kwargs=dict(p))
+
+
+register(BlockSpec(
+    name="PReLU", category=C,
+    doc="Leaky ReLU with a learned slope, y = x if x > 0 else a * x; one a, or one per channel.",
+    inputs=IN, outputs=OUT,
+    params=(
+        Param("num_parameters", "int", 1, "how many slopes a: 1, or the input's channels (its first size)", min=1),
+        Param("init", "float", 0.25, "starting value of each slope a"),
+    ),
+    infer=_prelu_infer, constructor=_prelu_constructor, key_params=("num_parameters",),
+))
 
 
 def _dim_checked(s, p):

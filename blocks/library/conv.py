@@ -120,6 +120,7 @@ def _pool(kind, n):
 
 _pool("Max", 1)
 _pool("Max", 2)
+_pool("Avg", 1)
 _pool("Avg", 2)
 
 
@@ -129,17 +130,24 @@ def _adaptive_infer(s, p):
     return {"out": (shape[0], *pair(p["output_size"], 2))}
 
 
-def _adaptive_constructor(s, p):
-    return Constructor(nn_class("AdaptiveAvgPool2d"), (p["output_size"],))
+def _adaptive(kind, doc):
+    name = f"Adaptive{kind}Pool2d"
+
+    def constructor(s, p):
+        return Constructor(nn_class(name), (p["output_size"],))
+
+    register(BlockSpec(
+        name=name, category=C,
+        doc=doc,
+        inputs=IN, outputs=OUT,
+        params=(Param("output_size", "ints", 1, "target height and width", min=1, length=2),),
+        infer=_adaptive_infer, constructor=constructor, key_params=("output_size",),
+    ))
 
 
-register(BlockSpec(
-    name="AdaptiveAvgPool2d", category=C,
-    doc="Averages each channel down to output_size whatever the input size; [C, H, W] -> [C, h, w].",
-    inputs=IN, outputs=OUT,
-    params=(Param("output_size", "ints", 1, "target height and width", min=1, length=2),),
-    infer=_adaptive_infer, constructor=_adaptive_constructor, key_params=("output_size",),
-))
+_adaptive("Avg", "Averages each channel down to output_size whatever the input size; [C, H, W] -> [C, h, w].")
+_adaptive("Max", "Takes the maximum over windows that shrink each channel to output_size whatever the input size; "
+                 "[C, H, W] -> [C, h, w].")
 
 
 def _bn2d_infer(s, p):
@@ -152,6 +160,45 @@ register(BlockSpec(
     doc="Normalises each channel over batch and space, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
     inputs=IN, outputs=OUT,
     params=batch_norm_params(" per channel"), infer=_bn2d_infer, constructor=batch_norm_constructor("BatchNorm2d"),
+))
+
+
+def _instance_norm_infer(s, p):
+    shape = s["in"]
+    need_rank(shape, (3,), LAYOUT[2])
+    if shape[1] * shape[2] == 1:
+        raise ShapeError(f"in: {fmt(shape)} has one value per channel; instance norm needs more than one "
+                         "(its variance over H, W would be 0)", "in")
+    return {"out": shape}
+
+
+register(BlockSpec(
+    name="InstanceNorm2d", category=C,
+    doc="Normalises each channel of each sample over H and W, y = (x - mean) / sqrt(var + eps) * gamma + beta; "
+        "style transfer's norm.",
+    inputs=IN, outputs=OUT,
+    params=(
+        EPS,
+        Param("momentum", "float", 0.1, "weight of the newest batch in the running statistics", min=0.0, max=1.0),
+        Param("affine", "bool", False, "learn a scale gamma and shift beta per channel"),
+        Param("track_running_stats", "bool", False,
+              "keep running mean and variance and use them at evaluation (else each sample's own)"),
+    ),
+    infer=_instance_norm_infer, constructor=batch_norm_constructor("InstanceNorm2d"),
+))
+
+
+def _dropout2d_constructor(s, p):
+    return Constructor(nn_class("Dropout2d"), (p["p"],))
+
+
+register(BlockSpec(
+    name="Dropout2d", category=C,
+    doc="While training, zeroes whole channels with probability p and scales the rest by 1/(1-p); "
+        "identity at evaluation.",
+    inputs=IN, outputs=OUT,
+    params=(Param("p", "float", 0.5, "probability of zeroing a channel", min=0.0, max=1.0),),
+    infer=_bn2d_infer, constructor=_dropout2d_constructor, key_params=("p",),
 ))
 
 

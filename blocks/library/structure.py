@@ -8,7 +8,7 @@ from functools import reduce
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, Port, ShapeError
-from ._rules import IN, NUM_INPUTS, OUT, dim_index, fmt, nn_class, numbered_inputs, same_shape
+from ._rules import IN, NUM_INPUTS, OUT, dim_index, fmt, nn_class, numbered_inputs, numbered_outputs, same_shape
 
 C = register_category(Category("Input & structure", color="#3f9d8f", icon="structure.svg")).name
 
@@ -272,6 +272,126 @@ for _name, _method, _doc in (
         ),
         infer=_reduce_infer, emit=_reduce_emit(_method), key_params=("dims",),
     ))
+
+
+def _squeeze_infer(in_shapes, p):
+    shape = in_shapes["in"]
+    d = dim_index(p["dim"], len(shape) + 1) - 1
+    if shape[d] != 1:
+        return {"out": shape}  # as torch: squeezing a size other than 1 changes nothing
+    return {"out": shape[:d] + shape[d + 1:]}
+
+
+def _squeeze_emit(g, args, in_shapes, p):
+    return g.call_method("squeeze", (args[0], p["dim"]))
+
+
+register(BlockSpec(
+    name="Squeeze", category=C,
+    doc="Removes dimension dim when its size is 1, y = x.squeeze(dim) (batch is 0); [C, 1] -> [C].",
+    inputs=IN, outputs=OUT,
+    params=(Param("dim", "int", -1, "dimension to remove, counting the batch as 0; a size other than 1 stays"),),
+    infer=_squeeze_infer, emit=_squeeze_emit, key_params=("dim",),
+))
+
+
+def _unsqueeze_infer(in_shapes, p):
+    shape = in_shapes["in"]
+    rank = len(shape) + 2  # with the batch, after the new dimension
+    dim = p["dim"]
+    d = dim + rank if dim < 0 else dim
+    if not 0 <= d < rank:
+        raise ShapeError(f"in: dim {dim} is out of range for {fmt(shape)}: the result has rank {rank} "
+                         f"with the batch, so dim runs from 1 to {rank - 1} (or {-rank + 1} to -1)", "in")
+    if d == 0:
+        raise ShapeError(f"in: dim {dim} would put the new dimension before the batch (dim 0); choose "
+                         f"1 to {rank - 1} (or {-rank + 1} to -1)", "in")
+    return {"out": shape[:d - 1] + (1,) + shape[d - 1:]}
+
+
+def _unsqueeze_emit(g, args, in_shapes, p):
+    return g.call_method("unsqueeze", (args[0], p["dim"]))
+
+
+register(BlockSpec(
+    name="Unsqueeze", category=C,
+    doc="Inserts a dimension of size 1 at dim, y = x.unsqueeze(dim) (batch is 0); [L] -> [1, L].",
+    inputs=IN, outputs=OUT,
+    params=(Param("dim", "int", 1, "where the new dimension goes in the result, counting the batch as 0"),),
+    infer=_unsqueeze_infer, emit=_unsqueeze_emit, key_params=("dim",),
+))
+
+
+# ---- cutting into pieces -----------------------------------------------------------
+# One output port per piece; the emitted call returns a tuple, each port reads its item.
+
+def _pieces(g, call, count):
+    return tuple(g.call_function(operator.getitem, (call, i)) for i in range(count))
+
+
+def _split_infer(in_shapes, p):
+    shape, sizes = in_shapes["in"], p["sizes"]
+    d = dim_index(p["dim"], len(shape) + 1) - 1
+    if sum(sizes) != shape[d]:
+        raise ShapeError(
+            f"in: sizes {fmt(sizes)} add up to {sum(sizes)}, but dim {p['dim']} of {fmt(shape)} has size {shape[d]}; "
+            f"make them add up to {shape[d]}", "in")
+    return {f"out{i}": shape[:d] + (size,) + shape[d + 1:] for i, size in enumerate(sizes, 1)}
+
+
+def _split_emit(g, args, in_shapes, p):
+    call = g.call_method("split", (args[0], list(p["sizes"])), {"dim": p["dim"]})
+    return _pieces(g, call, len(p["sizes"]))
+
+
+register(BlockSpec(
+    name="Split", category=C,
+    doc="Cuts the input along dim into pieces of the given sizes, x.split(sizes, dim); one output per piece.",
+    inputs=IN, outputs=(), params=(
+        Param("sizes", "ints", (1, 1), "size of each piece along dim, in order; they add up to that dim's size",
+              min=1, max_count=16),
+        Param("dim", "int", 1, "dimension to cut along (batch is 0)"),
+    ),
+    infer=_split_infer, emit=_split_emit,
+    dynamic_outputs=numbered_outputs(lambda p: len(p["sizes"]), "`out1` ... `out<number of sizes>`"),
+    key_params=("sizes", "dim"),
+))
+
+
+def _chunk_sizes(n, chunks):
+    """torch.chunk's pieces: ceil(n / chunks) each, the last one smaller; there can be fewer than chunks."""
+    each = -(-n // chunks)
+    return [each] * (n // each) + ([n % each] if n % each else [])
+
+
+def _chunk_infer(in_shapes, p):
+    shape, chunks = in_shapes["in"], p["chunks"]
+    d = dim_index(p["dim"], len(shape) + 1) - 1
+    sizes = _chunk_sizes(shape[d], chunks)
+    if len(sizes) != chunks:
+        raise ShapeError(
+            f"in: torch.chunk cuts dim {p['dim']} of {fmt(shape)} (size {shape[d]}) into {len(sizes)} pieces "
+            f"{fmt(sizes)}, not {chunks}; choose chunks that divides {shape[d]}, or use Split with the sizes you want",
+            "in")
+    return {f"out{i}": shape[:d] + (size,) + shape[d + 1:] for i, size in enumerate(sizes, 1)}
+
+
+def _chunk_emit(g, args, in_shapes, p):
+    call = g.call_method("chunk", (args[0], p["chunks"]), {"dim": p["dim"]})
+    return _pieces(g, call, p["chunks"])
+
+
+register(BlockSpec(
+    name="Chunk", category=C,
+    doc="Cuts the input along dim into chunks pieces of ceil(size / chunks), the last smaller, x.chunk(chunks, dim).",
+    inputs=IN, outputs=(), params=(
+        Param("chunks", "int", 2, "how many pieces, one output each", min=1, max=16),
+        Param("dim", "int", 1, "dimension to cut along (batch is 0)"),
+    ),
+    infer=_chunk_infer, emit=_chunk_emit,
+    dynamic_outputs=numbered_outputs(lambda p: p["chunks"], "`out1` ... `out<chunks>`"),
+    key_params=("chunks", "dim"),
+))
 
 
 # ---- matrix product ------------------------------------------------------------------

@@ -270,7 +270,7 @@ class Graph:
 
     def checked_params(self, node_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """The node's parameters with ``changes`` applied and coerced, changing nothing; a bad
-        value, or one that would drop a wired input port, raises ``ParamError``."""
+        value, or one that would drop a wired input or output port, raises ``ParamError``."""
         node = self.node(node_id)
         spec = node.spec
         values = spec.coerce_params({**node.params, **changes})
@@ -279,6 +279,11 @@ class Graph:
             if edge.dst_port not in ports:
                 raise ParamError(
                     f"{node_id}.{edge.dst_port} is wired ({edge}); remove that wire first", next(iter(changes), None))
+        outs = {p.name for p in spec.output_ports(values)}
+        for edge in self.out_edges(node_id):
+            if edge.src_port not in outs:
+                raise ParamError(
+                    f"{node_id}.{edge.src_port} is wired ({edge}); remove that wire first", next(iter(changes), None))
         return values
 
     def move_node(self, node_id: str, position: tuple[float, float]) -> tuple[float, float]:
