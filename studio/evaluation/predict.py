@@ -96,13 +96,7 @@ class Predictor:
     class_names: tuple[str, ...]
 
     def __init__(self, network: nn.Module, dataset) -> None:
-        if dataset.task in ("gan", "node_classification"):
-            what = {"gan": "a gan generates from noise", "node_classification": "a node classifier takes a whole graph"}
-            raise PredictError(f"the data set {dataset.name!r} is a {dataset.task} set: {what[dataset.task]}, "
-                               "not one sample at a time")
-        if len(dataset.inputs) != 1:
-            names = ", ".join(i.name for i in dataset.inputs)
-            raise PredictError(f"the network takes {len(dataset.inputs)} inputs ({names}); predict takes one")
+        _check_task(dataset)
         spec = dataset.inputs[0]
         self.network = network.eval()
         self.dataset = dataset
@@ -141,6 +135,10 @@ class Predictor:
         from .loading import load_trained
 
         loaded = load_trained(graph_path, weights_path, allow_outside)
+        try:
+            _check_task(loaded.dataset)
+        except PredictError as exc:
+            raise PredictError(f"{Path(graph_path)}: {exc}") from None
         if len(loaded.networks) != 1:
             raise PredictError(f"{graph_path}: the graph holds {len(loaded.networks)} separate networks "
                                f"({', '.join(loaded.networks)}); predict takes one")
@@ -170,8 +168,12 @@ class Predictor:
         if a.shape == self.input_shape:
             a = a[None]
         if a.ndim == 0 or tuple(a.shape[1:]) != self.input_shape:
-            shown = _fmt(a.shape[1:]) if a.ndim > len(self.input_shape) else _fmt(a.shape)
-            raise PredictError(f"{where}: samples are {shown}, the network takes {_fmt(self.input_shape)}")
+            rank, wanted = len(self.input_shape), _fmt(self.input_shape)
+            if a.ndim in (rank, rank + 1):  # one sample, or a batch, of the wrong shape
+                shown = _fmt(a.shape[1:]) if a.ndim == rank + 1 else _fmt(a.shape)
+                raise PredictError(f"{where}: samples are {shown}, the network takes {wanted}")
+            raise PredictError(f"{where}: holds an array {_fmt(a.shape)}; the network takes samples {wanted} "
+                               f"(give [n, {wanted[1:-1]}], or one sample {wanted})")
         if a.dtype.kind not in "biuf":
             raise PredictError(f"{where}: holds {a.dtype} values, not numbers")
         if self.input_dtype == "long":
@@ -243,6 +245,17 @@ class Predictor:
             chosen = flat.sum(dim=1) if target is None else flat[:, target]
         (grad,) = torch.autograd.grad(chosen.sum(), batch)
         return (grad * batch).detach().abs().cpu().numpy().astype(np.float64)
+
+
+def _check_task(dataset) -> None:
+    """Refuse the data sets whose networks do not take one sample at a time."""
+    if dataset.task in ("gan", "node_classification"):
+        what = {"gan": "a gan generates from noise", "node_classification": "a node classifier takes a whole graph"}
+        raise PredictError(f"the data set {dataset.name!r} is a {dataset.task} set: {what[dataset.task]}, "
+                           "not one sample at a time")
+    if len(dataset.inputs) != 1:
+        names = ", ".join(i.name for i in dataset.inputs)
+        raise PredictError(f"the network takes {len(dataset.inputs)} inputs ({names}); predict takes one")
 
 
 def _target_units(dataset) -> tuple[float, float] | None:
