@@ -1,6 +1,7 @@
 """Export a graph file to take the network away from Studio.
 
-``studio export FILE --format python|torchrun|program [-o OUT]``
+``studio export FILE --format python|torchrun|program|onnx [-o OUT] [--weights CHECKPOINT]
+[--opset N] [--quantize int8] [--json]``
 
 - python: one standalone PyTorch source file, a ``nn.Module`` class per network
   (printed when no ``-o`` is given).
@@ -10,6 +11,18 @@
 - program: a ``torch.export`` program saved as ``.pt2`` (default ``FILE-stem.pt2``
   in the current directory; a graph with several networks writes one file per
   network, ``OUT-<network>.pt2``).
+- onnx: an ONNX file (default ``FILE-stem.onnx``; one per network as for
+  program), batch dimension free, names from the node ids. Before it is written
+  onnxruntime runs it beside the compiled network on a random batch of 3 and of
+  1: the largest difference is printed, and above 1e-4 the export is refused.
+  ``--opset N`` asks for that ONNX opset.
+
+``--quantize int8`` (onnx) also writes ``OUT.int8.onnx`` (onnxruntime dynamic
+quantization: int8 weights) and prints one table: fp32 against int8 file
+size, CPU latency per sample (batch 1, one thread, median of 50 interleaved
+runs) and the score on the graph's validation split (accuracy, or MAE for
+values); ``--json`` prints it as JSON. With program, PyTorch's dynamic
+quantization is tried: torch 2.13 cannot export its modules, and says so.
 
 ``--weights CHECKPOINT`` (the ``.safetensors`` a run saved) takes the trained
 weights along: a program carries them inside; python writes them beside the
@@ -35,7 +48,8 @@ from pathlib import Path
 from studio.graph.text import terminal_lines
 
 PROG = "studio export"
-FORMATS = ("python", "torchrun", "program")
+FORMATS = ("python", "torchrun", "program", "onnx")
+QUANTIZE = ("int8",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", "-f", choices=FORMATS, required=True, help="what to write")
     parser.add_argument("-o", "--output", help="output path (python and torchrun print to stdout without it)")
     parser.add_argument("--weights", metavar="CHECKPOINT",
-                        help="trained weights to take along (.safetensors from a run; program and python)")
+                        help="trained weights to take along (.safetensors from a run; program, onnx and python)")
+    parser.add_argument("--opset", type=int, metavar="N", help="ONNX opset to write (onnx; default: the exporter's)")
+    parser.add_argument("--quantize", choices=QUANTIZE,
+                        help="also write an int8 copy and print fp32 against int8 (onnx; program where torch can)")
+    parser.add_argument("--json", action="store_true", help="with --quantize: print the table as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,11 +84,18 @@ def run(args: argparse.Namespace) -> int:
     if args.weights and args.format == "python" and not args.output:
         print(f"{PROG}: --weights with --format python needs -o OUT (the weights go beside it)", file=sys.stderr)
         return 2
+    refused = _argument_problem(args)
+    if refused:
+        print(f"{PROG}: {refused}", file=sys.stderr)
+        return 2
     trained = None
     try:
         if args.weights:
             trained = trained_networks(graph, args.weights)
-        if args.format == "program":
+        if args.format == "onnx":
+            return _export_onnx(args, graph, trained)
+        if args.format == "program" and args.quantize:
+            _quantize_program(graph, trained)
             target = Path(args.output) if args.output else Path(f"{Path(args.file).stem}.pt2")
             written = export_program(graph, target, trained)
             for path in written:
@@ -132,6 +157,82 @@ def run(args: argparse.Namespace) -> int:
     if trained is not None:
         print(f"{PROG}: wrote {weights} (model.load_state_dict(torch.load({str(weights)!r})))", file=sys.stderr)
     return 0
+
+
+def _argument_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags together, before anything is read."""
+    if args.opset is not None:
+        if args.format != "onnx":
+            return "--opset goes with --format onnx"
+        import onnx
+
+        newest = onnx.defs.onnx_opset_version()
+        if not 7 <= args.opset <= newest:
+            return f"--opset {args.opset}: ONNX opsets run from 7 to {newest}"
+    if args.quantize and args.format not in ("onnx", "program"):
+        return "--quantize goes with --format onnx or program"
+    if args.json and not args.quantize:
+        return "--json goes with --quantize (it prints the table as JSON)"
+    return None
+
+
+def _export_onnx(args: argparse.Namespace, graph, trained) -> int:
+    """Write, check and report the ONNX files; with --quantize the int8 copies and their table."""
+    from studio.export.onnx import compiled_networks, export_onnx
+
+    networks = compiled_networks(graph, trained)
+    target = Path(args.output) if args.output else Path(f"{Path(args.file).stem}.onnx")
+    results = export_onnx(graph, target, networks, args.opset, int8=bool(args.quantize))
+    several = len(results) > 1
+    for result in results:
+        network = f" {result.network}" if several else ""
+        print(f"{PROG}: wrote {terminal_lines(str(result.path))}", file=sys.stderr)
+        d = result.differences
+        rest = "".join(f" ({d[b]:.2g} on a batch of {b})" for b in d if b != 3)
+        print(f"{PROG}: onnxruntime matches the compiled network{network}: max |difference| "
+              f"{d.get(3, result.max_difference):.2g} on a batch of 3{rest}", file=sys.stderr)
+        if result.int8_path is not None:
+            print(f"{PROG}: wrote {terminal_lines(str(result.int8_path))} (int8 weights)", file=sys.stderr)
+    if not args.quantize:
+        return 0
+    import json
+
+    from studio.export.int8_table import load_validation, measure
+
+    dataset, note = load_validation(graph, Path(args.file).resolve().parent)
+    for result in results:
+        table = measure(graph, networks[result.network], result.path, result.int8_path, dataset, note)
+        if args.json:
+            print(json.dumps(table.to_json()))
+        else:
+            title = f"{result.path.name} against {result.int8_path.name}"
+            print(terminal_lines(title))
+            print(terminal_lines(table.text()))
+    return 0
+
+
+def _quantize_program(graph, trained, target: Path) -> dict:
+    """PyTorch's dynamic quantization of each program (``OUT.int8.pt2``), tried before anything is
+    written; torch 2.13 refuses (``ExportError``)."""
+    from studio.export import example_inputs
+    from studio.export.onnx import compiled_networks
+    from studio.export.program import program_paths
+    from studio.export.quantize import int8_path, quantize_program
+
+    networks = compiled_networks(graph, trained)
+    paths = program_paths(list(networks), target)
+    return {int8_path(paths[key]): quantize_program(net, example_inputs(graph, net, 2))
+            for key, net in networks.items()}
+
+
+def _program_writer(program):
+    def write(tmp: Path) -> None:
+        import torch
+
+        buffer = io.BytesIO()  # as export_program: torch's own file writer aborts the process when a write fails
+        torch.export.save(program, buffer)
+        tmp.write_bytes(buffer.getbuffer())
+    return write
 
 
 def trained_networks(graph, checkpoint: str):
