@@ -97,3 +97,33 @@ def test_attention_without_cross_reads_as_before():
     source = export_python(g)
     assert "self.attn = SelfAttention(8, 2, causal=True)" in source
     assert "self.attn(x)" in source
+
+
+def test_module_blocks_use_torch_classes_and_keys():
+    g = Graph()
+    nodes = [("img", "Input", {"shape": [3, 8, 8]}), ("conv", "Conv2d", {"out_channels": 6, "padding": 1}),
+             ("norm", "InstanceNorm2d", {"affine": True, "track_running_stats": True}),
+             ("slopes", "PReLU", {"num_parameters": 6}), ("drop", "Dropout2d", {"p": 0.2}),
+             ("pool", "AdaptiveMaxPool2d", {"output_size": 1}), ("flat", "Squeeze", {"dim": -1}),
+             ("flatter", "Squeeze", {"dim": 2}), ("row", "Unsqueeze", {"dim": 1}),
+             ("avg", "AvgPool1d", {"kernel_size": 2}), ("soft", "Softplus", {"beta": 2.0}),
+             ("six", "ReLU6", {}), ("gate", "Hardsigmoid", {})]
+    for node_id, block, params in nodes:
+        g.add_node(block, params, id=node_id)
+    for (a, *_), (b, *_) in zip(nodes, nodes[1:]):
+        g.connect(a, "out", b, "in")
+    assert validate(g) == []
+    assert g.shapes.output("flatter") == (6,) and g.shapes.output("row") == (1, 6)
+    assert g.shapes.output("gate") == (1, 3)
+    torch.manual_seed(0)
+    model, source, (out,) = _same_as_export(g, torch.randn(2, 3, 8, 8))
+    assert out.shape == (2, 1, 3)
+    norm = nn.InstanceNorm2d(6, affine=True, track_running_stats=True)
+    assert [k for k in model.state_dict() if k.startswith(("norm.", "slopes."))] == \
+        [f"norm.{k}" for k in norm.state_dict()] + ["slopes.weight"]
+    for line in ("self.norm = nn.InstanceNorm2d(6, affine=True, track_running_stats=True)",
+                 "self.slopes = nn.PReLU(num_parameters=6)", "self.drop = nn.Dropout2d(0.2)",
+                 "self.pool = nn.AdaptiveMaxPool2d(1)", "self.avg = nn.AvgPool1d(2)",
+                 "self.soft = nn.Softplus(beta=2.0)", "self.six = nn.ReLU6()", "self.gate = nn.Hardsigmoid()",
+                 "pool.squeeze(-1)", "flat.squeeze(2)", "flatter.unsqueeze(1)"):
+        assert line in source, line

@@ -96,3 +96,21 @@ def test_new_activations_and_shape_blocks_have_no_weights():
     assert g.shapes.output("perm") == (8, 8, 3)
     assert g.shapes.output("swap") == (3, 8, 8)
     assert g.shapes.output("avg") == (8, 8)
+
+
+def test_prelu_and_instance_norm_count_like_torch():
+    g = chain(Graph(), ("img", "Input", {"shape": [6, 8, 8]}),
+              ("slopes", "PReLU", {"num_parameters": 6}), ("one", "PReLU", {}),
+              ("norm", "InstanceNorm2d", {"affine": True}), ("plain", "InstanceNorm2d", {}),
+              ("drop", "Dropout2d", {}), ("pool", "AdaptiveMaxPool2d", {"output_size": 2}),
+              ("soft", "Softplus", {"beta": 2.0}))
+    assert validate(g) == []
+    assert g.param_count("slopes") == count(nn.PReLU(6)) == 6
+    assert g.param_count("one") == count(nn.PReLU()) == 1
+    assert g.param_count("norm") == count(nn.InstanceNorm2d(6, affine=True)) == 12
+    assert [g.param_count(n) for n in ("plain", "drop", "pool", "soft")] == [0, 0, 0, 0]
+    assert g.shapes.output("pool") == (6, 2, 2)
+    g.set_params("slopes", {"num_parameters": 5})
+    problems = validate(g)
+    assert [(p.node, p.port) for p in problems] == [("slopes", "in")]
+    assert "num_parameters 5 must be 1 (one slope for all) or the input's channels 6" in problems[0].message
