@@ -19,9 +19,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def open_file(window, answers, path) -> None:
+    """File > Open (Ctrl+O), the dialog answered with ``path``."""
+    before = window.editor.graph
     answers.open_name = str(path)
+    window.activateWindow()  # as the person's click back into the window after a menu does
+    QApplication.processEvents()
     press(window, Qt.Key_O, Qt.ControlModifier)
-    assert window.path == Path(path)
+    assert window.path == Path(path) and window.editor.graph is not before
 
 
 def show_tab(panel, title: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+TRAINED_NAME = "model"  # what a supervised run calls its one network (studio.training.supervised)
 WEIGHTS_FILTER = "Trained weights (*.safetensors);;Checkpoint training state (*.train.pt);;All files (*)"
 
 
@@ -60,8 +61,13 @@ def read_weights(graph: Any, path: str | Path) -> dict[str, dict[str, Any]]:
         checkpoint.load_flat_state(networks, tensors, str(p))
     except checkpoint.CheckpointError as exc:
         raise WeightsRefused(str(exc)) from None
-    return {name: {k: v.detach().to("cpu").clone() for k, v in net.state_dict().items()}
-            for name, net in networks.items()}
+    states = {name: {k: v.detach().to("cpu").clone() for k, v in net.state_dict().items()}
+              for name, net in networks.items()}
+    if len(states) == 1:
+        # Named as a run names its one network, so the next Train starts from them (a GAN's two
+        # networks keep their graph names, which its run uses too).
+        return {TRAINED_NAME: next(iter(states.values()))}
+    return states
 
 
 def summary(weights: dict[str, dict[str, Any]]) -> str:
