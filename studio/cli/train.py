@@ -1,7 +1,7 @@
 """Train a graph file headless, with the training configuration it carries.
 
 ``studio train FILE [--epochs N] [--device auto|cpu|cuda|mps] [--seed S] [--json]
-[--resume CHECKPOINT] [--checkpoint PATH] [--allow-outside PATH ...]``
+[--resume CHECKPOINT] [--checkpoint PATH] [--weights W] [--allow-outside PATH ...]``
 
 The file's ``training`` section (optimizer, schedule, data set...) is used as
 it is; the flags override its ``epochs``, ``device`` and ``seed``. On a
@@ -11,8 +11,10 @@ repeats the best epoch with ``"best": true``.
 
 A graph file reaches only its own folder: a data set or ``checkpoint.path``
 outside it is refused unless ``--allow-outside`` grants that place. Paths
-given as flags (``--resume``, ``--checkpoint``) are the user's own and may
-point anywhere.
+given as flags (``--resume``, ``--checkpoint``, ``--weights``) are the user's
+own and may point anywhere. ``--weights W`` starts from the weights in W (a
+``.safetensors`` file: a run's, or what ``studio import --weights`` wrote),
+refused naming the file and the first tensors that do not fit the graph.
 
 Exit status: 0 the run finished, 1 the graph, configuration or data were
 refused or training failed (the message on stderr names the place), 2 the
@@ -47,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="PATH",
                         help="save checkpoints to PATH (.safetensors and .train.pt), every checkpoint.every "
                              "epochs and at the end (turns checkpoints on)")
+    parser.add_argument("--weights", metavar="W",
+                        help="start from these weights (a .safetensors file: a run's checkpoint, or what "
+                             "studio import wrote) instead of freshly drawn ones")
     parser.add_argument("--allow-outside", metavar="PATH", action="append", default=[],
                         help="let the file's data set and checkpoint paths reach PATH (a file, or a folder "
                              "and everything in it) outside the file's folder; repeat for more")
@@ -143,6 +148,8 @@ def prepare(args: argparse.Namespace):
     from studio.files.reach import Reach
 
     resume = getattr(args, "resume", None)
+    if resume is not None and getattr(args, "weights", None) is not None:
+        raise Refused("--weights and --resume both give the starting weights; choose one", EXIT_UNREADABLE)
     reach = Reach.of(path.parent, getattr(args, "allow_outside", None) or ())
     try:
         # the settings, the graph, the checkpoint's place; then the data set is loaded and fitted
@@ -153,11 +160,28 @@ def prepare(args: argparse.Namespace):
                           checkpoint_path=Path(checkpoint_to).absolute() if checkpoint_to is not None else None,
                           resume_from=Path(resume).absolute() if resume is not None else None)
         trainer.prepare()  # compiles, and resumes where asked: nothing is checked again
+        start_from(trainer, getattr(args, "weights", None))
     except TrainingSetupError as exc:
         raise Refused(_lines(path, [str(p) for p in exc.problems], _headline(exc))) from None
     except (ValueError, RuntimeError) as exc:  # a missing device, an unreadable checkpoint
         raise Refused(f"{path}: {exc}") from None
     return trainer
+
+
+def start_from(trainer, weights: str | None) -> None:
+    """The trainer's networks take the weights of ``weights``; refused naming the file and the
+    first tensors that do not fit."""
+    if weights is None:
+        return
+    from studio.training.checkpoint import CheckpointError, load_weights
+
+    try:
+        load_weights(weights, trainer.networks)
+    except CheckpointError as exc:
+        raise Refused(f"--weights {exc}") from None
+    kept = getattr(trainer, "_kept", None)
+    if kept is not None:  # a first epoch that fails falls back on these weights, not the ones drawn
+        kept.epoch_done(0, keep_as_best=False)
 
 
 def _headline(exc) -> str:

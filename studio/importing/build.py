@@ -140,6 +140,12 @@ class Builder:
         from .functions import handle
 
         placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
+        # arguments past the given shapes were traced with their defaults: unused, they are no input
+        extra = placeholders[len(self.shapes):]
+        if all(not n.users for n in extra):
+            placeholders = placeholders[:len(self.shapes)]
+            for n in extra:
+                self.gm.graph.erase_node(n)
         if len(placeholders) != len(self.shapes):
             names = ", ".join(str(n.target) for n in placeholders)
             raise ImportRefused(f"{self.class_name}.forward takes {len(placeholders)} input(s) ({names}); "

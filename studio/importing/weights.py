@@ -24,7 +24,9 @@ def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module) 
     own = model.state_dict()
     landed: dict[str, str] = {}  # the module's key -> the compiled key it went to
     states: dict[str, dict[str, torch.Tensor]] = {}
-    for key, net in compile_networks(graph).items():
+    with torch.device("meta"):  # names and shapes only: no memory, no random init of every weight
+        networks = compile_networks(graph)
+    for key, net in networks.items():
         state: dict[str, torch.Tensor] = {}
         for node_id, attr in net.node_to_attr.items():
             path = module_of.get(node_id)
@@ -42,7 +44,7 @@ def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module) 
                     raise ImportRefused(f"tensor {source!r} has shape {list(tensor.shape)}, node {node_id!r} "
                                         f"needs {list(value.shape)}")
                 landed[source] = f"{attr}.{suffix}"
-                state[f"{attr}.{suffix}"] = tensor.detach().clone()
+                state[f"{attr}.{suffix}"] = tensor.detach()
         states[key] = state
     leftover = [k for k in own if k not in landed]
     if leftover:
