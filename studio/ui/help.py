@@ -120,13 +120,17 @@ def _value(value) -> str:
     return html.escape(repr(value) if isinstance(value, str) else str(value))
 
 
+def _ports(dynamic) -> str:
+    """Ports whose number or names follow a parameter, as the block reference words them."""
+    shown = getattr(dynamic, "shown", "") if dynamic is not None else ""
+    return shown.replace("`", "")
+
+
 def block_html(spec: BlockSpec) -> str:
     """One block's page: doc (with its formula), ports and parameters."""
     params = spec.coerce_params({})
-    ins = ", ".join(p.name for p in spec.input_ports(params)) or "none"
-    if spec.dynamic_inputs is not None:
-        ins += " (the number follows a parameter)"
-    outs = ", ".join(p.name for p in spec.output_ports(params)) or "none"
+    ins = _ports(spec.dynamic_inputs) or ", ".join(p.name for p in spec.input_ports(params)) or "none"
+    outs = _ports(spec.dynamic_outputs) or ", ".join(p.name for p in spec.output_ports(params)) or "none"
     parts = [
         f"<h2>{html.escape(spec.name)}</h2>",
         f"<p style='color:gray'>{html.escape(spec.category)}"

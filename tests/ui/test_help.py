@@ -45,3 +45,15 @@ def test_export_of_an_unknown_input_names_the_node(tmp_path):
     with pytest.raises(ExportFailed, match="fc"):
         export_graph(graph, "python", tmp_path / "x.py")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name, inputs, outputs", [
+    ("Add", "in1 ... in&lt;num_inputs&gt;", "out"),
+    ("Split", "in", "out1 ... out&lt;number of sizes&gt;"),
+    ("Chunk", "in", "out1 ... out&lt;chunks&gt;"),
+    ("MultiheadAttention", "in (and context with cross)", "out"),
+    ("Linear", "in", "out"),
+])
+def test_a_reference_page_says_which_ports_follow_a_parameter(name, inputs, outputs):
+    page = block_html(blocks.get(name))
+    assert f"<b>Inputs:</b> {inputs}<br><b>Outputs:</b> {outputs}</p>" in page
