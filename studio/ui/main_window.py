@@ -23,6 +23,7 @@ from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import GraphEditor
 from .document.clipboard import MIME_TYPE, ClipboardError
+from .importing import add_import_action
 from .inspector import InspectorWidget
 from .palette import PaletteWidget
 from .param_counter import ParamCounter
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_save, self.act_save_as])
         m.addSeparator()
+        self.act_import = add_import_action(self, m)
         self.export_menu = m.addMenu("E&xport")
         self.export_menu.addActions(list(self.act_export.values()))
         # Entries about this graph's results go after Export, before this separator.

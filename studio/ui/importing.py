@@ -1,0 +1,139 @@
+"""File > Import…: a PyTorch model (a Python file and the class or function that builds it) as
+an editable graph, opened as a new unsaved document; its weights come along as the training
+panel's weights, so Train continues from them and the exports carry them.
+
+The dialog stays open while the import is refused and shows why (the fx node, what it calls,
+the module path), so the person can fix a field and try again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QMenu, QPushButton, QVBoxLayout, QWidget,
+)
+
+PY_FILTER = "Python source (*.py);;All files (*)"
+
+
+class ImportDialog(QDialog):
+    """The fields of ``studio import``: file or module, callable, keyword arguments, input shapes, dtype."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("Import PyTorch Model")
+        self.setObjectName("import_dialog")
+        self.imported = None
+        self.file = QLineEdit(self)
+        self.file.setObjectName("import_file")
+        self.file.setPlaceholderText("models/net.py, or a module name: mypkg.nets")
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.file, 1)
+        row.addWidget(browse)
+        self.callable = QLineEdit(self)
+        self.callable.setObjectName("import_callable")
+        self.callable.setPlaceholderText("ResNet, or make_resnet: a class or a function returning an nn.Module")
+        self.kwargs = QLineEdit(self)
+        self.kwargs.setObjectName("import_kwargs")
+        self.kwargs.setPlaceholderText('keyword arguments as JSON, e.g. {"num_classes": 10} (optional)')
+        self.shapes = QLineEdit(self)
+        self.shapes.setObjectName("import_shapes")
+        self.shapes.setPlaceholderText("one sample without the batch, e.g. 1,28,28; several inputs: 7,8; 5,6")
+        self.dtype = QComboBox(self)
+        self.dtype.setObjectName("import_dtype")
+        self.dtype.addItem("float values", "float")
+        self.dtype.addItem("long (integer token ids)", "long")
+        form = QFormLayout()
+        form.addRow("Python &file:", row)
+        form.addRow("&Class or function:", self.callable)
+        form.addRow("&Keyword arguments:", self.kwargs)
+        form.addRow("Input &shape:", self.shapes)
+        form.addRow("Input &type:", self.dtype)
+        self.message = QLabel(self)
+        self.message.setObjectName("import_message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Cancel, self)
+        self.import_button = self.buttons.addButton("&Import", QDialogButtonBox.AcceptRole)
+        self.import_button.setDefault(True)
+        self.buttons.accepted.connect(self.run_import)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.resize(620, self.sizeHint().height())
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Python file with the model", self.file.text(), PY_FILTER)
+        if path:
+            self.file.setText(path)
+
+    def show_refusal(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #d04040;")
+
+    def run_import(self) -> None:
+        """Import with the fields as they are; on success the document opens and the dialog closes."""
+        from studio.importing import ImportRefused, import_model, model_from, parse_kwargs, parse_shape
+
+        source, name = self.file.text().strip(), self.callable.text().strip()
+        if not source or not name:
+            self.show_refusal("Give the Python file (or module) and the class or function that builds the model.")
+            return
+        parts = [p for p in self.shapes.text().split(";") if p.strip()]
+        if not parts:
+            self.show_refusal("Give the input shape: one sample without the batch, e.g. 1,28,28.")
+            return
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            shapes = [parse_shape(p) for p in parts]
+            model, built_name = model_from(f"{source}:{name}", parse_kwargs(self.kwargs.text().strip() or None))
+            self.imported = import_model(model, shapes, [self.dtype.currentData()], built_name)
+        except ImportRefused as exc:
+            self.show_refusal(exc.message)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        if open_imported(self.window_, self.imported, f"{Path(source).name}:{name}"):
+            self.accept()
+
+
+def open_imported(window: Any, imported: Any, what: str) -> bool:
+    """The imported graph as a new unsaved document, its weights as the panel's; False when the
+    person keeps the current document (Cancel on Save changes?)."""
+    if not window.maybe_save():
+        return False
+    window.set_document(imported.graph, None, modified=True)
+    panel = getattr(window, "training_panel", None)
+    if panel is not None:
+        panel._set_weights(imported.weights, imported.graph.copy())
+    count = imported.graph.total_params()
+    window.statusBar().showMessage(
+        f"Imported {what}: {len(imported.graph)} blocks, {count:,} parameters, with its weights", 8000)
+    return True
+
+
+def add_import_action(window: QWidget, menu: QMenu) -> QAction:
+    """File > Import…, added to ``menu``."""
+    action = QAction("&Import PyTorch Model…", window)
+    action.setObjectName("import_model")
+    action.setStatusTip("A PyTorch nn.Module from a Python file, as editable blocks with its weights")
+
+    def show() -> None:
+        dialog = ImportDialog(window)
+        window.import_dialog = dialog  # held while it is open; tests find it here
+        dialog.finished.connect(lambda _result: setattr(window, "import_dialog", None))
+        dialog.open()
+
+    action.triggered.connect(show)
+    menu.addAction(action)
+    return action
