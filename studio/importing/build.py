@@ -62,6 +62,9 @@ class Builder:
         return f"called in {path}" if path else f"called in {self.class_name}.forward"
 
     def refuse(self, node: fx.Node, why: str) -> ImportRefused:
+        if node.op == "call_module":
+            kind = type(self.gm.get_submodule(str(node.target))).__name__
+            return ImportRefused(f"node {node.name!r}: module {node.target} ({kind}) {why}")
         return ImportRefused(f"node {node.name!r}: {target_text(node)} ({self.where(node)}) {why}")
 
     def no_block(self, node: fx.Node, detail: str = "") -> ImportRefused:

@@ -133,7 +133,8 @@ def test_a_shape_the_block_refuses_names_the_node():
             return self.conv(x)
 
     message = str(_refusal(Net(), [(5,)]))
-    assert message.startswith("node 'conv': conv (conv) becomes block Conv2d 'conv', which refuses its input: ")
+    assert message.startswith("node 'conv': module conv (Conv2d) becomes block Conv2d 'conv', which refuses its "
+                              "input: ")
     assert "[C, H, W]" in message
 
 
@@ -226,8 +227,9 @@ def test_the_whole_sequence_and_the_last_step_together_are_refused():
             out, h = self.gru(x)
             return out.sum(1) + h[-1]
 
-    message = str(_refusal(Net(), [(5, 4)]))
-    assert "uses both the whole sequence and the final state of gru" in message
+    assert str(_refusal(Net(), [(5, 4)])) == (
+        "node 'getitem_2': operator.getitem (called in Net.forward) uses both the whole sequence and the final "
+        "state of gru; its block gives one of them (output 'sequence' or 'last')")
 
 
 def test_input_shapes_must_match_the_forward():
