@@ -327,6 +327,7 @@ class TryItView(QWidget):
         elif image_input(shape, dtype, p.task):
             self.kind = "image"
             self.stack.setCurrentWidget(self.image_page)
+            self._warm_up()
         elif shape == (2,) and dtype == "float":
             self.kind = "points"
             self._fill_plane()
@@ -340,6 +341,18 @@ class TryItView(QWidget):
             return
         self.update_prediction()
 
+    def _warm_up(self) -> None:
+        """One prediction and saliency map of a blank input, not shown: torch's first calls cost a
+        hundred times a later one, and the first strokes should not pay for them."""
+        lo, _hi = self.predictor.raw_range()
+        blank = np.full((1, *self.predictor.input_shape), lo, dtype=np.float32)
+        try:
+            self.predictor.predict(blank)
+            if self.predictor.task == "classification":
+                self.predictor.saliency(blank)
+        except Exception:  # noqa: BLE001 - the real prediction reports what is wrong
+            pass
+
     def _show_message(self, text: str) -> None:
         self.kind = "message" if text != TRAIN_FIRST else "none"
         self.message.setText(text)
@@ -348,7 +361,8 @@ class TryItView(QWidget):
     # ---- predicting ---------------------------------------------------------------
     def _interval(self) -> float:
         """Seconds between predictions while drawing: RATE_HZ, or slower for a slow network."""
-        cost = float(np.median(self.seconds[-5:])) if self.seconds else 0.0
+        # The quickest of the last few: a first call's warm-up or a stray slow one must not slow drawing.
+        cost = min(self.seconds[-5:]) if self.seconds else 0.0
         return max(1.0 / RATE_HZ, cost / SHARE)
 
     def _on_stroke(self) -> None:
@@ -369,14 +383,15 @@ class TryItView(QWidget):
         if self.predictor is None:
             return
         started = time.perf_counter()
+        before = self.predictions
         if self.kind == "image":
             self._predict_image()
         elif self.kind == "tokens":
             self._predict_tokens()
         elif self.kind == "points" and self._point is not None:
             self._predict_point(*self._point)
-        else:
-            return
+        if self.predictions == before:
+            return  # nothing to predict on (a blank pad, tokens still being typed)
         self._last_at = time.monotonic()
         self.seconds.append(time.perf_counter() - started)
         del self.seconds[:-50]
