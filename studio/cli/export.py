@@ -72,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     from studio.training import ConfigError
     from studio.training.checkpoint import CheckpointError
 
+    refused = _argument_problem(args)
+    if refused:
+        print(f"{PROG}: {refused}", file=sys.stderr)
+        return 2
     try:
         graph = load(args.file)
     except GraphFileError as exc:
@@ -84,20 +88,18 @@ def run(args: argparse.Namespace) -> int:
     if args.weights and args.format == "python" and not args.output:
         print(f"{PROG}: --weights with --format python needs -o OUT (the weights go beside it)", file=sys.stderr)
         return 2
-    refused = _argument_problem(args)
-    if refused:
-        print(f"{PROG}: {refused}", file=sys.stderr)
-        return 2
     trained = None
     try:
         if args.weights:
             trained = trained_networks(graph, args.weights)
         if args.format == "onnx":
             return _export_onnx(args, graph, trained)
-        if args.format == "program" and args.quantize:
-            _quantize_program(graph, trained)
+        if args.format == "program":
             target = Path(args.output) if args.output else Path(f"{Path(args.file).stem}.pt2")
+            quantized = _quantize_program(graph, trained, target) if args.quantize else {}
             written = export_program(graph, target, trained)
+            if quantized:
+                written += write_files({path: _program_writer(program) for path, program in quantized.items()})
             for path in written:
                 print(f"{PROG}: wrote {terminal_lines(str(path))}", file=sys.stderr)
             return 0
