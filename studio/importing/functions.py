@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx
 
-from .values import BATCH, Items, Opaque, Port, Seq, States
+from .values import BATCH, HalfState, Items, Opaque, Port, Seq, States
 
 _REQUIRED = object()
 
@@ -141,11 +141,23 @@ def _cat(b, node):
     tensors = a["tensors"]
     if not isinstance(tensors, (list, tuple)) or not tensors:
         raise b.refuse(node, "takes no list of tensors")
+    if len(tensors) == 2 and all(isinstance(t, HalfState) for t in tensors):
+        return _final_states(b, node, tensors, a["dim"])
     d = _dim(b, node, a["dim"], _rank(b, tensors[0], node))
     if len(tensors) > 16:
         raise b.refuse(node, f"joins {len(tensors)} tensors; the Concat block takes at most 16")
     inputs = [(f"in{i + 1}", t) for i, t in enumerate(tensors)]
     return Port(b.add(node, "Concat", {"num_inputs": len(tensors), "dim": d}, inputs))
+
+
+def _final_states(b, node, halves, dim) -> Port:
+    """``torch.cat((h[-2], h[-1]), dim=1)``: a bidirectional layer's final states, its "last" output."""
+    first, second = halves
+    if first.node != second.node or not first.forward or second.forward or dim not in (1, -1):
+        raise b.refuse(node, "joins final states other than torch.cat((h[-2], h[-1]), dim=1) of one layer, "
+                             "which no block gives")
+    b.decide(first.node, "last", node)
+    return Port(first.node)
 
 
 def _flatten(b, node):
@@ -311,10 +323,13 @@ def _getitem(b, node):
         b.decide(value.node, "last", node)
         return Port(value.node)
     if isinstance(value, States) and _is_int(index):
-        layers = b.graph.node(value.node).params["num_layers"] * (2 if b.bidirectional.get(value.node) else 1)
-        if index in (-1, layers - 1) and not b.bidirectional.get(value.node):
+        both = b.bidirectional.get(value.node)
+        layers = b.graph.node(value.node).params["num_layers"] * (2 if both else 1)
+        if index in (-1, layers - 1) and not both:
             b.decide(value.node, "last", node)
             return Port(value.node)
+        if both and index in (-2, -1, layers - 2, layers - 1):  # the last layer's two directions
+            return HalfState(value.node, forward=index in (-2, layers - 2))
     raise b.no_block(node, "indexing a tensor; only a recurrent layer's last step (out[:, -1]) or final "
                            "state (h[-1]) has one")
 

@@ -15,7 +15,7 @@ from studio.graph import Graph
 from .build import Builder
 from .errors import BadArgument
 from .layout import lay_out
-from .tracing import trace
+from .tracing import Tracer, trace
 from .weights import renamed_state
 
 DTYPES = ("float", "long")
@@ -46,6 +46,8 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
                           "or one per input")
     was_training = model.training
     model.eval()  # what the graph must match: the forward in evaluation
+    if Tracer().is_leaf_module(model, ""):  # one layer (nn.Linear itself): traced as a call to it
+        model = _OneLayer(model)
     try:
         gm = trace(model, None, len(input_shapes), name)
         gm.graph.eliminate_dead_code()
@@ -56,6 +58,17 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
     lay_out(built.graph)
     built.graph.description = f"Imported from {name}"
     return Imported(built.graph, weights, built.module_of)
+
+
+class _OneLayer(nn.Module):
+    """A single layer given as the model, called by a forward of its own so that it is traced as one call."""
+
+    def __init__(self, layer: nn.Module) -> None:
+        super().__init__()
+        self.add_module(type(layer).__name__.lower(), layer)
+
+    def forward(self, x):
+        return next(iter(self.children()))(x)
 
 
 def write(imported: Imported, graph_path: str | os.PathLike, weights_path: str | os.PathLike | None = None) -> list[Path]:
@@ -79,7 +92,8 @@ def write(imported: Imported, graph_path: str | os.PathLike, weights_path: str |
 
 def model_from(target: str, kwargs: Mapping[str, Any] | None = None) -> tuple[nn.Module, str]:
     """The model ``MODULE:CALLABLE`` builds with ``kwargs``, and its callable's name."""
-    from .source import build_model, load_callable
+    from .source import build_model, load_callable, search_path, split_target
 
-    factory, name = load_callable(target)
-    return build_model(factory, name, dict(kwargs or {})), name
+    with search_path(split_target(target)[0]):
+        factory, name = load_callable(target)
+        return build_model(factory, name, dict(kwargs or {})), name

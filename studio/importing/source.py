@@ -7,6 +7,7 @@ This runs the user's own code: it is their model, named on their command line.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -48,12 +49,50 @@ def load_callable(target: str) -> tuple[Any, str]:
     return value, name.rsplit(".", 1)[-1]
 
 
+def _looks_like_file(text: str) -> bool:
+    return text.endswith(".py") or "/" in text or "\\" in text
+
+
+def _package_of(path: Path) -> tuple[Path, str] | None:
+    """(the folder above the outermost package, the dotted module name) for a file inside a
+    package (folders with ``__init__.py``), so its relative imports work; None for a plain file."""
+    parts = [path.stem]
+    folder = path.resolve().parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return (folder, ".".join(parts)) if len(parts) > 1 else None
+
+
+@contextlib.contextmanager
+def search_path(module_text: str):
+    """While the model is loaded and built, its file's folder (or its package's root) is on
+    ``sys.path``, as when the file is run as a script: its own imports of neighbours work."""
+    if not _looks_like_file(module_text):
+        yield
+        return
+    path = Path(module_text)
+    package = _package_of(path) if path.is_file() else None
+    folder = str(package[0] if package else path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        try:
+            sys.path.remove(folder)
+        except ValueError:  # the model's code took it out itself
+            pass
+
+
 def _load_module(text: str):
-    looks_like_file = text.endswith(".py") or "/" in text or "\\" in text
-    if looks_like_file:
+    if _looks_like_file(text):
         path = Path(text)
         if not path.is_file():
             raise BadArgument(f"{text}: no such Python file")
+        package = _package_of(path)
+        if package is not None:
+            _forget_stale(*package)
+            return _import_name(package[1], text)
         # a private name: the user's file must not replace a module of the same name
         unique = f"_studio_import_{uuid.uuid4().hex}"
         spec = importlib.util.spec_from_file_location(unique, path)
@@ -72,8 +111,26 @@ def _load_module(text: str):
         return module
     if not _NAME.fullmatch(text):
         raise BadArgument(f"{text!r}: not a Python file or module name")
+    return _import_name(text, text)
+
+
+def _forget_stale(root: Path, name: str) -> None:
+    """Drop what an earlier import left of this module (the file may have been edited since) and
+    any package of the same name from another folder, so the file's own is imported."""
+    parts = name.split(".")
+    for i in range(1, len(parts) + 1):
+        dotted = ".".join(parts[:i])
+        module = sys.modules.get(dotted)
+        if module is None:
+            continue
+        where = getattr(module, "__file__", None)
+        if i == len(parts) or where is None or not Path(where).resolve().is_relative_to(root.resolve()):
+            del sys.modules[dotted]
+
+
+def _import_name(name: str, text: str):
     try:
-        return importlib.import_module(text)
+        return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name and text.startswith(exc.name):
             raise BadArgument(f"{text}: no such module (not a file either: a file's name ends in .py)") from None

@@ -32,6 +32,12 @@ class States:
 
 
 @dataclass(frozen=True, eq=False)
+class HalfState:
+    node: str  # h_n[-2] or h_n[-1] of a bidirectional block: joined in that order, its "last" output
+    forward: bool
+
+
+@dataclass(frozen=True, eq=False)
 class Opaque:
     what: str
 
@@ -57,6 +63,9 @@ def describe(value: Any) -> str:
         return value.what
     if isinstance(value, States):
         return f"the final states of {value.node} (only their last layer's, h[-1], has a block)"
+    if isinstance(value, HalfState):
+        return (f"one direction's final state of {value.node} (torch.cat((h[-2], h[-1]), dim=1) of the two "
+                "has a block)")
     if isinstance(value, Items):
         return "a tuple"
     return f"the constant {value!r}"

@@ -12,7 +12,7 @@ from studio.compile import compile_networks
 from studio.importing import import_model
 from studio.training.checkpoint import flatten, load_flat_state
 
-import models
+import importing_models as models
 
 
 def _randomise(model: nn.Module) -> nn.Module:
@@ -195,3 +195,32 @@ def test_the_layout_reads_left_to_right_with_branches_in_rows():
         (x0, y0), (x1, y1) = pos[edge.src], pos[edge.dst]
         assert x1 > x0 or y1 > y0
     assert len(set(pos.values())) == len(pos)  # no two blocks on one spot
+
+
+def test_a_bidirectional_gru_classifier_joins_its_final_states():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(6, 5, num_layers=2, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(10, 2)
+
+        def forward(self, x):
+            _, h = self.gru(x)
+            return self.fc(torch.cat((h[-2], h[-1]), dim=1))
+
+    torch.manual_seed(3)
+    model = Net().eval()
+    result, net = imported(model, [(7, 6)], ["float"])
+    gru = result.graph.node("gru")
+    assert gru.params["output"] == "last" and gru.params["bidirectional"]
+    x = torch.randn(4, 7, 6)
+    assert torch.allclose(net(x), model(x), atol=1e-6)
+
+
+def test_a_sequential_is_a_model_too():
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 5), nn.GELU(approximate="tanh"), nn.LayerNorm(5), nn.Linear(5, 2)).eval()
+    result, net = imported(model, [(3,)], ["float"])
+    assert [n.id for n in result.graph.nodes.values()] == ["input", "_0", "_1", "_2", "_3"]
+    x = torch.randn(4, 3)
+    assert torch.allclose(net(x), model(x), atol=1e-6)
