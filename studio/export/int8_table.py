@@ -82,9 +82,12 @@ class Int8Table:
         """The table as aligned lines, with how latency was measured under it."""
         header = ("", "fp32", "int8", "int8 / fp32")
         rows = [header, *self.rows()]
+        unscored = rows.pop() if self.metric is None else None  # said on a line of its own
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:<{widths[3]}}".rstrip()
                  for r in rows]
+        if unscored is not None:
+            lines.append(f"validation: {unscored[1]}")
         lines.append(f"latency: onnxruntime, 1 thread, batch 1, median of {self.runs} interleaved runs each")
         return "\n".join(lines)
 

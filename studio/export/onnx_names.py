@@ -21,6 +21,8 @@ from torch import fx, nn
 from studio.compile import Network
 
 SCOPES = "pkg.torch.onnx.name_scopes"
+# names a wrapper's attribute cannot take: what a GraphModule already is or has
+_RESERVED = frozenset(dir(fx.GraphModule)) | frozenset(vars(nn.Module()))
 
 
 class _Call(nn.Module):
@@ -48,7 +50,7 @@ class Traceable:
         # what the code reaches by name (submodules, constants), then the wrappers
         modules: dict[str, object] = {
             node.target: _attribute(net, node.target) for node in graph.nodes if node.op in ("call_module", "get_attr")}
-        taken = set(dict(net.named_children())) | {name.split(".")[0] for name in modules}
+        taken = set(dict(net.named_children())) | {name.split(".")[0] for name in modules} | _RESERVED
         for node in list(graph.nodes):
             node_id = node.meta.get("node_id")
             if node.op not in ("call_function", "call_method") or node_id is None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -118,8 +119,8 @@ def test_unreadable_file_and_bad_arguments_exit_2(capsys, tmp_path):
     assert "unknown block 'Conv3x'" in capsys.readouterr().err
     assert main(["export", str(LENET)]) == 2  # --format is required
     assert "--format" in capsys.readouterr().err
-    assert main(["export", str(LENET), "--format", "onnx"]) == 2
-    assert "invalid choice: 'onnx'" in capsys.readouterr().err
+    assert main(["export", str(LENET), "--format", "tflite"]) == 2
+    assert "invalid choice: 'tflite'" in capsys.readouterr().err
     assert main(["export", str(LENET), "--format", "python", "-o", str(tmp_path / "no" / "dir" / "x.py")]) == 2
     assert "cannot write" in capsys.readouterr().err
 
@@ -196,3 +197,85 @@ def test_weights_that_do_not_fit_or_cannot_go_along_are_refused(capsys, tmp_path
     gan = ROOT / "examples" / "gan_ring2d.json"
     assert main(["export", str(gan), "--format", "program", "--weights", str(weights)]) == 1
     assert "graphs with one network" in capsys.readouterr().err
+
+
+# ---- --format onnx ------------------------------------------------------------------------------
+def test_onnx_default_path_check_line_and_names(capsys, tmp_path, monkeypatch):
+    import onnx
+    import onnxruntime as ort
+
+    monkeypatch.chdir(tmp_path)
+    graph_file = tmp_path / "mlp.json"
+    save(_mlp(), graph_file)
+    assert main(["export", str(graph_file), "--format", "onnx"]) == 0
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == "" and lines[0] == "studio export: wrote mlp.onnx"
+    assert re.fullmatch(r"studio export: onnxruntime matches the compiled network: max \|difference\| "
+                        r"\S+ on a batch of 3 \(\S+ on a batch of 1\)", lines[1]), lines[1]
+    assert float(lines[1].split("|difference| ")[1].split()[0]) <= 1e-4
+    model = onnx.load(str(tmp_path / "mlp.onnx"))
+    assert [i.name for i in model.graph.input] == ["x"] and [o.name for o in model.graph.output] == ["fc"]
+    assert sorted(i.name for i in model.graph.initializer) == ["fc.bias", "fc.weight"]
+    weight = {i.name: onnx.numpy_helper.to_array(i).copy() for i in model.graph.initializer}
+    x = torch.randn(7, 8)
+    (got,) = ort.InferenceSession(str(tmp_path / "mlp.onnx")).run(None, {"x": x.numpy()})
+    expected = x @ torch.from_numpy(weight["fc.weight"]).T + torch.from_numpy(weight["fc.bias"])
+    torch.testing.assert_close(torch.from_numpy(got), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_with_several_networks_and_trained_weights(capsys, tmp_path):
+    from safetensors.torch import load_file
+    import onnx
+
+    out = tmp_path / "gan.onnx"
+    assert main(["export", str(ROOT / "examples" / "gan_ring2d.json"), "--format", "onnx", "-o", str(out)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"studio export: wrote {tmp_path / 'gan-noise.onnx'}"
+    assert lines[1].startswith("studio export: onnxruntime matches the compiled network noise: max |difference| ")
+    assert lines[2] == f"studio export: wrote {tmp_path / 'gan-sample.onnx'}"
+    assert lines[3].startswith("studio export: onnxruntime matches the compiled network sample: ")
+
+    graph_file, weights = _trained_mlp(tmp_path)
+    capsys.readouterr()
+    assert main(["export", str(graph_file), "--format", "onnx", "-o", str(tmp_path / "m.onnx"),
+                 "--weights", str(weights)]) == 0
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    stored = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    trained = load_file(str(weights))
+    assert np.array_equal(stored["fc.weight"], trained["fc.weight"].numpy())
+
+
+def test_onnx_refusals_name_the_node_and_write_nothing(capsys, tmp_path):
+    g = Graph("pool")
+    g.add_node("Input", {"shape": [2, 7, 7]}, (0, 0), "x")
+    g.add_node("AdaptiveMaxPool2d", {"output_size": 3}, (200, 0), "pool")
+    g.connect("x", "out", "pool", "in")
+    path = tmp_path / "pool.json"
+    save(g, path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    assert main(["export", str(path), "--format", "onnx", "-o", str(out_dir / "p.onnx")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"studio export: {path}: cannot export as onnx: node pool (AdaptiveMaxPool2d): "
+                          "the ONNX exporter cannot express it: ")
+    assert len(err.splitlines()) == 1
+    assert list(out_dir.iterdir()) == []
+    assert main(["export", str(ROOT / "examples" / "xor_mlp.json"), "--format", "onnx", "--opset", "9",
+                 "-o", str(out_dir / "x.onnx")]) == 1
+    assert "cannot write opset 9" in capsys.readouterr().err
+    assert list(out_dir.iterdir()) == []
+
+
+def test_onnx_export_in_a_fresh_process_says_only_its_own_lines(tmp_path):
+    # the exporter's progress lines and its warnings (torchvision absent, deprecations) stay out
+    target = tmp_path / "xor.onnx"
+    run = subprocess.run([sys.executable, "-m", "studio", "export", str(ROOT / "examples" / "xor_mlp.json"),
+                          "--format", "onnx", "-o", str(target), "--quantize", "int8"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    err = run.stderr.splitlines()
+    assert len(err) == 3 and all(line.startswith("studio export: ") for line in err), run.stderr
+    table = run.stdout.splitlines()
+    assert table[0] == "xor.onnx against xor.int8.onnx" and table[2].startswith("file size ")
+    assert table[4] == "validation: no validation split"  # xor has no validation part

@@ -1,0 +1,186 @@
+"""ONNX export: every example exports, and onnxruntime computes what the compiled network does;
+names come from the node ids; the batch is free; what the exporter cannot express is refused by node."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from studio.compile import compile_networks
+from studio.export import ExportError, export_onnx
+from studio.export import onnx as onnx_export
+from studio.export.onnx_check import check_inputs
+from studio.files import load
+from studio.graph import Graph
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.json"))
+# Examples that cannot export, with the reason the refusal gives: none today.
+REFUSED: dict[str, str] = {}
+# Weights of hundreds of MB (VGG-16 553 MB, AlexNet 244 MB): checked here on a batch of 1 only.
+LARGE = {"vgg16": 1, "alexnet": 1}
+_exported: dict[str, tuple] = {}  # one export per example, shared by the tests below
+
+
+def exported(name: str, folder: Path):
+    """(graph, compiled networks, export results) of examples/NAME.json, exported once."""
+    if name not in _exported:
+        graph = load(ROOT / "examples" / f"{name}.json")
+        torch.manual_seed(0)
+        networks = compile_networks(graph)
+        start = time.perf_counter()
+        results = export_onnx(graph, folder / f"{name}.onnx", networks)
+        _exported[name] = (graph, networks, results, time.perf_counter() - start)
+    return _exported[name]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    yield tmp_path_factory.mktemp("onnx")
+    _exported.clear()  # the large files go with their folder
+
+
+def test_every_example_is_covered():
+    assert len(EXAMPLES) >= 15 and not set(REFUSED) - set(EXAMPLES)
+
+
+@pytest.mark.parametrize("name", [n for n in EXAMPLES if n not in REFUSED])
+def test_example_exports_and_onnxruntime_matches_the_compiled_network(name, folder):
+    graph, networks, results, seconds = exported(name, folder)
+    assert [r.network for r in results] == list(networks)
+    for result, net in zip(results, networks.values()):
+        # the export's own check, on batches of 3 and 1
+        assert set(result.differences) == {3, 1}
+        assert result.max_difference <= 1e-4, result.differences
+        # and this test's own, on the file as written, with a batch the export never saw
+        session = ort.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+        batch = LARGE.get(name, 5)
+        inputs = check_inputs(graph, net, batch, torch.Generator().manual_seed(11), uniform=True)
+        with torch.no_grad():
+            expected = net.eval()(*inputs)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        got = session.run(None, {i.name: x.numpy() for i, x in zip(session.get_inputs(), inputs)})
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert g.shape == tuple(e.shape)
+            assert np.abs(g - e.numpy()).max() <= 1e-4
+        # inputs and outputs carry the node ids, the batch dimension is free
+        assert [i.name for i in session.get_inputs()] == net.input_nodes
+        assert [o.name for o in session.get_outputs()] == [n for n, _ in net.output_nodes]
+        for i in session.get_inputs():
+            assert i.shape[0] == "batch"
+    names = [r.path.name for r in results]
+    assert names == ([f"{name}.onnx"] if len(results) == 1 else [f"{name}-{key}.onnx" for key in networks])
+    if name in LARGE:  # no other test needs them: their memory and disk go now
+        _exported.pop(name)
+        for r in results:
+            r.path.unlink()
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet18", "transformer_sequence", "gcn_karate"])
+def test_node_ids_name_the_onnx_nodes_and_initializers(name, folder):
+    graph, networks, results, _ = exported(name, folder)
+    (net,) = networks.values()
+    model = onnx.load(str(results[0].path), load_external_data=False)
+    onnx.checker.check_model(model)
+    initializers = {i.name for i in model.graph.initializer}
+    owners = {part for n in model.graph.node for part in n.name.split("/")[0].split("+")}
+    for node_id, attr in net.node_to_attr.items():
+        weights = [k for k in net.get_submodule(attr).state_dict() if "running" not in k and "num_batches" not in k]
+        if weights:  # every node with weights is found by its id
+            assert node_id in owners or any(i.startswith(f"{node_id}.") for i in initializers), node_id
+    if name == "lenet5":
+        assert [n.name for n in model.graph.node] == [
+            "conv1", "tanh1", "pool1", "conv2", "tanh2", "pool2", "conv3", "tanh3", "flatten", "fc1", "tanh4", "fc2"]
+        assert {"conv1.weight", "conv1.bias", "fc2.weight"} <= initializers
+    if name == "resnet18":
+        nodes = [n.name for n in model.graph.node]
+        # batch norm folded into the convolution before it names both; a shortcut add keeps its id
+        assert nodes[:3] == ["conv1+bn1", "relu", "maxpool"]
+        assert "layer1_0_add" in nodes and "fc" in nodes
+
+
+def test_odd_node_ids_still_give_valid_onnx_names(tmp_path):
+    # ids the files allow that Python or torch keep for themselves: the compiler renames their
+    # attributes, the ONNX file still says the ids
+    g = Graph("odd ids")
+    g.add_node("Input", {"shape": [6]}, (0, 0), "input")
+    g.add_node("Linear", {"out_features": 6}, (200, 0), "forward")
+    g.add_node("ReLU", {}, (400, 0), "def")
+    g.add_node("Add", {}, (600, 0), "training")
+    g.add_node("Linear", {"out_features": 2}, (800, 0), "_modules")
+    g.connect("input", "out", "forward", "in")
+    g.connect("forward", "out", "def", "in")
+    g.connect("def", "out", "training", "in1")
+    g.connect("forward", "out", "training", "in2")
+    g.connect("training", "out", "_modules", "in")
+    (net,) = compile_networks(g).values()
+    assert net.node_to_attr["forward"] != "forward"  # renamed inside the module
+    (result,) = export_onnx(g, tmp_path / "odd.onnx", net)
+    model = onnx.load(str(result.path))
+    onnx.checker.check_model(model, full_check=True)
+    assert [i.name for i in model.graph.input] == ["input"]
+    assert [o.name for o in model.graph.output] == ["_modules"]
+    assert [n.name for n in model.graph.node] == ["forward", "def", "training", "_modules"]
+    assert {i.name for i in model.graph.initializer} == {
+        "forward.weight", "forward.bias", "_modules.weight", "_modules.bias"}
+    assert result.max_difference <= 1e-4
+
+
+def _pool(output_size: int) -> Graph:
+    g = Graph("pool")
+    g.add_node("Input", {"shape": [2, 7, 7]}, (0, 0), "x")
+    g.add_node("AdaptiveMaxPool2d", {"output_size": output_size}, (200, 0), "squeeze_it")
+    g.add_node("Flatten", {}, (400, 0), "flat")
+    g.connect("x", "out", "squeeze_it", "in")
+    g.connect("squeeze_it", "out", "flat", "in")
+    return g
+
+
+def test_a_block_the_exporter_cannot_express_is_refused_by_node_and_nothing_is_written(tmp_path):
+    # adaptive max pooling to a size that does not divide the input has no ONNX operator
+    with pytest.raises(ExportError) as refused:
+        export_onnx(_pool(3), tmp_path / "pool.onnx")
+    message = str(refused.value)
+    assert message.startswith("node squeeze_it (AdaptiveMaxPool2d): the ONNX exporter cannot express it: ")
+    assert "adaptive_max_pool2d" in message and "\x1b" not in message
+    assert list(tmp_path.iterdir()) == []
+    # the same block to a size that divides it is a plain max pool, and exports
+    (result,) = export_onnx(_pool(7), tmp_path / "pool.onnx")
+    assert result.max_difference <= 1e-4
+
+
+def test_a_difference_above_the_limit_refuses_the_export(tmp_path, monkeypatch):
+    graph = load(ROOT / "examples" / "xor_mlp.json")
+    (good,) = export_onnx(graph, tmp_path / "a.onnx")
+    assert 0 < good.max_difference <= 1e-4 or good.max_difference == 0
+    limit = good.max_difference / 2 if good.max_difference > 0 else -1.0
+    monkeypatch.setattr(onnx_export, "TOLERANCE", limit)
+    with pytest.raises(ExportError, match=r"onnxruntime differs from the compiled network by up to .* on a batch of 3"):
+        export_onnx(graph, tmp_path / "b.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.onnx"]
+
+
+def test_opset_asked_is_the_opset_written_or_refused(tmp_path):
+    graph = load(ROOT / "examples" / "spiral_mlp.json")
+    (result,) = export_onnx(graph, tmp_path / "s.onnx", opset=18)
+    model = onnx.load(str(result.path))
+    assert result.opset == 18 and [o.version for o in model.opset_import if o.domain == ""] == [18]
+    with pytest.raises(ExportError, match="cannot write opset 9"):
+        export_onnx(graph, tmp_path / "old.onnx", opset=9)
+    assert not (tmp_path / "old.onnx").exists()
+
+
+def test_long_inputs_get_token_ids_within_the_vocabulary():
+    graph = load(ROOT / "examples" / "transformer_sequence.json")
+    (net,) = compile_networks(graph).values()
+    vocabulary = net.get_submodule(net.node_to_attr["embedding"]).num_embeddings
+    (tokens,) = check_inputs(graph, net, 64, torch.Generator().manual_seed(0))
+    assert tokens.dtype == torch.long and int(tokens.min()) >= 0 and int(tokens.max()) < vocabulary
+    assert int(tokens.max()) > vocabulary // 2  # the whole range, not only small ids
