@@ -70,11 +70,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {terminal_lines(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"{PROG}: cannot write {terminal_lines(str(exc.filename or target or args.output))}: {exc.strerror or exc}",
-              file=sys.stderr)
+        where = terminal_lines(str(exc.filename or target or args.output))
+        print(f"{PROG}: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # the model's own code failing where no check foresaw it: one line, no trace
+        print(f"{PROG}: {terminal_lines(args.target)}: the import failed: {type(exc).__name__}: "
+              f"{terminal_lines(_first_line(exc))}", file=sys.stderr)
+        return 1
     graph = imported.graph
     print(f"{PROG}: {len(graph)} blocks, {graph.total_params():,} parameters", file=sys.stderr)
     for path in written:
         print(f"{PROG}: wrote {terminal_lines(str(path))}", file=sys.stderr)
     return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

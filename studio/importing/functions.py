@@ -90,8 +90,8 @@ def _pool(block: str, names: list[tuple[str, Any]]) -> Callable:
         if a.pop("divisor_override", None) is not None:
             raise b.refuse(node, "divisor_override; the block divides by the window size")
         x = a.pop("input")
-        if block.startswith("Adaptive") and (a["output_size"] is None or
-                                             (isinstance(a["output_size"], (tuple, list)) and None in a["output_size"])):
+        size = a.get("output_size", 1)
+        if block.startswith("Adaptive") and (size is None or (isinstance(size, (tuple, list)) and None in size)):
             raise b.refuse(node, "an output_size of None keeps that input size; give both sizes")
         return Port(b.add(node, block, a, [("in", x)]))
     return handler
@@ -357,7 +357,8 @@ _ACTIVATIONS: dict[str, tuple[str, dict[str, Any]]] = {
 _FUNCTIONS: dict[Any, Callable] = {
     operator.add: _binary("Add"), operator.iadd: _binary("Add"), torch.add: _binary("Add"),
     operator.mul: _binary("Multiply"), operator.imul: _binary("Multiply"), torch.mul: _binary("Multiply"),
-    operator.matmul: _binary("MatMul"), torch.matmul: _binary("MatMul"), torch.bmm: _binary("MatMul", ("input", "mat2")),
+    operator.matmul: _binary("MatMul"), torch.matmul: _binary("MatMul"),
+    torch.bmm: _binary("MatMul", ("input", "mat2")),
     operator.floordiv: _int_op(operator.floordiv), operator.sub: _int_op(operator.sub),
     torch.cat: _cat, torch.concat: _cat, torch.concatenate: _cat,
     torch.flatten: _flatten, torch.reshape: _view,

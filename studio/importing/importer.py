@@ -10,10 +10,10 @@ from typing import Any, Mapping, Sequence
 import torch
 from torch import nn
 
-from studio.graph import Graph
+from studio.graph import Graph, validate
 
 from .build import Builder
-from .errors import BadArgument
+from .errors import BadArgument, ImportRefused
 from .layout import lay_out
 from .tracing import Tracer, trace
 from .weights import renamed_state
@@ -52,6 +52,9 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
         gm = trace(model, None, len(input_shapes), name)
         gm.graph.eliminate_dead_code()
         built = Builder(gm, [tuple(s) for s in input_shapes], list(dtypes), name).build()
+        problems = validate(built.graph)  # the whole graph once more, as studio validate sees it
+        if problems:
+            raise ImportRefused(f"the imported graph is invalid: {problems[0]}")
         weights = renamed_state(built.graph, built.module_of, model)
     finally:
         model.train(was_training)
@@ -71,7 +74,8 @@ class _OneLayer(nn.Module):
         return next(iter(self.children()))(x)
 
 
-def write(imported: Imported, graph_path: str | os.PathLike, weights_path: str | os.PathLike | None = None) -> list[Path]:
+def write(imported: Imported, graph_path: str | os.PathLike,
+          weights_path: str | os.PathLike | None = None) -> list[Path]:
     """The graph file (and the weights file) written as one unit: each to a temporary name beside
     its target, renamed when both are written. Raises ``OSError`` or ``GraphFileError`` with the
     targets as they were."""

@@ -101,6 +101,10 @@ class ImportDialog(QDialog):
         except ImportRefused as exc:
             self.show_refusal(exc.message)
             return
+        except Exception as exc:  # the model's own code failing where no check foresaw it: said, not raised
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            self.show_refusal(f"The import failed: {type(exc).__name__}: {text}")
+            return
         finally:
             QApplication.restoreOverrideCursor()
         if open_imported(self.window_, self.imported, f"{Path(source).name}:{name}"):
