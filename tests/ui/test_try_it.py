@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent, QDragEnterEvent, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from person import click, mouse_move, type_into
+from person import click, mouse_move
 
 from studio.compile import compile_networks
 from studio.data.catalog import load_dataset

@@ -56,7 +56,8 @@ class ConfusionModel(QAbstractTableModel):
         self.counts = np.zeros((0, 0), dtype=np.int64)
         self.shares = np.zeros((0, 0))
         self.normalised = False
-        self.base = QColor("#ffffff")
+        self.base = QColor("#ffffff")  # the theme's cell background and text: set before drawing
+        self.text_color = QColor("#1f2328")
 
     def set_report(self, report: Any) -> None:
         counts = np.asarray(report.counts, dtype=np.int64)
@@ -95,6 +96,12 @@ class ConfusionModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.counts)
 
+    def strength(self, row: int, col: int) -> float:
+        """How strongly a cell is shaded: its share of the row; a mistake's square root, so that a
+        few mistakes among many samples still show."""
+        share = float(self.shares[row, col])
+        return share if row == col else share ** 0.5
+
     def text(self, row: int, col: int) -> str:
         if self.normalised:
             return _share(self.shares[row, col])
@@ -104,8 +111,8 @@ class ConfusionModel(QAbstractTableModel):
         names = self.report.class_names
         true, pred = names[row], names[col]
         n, total = int(self.counts[row, col]), int(self.counts[row].sum())
-        what = "right" if row == col else "mistaken"
-        lines = [f"True {true}, predicted {pred}: {n} sample(s) ({what}),",
+        what = " (right)" if row == col else " (mistaken)" if n else ""
+        lines = [f"True {true}, predicted {pred}: {n} sample(s){what},",
                  f"{_share(self.shares[row, col])} of the {total} true {true}."]
         lines.append(f"Class {true}: recall {self._recall[row]:.3f} (share of the true {true} found).")
         lines.append(f"Class {pred}: precision {self._precision[col]:.3f} (share of the predicted {pred} "
@@ -119,9 +126,9 @@ class ConfusionModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(r, c)
         if role == Qt.ItemDataRole.BackgroundRole:
-            return _blend(CORRECT_RGB if r == c else WRONG_RGB, self.shares[r, c], self.base)
+            return _blend(CORRECT_RGB if r == c else WRONG_RGB, self.strength(r, c), self.base)
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor("#ffffff") if self.shares[r, c] > 0.55 else QColor("#1f2328")
+            return QColor("#ffffff") if self.strength(r, c) > 0.55 else self.text_color
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.tooltip(r, c)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -197,6 +204,7 @@ class EvaluationView(QWidget):
         self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.metrics.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.metrics.setAlternatingRowColors(True)
+        self.metrics.verticalHeader().setDefaultSectionSize(self.metrics.fontMetrics().height() + 6)
         self.accuracy_label = QLabel()
         self.accuracy_label.setObjectName("evaluation_accuracy")
         metrics_box = QWidget()
@@ -326,6 +334,7 @@ class EvaluationView(QWidget):
 
     def _draw_classes(self, report: Any, when: str) -> None:
         self.model.base = self.matrix.palette().base().color()
+        self.model.text_color = self.matrix.palette().text().color()
         self.model.set_report(report)
         n = len(report.counts)
         if self.metrics.rowCount() != n:

@@ -129,7 +129,7 @@ class ProbabilityBars(QWidget):
                 n, p = self.shown[i]
                 name.setText(f"<b>{n}</b>" if i == 0 else n)
                 bar.setValue(int(round(1000 * p)))
-                bar.setFormat(f"{100 * p:.1f}%")
+                bar.setFormat(f"{100 * p:.1f}%" if p >= 0.001 or p == 0 else "<0.1%")
                 bar.setVisible(True)
             else:
                 name.setText("")
