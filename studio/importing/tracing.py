@@ -58,9 +58,23 @@ def library_kind(module: nn.Module) -> str | None:
     return _class_kind(type(module))
 
 
+def _forward_owner(cls: type) -> type:
+    for klass in cls.__mro__:
+        if "forward" in vars(klass):
+            return klass
+    return cls
+
+
 class Tracer(fx.Tracer):
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return library_kind(m) is not None or super().is_leaf_module(m, module_qualified_name)
+        if library_kind(m) is not None or super().is_leaf_module(m, module_qualified_name):
+            return True
+        # a subclass of a torch layer that keeps its forward (class MyConv(nn.Conv2d) with an extra
+        # attribute) computes what the layer does: it is that layer
+        from .modules import DESCRIBE
+
+        owner = _forward_owner(type(m))
+        return owner.__module__.startswith("torch.nn") and owner.__name__ in DESCRIBE
 
 
 def trace(model: nn.Module, input_names: Sequence[str] | None, count: int, class_name: str) -> fx.GraphModule:

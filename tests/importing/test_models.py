@@ -224,3 +224,25 @@ def test_a_sequential_is_a_model_too():
     assert [n.id for n in result.graph.nodes.values()] == ["input", "_0", "_1", "_2", "_3"]
     x = torch.randn(4, 3)
     assert torch.allclose(net(x), model(x), atol=1e-6)
+
+
+def test_a_subclass_of_a_layer_that_keeps_its_forward_is_that_layer():
+    class NamedConv(nn.Conv2d):
+        def __init__(self, *args, tag="", **kwargs):
+            super().__init__(*args, **kwargs)
+            self.tag = tag
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = NamedConv(2, 3, 3, padding=1, tag="first")
+
+        def forward(self, x):
+            return self.conv(x)
+
+    torch.manual_seed(5)
+    model = Net().eval()
+    result, net = imported(model, [(2, 5, 5)], ["float"])
+    assert result.graph.node("conv").block == "Conv2d"
+    x = torch.randn(2, 2, 5, 5)
+    assert torch.allclose(net(x), model(x), atol=1e-6)
