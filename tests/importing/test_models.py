@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from studio.compile import compile_networks
@@ -246,3 +247,60 @@ def test_a_subclass_of_a_layer_that_keeps_its_forward_is_that_layer():
     assert result.graph.node("conv").block == "Conv2d"
     x = torch.randn(2, 2, 5, 5)
     assert torch.allclose(net(x), model(x), atol=1e-6)
+
+
+class _Zoo2d(nn.Module):
+    """Every 2-D layer and call the six models above leave out."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding="same", dilation=1)
+        self.inorm = nn.InstanceNorm2d(8, affine=True)
+        self.gnorm = nn.GroupNorm(2, 8)
+        self.prelu = nn.PReLU(8)
+        self.drop = nn.Dropout2d(0.2)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear")
+        self.down = nn.ConvTranspose2d(8, 4, 2, stride=2)
+        self.pool = nn.AdaptiveMaxPool2d(2)
+        self.avg = nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False)
+        self.soft = nn.Softplus(beta=2.0, threshold=10.0)
+        self.head = nn.Linear(4 * 2 * 2 * 2, 5)
+        self.norm = nn.LayerNorm(5, eps=1e-3)
+        self.act = nn.ELU(alpha=0.5)
+
+    def forward(self, x):
+        x = self.drop(self.prelu(self.gnorm(self.inorm(self.conv(x)))))
+        x = F.leaky_relu(self.down(self.up(x)), 0.2)
+        a = self.pool(x)
+        b = F.avg_pool2d(self.avg(x), 8)  # [4, 32, 32] -> [4, 16, 16] -> [4, 2, 2]
+        x = torch.cat([a, self.soft(b)], 1)
+        x = x.reshape(x.shape[0], -1)
+        return F.log_softmax(self.act(self.norm(self.head(x))), dim=-1)
+
+
+class _Zoo1d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding=1)
+        self.bn = nn.BatchNorm1d(6)
+        self.pool = nn.MaxPool1d(2)
+        self.avg = nn.AvgPool1d(2)
+        self.rnn = nn.RNN(6, 5, nonlinearity="relu", batch_first=True)
+        self.gate = nn.Linear(5, 5)
+
+    def forward(self, x):  # x [B, 4, 16]
+        x = self.avg(self.pool(F.silu(self.bn(self.conv(x)))))  # [B, 6, 4]
+        seq, _ = self.rnn(x.transpose(1, 2))  # [B, 4, 5]
+        gated = seq * torch.sigmoid(self.gate(seq))
+        return F.gelu(gated, approximate="tanh").sum(dim=1, keepdim=True).squeeze(1)
+
+
+@pytest.mark.parametrize("make, shape", [(_Zoo2d, (3, 8, 8)), (_Zoo1d, (4, 16))], ids=["2d", "1d"])
+def test_the_other_layers_and_calls_import_the_same(make, shape):
+    torch.manual_seed(6)
+    model = _randomise(make())
+    result, net = imported(model, [shape], ["float"])
+    x = torch.randn(4, *shape)
+    with torch.no_grad():
+        assert torch.allclose(net(x), model(x), atol=1e-5)
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in model.parameters())
