@@ -118,13 +118,14 @@ def measure(graph: Graph, net: Network, fp32_path: Path, int8_path: Path, datase
                      samples, note if metric is None else "")
 
 
-def load_validation(graph: Graph, base_dir) -> tuple[Any, str]:
-    """The graph's data set, loaded as ``studio train`` loads it, or None and why not."""
+def load_validation(graph: Graph, base_dir, dataset: Any = None) -> tuple[Any, str]:
+    """The graph's data set, loaded as ``studio train`` loads it (``dataset``: one already loaded,
+    as the app keeps), or None and why not."""
     from studio.training.errors import TrainingSetupError
     from studio.training.preflight import checked
 
     try:
-        found = checked(graph, base_dir)
+        found = checked(graph, base_dir, dataset)
     except TrainingSetupError as exc:
         headline = str(exc).splitlines()[0].rstrip(":")
         return None, f"no validation split ({headline})"

@@ -12,6 +12,8 @@ EXPORT_KINDS = {
     "python": ("Export PyTorch source", "Python source (*.py);;All files (*)", ".py"),
     "torchrun": ("Export torchrun training script", "Python script (*.py);;All files (*)", ".py"),
     "program": ("Export program", "PyTorch exported program (*.pt2);;All files (*)", ".pt2"),
+    "onnx": ("Export ONNX", "ONNX model (*.onnx);;All files (*)", ".onnx"),
+    "onnx-int8": ("Export ONNX with an int8 copy", "ONNX model (*.onnx);;All files (*)", ".onnx"),
 }
 
 

@@ -9,17 +9,21 @@ from pathlib import Path
 
 from studio.graph import Graph
 
-KINDS = ("python", "torchrun", "program")
+KINDS = ("python", "torchrun", "program", "onnx", "onnx-int8")
 
 
 class ExportFailed(Exception):
     """An export that wrote nothing; the message is for the person."""
 
 
-def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None = None) -> list[Path]:
+def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None = None,
+                 weights: dict | None = None) -> list[Path]:
     """Write ``graph`` as ``kind`` to ``target``; returns the files written.
 
     ``graph_path`` (the open file) names the torchrun script's weights, as the CLI does.
+    ``weights``: the training panel's trained weights (state dicts by network), which the ONNX
+    kinds carry where they fit the graph. ``onnx-int8`` returns each ONNX file followed by its
+    int8 copy.
     """
     from studio.export import ExportError, export_program, export_python, export_torchrun_script
     from studio.graph import InvalidGraphError
@@ -30,6 +34,11 @@ def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None 
     try:
         if kind == "program":
             return export_program(graph, target)
+        if kind in ("onnx", "onnx-int8"):
+            from studio.export import export_onnx
+
+            results = export_onnx(graph, target, trained(graph, weights), int8=kind == "onnx-int8")
+            return [path for r in results for path in (r.path, r.int8_path) if path is not None]
         if kind == "python":
             text = export_python(graph)
         else:
@@ -44,11 +53,25 @@ def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None 
         problems = "\n".join(f"  {p}" for p in exc.problems)
         raise ExportFailed(f"The training settings are invalid:\n{problems}") from None
     except ExportError as exc:
-        raise ExportFailed(f"Cannot export as {kind}: {exc}") from None
+        raise ExportFailed(f"Cannot export as {'ONNX' if kind.startswith('onnx') else kind}: {exc}") from None
     except OSError as exc:
         raise ExportFailed(f"Cannot write {exc.filename or target}: {exc.strerror or exc}") from None
     except Exception as exc:  # noqa: BLE001 - an export that fails in torch must not take the editor with it
         raise ExportFailed(f"Cannot export as {kind}: {type(exc).__name__}: {exc}") from exc
+
+
+def trained(graph: Graph, weights: dict | None):
+    """The graph compiled, with the panel's trained weights where they fit it as it is now."""
+    from studio.export import compiled_networks
+
+    networks = compiled_networks(graph)
+    if weights and len(networks) == 1 and len(weights) == 1:
+        (net,), (state,) = networks.values(), weights.values()
+        own = net.state_dict()
+        # all or nothing: a graph edited since the run keeps its own initial weights
+        if set(own) == set(state) and all(tuple(own[k].shape) == tuple(state[k].shape) for k in own):
+            net.load_state_dict(state)
+    return networks
 
 
 def _write_text(target: Path, text: str) -> None:

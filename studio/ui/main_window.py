@@ -164,11 +164,17 @@ class MainWindow(QMainWindow):
             "python": self._action("&PyTorch Source (.py)…", lambda: self.export("python")),
             "torchrun": self._action("&torchrun Training Script (.py)…", lambda: self.export("torchrun")),
             "program": self._action("P&rogram (.pt2)…", lambda: self.export("program")),
+            "onnx": self._action("&ONNX (.onnx)…", lambda: self.export("onnx")),
+            "onnx-int8": self._action("ONNX with &int8 Copy…", lambda: self.export("onnx-int8")),
         }
         self.act_export["python"].setStatusTip("The network as a standalone PyTorch nn.Module source file")
         self.act_export["torchrun"].setStatusTip(
             "A standalone DDP training script for torchrun, with this graph's training settings")
         self.act_export["program"].setStatusTip("A torch.export program (.pt2) with the current initial weights")
+        self.act_export["onnx"].setStatusTip(
+            "An ONNX file with the trained weights (initial ones before a run), checked in onnxruntime")
+        self.act_export["onnx-int8"].setStatusTip(
+            "ONNX and its int8 copy, then a table of their sizes, CPU latency and validation score")
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/")
         self.act_block_reference = self._action("&Block Reference", lambda: self.show_block_reference(), "F1")
         self.act_about = self._action(f"&About {APP_NAME}", self.show_about)
@@ -567,7 +573,8 @@ class MainWindow(QMainWindow):
         """File > Export: ask where, then write; a failure is shown with its reason. Returns what was written."""
         stem = self.path.stem if self.path else (self.editor.graph.name or "untitled").replace(" ", "_").lower()
         directory = self.path.parent if self.path else Path.home()
-        name = {"python": f"{stem}.py", "torchrun": f"train_{stem}.py", "program": f"{stem}.pt2"}[kind]
+        name = {"python": f"{stem}.py", "torchrun": f"train_{stem}.py", "program": f"{stem}.pt2",
+                "onnx": f"{stem}.onnx", "onnx-int8": f"{stem}.onnx"}[kind]
         target = dialogs.export_file_name(self, kind, str(directory / name))
         if not target:
             return []
@@ -575,13 +582,18 @@ class MainWindow(QMainWindow):
 
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            written = export_graph(self.editor.graph, kind, Path(target), self.path)
+            panel = self.training_dock.widget()
+            written = export_graph(self.editor.graph, kind, Path(target), self.path, getattr(panel, "weights", None))
         except ExportFailed as exc:
             QApplication.restoreOverrideCursor()
             dialogs.show_error(self, "Could not export", str(exc))
             return []
         QApplication.restoreOverrideCursor()
         self.statusBar().showMessage("Exported " + ", ".join(str(p) for p in written), 8000)
+        if kind == "onnx-int8":
+            from .export_report import show_int8_report
+
+            self.export_report = show_int8_report(self, self.editor.graph, written, panel, self.path)
         return written
 
 

@@ -297,7 +297,8 @@ def test_file_menu_has_export_followed_by_a_separator(window):
     assert j > i and entries[j] == "---" and "---" not in entries[i + 1:j]
     assert entries[j + 1:] == ["&Quit"]
     assert [a.text() for a in window.export_menu.actions()] == [
-        "&PyTorch Source (.py)…", "&torchrun Training Script (.py)…", "P&rogram (.pt2)…"]
+        "&PyTorch Source (.py)…", "&torchrun Training Script (.py)…", "P&rogram (.pt2)…", "&ONNX (.onnx)…",
+        "ONNX with &int8 Copy…"]
 
 
 def open_xor(window) -> None:
