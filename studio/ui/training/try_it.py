@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from .colors import class_color
+from .colors import class_color, prediction_field
 from .draw_pad import DrawPad, fit_to_frame, IMAGE_SUFFIXES
 from .plot_style import plot_colors, steady_plot
 
@@ -38,6 +38,7 @@ SHARE = 0.3  # of the UI thread's time at most, for a network slower than a few 
 TOP_K = 3
 PREVIEW_PX = 112  # the input as the network sees it, and its saliency map, on screen
 MAX_POINTS = 600  # training points drawn under the plane to click
+FIELD_CELLS = 120  # the predicted classes under them, in cells a side
 
 TRAIN_FIRST = ("Train first: press Train (or load trained weights with File > Load Weights…), and this tab "
                "lets you try the trained network: draw a digit for an image model, click a point for a "
@@ -45,6 +46,8 @@ TRAIN_FIRST = ("Train first: press Train (or load trained weights with File > Lo
 NO_DATA = ("Choose the data set the network was trained on: Try it needs its classes and scaling to "
            "read what the network predicts.")
 DRAW_HINT = "Draw in the black square with the mouse."
+CLICK_HINT = ("Click a point of the plane to see what the network predicts there. The colour under the "
+              "points is the class it predicts, paler where it is unsure.")
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
 
 
@@ -136,11 +139,13 @@ class ProbabilityBars(QWidget):
                 bar.setVisible(False)
 
     def clear(self) -> None:
+        """No prediction: no bars (empty ones read as a prediction of nothing)."""
         self.shown = []
         for name, bar in zip(self.names, self.bars):
             name.setText("")
             bar.setValue(0)
             bar.setFormat("")
+            bar.setVisible(False)
 
 
 class TryItView(QWidget):
@@ -237,12 +242,14 @@ class TryItView(QWidget):
         plot.setAspectLocked(True)
         plot.showGrid(x=True, y=True, alpha=0.25)
         steady_plot(plot)
-        self.plane_points = pg.ScatterPlotItem(size=5, pen=None)
-        self.plane_marker = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#ffffff", width=3))
+        self.plane_field = pg.ImageItem(axisOrder="row-major")
+        plot.addItem(self.plane_field)
+        self.plane_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.8))
+        self.plane_marker = pg.ScatterPlotItem(size=18, symbol="star", pen=pg.mkPen("#000000", width=1.5))
         plot.addItem(self.plane_points)
         plot.addItem(self.plane_marker)
         self.plane.scene().sigMouseClicked.connect(self._on_plane_click)
-        self.point_status = QLabel("Click a point of the plane to see what the network predicts there.")
+        self.point_status = QLabel(CLICK_HINT)
         self.point_status.setObjectName("point_status")
         self.point_status.setWordWrap(True)
         self.point_bars = ProbabilityBars(rows=TOP_K)
@@ -453,7 +460,7 @@ class TryItView(QWidget):
         self._point = None
         self.plane_marker.setData([], [])
         self.point_bars.clear()
-        self.point_status.setText("Click a point of the plane to see what the network predicts there.")
+        self.point_status.setText(CLICK_HINT)
         try:
             x = ds.train.x
             if ds.scaler is not None:
@@ -466,9 +473,31 @@ class TryItView(QWidget):
             return
         keep = np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS)).astype(int) if len(x) else []
         x, labels = x[keep], labels[keep]
-        brushes = [pg.mkBrush(*class_color(int(c)), 150) for c in labels] if ds.is_classification else None
+        brushes = [pg.mkBrush(*class_color(int(c))) for c in labels] if ds.is_classification else None
         self.plane_points.setData(x[:, 0], x[:, 1], brush=brushes or pg.mkBrush(127, 127, 127, 150))
+        if len(x):
+            self._fill_field(x)
         self.plane.getPlotItem().enableAutoRange()
+
+    def _fill_field(self, x: np.ndarray) -> None:
+        """The class the network predicts over the data's box (and a margin), under the points: where
+        a click will land, before clicking."""
+        self.plane_field.clear()
+        if self.predictor.task != "classification":
+            return
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        pad = 0.15 * np.maximum(hi - lo, 1e-6)
+        lo, hi = lo - pad, hi + pad
+        xs, ys = np.linspace(lo[0], hi[0], FIELD_CELLS), np.linspace(lo[1], hi[1], FIELD_CELLS)
+        gx, gy = np.meshgrid(xs, ys)
+        try:
+            probs = self.predictor.predict(np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)).probabilities
+        except Exception:  # noqa: BLE001 - the clicks report what is wrong
+            return
+        rgb = prediction_field(probs.argmax(1).reshape(gx.shape), probs.max(1).reshape(gx.shape), probs.shape[1])
+        self.plane_field.setImage(rgb, autoLevels=False, levels=(0, 255))
+        dx, dy = (hi[0] - lo[0]) / (FIELD_CELLS - 1), (hi[1] - lo[1]) / (FIELD_CELLS - 1)
+        self.plane_field.setRect(QRectF(lo[0] - dx / 2, lo[1] - dy / 2, dx * FIELD_CELLS, dy * FIELD_CELLS))
 
     def _on_plane_click(self, event) -> None:
         if self.kind != "points" or event.button() != Qt.MouseButton.LeftButton:
@@ -492,7 +521,7 @@ class TryItView(QWidget):
         if pred.kind == "classes":
             top = pred.top(TOP_K)[0]
             best = self.predictor.class_names.index(top[0][0]) if top[0][0] in self.predictor.class_names else 0
-            self.plane_marker.setData([x], [y], pen=pg.mkPen(class_color(best), width=3))
+            self.plane_marker.setData([x], [y], brush=pg.mkBrush(*class_color(best)))
             self.point_bars.show_top(top)
             self.point_status.setText(f"At {where} the network says <b>{top[0][0]}</b> ({100 * top[0][1]:.1f}%).")
         else:
