@@ -297,3 +297,48 @@ def test_weights_set_while_hidden_are_built_when_the_tab_is_shown(qtbot):
     other, _ = example("xor_mlp.json")
     v.set_model(graph, fresh_weights(other), ds)
     assert v.kind == "message" and v.message.text().startswith("Try it cannot use these weights:")
+
+
+def test_a_slow_network_predicts_off_the_windows_thread_newest_drawing_only(view, qtbot, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(try_it_module, "OFF_THREAD_S", 0.0)  # every network counts as big
+    graph, ds = example("lenet5_digits.json")
+    view.set_model(graph, fresh_weights(graph), ds)
+    assert view.off_thread and view.cost > 0
+    p = view.predictor
+    fast_predict = p.predict
+    calls = []
+
+    def slow_predict(x, where="input"):  # a network that takes a quarter of a second
+        calls.append(threading.get_ident())
+        time.sleep(0.25)
+        return fast_predict(x, where)
+
+    monkeypatch.setattr(p, "predict", slow_predict)
+    pad = view.pad
+    points = vertical(pad, n=30)
+    ticks = []
+    timer = try_it_module.QTimer(view, interval=10, timeout=lambda: ticks.append(time.monotonic()))
+    timer.start()
+    QTest.mousePress(pad, Qt.LeftButton, Qt.NoModifier, points[0])
+    for p_ in points[1:]:
+        mouse_move(pad, p_)
+        qtbot.wait(15)  # the person keeps drawing while the network works
+    QTest.mouseRelease(pad, Qt.LeftButton, Qt.NoModifier, points[-1])
+    assert pad.strokes == 31  # every segment drawn at once, none waited for a prediction
+    qtbot.waitUntil(lambda: not view.background.busy and view.background.waiting is None, timeout=10_000)
+    timer.stop()
+    # The window's thread kept turning (its 10 ms timer ticked on) while the network worked there.
+    assert threading.get_ident() not in calls and set(calls) == view.background.thread_ids
+    assert len(ticks) > 30
+    # Fewer predictions than segments: the newest drawing only, each time the last one finished.
+    assert 2 <= len(calls) < 15, len(calls)
+    # What is shown at the end is the finished drawing's prediction.
+    from studio.evaluation.inputs import image_to_input
+
+    x = image_to_input(fit_to_frame(pad.gray()), view.predictor)
+    expected = fast_predict(x[None]).top(3)[0]
+    assert [c for c, _ in view.top_bars.shown] == [c for c, _ in expected]
+    assert np.allclose([q for _, q in view.top_bars.shown], [q for _, q in expected], atol=1e-6)

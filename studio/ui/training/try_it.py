@@ -8,10 +8,13 @@ a saliency map, updated as the person draws), a plane to click for 2-D points
 [2], a line to type for token sequences [L] of whole numbers; for anything
 else a sentence says what is not offered and what is.
 
-Predictions run on the UI thread: one sample through a small network takes a
-millisecond or two. While the person draws they are made at most
-``RATE_HZ`` times a second, and slower still for a network that takes longer
-(never more than ``SHARE`` of the time), so drawing never lags.
+Predictions run on the window's thread: one sample through the digits network,
+with its saliency map, takes a few milliseconds. While the person draws they
+are made at most ``RATE_HZ`` times a second, and slower for a network that
+takes longer (never more than ``SHARE`` of the time). A network whose
+prediction takes longer than ``OFF_THREAD_S`` (measured when the tab is
+built) predicts drawings on a thread of its own, the newest drawing only, so
+the pen never waits for it.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from PySide6.QtWidgets import (
 
 from .colors import class_color, prediction_field
 from .draw_pad import DrawPad, fit_to_frame, IMAGE_SUFFIXES
+from .off_thread import OneAtATime
 from .plot_style import plot_colors, steady_plot
 
 RATE_HZ = 15  # predictions a second at most while the person draws
 SHARE = 0.3  # of the UI thread's time at most, for a network slower than a few milliseconds
+OFF_THREAD_S = 0.02  # a prediction with its saliency map slower than this runs off the window's thread
 TOP_K = 3
 PREVIEW_PX = 112  # the input as the network sees it, and its saliency map, on screen
 MAX_POINTS = 600  # training points drawn under the plane to click
@@ -163,6 +168,9 @@ class TryItView(QWidget):
         self._last_at = float("-inf")
         self.opened: str | None = None  # an image file shown on the pad in place of a drawing
         self._timer = QTimer(self, singleShot=True, timeout=self.update_prediction)
+        self.cost = 0.0  # seconds one prediction with its saliency map took, measured when built
+        self.off_thread = False  # whether drawings are predicted off the window's thread (a big network)
+        self.background = OneAtATime(self)
 
         self.message = QLabel(TRAIN_FIRST)
         self.message.setObjectName("try_it_message")
@@ -313,6 +321,7 @@ class TryItView(QWidget):
         self._stale = False
         self.predictions = 0
         self.seconds = []
+        self.off_thread = False
         if self.weights is None:
             self._show_message(TRAIN_FIRST)
             return
@@ -349,16 +358,19 @@ class TryItView(QWidget):
         self.update_prediction()
 
     def _warm_up(self) -> None:
-        """One prediction and saliency map of a blank input, not shown: torch's first calls cost a
-        hundred times a later one, and the first strokes should not pay for them."""
+        """Two predictions with saliency maps of a blank input, not shown: torch's first calls cost a
+        hundred times a later one, and the first strokes should not pay for them. The second says
+        what one costs: a network slower than OFF_THREAD_S is asked on a thread of its own."""
         lo, _hi = self.predictor.raw_range()
-        blank = np.full((1, *self.predictor.input_shape), lo, dtype=np.float32)
+        blank = np.full(self.predictor.input_shape, lo, dtype=np.float32)
         try:
-            self.predictor.predict(blank)
-            if self.predictor.task == "classification":
-                self.predictor.saliency(blank)
+            image_outcome(self.predictor, blank)
+            started = time.perf_counter()
+            image_outcome(self.predictor, blank)
+            self.cost = time.perf_counter() - started
         except Exception:  # noqa: BLE001 - the real prediction reports what is wrong
-            pass
+            self.cost = 0.0
+        self.off_thread = self.cost > OFF_THREAD_S
 
     def _show_message(self, text: str) -> None:
         self.kind = "message" if text != TRAIN_FIRST else "none"
@@ -368,6 +380,8 @@ class TryItView(QWidget):
     # ---- predicting ---------------------------------------------------------------
     def _interval(self) -> float:
         """Seconds between predictions while drawing: RATE_HZ, or slower for a slow network."""
+        if self.off_thread:
+            return 1.0 / RATE_HZ  # the pen does not wait for those: the newest drawing is asked next
         # The quickest of the last few: a first call's warm-up or a stray slow one must not slow drawing.
         cost = min(self.seconds[-5:]) if self.seconds else 0.0
         return max(1.0 / RATE_HZ, cost / SHARE)
@@ -389,6 +403,9 @@ class TryItView(QWidget):
         self._timer.stop()
         if self.predictor is None:
             return
+        if self.kind == "image" and self.off_thread:
+            self._predict_image_off_thread()
+            return
         started = time.perf_counter()
         before = self.predictions
         if self.kind == "image":
@@ -399,8 +416,11 @@ class TryItView(QWidget):
             self._predict_point(*self._point)
         if self.predictions == before:
             return  # nothing to predict on (a blank pad, tokens still being typed)
+        self._made(time.perf_counter() - started)
+
+    def _made(self, seconds: float) -> None:
         self._last_at = time.monotonic()
-        self.seconds.append(time.perf_counter() - started)
+        self.seconds.append(seconds)
         del self.seconds[:-50]
 
     def _image_sample(self) -> np.ndarray | None:
@@ -423,8 +443,8 @@ class TryItView(QWidget):
             gray = fit_to_frame(gray)
         return image_to_input(gray, p)
 
-    def _predict_image(self) -> None:
-        p = self.predictor
+    def _image_input(self) -> np.ndarray | None:
+        """The sample to predict on, or None (the page then says why, or asks for a drawing)."""
         x = self._image_sample()
         if x is None:
             self.prediction = None
@@ -433,9 +453,42 @@ class TryItView(QWidget):
             self.saliency_label.clear()
             if self.pad.is_blank:
                 self.image_status.setText(DRAW_HINT)
+            return None
+        return np.asarray(x, dtype=np.float32)
+
+    def _predict_image(self) -> None:
+        x = self._image_input()
+        if x is None:
             return
-        x = np.asarray(x, dtype=np.float32)
-        pred = p.predict(x[None])
+        p = self.predictor
+        try:
+            outcome = image_outcome(p, x)
+        except Exception as exc:  # noqa: BLE001 - a network that fails on this input says so, in place
+            self.image_status.setText(f"The network could not predict: {exc}")
+            return
+        self._show_image(p, x, outcome)
+
+    def _predict_image_off_thread(self) -> None:
+        """A big network: predicted on a thread of its own, shown when done (the newest drawing only)."""
+        x = self._image_input()
+        if x is None:
+            return
+        p = self.predictor
+
+        def show(outcome: Any, error: BaseException | None, seconds: float) -> None:
+            if p is not self.predictor:
+                return  # new weights came meanwhile: this prediction is of the old ones
+            if error is not None:
+                self.image_status.setText(f"The network could not predict: {error}")
+                return
+            self._show_image(p, x, outcome)
+            self._made(seconds)
+
+        self.background.submit(lambda: image_outcome(p, x), show)
+        self._last_at = time.monotonic()
+
+    def _show_image(self, p: Any, x: np.ndarray, outcome: tuple[Any, np.ndarray | None]) -> None:
+        pred, sal = outcome
         self.prediction = pred
         self.predictions += 1
         lo, hi = p.raw_range()
@@ -444,7 +497,6 @@ class TryItView(QWidget):
             top = pred.top(TOP_K)[0]
             self.top_bars.show_top(top)
             self.image_status.setText(f"The network says <b>{top[0][0]}</b> ({100 * top[0][1]:.1f}%).")
-            sal = as_picture(np.abs(np.asarray(p.saliency(x[None]))[0]))
             peak = float(sal.max()) if sal.size else 0.0
             self.saliency_label.setPixmap(heat_pixmap(sal / peak if peak > 0 else sal, PREVIEW_PX))
         else:
@@ -618,6 +670,16 @@ class TryItView(QWidget):
         self.opened = str(path)
         self.pad.show_image(image)
         self.update_prediction()
+
+
+def image_outcome(predictor: Any, x: np.ndarray) -> tuple[Any, np.ndarray | None]:
+    """The prediction for one image sample and its saliency map [H, W] (classes only). Touches no
+    widget: it may run on any thread."""
+    pred = predictor.predict(x[None])
+    sal = None
+    if pred.kind == "classes":
+        sal = as_picture(np.abs(np.asarray(predictor.saliency(x[None]))[0]))
+    return pred, sal
 
 
 def as_picture(a: np.ndarray) -> np.ndarray:
