@@ -342,3 +342,11 @@ def test_a_slow_network_predicts_off_the_windows_thread_newest_drawing_only(view
     expected = fast_predict(x[None]).top(3)[0]
     assert [c for c, _ in view.top_bars.shown] == [c for c, _ in expected]
     assert np.allclose([q for _, q in view.top_bars.shown], [q for _, q in expected], atol=1e-6)
+
+
+def test_a_gan_is_not_offered_and_says_why(view):
+    graph, ds = example("gan_ring2d.json", points=200)
+    view.set_model(graph, fresh_weights(graph), ds)
+    assert view.kind == "message" and view.predictor is None
+    assert view.message.text() == ("Try it is not offered for this network: a GAN generates from noise rather "
+                                   "than answering for one sample. The Samples tab shows what it generates.")

@@ -317,6 +317,9 @@ class TrainingPanel(QWidget):
             self.boundary_view.set_points(x, y, dataset.num_classes)
         else:
             self.boundary_view.set_points(None, None)
+        if dataset is not None and self.weights is not None and self.try_it.dataset is None:
+            # Weights loaded before any data set was: Try it needs the data set's classes and scaling.
+            self.try_it.set_model(self.weights_graph or self.graph, self.weights, dataset)
         if self.chooser.loading and not self.running:
             self._on_loading(self.chooser.spec().get("path") or "the data set")
         elif not self.running:

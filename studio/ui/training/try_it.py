@@ -330,17 +330,23 @@ class TryItView(QWidget):
             return
         from studio.evaluation.predict import Predictor
 
+        ds = self.dataset
+        if ds.task in ("gan", "node_classification") or len(ds.inputs) != 1:
+            why = {"gan": "a GAN generates from noise rather than answering for one sample",
+                   "node_classification": "a node classifier answers for a whole graph at once"}.get(
+                ds.task, f"the network takes {len(ds.inputs)} inputs")
+            more = " The Samples tab shows what it generates." if ds.task == "gan" else ""
+            self._show_message(f"Try it is not offered for this network: {why}.{more}")
+            return
         try:
-            self.predictor = Predictor.from_state(self.graph, self.weights, self.dataset)
+            self.predictor = Predictor.from_state(self.graph, self.weights, ds)
         except Exception as exc:  # a graph edited past its weights, a data set that does not fit: say so
             self.predictor = None
             self._show_message(f"Try it cannot use these weights: {exc}")
             return
         p = self.predictor
         shape, dtype = tuple(p.input_shape), p.input_dtype
-        if p.task == "gan":
-            self._show_message(unsupported_text(shape, dtype, p.task))
-        elif image_input(shape, dtype, p.task):
+        if image_input(shape, dtype, p.task):
             self.kind = "image"
             self.stack.setCurrentWidget(self.image_page)
             self._warm_up()
