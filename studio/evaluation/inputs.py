@@ -161,6 +161,8 @@ def read_npy(path: Path, predictor: Predictor, shown: str | None = None) -> list
     if not isinstance(a, np.ndarray):  # an .npz archive loads as a mapping of arrays
         raise PredictError(f"{shown}: an .npz archive; give one .npy array")
     batch = predictor.check(a, shown).numpy()
+    if len(batch) == 0:
+        raise PredictError(f"{shown}: holds no samples (an array {_fmt(a.shape)})")
     if a.shape == predictor.input_shape:
         return [Sample(shown, batch[0])]
     return [Sample(f"{shown}[{i}]", s) for i, s in enumerate(batch)]

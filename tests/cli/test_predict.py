@@ -219,6 +219,8 @@ def test_refused_inputs_name_their_place(digits, tmp_path, capsys):
             "sample [1, 8, 8])") in refused(capsys, graph, *w, tmp_path / "many.npy")
     np.save(tmp_path / "wide.npy", np.zeros((4, 1, 8, 9), np.float32))
     assert "wide.npy: samples are [1, 8, 9], the network takes [1, 8, 8]" in refused(capsys, graph, *w, tmp_path / "wide.npy")
+    np.save(tmp_path / "empty.npy", np.zeros((0, 1, 8, 8), np.float32))
+    assert "empty.npy: holds no samples (an array [0, 1, 8, 8])" in refused(capsys, graph, *w, tmp_path / "empty.npy")
     bad = raw[:2].copy()
     bad[1, 0, 3, 3] = np.nan
     np.save(tmp_path / "nan.npy", bad)
