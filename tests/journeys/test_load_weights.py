@@ -13,7 +13,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 
 from person import press, type_into
-from test_try_it import EXAMPLES, DIGITS, open_file, show_tab, stroke, train
+from test_try_it import DIGITS, EXAMPLES, open_file, settled, show_tab, stroke, train
 
 
 def file_action(window, text: str):
@@ -97,11 +97,25 @@ def test_weights_saved_in_one_session_come_back_in_the_next(window, answers, qtb
     assert set(loaded) == set(trained) and all(torch.equal(loaded[k], trained[k]) for k in trained)
     assert save_action.isEnabled()
 
+    # The Evaluation tab measures them on the validation samples once it is looked at: the figures
+    # of the epoch whose weights the run kept.
+    view = panel.evaluation_view
+    assert view.mode == "empty" and view.draws == 0
+    show_tab(panel, "Evaluation")
+    assert view.mode == "classes" and view.draws == 1
+    assert view.report.counts.sum() == len(panel.chooser.dataset.val) == 359
+    assert "weights loaded from digits.safetensors" in view.title.text()
+    _, accs = first_run.curves["val_acc"]
+    assert min(abs(view.report.accuracy - a) for a in accs) < 1e-6, (view.report.accuracy, accs)
+    assert view.report.accuracy > 0.9
+
     # Try it uses them at once: a drawn zero gets what the saved network itself says of it.
+    show_tab(panel, "Try it")
     try_it = panel.try_it
     qtbot.waitUntil(lambda: try_it.kind == "image", timeout=5000)
     for points in DIGITS["0"](try_it.pad):
         stroke(try_it.pad, points)
+    settled(try_it, qtbot)
     shown = try_it.top_bars.shown
     from studio.evaluation.inputs import image_to_input
     from studio.ui.training.draw_pad import fit_to_frame

@@ -81,6 +81,12 @@ def seven(pad) -> list[list[QPoint]]:
 DIGITS = {"0": zero, "1": one, "7": seven}
 
 
+def settled(try_it, qtbot) -> None:
+    """Wait for a prediction still being made off the window's thread (a slow network, or a busy
+    machine), as a person waits to read the answer."""
+    qtbot.waitUntil(lambda: not try_it.background.busy and try_it.background.waiting is None, timeout=10_000)
+
+
 def draw(try_it, qtbot, digit: str) -> list[tuple[str, float]]:
     """Clear the pad with its button, draw ``digit``, and read the bars the person sees."""
     click(try_it.clear_button)
@@ -88,6 +94,7 @@ def draw(try_it, qtbot, digit: str) -> list[tuple[str, float]]:
     before = try_it.predictions
     for points in DIGITS[digit](try_it.pad):
         stroke(try_it.pad, points)
+    settled(try_it, qtbot)
     assert try_it.predictions > before  # it followed the drawing
     return try_it.top_bars.shown
 
@@ -180,6 +187,7 @@ def test_the_shipped_example_recognises_drawn_digits_and_follows_the_next_run(wi
     show_tab(panel, "Try it")
     train(window, qtbot)
     qtbot.waitUntil(lambda: panel.try_it.predictor is not None and panel.try_it.predictor is not first, timeout=5000)
+    settled(panel.try_it, qtbot)
     assert np.array_equal(panel.try_it.pad.gray(), drawn)  # the drawing stays
     new = panel.try_it.predictor
     weights = next(iter(panel.weights.values()))

@@ -139,3 +139,30 @@ def test_many_classes_stay_readable(qtbot):
     header = view.matrix.horizontalHeader()
     assert min(header.sectionSize(i) for i in range(n)) >= header.minimumSectionSize() >= 20
     assert view.matrix.horizontalScrollBar().maximum() > 0  # it scrolls rather than squashing the numbers
+
+
+def test_loaded_weights_are_evaluated_when_the_tab_is_first_shown(qtbot):
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    other, view = QWidget(), EvaluationView()
+    tabs.addTab(other, "Loss")
+    tabs.addTab(view, "Evaluation")
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    asked = []
+    view.evaluate_later(lambda: asked.append(1) or ClassReport(COUNTS, NAMES), "weights loaded from w.safetensors")
+    assert asked == [] and view.mode == "empty"  # one pass over the validation samples, only if looked at
+    tabs.setCurrentWidget(view)
+    assert asked == [1] and view.mode == "classes" and view.epoch is None
+    assert view.title.text() == "Validation samples, weights loaded from w.safetensors: 25 sample(s), 3 classes"
+    tabs.setCurrentWidget(other)
+    tabs.setCurrentWidget(view)
+    assert asked == [1]  # made once
+
+    def refuse():
+        raise ValueError("1 problem(s) to fix first: 1 in the graph. Press Train to list them.")
+
+    view.evaluate_later(refuse, "weights loaded from w.safetensors")
+    assert view.mode == "empty"
+    assert view.message.text() == ("The weights loaded from w.safetensors could not be evaluated: 1 problem(s) to "
+                                   "fix first: 1 in the graph. Press Train to list them.")

@@ -11,7 +11,7 @@ is visible (or when the run ends), so a hidden tab costs nothing.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pyqtgraph as pg
@@ -156,6 +156,7 @@ class EvaluationView(QWidget):
         self.report: Any = None  # the report drawn
         self.epoch: int | None = None  # its epoch
         self._pending: tuple[int, Any] | None = None  # the newest report fed, not drawn yet
+        self._later: tuple[Callable[[], Any], str] | None = None  # an evaluation to make when shown
         self.reports_seen = 0  # since the last clear()
         self.draws = 0  # reports drawn since the last clear()
 
@@ -277,6 +278,7 @@ class EvaluationView(QWidget):
         self.report = None
         self.epoch = None
         self._pending = None
+        self._later = None
         self.reports_seen = 0
         self.draws = 0
         self.model.clear()
@@ -304,12 +306,32 @@ class EvaluationView(QWidget):
             self.message.setText(NO_REPORT)
             self.stack.setCurrentWidget(self.message)
 
-    def show_report(self, report: Any, epoch: int | None = None) -> None:
-        """Draw ``report`` (a ``ClassReport`` or a ``RegressionReport``) now."""
+    def evaluate_later(self, compute: Callable[[], Any], source: str) -> None:
+        """A report to make when the tab is next shown (weights loaded from a file: one pass over the
+        validation samples, made only if someone looks). ``source`` names what is evaluated."""
+        self.clear()
+        self._later = (compute, source)
+        if self.isVisible():
+            self._evaluate_now()
+
+    def _evaluate_now(self) -> None:
+        compute, source = self._later
+        self._later = None
+        try:
+            report = compute()
+        except Exception as exc:  # noqa: BLE001 - said in the tab, in place of the matrix
+            self.message.setText(f"The {source} could not be evaluated: {exc}")
+            self.stack.setCurrentWidget(self.message)
+            return
+        self.show_report(report, None, source)
+
+    def show_report(self, report: Any, epoch: int | None = None, source: str | None = None) -> None:
+        """Draw ``report`` (a ``ClassReport`` or a ``RegressionReport``) now; ``source`` names the
+        weights when they are not a run's (its epoch then)."""
         self._pending = None
         self.report, self.epoch = report, epoch
         self.draws += 1
-        when = f" at epoch {epoch}" if epoch is not None else ""
+        when = f" at epoch {epoch}" if epoch is not None else f", {source}" if source else ""
         if hasattr(report, "counts"):
             self._draw_classes(report, when)
         else:
@@ -319,6 +341,8 @@ class EvaluationView(QWidget):
         super().showEvent(event)
         if self._pending is not None:
             self._draw_pending()
+        elif self._later is not None:
+            self._evaluate_now()
 
     # ---- drawing -----------------------------------------------------------
     def _draw_pending(self) -> None:

@@ -494,8 +494,27 @@ class TrainingPanel(QWidget):
         weights = read_weights(self.graph, path)
         self._set_weights(weights, self.graph.copy(), self.chooser.dataset)
         text = f"Loaded {summary(weights)} from {Path(path).name}"
+        self.evaluation_view.evaluate_later(lambda: self._evaluate_weights(path, weights),
+                                            f"weights loaded from {Path(path).name}")
         self.status_label.setText(f"{text}: the next run starts from them.")
         return text
+
+    def _evaluate_weights(self, path: str | Path, weights: dict[str, Any]) -> Any:
+        """The report of ``weights`` on the validation samples of the data set chosen, made by the pass
+        that reports a run's epochs (``studio evaluate``'s)."""
+        from studio.compile import compile_networks
+        from studio.evaluation.evaluate import evaluate
+        from studio.evaluation.loading import Loaded
+        from studio.training.checkpoint import flatten, load_flat_state
+
+        setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.reach)
+        if problems or setup is None:
+            raise ValueError(f"{problem_headline(problems)} Press Train to list them.")
+        networks = compile_networks(setup.graph)
+        load_flat_state(networks, flatten(weights), str(path))
+        loaded = Loaded(graph=setup.graph, path=Path(path), weights=Path(path), checked=setup.checked,
+                        networks=networks)
+        return evaluate(loaded).report
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop a run and wait for its thread (before the window closes or another document opens).
