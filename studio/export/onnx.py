@@ -116,6 +116,10 @@ def network_bytes(graph: Graph, net: Network, opset: int | None = None) -> tuple
     model = onnx_program.model
     rename(model, traceable.owners)
     name_batch(model)
+    fixed = [v.name for v in model.graph.inputs if v.shape is not None and len(v.shape) and v.shape[0] != "batch"]
+    if fixed:  # torch.export specialised it: the file would take one batch size only
+        raise ExportError(f"the network fixes its batch size (input {fixed[0]}), so the ONNX file could not "
+                          "leave the batch free")
     written = model.opset_imports.get("", 0)
     if opset is not None and written != opset:
         raise ExportError(f"the exporter cannot write opset {opset} for this network (it wrote opset {written}); "
