@@ -76,7 +76,7 @@ def _usage() -> str:
         "usage: studio [FILE] [--screenshot OUT.png]   open the editor\n"
         "       studio validate FILE [--json]          check a graph, print its summary\n"
         "       studio train FILE [--epochs N] [--device D] [--seed S] [--json]\n"
-        "       studio export FILE --format python|torchrun|program [-o OUT]\n"
+        "       studio export FILE --format python|torchrun|program|onnx [-o OUT] [--quantize int8]\n"
         "       studio evaluate FILE --weights CKPT [--json]   measure trained weights on the validation split\n"
         "       studio predict FILE --weights CKPT INPUT... [--top K] [--json] [--saliency OUT_DIR]\n"
         "       studio import MODULE:CALLABLE --input-shape SHAPE [--kwargs JSON] [-o OUT] [--weights W]\n"

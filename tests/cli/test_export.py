@@ -1,4 +1,4 @@
-"""``studio export FILE --format python|torchrun|program [-o OUT]``."""
+"""``studio export FILE --format python|torchrun|program|onnx [-o OUT] [--weights CKPT] [--opset N] [--quantize int8]``."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_unreadable_file_and_bad_arguments_exit_2(capsys, tmp_path):
 
 def test_usage_lists_export(capsys):
     assert main(["--help"]) == 0
-    assert "studio export FILE --format python|torchrun|program [-o OUT]" in capsys.readouterr().out
+    assert "studio export FILE --format python|torchrun|program|onnx [-o OUT] [--quantize int8]" in capsys.readouterr().out
 
 
 def test_python_module_entry_point(tmp_path):
