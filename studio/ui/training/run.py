@@ -58,7 +58,12 @@ def load_weights(trainer: Any, weights: dict[str, dict[str, Any]]) -> int:
     shape still match keep their values, the rest start fresh.
     """
     loaded = 0
-    for name, net in trainer.networks.items():
+    networks = trainer.networks
+    if len(networks) == 1 and len(weights) == 1:
+        # One network either way: the trainer keys it by its role ("model"), a weights file or an
+        # import by the Input's node id; the key names the same network.
+        weights = {next(iter(networks)): next(iter(weights.values()))}
+    for name, net in networks.items():
         kept = weights.get(name)
         if not kept:
             continue
