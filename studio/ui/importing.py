@@ -33,7 +33,7 @@ class ImportDialog(QDialog):
         self.file = QLineEdit(self)
         self.file.setObjectName("import_file")
         self.file.setPlaceholderText("models/net.py, or a module name: mypkg.nets")
-        browse = QPushButton("Browse…", self)
+        browse = QPushButton("&Browse…", self)
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.file, 1)
@@ -70,6 +70,10 @@ class ImportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        # Tab goes from field to field as a person fills them in; Browse… comes after the fields.
+        chain = [self.file, self.callable, self.kwargs, self.shapes, self.dtype, browse, self.import_button]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
         self.resize(620, self.sizeHint().height())
 
     def _browse(self) -> None:

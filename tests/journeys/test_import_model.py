@@ -122,3 +122,16 @@ def test_a_model_without_blocks_is_refused_in_the_dialog(window, answers, qtbot,
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert window.editor.graph.snapshot() == before
     assert not window.training_panel.has_weights
+
+
+def test_tab_walks_the_fields_in_the_order_a_person_fills_them(window, qtbot):
+    from PySide6.QtTest import QTest
+
+    dialog = open_import_dialog(window, qtbot)
+    qtbot.waitUntil(lambda: dialog.file.hasFocus())
+    seen = []
+    for _ in range(4):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    assert seen == [dialog.callable, dialog.kwargs, dialog.shapes, dialog.dtype]
+    dialog.reject()
