@@ -26,7 +26,7 @@ from studio.compile import Network, Networks, compile_networks
 from studio.graph import Graph
 
 from .errors import ExportError
-from .onnx_check import BATCHES, TOLERANCE, max_difference
+from .onnx_check import TOLERANCE, ReferenceFailed, max_difference
 from .onnx_names import Traceable, name_batch, rename
 from .outputs import write_files
 from .program import example_inputs, program_paths
@@ -74,9 +74,12 @@ def export_onnx(graph: Graph, path: str | Path, module: nn.Module | dict | None 
         data, written_opset = network_bytes(graph, net, opset)
         try:
             differences = max_difference(graph, net, data)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime's own reason, first line
-            raise ExportError(f"{_where(networks, key)}onnxruntime cannot run the exported file: "
-                              f"{_first_line(exc)}") from exc
+        except ReferenceFailed as exc:
+            raise ExportError(f"{_where(networks, key)}the compiled network itself cannot run a batch of "
+                              f"{exc.batch}, so the file cannot be checked: {_first_line(exc)}") from exc
+        except Exception as exc:  # noqa: BLE001 - onnxruntime's own reason, first line, by node where it names one
+            raise ExportError(f"{_where(networks, key)}{_ort_node(graph, exc)}onnxruntime cannot run the "
+                              f"exported file: {_first_line(exc)}") from exc
         for batch, difference in differences.items():
             if not difference <= TOLERANCE:
                 raise ExportError(
@@ -162,6 +165,15 @@ def _refusal(graph: Graph, traceable: Traceable, exc: BaseException,
     if owner in graph.nodes:
         block = f" ({graph.node(owner).spec.name})"
     return ExportError(f"node {owner}{block}: the ONNX exporter cannot express it: {reason}")
+
+
+def _ort_node(graph: Graph, exc: BaseException) -> str:
+    """``node <id> (<Block>): `` for the node an onnxruntime message names (``Node (conv1/Conv)``)."""
+    for name in re.findall(r"Node \(([^)]*)\)", str(exc)):
+        for owner in name.split("/")[0].split("+"):
+            if owner in graph.nodes:
+                return f"node {owner} ({graph.node(owner).spec.name}): "
+    return ""
 
 
 def _reason(exc: BaseException) -> str:

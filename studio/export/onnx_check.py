@@ -62,10 +62,19 @@ def session(data: bytes, threads: int = 0):
     return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
+class ReferenceFailed(Exception):
+    """The compiled network itself could not run the check's batch (``batch``); the cause is torch's."""
+
+    def __init__(self, batch: int, reason: BaseException) -> None:
+        super().__init__(str(reason))
+        self.batch = batch
+
+
 def max_difference(graph: Graph, net: Network, data: bytes, batches=BATCHES) -> dict[int, float]:
     """Batch size -> the largest |onnxruntime - network| over every output, on a random batch.
 
-    Raises RuntimeError (onnxruntime's own message) when onnxruntime cannot load or run the file."""
+    Raises ``ReferenceFailed`` when the compiled network cannot run a batch, and onnxruntime's
+    own exception when it cannot load or run the file."""
     runner = session(data)
     names = [i.name for i in runner.get_inputs()]
     was_training = net.training
@@ -75,10 +84,13 @@ def max_difference(graph: Graph, net: Network, data: bytes, batches=BATCHES) -> 
         for batch in batches:
             generator = torch.Generator().manual_seed(batch)
             inputs = check_inputs(graph, net, batch, generator)
-            expected = _outputs(net, inputs)
-            if not all(np.isfinite(e).all() for e in expected):
-                inputs = check_inputs(graph, net, batch, generator, uniform=True)
+            try:
                 expected = _outputs(net, inputs)
+                if not all(np.isfinite(e).all() for e in expected):
+                    inputs = check_inputs(graph, net, batch, generator, uniform=True)
+                    expected = _outputs(net, inputs)
+            except Exception as exc:  # noqa: BLE001 - said as the network's, not onnxruntime's
+                raise ReferenceFailed(batch, exc) from exc
             got = runner.run(None, {name: x.numpy() for name, x in zip(names, inputs)})
             result[batch] = _largest(expected, got)
     finally:

@@ -201,3 +201,16 @@ def test_a_node_with_several_outputs_names_each_by_port(tmp_path):
     x = np.arange(12, dtype=np.float32).reshape(2, 6)
     first, second = ort.InferenceSession(str(result.path)).run(None, {"x": x})
     assert np.array_equal(first, x[:, :2]) and np.array_equal(second, x[:, 2:])
+
+
+def test_onnxruntime_refusing_the_file_names_the_node(tmp_path):
+    # torch squeezes a dimension of size 4 to nothing (a no-op); the exporter writes an ONNX Squeeze,
+    # which onnxruntime refuses: the message says which node
+    g = Graph("squeeze")
+    g.add_node("Input", {"shape": [3, 4]}, (0, 0), "x")
+    g.add_node("Squeeze", {"dim": 2}, (200, 0), "drop_axis")
+    g.connect("x", "out", "drop_axis", "in")
+    with pytest.raises(ExportError) as refused:
+        export_onnx(g, tmp_path / "s.onnx")
+    assert str(refused.value).startswith("node drop_axis (Squeeze): onnxruntime cannot run the exported file: ")
+    assert list(tmp_path.iterdir()) == []
