@@ -62,10 +62,11 @@ def export_onnx(graph: Graph, path: str | Path, module: nn.Module | dict | None 
     """Export every network of ``graph`` to ONNX, check each in onnxruntime, then write them all.
 
     ``module``: the compiled graph whose weights to keep (a ``Network``, ``Networks`` or
-    ``compiled_networks``' dict, e.g. trained); without it the graph is compiled afresh. ``opset``: the ONNX opset (the
-    exporter's own when None). ``int8``: each file's dynamically quantized copy goes beside it
-    (``OUT.int8.onnx``, ``quantize.quantize_onnx``), written in the same unit. Raises ``ExportError`` naming the node the exporter cannot
-    express, or saying by how much onnxruntime differs; nothing is written then."""
+    ``compiled_networks``' dict, e.g. trained); without it the graph is compiled afresh.
+    ``opset``: the ONNX opset (the exporter's own when None). ``int8``: each file's dynamically
+    quantized copy goes beside it (``OUT.int8.onnx``, ``quantize.quantize_onnx``), written in
+    the same unit. Raises ``ExportError`` naming the node the exporter cannot express, or
+    saying by how much onnxruntime differs; nothing is written then."""
     networks = compiled_networks(graph, module)
     paths = onnx_paths(list(networks), path)
     done: dict[Path, bytes] = {}
@@ -128,8 +129,12 @@ def network_bytes(graph: Graph, net: Network, opset: int | None = None) -> tuple
         raise ExportError(f"the exporter cannot write opset {opset} for this network (it wrote opset {written}); "
                           "leave --opset out for the exporter's own")
     proto = onnx_program.model_proto
-    if proto.ByteSize() > PROTOBUF_LIMIT:
-        raise ExportError(f"the network's weights take {proto.ByteSize() / 2**30:.1f} GB; one ONNX file holds at most 2 GB")
+    try:
+        size = proto.ByteSize()
+    except Exception:  # noqa: BLE001 - protobuf refuses to even count past its limit
+        size = PROTOBUF_LIMIT + 1
+    if size > PROTOBUF_LIMIT:
+        raise ExportError(f"the network takes {size / 2**30:.1f} GB or more; one ONNX file holds at most 2 GB")
     return proto.SerializeToString(), written
 
 
