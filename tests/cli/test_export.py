@@ -279,3 +279,18 @@ def test_onnx_export_in_a_fresh_process_says_only_its_own_lines(tmp_path):
     table = run.stdout.splitlines()
     assert table[0] == "xor.onnx against xor.int8.onnx" and table[2].startswith("file size ")
     assert table[4] == "validation: no validation split"  # xor has no validation part
+
+
+def test_onnx_of_a_network_larger_than_memory_says_so_instead_of_allocating(capsys, tmp_path):
+    doc = {"format": "studio-graph", "version": 1, "name": "huge",
+           "nodes": [{"id": "x", "block": "Input", "position": [0, 0], "params": {"shape": [200000]}},
+                     {"id": "fc", "block": "Linear", "position": [240, 0], "params": {"out_features": 200000}}],
+           "edges": [{"from": "x.out", "to": "fc.in"}]}
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["export", str(path), "--format", "onnx", "-o", str(out / "huge.onnx"), "--quantize", "int8"]) == 1
+    err = capsys.readouterr().err
+    assert "40,000,200,000 parameters need at least" in err and "to build" in err
+    assert list(out.iterdir()) == []
