@@ -360,6 +360,7 @@ _FUNCTIONS: dict[Any, Callable] = {
     operator.matmul: _binary("MatMul"), torch.matmul: _binary("MatMul"),
     torch.bmm: _binary("MatMul", ("input", "mat2")),
     operator.floordiv: _int_op(operator.floordiv), operator.sub: _int_op(operator.sub),
+    operator.ifloordiv: _int_op(operator.floordiv), operator.isub: _int_op(operator.sub),
     torch.cat: _cat, torch.concat: _cat, torch.concatenate: _cat,
     torch.flatten: _flatten, torch.reshape: _view,
     torch.mean: _reduce("Mean"), torch.sum: _reduce("Sum"),
@@ -389,6 +390,14 @@ _METHODS: dict[str, Callable] = {
     "relu": _unary("ReLU"), "sigmoid": _unary("Sigmoid"), "tanh": _unary("Tanh"),
     "softmax": _unary("Softmax", dim=None, dtype=None), "log_softmax": _unary("LogSoftmax", dim=None, dtype=None),
 }
+# in place (x.relu_(), out.add_(y)): the same block; inplace.resolve_inplace rewires later reads of x
+for _name in ("add", "mul", "relu", "sigmoid", "tanh"):
+    _METHODS[_name + "_"] = _METHODS[_name]
+for _name in ("relu", "sigmoid", "tanh", "elu", "leaky_relu"):
+    for _space in (F, torch):
+        _fn = getattr(_space, _name + "_", None)
+        if _fn is not None and _fn not in _FUNCTIONS:
+            _FUNCTIONS[_fn] = _FUNCTIONS[getattr(F, _name)]
 
 
 def handle(builder, node: fx.Node) -> Any:

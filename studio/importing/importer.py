@@ -14,6 +14,7 @@ from studio.graph import Graph, validate
 
 from .build import Builder
 from .errors import BadArgument, ImportRefused
+from .inplace import resolve_inplace
 from .layout import lay_out
 from .tracing import Tracer, trace
 from .weights import renamed_state
@@ -50,6 +51,7 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
         model = _OneLayer(model)
     try:
         gm = trace(model, None, len(input_shapes), name)
+        resolve_inplace(gm)  # before dead code goes: a change in place is read through its aliases
         gm.graph.eliminate_dead_code()
         built = Builder(gm, [tuple(s) for s in input_shapes], list(dtypes), name).build()
         problems = validate(built.graph)  # the whole graph once more, as studio validate sees it

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import linecache
+import operator
 import os
 import traceback
 from typing import Any, Sequence
@@ -65,7 +66,31 @@ def _forward_owner(cls: type) -> type:
     return cls
 
 
+class _Proxy(fx.Proxy):
+    """fx's Proxy records ``out += x`` as ``out = out + x``, losing that ``out`` was changed under
+    every name it has; these record the in-place operator, which ``inplace`` resolves."""
+
+    def _inplace(self, op, other):
+        # named as the operator's plain form, so that `out += x` still becomes node "add"
+        return self.tracer.create_proxy("call_function", op, (self, other), {}, name=op.__name__[1:])
+
+    def __iadd__(self, other):
+        return self._inplace(operator.iadd, other)
+
+    def __isub__(self, other):
+        return self._inplace(operator.isub, other)
+
+    def __imul__(self, other):
+        return self._inplace(operator.imul, other)
+
+    def __ifloordiv__(self, other):
+        return self._inplace(operator.ifloordiv, other)
+
+
 class Tracer(fx.Tracer):
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        return _Proxy(node, self)
+
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if library_kind(m) is not None or super().is_leaf_module(m, module_qualified_name):
             return True
@@ -103,11 +128,14 @@ def trace(model: nn.Module, input_names: Sequence[str] | None, count: int, class
 def _untraceable(exc: BaseException, class_name: str) -> str:
     where = _user_line(exc)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "control flow" in text or "bool" in text:
-        why = ("a Python if, while or assert reads a tensor's values, which depend on the data: "
-               "compute both branches and pick with torch.where, or decide in __init__")
-    elif "iterated" in text or "iterate" in text:
-        why = ("a loop runs over a tensor; loop over a Python range or a ModuleList instead")
+    # fx's message about iterating also speaks of control flow: it is looked for first
+    if "iterated" in text or "iterate" in text:
+        why = ("a loop (or a * unpacking) runs over a tensor or over its x.size(), which tracing does not "
+               "know: loop over a Python range or a ModuleList, and flatten with torch.flatten(x, 1) or "
+               "x.view(x.size(0), -1)")
+    elif "control flow" in text or "bool" in text:
+        why = ("a Python if, while or assert reads a tensor (its values, or its size or x.dim()), which "
+               "tracing does not know: compute both branches and pick with torch.where, or decide in __init__")
     elif "len(" in text or "len" in text.split():
         why = "len() of a tensor; use x.size(1) (or the size you know) instead"
     else:

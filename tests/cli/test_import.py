@@ -201,8 +201,8 @@ def test_an_untraceable_forward_exits_1_naming_the_line(models_file, tmp_path, c
     code, _, err = _run(capsys, "zoo/nets.py:Branchy", "--input-shape", "4")
     assert code == 1
     assert err.startswith(f"studio import: {models_file}:")
-    assert "`if x.mean() > 0:`: Branchy.forward cannot be traced: a Python if, while or assert reads a tensor's " \
-           "values" in err
+    assert "`if x.mean() > 0:`: Branchy.forward cannot be traced: a Python if, while or assert reads a tensor " \
+           "(its values" in err
     assert not (tmp_path / "Branchy.json").exists()
 
 

@@ -1,0 +1,248 @@
+"""Changes in place, as real models make them, import to graphs that compute what the model
+computes: ``out += identity`` and ``F.relu(h, inplace=True)`` change the tensor under every name
+that holds it, ``h.relu_()`` and ``g.add_(h)`` are their blocks; a change through a view that the
+model reads again in another shape is refused naming it; a loop over ``x.size()`` is refused
+saying so (not as an ``if``)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studio.compile import compile_networks
+from studio.importing import ImportRefused, import_model
+from studio.training.checkpoint import flatten, load_flat_state
+
+
+class KeptShortcut(nn.Module):
+    """nn.ReLU(inplace=True) on a tensor also kept as the shortcut: the shortcut holds the ReLU's result."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 8)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc2 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        identity = h
+        h = self.relu(h)
+        h = self.fc2(h)
+        h += identity
+        return h
+
+
+class FunctionalInplace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        out = F.relu(h, inplace=True)
+        return self.fc2(out) + h
+
+
+class PositionalInplace(nn.Module):
+    """F.leaky_relu(h, 0.2, True): the flag given by position."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        a = F.leaky_relu(h, 0.2, True)
+        return self.fc2(a) + h
+
+
+class UnderscoreMethods(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc1(x).relu_()
+        g = self.fc2(h)
+        g.add_(h)
+        return torch.sigmoid_(g)
+
+
+class AddedUnderAnotherName(nn.Module):
+    """a += b where a is read again as c: c holds the sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+        self.fc3 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        a = self.fc1(x)
+        b = self.fc2(x)
+        c = a
+        a += b
+        return self.fc3(c)
+
+
+class BasicBlock(nn.Module):
+    """torchvision's, as written there."""
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        out = self.relu(out)
+        return out
+
+
+class TinyResNet(nn.Module):
+    """self.layer1 = nn.Sequential(...) from _make_layer, torch.flatten(x, 1), a ReLU shared by
+    every call, and the stem's ReLU in place on the tensor the first block keeps as its shortcut."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.inplanes = 8
+        self.conv1 = nn.Conv2d(1, 8, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._make_layer(8, 2)
+        self.layer2 = self._make_layer(16, 1, stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(16, num_classes)
+
+    def _make_layer(self, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride, bias=False),
+                                       nn.BatchNorm2d(planes))
+        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        layers += [BasicBlock(planes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer2(self.layer1(x))
+        x = torch.flatten(self.avgpool(x), 1)
+        return self.fc(x)
+
+
+class PreActivation(nn.Module):
+    """The input's ReLU made in place before the shortcut reads it (a pre-activation block)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(4)
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        shortcut = x
+        x = self.bn(x)
+        x = F.relu(x, inplace=True)
+        out = self.conv(x)
+        out += shortcut
+        return x.mean(dim=(2, 3)) + out.mean(dim=(2, 3))
+
+
+CASES = {
+    "kept_shortcut": (KeptShortcut, (8,)),
+    "functional_inplace": (FunctionalInplace, (8,)),
+    "positional_inplace": (PositionalInplace, (8,)),
+    "underscore_methods": (UnderscoreMethods, (8,)),
+    "added_under_another_name": (AddedUnderAnotherName, (8,)),
+    "torchvision_resnet": (TinyResNet, (1, 8, 8)),
+    "pre_activation": (PreActivation, (4, 6, 6)),
+}
+
+
+def _randomise(model: nn.Module) -> nn.Module:
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):  # running statistics away from 0 and 1, so a wrong wire shows
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.bias.data.uniform_(-0.5, 0.5)
+    return model.eval()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_changes_in_place_compute_what_the_model_computes(case):
+    torch.manual_seed(0)
+    make, shape = CASES[case]
+    model = _randomise(make())
+    result = import_model(model, [shape])
+    nets = compile_networks(result.graph)
+    load_flat_state(nets, flatten(result.weights), "imported weights")
+    net = next(iter(nets.values())).eval()
+    x = torch.randn(3, *shape)
+    with torch.no_grad():
+        want = model(x.clone())  # the model changes its tensors in place: each call gets its own copy
+        got = net(x.clone())
+    assert torch.allclose(got, want, atol=1e-5), (got - want).abs().max()
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in model.parameters())
+
+
+def test_the_blocks_of_underscore_methods():
+    result = import_model(UnderscoreMethods(), [(8,)])
+    assert sorted(n.block for n in result.graph.nodes.values()) == ["Add", "Input", "Linear", "Linear", "ReLU", "Sigmoid"]
+
+
+class ChangedThroughAView(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.out = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc(x)
+        v = h.view(h.size(0), 2, 4)
+        v.relu_()
+        return self.out(h)
+
+
+def test_a_change_through_a_view_read_in_another_shape_is_refused():
+    with pytest.raises(ImportRefused) as err:
+        import_model(ChangedThroughAView(), [(8,)])
+    assert str(err.value) == (
+        "node 'relu_': Tensor.relu_ changes view in place, and out reads fc, another shape of the same memory, "
+        "afterwards; blocks never share memory: make the change out of place (x = x + y, inplace=False)")
+
+
+class LoopOverSize(nn.Module):
+    """The old tutorial's num_flat_features: a loop over x.size()[1:]."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        n = 1
+        for s in x.size()[1:]:
+            n *= s
+        return self.fc(x.view(-1, n))
+
+
+def test_a_loop_over_a_size_is_refused_as_a_loop():
+    with pytest.raises(ImportRefused) as err:
+        import_model(LoopOverSize(), [(1, 4, 4)])
+    text = str(err.value)
+    assert "`for s in x.size()[1:]:`: LoopOverSize.forward cannot be traced: a loop (or a * unpacking) runs over " \
+           "a tensor or over its x.size()" in text
+    assert "Python if" not in text
