@@ -61,11 +61,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.evaluation.inputs import read_inputs
+    from studio.evaluation.inputs import range_note, read_inputs
     from studio.evaluation.loading import EvaluationError
     from studio.evaluation.predict import Predictor
     from studio.graph.text import terminal_lines
 
+    if args.saliency and Path(args.saliency).exists() and not Path(args.saliency).is_dir():
+        print(f"{PROG}: --saliency {terminal_lines(args.saliency)}: a file, not a folder for the heat maps",
+              file=sys.stderr)
+        return 2
     try:
         predictor = Predictor.from_files(args.file, args.weights, args.allow_outside)
         samples = read_inputs(args.inputs, predictor)
@@ -79,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{PROG}: cannot write {exc.filename or args.saliency}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    note = range_note(samples, predictor)
+    if note:
+        print(f"{PROG}: {terminal_lines(note)}", file=sys.stderr)
     if args.json:
         items = prediction.to_json(args.top)
         out = {"file": str(args.file), "weights": str(args.weights), "kind": prediction.kind,

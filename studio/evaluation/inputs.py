@@ -105,18 +105,13 @@ def _training_border_bright(predictor: Predictor) -> bool:
 
 def read_image(path: Path, predictor: Predictor, shown: str | None = None) -> np.ndarray:
     """An image file as one raw sample."""
-    from studio.data import DataError
-    from studio.data.files.image_folder import read_image as decode
+    from .images import decode
 
     shown = shown or str(path)
     c, h, w = image_layout(predictor, shown)
-    try:
-        a = decode(path, shown, "L" if c == 1 else "RGB", None)  # [C, H, W] in [0, 1]
-    except DataError as exc:
-        raise PredictError(str(exc), EXIT_UNREADABLE) from None
-    if c == 1 and (_border_mean(a) > 0.5) != _training_border_bright(predictor):
-        a = 1.0 - a  # ink and paper the other way round from the training images
-    small = resize_area(a, h, w)
+    small, border = decode(path, shown, c, h, w)  # [C, H, W] in [0, 1]
+    if c == 1 and (border > 0.5) != _training_border_bright(predictor):
+        small = 1.0 - small  # ink and paper the other way round from the training images
     lo, hi = predictor.raw_range()
     return (lo + small * (hi - lo)).reshape(predictor.input_shape).astype(np.float32)
 
@@ -279,6 +274,11 @@ def read_inputs(paths, predictor: Predictor) -> list[Sample]:
         shown = str(p)
         if not path.exists():
             raise PredictError(f"{shown}: no such file", EXIT_UNREADABLE)
+        if path.is_dir():
+            raise PredictError(f"{shown}: a folder, not a file of samples; give the files in it "
+                               f"({Path(shown) / '*.png'}, ...)", EXIT_UNREADABLE)
+        if path.is_file() and path.stat().st_size == 0:
+            raise PredictError(f"{shown}: the file is empty (0 bytes): it holds no samples")
         suffix = path.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
             samples.append(Sample(shown, read_image(path, predictor, shown), image=True))
@@ -291,3 +291,23 @@ def read_inputs(paths, predictor: Predictor) -> list[Sample]:
         else:
             samples.extend(read_text(path, predictor, shown))
     return samples
+
+
+def range_note(samples: list[Sample], predictor: Predictor) -> str | None:
+    """A warning when samples read from numbers lie far outside the training inputs' raw range
+    (digits saved 0..16 for a data set that holds them 0..1), or None."""
+    if predictor.input_dtype != "float":
+        return None
+    lo, hi = predictor.raw_range()
+    span = hi - lo
+    if not span > 0:
+        return None
+    far = [s for s in samples if not s.image and (s.x.min() < lo - span or s.x.max() > hi + span)]
+    if not far:
+        return None
+    least = min(float(s.x.min()) for s in far)
+    most = max(float(s.x.max()) for s in far)
+    more = f" and {len(far) - 1} more hold" if len(far) > 1 else " holds"
+    return (f"note: {far[0].name}{more} values from {least:.4g} to {most:.4g}, far outside the training "
+            f"inputs' {lo:.4g} to {hi:.4g}: give samples as the data set holds them before its scaling, or the "
+            "predictions may mean little")

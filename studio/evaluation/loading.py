@@ -77,6 +77,13 @@ def load_trained(graph_path: str | Path, weights_path: str | Path,
     graph, found = load_graph_and_data(graph_path, allow_outside)
     weights = weights_of(weights_path)
     if not weights.is_file():
+        given = Path(weights_path)
+        if given.is_dir():
+            raise EvaluationError(f"{given}: a folder, not a weights file (give the .safetensors a run saved)",
+                                  EXIT_UNREADABLE)
+        if given.exists():  # a file of another kind, taken for a checkpoint's name
+            raise EvaluationError(f"{given}: not a weights file; give the .safetensors a run saved (or its "
+                                  ".train.pt)", EXIT_UNREADABLE)
         raise EvaluationError(f"{weights}: no such weights file", EXIT_UNREADABLE)
     try:
         networks = compile_networks(graph)

@@ -18,6 +18,7 @@ from torch import nn
 
 from .loading import EvaluationError
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 CHUNK = 1024  # samples per forward pass: a long list of inputs never needs one huge batch
 
 
@@ -186,10 +187,12 @@ class Predictor:
                 raise PredictError(f"{where}: token id {bad} is outside the vocabulary (ids 0 to {top - 1})"
                                    if top is not None else f"{where}: token id {bad} is negative")
             return torch.as_tensor(a, dtype=torch.int64)
-        a = a.astype(np.float32)
         if not np.all(np.isfinite(a)):
             raise PredictError(f"{where}: holds values that are not finite (NaN or infinity)")
-        return torch.as_tensor(a)
+        if a.size and a.dtype.kind == "f" and np.abs(a).max() > _FLOAT32_MAX:
+            raise PredictError(f"{where}: holds {float(np.abs(a).max()):.3g}, beyond what the network's float32 "
+                               f"holds (about ±3.4e38)")
+        return torch.as_tensor(a.astype(np.float32))
 
     def _scaled(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self._device)
