@@ -54,6 +54,8 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog: help_ui.ShortcutsDialog | None = None
         self.block_reference: help_ui.BlockReferenceDialog | None = None
         self._rename_edit = None
+        self._export_worker = None  # the thread File > Export writes on, made at the first export
+        self.last_export: list[Path] = []  # the files the last export wrote
 
         self.palette = PaletteWidget()
         self.palette.block_activated.connect(self._add_at_centre)
@@ -569,32 +571,59 @@ class MainWindow(QMainWindow):
         dialogs.show_about(self, f"About {APP_NAME}", help_ui.about_text())
 
     # ---- export -------------------------------------------------------------
-    def export(self, kind: str) -> list[Path]:
-        """File > Export: ask where, then write; a failure is shown with its reason. Returns what was written."""
+    KIND_WORDS = {"python": "PyTorch source", "torchrun": "a torchrun script", "program": "a program",
+                  "onnx": "ONNX", "onnx-int8": "ONNX with an int8 copy"}
+
+    @property
+    def exporting(self) -> bool:
+        """Whether an export is being written (off the window's thread)."""
+        return self._export_worker is not None and self._export_worker.busy
+
+    def export(self, kind: str) -> None:
+        """File > Export: ask where, then write on a thread of its own, so that a large network (VGG-16
+        to ONNX takes half a minute) never freezes the window; a failure is shown with its reason."""
+        if self.exporting:
+            return
         stem = self.path.stem if self.path else (self.editor.graph.name or "untitled").replace(" ", "_").lower()
         directory = self.path.parent if self.path else Path.home()
         name = {"python": f"{stem}.py", "torchrun": f"train_{stem}.py", "program": f"{stem}.pt2",
                 "onnx": f"{stem}.onnx", "onnx-int8": f"{stem}.onnx"}[kind]
         target = dialogs.export_file_name(self, kind, str(directory / name))
         if not target:
-            return []
-        from .exporting import ExportFailed, export_graph
+            return
+        from .exporting import export_graph
+        from .off_thread import OneAtATime
 
-        QApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            panel = self.training_dock.widget()
-            written = export_graph(self.editor.graph, kind, Path(target), self.path, getattr(panel, "weights", None))
-        except ExportFailed as exc:
-            QApplication.restoreOverrideCursor()
-            dialogs.show_error(self, "Could not export", str(exc))
-            return []
-        QApplication.restoreOverrideCursor()
+        if self._export_worker is None:
+            self._export_worker = OneAtATime(self, "studio-export")
+        # What the export reads is fixed now: the person may go on editing (or train) meanwhile.
+        graph = self.editor.graph.copy()
+        panel = self.training_dock.widget()
+        weights = getattr(panel, "weights", None)
+        graph_path = self.path
+        for action in self.act_export.values():
+            action.setEnabled(False)
+        self.statusBar().showMessage(f"Exporting {Path(target).name} as {self.KIND_WORDS[kind]}…")
+        self._export_worker.submit(
+            lambda: export_graph(graph, kind, Path(target), graph_path, weights),
+            lambda written, error, _seconds: self._exported(kind, graph, panel, graph_path, written, error))
+
+    def _exported(self, kind: str, graph, panel, graph_path, written, error) -> None:
+        from .exporting import ExportFailed
+
+        for action in self.act_export.values():
+            action.setEnabled(True)
+        if error is not None:
+            self.statusBar().clearMessage()
+            text = str(error) if isinstance(error, ExportFailed) else f"{type(error).__name__}: {error}"
+            dialogs.show_error(self, "Could not export", text)
+            return
         self.statusBar().showMessage("Exported " + ", ".join(str(p) for p in written), 8000)
+        self.last_export = written
         if kind == "onnx-int8":
             from .export_report import show_int8_report
 
-            self.export_report = show_int8_report(self, self.editor.graph, written, panel, self.path)
-        return written
+            self.export_report = show_int8_report(self, graph, written, panel, graph_path)
 
 
 def example_title(path: Path) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -301,6 +302,16 @@ def test_file_menu_has_export_followed_by_a_separator(window):
         "ONNX with &int8 Copy…"]
 
 
+def exported(window, kind: str) -> None:
+    """File > Export > ``kind``, then wait while it writes on its own thread."""
+    window.act_export[kind].trigger()
+    deadline = time.monotonic() + 60
+    while window.exporting and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert not window.exporting
+
+
 def open_xor(window) -> None:
     assert window.open_example(EXAMPLES / "xor_mlp.json")
     settle()
@@ -311,7 +322,7 @@ def test_export_pytorch_source(window, answers, tmp_path):
     tmp_path.mkdir()
     open_xor(window)
     answers.export_name = str(tmp_path / "xor.py")
-    window.act_export["python"].trigger()
+    exported(window, "python")
     assert answers.errors() == []
     (asked,) = [m for kind, m in answers.asked if kind == "export_name"]
     assert asked.startswith("python: ") and asked.endswith(".py")
@@ -324,7 +335,7 @@ def test_export_pytorch_source(window, answers, tmp_path):
 def test_export_torchrun_script(window, answers, tmp_path):
     open_xor(window)
     answers.export_name = str(tmp_path / "train_xor.py")
-    window.act_export["torchrun"].trigger()
+    exported(window, "torchrun")
     assert answers.errors() == []
     text = (tmp_path / "train_xor.py").read_text()
     ast.parse(text)
@@ -334,7 +345,7 @@ def test_export_torchrun_script(window, answers, tmp_path):
 def test_export_program(window, answers, tmp_path):
     open_xor(window)
     answers.export_name = str(tmp_path / "xor.pt2")
-    window.act_export["program"].trigger()
+    exported(window, "program")
     assert answers.errors() == []
     import torch
 
@@ -348,7 +359,7 @@ def test_export_of_an_invalid_graph_says_what_to_fix_and_writes_nothing(window, 
     tmp_path.mkdir()
     palette_drag(window, "Linear", QPoint(400, 300))  # its input is not wired
     answers.export_name = str(tmp_path / "broken.py")
-    window.act_export["python"].trigger()
+    exported(window, "python")
     (message,) = answers.errors()
     assert "linear1" in message and "invalid" in message
     assert list(tmp_path.iterdir()) == []
@@ -359,7 +370,7 @@ def test_cancelled_export_writes_nothing(window, answers, tmp_path):
     tmp_path.mkdir()
     open_xor(window)
     answers.export_name = ""
-    window.act_export["program"].trigger()
+    exported(window, "program")
     assert answers.errors() == [] and list(tmp_path.iterdir()) == []
 
 

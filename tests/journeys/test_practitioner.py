@@ -108,7 +108,7 @@ def test_own_csv_from_browse_to_export(window, qtbot, answers, tmp_path, monkeyp
     answers.export_name = str(out)
     action = next(a for a in window.export_menu.actions() if "PyTorch" in a.text())
     action.trigger()
-    QApplication.processEvents()
+    qtbot.waitUntil(lambda: not window.exporting)  # written on a thread of its own
     assert out.exists(), answers.asked
     code = (f"import runpy, torch; ns = runpy.run_path({str(out)!r}); "
             "cls = [v for v in ns.values() if isinstance(v, type) and issubclass(v, torch.nn.Module)][-1]; "

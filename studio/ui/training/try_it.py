@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from .colors import class_color, prediction_field
 from .draw_pad import DrawPad, fit_to_frame, IMAGE_SUFFIXES
-from .off_thread import OneAtATime
+from ..off_thread import OneAtATime
 from .plot_style import plot_colors, steady_plot
 
 RATE_HZ = 15  # predictions a second at most while the person draws
@@ -170,7 +170,7 @@ class TryItView(QWidget):
         self._timer = QTimer(self, singleShot=True, timeout=self.update_prediction)
         self.cost = 0.0  # seconds one prediction with its saliency map took, measured when built
         self.off_thread = False  # whether drawings are predicted off the window's thread (a big network)
-        self.background = OneAtATime(self)
+        self.background = OneAtATime(self, "studio-try-it")
 
         self.message = QLabel(TRAIN_FIRST)
         self.message.setObjectName("try_it_message")

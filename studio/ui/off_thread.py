@@ -20,8 +20,9 @@ from PySide6.QtCore import QObject, Signal
 class OneAtATime(QObject):
     _finished = Signal(object)  # (show, result, error, seconds), emitted from the worker thread
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, name: str = "studio-worker") -> None:
         super().__init__(parent)
+        self.name = name
         self._jobs: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self.busy = False
@@ -37,8 +38,9 @@ class OneAtATime(QObject):
             return
         self.busy = True
         if self._thread is None:
-            # A daemon thread: the app may quit while a prediction runs, and nothing of it is kept.
-            self._thread = threading.Thread(target=self._work, name="studio-try-it", daemon=True)
+            # A daemon thread: the app may quit while a job runs, and nothing of it is kept (an
+            # export writes to a temporary name and renames it last).
+            self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
             self._thread.start()
         self._jobs.put((compute, show))
 
