@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from torch import nn
 from studio.graph import Graph, validate
 
 from .build import Builder
+from .dtypes import check_dtypes
 from .errors import BadArgument, ImportRefused
 from .inplace import resolve_inplace
 from .layout import lay_out
@@ -54,6 +56,7 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
         resolve_inplace(gm)  # before dead code goes: a change in place is read through its aliases
         gm.graph.eliminate_dead_code()
         built = Builder(gm, [tuple(s) for s in input_shapes], list(dtypes), name).build()
+        check_dtypes(built.graph)
         problems = validate(built.graph)  # the whole graph once more, as studio validate sees it
         if problems:
             raise ImportRefused(f"the imported graph is invalid: {problems[0]}")
@@ -86,6 +89,10 @@ def write(imported: Imported, graph_path: str | os.PathLike,
     from studio.training.checkpoint import save_weights
 
     writers: dict[Path, Any] = {Path(graph_path): lambda tmp: save(imported.graph, tmp)}
+    for path in (graph_path, weights_path):
+        if path is not None and not Path(path).absolute().parent.is_dir():
+            # found before writing: the temporary file's name would stand in the message for the target's
+            raise FileNotFoundError(errno.ENOENT, f"no folder {Path(path).parent}", str(path))
     if weights_path is not None:
         target = Path(weights_path)
         if target.suffix != ".safetensors":

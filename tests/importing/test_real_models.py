@@ -246,3 +246,52 @@ def test_a_loop_over_a_size_is_refused_as_a_loop():
     assert "`for s in x.size()[1:]:`: LoopOverSize.forward cannot be traced: a loop (or a * unpacking) runs over " \
            "a tensor or over its x.size()" in text
     assert "Python if" not in text
+
+
+class CharLSTM(nn.Module):
+    def __init__(self, vocab=20):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 8)
+        self.lstm = nn.LSTM(8, 16, batch_first=True)
+        self.head = nn.Linear(16, vocab)
+
+    def forward(self, x):
+        out, _ = self.lstm(self.embed(x))
+        return self.head(out[:, -1])
+
+
+class SmallConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).mean(dim=(2, 3)))
+
+
+def test_a_dtype_its_blocks_do_not_take_is_refused_naming_the_flag():
+    from studio.importing import BadArgument
+
+    with pytest.raises(BadArgument) as err:
+        import_model(CharLSTM(), [(12,)])  # token ids given as float values
+    assert str(err.value) == ("--dtype float: input x goes to Embedding 'embed', which looks up integer token ids: "
+                              "give --dtype long")
+    with pytest.raises(BadArgument) as err:
+        import_model(SmallConv(), [(1, 6, 6)], ["long"])
+    assert str(err.value) == ("--dtype long: input x goes to Conv2d 'conv', which takes float values; long is for "
+                              "token ids that an Embedding looks up: give --dtype float")
+    assert import_model(CharLSTM(), [(12,)], ["long"]).graph.node("x").params["dtype"] == "long"
+
+
+def test_a_target_in_a_missing_folder_is_named_not_its_temporary_file(tmp_path):
+    from studio.importing import write
+
+    imported = import_model(SmallConv(), [(1, 6, 6)])
+    for graph_path, weights_path in ((tmp_path / "none" / "g.json", None),
+                                     (tmp_path / "g.json", tmp_path / "none" / "w.safetensors")):
+        with pytest.raises(FileNotFoundError) as err:
+            write(imported, graph_path, weights_path)
+        missing = graph_path if weights_path is None else weights_path
+        assert err.value.filename == str(missing) and err.value.strerror == f"no folder {tmp_path / 'none'}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
