@@ -30,7 +30,8 @@ from .loading import EXIT_UNREADABLE
 from .predict import Predictor, PredictError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-MAX_FILE_BYTES = 256 * 2**20  # an input file is read whole: at most this many bytes
+MAX_FILE_BYTES = 256 * 2**20
+_LEAST_SIDE = 4  # pixels: a side of 1 is a window or a table, not a picture  # an input file is read whole: at most this many bytes
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,21 @@ def _fmt(shape) -> str:
 
 def image_layout(predictor: Predictor, where: str = "image") -> tuple[int, int, int]:
     """(C, H, W) an image must become for this network: an Input [C, H, W] with 1 or 3
-    channels, [H, W], or [F] with F a square number of pixels."""
+    channels, [H, W], or [F] with F a square number of at least 8 x 8 pixels. A forecast's
+    window ([length, 1]) and a handful of features (iris's [4]) are no image."""
     shape = predictor.input_shape
-    if predictor.input_dtype == "float":
+    if predictor.input_dtype == "float" and predictor.task != "sequence":
         if len(shape) == 3 and shape[0] in (1, 3):
             return shape
-        if len(shape) == 2:
+        if len(shape) == 2 and min(shape) >= _LEAST_SIDE:
             return (1, *shape)
-        if len(shape) == 1 and math.isqrt(shape[0]) ** 2 == shape[0]:
+        if len(shape) == 1 and math.isqrt(shape[0]) ** 2 == shape[0] and shape[0] >= 64 and (
+                predictor.task == "classification"):  # as the Try it tab offers a drawing pad
             side = math.isqrt(shape[0])
             return (1, side, side)
     raise PredictError(f"{where}: an image, but the network takes {_fmt(shape)} "
-                       f"{predictor.input_dtype} samples, not an image")
+                       f"{predictor.input_dtype} samples{' (windows of a series)' if predictor.task == 'sequence' else ''}"
+                       ", not an image")
 
 
 def resize_area(a: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -177,3 +177,17 @@ def test_arguments_that_name_the_wrong_kind_of_file(lenet, tmp_path, capsys):
     assert (code, out) == (2, "")
     assert err == f"studio predict: --saliency {tmp_path / 'rows.csv'}: a file, not a folder for the heat maps\n"
     assert (tmp_path / "rows.csv").read_text() == ",".join(["0"] * 64) + "\n"
+
+
+def test_an_image_is_refused_by_a_forecast(tmp_path, capsys):
+    graph = load(EXAMPLES / "lstm_sequence.json")
+    path = tmp_path / "lstm_sequence.json"
+    shutil.copy(EXAMPLES / "lstm_sequence.json", path)
+    torch.manual_seed(0)
+    nets = compile_networks(graph)
+    weights = save_weights(tmp_path / "w.safetensors", {k: n.state_dict() for k, n in nets.items()})
+    Image.fromarray(_digit()).save(tmp_path / "one.png")
+    code, out, err = predict(capsys, path, "--weights", weights, tmp_path / "one.png")
+    assert (code, out) == (1, "")
+    assert err == (f"studio predict: {tmp_path / 'one.png'}: an image, but the network takes [20, 1] float samples "
+                   "(windows of a series), not an image\n")
