@@ -174,42 +174,83 @@ def _number(cell: str) -> float | None:
         return None
 
 
+def _columns(dataset) -> list[tuple[str, str | None]]:
+    """Per feature, (the training file's column, the category it is one-hot for, or None)."""
+    categorical = set(dataset.extra.get("categorical") or [])
+    out = []
+    for name in dataset.extra.get("feature_names") or []:
+        column, _, value = name.partition("=")
+        out.append((column, value) if value and column in categorical else (name, None))
+    return out
+
+
+def _delimiter(dataset, text: str, want: int) -> str:
+    """The data set's own delimiter for a CSV data set; else ',', or ';' or a tab when the first
+    line holds one of those and no comma (a table saved with another separator)."""
+    if dataset.name == "csv":
+        return str(dataset.spec.get("delimiter") or ",")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if want > 1 and "," not in first:
+        for other in (";", "\t"):
+            if other in first:
+                return other
+    return ","
+
+
 def read_csv(path: Path, predictor: Predictor, shown: str | None = None) -> list[Sample]:
     """One sample per row; a first row that is not all numbers is a header."""
     shown = shown or str(path)
     text = _read_text(path, shown)
     want = int(np.prod(predictor.input_shape))
-    features = list(predictor.dataset.extra.get("feature_names") or [])
+    columns = _columns(predictor.dataset)
+    delimiter = _delimiter(predictor.dataset, text, want)
     try:
-        rows = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text))) if any(c.strip() for c in row)]
+        rows = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter))
+                if any(c.strip() for c in row)]
     except csv.Error as exc:
         raise PredictError(f"{shown}: not a readable CSV file ({exc})") from None
-    order = None
+    order = None  # per feature (the header's column, the category) when the header names them
     if rows and any(_number(c) is None for c in rows[0][1]):
         line, header = rows.pop(0)
         header = [h.strip() for h in header]
-        if features and all(f in header for f in features):
-            order = [header.index(f) for f in features]  # by name: extra columns (the target) are left out
+        if columns and all(c in header for c, _ in columns):
+            # by name: extra columns (the target) are left out, a text column is one-hot again
+            order = [(header.index(c), value) for c, value in columns]
         elif len(header) != want:
-            named = f" ({', '.join(features[:8])}{', ...' if len(features) > 8 else ''})" if features else ""
-            missing = [f for f in features if f not in header]
-            hint = f"; missing {', '.join(missing[:5])}" if features and missing else ""
-            raise PredictError(f"{shown} line {line}: the header names {len(header)} columns, the network takes "
+            names = list(dict.fromkeys(c for c, _ in columns))
+            named = f" ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})" if names else ""
+            missing = [c for c in names if c not in header]
+            hint = f"; missing {', '.join(missing[:5])}" if names and missing else ""
+            plural = "column" if len(header) == 1 else "columns"
+            raise PredictError(f"{shown} line {line}: the header names {len(header)} {plural}, the network takes "
                                f"{want} features{named}{hint}")
     if not rows:
         raise PredictError(f"{shown}: no rows of numbers")
+    categories: dict[str, list[str]] = {}
+    for c, value in columns:
+        if value is not None:
+            categories.setdefault(c, []).append(value)
     samples = []
     for line, row in rows:
-        cells = [row[i] if i < len(row) else "" for i in order] if order is not None else row
-        if order is None and len(cells) != want:
-            raise PredictError(f"{shown} line {line}: {len(cells)} values, the network takes {want} "
+        if order is None and len(row) != want:
+            raise PredictError(f"{shown} line {line}: {len(row)} values, the network takes {want} "
                                f"(one sample {_fmt(predictor.input_shape)} per row)")
         values = []
-        for col, cell in enumerate(cells):
-            v = _number(cell.strip())
+        for k in range(want):
+            index, value = order[k] if order is not None else (k, None)
+            cell = (row[index] if index < len(row) else "").strip()
+            name = columns[k][0] if order is not None else str(k + 1)
+            if value is not None:
+                known = categories[name]
+                if cell not in known:
+                    raise PredictError(f"{shown} line {line}, column {name}: {cell[:40]!r} is not one of the "
+                                       f"training file's values ({', '.join(known[:8])}"
+                                       f"{', ...' if len(known) > 8 else ''})")
+                values.append(1.0 if cell == value else 0.0)
+                continue
+            v = _number(cell)
             if v is None:
-                name = features[col] if order is not None else str(col + 1)
-                raise PredictError(f"{shown} line {line}, column {name}: {cell.strip()[:40]!r} is not a number")
+                raise PredictError(f"{shown} line {line}, column {name}: {cell[:40]!r} is not a number")
             values.append(v)
         x = np.asarray(values).reshape(predictor.input_shape)
         samples.append(Sample(f"{shown}:{line}", predictor.check(x, f"{shown} line {line}").numpy()[0]))

@@ -191,3 +191,53 @@ def test_an_image_is_refused_by_a_forecast(tmp_path, capsys):
     assert (code, out) == (1, "")
     assert err == (f"studio predict: {tmp_path / 'one.png'}: an image, but the network takes [20, 1] float samples "
                    "(windows of a series), not an image\n")
+
+
+def _csv_network(tmp_path: Path, features: int, dataset: dict) -> tuple[Path, Path]:
+    """A small classifier imported from torch, trained on nothing, over a CSV data set."""
+    from studio.importing import import_model, write
+
+    torch.manual_seed(0)
+    imported = import_model(torch.nn.Sequential(torch.nn.Linear(features, 6), torch.nn.ReLU(),
+                                                torch.nn.Linear(6, 2)), [(features,)])
+    imported.graph.set_training({"task": "classification", "dataset": dataset, "epochs": 1})
+    graph, weights = tmp_path / "net.json", tmp_path / "net.safetensors"
+    write(imported, graph, weights)
+    return graph, weights
+
+
+def test_the_training_csv_itself_with_its_delimiter_and_its_text_columns(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    colours = ["red", "blue", "green"]
+    rows = [(rng.normal(), colours[i % 3], rng.normal(), "up" if i % 2 else "down") for i in range(30)]
+    (tmp_path / "t.csv").write_text("a;colour;b;label\n" + "".join(f"{a:.4f};{c};{b:.4f};{y}\n" for a, c, b, y in rows))
+    graph, weights = _csv_network(tmp_path, 5, {"name": "csv", "path": "t.csv", "target": "label", "delimiter": ";",
+                                                "standardize": "zscore"})
+    predictor = Predictor.from_files(graph, weights)
+    names = predictor.dataset.extra["feature_names"]
+    assert names == ["a", "colour=blue", "colour=green", "colour=red", "b"]
+    one_hot = np.array([[a, c == "blue", c == "green", c == "red", b] for a, c, b, _ in rows], np.float64)
+    want = predictor.predict(one_hot).probabilities
+    code, out, err = predict(capsys, graph, "--weights", weights, tmp_path / "t.csv", "--json")
+    assert code == 0, err
+    import json
+
+    got = json.loads(out)["predictions"]
+    assert len(got) == 30 and got[0]["input"] == f"{tmp_path / 't.csv'}:2"
+    by_class = [{t["class"]: t["probability"] for t in p["top"]} for p in got]
+    np.testing.assert_allclose([[p["down"], p["up"]] for p in by_class], want, rtol=1e-5)
+    (tmp_path / "new.csv").write_text("b;colour;a\n0.5;purple;1\n")
+    code, out, err = predict(capsys, graph, "--weights", weights, tmp_path / "new.csv")
+    assert (code, out) == (1, "")
+    assert err == (f"studio predict: {tmp_path / 'new.csv'} line 2, column colour: 'purple' is not one of the "
+                   "training file's values (blue, green, red)\n")
+
+
+def test_a_semicolon_table_for_a_network_of_another_data_set(lenet, tmp_path, capsys):
+    graph, weights, predictor = lenet
+    rows = np.random.default_rng(2).random((2, 64))
+    (tmp_path / "semi.csv").write_text("".join(";".join(f"{v:.5f}" for v in r) + "\n" for r in rows))
+    code, out, err = predict(capsys, graph, "--weights", weights, tmp_path / "semi.csv", "--top", "1")
+    assert code == 0, err
+    want = predictor.predict(rows.reshape(2, 1, 8, 8)).probabilities.argmax(1)
+    assert [int(line.split()[1]) for line in out.splitlines()] == list(want)
