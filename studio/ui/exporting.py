@@ -17,13 +17,14 @@ class ExportFailed(Exception):
 
 
 def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None = None,
-                 weights: dict | None = None) -> list[Path]:
+                 weights: dict | None = None, carried: list[bool] | None = None) -> list[Path]:
     """Write ``graph`` as ``kind`` to ``target``; returns the files written.
 
     ``graph_path`` (the open file) names the torchrun script's weights, as the CLI does.
     ``weights``: the training panel's trained weights (state dicts by network), which the ONNX
     kinds carry where they fit the graph. ``onnx-int8`` returns each ONNX file followed by its
-    int8 copy.
+    int8 copy. ``carried``, when given, gets whether the ONNX files carry ``weights`` (False: the
+    graph was edited past them, and the files hold fresh initial weights).
     """
     from studio.export import ExportError, export_program, export_python, export_torchrun_script
     from studio.graph import InvalidGraphError
@@ -37,7 +38,10 @@ def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None 
         if kind in ("onnx", "onnx-int8"):
             from studio.export import export_onnx
 
-            results = export_onnx(graph, target, trained(graph, weights), int8=kind == "onnx-int8")
+            networks, loaded = trained(graph, weights)
+            if carried is not None:
+                carried.append(loaded)
+            results = export_onnx(graph, target, networks, int8=kind == "onnx-int8")
             return [path for r in results for path in (r.path, r.int8_path) if path is not None]
         if kind == "python":
             text = export_python(graph)
@@ -60,8 +64,9 @@ def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None 
         raise ExportFailed(f"Cannot export as {kind}: {type(exc).__name__}: {exc}") from exc
 
 
-def trained(graph: Graph, weights: dict | None):
-    """The graph compiled, with the panel's trained weights where they fit it as it is now."""
+def trained(graph: Graph, weights: dict | None) -> tuple[dict, bool]:
+    """The graph compiled, with the panel's trained weights where they fit it as it is now, and
+    whether they did."""
     from studio.export import compiled_networks
 
     networks = compiled_networks(graph)
@@ -71,7 +76,8 @@ def trained(graph: Graph, weights: dict | None):
         # all or nothing: a graph edited since the run keeps its own initial weights
         if set(own) == set(state) and all(tuple(own[k].shape) == tuple(state[k].shape) for k in own):
             net.load_state_dict(state)
-    return networks
+            return networks, True
+    return networks, False
 
 
 def _write_text(target: Path, text: str) -> None:

@@ -600,15 +600,35 @@ class MainWindow(QMainWindow):
         graph = self.editor.graph.copy()
         panel = self.training_dock.widget()
         weights = getattr(panel, "weights", None)
+        weights_graph = getattr(panel, "weights_graph", None)
         graph_path = self.path
         for action in self.act_export.values():
             action.setEnabled(False)
         self.statusBar().showMessage(f"Exporting {Path(target).name} as {self.KIND_WORDS[kind]}…")
-        self._export_worker.submit(
-            lambda: export_graph(graph, kind, Path(target), graph_path, weights),
-            lambda written, error, _seconds: self._exported(kind, graph, panel, graph_path, written, error))
+        carried: list[bool] = []
 
-    def _exported(self, kind: str, graph, panel, graph_path, written, error) -> None:
+        def exported(written, error, _seconds) -> None:
+            note = self._weights_note(carried, weights, weights_graph, graph)
+            self._exported(kind, graph, panel, graph_path, written, error, note)
+
+        self._export_worker.submit(lambda: export_graph(graph, kind, Path(target), graph_path, weights, carried),
+                                   exported)
+
+    @staticmethod
+    def _weights_note(carried: list[bool], weights, weights_graph, graph) -> str:
+        """What the ONNX files hold, in words: the trained weights, or fresh ones and why."""
+        if not carried or not weights:
+            return ""
+        if carried[0]:
+            return " (with the trained weights)"
+        from .training.try_it import graph_changes
+
+        changes = graph_changes(weights_graph, graph) if weights_graph is not None else ""
+        why = f"the graph has changed since training: {changes}" if changes else \
+            "the trained weights do not fit the graph as it is now"
+        return f" (with fresh initial weights: {why}; train again to export trained ones)"
+
+    def _exported(self, kind: str, graph, panel, graph_path, written, error, note: str = "") -> None:
         from .exporting import ExportFailed
 
         for action in self.act_export.values():
@@ -618,7 +638,7 @@ class MainWindow(QMainWindow):
             text = str(error) if isinstance(error, ExportFailed) else f"{type(error).__name__}: {error}"
             dialogs.show_error(self, "Could not export", text)
             return
-        self.statusBar().showMessage("Exported " + ", ".join(str(p) for p in written), 8000)
+        self.statusBar().showMessage("Exported " + ", ".join(str(p) for p in written) + note, 15000)
         self.last_export = written
         if kind == "onnx-int8":
             from .export_report import show_int8_report

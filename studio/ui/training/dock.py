@@ -334,6 +334,12 @@ def install(window: Any) -> TrainingPanel:
         window.view.centerOn(item)
 
     editor.graph_replaced.connect(on_graph_replaced)
+
+    def on_edit(_index: int) -> None:
+        if isValid(panel):
+            panel.try_it.note_graph(editor.graph)  # an edit since training: Try it says what changed
+
+    editor.undo_stack.indexChanged.connect(on_edit)
     if hasattr(window, "documentPathChanged"):
         def on_path(_path) -> None:
             reach_questions.remember(panel.chooser.granted)  # saved under its new name

@@ -53,6 +53,8 @@ NO_DATA = ("Choose the data set the network was trained on: Try it needs its cla
 DRAW_HINT = "Draw in the black square with the mouse."
 CLICK_HINT = ("Click a point of the plane to see what the network predicts there. The colour under the "
               "points is the class it predicts, paler where it is unsure.")
+EDITED = ("The graph has changed since these weights were trained ({changes}). Try it still predicts with the "
+          "network as it was trained; press Train to try the graph as it is now.")
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
 
 
@@ -92,6 +94,34 @@ def heat_pixmap(a: np.ndarray, px: int) -> QPixmap:
 
 def to_unit(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (np.asarray(a, dtype=np.float64) - lo) / (hi - lo) if hi > lo else np.zeros_like(a, dtype=np.float64)
+
+
+def _structure(graph: Any) -> tuple[dict[str, tuple[str, dict]], set]:
+    """What the weights depend on: each node's block and parameters, and the wires (not positions or labels)."""
+    nodes = {nid: (n.block, dict(n.params)) for nid, n in graph.nodes.items()}
+    return nodes, set(graph.edges)
+
+
+def graph_changes(trained: Any, now: Any, most: int = 3) -> str:
+    """The edits from ``trained`` to ``now`` that bear on the network, in words ('' when none):
+    "fc2: out_features 84 → 50", "conv9 added", "relu2 removed", "wires changed"."""
+    (before, wires_before), (after, wires_after) = _structure(trained), _structure(now)
+    changes = []
+    for nid, (block, params) in after.items():
+        if nid not in before:
+            changes.append(f"{nid} added")
+        elif before[nid][0] != block:
+            changes.append(f"{nid}: {before[nid][0]} → {block}")
+        elif before[nid][1] != params:
+            old = before[nid][1]
+            keys = [k for k in sorted(set(old) | set(params)) if old.get(k) != params.get(k)]
+            changes.append(f"{nid}: " + ", ".join(f"{k} {old.get(k)} → {params.get(k)}" for k in keys))
+    changes += [f"{nid} removed" for nid in before if nid not in after]
+    if wires_before != wires_after:
+        changes.append("wires changed")
+    if len(changes) > most:
+        changes = changes[:most] + [f"{len(changes) - most} more"]
+    return "; ".join(changes)
 
 
 def image_input(shape: tuple[int, ...], dtype: str, task: str) -> bool:
@@ -178,6 +208,12 @@ class TryItView(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setMargin(24)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Said above every page while the document differs from the graph the weights were trained on.
+        self.edited_label = QLabel()
+        self.edited_label.setObjectName("try_it_edited")
+        self.edited_label.setWordWrap(True)
+        self.edited_label.setStyleSheet("color: #d08020;")
+        self.edited_label.hide()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
         self._build_image_page()
@@ -185,6 +221,7 @@ class TryItView(QWidget):
         self._build_tokens_page()
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.edited_label)
         box.addWidget(self.stack)
         self.stack.setCurrentWidget(self.message)
 
@@ -300,7 +337,15 @@ class TryItView(QWidget):
         self.graph = self.weights = self.dataset = self.predictor = None
         self._stale = False
         self.prediction = None
+        self.edited_label.hide()
         self._show_message(TRAIN_FIRST)
+
+    def note_graph(self, graph: Any) -> None:
+        """The document as it is now (after each edit): when it differs from the graph the weights were
+        trained on, a line says so and what changed; predictions keep using the trained network."""
+        changes = graph_changes(self.graph, graph) if self.graph is not None and graph is not None else ""
+        self.edited_label.setText(EDITED.format(changes=changes) if changes else "")
+        self.edited_label.setVisible(bool(changes))
 
     def set_model(self, graph: Any, weights: dict[str, Any], dataset: Any) -> None:
         """New trained weights (of ``graph``, trained on ``dataset``): used from the next prediction on,
@@ -308,6 +353,7 @@ class TryItView(QWidget):
         self.graph, self.weights, self.dataset = graph, weights, dataset
         self.predictor = None
         self._stale = True
+        self.edited_label.hide()
         if self.isVisible():
             self.build()
 

@@ -1,0 +1,66 @@
+"""Try it and File > Export after the graph was edited past its trained weights, as a person meets
+it: train, change a Linear's out_features in the inspector, then draw or export. Try it keeps
+predicting with the network as it was trained and says so, naming the edit; undoing the edit takes
+the line away; an export says that it carries fresh initial weights rather than the trained ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from person import click, node_point, press, type_into
+from test_try_it import EXAMPLES, draw, open_file, show_tab, train
+
+
+def edit_out_features(window, node_id: str, value: str) -> None:
+    click(window.view.viewport(), node_point(window, node_id))
+    assert window.inspector.node_id == node_id
+    type_into(window.inspector.editors["out_features"].edit, value, then="enter")
+    assert window.editor.graph.node(node_id).params["out_features"] == int(value)
+
+
+def test_drawing_after_an_edit_says_the_weights_belong_to_the_graph_as_trained(window, answers, qtbot):
+    open_file(window, answers, EXAMPLES / "lenet5_digits.json")
+    panel = window.training_panel
+    type_into(panel.config_form.widgets[("epochs",)], "3", then="enter")
+    train(window, qtbot)
+    show_tab(panel, "Try it")
+    try_it = panel.try_it
+    qtbot.waitUntil(lambda: try_it.kind == "image", timeout=5000)
+    assert try_it.edited_label.isHidden()
+
+    edit_out_features(window, "fc2", "50")
+    show_tab(panel, "Try it")
+    top = draw(try_it, qtbot, "1")  # no crash: the trained network still answers
+    assert len(top) == 3
+    assert try_it.edited_label.isVisible()
+    text = try_it.edited_label.text()
+    assert "changed since these weights were trained" in text and "fc2: out_features 84 → 50" in text, text
+
+    # Undo (Ctrl+Z on the canvas): the graph is the trained one again, and the line goes.
+    window.view.setFocus()
+    press(window.view, Qt.Key_Z, Qt.ControlModifier)
+    assert window.editor.graph.node("fc2").params["out_features"] == 84
+    assert try_it.edited_label.isHidden()
+
+
+def test_an_export_after_an_edit_says_it_carries_fresh_weights(window, answers, qtbot, tmp_path):
+    open_file(window, answers, EXAMPLES / "xor_mlp.json")
+    panel = window.training_panel
+    type_into(panel.config_form.widgets[("epochs",)], "3", then="enter")
+    train(window, qtbot)
+    answers.export_name = str(tmp_path / "trained.onnx")
+    window.act_export["onnx"].trigger()
+    qtbot.waitUntil(lambda: not window.exporting, timeout=60_000)
+    assert "with the trained weights" in window.statusBar().currentMessage(), window.statusBar().currentMessage()
+
+    edit_out_features(window, "hidden", "5")
+    answers.export_name = str(tmp_path / "edited.onnx")
+    window.act_export["onnx"].trigger()
+    qtbot.waitUntil(lambda: not window.exporting, timeout=60_000)
+    message = window.statusBar().currentMessage()
+    assert Path(answers.export_name).exists() and not answers.errors(), answers.errors()
+    assert "fresh initial weights" in message and "hidden: out_features 8 → 5" in message, message
+    QApplication.processEvents()
