@@ -136,8 +136,8 @@ def _untraceable(exc: BaseException, class_name: str) -> str:
     elif "control flow" in text or "bool" in text:
         why = ("a Python if, while or assert reads a tensor (its values, or its size or x.dim()), which "
                "tracing does not know: compute both branches and pick with torch.where, or decide in __init__")
-    elif "len(" in text or "len" in text.split():
-        why = "len() of a tensor; use x.size(1) (or the size you know) instead"
+    elif "len(" in text or "'len'" in text or "len" in text.split():
+        why = "len() of a tensor, which tracing does not know; use x.size(0) for the batch (or the size you know)"
     else:
         why = f"{type(exc).__name__}: {text}"
     head = f"{class_name}.forward cannot be traced"

@@ -295,3 +295,48 @@ def test_a_target_in_a_missing_folder_is_named_not_its_temporary_file(tmp_path):
         missing = graph_path if weights_path is None else weights_path
         assert err.value.filename == str(missing) and err.value.strerror == f"no folder {tmp_path / 'none'}"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+class TextCNN(nn.Module):
+    """Kim's sentence CNN: max over time with F.max_pool1d(h, h.size(2)), and an average beside it."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 8)
+        self.conv = nn.Conv1d(8, 16, 3)
+        self.fc = nn.Linear(32, 2)
+
+    def forward(self, x):
+        h = F.relu(self.conv(self.emb(x).permute(0, 2, 1)))
+        top = F.max_pool1d(h, h.size(2)).squeeze(2)
+        mean = F.avg_pool1d(h, kernel_size=2, stride=2).mean(dim=2)
+        return self.fc(torch.cat([top, mean], dim=1))
+
+
+def test_a_text_cnn_with_functional_1d_pools():
+    torch.manual_seed(0)
+    model = TextCNN().eval()
+    result = import_model(model, [(12,)], ["long"])
+    assert {n.block for n in result.graph.nodes.values()} >= {"MaxPool1d", "AvgPool1d"}
+    nets = compile_networks(result.graph)
+    load_flat_state(nets, flatten(result.weights), "imported weights")
+    x = torch.randint(0, 20, (3, 12))
+    with torch.no_grad():
+        assert torch.allclose(next(iter(nets.values())).eval()(x), model(x), atol=1e-6)
+
+
+class LenOfBatch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        return self.fc(x.reshape(len(x), -1))
+
+
+def test_len_of_a_tensor_is_refused_with_what_to_write_instead():
+    with pytest.raises(ImportRefused) as err:
+        import_model(LenOfBatch(), [(4, 4)])
+    assert str(err.value).endswith("`return self.fc(x.reshape(len(x), -1))`: LenOfBatch.forward cannot be traced: "
+                                   "len() of a tensor, which tracing does not know; use x.size(0) for the batch "
+                                   "(or the size you know)")
