@@ -129,6 +129,7 @@ def _saliency(folder: str, predictor, samples) -> dict[int, Path]:
     import numpy as np
 
     from studio.evaluation.heatmap import write_heat_map
+    from studio.export.outputs import write_files
 
     images = [i for i, s in enumerate(samples) if s.image]
     if not images:
@@ -136,13 +137,15 @@ def _saliency(folder: str, predictor, samples) -> dict[int, Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     maps = predictor.saliency(np.stack([samples[i].x for i in images]))
-    written: dict[int, Path] = {}
+    targets: dict[int, Path] = {}
     used: set[str] = set()
-    for i, sal in zip(images, maps):
+    for i in images:
         stem = Path(samples[i].name).stem
         name, n = f"{stem}.saliency.png", 2
         while name in used:  # two inputs of one name from different folders
             name, n = f"{stem}-{n}.saliency.png", n + 1
         used.add(name)
-        written[i] = write_heat_map(sal, out / name)
-    return written
+        targets[i] = out / name
+    # all maps or none: each is written beside its target and renamed when every one is written
+    write_files({targets[i]: (lambda tmp, sal=sal: write_heat_map(sal, tmp)) for i, sal in zip(images, maps)})
+    return targets

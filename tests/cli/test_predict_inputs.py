@@ -241,3 +241,21 @@ def test_a_semicolon_table_for_a_network_of_another_data_set(lenet, tmp_path, ca
     assert code == 0, err
     want = predictor.predict(rows.reshape(2, 1, 8, 8)).probabilities.argmax(1)
     assert [int(line.split()[1]) for line in out.splitlines()] == list(want)
+
+
+def test_saliency_maps_are_written_all_or_none(lenet, tmp_path, capsys):
+    graph, weights, _ = lenet
+    for name in ("a", "b"):
+        Image.fromarray(_digit()).save(tmp_path / f"{name}.png")
+    maps = tmp_path / "maps"
+    (maps / "b.saliency.png").mkdir(parents=True)  # where the second map would go
+    code, out, err = predict(capsys, graph, "--weights", weights, tmp_path / "a.png", tmp_path / "b.png",
+                             "--saliency", maps)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"studio predict: cannot write {maps / 'b.saliency.png'}: ")
+    assert sorted(p.name for p in maps.iterdir()) == ["b.saliency.png"]  # no a.saliency.png, no temporary file
+    (maps / "b.saliency.png").rmdir()
+    code, out, err = predict(capsys, graph, "--weights", weights, tmp_path / "a.png", tmp_path / "b.png",
+                             "--saliency", maps)
+    assert code == 0, err
+    assert sorted(p.name for p in maps.iterdir()) == ["a.saliency.png", "b.saliency.png"]
