@@ -2,7 +2,8 @@
 
 Whatever the file holds (8 or 16 bits a channel, a palette, grey, RGB, an
 alpha channel) becomes ``[C, H, W]`` floats in 0..1 at the network's size,
-each pixel the mean of the area it covers. A large photo is reduced while it
+each pixel the mean of the area it covers, turned upright as its EXIF
+orientation says (as every viewer shows a phone's photo). A large photo is reduced while it
 decodes (JPEG) and resized in 8 bits, so a 9000 x 9000 image costs its pixels
 once, not four float copies of them. Transparent pixels are paper: strokes drawn on
 nothing (most pixels transparent) get paper of the opposite colour, so black
@@ -20,6 +21,7 @@ import numpy as np
 from .loading import EXIT_UNREADABLE
 from .predict import PredictError
 
+_ORIENTATION = 0x0112  # the EXIF tag saying how the camera was held
 _WIDE = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")  # more than 8 bits a channel
 
 
@@ -63,8 +65,13 @@ def decode(path: Path, shown: str, channels: int, height: int, width: int) -> tu
 def _pixels(img, channels: int, height: int, width: int) -> tuple[np.ndarray, float]:
     from PIL import Image
 
+    from PIL import ImageOps
+
     mode = "L" if channels == 1 else "RGB"
-    img.draft(mode, (width, height))  # JPEG decodes at 1/2, 1/4 or 1/8 scale when that is still large enough
+    turned = img.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8)  # a phone photo held sideways
+    img.draft(mode, (height, width) if turned else (width, height))  # JPEG: decoded at 1/2, 1/4, 1/8 scale
+    if img.getexif().get(_ORIENTATION, 1) != 1:
+        img = ImageOps.exif_transpose(img)  # upright, as every viewer shows it
     if img.mode in _WIDE:
         img, scale = _wide_to_float(img)
         if channels == 3:

@@ -259,3 +259,15 @@ def test_saliency_maps_are_written_all_or_none(lenet, tmp_path, capsys):
                              "--saliency", maps)
     assert code == 0, err
     assert sorted(p.name for p in maps.iterdir()) == ["a.saliency.png", "b.saliency.png"]
+
+
+def test_a_photo_taken_sideways_is_read_upright(lenet, tmp_path):
+    _, _, predictor = lenet
+    Image.fromarray(_digit()).save(tmp_path / "upright.png")
+    # as a phone saves it: the pixels turned, and EXIF orientation 6 (rotate 90 degrees clockwise to view)
+    sideways = Image.fromarray(np.rot90(_digit(), 1).copy())
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    sideways.save(tmp_path / "phone.jpg", exif=exif, quality=100)
+    np.testing.assert_allclose(read_image(tmp_path / "phone.jpg", predictor),
+                               read_image(tmp_path / "upright.png", predictor), atol=0.03)
