@@ -4,6 +4,7 @@ docks around it, menus with the standard shortcuts, files, and the status bar.""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -454,6 +455,7 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         self.autosaver.close()
+        self._say_export_finishes()
         # The scene is torn down with the window; its last selection changes
         # must not reach panels that are going away with it.
         self.scene.clearSelection()
@@ -579,6 +581,12 @@ class MainWindow(QMainWindow):
         """Whether an export is being written (off the window's thread)."""
         return self._export_worker is not None and self._export_worker.busy
 
+    def _say_export_finishes(self) -> None:
+        """The window closes at once; an export being written is finished before the process ends
+        (its thread is waited for at exit), and a terminal says why the process lingers."""
+        if self.exporting:
+            print(f"studio: finishing the export of {self._export_target} before quitting", file=sys.stderr)
+
     def export(self, kind: str) -> None:
         """File > Export: ask where, then write on a thread of its own, so that a large network (VGG-16
         to ONNX takes half a minute) never freezes the window; a failure is shown with its reason."""
@@ -604,6 +612,7 @@ class MainWindow(QMainWindow):
         graph_path = self.path
         for action in self.act_export.values():
             action.setEnabled(False)
+        self._export_target = target
         self.statusBar().showMessage(f"Exporting {Path(target).name} as {self.KIND_WORDS[kind]}…")
         carried: list[bool] = []
 

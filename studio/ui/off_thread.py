@@ -9,7 +9,6 @@ queue of stale ones. ``compute`` must not touch widgets.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from typing import Any, Callable
@@ -23,11 +22,9 @@ class OneAtATime(QObject):
     def __init__(self, parent: QObject | None = None, name: str = "studio-worker") -> None:
         super().__init__(parent)
         self.name = name
-        self._jobs: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
         self.busy = False
         self.waiting: tuple[Callable[[], Any], Callable[..., None]] | None = None
-        self.thread_ids: set[int] = set()  # the threads jobs ran on (one)
+        self.thread_ids: set[int] = set()  # the threads jobs ran on
         self._finished.connect(self._on_finished)  # queued: the signal comes from the worker thread
 
     def submit(self, compute: Callable[[], Any], show: Callable[[Any, BaseException | None, float], None]) -> None:
@@ -37,26 +34,23 @@ class OneAtATime(QObject):
             self.waiting = (compute, show)
             return
         self.busy = True
-        if self._thread is None:
-            # A daemon thread: the app may quit while a job runs, and nothing of it is kept (an
-            # export writes to a temporary name and renames it last).
-            self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
-            self._thread.start()
-        self._jobs.put((compute, show))
+        # A thread for the job, not a daemon: when the person quits while an export is being written,
+        # Python waits for it at exit, so the file is finished and the thread is never torn down
+        # inside torch (which aborts the process). Jobs are seldom (an export, a prediction now and
+        # then), so a thread each costs nothing that shows.
+        threading.Thread(target=self._work, args=(compute, show), name=self.name).start()
 
-    def _work(self) -> None:
-        while True:
-            compute, show = self._jobs.get()
-            self.thread_ids.add(threading.get_ident())
-            started = time.perf_counter()
-            try:
-                result, error = compute(), None
-            except Exception as exc:  # noqa: BLE001 - shown by the window, never lost on this thread
-                result, error = None, exc
-            try:
-                self._finished.emit((show, result, error, time.perf_counter() - started))
-            except RuntimeError:  # the window went while this ran
-                return
+    def _work(self, compute: Callable[[], Any], show: Callable[..., None]) -> None:
+        self.thread_ids.add(threading.get_ident())
+        started = time.perf_counter()
+        try:
+            result, error = compute(), None
+        except Exception as exc:  # noqa: BLE001 - shown by the window, never lost on this thread
+            result, error = None, exc
+        try:
+            self._finished.emit((show, result, error, time.perf_counter() - started))
+        except RuntimeError:  # the window went while this ran
+            pass
 
     def _on_finished(self, outcome: tuple) -> None:
         show, result, error, seconds = outcome

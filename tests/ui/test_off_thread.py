@@ -1,0 +1,76 @@
+"""Work done off the window's thread (File > Export, Try it's big networks) and quitting: a person
+who closes the window while an export is being written gets a process that ends cleanly once the
+file is written whole, never an abort from a thread torn down inside torch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = textwrap.dedent('''
+    import sys, time
+    from pathlib import Path
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    import torch
+    import studio.export
+    from studio.ui import dialogs
+    from studio.ui.main_window import MainWindow
+    from studio.ui.settings import AppSettings
+
+    real = studio.export.export_onnx
+
+    def slow_export(*args, **kwargs):
+        # A large network: torch busy in C++ for a while before the file is written.
+        a = torch.randn(400, 400)
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            a = torch.tanh(a @ a)
+        return real(*args, **kwargs)
+
+    studio.export.export_onnx = slow_export
+    target = Path(sys.argv[2])
+    dialogs.export_file_name = lambda parent, kind, suggested="": str(target)
+    dialogs.ask_save_changes = lambda parent, name: "discard"
+    window = MainWindow(AppSettings(Path(sys.argv[3])))
+    window.show()
+    while not hasattr(window, "training_panel"):  # the dock fills in on the loop's first turns
+        app.processEvents()
+    window.open_path(Path(sys.argv[1]), ask=False)
+    window.act_export["onnx"].trigger()
+    assert window.exporting
+    # Ctrl+Q while the export runs: the window goes, the app's loop ends.
+    def quit_with_the_keyboard():
+        window.activateWindow()
+        window.view.setFocus()
+        QTest.keyClick(window.view, Qt.Key_Q, Qt.ControlModifier)
+
+    QTimer.singleShot(300, quit_with_the_keyboard)
+    app.exec()
+    assert not window.isVisible()
+    print("loop ended", flush=True)
+''')
+
+
+def test_quitting_while_an_export_is_written_ends_cleanly_with_the_file_whole(tmp_path):
+    target = tmp_path / "xor net.onnx"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR=str(tmp_path / "config"))
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT / "examples" / "xor_mlp.json"), str(target),
+                           str(tmp_path / "config")], env=env, capture_output=True, text=True, timeout=120)
+    assert "loop ended" in done.stdout, done.stderr[-2000:]
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert "terminate called" not in done.stderr
+    assert "studio: finishing the export of" in done.stderr and "xor net.onnx before quitting" in done.stderr
+    # The export finished before the process ended: the file is there, whole, and no temporary file.
+    import onnx
+
+    onnx.checker.check_model(onnx.load(str(target)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "xor net.onnx"]
