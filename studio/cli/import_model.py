@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from studio.files import GraphFileError
     from studio.importing import ImportRefused, import_model, model_from, parse_kwargs, parse_shape, write
+    from studio.importing.check import BATCH, CHECK_MOST
 
     target = Path(args.output) if args.output else None
     try:
@@ -79,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     graph = imported.graph
     print(f"{PROG}: {len(graph)} blocks, {graph.total_params():,} parameters", file=sys.stderr)
+    if imported.difference is None:
+        print(f"{PROG}: not run beside the model (over {CHECK_MOST:,} parameters)", file=sys.stderr)
+    else:
+        print(f"{PROG}: the same outputs as the model on a random batch of {BATCH} (largest difference "
+              f"{imported.difference:.2g})", file=sys.stderr)
     for path in written:
         print(f"{PROG}: wrote {terminal_lines(str(path))}", file=sys.stderr)
     return 0

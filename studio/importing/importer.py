@@ -14,6 +14,7 @@ from torch import nn
 from studio.graph import Graph, validate
 
 from .build import Builder
+from .check import check_same
 from .dtypes import check_dtypes
 from .errors import BadArgument, ImportRefused
 from .inplace import resolve_inplace
@@ -29,6 +30,8 @@ class Imported:
     graph: Graph
     weights: dict[str, dict[str, torch.Tensor]]  # {network_key: state_dict}, the compiled graph's names
     module_of: dict[str, str]  # node id -> the module path it came from
+    # the largest difference from the model's outputs on a random batch (check.check_same); None: not run
+    difference: float | None = None
 
 
 def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes: Sequence[str] = ("float",),
@@ -61,11 +64,12 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
         if problems:
             raise ImportRefused(f"the imported graph is invalid: {problems[0]}")
         weights = renamed_state(built.graph, built.module_of, model)
+        difference = check_same(model, built.graph, weights, input_shapes, dtypes, name)
     finally:
         model.train(was_training)
     lay_out(built.graph)
     built.graph.description = f"Imported from {name}"
-    return Imported(built.graph, weights, built.module_of)
+    return Imported(built.graph, weights, built.module_of, difference)
 
 
 class _OneLayer(nn.Module):

@@ -103,6 +103,7 @@ def test_the_command_in_a_subprocess_writes_the_graph_and_weights(models_file, t
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
         "studio import: 9 blocks, 1,531 parameters",
+        "studio import: the same outputs as the model on a random batch of 2 (largest difference 0)",
         "studio import: wrote Net.json",
         "studio import: wrote net.safetensors",
     ]

@@ -340,3 +340,35 @@ def test_len_of_a_tensor_is_refused_with_what_to_write_instead():
     assert str(err.value).endswith("`return self.fc(x.reshape(len(x), -1))`: LenOfBatch.forward cannot be traced: "
                                    "len() of a tensor, which tracing does not know; use x.size(0) for the batch "
                                    "(or the size you know)")
+
+
+class StandardisedConv(nn.Conv2d):
+    """Weight standardisation, written by overriding the helper torch's forward calls: the layer
+    looks like a Conv2d to tracing but computes something else."""
+
+    def _conv_forward(self, input, weight, bias):
+        mean = weight.mean(dim=(1, 2, 3), keepdim=True)
+        std = weight.std(dim=(1, 2, 3), keepdim=True) + 1e-5
+        return super()._conv_forward(input, (weight - mean) / std, bias)
+
+
+class WithStandardisedConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = StandardisedConv(1, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).mean(dim=(2, 3)))
+
+
+def test_a_graph_that_computes_otherwise_than_its_model_is_refused_by_how_much():
+    torch.manual_seed(0)
+    with pytest.raises(ImportRefused) as err:
+        import_model(WithStandardisedConv(), [(1, 6, 6)])
+    text = str(err.value)
+    assert text.startswith("the imported graph computes other values than WithStandardisedConv.forward: they "
+                           "differ by up to ")
+    assert "on a random batch [2, 1, 6, 6]; the model does something its calls do not show" in text
+    # a model that imports faithfully says so, with the difference measured
+    assert import_model(TinyResNet().eval(), [(1, 8, 8)]).difference == 0.0
