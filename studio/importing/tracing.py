@@ -136,6 +136,10 @@ def _untraceable(exc: BaseException, class_name: str) -> str:
     elif "control flow" in text or "bool" in text:
         why = ("a Python if, while or assert reads a tensor (its values, or its size or x.dim()), which "
                "tracing does not know: compute both branches and pick with torch.where, or decide in __init__")
+    elif "slice indices" in text or "__index__" in text:
+        why = ("a size read from the input (x.size(1), x.shape[1]) is used as a number (to slice a buffer, to "
+               "make a tensor), which tracing does not know; for a sinusoidal position table use Studio's "
+               "PositionalEncoding (from blocks.library.modules import PositionalEncoding), which is a block")
     elif "len(" in text or "'len'" in text or "len" in text.split():
         why = "len() of a tensor, which tracing does not know; use x.size(0) for the batch (or the size you know)"
     else:

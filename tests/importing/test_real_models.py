@@ -372,3 +372,25 @@ def test_a_graph_that_computes_otherwise_than_its_model_is_refused_by_how_much()
     assert "on a random batch [2, 1, 6, 6]; the model does something its calls do not show" in text
     # a model that imports faithfully says so, with the difference measured
     assert import_model(TinyResNet().eval(), [(1, 8, 8)]).difference == 0.0
+
+
+class OwnPositions(nn.Module):
+    """The position table as tutorials write it: a buffer sliced to the input's length."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("pe", torch.randn(1, 50, 8))
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(x + self.pe[:, : x.size(1)])
+
+
+def test_a_buffer_sliced_by_the_input_length_points_to_the_positional_encoding_block():
+    with pytest.raises(ImportRefused) as err:
+        import_model(OwnPositions(), [(10, 8)])
+    assert str(err.value).endswith(
+        "`return self.fc(x + self.pe[:, : x.size(1)])`: OwnPositions.forward cannot be traced: a size read from the "
+        "input (x.size(1), x.shape[1]) is used as a number (to slice a buffer, to make a tensor), which tracing does "
+        "not know; for a sinusoidal position table use Studio's PositionalEncoding (from blocks.library.modules "
+        "import PositionalEncoding), which is a block")
