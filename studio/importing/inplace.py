@@ -40,6 +40,7 @@ def resolve_inplace(gm: fx.GraphModule) -> None:
     memory: dict[fx.Node, int] = {}  # node -> the memory it holds (shared by aliases and views)
     values: dict[fx.Node, int] = {}  # node -> the values it holds (shared by aliases only)
     ids = itertools.count()
+    pieces: dict[int, tuple[fx.Node, Any]] = {}  # values -> (the chunk/split call, which piece): disjoint
     sizes: set[fx.Node] = set()
     for node in list(gm.graph.nodes):
         if _is_size(node, sizes):
@@ -55,6 +56,9 @@ def resolve_inplace(gm: fx.GraphModule) -> None:
                 if not readers:
                     continue
                 if values.get(other) != val:
+                    mine, theirs = pieces.get(val), pieces.get(values.get(other, -1))
+                    if mine and theirs and mine[0] is theirs[0] and mine[1] != theirs[1]:
+                        continue  # another piece of the same chunk or split: other memory
                     raise ImportRefused(
                         f"node {node.name!r}: {_what(gm, node)} changes {changed.name} in place, and "
                         f"{readers[0].name} reads {other.name}, another shape of the same memory, afterwards; "
@@ -69,6 +73,14 @@ def resolve_inplace(gm: fx.GraphModule) -> None:
             mem = memory.setdefault(base, next(ids))
             memory[node] = mem
             values[node] = values.setdefault(base, next(ids)) if same else next(ids)
+            if node.target is operator.getitem and _splits(base):
+                pieces[values[node]] = (base, node.args[1])
+
+
+def _splits(node: fx.Node) -> bool:
+    """Whether ``node`` cuts a tensor into pieces that hold disjoint memory."""
+    name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
+    return node.op in ("call_method", "call_function") and name in ("chunk", "split", "unbind", "tensor_split")
 
 
 def _changed(gm: fx.GraphModule, node: fx.Node) -> Any:

@@ -394,3 +394,25 @@ def test_a_buffer_sliced_by_the_input_length_points_to_the_positional_encoding_b
         "input (x.size(1), x.shape[1]) is used as a number (to slice a buffer, to make a tensor), which tracing does "
         "not know; for a sinusoidal position table use Studio's PositionalEncoding (from blocks.library.modules "
         "import PositionalEncoding), which is a block")
+
+
+class HalvesInPlace(nn.Module):
+    """One half of a chunk changed in place while the other half is read afterwards: other memory."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.out = nn.Linear(4, 2)
+
+    def forward(self, x):
+        a, b = self.fc(x).chunk(2, dim=1)
+        a = F.relu(a, inplace=True)
+        return self.out(a + b)
+
+
+def test_a_piece_of_a_chunk_changed_in_place_leaves_the_other_piece_alone():
+    torch.manual_seed(0)
+    model = HalvesInPlace().eval()
+    result = import_model(model, [(8,)])
+    assert result.difference == 0.0
+    assert "ReLU" in {n.block for n in result.graph.nodes.values()}
