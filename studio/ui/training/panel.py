@@ -18,7 +18,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QComboBox, QLabel, QListView, QListWidget, QListWidgetItem, QScrollArea,
+    QAbstractSpinBox, QApplication, QComboBox, QFrame, QLabel, QListView, QListWidget, QListWidgetItem, QScrollArea,
     QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 from shiboken6 import isValid
@@ -186,7 +186,13 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.gradient_view, "Gradient flow")
         self.views.addTab(self.samples_view, "Samples")
         self.views.addTab(self.evaluation_view, "Evaluation")
-        self.views.addTab(self.try_it, "Try it")
+        # The pad and its answers need more width than the other views; in a narrow window they
+        # scroll rather than hold the whole window wider.
+        try_it_scroll = QScrollArea()
+        try_it_scroll.setWidgetResizable(True)
+        try_it_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        try_it_scroll.setWidget(self.try_it)
+        self.views.addTab(try_it_scroll, "Try it")
         self.views.addTab(self.history_view, "Runs")
         self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
                            self.samples_view)
