@@ -74,3 +74,74 @@ def test_quitting_while_an_export_is_written_ends_cleanly_with_the_file_whole(tm
 
     onnx.checker.check_model(onnx.load(str(target)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "xor net.onnx"]
+
+
+MEASURING = textwrap.dedent('''
+    import sys, time
+    from pathlib import Path
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    import torch
+    import studio.export.int8_table as table
+    from studio.ui import dialogs
+    from studio.ui.main_window import MainWindow
+    from studio.ui.settings import AppSettings
+
+    real = table.session
+
+    class Slow:
+        """A session of a large network: each run busy in C++ for a while."""
+        def __init__(self, inner):
+            self.inner = inner
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+        def run(self, *args, **kwargs):
+            a = torch.randn(300, 300)
+            end = time.monotonic() + 0.2
+            while time.monotonic() < end:
+                a = torch.tanh(a @ a)
+            return self.inner.run(*args, **kwargs)
+
+    table.session = lambda *a, **k: Slow(real(*a, **k))
+    target = Path(sys.argv[2])
+    dialogs.export_file_name = lambda parent, kind, suggested="": str(target)
+    dialogs.ask_save_changes = lambda parent, name: "discard"
+    window = MainWindow(AppSettings(Path(sys.argv[3])))
+    window.show()
+    while not hasattr(window, "training_panel"):
+        app.processEvents()
+    window.open_path(Path(sys.argv[1]), ask=False)
+    window.act_export["onnx-int8"].trigger()
+
+    def quit_while_measuring():
+        report = getattr(window, "export_report", None)
+        if report is None or not report.measuring:
+            QTimer.singleShot(50, quit_while_measuring)
+            return
+        time.sleep(0.5)
+        window.close()  # the main window's close button, the table still open beside it
+        global quit_at
+        quit_at = time.monotonic()
+
+    QTimer.singleShot(0, quit_while_measuring)
+    app.exec()
+    print("loop ended", flush=True)
+    import atexit
+    atexit.register(lambda: print(f"ended {time.monotonic() - quit_at:.2f} s after Ctrl+Q", flush=True))
+''')
+
+
+def test_quitting_while_the_int8_table_measures_stops_it_and_ends_cleanly(tmp_path):
+    target = tmp_path / "xor.onnx"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR=str(tmp_path / "config"))
+    done = subprocess.run([sys.executable, "-c", MEASURING, str(ROOT / "examples" / "xor_mlp.json"), str(target),
+                           str(tmp_path / "config")], env=env, capture_output=True, text=True, timeout=120)
+    assert "loop ended" in done.stdout, done.stderr[-2000:]
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert "terminate called" not in done.stderr
+    # The measuring is dropped, not waited for (50 runs of each model would take 20 s here).
+    seconds = float(done.stdout.split("ended ")[1].split(" s")[0])
+    assert seconds < 3, done.stdout
