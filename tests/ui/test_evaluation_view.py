@@ -70,7 +70,13 @@ def test_the_matrix_counts_shares_and_per_class_numbers(qtbot):
     # Mistakes are shaded red, right answers blue, stronger where the share is larger.
     right, wrong, faint = (m.index(r, c).data(Qt.ItemDataRole.BackgroundRole) for r, c in ((0, 0), (1, 2), (0, 2)))
     assert right.blue() > right.red() and wrong.red() > wrong.blue()
-    assert faint.lightness() > wrong.lightness()
+    # stronger: further from the cell background, in the light theme and the dark one alike
+    base = view.matrix.palette().base().color()
+
+    def distance(c):
+        return sum(abs(a - b) for a, b in zip(c.getRgb()[:3], base.getRgb()[:3]))
+
+    assert distance(faint) < distance(wrong)
     # The per-class table and the accuracy beside it.
     table = view.metrics
     rows = [[table.item(r, c).text() for c in range(5)] for r in range(table.rowCount())]
