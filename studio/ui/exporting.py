@@ -59,9 +59,28 @@ def export_graph(graph: Graph, kind: str, target: Path, graph_path: Path | None 
     except ExportError as exc:
         raise ExportFailed(f"Cannot export as {'ONNX' if kind.startswith('onnx') else kind}: {exc}") from None
     except OSError as exc:
-        raise ExportFailed(f"Cannot write {exc.filename or target}: {exc.strerror or exc}") from None
+        raise ExportFailed(write_failure(target, exc)) from None
     except Exception as exc:  # noqa: BLE001 - an export that fails in torch must not take the editor with it
         raise ExportFailed(f"Cannot export as {kind}: {type(exc).__name__}: {exc}") from exc
+
+
+def write_failure(target: Path, exc: OSError) -> str:
+    """Why ``target`` could not be written, naming it (not the temporary file beside it that the
+    error may name) and the folder at fault."""
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        why = f"{folder} is a file, not a folder"
+    elif folder != target.parent:
+        why = f"the folder {target.parent} does not exist"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        why = f"the folder {folder} is not writable"
+    else:
+        why = exc.strerror or str(exc)
+        if exc.filename and Path(exc.filename).parent != folder and Path(exc.filename) != target:
+            why += f" ({exc.filename})"
+    return f"Cannot write {target}: {why}"
 
 
 def trained(graph: Graph, weights: dict | None) -> tuple[dict, bool]:

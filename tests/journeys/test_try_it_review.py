@@ -64,3 +64,24 @@ def test_an_export_after_an_edit_says_it_carries_fresh_weights(window, answers, 
     assert Path(answers.export_name).exists() and not answers.errors(), answers.errors()
     assert "fresh initial weights" in message and "hidden: out_features 8 → 5" in message, message
     QApplication.processEvents()
+
+
+def test_an_export_to_a_place_that_cannot_be_written_names_the_file_and_folder(window, answers, qtbot, tmp_path):
+    open_file(window, answers, EXAMPLES / "xor_mlp.json")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    places = {
+        Path("/proc/xor net.onnx"): "Cannot write /proc/xor net.onnx: ",  # a folder no one may write in
+        a_file / "xor.onnx": f"Cannot write {a_file / 'xor.onnx'}: {a_file} is a file, not a folder",
+    }
+    for kind in ("onnx", "python"):
+        for target, said in places.items():
+            answers.asked.clear()
+            answers.export_name = str(target.with_suffix(".py") if kind == "python" else target)
+            window.act_export[kind].trigger()
+            qtbot.waitUntil(lambda: not window.exporting, timeout=60_000)
+            errors = answers.errors()
+            assert len(errors) == 1, (kind, target, errors, window.statusBar().currentMessage())
+            expected = said.replace(".onnx", ".py") if kind == "python" else said
+            assert expected in errors[0] and ".tmp" not in errors[0], errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "notes.txt"]
