@@ -36,6 +36,7 @@ class Built:
     graph: Graph
     module_of: dict[str, str] = field(default_factory=dict)  # node id -> module path (nodes with weights)
     outputs: list[str] = field(default_factory=list)  # node ids in the order forward returns them
+    scales: dict[str, float] = field(default_factory=dict)  # node id -> constant folded into its weights
 
 
 class Builder:
@@ -52,6 +53,7 @@ class Builder:
         self.use: dict[str, str] = {}  # recurrent node -> "sequence" or "last"
         self.bidirectional: dict[str, bool] = {}
         self.outputs: list[str] = []
+        self.scales: dict[str, float] = {}
 
     # ---- messages -------------------------------------------------------------
     def where(self, node: fx.Node) -> str:
@@ -166,7 +168,7 @@ class Builder:
                 self.values[node] = handle(self, node)
             elif node.op == "output":
                 self._output(node)
-        return Built(self._in_return_order(), dict(self.module_of), list(self.outputs))
+        return Built(self._in_return_order(), dict(self.module_of), list(self.outputs), dict(self.scales))
 
     def _input(self, node: fx.Node, index: int) -> None:
         name = str(node.target).lstrip("*")

@@ -105,6 +105,10 @@ def _binary(block: str, op_names: tuple[str, str] = ("input", "other")) -> Calla
         left, right = a[op_names[0]], a[op_names[1]]
         if _is_int(left) and _is_int(right):  # sizes worked out for a view: plain numbers
             return _SIZE_OPS[block](left, right)
+        if block == "Multiply":
+            folded = _fold_scale(b, node, left, right)
+            if folded is not None:
+                return folded
         for value in (left, right):
             if not isinstance(value, (Port, Seq)):
                 raise b.no_block(node, f"one operand is {_what(value)}; blocks combine two tensors")
@@ -115,6 +119,34 @@ def _binary(block: str, op_names: tuple[str, str] = ("input", "other")) -> Calla
 
 
 _SIZE_OPS = {"Add": operator.add, "Multiply": operator.mul}
+_SCALABLE = ("Embedding", "Linear")  # blocks whose output is linear in their weights (and bias)
+
+
+def _fold_scale(b, node, left, right, divide: bool = False) -> Port | None:
+    """``embed(x) * math.sqrt(d)``: a constant times the output of an Embedding or Linear that
+    nothing else reads is that layer with its weights scaled; None when it is not that."""
+    pairs = [(left, right, node.args[0]), (right, left, node.args[1] if len(node.args) > 1 else None)]
+    for tensor, factor, source in pairs[:1] if divide else pairs:
+        if not isinstance(tensor, Port) or isinstance(factor, bool) or not isinstance(factor, (int, float)):
+            continue
+        if not isinstance(source, fx.Node) or len(source.users) != 1 or tensor.node in b.scales:
+            continue
+        if b.graph.node(tensor.node).block not in _SCALABLE or not math.isfinite(factor) or factor == 0:
+            continue
+        b.scales[tensor.node] = 1.0 / float(factor) if divide else float(factor)
+        return tensor
+    return None
+
+
+def _divide(b, node):
+    args = b.arg(node.args)
+    if len(args) == 2 and _is_int(args[0]) and _is_int(args[1]):
+        return args[0] / args[1]
+    folded = _fold_scale(b, node, args[0], args[1], divide=True) if len(args) == 2 else None
+    if folded is None:
+        raise b.no_block(node, "a division (only a constant dividing the output of an Embedding or Linear "
+                               "that nothing else reads goes into its weights)")
+    return folded
 
 
 def _is_int(value: Any) -> bool:
@@ -360,6 +392,7 @@ _FUNCTIONS: dict[Any, Callable] = {
     operator.matmul: _binary("MatMul"), torch.matmul: _binary("MatMul"),
     torch.bmm: _binary("MatMul", ("input", "mat2")),
     operator.floordiv: _int_op(operator.floordiv), operator.sub: _int_op(operator.sub),
+    operator.truediv: _divide, operator.itruediv: _divide, torch.div: _divide, torch.true_divide: _divide,
     operator.ifloordiv: _int_op(operator.floordiv), operator.isub: _int_op(operator.sub),
     torch.cat: _cat, torch.concat: _cat, torch.concatenate: _cat,
     torch.flatten: _flatten, torch.reshape: _view,
@@ -386,7 +419,7 @@ for _name, (_block, _params) in _ACTIVATIONS.items():
             _FUNCTIONS[_fn] = _unary(_block, **_params)
 
 _METHODS: dict[str, Callable] = {
-    "add": _binary("Add"), "mul": _binary("Multiply"), "matmul": _binary("MatMul"),
+    "add": _binary("Add"), "mul": _binary("Multiply"), "matmul": _binary("MatMul"), "div": _divide,
     "flatten": _flatten, "view": _view, "reshape": _view, "contiguous": _same,
     "mean": _reduce("Mean"), "sum": _reduce("Sum"),
     "permute": _permute, "transpose": _transpose, "squeeze": _squeeze, "unsqueeze": _unsqueeze,

@@ -63,7 +63,7 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
         problems = validate(built.graph)  # the whole graph once more, as studio validate sees it
         if problems:
             raise ImportRefused(f"the imported graph is invalid: {problems[0]}")
-        weights = renamed_state(built.graph, built.module_of, model)
+        weights = renamed_state(built.graph, built.module_of, model, built.scales)
         difference = check_same(model, built.graph, weights, input_shapes, dtypes, name)
     finally:
         model.train(was_training)

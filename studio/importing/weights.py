@@ -19,8 +19,10 @@ from studio.graph import Graph
 from .errors import ImportRefused
 
 
-def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module) -> dict[str, dict[str, torch.Tensor]]:
-    """``{network_key: state_dict}`` for ``studio.training.checkpoint.save_weights``."""
+def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module,
+                  scales: Mapping[str, float] | None = None) -> dict[str, dict[str, torch.Tensor]]:
+    """``{network_key: state_dict}`` for ``studio.training.checkpoint.save_weights``; a node in
+    ``scales`` gets its weight and bias times that constant (``embed(x) * math.sqrt(d)``)."""
     own = model.state_dict()
     landed: dict[str, str] = {}  # the module's key -> the compiled key it went to
     states: dict[str, dict[str, torch.Tensor]] = {}
@@ -44,7 +46,8 @@ def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module) 
                     raise ImportRefused(f"tensor {source!r} has shape {list(tensor.shape)}, node {node_id!r} "
                                         f"needs {list(value.shape)}")
                 landed[source] = f"{attr}.{suffix}"
-                state[f"{attr}.{suffix}"] = tensor.detach()
+                factor = (scales or {}).get(node_id)
+                state[f"{attr}.{suffix}"] = tensor.detach() * factor if factor is not None else tensor.detach()
         states[key] = state
     leftover = [k for k in own if k not in landed]
     if leftover:

@@ -6,6 +6,8 @@ saying so (not as an ``if``)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -416,3 +418,50 @@ def test_a_piece_of_a_chunk_changed_in_place_leaves_the_other_piece_alone():
     result = import_model(model, [(8,)])
     assert result.difference == 0.0
     assert "ReLU" in {n.block for n in result.graph.nodes.values()}
+
+
+class ScaledTransformer(nn.Module):
+    """The PyTorch tutorial's classifier: embedding times sqrt(d_model), logits divided by a temperature."""
+
+    def __init__(self, vocab=30, d_model=16, classes=4):
+        super().__init__()
+        self.d_model = d_model
+        self.embed = nn.Embedding(vocab, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, 2, dim_feedforward=32, dropout=0.1, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=1)
+        self.fc = nn.Linear(d_model, classes)
+
+    def forward(self, x):
+        h = self.embed(x) * math.sqrt(self.d_model)
+        h = self.encoder(h)
+        return self.fc(h.mean(dim=1)) / 2.0
+
+
+def test_a_constant_scale_after_an_embedding_or_linear_goes_into_its_weights():
+    torch.manual_seed(0)
+    model = ScaledTransformer().eval()
+    result = import_model(model, [(9,)], ["long"])
+    assert result.difference is not None and result.difference < 1e-5
+    assert "Multiply" not in {n.block for n in result.graph.nodes.values()}
+    weights = next(iter(result.weights.values()))
+    assert torch.allclose(weights["embed.weight"], model.embed.weight * 4.0)
+    assert torch.allclose(weights["fc.bias"], model.fc.bias / 2.0)
+    assert torch.equal(model.embed.weight, model.embed.weight.clone())  # the model's own are untouched
+
+
+class ScaledTwice(nn.Module):
+    """The scaled output also read unscaled: no weight gives both, so it stays refused."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return h * 0.5 + h
+
+
+def test_a_scale_of_an_output_read_elsewhere_is_still_refused():
+    with pytest.raises(ImportRefused) as err:
+        import_model(ScaledTwice(), [(4,)])
+    assert "has no block: one operand is the constant 0.5; blocks combine two tensors" in str(err.value)

@@ -44,7 +44,9 @@ class Deep(nn.Module):
 def test_an_op_without_a_block_names_node_target_and_module_path():
     exc = _refusal(Deep())
     assert exc.code == 1
-    assert str(exc) == ("node 'truediv': operator.truediv (called in layer3.act) has no block")
+    assert str(exc) == ("node 'truediv': operator.truediv (called in layer3.act) has no block: a division (only a "
+                        "constant dividing the output of an Embedding or Linear that nothing else reads goes into "
+                        "its weights)")
 
 
 def test_arithmetic_with_a_constant_has_no_block():
