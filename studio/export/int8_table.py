@@ -128,7 +128,10 @@ def load_validation(graph: Graph, base_dir, dataset: Any = None) -> tuple[Any, s
         found = checked(graph, base_dir, dataset)
     except TrainingSetupError as exc:
         headline = str(exc).splitlines()[0].rstrip(":")
-        return None, f"no validation split ({headline})"
+        if not exc.problems or not (getattr(graph, "training", None) or {}).get("dataset"):
+            return None, f"no validation split ({headline})"  # no data set chosen: nothing more to say
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        return None, f"no validation split ({headline}: {exc.problems[0]}{more})"  # the key or file at fault
     if found.dataset.val is None or found.dataset.val.targets is None:
         return None, "no validation split"
     return found.dataset, ""

@@ -15,6 +15,7 @@ refuses the export. A graph with several networks writes one file per network
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,10 +93,55 @@ def export_onnx(graph: Graph, path: str | Path, module: nn.Module | dict | None 
             quantized = int8_path(paths[key])
             done[quantized] = quantize_onnx(data)
         results.append(OnnxExport(key, paths[key], differences, written_opset, quantized))
-    for target in done:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    write_files({target: _writer(data) for target, data in done.items()})
+    write_new_folders({target: _writer(data) for target, data in done.items()})
     return results
+
+
+def write_new_folders(writers: dict) -> None:
+    """``write_files``, creating the targets' missing folders first; a failure removes the folders it
+    made and names the target it concerns (not its temporary name)."""
+    made: list[Path] = []
+    try:
+        for target in writers:
+            _make_folder(Path(target).parent, target, made)
+        write_files(writers)
+    except OSError as exc:
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        target = _target_of(exc.filename, list(writers))
+        if target is None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+
+
+def _make_folder(folder: Path, target: Path, made: list[Path]) -> None:
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OSError(errno.ENOTDIR, f"{folder} is a file, not a folder", str(target))
+    for part in reversed(missing):
+        part.mkdir()
+        made.append(part)
+
+
+def _target_of(filename, targets: list[Path]) -> Path | None:
+    """The target a failed file name stands for: itself, or the temporary name beside it."""
+    if filename is None:
+        return None
+    failed = Path(filename)
+    for target in targets:
+        target = Path(target)
+        if failed == target or (failed.parent == target.parent and failed.name.startswith(f".{target.stem[:40]}.")
+                                and ".tmp" in failed.name):
+            return target
+    return None
 
 
 def network_bytes(graph: Graph, net: Network, opset: int | None = None) -> tuple[bytes, int]:
@@ -139,11 +185,13 @@ def network_bytes(graph: Graph, net: Network, opset: int | None = None) -> tuple
 
 
 def output_names_of(net: Network) -> list[str]:
-    """The output node ids; ``node.port`` for a node with several outputs."""
+    """The output node ids; ``node.port`` for a node with several outputs (and for an Input that is its own output)."""
     counts: dict[str, int] = {}
     for node_id, _ in net.output_nodes:
         counts[node_id] = counts.get(node_id, 0) + 1
-    return [node_id if counts[node_id] == 1 else f"{node_id}.{port}" for node_id, port in net.output_nodes]
+    inputs = set(net.input_nodes)  # an Input wired to nothing is its own output: one ONNX name cannot be both
+    return [node_id if counts[node_id] == 1 and node_id not in inputs else f"{node_id}.{port}"
+            for node_id, port in net.output_nodes]
 
 
 def _trace(graph: Graph, traceable: Traceable, args: tuple[torch.Tensor, ...]) -> torch.export.ExportedProgram:
