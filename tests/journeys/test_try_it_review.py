@@ -85,3 +85,30 @@ def test_an_export_to_a_place_that_cannot_be_written_names_the_file_and_folder(w
             expected = said.replace(".onnx", ".py") if kind == "python" else said
             assert expected in errors[0] and ".tmp" not in errors[0], errors[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "notes.txt"]
+
+
+def test_the_plane_and_the_sentences_fit_the_tab_without_a_scroll_bar(window, answers, qtbot):
+    """The tab in the window's first size: the plane with its x₁ axis whole, no scroll bar; the sentence
+    of a network Try it does not offer in view, not pushed below the dock's edge."""
+    open_file(window, answers, EXAMPLES / "spiral_mlp.json")
+    panel = window.training_panel
+    type_into(panel.config_form.widgets[("epochs",)], "2", then="enter")
+    train(window, qtbot)
+    show_tab(panel, "Try it")
+    try_it = panel.try_it
+    qtbot.waitUntil(lambda: try_it.kind == "points", timeout=5000)
+    scroll = panel.views.currentWidget()
+    QApplication.processEvents()
+    assert scroll.viewport().height() >= try_it.minimumSizeHint().height()  # room enough: nothing to scroll
+    assert not scroll.verticalScrollBar().isVisible()
+    bottom = try_it.plane.mapTo(scroll.viewport(), try_it.plane.rect().bottomLeft()).y()
+    assert bottom <= scroll.viewport().height(), (bottom, scroll.viewport().height())
+
+    open_file(window, answers, EXAMPLES / "lstm_sequence.json")
+    type_into(panel.config_form.widgets[("epochs",)], "1", then="enter")
+    train(window, qtbot)
+    show_tab(panel, "Try it")
+    QApplication.processEvents()
+    assert try_it.kind == "message" and "not offered" in try_it.message.text()
+    assert not scroll.verticalScrollBar().isVisible()
+    assert try_it.message.height() <= scroll.viewport().height()

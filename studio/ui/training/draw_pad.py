@@ -69,12 +69,6 @@ class DrawPad(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
         return QSize(MIN_PX + 40, MIN_PX + 40)
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt name)
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt name)
-        return width
-
     # ---- what others call ----------------------------------------------------
     @property
     def is_blank(self) -> bool:

@@ -225,6 +225,12 @@ class TryItView(QWidget):
         box.addWidget(self.stack)
         self.stack.setCurrentWidget(self.message)
 
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt name)
+        # The scroll area around the tab asks this of a layout holding word-wrapped text, and would
+        # get the pages' preferred heights (the plane's 480 px): a vertical scroll bar in a dock of
+        # ordinary height, the plane's axis cut off. The pages fit in their minimum heights.
+        return -1
+
     # ---- pages ------------------------------------------------------------------
     def _build_image_page(self) -> None:
         self.pad = DrawPad()
