@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.training import ConfigError
     from studio.training.checkpoint import CheckpointError
 
-    refused = _argument_problem(args)
+    refused = _argument_problem(args) or _output_problem(args)
     if refused:
         print(f"{PROG}: {refused}", file=sys.stderr)
         return 2
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "onnx":
             return _export_onnx(args, graph, trained)
         if args.format == "program":
-            target = Path(args.output) if args.output else Path(f"{Path(args.file).stem}.pt2")
+            target = output_target(args, ".pt2")
             quantized = _quantize_program(graph, trained, target) if args.quantize else {}
             written = export_program(graph, target, trained)
             if quantized:
@@ -118,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {terminal_lines(str(problem))}", file=sys.stderr)
         return 1
+    except WeightsFileUnreadable as exc:
+        print(f"{PROG}: {terminal_lines(str(exc))}", file=sys.stderr)
+        return 2
     except CheckpointError as exc:
         print(f"{PROG}: {terminal_lines(str(exc))}", file=sys.stderr)
         return 1
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {terminal_lines(f'{args.file}: cannot export as {args.format}: {exc}')}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"{PROG}: cannot write {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{PROG}: cannot write {_written_name(exc, args)}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     if not args.output:
         sys.stdout.write(text)
@@ -178,12 +182,53 @@ def _argument_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def output_target(args: argparse.Namespace, suffix: str) -> Path:
+    """Where ``-o`` asks for the file: ``FILE-stem`` + ``suffix`` in the current folder without it, and
+    in the folder ``-o`` names when it is one."""
+    default = Path(f"{Path(args.file).stem}{suffix}")
+    if not args.output:
+        return default
+    target = Path(args.output)
+    return target / default if target.is_dir() else target
+
+
+def _output_problem(args: argparse.Namespace) -> str | None:
+    """``-o`` naming the graph file itself: the export would overwrite the graph it came from."""
+    if args.output and not Path(args.output).is_dir():
+        return _clash(args, [Path(args.output)])
+    return None
+
+
+def _clash(args: argparse.Namespace, targets: list[Path]) -> str | None:
+    from studio.export.quantize import int8_path
+
+    graph = Path(args.file)
+    if args.format == "onnx" and args.quantize:
+        targets = [*targets, *(int8_path(t) for t in targets)]
+    for target in targets:
+        if _same_file(target, graph):
+            return (f"-o {args.output}: that is the graph file {args.file}; the export would overwrite it, "
+                    "give another name")
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
 def _export_onnx(args: argparse.Namespace, graph, trained) -> int:
     """Write, check and report the ONNX files; with --quantize the int8 copies and their table."""
-    from studio.export.onnx import compiled_networks, export_onnx
+    from studio.export.onnx import compiled_networks, export_onnx, onnx_paths
 
     networks = compiled_networks(graph, trained)
-    target = Path(args.output) if args.output else Path(f"{Path(args.file).stem}.onnx")
+    target = output_target(args, ".onnx")
+    clash = _clash(args, [*onnx_paths(list(networks), target).values()])
+    if clash:
+        print(f"{PROG}: {clash}", file=sys.stderr)
+        return 2
     results = export_onnx(graph, target, networks, args.opset, int8=bool(args.quantize))
     several = len(results) > 1
     for result in results:
@@ -242,9 +287,36 @@ def trained_networks(graph, checkpoint: str):
     from studio.compile import compile_networks
     from studio.training.checkpoint import CheckpointError, load_weights
 
+    _readable_weights(checkpoint)
     networks = compile_networks(graph)
     if len(networks) != 1:
         raise CheckpointError(f"{checkpoint}: --weights takes graphs with one network; this one has "
                               f"{len(networks)} ({', '.join(networks)})")
     load_weights(checkpoint, networks)
     return next(iter(networks.values()))
+
+
+def _written_name(exc: OSError, args: argparse.Namespace) -> str:
+    """The file a failed write concerns, as the person named it: never the temporary name beside it."""
+    name = exc.filename or args.output
+    if name and re.fullmatch(r"\..*\.[0-9a-f]{8}\.tmp.*", Path(str(name)).name) and args.output:
+        return terminal_lines(str(args.output))
+    return terminal_lines(str(name))
+
+
+class WeightsFileUnreadable(Exception):
+    """``--weights`` names no weights file that can be read (exit 2, as an unreadable graph file)."""
+
+
+def _readable_weights(checkpoint: str) -> None:
+    from studio.training.checkpoint import weights_path
+
+    given, weights = Path(checkpoint), weights_path(checkpoint)
+    if weights.is_file():
+        return
+    wanted = "the .safetensors file a run with training.checkpoint saved"
+    if given.is_dir():
+        raise WeightsFileUnreadable(f"--weights {checkpoint}: is a folder; give {wanted}")
+    if given.exists():
+        raise WeightsFileUnreadable(f"--weights {checkpoint}: not a weights file; give {wanted}")
+    raise WeightsFileUnreadable(f"{weights}: no such weights file")

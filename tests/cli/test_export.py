@@ -189,8 +189,8 @@ def test_weights_that_do_not_fit_or_cannot_go_along_are_refused(capsys, tmp_path
     assert main(["export", str(other), "--format", "program", "-o", str(tmp_path / "o.pt2"),
                  "--weights", str(weights)]) == 1
     assert "fc.weight has shape [3, 8], the graph needs [4, 8]" in capsys.readouterr().err
-    assert main(["export", str(graph_file), "--format", "program", "--weights", str(tmp_path / "none")]) == 1
-    assert "no such weights file" in capsys.readouterr().err
+    assert main(["export", str(graph_file), "--format", "program", "--weights", str(tmp_path / "none")]) == 2
+    assert "no such weights file" in capsys.readouterr().err  # unreadable, as a missing graph file
     assert main(["export", str(graph_file), "--format", "torchrun", "--weights", str(weights)]) == 2
     assert main(["export", str(graph_file), "--format", "python", "--weights", str(weights)]) == 2
     assert "needs -o OUT" in capsys.readouterr().err
@@ -294,3 +294,76 @@ def test_onnx_of_a_network_larger_than_memory_says_so_instead_of_allocating(caps
     err = capsys.readouterr().err
     assert "40,000,200,000 parameters need at least" in err and "to build" in err
     assert list(out.iterdir()) == []
+
+
+# ---- where the files go, and what -o and --weights may not be ------------------------------------
+@pytest.fixture(scope="module")
+def mlp_file(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("mlp")
+    path = folder / "mlp.json"
+    save(_mlp(), path)
+    return path
+
+
+def test_output_into_an_existing_folder_takes_the_graph_files_name(capsys, mlp_file, tmp_path):
+    assert main(["export", str(mlp_file), "--format", "onnx", "-o", str(tmp_path)]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == f"studio export: wrote {tmp_path / 'mlp.onnx'}"
+    assert main(["export", str(mlp_file), "--format", "program", "-o", str(tmp_path)]) == 0
+    assert capsys.readouterr().err.strip() == f"studio export: wrote {tmp_path / 'mlp.pt2'}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.onnx", "mlp.pt2"]
+    assert not (tmp_path.parent / f"{tmp_path.name}.onnx").exists()
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "program", "python"])
+def test_output_that_is_the_graph_file_is_refused(capsys, mlp_file, fmt, monkeypatch):
+    before = mlp_file.read_bytes()
+    monkeypatch.chdir(mlp_file.parent)
+    for output in (str(mlp_file), "./mlp.json"):
+        assert main(["export", str(mlp_file), "--format", fmt, "-o", output]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == (f"studio export: -o {output}: that is the graph file {mlp_file}; the export would "
+                       "overwrite it, give another name\n")
+    assert mlp_file.read_bytes() == before
+    assert sorted(p.name for p in mlp_file.parent.iterdir()) == ["mlp.json"]
+
+
+def test_int8_copy_that_would_be_the_graph_file_is_refused(capsys, tmp_path):
+    graph_file = tmp_path / "m.int8.onnx"  # a graph file with an unusual name: the int8 copy of -o m.onnx
+    save(_mlp(), graph_file)
+    before = graph_file.read_bytes()
+    assert main(["export", str(graph_file), "--format", "onnx", "-o", str(tmp_path / "m.onnx"),
+                 "--quantize", "int8"]) == 2
+    assert "the export would overwrite it" in capsys.readouterr().err
+    assert graph_file.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.int8.onnx"]
+
+
+def test_weights_that_are_no_file_exit_2(capsys, mlp_file, tmp_path):
+    for weights, said in ((tmp_path / "none", f"{tmp_path / 'none.safetensors'}: no such weights file"),
+                          (tmp_path, f"--weights {tmp_path}: is a folder; give the .safetensors file a run "
+                                     "with training.checkpoint saved"),
+                          (mlp_file, f"--weights {mlp_file}: not a weights file; give the .safetensors file a "
+                                     "run with training.checkpoint saved")):
+        for fmt in ("onnx", "program"):
+            assert main(["export", str(mlp_file), "--format", fmt, "-o", str(tmp_path / "out"),
+                         "--weights", str(weights)]) == 2
+            assert capsys.readouterr().err == f"studio export: {said}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_onnx_write_names_the_file_and_leaves_nothing(capsys, mlp_file, tmp_path, monkeypatch):
+    import errno
+
+    from studio.export import onnx as onnx_export
+
+    def writer(data):
+        def write(tmp: Path) -> None:
+            tmp.write_bytes(data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+        return write
+    monkeypatch.setattr(onnx_export, "_writer", writer)
+    target = tmp_path / "new" / "m.onnx"
+    assert main(["export", str(mlp_file), "--format", "onnx", "-o", str(target), "--quantize", "int8"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"studio export: cannot write {target}: No space left on device\n"
+    assert list(tmp_path.iterdir()) == []
