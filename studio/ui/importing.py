@@ -30,6 +30,7 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Import PyTorch Model")
         self.setObjectName("import_dialog")
         self.imported = None
+        self._worker = None  # the thread imports run on, made at the first
         self.file = QLineEdit(self)
         self.file.setObjectName("import_file")
         self.file.setPlaceholderText("models/net.py, or a module name: mypkg.nets")
@@ -85,10 +86,19 @@ class ImportDialog(QDialog):
         self.message.setText(text)
         self.message.setStyleSheet("color: #d04040;")
 
-    def run_import(self) -> None:
-        """Import with the fields as they are; on success the document opens and the dialog closes."""
-        from studio.importing import ImportRefused, import_model, model_from, parse_kwargs, parse_shape
+    @property
+    def importing(self) -> bool:
+        """Whether an import is under way (off the window's thread)."""
+        return self._worker is not None and self._worker.busy
 
+    def run_import(self) -> None:
+        """Import with the fields as they are, on a thread of its own (the model's file runs, it is
+        traced and checked: seconds for a large model, and the window keeps answering); on success
+        the document opens and the dialog closes."""
+        from studio.importing import ImportRefused, parse_kwargs, parse_shape
+
+        if self.importing:
+            return
         source, name = self.file.text().strip(), self.callable.text().strip()
         if not source or not name:
             self.show_refusal("Give the Python file (or module) and the class or function that builds the model.")
@@ -97,22 +107,50 @@ class ImportDialog(QDialog):
         if not parts:
             self.show_refusal("Give the input shape: one sample without the batch, e.g. 1,28,28.")
             return
-        QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             shapes = [parse_shape(p) for p in parts]
-            model, built_name = model_from(f"{source}:{name}", parse_kwargs(self.kwargs.text().strip() or None))
-            self.imported = import_model(model, shapes, [self.dtype.currentData()], built_name)
+            kwargs = parse_kwargs(self.kwargs.text().strip() or None)
         except ImportRefused as exc:
             self.show_refusal(exc.message)
             return
-        except Exception as exc:  # the model's own code failing where no check foresaw it: said, not raised
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            self.show_refusal(f"The import failed: {type(exc).__name__}: {text}")
+        dtype = self.dtype.currentData()
+        if self._worker is None:
+            from .off_thread import OneAtATime
+
+            self._worker = OneAtATime(self, "studio-import")
+        self.message.setStyleSheet("")
+        self.message.setText(f"Importing {Path(source).name}:{name}…")
+        self.import_button.setEnabled(False)
+        QApplication.setOverrideCursor(Qt.BusyCursor)
+        self._worker.submit(lambda: build_and_import(source, name, kwargs, shapes, dtype),
+                            lambda imported, error, _s: self._imported(imported, error, source, name))
+
+    def _imported(self, imported: Any, error: BaseException | None, source: str, name: str) -> None:
+        from studio.importing import ImportRefused
+
+        QApplication.restoreOverrideCursor()
+        self.import_button.setEnabled(True)
+        if not self.isVisible():
+            return  # cancelled meanwhile: the import is dropped
+        if isinstance(error, ImportRefused):
+            self.show_refusal(error.message)
             return
-        finally:
-            QApplication.restoreOverrideCursor()
+        if error is not None:  # the model's own code failing where no check foresaw it: said, not raised
+            text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            self.show_refusal(f"The import failed: {type(error).__name__}: {text}")
+            return
+        self.imported = imported
+        self.message.setText("")
         if open_imported(self.window_, self.imported, f"{Path(source).name}:{name}"):
             self.accept()
+
+
+def build_and_import(source: str, name: str, kwargs: Any, shapes: list, dtype: str) -> Any:
+    """The model built from ``source``:``name`` and imported; touches no widget (runs off the window's thread)."""
+    from studio.importing import import_model, model_from
+
+    model, built_name = model_from(f"{source}:{name}", kwargs)
+    return import_model(model, shapes, [dtype], built_name)
 
 
 def open_imported(window: Any, imported: Any, what: str) -> bool:

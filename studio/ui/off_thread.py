@@ -45,7 +45,7 @@ class OneAtATime(QObject):
         started = time.perf_counter()
         try:
             result, error = compute(), None
-        except Exception as exc:  # noqa: BLE001 - shown by the window, never lost on this thread
+        except BaseException as exc:  # noqa: BLE001 - shown by the window, even a sys.exit() in a model file
             result, error = None, exc
         try:
             self._finished.emit((show, result, error, time.perf_counter() - started))

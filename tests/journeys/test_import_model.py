@@ -70,7 +70,7 @@ def test_import_a_model_file_onto_the_canvas_with_its_weights(window, answers, q
     type_into(dialog.kwargs, '{"hidden": 10}')
     torch.manual_seed(7)  # the model the dialog builds draws its weights from here
     type_into(dialog.shapes, "1,12,12", then="enter")  # Enter presses Import
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
     QApplication.processEvents()
     assert answers.errors() == []
 
@@ -110,6 +110,7 @@ def test_a_model_without_blocks_is_refused_in_the_dialog(window, answers, qtbot,
     type_into(dialog.file, str(models_file))
     type_into(dialog.callable, "Erf")
     type_into(dialog.shapes, "4", then="enter")
+    qtbot.waitUntil(lambda: not dialog.importing, timeout=30_000)
     QApplication.processEvents()
     assert dialog.isVisible()  # the person can fix a field and try again
     assert dialog.message.text() == "node 'special_erf': torch.special.erf (called in Erf.forward) has no block"

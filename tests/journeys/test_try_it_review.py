@@ -112,3 +112,89 @@ def test_the_plane_and_the_sentences_fit_the_tab_without_a_scroll_bar(window, an
     assert try_it.kind == "message" and "not offered" in try_it.message.text()
     assert not scroll.verticalScrollBar().isVisible()
     assert try_it.message.height() <= scroll.viewport().height()
+
+
+SLOW_MODELS = '''
+import sys
+import time
+import torch
+from torch import nn
+
+
+class Slow(nn.Module):
+    """A large model: building it takes a while."""
+
+    def __init__(self):
+        super().__init__()
+        time.sleep(1.5)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Raises(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        raise ValueError("the forward went wrong")
+
+
+class Quits(nn.Module):
+    def __init__(self):
+        super().__init__()
+        sys.exit(3)
+'''
+
+
+def import_dialog(window, qtbot):
+    from test_import_model import open_import_dialog
+
+    return open_import_dialog(window, qtbot)
+
+
+def test_importing_a_slow_model_keeps_the_window_answering_and_cancel_drops_it(window, answers, qtbot, tmp_path):
+    import time
+
+    models = tmp_path / "slow models.py"
+    models.write_text(SLOW_MODELS)
+    before = window.editor.graph.snapshot()
+    dialog = import_dialog(window, qtbot)
+    type_into(dialog.file, str(models))
+    type_into(dialog.callable, "Slow")
+    type_into(dialog.shapes, "4", then="tab")
+    started = time.perf_counter()
+    press(dialog.shapes, Qt.Key_Return)  # Enter presses Import
+    assert time.perf_counter() - started < 0.5  # the window's thread is not held while the model builds
+    assert dialog.importing and dialog.message.text() == "Importing slow models.py:Slow…"
+    assert not dialog.import_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
+    assert [n.block for n in window.editor.graph.nodes.values()] == ["Input", "Linear"]
+
+    # Again, and Cancel (Esc) while it builds: nothing opens when it is done.
+    opened = window.editor.graph.snapshot()
+    dialog = import_dialog(window, qtbot)
+    type_into(dialog.file, str(models))
+    type_into(dialog.callable, "Slow")
+    type_into(dialog.shapes, "4", then="enter")
+    assert dialog.importing
+    press(dialog, Qt.Key_Escape)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.importing, timeout=30_000)
+    QApplication.processEvents()
+    assert window.editor.graph.snapshot() == opened != before
+    assert QApplication.overrideCursor() is None
+
+    # A forward that raises, and a model file that calls sys.exit(): said in the dialog, which stays.
+    dialog = import_dialog(window, qtbot)
+    type_into(dialog.file, str(models))
+    for name, said in (("Raises", "the forward went wrong"), ("Quits", "SystemExit: 3")):
+        type_into(dialog.callable, name)
+        type_into(dialog.shapes, "4", then="enter")
+        qtbot.waitUntil(lambda: not dialog.importing, timeout=30_000)
+        assert dialog.isVisible() and said in dialog.message.text(), dialog.message.text()
+        assert dialog.import_button.isEnabled()
+    press(dialog, Qt.Key_Escape)
+    assert window.editor.graph.snapshot() == opened
