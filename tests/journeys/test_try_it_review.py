@@ -198,3 +198,28 @@ def test_importing_a_slow_model_keeps_the_window_answering_and_cancel_drops_it(w
         assert dialog.import_button.isEnabled()
     press(dialog, Qt.Key_Escape)
     assert window.editor.graph.snapshot() == opened
+
+
+def test_loading_a_text_file_as_weights_says_what_it_is_not_a_truncated_file(window, answers, qtbot, tmp_path):
+    """File > Load Weights… with the graph's own .json (or a CSV) picked by mistake."""
+    from test_load_weights import choose_in_file_menu
+    from studio.ui.training import weights_file
+
+    open_file(window, answers, EXAMPLES / "xor_mlp.json")
+    csv = tmp_path / "points.csv"
+    csv.write_text("x1,x2,label\n0,0,0\n0,1,1\n")
+    picked = []
+    original = weights_file.open_weights_name
+    try:
+        weights_file.open_weights_name = lambda parent, directory="": picked[-1]
+        for path, start in ((EXAMPLES / "xor_mlp.json", "'{ \"format\""), (csv, "'x1,x2,label 0,0,0 0,1,1'")):
+            picked.append(str(path))
+            before = len(answers.errors())
+            choose_in_file_menu(window, qtbot, "Load Weights")
+            errors = answers.errors()[before:]
+            assert len(errors) == 1, errors
+            assert errors[0].startswith(f"{path}: a text file ({start}"), errors[0]
+            assert "not trained weights" in errors[0] and "truncated" not in errors[0]
+    finally:
+        weights_file.open_weights_name = original
+    assert not window.training_panel.has_weights
