@@ -225,6 +225,8 @@ class Builder:
     def _output(self, node: fx.Node) -> None:
         result = self.arg(node.args[0])
         flat = list(result) if isinstance(result, (tuple, list)) else [result]
+        if isinstance(result, dict):  # {"logits": ...}: its values in order, as the graph's outputs
+            flat = list(result.values())
         if isinstance(result, Items):
             flat = list(result.items)
         ports = [self.port(v, node) for v in flat]

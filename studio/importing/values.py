@@ -68,4 +68,12 @@ def describe(value: Any) -> str:
                 "has a block)")
     if isinstance(value, Items):
         return "a tuple"
+    if isinstance(value, (dict, list, tuple)) and _holds_tensors(value):
+        return f"a {'dict' if isinstance(value, dict) else 'list' if isinstance(value, list) else 'tuple'} of tensors"
     return f"the constant {value!r}"
+
+
+def _holds_tensors(value: Any) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return any(isinstance(v, (Port, Seq, States, HalfState, Opaque)) or (
+        isinstance(v, (dict, list, tuple)) and _holds_tensors(v)) for v in items)

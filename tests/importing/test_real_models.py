@@ -465,3 +465,35 @@ def test_a_scale_of_an_output_read_elsewhere_is_still_refused():
     with pytest.raises(ImportRefused) as err:
         import_model(ScaledTwice(), [(4,)])
     assert "has no block: one operand is the constant 0.5; blocks combine two tensors" in str(err.value)
+
+
+class ReturnsADict(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return {"logits": self.fc(x)}
+
+
+def test_a_forward_that_returns_a_dict_gives_its_values_as_outputs():
+    result = import_model(ReturnsADict(), [(4,)])
+    assert result.difference == 0.0
+    assert [n.block for n in result.graph.nodes.values()] == ["Input", "Linear"]
+
+
+class NestedOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.aux = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x), {"aux": self.aux(x)}
+
+
+def test_a_dict_of_tensors_is_named_as_such_not_by_inner_names():
+    with pytest.raises(ImportRefused) as err:
+        import_model(NestedOutputs(), [(4,)])
+    assert str(err.value) == ("node 'output': 'output' (called in NestedOutputs.forward) takes a dict of tensors, "
+                              "which no block gives as a tensor")
