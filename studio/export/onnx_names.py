@@ -35,8 +35,47 @@ class _Call(nn.Module):
 
     def forward(self, *args, **kwargs):
         if self.method:
+            if self.target == "squeeze" and _keeps_dimension(args, kwargs):
+                return args[0]  # torch leaves a dimension other than 1 as it is; ONNX's Squeeze would refuse it
             return getattr(args[0], self.target)(*args[1:], **kwargs)
         return self.target(*args, **kwargs)
+
+
+def _keeps_dimension(args, kwargs) -> bool:
+    """A ``squeeze(dim)`` whose dimension has a known size other than 1 (the free batch is not known)."""
+    dim = args[1] if len(args) > 1 else kwargs.get("dim")
+    if not isinstance(dim, int) or not isinstance(args[0], torch.Tensor):
+        return False
+    size = args[0].shape[dim]
+    return isinstance(size, int) and size != 1
+
+
+class _AdaptiveMaxPool2d(nn.Module):
+    """``nn.AdaptiveMaxPool2d`` in operations the ONNX exporter has: a plain max pool where the output
+    divides the input, else the max of each of torch's windows (rows, then columns: a window is a
+    rectangle), the input's height and width being fixed."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2], x.shape[-1]
+        size = self.output_size if isinstance(self.output_size, (tuple, list)) else (self.output_size,) * 2
+        oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
+        if h % oh == 0 and w % ow == 0:
+            return nn.functional.max_pool2d(x, (h // oh, w // ow))
+        x = torch.cat([x[..., (i * h) // oh:-((-(i + 1) * h) // oh), :].amax(dim=-2, keepdim=True)
+                       for i in range(oh)], dim=-2)
+        return torch.cat([x[..., (j * w) // ow:-((-(j + 1) * w) // ow)].amax(dim=-1, keepdim=True)
+                          for j in range(ow)], dim=-1)
+
+
+def _exportable(module):
+    """``module``, or an equal one in operations the exporter can translate."""
+    if isinstance(module, nn.AdaptiveMaxPool2d) and not module.return_indices:
+        return _AdaptiveMaxPool2d(module.output_size)
+    return module
 
 
 class Traceable:
@@ -49,7 +88,8 @@ class Traceable:
         graph.output(out)
         # what the code reaches by name (submodules, constants), then the wrappers
         modules: dict[str, object] = {
-            node.target: _attribute(net, node.target) for node in graph.nodes if node.op in ("call_module", "get_attr")}
+            node.target: _exportable(_attribute(net, node.target))
+            for node in graph.nodes if node.op in ("call_module", "get_attr")}
         taken = set(dict(net.named_children())) | {name.split(".")[0] for name in modules} | _RESERVED
         for node in list(graph.nodes):
             node_id = node.meta.get("node_id")

@@ -143,17 +143,27 @@ def _pool(output_size: int) -> Graph:
     return g
 
 
+class _RawAdaptiveMaxPool(torch.nn.Module):
+    """adaptive max pooling called directly, as a module from elsewhere may: there is no ONNX operator for it."""
+
+    def forward(self, x):
+        return torch.nn.functional.adaptive_max_pool2d(x, 3)
+
+
 def test_a_block_the_exporter_cannot_express_is_refused_by_node_and_nothing_is_written(tmp_path):
-    # adaptive max pooling to a size that does not divide the input has no ONNX operator
+    graph = _pool(3)
+    (net,) = compile_networks(graph).values()
+    setattr(net, net.node_to_attr["squeeze_it"], _RawAdaptiveMaxPool())
     with pytest.raises(ExportError) as refused:
-        export_onnx(_pool(3), tmp_path / "pool.onnx")
+        export_onnx(graph, tmp_path / "pool.onnx", net)
     message = str(refused.value)
     assert message.startswith("node squeeze_it (AdaptiveMaxPool2d): the ONNX exporter cannot express it: ")
     assert "adaptive_max_pool2d" in message and "\x1b" not in message
     assert list(tmp_path.iterdir()) == []
-    # the same block to a size that divides it is a plain max pool, and exports
-    (result,) = export_onnx(_pool(7), tmp_path / "pool.onnx")
-    assert result.max_difference <= 1e-4
+    # the block itself, to a size that divides the input or not, exports
+    for size in (7, 3):
+        (result,) = export_onnx(_pool(size), tmp_path / f"pool{size}.onnx")
+        assert result.max_difference <= 1e-4
 
 
 def test_a_difference_above_the_limit_refuses_the_export(tmp_path, monkeypatch):
@@ -203,14 +213,29 @@ def test_a_node_with_several_outputs_names_each_by_port(tmp_path):
     assert np.array_equal(first, x[:, :2]) and np.array_equal(second, x[:, 2:])
 
 
+class _SqueezeInside(torch.nn.Module):
+    """A squeeze of a dimension of size 4 inside a module: torch leaves it, the exporter writes an ONNX Squeeze."""
+
+    def forward(self, x):
+        return x.squeeze(2)
+
+
 def test_onnxruntime_refusing_the_file_names_the_node(tmp_path):
-    # torch squeezes a dimension of size 4 to nothing (a no-op); the exporter writes an ONNX Squeeze,
-    # which onnxruntime refuses: the message says which node
+    # onnxruntime refuses the ONNX Squeeze of a dimension that is not 1: the message says which node
     g = Graph("squeeze")
     g.add_node("Input", {"shape": [3, 4]}, (0, 0), "x")
     g.add_node("Squeeze", {"dim": 2}, (200, 0), "drop_axis")
     g.connect("x", "out", "drop_axis", "in")
+    (net,) = compile_networks(g).values()
+    (result,) = export_onnx(g, tmp_path / "plain.onnx", net)  # the block itself: a no-op, as in torch
+    assert result.max_difference == 0
+    inner = Graph("squeeze")
+    inner.add_node("Input", {"shape": [3, 4]}, (0, 0), "x")
+    inner.add_node("ReLU", {}, (200, 0), "drop_axis")
+    inner.connect("x", "out", "drop_axis", "in")
+    (net,) = compile_networks(inner).values()
+    setattr(net, net.node_to_attr["drop_axis"], _SqueezeInside())
     with pytest.raises(ExportError) as refused:
-        export_onnx(g, tmp_path / "s.onnx")
-    assert str(refused.value).startswith("node drop_axis (Squeeze): onnxruntime cannot run the exported file: ")
-    assert list(tmp_path.iterdir()) == []
+        export_onnx(inner, tmp_path / "s.onnx", net)
+    assert str(refused.value).startswith("node drop_axis (ReLU): onnxruntime cannot run the exported file: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.onnx"]

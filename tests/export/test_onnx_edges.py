@@ -108,3 +108,25 @@ def test_a_data_set_that_cannot_be_loaded_is_said_with_the_key_and_file(tmp_path
     assert dataset is None
     assert note.startswith("no validation split (the data set cannot be loaded: training.dataset.path: "
                            "no file 'nothere.csv'"), note
+
+
+def test_adaptive_max_pool_to_any_size_and_a_squeeze_that_keeps_its_dimension_export(tmp_path):
+    g = Graph("pools")
+    g.add_node("Input", {"shape": [3, 7, 9]}, (0, 0), "x")
+    g.add_node("AdaptiveMaxPool2d", {"output_size": 3}, (220, 0), "odd")  # 7 and 9 into 3: uneven windows
+    g.add_node("AdaptiveMaxPool2d", {"output_size": [5, 4]}, (220, 100), "half")
+    g.add_node("AdaptiveMaxPool2d", {"output_size": [7, 3]}, (220, 200), "even")  # a plain max pool
+    g.add_node("Squeeze", {"dim": 2}, (220, 300), "keep")  # 7 is not 1: torch leaves it
+    for node in ("odd", "half", "even", "keep"):
+        g.connect("x", "out", node, "in")
+    (net,) = compile_networks(g).values()
+    (result,) = export_onnx(g, tmp_path / "pools.onnx", net)
+    session = ort.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["odd", "half", "even", "keep"]
+    x = torch.randn(7, 3, 7, 9)
+    with torch.no_grad():
+        expected = net.eval()(x)
+    got = session.run(None, {"x": x.numpy()})
+    assert [g.shape for g in got] == [(7, 3, 3, 3), (7, 3, 5, 4), (7, 3, 7, 3), (7, 3, 7, 9)]
+    for e, o in zip(expected, got):
+        assert np.array_equal(e.numpy(), o)  # a max picks values: exactly equal
