@@ -223,3 +223,35 @@ def test_loading_a_text_file_as_weights_says_what_it_is_not_a_truncated_file(win
     finally:
         weights_file.open_weights_name = original
     assert not window.training_panel.has_weights
+
+
+def test_the_point_clicked_is_predicted_again_by_the_next_run(window, answers, qtbot):
+    import numpy as np
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    open_file(window, answers, EXAMPLES / "spiral_mlp.json")
+    panel = window.training_panel
+    type_into(panel.config_form.widgets[("epochs",)], "2", then="enter")
+    train(window, qtbot)
+    show_tab(panel, "Try it")
+    try_it = panel.try_it
+    qtbot.waitUntil(lambda: try_it.kind == "points", timeout=5000)
+    qtbot.wait(50)  # the plane lays out its axes
+    vb = try_it.plane.getPlotItem().getViewBox()
+    at = try_it.plane.mapFromScene(vb.mapViewToScene(QPointF(0.3, -0.4)))
+    QTest.mouseClick(try_it.plane.viewport(), Qt.LeftButton, Qt.NoModifier, at)
+    x, y = try_it._point
+    assert try_it.point_status.text().startswith(f"At ({x:.3g}, {y:.3g}) the network says")
+
+    first = try_it.predictor
+    train(window, qtbot)  # a second run while the tab shows
+    qtbot.waitUntil(lambda: try_it.predictor is not None and try_it.predictor is not first, timeout=5000)
+    assert try_it.point_status.text().startswith(f"At ({x:.3g}, {y:.3g}) the network says")
+    expected = try_it.predictor.predict(np.array([[x, y]], np.float32)).top(3)[0]
+    assert try_it.point_bars.shown == [(c, float(p)) for c, p in expected]
+    assert try_it.plane_marker.getData()[0][0] == x
+
+    # Another document: nothing of it is left.
+    open_file(window, answers, EXAMPLES / "overfitting.json")
+    assert try_it._point is None and try_it.kind == "none"

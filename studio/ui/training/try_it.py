@@ -343,6 +343,7 @@ class TryItView(QWidget):
         self.graph = self.weights = self.dataset = self.predictor = None
         self._stale = False
         self.prediction = None
+        self._point = None
         self.edited_label.hide()
         self._show_message(TRAIN_FIRST)
 
@@ -567,7 +568,7 @@ class TryItView(QWidget):
 
     def _fill_plane(self) -> None:
         ds = self.dataset
-        self._point = None
+        # The point clicked stays (new weights of the same network: it is predicted again by them).
         self.plane_marker.setData([], [])
         self.point_bars.clear()
         self.point_status.setText(CLICK_HINT)
