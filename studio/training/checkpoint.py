@@ -251,6 +251,10 @@ def _read_file(path: Path, what: str) -> bytes:
 
 
 def _pickle_kind(data: bytes) -> str | None:
+    if data[8:9] == b"{":
+        # safetensors: an 8-byte header length, then its JSON header. A length of 640 or 896 bytes
+        # begins with the same two bytes as a pickle, so the JSON decides, not the first bytes.
+        return None
     if data.startswith(b"PK\x03\x04"):
         return "a torch .pt archive (pickled)"
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):

@@ -301,3 +301,23 @@ def test_the_digest_is_of_the_file_on_disk(tmp_path):
     state = ckpt.load_state(path)
     assert state.weights_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert weights_path(state_path(path)) == path
+
+
+@pytest.mark.parametrize("header", [640, 896, 1152, 1408])
+def test_safetensors_whose_header_length_begins_like_a_pickle_are_read(tmp_path, header):
+    """A header of 640 bytes is written 80 02 00 ..., the first bytes of a pickle: the JSON
+    header that follows says what the file is."""
+    from safetensors.torch import save
+
+    tensors = {"hidden.weight": torch.ones(2, 3)}
+    for pad in range(2000):
+        data = save(tensors, metadata={"pad": "x" * pad})
+        if int.from_bytes(data[:8], "little") == header:
+            break
+    else:
+        raise AssertionError(f"no padding gives a {header}-byte header")
+    assert data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    path = tmp_path / "w.safetensors"
+    path.write_bytes(data)
+    read, _ = ckpt.read_weights(path, data)
+    assert torch.equal(read["hidden.weight"], tensors["hidden.weight"])
