@@ -255,3 +255,35 @@ def test_the_point_clicked_is_predicted_again_by_the_next_run(window, answers, q
     # Another document: nothing of it is left.
     open_file(window, answers, EXAMPLES / "overfitting.json")
     assert try_it._point is None and try_it.kind == "none"
+
+
+def test_typed_tokens_show_each_positions_share_on_hover(window, answers, qtbot):
+    import numpy as np
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    open_file(window, answers, EXAMPLES / "transformer_sequence.json")
+    panel = window.training_panel
+    type_into(panel.config_form.widgets[("epochs",)], "1", then="enter")
+    train(window, qtbot)
+    show_tab(panel, "Try it")
+    try_it = panel.try_it
+    qtbot.waitUntil(lambda: try_it.kind == "tokens", timeout=5000)
+    click(try_it.token_edit)
+    type_into(try_it.token_edit, "3 1 4 1 5 9 2 6", then="enter")
+    assert try_it.token_status.text().startswith("The network says:")
+    probs = np.asarray(try_it.prediction.probabilities)[0]
+    lines = try_it.token_status.toolTip().splitlines()
+    assert len(lines) == 8
+    best = probs.argmax(-1)
+    assert lines[0] == f"position 1: {try_it.prediction.class_names[best[0]]} ({100 * probs[0].max():.1f}%)"
+    # Hovering the line shows them.
+    label = try_it.token_status
+    QApplication.sendEvent(label, QHelpEvent(QEvent.ToolTip, QPoint(5, 5), label.mapToGlobal(QPoint(5, 5))))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert QToolTip.text() == label.toolTip()
+    QToolTip.hideText()
+    # Fewer tokens: the problem is said, and no shares of an old prediction linger.
+    type_into(try_it.token_edit, "3 1", then="enter")
+    assert try_it.token_status.text() == "2 of 8 tokens: type 6 more" and try_it.token_status.toolTip() == ""

@@ -681,6 +681,7 @@ class TryItView(QWidget):
 
     def _predict_tokens(self) -> None:
         ids, problem = self.parse_tokens(self.token_edit.text())
+        self.token_status.setToolTip("")
         if ids is None:
             self.prediction = None
             self.token_bars.clear()
@@ -704,14 +705,17 @@ class TryItView(QWidget):
         probs = probs.reshape(-1, probs.shape[-1])
         best = probs.argmax(axis=-1)
         conf = probs.max(axis=-1)
-        cells = []
-        for b, c in zip(best, conf):
+        cells, lines = [], []
+        for i, (b, c) in enumerate(zip(best, conf), 1):
             name = names[int(b)] if int(b) < len(names) else str(int(b))
             weight = "bold" if c >= 0.5 else "normal"
-            cells.append(f"<span style='font-weight:{weight}' title='{100 * c:.1f}%'>{name}</span>")
+            cells.append(f"<span style='font-weight:{weight}'>{name}</span>")
+            lines.append(f"position {i}: {name} ({100 * c:.1f}%)")
         self.token_bars.clear()
         self.token_status.setText(f"The network says: {' '.join(cells)} (least sure position "
                                   f"{100 * float(conf.min()):.1f}%)")
+        # A label shows no tooltip of a span: each position's share is the line's own tooltip.
+        self.token_status.setToolTip("\n".join(lines))
 
     # ---- image files --------------------------------------------------------------------
     def _on_open(self) -> None:
