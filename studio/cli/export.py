@@ -12,7 +12,7 @@
   in the current directory; a graph with several networks writes one file per
   network, ``OUT-<network>.pt2``).
 - onnx: an ONNX file (default ``FILE-stem.onnx``; one per network as for
-  program), batch dimension free, names from the node ids. Before it is written
+  program; ``-o`` a folder puts it there), batch dimension free, names from the node ids. Before it is written
   onnxruntime runs it beside the compiled network on a random batch of 3 and of
   1: the largest difference is printed, and above 1e-4 the export is refused.
   ``--opset N`` asks for that ONNX opset.
@@ -239,7 +239,11 @@ def _export_onnx(args: argparse.Namespace, graph, trained) -> int:
         print(f"{PROG}: onnxruntime matches the compiled network{network}: max |difference| "
               f"{d.get(3, result.max_difference):.2g} on a batch of 3{rest}", file=sys.stderr)
         if result.int8_path is not None:
-            print(f"{PROG}: wrote {terminal_lines(str(result.int8_path))} (int8 weights)", file=sys.stderr)
+            from studio.export.quantize import int8_weights
+
+            what = ("int8 weights" if int8_weights(result.int8_path) else
+                    "no weights to quantize: no convolution or matrix product with weights; the same network")
+            print(f"{PROG}: wrote {terminal_lines(str(result.int8_path))} ({what})", file=sys.stderr)
     if not args.quantize:
         return 0
     import json

@@ -33,6 +33,15 @@ def int8_path(path: str | Path) -> Path:
     return path.with_name(f"{path.stem}.int8{path.suffix or '.onnx'}")
 
 
+def int8_weights(path: str | Path) -> int:
+    """How many weights of the ONNX file at ``path`` are stored as 8-bit integers (0: nothing was quantized)."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    small = (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
+    return sum(1 for t in model.graph.initializer if t.data_type in small)
+
+
 def quantize_onnx(data: bytes) -> bytes:
     """The serialised ONNX model ``data`` with int8 weights (onnxruntime ``quantize_dynamic``),
     checked to load in onnxruntime. Raises ``ExportError`` with onnxruntime's reason."""

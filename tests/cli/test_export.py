@@ -367,3 +367,19 @@ def test_a_failed_onnx_write_names_the_file_and_leaves_nothing(capsys, mlp_file,
     out, err = capsys.readouterr()
     assert out == "" and err == f"studio export: cannot write {target}: No space left on device\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_int8_copy_says_whether_it_holds_int8_weights(capsys, mlp_file, tmp_path):
+    g = Graph("order")
+    g.add_node("Input", {"shape": [3, 4]}, (0, 0), "x")
+    g.add_node("Permute", {"dims": [2, 1]}, (220, 0), "swap")
+    g.connect("x", "out", "swap", "in")
+    plain = tmp_path / "order.json"
+    save(g, plain)
+    for graph_file, said in ((plain, "no weights to quantize: no convolution or matrix product with weights; "
+                                     "the same network"),
+                             (mlp_file, "int8 weights")):
+        target = tmp_path / f"{graph_file.stem}.onnx"
+        assert main(["export", str(graph_file), "--format", "onnx", "-o", str(target), "--quantize", "int8"]) == 0
+        lines = capsys.readouterr().err.splitlines()
+        assert lines[2] == f"studio export: wrote {tmp_path / (graph_file.stem + '.int8.onnx')} ({said})"
