@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import re
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,9 @@ def export_onnx(graph: Graph, path: str | Path, module: nn.Module | dict | None 
         try:
             differences = max_difference(graph, net, data)
         except ReferenceFailed as exc:
-            raise ExportError(f"{_where(networks, key)}the compiled network itself cannot run a batch of "
-                              f"{exc.batch}, so the file cannot be checked: {_first_line(exc)}") from exc
+            raise ExportError(f"{_where(networks, key)}{_failing_node(graph, net, exc)}the compiled network "
+                              f"itself cannot run a batch of {exc.batch}, so the file cannot be checked: "
+                              f"{_first_line(exc)}") from exc
         except Exception as exc:  # noqa: BLE001 - onnxruntime's own reason, first line, by node where it names one
             raise ExportError(f"{_where(networks, key)}{_ort_node(graph, exc)}onnxruntime cannot run the "
                               f"exported file: {_first_line(exc)}") from exc
@@ -218,6 +220,25 @@ def _refusal(graph: Graph, traceable: Traceable, exc: BaseException,
     if owner in graph.nodes:
         block = f" ({graph.node(owner).spec.name})"
     return ExportError(f"node {owner}{block}: the ONNX exporter cannot express it: {reason}")
+
+
+def _failing_node(graph: Graph, net: Network, exc: BaseException) -> str:
+    """``node <id> (<Block>): `` for the innermost of the network's submodules on the failure's traceback."""
+    modules = {}
+    for node_id, attr in getattr(net, "node_to_attr", {}).items():
+        try:
+            modules[id(net.get_submodule(attr))] = node_id
+        except AttributeError:  # a node compiled to a plain call has no submodule
+            pass
+    found = None
+    cause = exc.__cause__ or exc
+    for frame, _ in traceback.walk_tb(cause.__traceback__):
+        node_id = modules.get(id(frame.f_locals.get("self")))
+        if node_id is not None:
+            found = node_id
+    if found is None or found not in graph.nodes:
+        return ""
+    return f"node {found} ({graph.node(found).spec.name}): "
 
 
 def _ort_node(graph: Graph, exc: BaseException) -> str:
