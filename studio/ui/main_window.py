@@ -626,8 +626,10 @@ class MainWindow(QMainWindow):
     @staticmethod
     def _weights_note(carried: list[bool], weights, weights_graph, graph) -> str:
         """What the ONNX files hold, in words: the trained weights, or fresh ones and why."""
-        if not carried or not weights:
-            return ""
+        if not carried:
+            return ""  # not an ONNX export: its files hold no weights, or the graph's initial ones
+        if not weights:
+            return " (with initial, untrained weights: train first, or File > Load Weights…, to export trained ones)"
         if carried[0]:
             return " (with the trained weights)"
         from .training.try_it import graph_changes

@@ -49,6 +49,10 @@ def test_drawing_after_an_edit_says_the_weights_belong_to_the_graph_as_trained(w
 def test_an_export_after_an_edit_says_it_carries_fresh_weights(window, answers, qtbot, tmp_path):
     open_file(window, answers, EXAMPLES / "xor_mlp.json")
     panel = window.training_panel
+    answers.export_name = str(tmp_path / "untrained.onnx")
+    window.act_export["onnx"].trigger()
+    qtbot.waitUntil(lambda: not window.exporting, timeout=60_000)
+    assert "with initial, untrained weights: train first" in window.statusBar().currentMessage()
     type_into(panel.config_form.widgets[("epochs",)], "3", then="enter")
     train(window, qtbot)
     answers.export_name = str(tmp_path / "trained.onnx")
