@@ -107,12 +107,14 @@ def write_new_folders(writers: dict) -> None:
         for target in writers:
             _make_folder(Path(target).parent, target, made)
         write_files(writers)
-    except OSError as exc:
+    except BaseException as exc:  # Ctrl+C too: the folders go with the temporary files
         for folder in reversed(made):
             try:
                 folder.rmdir()
             except OSError:
                 pass
+        if not isinstance(exc, OSError):
+            raise
         target = _target_of(exc.filename, list(writers))
         if target is None:
             raise

@@ -130,3 +130,18 @@ def test_adaptive_max_pool_to_any_size_and_a_squeeze_that_keeps_its_dimension_ex
     assert [g.shape for g in got] == [(7, 3, 3, 3), (7, 3, 5, 4), (7, 3, 7, 3), (7, 3, 7, 9)]
     for e, o in zip(expected, got):
         assert np.array_equal(e.numpy(), o)  # a max picks values: exactly equal
+
+
+def test_an_interrupted_write_leaves_no_folder(monkeypatch, tmp_path):
+    g = _tiny()
+    networks = compile_networks(g)
+
+    def writer(data):
+        def write(tmp: Path) -> None:
+            tmp.write_bytes(data[:10])
+            raise KeyboardInterrupt
+        return write
+    monkeypatch.setattr(onnx_export, "_writer", writer)
+    with pytest.raises(KeyboardInterrupt):
+        export_onnx(g, tmp_path / "new" / "m.onnx", networks)
+    assert list(tmp_path.iterdir()) == []
