@@ -108,23 +108,25 @@ def test_plain_onnx_export_and_closing_the_table_while_it_measures(window, answe
     assert answers.errors() == []
 
 
-def test_a_block_onnx_cannot_express_is_refused_naming_it(window, answers, qtbot, tmp_path):
+def test_a_network_the_check_cannot_run_is_refused_naming_the_node(window, answers, qtbot, tmp_path):
     from studio.files import save
     from studio.graph import Graph
 
-    g = Graph("pooling")
-    g.add_node("Input", {"shape": [2, 7, 7]}, (0, 0), "x")
-    g.add_node("AdaptiveMaxPool2d", {"output_size": 3}, (220, 0), "pool")
-    g.connect("x", "out", "pool", "in")
-    path = tmp_path / "pool.json"
+    g = Graph("norm")  # a GroupNorm with one value per group: torch itself refuses a batch of 1
+    g.add_node("Input", {"shape": [8]}, (0, 0), "x")
+    g.add_node("Linear", {"out_features": 8}, (200, 0), "fc")
+    g.add_node("GroupNorm", {"num_groups": 8}, (400, 0), "norm")
+    g.connect("x", "out", "fc", "in")
+    g.connect("fc", "out", "norm", "in")
+    path = tmp_path / "norm.json"
     save(g, path)
     open_file(window, answers, path)
     out = tmp_path / "out"
     out.mkdir()
-    answers.export_name = str(out / "pool.onnx")
+    answers.export_name = str(out / "norm.onnx")
     choose_export(window, qtbot, "ONNX with int8 Copy…")
     (message,) = answers.errors()
-    assert message.startswith("Cannot export as ONNX: node pool (AdaptiveMaxPool2d): "
-                              "the ONNX exporter cannot express it")
+    assert message.startswith("Cannot export as ONNX: node norm (GroupNorm): the compiled network itself cannot "
+                              "run a batch of 1"), message
     assert list(out.iterdir()) == []
     assert getattr(window, "export_report", None) is None
