@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.graph import Graph
@@ -23,6 +23,7 @@ from studio.graph import Graph
 from .training.background_load import BackgroundLoad
 
 COLUMNS = ("", "fp32", "int8", "int8 / fp32")
+QUIT_WAIT_S = 10.0  # at most, for the run under way when the app quits (one run of the model)
 
 
 def measure_job(graph: Graph, written: list[Path], dataset: Any, base_dir: Any, stop) -> list:
@@ -67,7 +68,24 @@ class Int8ReportDialog(QDialog):
         self._stop = threading.Event()
         self._load = BackgroundLoad(self)
         graph = graph.copy()  # the person may edit on while it measures
-        self._load.start(lambda: measure_job(graph, written, dataset, base_dir, self._stop), self._show)
+        stop, running = self._stop, []
+
+        def job() -> list:
+            running.append(threading.current_thread())
+            return measure_job(graph, written, dataset, base_dir, stop)
+
+        def on_quit() -> None:
+            # The app quitting while it measures (the main window closed with the table open): the
+            # thread stops at its next run and is waited for, never torn down inside onnxruntime or
+            # torch at exit, which aborts the process.
+            stop.set()
+            for thread in running:
+                thread.join(timeout=QUIT_WAIT_S)
+
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(on_quit)
+        self._load.start(job, self._show)
 
     @property
     def measuring(self) -> bool:
