@@ -29,6 +29,7 @@ class GuiThreadCollector(QObject):
         super().__init__(parent)
         self.threshold = gc.get_threshold()
         self.holds = 0
+        self.paused = 0  # jobs during which nothing is collected at all (see pause)
         self._last_full = time.monotonic()
         self._freeze_when: Callable[[], bool] | None = None
         self._timer = QTimer(self)
@@ -48,10 +49,28 @@ class GuiThreadCollector(QObject):
         if self.holds == 0:
             self._timer.stop()
             self.check()
-            gc.enable()
+            if not self.paused:
+                gc.enable()
+
+    def pause(self) -> None:
+        """A job starts during which no thread may collect, this one included: CPython 3.11 can
+        crash when it collects while another thread runs a generator (torch.export runs thousands
+        of them; a collection on this thread during an ONNX export segfaulted). Short jobs only:
+        an export, an import, a prediction."""
+        self.paused += 1
+        gc.disable()
+
+    def resume(self) -> None:
+        self.paused = max(0, self.paused - 1)
+        if self.paused == 0:
+            if self.holds == 0:
+                gc.enable()
+            self.check()
 
     def check(self) -> None:
         """Collect the generations past their thresholds, as Python would (a full one rarely)."""
+        if self.paused:
+            return
         counts = gc.get_count()
         if counts[0] > self.threshold[0]:
             generation = 1 if counts[1] > self.threshold[1] else 0

@@ -4,7 +4,8 @@
 hands its result to ``show`` back on the window's thread. While a job runs,
 only the newest job submitted waits: a person drawing faster than a big
 network predicts sees the prediction for the drawing as it is now, never a
-queue of stale ones. ``compute`` must not touch widgets.
+queue of stale ones. ``compute`` must not touch widgets. While a job runs no
+garbage is collected on any thread (``GuiThreadCollector.pause``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
+
+from .collector import install as install_collector
 
 
 class OneAtATime(QObject):
@@ -25,6 +28,7 @@ class OneAtATime(QObject):
         self.busy = False
         self.waiting: tuple[Callable[[], Any], Callable[..., None]] | None = None
         self.thread_ids: set[int] = set()  # the threads jobs ran on
+        self._collector = None  # paused while a job runs
         self._finished.connect(self._on_finished)  # queued: the signal comes from the worker thread
 
     def submit(self, compute: Callable[[], Any], show: Callable[[Any, BaseException | None, float], None]) -> None:
@@ -34,6 +38,9 @@ class OneAtATime(QObject):
             self.waiting = (compute, show)
             return
         self.busy = True
+        self._collector = install_collector()
+        if self._collector is not None:
+            self._collector.pause()
         # A thread for the job, not a daemon: when the person quits while an export is being written,
         # Python waits for it at exit, so the file is finished and the thread is never torn down
         # inside torch (which aborts the process). Jobs are seldom (an export, a prediction now and
@@ -55,6 +62,9 @@ class OneAtATime(QObject):
     def _on_finished(self, outcome: tuple) -> None:
         show, result, error, seconds = outcome
         self.busy = False
+        if self._collector is not None:
+            self._collector.resume()
+            self._collector = None
         show(result, error, seconds)
         if self.waiting is not None and not self.busy:
             compute, show = self.waiting

@@ -145,3 +145,45 @@ def test_quitting_while_the_int8_table_measures_stops_it_and_ends_cleanly(tmp_pa
     # Stopped at its next run (50 runs of each model would take 20 s here).
     seconds = float(done.stdout.split("ended ")[1].split(" s")[0])
     assert seconds < 3, done.stdout
+
+
+def test_no_thread_collects_garbage_while_a_job_runs(qtbot):
+    """CPython 3.11 can crash collecting while another thread runs a generator, and torch.export
+    runs thousands: a collection on the window's thread during an ONNX export segfaulted. So from a
+    job's start to its end nothing collects, and afterwards collection is as it was."""
+    import gc
+    import threading
+
+    from studio.ui.collector import install
+    from studio.ui.off_thread import OneAtATime
+
+    collector = install()
+    was_enabled = gc.isenabled()
+    worker = OneAtATime(None, "studio-test")
+    started, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def job():
+        started.set()
+        seen["during"] = gc.isenabled()
+        release.wait(10)
+        return 1
+
+    collected = []
+    gc.callbacks.append(lambda phase, info: collected.append(phase) if phase == "start" else None)
+    try:
+        worker.submit(job, lambda result, error, seconds: seen.setdefault("shown", result))
+        assert started.wait(10)
+        for _ in range(gc.get_threshold()[0] * 3):
+            [[]]  # young garbage past the threshold: the collector's timer would collect it
+        collected.clear()
+        collector.check()
+        qtbot.wait(600)  # past the collector's interval
+        assert collected == [] and not gc.isenabled() and seen["during"] is False
+        release.set()
+        qtbot.waitUntil(lambda: "shown" in seen)
+    finally:
+        release.set()
+        gc.callbacks.pop()
+    assert gc.isenabled() == was_enabled
+    assert collector.paused == 0
