@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import math
 import re
 import sys
 import uuid
@@ -168,6 +169,10 @@ def build_model(factory: Any, name: str, kwargs: dict[str, Any]) -> nn.Module:
     return model
 
 
+# One sample's values at most (256 MiB of float32): a video clip of 3x64x224x224 fits, a typo does not.
+MAX_SAMPLE_VALUES = 2**26
+
+
 def parse_shape(text: str) -> tuple[int, ...]:
     """``"1,28,28"`` or ``"[1, 28, 28]"``: a sample's shape without the batch."""
     body = text.strip()
@@ -182,6 +187,11 @@ def parse_shape(text: str) -> tuple[int, ...]:
             raise BadArgument(f"--input-shape {text!r}: sizes are whole numbers from 1, separated by "
                               "commas, without the batch (e.g. 1,28,28)")
         sizes.append(int(part))
+    values = math.prod(sizes)
+    if values > MAX_SAMPLE_VALUES:
+        # the import runs the model on a batch of these: refused before anything is allocated
+        raise BadArgument(f"--input-shape {text!r}: one sample of {values:,} values is more than Studio "
+                          f"imports with (at most {MAX_SAMPLE_VALUES:,}, 2^26); is a size mistyped?")
     return tuple(sizes)
 
 

@@ -178,6 +178,9 @@ def test_an_importable_module_name(models_file, tmp_path, capsys, monkeypatch):
     (["zoo/nets.py:XOR", "--input-shape", "0"],
      "studio import: --input-shape '0': sizes are whole numbers from 1, separated by commas, without the batch "
      "(e.g. 1,28,28)"),
+    (["zoo/nets.py:XOR", "--input-shape", "1,100000,100000"],
+     "studio import: --input-shape '1,100000,100000': one sample of 10,000,000,000 values is more than Studio "
+     "imports with (at most 67,108,864, 2^26); is a size mistyped?"),
     (["zoo/nets.py:XOR"], "studio import: give --input-shape: one sample's shape without the batch (e.g. 1,28,28)"),
     (["zoo/nets.py:XOR", "--input-shape", "2", "--input-shape", "3"],
      "studio import: --input-shape given 2 times, but XOR.forward takes 1 input(s): x"),
