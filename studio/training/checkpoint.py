@@ -262,6 +262,20 @@ def _pickle_kind(data: bytes) -> str | None:
     return None
 
 
+def looks_like_text(data: bytes) -> str | None:
+    """The first words of ``data`` when it is text (a graph's JSON, a CSV, a script picked by mistake),
+    else None. A safetensors file starts with its header's length as 8 binary bytes; without this,
+    text is read as a length of exabytes and called a truncated file."""
+    head = data[:40]
+    try:
+        shown = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(head) < 9 or not all(c.isprintable() or c in "\t\r\n" for c in shown):
+        return None
+    return " ".join(shown.split())[:24]
+
+
 def read_weights(path: Path, data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """The tensors and metadata of a safetensors file's ``data``; anything else (a pickle, a
     truncated file, junk) is refused, never unpickled."""
@@ -272,6 +286,9 @@ def read_weights(path: Path, data: bytes) -> tuple[dict[str, torch.Tensor], dict
     if kind is not None:
         raise CheckpointError(f"{path}: holds {kind}, not safetensors; Studio never loads pickles, which can "
                               "run code. Save the weights as .safetensors")
+    text = looks_like_text(data)
+    if text is not None:
+        raise CheckpointError(f"{path}: a text file ({text!r}…), not trained weights (a .safetensors file)")
     metadata = _header_metadata(path, data)
     try:
         tensors = load(data)

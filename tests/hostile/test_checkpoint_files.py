@@ -321,3 +321,11 @@ def test_safetensors_whose_header_length_begins_like_a_pickle_are_read(tmp_path,
     path.write_bytes(data)
     read, _ = ckpt.read_weights(path, data)
     assert torch.equal(read["hidden.weight"], tensors["hidden.weight"])
+
+
+def test_a_text_file_named_as_weights_is_called_text_not_a_truncated_file(tmp_path):
+    path = tmp_path / "w.safetensors"
+    path.write_text("epoch,loss\n1,0.5\n")
+    with pytest.raises(CheckpointError) as info:
+        ckpt.read_weights(path, path.read_bytes())
+    assert str(info.value) == f"{path}: a text file ('epoch,loss 1,0.5'…), not trained weights (a .safetensors file)"

@@ -56,7 +56,7 @@ def read_weights(graph: Any, path: str | Path) -> dict[str, dict[str, Any]]:
         raise WeightsRefused(f"{p}: a folder, not a weights file") from None
     except OSError as exc:
         raise WeightsRefused(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    text = looks_like_text(data)
+    text = checkpoint.looks_like_text(data)
     if text is not None:
         raise WeightsRefused(f"{p}: a text file ({text!r}…), not trained weights: choose the .safetensors file "
                              "that Save Trained Weights… or a checkpoint wrote")
@@ -72,20 +72,6 @@ def read_weights(graph: Any, path: str | Path) -> dict[str, dict[str, Any]]:
         # networks keep their graph names, which its run uses too).
         return {TRAINED_NAME: next(iter(states.values()))}
     return states
-
-
-def looks_like_text(data: bytes) -> str | None:
-    """The first words of ``data`` when it is text (a graph's JSON, a CSV, a script picked by mistake),
-    else None. A safetensors file starts with its header's length as 8 binary bytes; without this,
-    text is read as a length of exabytes and called a truncated file."""
-    head = data[:40]
-    try:
-        shown = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if len(head) < 9 or not all(c.isprintable() or c in "\t\r\n" for c in shown):
-        return None
-    return " ".join(shown.split())[:24]
 
 
 def summary(weights: dict[str, dict[str, Any]]) -> str:
