@@ -172,3 +172,22 @@ def test_loaded_weights_are_evaluated_when_the_tab_is_first_shown(qtbot):
     assert view.mode == "empty"
     assert view.message.text() == ("The weights loaded from w.safetensors could not be evaluated: 1 problem(s) to "
                                    "fix first: 1 in the graph. Press Train to list them.")
+
+
+def test_what_one_count_is_follows_the_data_set(qtbot):
+    """A token task counts every position of every sequence, a graph every node; a GAN has nothing
+    to count and the tab says what judges it instead."""
+    from studio.data import load_dataset
+    from studio.ui.training.evaluation_view import NO_REPORT_GAN
+
+    view = shown_view(qtbot)
+    for name, words in (("reverse", "25 position(s), 3 classes"), ("karate", "25 node(s), 3 classes"),
+                        ("digits", "25 sample(s), 3 classes")):
+        view.clear()
+        view.set_data(load_dataset({"name": name}))
+        view.feed([epoch(1, ClassReport(COUNTS, NAMES))])
+        assert view.title.text().endswith(words), (name, view.title.text())
+    view.clear()
+    view.set_data(load_dataset({"name": "ring"}))
+    view.catch_up()
+    assert view.message.text() == NO_REPORT_GAN and "Samples" in NO_REPORT_GAN

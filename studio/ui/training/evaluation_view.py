@@ -33,6 +33,10 @@ BEFORE = ("After each epoch of a run, this tab shows how the network does on the
           "and MAE, RMSE and R².")
 NO_REPORT = ("This run reported no evaluation. It needs a validation part (the data set's validation fraction "
              "above 0) and a classification or regression task.")
+NO_REPORT_GAN = ("A GAN has no classes or targets to evaluate: it is judged by its samples "
+                 "(the Samples tab) and the modes it covers (the Loss and accuracy tab).")
+# What one count of the matrix is, by the data set's kind (a token task counts every position).
+UNITS = {"sample": "sample(s)", "position": "position(s)", "node": "node(s)"}
 CORRECT_RGB = (31, 119, 180)  # the diagonal: right answers, in the train colour's blue
 WRONG_RGB = (214, 39, 40)  # off the diagonal: mistakes stand out in red
 MIN_CELL_PX = 22
@@ -154,6 +158,7 @@ class EvaluationView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.report: Any = None  # the report drawn
+        self.unit = "sample"  # what one count is: "sample", "position", "node"; "gan" has no report
         self.epoch: int | None = None  # its epoch
         self._pending: tuple[int, Any] | None = None  # the newest report fed, not drawn yet
         self._later: tuple[Callable[[], Any], str] | None = None  # an evaluation to make when shown
@@ -288,6 +293,19 @@ class EvaluationView(QWidget):
         self.title.setText("Evaluation on the validation samples")
         self._show_toggle(False)
 
+    def set_data(self, dataset: Any) -> None:
+        """The data set the next runs train on, for what the tab says: a token task counts each
+        position of each sequence, a graph each node, and a GAN has nothing to count."""
+        task = getattr(dataset, "task", None)
+        if task == "gan":
+            self.unit = "gan"
+        elif task == "node_classification":
+            self.unit = "node"
+        elif task == "classification" and len(getattr(dataset, "output_shape", ())) == 2:
+            self.unit = "position"
+        else:
+            self.unit = "sample"
+
     def feed(self, events: Iterable[object]) -> None:
         """Epoch events: the newest report among them is kept, and drawn now if the tab is visible."""
         for ev in events:
@@ -303,7 +321,7 @@ class EvaluationView(QWidget):
         if self._pending is not None:
             self._draw_pending()
         elif self.report is None:
-            self.message.setText(NO_REPORT)
+            self.message.setText(NO_REPORT_GAN if self.unit == "gan" else NO_REPORT)
             self.stack.setCurrentWidget(self.message)
 
     def evaluate_later(self, compute: Callable[[], Any], source: str) -> None:
@@ -378,7 +396,7 @@ class EvaluationView(QWidget):
         total = int(np.asarray(report.counts).sum())
         self.accuracy_label.setText(f"Accuracy {report.accuracy:.3f} ({int(np.trace(report.counts))} of {total} "
                                     f"right) · macro F1 {float(np.mean(f1)) if n else 0.0:.3f}")
-        self.title.setText(f"Validation samples{when}: {total} sample(s), {n} classes")
+        self.title.setText(f"Validation samples{when}: {total} {UNITS.get(self.unit, 'sample(s)')}, {n} classes")
         self.stack.setCurrentWidget(self.class_page)
         self._show_toggle(True)
 

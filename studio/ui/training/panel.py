@@ -314,6 +314,7 @@ class TrainingPanel(QWidget):
 
     def _on_dataset(self, dataset) -> None:
         self._wheel_guard.guard(self._setup_widget)  # the data set's options are new widgets
+        self.evaluation_view.set_data(dataset)
         if self._train_when_loaded:
             self._train_when_loaded = False
             QTimer.singleShot(0, self, self.train)  # after every listener has seen the data set
