@@ -231,6 +231,8 @@ class BlockSpec:
     ``emit(fx_graph, args, in_shapes, params)`` adds fx nodes for the inputs
     ``args`` (in port order) and returns the output node (a tuple of nodes
     when there are several outputs).
+    ``dtypes`` says what a block's inputs hold (see the field); the graph checks it as
+    it wires, as it checks shapes.
     Blocks whose inputs depend on a parameter (Add with ``num_inputs``) give
     ``dynamic_inputs``; blocks whose outputs do (Split with ``sizes``) give
     ``dynamic_outputs``. Either may carry a ``shown`` attribute, how the block
@@ -251,6 +253,9 @@ class BlockSpec:
     aliases: tuple[str, ...] = ()
     key_params: tuple[str, ...] = field(default=())  # shown on the node face
     is_input: bool = False
+    # What its inputs hold: "float" values (most layers), "ids" (integer token ids, as Embedding
+    # takes; it gives floats) or "any" (it moves values about and gives what it was given).
+    dtypes: str = "float"
 
     def make(self, in_shapes: Mapping[str, Shape], params: Mapping[str, Any]) -> Any:
         """The block's module for these input shapes and parameters."""

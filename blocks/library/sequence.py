@@ -42,6 +42,7 @@ register(BlockSpec(
               optional=True),
     ),
     infer=_embedding_infer, constructor=_embedding_constructor, key_params=("num_embeddings", "embedding_dim"),
+    dtypes="ids",
 ))
 
 

@@ -54,7 +54,7 @@ register(BlockSpec(
         Param("start_dim", "int", 1, "first dimension to flatten (batch is 0)"),
         Param("end_dim", "int", -1, "last dimension to flatten"),
     ),
-    infer=_flatten_infer, constructor=_flatten_constructor,
+    infer=_flatten_infer, constructor=_flatten_constructor, dtypes="any",
 ))
 
 
@@ -86,7 +86,7 @@ register(BlockSpec(
     doc="Gives the sample a new shape with the same number of values; one size may be -1 (inferred).",
     inputs=IN, outputs=OUT,
     params=(Param("shape", "shape", (-1,), "new sample shape without the batch dimension"),),
-    infer=_reshape_infer, emit=_reshape_emit, key_params=("shape",),
+    infer=_reshape_infer, emit=_reshape_emit, key_params=("shape",), dtypes="any",
 ))
 
 
@@ -96,7 +96,7 @@ def _identity_emit(g, args, in_shapes, p):
 
 register(BlockSpec(
     name="Identity", category=C, doc="Passes its input through unchanged: y = x.",
-    inputs=IN, outputs=OUT, params=(), infer=same_shape, emit=_identity_emit,
+    inputs=IN, outputs=OUT, params=(), infer=same_shape, emit=_identity_emit, dtypes="any",
 ))
 
 
@@ -168,7 +168,7 @@ register(BlockSpec(
     name="Concat", category=C,
     doc="Joins its inputs along dim (batch is 0; 1 is channels or features), in port order.",
     inputs=(), outputs=OUT, params=(NUM_INPUTS, Param("dim", "int", 1, "dimension to join along (batch is 0)")),
-    infer=_concat_infer, emit=_concat_emit, dynamic_inputs=numbered_inputs, key_params=("dim",),
+    infer=_concat_infer, emit=_concat_emit, dynamic_inputs=numbered_inputs, key_params=("dim",), dtypes="any",
 ))
 
 
@@ -201,7 +201,7 @@ register(BlockSpec(
     inputs=IN, outputs=OUT,
     params=(Param("dims", "ints", (2, 1), "the new order of the dimensions, counting the batch as 0: "
                   "a permutation of 1..rank", min=1),),
-    infer=_permute_infer, emit=_permute_emit, key_params=("dims",),
+    infer=_permute_infer, emit=_permute_emit, key_params=("dims",), dtypes="any",
 ))
 
 
@@ -226,7 +226,7 @@ register(BlockSpec(
         Param("dim0", "int", 1, "first dimension to swap (batch is 0, never swapped)"),
         Param("dim1", "int", 2, "second dimension to swap"),
     ),
-    infer=_transpose_infer, emit=_transpose_emit, key_params=("dim0", "dim1"),
+    infer=_transpose_infer, emit=_transpose_emit, key_params=("dim0", "dim1"), dtypes="any",
 ))
 
 
@@ -291,7 +291,7 @@ register(BlockSpec(
     doc="Removes dimension dim when its size is 1, y = x.squeeze(dim) (batch is 0); [C, 1] -> [C].",
     inputs=IN, outputs=OUT,
     params=(Param("dim", "int", -1, "dimension to remove, counting the batch as 0; a size other than 1 stays"),),
-    infer=_squeeze_infer, emit=_squeeze_emit, key_params=("dim",),
+    infer=_squeeze_infer, emit=_squeeze_emit, key_params=("dim",), dtypes="any",
 ))
 
 
@@ -318,7 +318,7 @@ register(BlockSpec(
     doc="Inserts a dimension of size 1 at dim, y = x.unsqueeze(dim) (batch is 0); [L] -> [1, L].",
     inputs=IN, outputs=OUT,
     params=(Param("dim", "int", 1, "where the new dimension goes in the result, counting the batch as 0"),),
-    infer=_unsqueeze_infer, emit=_unsqueeze_emit, key_params=("dim",),
+    infer=_unsqueeze_infer, emit=_unsqueeze_emit, key_params=("dim",), dtypes="any",
 ))
 
 
@@ -354,7 +354,7 @@ register(BlockSpec(
     ),
     infer=_split_infer, emit=_split_emit,
     dynamic_outputs=numbered_outputs(lambda p: len(p["sizes"]), "`out1` ... `out<number of sizes>`"),
-    key_params=("sizes", "dim"),
+    key_params=("sizes", "dim"), dtypes="any",
 ))
 
 
@@ -390,7 +390,7 @@ register(BlockSpec(
     ),
     infer=_chunk_infer, emit=_chunk_emit,
     dynamic_outputs=numbered_outputs(lambda p: p["chunks"], "`out1` ... `out<chunks>`"),
-    key_params=("chunks", "dim"),
+    key_params=("chunks", "dim"), dtypes="any",
 ))
 
 

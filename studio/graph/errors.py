@@ -45,13 +45,22 @@ class Problem:
     """One thing wrong with a graph, at a node and (where it applies) a port.
 
     ``kind``: "shape" (a shape rule refused), "unconnected" (a required input has
-    no wire), "structure" (no input, nothing to compute, ...).
+    no wire), "structure" (no input, nothing to compute, ...), "dtype" (ids where
+    values belong, or the reverse), "lint" (the network doctor's findings), "config",
+    "data".
+    ``level``: "error" keeps the graph from compiling or training; "warning" lets it
+    train, badly (a Softmax before cross entropy, eight sigmoids in a row).
+    ``code``: the doctor's name for the finding (``spatial-linear``), listed in docs/checks.md.
+    ``fixes``: edits that would mend it, each one undoable step (``studio.graph.fixes``).
     """
 
     node: str | None
     port: str | None
     message: str
     kind: str = "shape"
+    level: str = "error"
+    code: str = ""
+    fixes: tuple = ()
 
     def __str__(self) -> str:
         # A setting's message names its key ("training.optimizer.lr: ..."); a data set's names its
@@ -65,8 +74,15 @@ class Problem:
             where += f".{self.port}"
         return f"{where}: {self.message}"
 
+    @property
+    def is_warning(self) -> bool:
+        return self.level == "warning"
+
     def to_json(self) -> dict:
-        return {"node": self.node, "port": self.port, "message": self.message, "kind": self.kind}
+        out = {"node": self.node, "port": self.port, "message": self.message, "kind": self.kind}
+        if self.level != "error" or self.code or self.fixes:
+            out.update(level=self.level, code=self.code, fixes=[f.to_json() for f in self.fixes])
+        return out
 
 
 class InvalidGraphError(GraphError):

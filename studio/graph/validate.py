@@ -21,4 +21,7 @@ def validate(graph: "Graph") -> list[Problem]:
         err = graph.shapes.error(node_id)
         if err is not None:
             problems.append(err)
+    from .dtypes import dtype_problems  # after shapes: a node with a shape error is not judged again
+
+    problems.extend(dtype_problems(graph))
     return problems
