@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from studio.graph import Problem
+from studio.graph.fixes import Fix, SetParams, pairs
 
 from .dataset import DataInput, Dataset
 
@@ -92,7 +93,10 @@ def check_fits(ds: Dataset, graph: "Graph") -> list[Problem]:
     last = outputs[0]
     got = graph.shapes.output(last)
     if got is not None and not output_fits(ds, tuple(got)):
-        problems.append(Problem(last, "out", _output_message(ds, graph.node(last).title, tuple(got)), "data"))
+        # the doctor adds the fix (the Linear that sets the width), knowing which blocks keep it
+        code = "output-classes" if ds.is_classification else "output-shape"
+        problems.append(Problem(last, "out", _output_message(ds, graph.node(last).title, tuple(got)), "data",
+                                code=code))
     return problems
 
 
@@ -144,13 +148,17 @@ def _check_input(ds: Dataset, graph: "Graph", node_id: str, given: DataInput) ->
     if takes != tuple(given.shape):
         out.append(Problem(node_id, None,
                            f"Input {node.title} takes {_shape(takes)} but the data set {ds.name!r} gives "
-                           f"{_gives(ds, given)}" + _named(ds, given), "data"))
+                           f"{_gives(ds, given)}" + _named(ds, given), "data", code="input-shape",
+                           fixes=(Fix(f"Set the shape of {node_id} to {_shape(given.shape)}",
+                                      (SetParams(node_id, pairs({"shape": list(given.shape)})),)),)))
     dtype = node.params.get("dtype", "float")
     if dtype != given.dtype:
         what = {"long": "integer token ids (dtype long)", "float": "float values (dtype float)"}
         out.append(Problem(node_id, None,
                            f"Input {node.title} takes {what[dtype]} but the data set {ds.name!r} gives "
-                           f"{what[given.dtype]}" + _named(ds, given), "data"))
+                           f"{what[given.dtype]}" + _named(ds, given), "data", code="input-dtype",
+                           fixes=(Fix(f"Set the dtype of {node_id} to {given.dtype}",
+                                      (SetParams(node_id, pairs({"dtype": given.dtype})),)),)))
     return out
 
 
