@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "import": "studio.cli.import_model",
     "evaluate": "studio.cli.evaluate",
     "predict": "studio.cli.predict",
+    "lr-find": "studio.cli.lr_find",
 }
 
 
@@ -79,6 +80,7 @@ def _usage() -> str:
         "       studio export FILE --format python|torchrun|program|onnx [-o OUT] [--quantize int8]\n"
         "       studio evaluate FILE --weights CKPT [--json]   measure trained weights on the validation split\n"
         "       studio predict FILE --weights CKPT INPUT... [--top K] [--json] [--saliency OUT_DIR]\n"
+        "       studio lr-find FILE [--steps N] [--start LR] [--end LR] [--json] [-o OUT]   suggest a learning rate\n"
         "       studio import MODULE:CALLABLE --input-shape SHAPE [--kwargs JSON] [-o OUT] [--weights W]\n"
     )
 
