@@ -175,7 +175,7 @@ def _look(graph: Graph, prepared: Prepared, size: int) -> Preview:
 
     norms = grad_norms(prepared.recipe.networks)
     check = loss_check(prepared, float(loss.detach()), batch.targets)
-    nodes = _node_stats(graph, recorder.values, norms)
+    nodes = node_stats(graph, recorder.values, norms)
     model.zero_grad(set_to_none=True)
     outputs = [n for n, _ in _output_nodes(model)]
     problems = _problems(nodes, check, outputs[0] if len(outputs) == 1 else None, prepared)
@@ -253,7 +253,9 @@ def _verdict(name: str, value: float, expected: float) -> str:
 
 
 # ---- the nodes ---------------------------------------------------------------------------
-def _node_stats(graph: Graph, values: dict[str, torch.Tensor], norms: dict[str, float]) -> list[NodeStats]:
+def node_stats(graph: Graph, values: dict[str, torch.Tensor], norms: dict[str, float]) -> list[NodeStats]:
+    """Each node's numbers and flags, in the graph's order, from its output on the batch
+    (``values``, node id -> tensor, batch first) and its parameters' gradient norm (``norms``)."""
     finite = [v for v in norms.values() if math.isfinite(v)]
     largest = max(finite) if finite else 0.0
     rows = []
@@ -298,9 +300,9 @@ def _problems(nodes: list[NodeStats], check: LossCheck, output: str | None, prep
         if "vanishing" in n.flags:
             problems.append(_warning(n.node, "vanishing-gradient", (
                 f"the gradient reaching its weights is {n.grad_norm:.1e}, {_times(n.grad_norm, top_norm)} smaller "
-                f"than the largest in the network ({top}, {top_norm:.1e}): it will barely learn. Saturating activations (Sigmoid, Tanh) "
-                "shrink the gradient at every layer they sit between; use ReLU, or put a BatchNorm1d/LayerNorm "
-                "between layers, or add shortcuts around them")))
+                f"than the largest in the network ({top}, {top_norm:.1e}): it will barely learn. Saturating "
+                "activations (Sigmoid, Tanh) shrink the gradient at every layer they sit between; use ReLU, or put "
+                "a BatchNorm1d/LayerNorm between layers, or add shortcuts around them")))
         if "exploding" in n.flags:
             size = f"{n.grad_norm:.1e}" if math.isfinite(n.grad_norm) else "not finite"
             problems.append(_warning(n.node, "exploding-gradient", (

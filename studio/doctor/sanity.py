@@ -24,7 +24,7 @@ called after each step; ``stop()`` returning True ends a check early.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -277,7 +277,8 @@ def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, str]
 
 
 def _lowest(smoothed: list[float]) -> int | None:
-    candidates = [i for i, v in enumerate(smoothed) if math.isfinite(v) and (i >= SKIP_START or len(smoothed) <= SKIP_START)]
+    first = SKIP_START if len(smoothed) > SKIP_START else 0
+    candidates = [i for i in range(first, len(smoothed)) if math.isfinite(smoothed[i])]
     return min(candidates, key=lambda i: smoothed[i]) if candidates else None
 
 
