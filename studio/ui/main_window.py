@@ -1,5 +1,6 @@
-"""The main window: canvas in the middle, palette, inspector and training
-docks around it, menus with the standard shortcuts, files, and the status bar."""
+"""The main window: canvas in the middle, palette, inspector, problems and
+training docks around it, menus with the standard shortcuts, files, and the
+status bar."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
+from shiboken6 import isValid
 
 from studio import files
-from studio.graph import Graph
-from studio.training.preflight import standing_problems
+from studio.doctor.lints import standing
+from studio.graph import Graph, Problem
+from studio.graph.fixes import Fix
 
 from . import dialogs, icons, recovery, theme
 from . import help as help_ui
@@ -28,6 +31,8 @@ from .importing import add_import_action
 from .inspector import InspectorWidget
 from .palette import PaletteWidget
 from .param_counter import ParamCounter
+from .problems import ProblemsWidget, by_node
+from .problems import count_text as problems_text
 from .settings import AppSettings
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -63,12 +68,20 @@ class MainWindow(QMainWindow):
         self.palette_dock = self._dock("Blocks", "Palette", self.palette, Qt.LeftDockWidgetArea)
         self.inspector = InspectorWidget(self.editor)
         self.inspector_dock = self._dock("Inspector", "Inspector", self.inspector, Qt.RightDockWidgetArea)
+        # Below the Inspector: both in view, and the canvas keeps its width.
+        self.problems = ProblemsWidget()
+        self.problems_dock = self._dock("Problems", "Problems", self.problems, Qt.RightDockWidgetArea)
+        self.splitDockWidget(self.inspector_dock, self.problems_dock, Qt.Vertical)
+        self.problems.problemActivated.connect(self.show_node)
+        self.problems.fixChosen.connect(self.apply_fix)
+        self.standing: list[Problem] = []  # what the doctor finds now: the dock, the canvas and the status bar show it
         placeholder = QLabel("Training appears here.")
         placeholder.setObjectName("hint")
         placeholder.setAlignment(Qt.AlignCenter)
         self.training_dock = self._dock("Training", "Training", placeholder, Qt.BottomDockWidgetArea)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Horizontal)
         self.resizeDocks([self.training_dock], [130], Qt.Vertical)
+        self.resizeDocks([self.inspector_dock, self.problems_dock], [420, 240], Qt.Vertical)
 
         self.counter = ParamCounter(self.editor, self)
         self.counter.counted.connect(self._on_counted)
@@ -95,8 +108,7 @@ class MainWindow(QMainWindow):
         self.autosaver.start()
         self._update_title()
         # The training dock fills in once the window is up, so torch and the plots load off the start-up path.
-        from .training import install as install_training
-        QTimer.singleShot(0, self, lambda: install_training(self))
+        QTimer.singleShot(0, self, self._install_training)
         self._update_status()
 
     # ---- docks -----------------------------------------------------------
@@ -106,6 +118,13 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _install_training(self) -> None:
+        from .training import install as install_training
+
+        panel = install_training(self)
+        # A loaded data set is checked against the graph too (its inputs, its classes).
+        panel.chooser.datasetLoaded.connect(lambda _dataset: self._status_timer.start())
 
     def set_training_panel(self, widget: QWidget) -> None:
         """The live-training panel takes the Training dock's place holder."""
@@ -219,7 +238,7 @@ class MainWindow(QMainWindow):
         theme_menu = m.addMenu("&Theme")
         theme_menu.addActions(list(self.theme_actions.values()))
         m.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.training_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock):
             m.addAction(dock.toggleViewAction())
         m = self.help_menu = bar.addMenu("&Help")
         m.addActions([self.act_shortcuts, self.act_block_reference])
@@ -293,14 +312,25 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._status_timer.start()
 
+    def _loaded_dataset(self):
+        """The data set the training panel has loaded for this document, if any."""
+        panel = getattr(self, "training_panel", None)
+        chooser = getattr(panel, "chooser", None) if panel is not None and isValid(panel) else None
+        return getattr(chooser, "dataset", None)
+
     def _update_status(self) -> None:
+        """The doctor's list, once per burst of edits, for the Problems dock, the canvas and the status bar."""
         graph = self.editor.graph
-        # what Train's check would say, short of loading the data set
-        problems = [p for p in standing_problems(graph, self.counter.total) if p.kind != "structure" or graph.nodes]
+        # What Train's check would say, with the data set when one is loaded; an empty canvas is not a problem.
+        problems = [p for p in standing(graph, self._loaded_dataset(), self.counter.total)
+                    if p.kind != "structure" or graph.nodes]
+        self.standing = problems
+        self.problems.set_problems(problems)
+        self.scene.set_problems(by_node(problems))
         parts = [f"{len(graph)} nodes", f"{len(graph.edges)} wires",
                  f"{self.counter.total:,} params ({count_text(self.counter.total) or 0})"]
         if graph.nodes:
-            parts.append("no problems" if not problems else f"{len(problems)} problem(s)")
+            parts.append(problems_text(problems))
         self.status_label.setText("   ·   ".join(parts))
         self.status_label.setMinimumWidth(self.status_label.sizeHint().width() + 16)
         self.status_label.setToolTip("\n".join(str(p) for p in problems))
@@ -310,6 +340,23 @@ class MainWindow(QMainWindow):
         if self.inspector.node_id is not None:
             self.inspector.set_param_count(self.counter.counts.get(self.inspector.node_id))
         self._status_timer.start()
+
+    def show_node(self, node_id: str) -> None:
+        """Select a node alone and centre the canvas on it (a row of the Problems dock was clicked)."""
+        item = self.scene.nodes.get(node_id)
+        if item is None:
+            return
+        self.scene.select_nodes([node_id])
+        self.view.centerOn(item)
+
+    def apply_fix(self, fix: Fix) -> str | None:
+        """Apply one of the doctor's fixes as one undo step; a refusal is said in the status bar."""
+        reason = self.editor.apply_fix(fix)
+        if reason is not None:
+            self.statusBar().showMessage(f"Refused: {reason}", 8000)
+        else:
+            self.statusBar().showMessage(f"{fix.title} (Ctrl+Z undoes it)", 5000)
+        return reason
 
     def _selection_changed(self) -> None:
         selected = self.scene.selected_node_ids()

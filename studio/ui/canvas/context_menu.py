@@ -77,6 +77,14 @@ class CanvasMenus:
         disconnect.setEnabled(wired)
         disconnect.setStatusTip("Remove every wire into and out of this block")
         menu.addSeparator()
+        # The doctor's fixes for this node's problems, each one undoable step.
+        fixes = [(p, f) for p in self.scene.problems_by_node.get(node_id, ()) for f in p.fixes]
+        for problem, fix in fixes:
+            action = menu.addAction(f"Fix: {fix.title.replace('&', '&&')}", lambda f=fix: w.apply_fix(f))
+            action.setStatusTip(str(problem))
+            action.setToolTip(problem.message)
+        if fixes:
+            menu.addSeparator()
         help_action = menu.addAction(f"&Help on {node.block}", lambda: w.show_block_reference(node.block))
         help_action.setStatusTip(node.spec.doc)
         return menu

@@ -1,8 +1,11 @@
 """A node on the canvas: header with icon and title, block name, key
-parameters, ports on both sides, parameter count, and its problem in red."""
+parameters, ports on both sides, parameter count, and its worst problem: red
+for an error, amber for a warning, the message under the node, the port at
+fault coloured, every problem of the node in the tooltip."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -44,7 +47,8 @@ class PortItem(QGraphicsItem):
         self.node = node
         self.name = name
         self.is_output = is_output
-        self.problem = ""  # "shape" or "unconnected" when this port is at fault
+        self.problem = ""  # the kind of the worst problem at this port ("shape", "unconnected", "lint", ...)
+        self.level = ""  # and its level: "error" or "warning"
         self.hovered = False
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CrossCursor)
@@ -67,10 +71,10 @@ class PortItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         t = theme.current()
         color = QColor(t.port)
-        if self.problem == "shape":
-            color = QColor(t.error)
-        elif self.problem == "unconnected":
+        if self.problem == "unconnected" or self.level == "warning":
             color = QColor(t.warning)
+        elif self.problem:
+            color = QColor(t.error)
         r = PORT_RADIUS + (1.5 if self.hovered else 0.0)
         painter.setPen(QPen(color, 2.0))
         painter.setBrush(QBrush(QColor(t.node_body) if self.problem == "unconnected" else color))
@@ -93,7 +97,11 @@ class NodeItem(QGraphicsObject):
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
         self.param_count: int | None = None
+        # The shape rule's verdict, known at once after an edit; ``problems``, the window's list for
+        # this node (the doctor's lints, dtypes, data fit), follows a moment later.
         self.problem: "Problem | None" = None
+        self.problems: tuple = ()
+        self.shown: "Problem | None" = None  # the worst of both: what the node is drawn with
         self._width = MIN_WIDTH
         self._height = HEADER
         self._error_lines: list[str] = []
@@ -121,6 +129,41 @@ class NodeItem(QGraphicsObject):
         self._category = node.spec.category
         self.problem = self.graph.shapes.error(self.node_id)
         self._sync_ports(node)
+        self._show_problems()
+
+    def set_problems(self, problems: tuple) -> None:
+        """This node's part of the window's problem list."""
+        if problems != self.problems:
+            self.problems = problems
+            self._show_problems()
+
+    def all_problems(self) -> list:
+        """The list's problems and the shape rule's, once each."""
+        found = list(self.problems)
+        p = self.problem
+        if p is not None and not any((q.port, q.message, q.kind) == (p.port, p.message, p.kind) for q in found):
+            found.insert(0, p)
+        return found
+
+    @property
+    def severity(self) -> str:
+        """"error" (red), "warning" (amber), "unconnected" (an input still to wire) or ""."""
+        p = self.shown
+        if p is None:
+            return ""
+        if p.kind == "unconnected":
+            return "unconnected"
+        return "warning" if p.level == "warning" else "error"
+
+    def _show_problems(self) -> None:
+        found = self.all_problems()
+        self.shown = worst(found)
+        for ports in (self.inputs, self.outputs):
+            for name, port in ports.items():
+                at = worst([p for p in found if p.port == name and (ports is self.inputs or name not in self.inputs)])
+                port.problem = at.kind if at is not None else ""
+                port.level = at.level if at is not None else ""
+                port.update()
         self._relayout()
         self.update()
 
@@ -146,11 +189,6 @@ class NodeItem(QGraphicsObject):
             ordered = {n: ports[n] for n in wanted}
             ports.clear()
             ports.update(ordered)
-        problem = self.problem
-        for name, port in self.inputs.items():
-            port.problem = problem.kind if problem is not None and problem.port == name else ""
-        for port in self.outputs.values():
-            port.problem = ""
 
     def _relayout(self) -> None:
         self.prepareGeometryChange()
@@ -183,7 +221,7 @@ class NodeItem(QGraphicsObject):
         self._bounds = QRectF(-PORT_HIT, -4, width + 2 * PORT_HIT, self._height + 8 + extra)
 
     def _wrap_problem(self) -> list[str]:
-        p = self.problem
+        p = self.shown
         if p is None:
             return []
         text = f"{p.port}: {p.message}" if p.port and not p.message.startswith(p.port) else p.message
@@ -213,8 +251,11 @@ class NodeItem(QGraphicsObject):
         for port in (p.name for p in node.output_ports()):
             shape = self.graph.shapes.output(self.node_id, port)
             lines.append(f"out {port}: {list(shape) if shape else 'unknown'}")
-        if self.problem is not None:
-            lines.append(f"<span style='color:{theme.current().error}'>{self.problem}</span>")
+        t = theme.current()
+        for p in self.all_problems():
+            color = t.warning if p.level == "warning" or p.kind == "unconnected" else t.error
+            fixes = "".join(f"<br>&nbsp;&nbsp;fix: {html.escape(f.title)}" for f in p.fixes)
+            lines.append(f"<span style='color:{color}'>{html.escape(str(p))}</span>{fixes}")
         return "<br>".join(lines)
 
     # ---- geometry and painting ----------------------------------------
@@ -268,22 +309,23 @@ class NodeItem(QGraphicsObject):
         t = theme.current()
         box = self.box()
         accent = t.category_color(self._category)
-        error = self.problem is not None and self.problem.kind == "shape"
+        severity = self.severity
+        marked = {"error": t.error, "warning": t.warning}.get(severity)  # header and border colour
         painter.setRenderHint(QPainter.Antialiasing)
 
         # body
-        border = QColor(t.error) if error else QColor(t.node_border)
-        painter.setPen(QPen(border, 1.6 if error else 1.0))
+        border = QColor(marked) if marked else QColor(t.node_border)
+        painter.setPen(QPen(border, 1.6 if marked else 1.0))
         painter.setBrush(QColor(t.node_body))
         painter.drawRoundedRect(box, RADIUS, RADIUS)
 
-        # header band in the category colour (red when the shape rule fails)
+        # header band in the category colour (red for an error, amber for a warning)
         header = QPainterPath()
         header.addRoundedRect(QRectF(0, 0, box.width(), HEADER + RADIUS), RADIUS, RADIUS)
         clip = QPainterPath()
         clip.addRect(QRectF(0, 0, box.width(), HEADER))
         painter.setPen(Qt.NoPen)
-        painter.setBrush(QColor(t.error) if error else accent)
+        painter.setBrush(QColor(marked) if marked else accent)
         painter.drawPath(header.intersected(clip))
 
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
@@ -327,7 +369,7 @@ class NodeItem(QGraphicsObject):
 
         # the problem, under the node
         if self._error_lines:
-            painter.setPen(QColor(t.error if error else t.warning))
+            painter.setPen(QColor(t.error if severity == "error" else t.warning))
             y = box.height() + 5
             for line in self._error_lines:
                 painter.drawText(QRectF(0, y, max(box.width(), 220.0), 14), Qt.AlignLeft | Qt.AlignVCenter, line)
@@ -351,6 +393,17 @@ class NodeItem(QGraphicsObject):
         elif change == QGraphicsItem.ItemSelectedHasChanged:
             self.update()
         return super().itemChange(change, value)
+
+
+def worst(problems: list) -> "Problem | None":
+    """Errors first, then an input still to wire, then warnings; the list's order within each."""
+    rank = {"unconnected": 1}
+    best = None
+    for p in problems:
+        r = 2 if p.level == "warning" else rank.get(p.kind, 0)
+        if best is None or r < best[0]:
+            best = (r, p)
+    return best[1] if best is not None else None
 
 
 def _names_width(ports: dict, fm: QFontMetricsF) -> float:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QGraphicsScene
 
-from studio.graph import Edge, Graph, GraphEvent
+from studio.graph import Edge, Graph, GraphEvent, Problem
 
 from ..document import GraphEditor
 from .edge_item import EdgeItem
@@ -29,6 +29,8 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self._node_edges: dict[str, set[Edge]] = {}
+        # The window's problem list by node (``set_problems``); each item draws its worst.
+        self.problems_by_node: dict[str, tuple[Problem, ...]] = {}
         self.snapping = True
         self.user_dragging = False
         self.interaction: NewWireInteraction | None = None
@@ -53,6 +55,7 @@ class GraphScene(QGraphicsScene):
         self.nodes.clear()
         self.edges.clear()
         self._node_edges.clear()
+        self.problems_by_node = {}  # the old document's; the new one's list follows
         for node_id in graph.nodes:
             self._add_node(node_id)
         for edge in graph.edges:
@@ -125,6 +128,12 @@ class GraphScene(QGraphicsScene):
     def node_item_moved(self, item: NodeItem) -> None:
         for edge in self._node_edges.get(item.node_id, ()):
             self.edges[edge].update_path()
+
+    def set_problems(self, by_node: dict[str, tuple[Problem, ...]]) -> None:
+        """Give each node its problems; only the items whose problems changed are laid out again."""
+        self.problems_by_node = dict(by_node)
+        for node_id, item in self.nodes.items():
+            item.set_problems(by_node.get(node_id, ()))
 
     def set_param_counts(self, counts: dict[str, int | None]) -> None:
         for node_id, count in counts.items():

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from PySide6.QtGui import QUndoCommand
 
 from studio.graph import Edge, Graph
+from studio.graph.fixes import Fix, FixError, Journal, apply_fix
 
 
 class AddNodeCommand(QUndoCommand):
@@ -147,6 +148,35 @@ class MoveNodesCommand(QUndoCommand):
     def undo(self) -> None:
         for node_id, (old, _) in self.moves.items():
             self.graph.move_node(node_id, old)
+
+
+class FixCommand(QUndoCommand):
+    """A doctor's fix as one step: the first redo applies it and keeps its journal, undo and
+    later redos replay that journal exactly (the same ids, places and wire order).
+
+    A fix that no longer applies changes nothing: the command then marks itself obsolete, so
+    the stack drops it, and ``refusal`` says why."""
+
+    def __init__(self, graph: Graph, fix: Fix):
+        super().__init__(fix.title)
+        self.graph = graph
+        self.fix = fix
+        self.journal: Journal | None = None
+        self.refusal: str | None = None
+
+    def redo(self) -> None:
+        if self.journal is not None:
+            self.journal.redo(self.graph)
+            return
+        try:
+            self.journal = apply_fix(self.graph, self.fix)
+        except FixError as exc:
+            self.refusal = str(exc)
+            self.setObsolete(True)  # pushed, it is dropped at once: no undo step, no index change
+
+    def undo(self) -> None:
+        if self.journal is not None:
+            self.journal.undo(self.graph)
 
 
 class MacroCommand(QUndoCommand):

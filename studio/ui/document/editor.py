@@ -15,11 +15,12 @@ from PySide6.QtGui import QUndoStack
 import blocks
 from blocks import ParamError
 from studio.graph import ConnectionRefused, Edge, Graph
+from studio.graph.fixes import Fix
 
 from . import clipboard, layout
 from .commands import (
-    AddNodeCommand, ConnectCommand, DisconnectCommand, MacroCommand, MoveNodesCommand, RemoveNodeCommand,
-    SetLabelCommand, SetParamsCommand,
+    AddNodeCommand, ConnectCommand, DisconnectCommand, FixCommand, MacroCommand, MoveNodesCommand,
+    RemoveNodeCommand, SetLabelCommand, SetParamsCommand,
 )
 
 PASTE_OFFSET = (40.0, 40.0)
@@ -166,6 +167,14 @@ class GraphEditor(QObject):
         ConnectCommand(self.graph, add.node_id, outs[0].name, edge.dst, edge.dst_port, parent=macro)
         self.undo_stack.push(macro)
         return add.node_id, None
+
+    # ---- the doctor's fixes -------------------------------------------
+    def apply_fix(self, fix: Fix) -> str | None:
+        """Apply a fix as one undo step named after it; None, or why it was refused (nothing
+        is pushed then, and the graph is as it was)."""
+        command = FixCommand(self.graph, fix)
+        self.undo_stack.push(command)
+        return command.refusal
 
     # ---- clipboard -----------------------------------------------------
     def copy(self, node_ids: Iterable[str]) -> dict:

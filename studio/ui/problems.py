@@ -1,0 +1,254 @@
+"""The Problems dock: what the doctor finds in the document, one row per problem.
+
+Each row shows a red (error) or amber (warning) mark, the place (``fc1.in``, or
+the setting's key), the message, and a button per fix. Clicking a row asks to
+see its node (``problemActivated``); a fix button asks to apply that fix
+(``fixChosen``). The window computes the list once after each edit (the same
+list the canvas and the status bar show) and hands it over with
+``set_problems``; the widget holds nothing the document does not have.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle, QStyleOptionButton, QStylePainter,
+    QVBoxLayout, QWidget,
+)
+
+from studio.graph import Problem
+from studio.graph.fixes import Fix
+
+from . import theme
+
+FIX_MAX_WIDTH = 320  # a longer fix title wraps onto a second line instead of widening the dock
+
+
+# ---- the list as words and groups (also read by the status bar and the canvas) ------------
+def is_error(problem: Problem) -> bool:
+    return problem.level != "warning"
+
+
+def count_text(problems: Iterable[Problem]) -> str:
+    """"no problems", "1 error", "2 warnings", "1 error, 2 warnings"."""
+    problems = list(problems)
+    errors = sum(is_error(p) for p in problems)
+    warnings = len(problems) - errors
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    return ", ".join(parts) or "no problems"
+
+
+def place_and_message(problem: Problem) -> tuple[str, str]:
+    """Where a person must look, and what is wrong there: ("fc1.in", "...") or, for a setting,
+    its key ("training.optimizer.lr", "...") taken from the message that starts with it."""
+    if problem.node is not None:
+        place = f"{problem.node}.{problem.port}" if problem.port else problem.node
+        return place, problem.message
+    key, sep, rest = problem.message.partition(": ")
+    if sep and key.startswith("training.") and " " not in key:
+        return key, rest
+    if problem.kind == "data":
+        return "data set", problem.message
+    return "network", problem.message
+
+
+def by_node(problems: Iterable[Problem]) -> dict[str, tuple[Problem, ...]]:
+    """Each node's problems, in list order."""
+    grouped: dict[str, list[Problem]] = {}
+    for p in problems:
+        if p.node is not None:
+            grouped.setdefault(p.node, []).append(p)
+    return {node: tuple(ps) for node, ps in grouped.items()}
+
+
+# ---- the widgets ---------------------------------------------------------------------------
+class LevelMark(QWidget):
+    """A dot in the theme's error or warning colour (read at paint time, so a theme switch repaints)."""
+
+    def __init__(self, level: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.level = level
+        self.setFixedSize(12, 12)
+        self.setToolTip(level)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        t = theme.current()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(t.warning if self.level == "warning" else t.error))
+        painter.drawEllipse(self.rect().adjusted(1, 1, -1, -1))
+
+
+class FixButton(QPushButton):
+    """A push button whose title wraps: a fix title can be longer than the dock is wide."""
+
+    PAD_X = 10
+    PAD_Y = 5
+
+    def __init__(self, fix: Fix, parent: QWidget | None = None):
+        super().__init__(fix.title, parent)
+        self.fix = fix
+        policy = QSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setToolTip("; ".join(e.describe() for e in fix.edits).capitalize())
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def _text_rect(self, width: int) -> QRect:
+        return self.fontMetrics().boundingRect(QRect(0, 0, max(1, width - 2 * self.PAD_X), 10_000),
+                                               int(Qt.TextFlag.TextWordWrap), self.text())
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt name)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt name)
+        return self._text_rect(width).height() + 2 * self.PAD_Y
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        width = min(FIX_MAX_WIDTH, self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.PAD_X + 4)
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        width = min(self.sizeHint().width(), 90)
+        return QSize(width, self.fontMetrics().height() + 2 * self.PAD_Y)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        painter = QStylePainter(self)
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        option.text = ""  # the bevel from the style, the words wrapped by us
+        painter.drawControl(QStyle.ControlElement.CE_PushButton, option)
+        painter.setPen(self.palette().color(QPalette.ColorRole.ButtonText))
+        painter.drawText(self.rect().adjusted(self.PAD_X, self.PAD_Y, -self.PAD_X, -self.PAD_Y),
+                         int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.text())
+
+
+class ProblemRow(QFrame):
+    """One problem: mark, place and code on the first line, the message below, then its fixes."""
+
+    clicked = Signal()
+
+    def __init__(self, problem: Problem, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.problem = problem
+        self.setObjectName("problemRow")
+        self.setCursor(Qt.CursorShape.PointingHandCursor if problem.node else Qt.CursorShape.ArrowCursor)
+        place, message = place_and_message(problem)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 7, 8, 8)
+        layout.setSpacing(4)
+
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        self.mark = LevelMark(problem.level)
+        self.place_label = QLabel(place)
+        bold = QFont(self.place_label.font())
+        bold.setBold(True)
+        self.place_label.setFont(bold)
+        self.place_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        what = problem.level if not problem.code else f"{problem.level} · {problem.code}"
+        self.code_label = QLabel(what)
+        self.code_label.setObjectName("hint")
+        top.addWidget(self.mark, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.place_label)
+        top.addWidget(self.code_label)
+        top.addStretch(1)
+        layout.addLayout(top)
+
+        self.message_label = QLabel(message)
+        self.message_label.setWordWrap(True)
+        self.message_label.setContentsMargins(18, 0, 0, 0)  # under the place, clear of the mark
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.message_label)
+
+        self.fix_buttons: list[FixButton] = []
+        for fix in problem.fixes:
+            button = FixButton(fix)
+            self.fix_buttons.append(button)
+            row = QHBoxLayout()
+            row.setContentsMargins(18, 0, 0, 0)
+            row.addWidget(button, 1, Qt.AlignmentFlag.AlignLeft)
+            layout.addLayout(row)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        painter = QPainter(self)  # a hairline under each row
+        painter.setPen(QColor(theme.current().node_border))
+        painter.drawLine(0, self.height() - 1, self.width(), self.height() - 1)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+
+class ProblemsWidget(QWidget):
+    problemActivated = Signal(str)  # the node a person wants to see
+    fixChosen = Signal(object)  # the Fix a person pressed
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.problems: list[Problem] = []
+        self.rows: list[ProblemRow] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.content = QWidget()
+        self.content.setObjectName("problemsContent")
+        self.list_layout = QVBoxLayout(self.content)
+        self.list_layout.setContentsMargins(0, 0, 0, 0)
+        self.list_layout.setSpacing(0)
+        self.empty_label = QLabel("No problems.")
+        self.empty_label.setObjectName("hint")
+        self.empty_label.setContentsMargins(10, 10, 10, 10)
+        self.list_layout.addWidget(self.empty_label)
+        self.list_layout.addStretch(1)
+        self.scroll.setWidget(self.content)
+        outer.addWidget(self.scroll)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return QSize(290, 200)
+
+    def set_problems(self, problems: Iterable[Problem]) -> bool:
+        """Show ``problems``; returns whether the rows changed. Old rows are deleted later, never
+        here: this may run while one of their own buttons is still handling its click."""
+        problems = list(problems)
+        if problems == self.problems:
+            return False
+        self.problems = problems
+        for row in self.rows:
+            self.list_layout.removeWidget(row)
+            row.hide()
+            row.deleteLater()
+        self.rows = []
+        at = self.list_layout.indexOf(self.empty_label) + 1
+        for problem in problems:
+            row = ProblemRow(problem, self.content)
+            row.clicked.connect(lambda p=problem: self._activated(p))
+            for button in row.fix_buttons:
+                button.clicked.connect(lambda _=False, f=button.fix: self.fixChosen.emit(f))
+            self.list_layout.insertWidget(at, row)
+            at += 1
+            self.rows.append(row)
+        self.empty_label.setVisible(not problems)
+        return True
+
+    def row_of(self, node: str | None, code: str = "") -> ProblemRow | None:
+        """The first row about ``node`` (and ``code``, when given)."""
+        for row in self.rows:
+            if row.problem.node == node and (not code or row.problem.code == code):
+                return row
+        return None
+
+    def _activated(self, problem: Problem) -> None:
+        if problem.node is not None:
+            self.problemActivated.emit(problem.node)
