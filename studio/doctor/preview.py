@@ -11,7 +11,9 @@ trained weights:
   scores (a fresh network's outputs sit near 0; for centred targets this is their
   variance). ``l1``: the mean of the absolute targets. Within ``LOSS_TOLERANCE`` (10%) of
   it is "as expected"; above, the outputs are too large at initialisation (overconfident);
-  below, the network scores better than a guess before it has learnt anything.
+  below, the network scores better than a guess before it has learnt anything. A class
+  loss outside 10% is a warning; a value loss only beyond ``FAR`` (50%), since a fresh
+  network's own output spread and the batch move it by more than 10%.
 - per node (the graph's ids): the mean and std of its output; for saturating activations
   (Sigmoid, Tanh, Hardsigmoid) the share of outputs within ``SATURATION_BAND`` (2%) of the
   output range from a bound, where the slope is under 8% of its peak (Sigmoid: below 0.02
@@ -75,6 +77,17 @@ class LossCheck:
     @property
     def as_expected(self) -> bool:
         return self.verdict == "as expected"
+
+    @property
+    def worrying(self) -> bool:
+        """Worth a warning: a class loss off by more than the tolerance (the guess is exact there),
+        or a value loss off by more than half (its outputs' own spread at initialisation and the
+        batch move it further)."""
+        if self.as_expected:
+            return False
+        if self.name in ("cross_entropy", "bce_with_logits") or not math.isfinite(self.value):
+            return True
+        return abs(self.ratio - 1) > FAR
 
 
 @dataclass(frozen=True)
@@ -292,7 +305,7 @@ def node_stats(graph: Graph, values: dict[str, torch.Tensor], norms: dict[str, f
 
 def _problems(nodes: list[NodeStats], check: LossCheck, output: str | None, prepared: Prepared) -> list[Problem]:
     problems = []
-    if not check.as_expected:
+    if check.worrying:
         problems.append(_warning(output, "loss-at-init", _loss_message(check)))
     norms = [(n.grad_norm, n.node) for n in nodes if n.grad_norm is not None and math.isfinite(n.grad_norm)]
     top_norm, top = max(norms) if norms else (0.0, "")

@@ -18,7 +18,9 @@ still falls fast, an order of magnitude below where it starts to blow up (see
 
 Both draw the weights a run of the graph starts from, leave the graph and any trained
 weights untouched, and repeat exactly for the settings' seed. ``progress(step, loss)`` is
-called after each step; ``stop()`` returning True ends a check early.
+called with each loss measured (``overfit_batch``: step 0 is the fresh network's loss, step k
+the loss after k updates; ``lr_find``: step k is the k-th mini-batch, at ``lrs[k]``);
+``stop()`` returning True ends a check before its next step.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ def overfit_batch(graph: Graph, base_dir: str | Path | Reach | None = None, data
         prepared = prepare(graph, base_dir, dataset, device=device)
         prepared.take_threads()
         torch.manual_seed(prepared.config.seed)  # dropout draws repeat
-        batch = prepared.batch(min(batch_size or prepared.batch_size, OVERFIT_BATCH))
+        batch = prepared.batch(batch_size or min(prepared.batch_size, OVERFIT_BATCH))
         guess, _ = expected_loss(prepared.objective.name, prepared.num_classes, batch.targets)
         bar = float(target) if target is not None else NEAR_ZERO * guess
         losses: list[float] = []

@@ -149,3 +149,18 @@ def test_a_graph_without_data_is_refused_by_the_runs_own_checks():
     graph.set_training({k: v for k, v in graph.training.items() if k != "dataset"})
     with pytest.raises(TrainingSetupError, match="no data set"):
         preview(graph, EXAMPLES)
+
+
+def test_a_forecast_expects_the_mean_squared_target_and_warns_only_when_far_off():
+    from studio.doctor.run_setup import isolated, prepare
+
+    graph = example("gru_sequence")
+    found = preview(graph, EXAMPLES)
+    with isolated():
+        targets = prepare(graph, EXAMPLES).batch(found.batch_size).targets
+    assert found.loss.name == "mse"
+    assert found.loss.expected == pytest.approx(float((targets ** 2).mean()), rel=1e-5)
+    assert "what predicting 0 scores" in found.loss.reason
+    assert 0.5 < found.loss.ratio < 0.9  # below by more than 10%: said, but a fresh GRU's spread explains it
+    assert not found.loss.as_expected and not found.loss.worrying
+    assert [p for p in found.problems if p.code == "loss-at-init"] == []
