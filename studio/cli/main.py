@@ -14,6 +14,7 @@ import sys
 # subcommand -> module with ``add_arguments(parser)`` and ``run(args) -> int``
 SUBCOMMANDS = {
     "validate": "studio.cli.validate",
+    "check": "studio.cli.check",
     "train": "studio.cli.train",
     "export": "studio.cli.export",
     "import": "studio.cli.import_model",
@@ -76,6 +77,7 @@ def _usage() -> str:
     return (
         "usage: studio [FILE] [--screenshot OUT.png]   open the editor\n"
         "       studio validate FILE [--json]          check a graph, print its summary\n"
+        "       studio check FILE [--fix [-o OUT]] [--run] [--overfit-batch] [--json]   the network doctor\n"
         "       studio train FILE [--epochs N] [--device D] [--seed S] [--json]\n"
         "       studio export FILE --format python|torchrun|program|onnx [-o OUT] [--quantize int8]\n"
         "       studio evaluate FILE --weights CKPT [--json]   measure trained weights on the validation split\n"

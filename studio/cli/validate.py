@@ -1,6 +1,7 @@
-"""Check a graph file: a model summary (node, block, output shape, parameters) and its problems.
+"""Check a graph file: a model summary (node, block, output shape, parameters), its problems and
+the network doctor's warnings, each with its place and the fixes that mend it.
 
-Exit status: 0 valid, 1 invalid (problems listed by node), 2 the file cannot be read.
+Exit status: 0 valid (warnings allowed), 1 invalid (problems listed by node), 2 the file cannot be read.
 """
 
 from __future__ import annotations
@@ -45,15 +46,16 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report["valid"] else 1
 
 
-def summarize(graph: Graph, base_dir: Any = None) -> dict[str, Any]:
-    """The ``--json`` report: validity, total parameters, one row per node, problems: the graph's,
-    and, where the file has training settings, theirs and its data set's, as ``studio train`` sees them."""
-    if graph.training:
-        from studio.training.preflight import check
+def summarize(graph: Graph, base_dir: Any = None, problems: list[Problem] | None = None) -> dict[str, Any]:
+    """The ``--json`` report: validity, total parameters, one row per node, the errors (what keeps the
+    graph from training: the graph's own, and where the file has training settings, theirs and its data
+    set's, as ``studio train`` sees them) and the warnings (the doctor's lints), each with its fixes.
+    ``problems``: found already (``studio.doctor.lints.examine``)."""
+    if problems is None:
+        from studio.doctor.lints import examine
 
-        problems = check(graph, base_dir, need_data=False)[2]
-    else:
-        problems = validate(graph)
+        problems = examine(graph, base_dir)[2]
+    problems = list(problems)
     rows = []
     for node_id in graph.topological_order():
         node = graph.node(node_id)
@@ -71,11 +73,13 @@ def summarize(graph: Graph, base_dir: Any = None) -> dict[str, Any]:
                if len(shapes) > 1 else {}),
         })
     total = sum(r["params"] or 0 for r in rows)
+    errors = [p for p in problems if not p.is_warning]
     return {
-        "valid": not problems,
+        "valid": not errors,
         "params": total,
         "nodes": rows,
-        "errors": [p.to_json() for p in problems],
+        "errors": [p.to_json() for p in errors],
+        "warnings": [p.to_json() for p in problems if p.is_warning],
     }
 
 
@@ -103,11 +107,25 @@ def render(report: dict[str, Any], title: str) -> str:
     errors = report["errors"]
     if not errors:
         out.append("Valid.")
-        return "\n".join(out)
-    out.append(f"Invalid: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
-    for e in errors:
-        out.append(f"  {terminal_text(str(Problem(e['node'], e['port'], e['message'], e.get('kind', 'shape'))))}")
+    else:
+        out.append(f"Invalid: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
+        out += problem_lines(errors)
+    warnings = report.get("warnings", [])
+    if warnings:
+        out.append(f"Warnings: {len(warnings)}")
+        out += problem_lines(warnings)
     return "\n".join(out)
+
+
+def problem_lines(problems: list[dict[str, Any]]) -> list[str]:
+    """Each problem of a report on its line, with its code, and each fix below it."""
+    lines = []
+    for e in problems:
+        text = str(Problem(e["node"], e["port"], e["message"], e.get("kind", "shape")))
+        code = f" [{e['code']}]" if e.get("code") else ""
+        lines.append(f"  {terminal_text(text)}{code}")
+        lines += [f"      fix: {terminal_text(f['title'])}" for f in e.get("fixes", [])]
+    return lines
 
 
 def _count(graph: Graph, node_id: str) -> tuple[int | None, Problem | None]:

@@ -51,7 +51,7 @@ class Context:
 def diagnose(graph: Graph, dataset: Any = None) -> list[Problem]:
     """Everything the doctor finds, errors first within each part: the graph's problems (with
     fixes where known), the lints, and, with a ``dataset``, whether it fits the graph."""
-    problems = [merge.with_fixes(graph, p) for p in validate(graph)]
+    problems = [_by_data(graph, merge.with_fixes(graph, p), dataset) for p in validate(graph)]
     problems += lint(graph, dataset)
     if dataset is not None and not any(p.level == "error" for p in problems):
         from studio.data import check_fits
@@ -60,18 +60,60 @@ def diagnose(graph: Graph, dataset: Any = None) -> list[Problem]:
     return problems
 
 
+def _by_data(graph: Graph, problem: Problem, dataset: Any) -> Problem:
+    """Of a dtype finding's fixes, the one the data set settles: an Input whose data are float values
+    takes dtype float; one whose data are token ids keeps them and gains an Embedding."""
+    if dataset is None or problem.code != "dtype-ids-to-values" or len(problem.fixes) < 2:
+        return problem
+    from studio.data.fit import match_inputs
+    from studio.graph.dtypes import origin
+
+    edge = graph.edge_into(problem.node, problem.port) if problem.node in graph and problem.port else None
+    source = origin(graph, edge.src) if edge is not None else None
+    given = dict(match_inputs(dataset, graph)).get(source)
+    if given is None:
+        return problem
+    keep = [f for f in problem.fixes
+            if any(isinstance(e, SetParams) for e in f.edits) == (given.dtype == "float")]
+    return replace(problem, fixes=tuple(keep)) if keep else problem
+
+
 def _fit_fix(graph: Graph, problem: Problem, dataset: Any) -> Problem:
     """The output's width against the data set's classes: set it on the Linear that decides it."""
-    if problem.code != "output-classes" or problem.node is None:
+    if problem.code != "output-classes" or problem.node is None or dataset is None:
         return problem
     shape = graph.shapes.output(problem.node)
     classes = len(dataset.class_names)
     linear = last_linear(graph, problem.node)
-    if shape is None or len(shape) < 1 or linear is None:
-        return problem
+    want = tuple(dataset.output_shape)
+    if shape is None or linear is None or tuple(shape[:-1]) != want[:-1]:
+        return problem  # more than the width is wrong (a missing Flatten): another finding says where
     width = classes if not (classes == 2 and shape[-1] == 1) else 1
     fix = Fix(f"Set out_features of {linear} to {width}", (SetParams(linear, pairs({"out_features": width})),))
     return replace(problem, fixes=(fix,))
+
+
+def examine(graph: Graph, base_dir: Any = None, need_data: bool = False) -> tuple[Any, Any, list[Problem]]:
+    """(settings, data set, problems) as ``studio check`` reports them: everything ``studio train``
+    would refuse (``preflight.check``: settings, graph, memory, the data set and its fit), with fixes
+    where one is known, then the lints (warnings, and errors a run would meet later)."""
+    from studio.training.preflight import check
+
+    config, dataset, problems = check(graph, base_dir, need_data=need_data)
+    problems = [_by_data(graph, _fit_fix(graph, merge.with_fixes(graph, p), dataset), dataset) for p in problems]
+    known = {(p.node, p.code) for p in problems if p.code}
+    problems += [p for p in lint(graph, dataset) if (p.node, p.code) not in known]
+    return config, dataset, problems
+
+
+def standing(graph: Graph, dataset: Any = None, total_params: int | None = None) -> list[Problem]:
+    """What the editor shows after every edit: the training settings' problems, ``diagnose``, and a
+    network too large for memory (``total_params``: a count already made, else counted)."""
+    from studio.training.preflight import memory_problems, settings_problems
+
+    problems = settings_problems(graph) + diagnose(graph, dataset)
+    total = graph.total_params() if total_params is None else total_params
+    return problems + memory_problems(total)
 
 
 def lint(graph: Graph, dataset: Any = None) -> list[Problem]:
@@ -164,7 +206,7 @@ def spatial_linear(graph: Graph, ctx: Context) -> Iterable[Problem]:
         yield Problem(
             node_id, "in",
             f"Linear is fed {list(shape)} from {source}, a feature map: it would act on the last axis alone and "
-            f"give {list(shape[:-1]) + ['out_features']}; flatten it first (to [{flat}])",
+            f"give [{', '.join(map(str, shape[:-1]))}, out_features]; flatten it first (to [{flat}])",
             "lint", "warning", "spatial-linear",
             (Fix(f"Insert Flatten before {node_id}", (InsertOnWire("Flatten", (), edge.src, edge.src_port,
                                                                       node_id, "in"),)),))

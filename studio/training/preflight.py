@@ -190,6 +190,11 @@ def _early_stopping_problems(config: TrainingConfig, dataset: Any, task: str) ->
     return []
 
 
+def settings_problems(graph: Graph) -> list[Problem]:
+    """The training settings' problems, each naming its key."""
+    return _settings(graph)[1]
+
+
 def standing_problems(graph: Graph, total_params: int | None = None) -> list[Problem]:
     """What ``check`` finds without loading data or touching a file: the settings, the graph,
     and a network too large for memory (``total_params``: a count already made, else counted).

@@ -62,6 +62,7 @@ def test_valid_graph_json_report(capsys, valid_file):
             {"id": "fc2", "block": "Linear", "output_shape": [3], "params": 51},
         ],
         "errors": [],
+        "warnings": [],
     }
 
 
@@ -213,7 +214,9 @@ def test_a_data_set_that_does_not_fit_is_invalid(tmp_path, capsys):
     g.set_training({"dataset": {"name": "spiral"}})
     save(g, tmp_path / "misfit.json")
     code, out = _validate(tmp_path / "misfit.json", capsys)
-    assert code == 1 and "  x: Input x takes [8] but the data set 'spiral' gives [2] features" in out.splitlines()
+    lines = out.splitlines()
+    at = lines.index("  x: Input x takes [8] but the data set 'spiral' gives [2] features [input-shape]")
+    assert code == 1 and lines[at + 1] == "      fix: Set the shape of x to [2]"
 
 
 def test_a_reader_that_goes_away_ends_the_report_quietly():

@@ -136,7 +136,7 @@ ZOO = (
            "spatial-linear", "fc1", epochs=2, min_acc=0.8),
     Broken("float-ids-into-embedding", "transformer_sequence", _set("tokens", dtype="float"),
            "dtype-values-to-ids", "embedding", epochs=3, min_acc=0.5),
-    Broken("ids-into-linear", "spiral_mlp", _set("points", dtype="long"), "dtype-ids-to-values", "hidden1", fix=1,
+    Broken("ids-into-linear", "spiral_mlp", _set("points", dtype="long"), "dtype-ids-to-values", "hidden1",
            min_acc=0.8),
     Broken("wrong-class-count", "spiral_mlp", _set("logits", out_features=2), "output-classes", "logits",
            min_acc=0.8),
@@ -158,7 +158,7 @@ ZOO = (
     Broken("two-linears-no-activation", "xor_mlp", _xor_linear, "no-activation", "logits", epochs=100,
            min_acc=1.0),
     Broken("input-shape", "spiral_mlp", _set("points", shape=[3]), "input-shape", "points", min_acc=0.8),
-    Broken("input-dtype", "lstm_sequence", _set("series", dtype="long"), "dtype-ids-to-values", "lstm", fix=1,
+    Broken("input-dtype", "lstm_sequence", _set("series", dtype="long"), "dtype-ids-to-values", "lstm",
            epochs=3, max_loss=0.05),
     Broken("bias-before-batchnorm", "spiral_mlp", _bias_before_norm, "bias-before-norm", "hidden1", min_acc=0.8),
 )
