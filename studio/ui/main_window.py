@@ -81,7 +81,6 @@ class MainWindow(QMainWindow):
         self.training_dock = self._dock("Training", "Training", placeholder, Qt.BottomDockWidgetArea)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Horizontal)
         self.resizeDocks([self.training_dock], [130], Qt.Vertical)
-        self.resizeDocks([self.inspector_dock, self.problems_dock], [420, 240], Qt.Vertical)
 
         self.counter = ParamCounter(self.editor, self)
         self.counter.counted.connect(self._on_counted)
@@ -123,6 +122,10 @@ class MainWindow(QMainWindow):
         from .training import install as install_training
 
         panel = install_training(self)
+        if self._first_layout:
+            # Inspector and Problems share the column's height evenly: a lint's message and its
+            # fix buttons need about as much room as a block's parameters.
+            self.resizeDocks([self.inspector_dock, self.problems_dock], [1000, 1000], Qt.Vertical)
         # A loaded data set is checked against the graph too (its inputs, its classes).
         panel.chooser.datasetLoaded.connect(lambda _dataset: self._status_timer.start())
 
@@ -271,6 +274,7 @@ class MainWindow(QMainWindow):
     # ---- settings -----------------------------------------------------------
     def _restore_settings(self) -> None:
         geometry, state = self.settings.window_state()
+        self._first_layout = state is None  # no layout the person left to restore
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
@@ -290,6 +294,7 @@ class MainWindow(QMainWindow):
         self.theme_actions[applied.name].setChecked(True)
         self.view.refresh_theme()
         self.inspector.show_node(self.inspector.node_id)
+        self.problems.refresh_theme()
 
     def _set_snapping(self, on: bool) -> None:
         self.scene.snapping = bool(on)

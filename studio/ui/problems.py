@@ -10,10 +10,11 @@ list the canvas and the status bar show) and hands it over with
 
 from __future__ import annotations
 
+import html
 from typing import Iterable
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle, QStyleOptionButton, QStylePainter,
     QVBoxLayout, QWidget,
@@ -92,7 +93,7 @@ class FixButton(QPushButton):
     def __init__(self, fix: Fix, parent: QWidget | None = None):
         super().__init__(fix.title, parent)
         self.fix = fix
-        policy = QSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        policy = QSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)  # tall as its wrapped title
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.setToolTip("; ".join(e.describe() for e in fix.edits).capitalize())
@@ -138,41 +139,35 @@ class ProblemRow(QFrame):
         self.setObjectName("problemRow")
         self.setCursor(Qt.CursorShape.PointingHandCursor if problem.node else Qt.CursorShape.ArrowCursor)
         place, message = place_and_message(problem)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 7, 8, 8)
-        layout.setSpacing(4)
-
-        top = QHBoxLayout()
-        top.setSpacing(6)
+        # The mark in a column of its own; place, message and fixes in a column beside it.
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(8, 7, 8, 8)
+        outer.setSpacing(7)
         self.mark = LevelMark(problem.level)
-        self.place_label = QLabel(place)
-        bold = QFont(self.place_label.font())
-        bold.setBold(True)
-        self.place_label.setFont(bold)
-        self.place_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        outer.addWidget(self.mark, 0, Qt.AlignmentFlag.AlignTop)
+        body = QVBoxLayout()
+        body.setSpacing(4)
+        outer.addLayout(body, 1)
+
         what = problem.level if not problem.code else f"{problem.level} · {problem.code}"
-        self.code_label = QLabel(what)
-        self.code_label.setObjectName("hint")
-        top.addWidget(self.mark, 0, Qt.AlignmentFlag.AlignVCenter)
-        top.addWidget(self.place_label)
-        top.addWidget(self.code_label)
-        top.addStretch(1)
-        layout.addLayout(top)
+        # One label that wraps: the place and the code never make the row wider than the dock.
+        self.place = place
+        self.place_label = QLabel(f"<b>{html.escape(place)}</b>&nbsp;&nbsp;"
+                                  f"<span style='color:{theme.current().dim_text}'>{html.escape(what)}</span>")
+        self.place_label.setWordWrap(True)
+        self.place_label.setTextFormat(Qt.TextFormat.RichText)
+        body.addWidget(self.place_label)
 
         self.message_label = QLabel(message)
         self.message_label.setWordWrap(True)
-        self.message_label.setContentsMargins(18, 0, 0, 0)  # under the place, clear of the mark
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addWidget(self.message_label)
+        body.addWidget(self.message_label)
 
         self.fix_buttons: list[FixButton] = []
         for fix in problem.fixes:
             button = FixButton(fix)
             self.fix_buttons.append(button)
-            row = QHBoxLayout()
-            row.setContentsMargins(18, 0, 0, 0)
-            row.addWidget(button, 1, Qt.AlignmentFlag.AlignLeft)
-            layout.addLayout(row)
+            body.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().paintEvent(event)
@@ -241,6 +236,11 @@ class ProblemsWidget(QWidget):
             self.rows.append(row)
         self.empty_label.setVisible(not problems)
         return True
+
+    def refresh_theme(self) -> None:
+        """Rows again in the current theme's colours."""
+        problems, self.problems = self.problems, [None]
+        self.set_problems(problems)
 
     def row_of(self, node: str | None, code: str = "") -> ProblemRow | None:
         """The first row about ``node`` (and ``code``, when given)."""
