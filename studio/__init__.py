@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["Graph", "compile", "compile_networks", "load", "save", "validate"]
+__all__ = ["Graph", "apply_fix", "check", "compile", "compile_networks", "load", "save", "validate"]
 
 
 def __getattr__(name: str) -> Any:

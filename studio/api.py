@@ -3,6 +3,7 @@
     import studio
     graph = studio.load("examples/lenet5.json")
     problems = studio.validate(graph)      # [] when it can compile
+    findings = studio.check(graph)         # the doctor: errors and warnings, each with its fixes
     model = studio.compile(graph)          # a torch.nn.Module (torch.fx code)
     studio.save(graph, "copy.json")
 
@@ -20,7 +21,7 @@ from studio.graph import Graph, validate
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["Graph", "compile", "compile_networks", "load", "save", "validate"]
+__all__ = ["Graph", "apply_fix", "check", "compile", "compile_networks", "load", "save", "validate"]
 
 
 def load(path: str | os.PathLike) -> Graph:
@@ -49,3 +50,19 @@ def compile_networks(graph: Graph) -> dict:
     from studio.compile.compiler import compile_networks as compile_parts
 
     return compile_parts(graph)
+
+
+def check(graph: Graph, dataset=None) -> list:
+    """The network doctor's findings (``studio.graph.Problem``): the graph's errors, with fixes where
+    one is known, and its warnings (docs/checks.md); with a loaded ``dataset``, whether it fits."""
+    from studio.doctor.lints import diagnose
+
+    return diagnose(graph, dataset)
+
+
+def apply_fix(graph: Graph, fix) -> None:
+    """Apply one of a finding's ``fixes`` to ``graph``; a fix that no longer applies raises
+    ``studio.graph.fixes.FixError`` and changes nothing."""
+    from studio.graph.fixes import apply_fix as apply
+
+    apply(graph, fix)

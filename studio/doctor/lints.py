@@ -25,6 +25,7 @@ from . import merge
 SATURATING = {"Sigmoid", "Tanh", "Hardsigmoid", "Softsign", "Hardtanh"}
 NORMS = {"BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d"}
 RELUS = {"ReLU", "ReLU6"}
+BIASED = {"Linear", "Conv1d", "Conv2d", "ConvTranspose2d"}  # layers whose bias a BatchNorm after undoes
 # More saturating activations than this in a row, with no normalisation or shortcut between.
 MAX_SATURATING = 5
 # Blocks that change a tensor's values without mixing positions: they keep "spatial" spatial.
@@ -272,7 +273,7 @@ def saturating_depth(graph: Graph, ctx: Context) -> Iterable[Problem]:
             longest[chain[0]] = chain
     for first, chain in longest.items():
         kinds = "/".join(sorted({_block(graph, n) for n in chain}))
-        norms = tuple(_norm_before(graph, n) for n in chain)
+        norms = tuple(edit for n in chain for edit in _norm_before(graph, n))
         relu = tuple(Replace(n, "ReLU") for n in chain)
         yield Problem(
             first, None,
@@ -285,12 +286,18 @@ def saturating_depth(graph: Graph, ctx: Context) -> Iterable[Problem]:
              Fix(f"Put a normalisation before each of the {len(chain)} {kinds} layers", norms)))
 
 
-def _norm_before(graph: Graph, node_id: str) -> InsertOnWire:
-    """A BatchNorm for features or feature maps, a LayerNorm for sequences, on the wire into ``node_id``."""
+def _norm_before(graph: Graph, node_id: str) -> tuple:
+    """A BatchNorm for features or feature maps, a LayerNorm for sequences, on the wire into ``node_id``;
+    the layer before loses its bias when a BatchNorm would undo it (``bias-before-norm``)."""
     edge = graph.edge_into(node_id, "in")
     shape = graph.shapes.inputs(node_id).get("in") or ()
     block = {1: "BatchNorm1d", 3: "BatchNorm2d"}.get(len(shape), "LayerNorm")
-    return InsertOnWire(block, (), edge.src, edge.src_port, node_id, "in")
+    edits: tuple = (InsertOnWire(block, (), edge.src, edge.src_port, node_id, "in"),)
+    source = graph.node(edge.src)
+    if (block != "LayerNorm" and source.block in BIASED and source.params.get("bias")
+            and len(graph.out_edges(edge.src)) == 1):
+        edits += (SetParams(edge.src, pairs({"bias": False})),)
+    return edits
 
 
 def missing_activation(graph: Graph, ctx: Context) -> Iterable[Problem]:
@@ -321,7 +328,7 @@ def bias_before_norm(graph: Graph, ctx: Context) -> Iterable[Problem]:
         if _block(graph, node_id) not in ("BatchNorm1d", "BatchNorm2d"):
             continue
         source = _only_feeder(graph, node_id)
-        if source is None or _block(graph, source) not in ("Linear", "Conv1d", "Conv2d", "ConvTranspose2d"):
+        if source is None or _block(graph, source) not in BIASED:
             continue
         params = graph.node(source).params
         if not params.get("bias", False) or len(graph.out_edges(source)) != 1:
