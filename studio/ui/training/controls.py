@@ -1,4 +1,4 @@
-"""Train, Pause/Resume, Stop and Reset weights, the two progress bars and the run's numbers."""
+"""Train, Check, Pause/Resume, Stop and Reset weights, the two progress bars and the run's numbers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ class ControlBar(QWidget):
         self.train_button = QPushButton("▶ Train")
         self.train_button.setObjectName("train")
         self.train_button.setToolTip("Check the graph and the data, then train (continues from the current weights)")
+        self.check_button = QPushButton("Check")
+        self.check_button.setObjectName("check")
+        self.check_button.setToolTip("Look at the network before its first step: the loss it starts from, and "
+                                     "each layer's activations and gradients on one batch (nothing is trained)")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setObjectName("pause")
         self.pause_button.setCheckable(True)
@@ -27,7 +31,7 @@ class ControlBar(QWidget):
         self.reset_button.setObjectName("reset")
         self.reset_button.setToolTip("Forget the trained weights: the next run starts from a fresh initialisation")
         buttons = QHBoxLayout()
-        for b in (self.train_button, self.pause_button, self.stop_button, self.reset_button):
+        for b in (self.train_button, self.check_button, self.pause_button, self.stop_button, self.reset_button):
             buttons.addWidget(b)
 
         self.epoch_bar = QProgressBar()
@@ -59,8 +63,9 @@ class ControlBar(QWidget):
         # Clicking a button leaves the keyboard where it was (the canvas): a person who then
         # presses Tab or types means the canvas, not the next field of this dock. Tab still
         # reaches the buttons.
-        for b in (self.train_button, self.pause_button, self.stop_button, self.reset_button):
+        for b in (self.train_button, self.check_button, self.pause_button, self.stop_button, self.reset_button):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.checking = False
         self.reset_progress()
         self.set_running(False)
 
@@ -74,7 +79,8 @@ class ControlBar(QWidget):
         self.time_label.setText("elapsed — · remaining —")
 
     def set_running(self, running: bool, paused: bool = False) -> None:
-        self.train_button.setEnabled(not running)
+        self.train_button.setEnabled(not running and not self.checking)
+        self.check_button.setEnabled(not running and not self.checking)
         self.reset_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
@@ -82,6 +88,13 @@ class ControlBar(QWidget):
         self.pause_button.setChecked(running and paused)
         self.pause_button.blockSignals(False)
         self.pause_button.setText("Resume" if running and paused else "Pause")
+
+    def set_checking(self, checking: bool) -> None:
+        """A doctor's check runs: neither Train nor another Check until it ends."""
+        self.checking = checking
+        running = self.pause_button.isEnabled()
+        self.train_button.setEnabled(not running and not checking)
+        self.check_button.setEnabled(not running and not checking)
 
     def show_progress(self, p: RunProgress) -> None:
         self.epoch_bar.setValue(int(1000 * p.epoch_fraction()))

@@ -28,6 +28,8 @@ from studio.training.events import EndEvent
 
 from .activation_view import ActivationView
 from .boundary_view import BoundaryView
+from .check_runner import CheckRunner
+from .check_view import LR_END, LR_START, LR_STEPS, OVERFIT_STEPS, CheckView, check_keys
 from .config_form import TrainingConfigForm, resolved_device
 from .controls import ControlBar
 from .dataset_chooser import DatasetChooser
@@ -130,6 +132,7 @@ class TrainingPanel(QWidget):
         # Swappable so the same panel can drive a test double in a unit test of the panel alone.
         self.make_trainer: Callable[..., Any] | None = None
         self.canvas_gradients: Any = None  # the window's wire colours, when the panel sits in one
+        self._check_on_canvas: str | None = None  # "shown", "stale" (hidden until an undo) or None
 
         self.controls = ControlBar()
         self.status_label = SteadyLabel(NO_DATA, lines=2)
@@ -179,7 +182,9 @@ class TrainingPanel(QWidget):
         self.evaluation_view = EvaluationView()
         self.try_it = TryItView()
         self.history_view = HistoryView()
+        self.check_view = CheckView()
         self.views = QTabWidget()
+        self.views.addTab(self.check_view, "Check")
         self.views.addTab(self.loss_view, "Loss and accuracy")
         self.views.addTab(self.boundary_view, "Decision boundary")
         self.views.addTab(self.activation_view, "Activations")
@@ -194,6 +199,7 @@ class TrainingPanel(QWidget):
         try_it_scroll.setWidget(self.try_it)
         self.views.addTab(try_it_scroll, "Try it")
         self.views.addTab(self.history_view, "Runs")
+        self.views.setCurrentWidget(self.loss_view)
         self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
                            self.samples_view)
         # The loss view's throttle is handed what grew in the run's curves; the probe views, the probes.
@@ -233,6 +239,16 @@ class TrainingPanel(QWidget):
         self.controls.pause_button.toggled.connect(self._on_pause_toggled)
         self.controls.stop_button.clicked.connect(self.stop)
         self.controls.reset_button.clicked.connect(self.reset_weights)
+        # The doctor's checks: one at a time, never while a run trains.
+        self.checks = CheckRunner(self)
+        self.controls.check_button.clicked.connect(self.check)
+        self.check_view.overfit_button.clicked.connect(self._on_overfit_button)
+        self.check_view.lr_button.clicked.connect(self._on_lr_button)
+        self.check_view.use_lr_button.clicked.connect(self.use_suggested_lr)
+        self.check_view.nodeActivated.connect(self.problemActivated)
+        # What the Check tab shows is compared with the graph once edits pause.
+        self._check_follow_timer = QTimer(self, singleShot=True, interval=RECHECK_MS,
+                                          timeout=self._follow_checks)
         self.gradient_view.normsChanged.connect(self.gradientNorms)
         self.gradient_view.flagsChanged.connect(self.gradientFlags)
         self._connect_setup()
@@ -257,6 +273,7 @@ class TrainingPanel(QWidget):
         """Give every plot the current theme's colours (at start-up and on a theme switch)."""
         colors = style_plots(self)
         self.loss_view.apply_colors(colors)
+        self.check_view.apply_colors(colors)
 
     # ---- the document and the editor ----------------------------------
     def _connect_setup(self) -> None:
@@ -298,6 +315,8 @@ class TrainingPanel(QWidget):
         for view in self.live_views:
             view.clear()
         self.evaluation_view.clear()
+        self.check_view.clear()
+        self._check_on_canvas = None
         if self.canvas_gradients is not None:
             self.canvas_gradients.clear()
 
@@ -379,6 +398,9 @@ class TrainingPanel(QWidget):
         """Check everything, then start a run on the background thread. False when refused."""
         if self.running:
             return False
+        if self.checking:
+            self.status_label.setText("Not started: a check is running; wait for it or stop it first.")
+            return False
         self.error_banner.hide()
         self.last_error = None
         if self.chooser.loading:  # the run starts once the person's file is read
@@ -393,6 +415,7 @@ class TrainingPanel(QWidget):
             return False
         self.setup = setup
         self.runs += 1
+        self._check_on_canvas = None  # the run's gradients take the wires
         for view in self.live_views:
             view.clear()
         self.evaluation_view.clear()
@@ -421,6 +444,7 @@ class TrainingPanel(QWidget):
         self.session.failed.connect(self._on_failed)
         self.session.finished.connect(self._on_finished)
         self.controls.set_running(True)
+        self.check_view.set_busy(None, can_run=False)
         self.config_form.setEnabled(False)
         self.chooser.setEnabled(False)
         self.status_label.setText(f"Run {self.runs}: starting on {resolved_device(setup.config.device)}…")
@@ -457,6 +481,205 @@ class TrainingPanel(QWidget):
             self.session.stop()
             self.progress.resume()
             self.status_label.setText(f"Run {self.runs}: stopping after this step…")
+
+    # ---- the doctor's checks -------------------------------------------
+    @property
+    def checking(self) -> bool:
+        return self.checks.busy
+
+    def _check_setup(self, what: str) -> RunSetup | None:
+        """What a check runs on: a copy of the graph, the data set loaded and the settings, checked
+        as Train checks them. None when it cannot run: the reason goes on the status line and the
+        problems into the same list Train fills."""
+        if self.running:
+            self.status_label.setText(f"{what} waits for the run to end: stop it first.")
+            return None
+        if self.checking:
+            return None
+        if self.chooser.loading:
+            self.status_label.setText(f"Loading the data set… press {what} again once it is read.")
+            return None
+        self.error_banner.hide()
+        setup, problems = preflight(self.graph, self.chooser.dataset, self.chooser.error, self.chooser.reach)
+        self._show_problems(problems)
+        if problems or setup is None:
+            self.status_label.setText(f"{what} not run: {problem_headline(problems)}")
+            self.problemsFound.emit(problems)
+            return None
+        return setup
+
+    def check(self) -> bool:
+        """The doctor's look at the network before its first step (``studio.doctor.preview``), made off
+        the window's thread: the Check tab shows it and the canvas wires take its gradient norms.
+        False when refused."""
+        setup = self._check_setup("Check")
+        if setup is None:
+            return False
+        key = check_keys(self.graph)["preview"]
+
+        def work(_progress, _stop):
+            from studio.doctor.preview import preview
+
+            return preview(setup.graph, setup.base_dir, setup.dataset, device=setup.config.device)
+
+        def show(result, error) -> None:
+            self._set_checking(None)
+            if error is not None:
+                self.check_view.show_preview_error(str(error))
+                self.status_label.setText(f"The check could not run: {error}")
+                return
+            self.check_view.show_preview(result, key)
+            self._check_on_canvas = "shown"
+            self._show_check_on_canvas()
+            self._follow_checks()  # an edit made while it ran makes it stale at once
+            self.views.setCurrentWidget(self.check_view)
+            warnings = len(result.problems)
+            self.status_label.setText(
+                f"Checked: {warnings} warning(s) before training; see the Check tab." if warnings else
+                "Checked: nothing looks wrong before training.")
+
+        self._start_check("preview", work, show)
+        self.check_view.preview_started()
+        return True
+
+    def overfit_one_batch(self) -> bool:
+        """Train a fresh copy of the network on one batch (``studio.doctor.sanity.overfit_batch``), its
+        loss drawn as it falls. False when refused."""
+        setup = self._check_setup("Overfit one batch")
+        if setup is None:
+            return False
+        key = check_keys(self.graph)["overfit"]
+
+        def work(progress, stop):
+            from studio.doctor.sanity import overfit_batch
+
+            return overfit_batch(setup.graph, setup.base_dir, setup.dataset, steps=OVERFIT_STEPS,
+                                 progress=progress, stop=stop, device=setup.config.device)
+
+        def show(result, error) -> None:
+            self._set_checking(None)
+            if error is not None:
+                self.check_view.show_sanity_error("The one-batch test could not run", str(error))
+                self.status_label.setText(f"The one-batch test could not run: {error}")
+                return
+            self.check_view.show_overfit(result, key)
+            self._follow_checks()
+            words = "passed" if result.passed else ("stopped" if result.stopped else "failed")
+            self.status_label.setText(f"Overfit one batch: {words} after {result.steps} steps; see the Check tab.")
+
+        self._start_check("overfit", work, show, self.check_view.add_overfit_points)
+        self.check_view.overfit_started(OVERFIT_STEPS)
+        return True
+
+    def find_lr(self) -> bool:
+        """The learning-rate range test (``studio.doctor.sanity.lr_find``), its curve drawn as it runs
+        and its suggestion offered as one undoable edit. False when refused."""
+        setup = self._check_setup("Find learning rate")
+        if setup is None:
+            return False
+        key = check_keys(self.graph)["lr_find"]
+
+        def work(progress, stop):
+            from studio.doctor.sanity import lr_find
+
+            return lr_find(setup.graph, setup.base_dir, setup.dataset, start=LR_START, end=LR_END, steps=LR_STEPS,
+                           progress=progress, stop=stop, device=setup.config.device)
+
+        def show(result, error) -> None:
+            self._set_checking(None)
+            if error is not None:
+                self.check_view.show_sanity_error("The learning-rate test could not run", str(error))
+                self.status_label.setText(f"The learning-rate test could not run: {error}")
+                return
+            self.check_view.show_lr(result, key)
+            self._follow_checks()
+            self.status_label.setText(
+                f"Suggested learning rate: {result.suggested:g}; see the Check tab." if result.suggested is not None
+                else "The learning-rate test has no suggestion; see the Check tab.")
+
+        self._start_check("lr_find", work, show, self.check_view.add_lr_points)
+        self.check_view.lr_started()
+        return True
+
+    def stop_check(self) -> None:
+        """End the overfit or learning-rate check before its next step."""
+        if self.checking:
+            self.checks.stop()
+            self.status_label.setText("Stopping the check after this step…")
+
+    def use_suggested_lr(self) -> bool:
+        """The learning-rate test's suggestion into ``training.optimizer.lr``, one undo step."""
+        result = self.check_view.lr_result
+        if result is None or result.suggested is None or self.running or self.checking:
+            return False
+        from studio.ui.document.commands import FixCommand
+
+        command = FixCommand(self.graph, result.fix())
+        self.undo_stack.push(command)
+        if command.refusal:
+            self.status_label.setText(f"The learning rate was not changed: {command.refusal}")
+            return False
+        self.status_label.setText(f"Learning rate set to {result.suggested:g} (Edit > Undo takes it back).")
+        self._follow_checks()
+        return True
+
+    def _on_overfit_button(self) -> None:
+        if self.checks.kind == "overfit":
+            self.stop_check()
+        else:
+            self.overfit_one_batch()
+
+    def _on_lr_button(self) -> None:
+        if self.checks.kind == "lr_find":
+            self.stop_check()
+        else:
+            self.find_lr()
+
+    def _start_check(self, kind: str, work, show, points=None) -> None:
+        self.checks.start(kind, work, show, points)
+        self._set_checking(kind)
+        self.views.setCurrentWidget(self.check_view)
+
+    def _set_checking(self, kind: str | None) -> None:
+        if not isValid(self.controls):
+            return
+        self.controls.set_checking(kind is not None)
+        self.check_view.set_busy(kind, can_run=not self.running)
+
+    def _forget_checks(self) -> None:
+        """A check still running is stopped and waited for (another document, the window closing)."""
+        if self.checking:
+            self.checks.forget()
+            self._set_checking(None)
+
+    def _follow_checks(self) -> None:
+        """The Check tab against the graph as it is now: a result of another graph is marked stale,
+        and the canvas loses (or, after an undo, gets back) the preview's colours."""
+        if not isValid(self) or not self.check_view.has_results:
+            return
+        try:
+            lr = float(self.graph.training["optimizer"]["lr"])
+        except (KeyError, TypeError, ValueError):
+            lr = None
+        stale = self.check_view.follow(check_keys(self.graph), lr)
+        if self._check_on_canvas == "shown" and "preview" in stale:
+            self._check_on_canvas = "stale"
+            if self.canvas_gradients is not None and not self.running:
+                self.canvas_gradients.clear()
+        elif self._check_on_canvas == "stale" and "preview" not in stale:
+            self._check_on_canvas = "shown"
+            self._show_check_on_canvas()
+
+    def _show_check_on_canvas(self) -> None:
+        """The preview's gradient norms on the canvas wires, coloured as the live gradient flow colours
+        them, and its vanishing or exploding nodes badged: the problem shows before any step."""
+        preview = self.check_view.preview
+        if self.canvas_gradients is None or preview is None or self.running:
+            return
+        norms = {n.node: n.grad_norm for n in preview.nodes if n.grad_norm is not None}
+        flags = {n.node: f for n in preview.nodes for f in n.flags[:1] if f in ("vanishing", "exploding")}
+        self.canvas_gradients.show_norms(norms)
+        self.canvas_gradients.show_flags(flags)
 
     def reset_weights(self) -> None:
         self._set_weights(None)
@@ -526,6 +749,7 @@ class TrainingPanel(QWidget):
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop a run and wait for its thread (before the window closes or another document opens).
         What the run still has on its way is dropped: it is not for the views any more."""
+        self._forget_checks()
         session = self.session
         if session is None:
             return
@@ -548,6 +772,7 @@ class TrainingPanel(QWidget):
         sys.setswitchinterval(self._switch_interval)
         if isValid(self.controls):
             self.controls.set_running(False)
+            self.check_view.set_busy(None, can_run=True)
             self.config_form.setEnabled(True)
             self.chooser.setEnabled(True)
             self._update_history("stopped", "stopped for another document or on closing")
@@ -654,6 +879,7 @@ class TrainingPanel(QWidget):
         if status != "failed" and self.setup is not None:
             self._set_weights(self.setup.keep_weights(trainer), self.setup.graph, self.setup.dataset)
         self.controls.set_running(False)
+        self.check_view.set_busy(None, can_run=True)
         self.config_form.setEnabled(True)
         self.chooser.setEnabled(True)
         words = END_WORDS.get(status, status)
@@ -668,7 +894,9 @@ class TrainingPanel(QWidget):
         self.runFinished.emit(status)
 
     # ---- problems ------------------------------------------------------
-    def _on_graph_event(self, _event) -> None:
+    def _on_graph_event(self, event) -> None:
+        if isValid(self) and self.check_view.has_results and event.kind not in ("node_moved", "label_changed"):
+            self._check_follow_timer.start()
         if isValid(self) and not self.problem_list.isHidden() and not self.running:
             self._recheck_timer.start()
         elif isValid(self) and not self.running and self.progress is None:
