@@ -52,7 +52,8 @@ def test_failing_node_turns_red_and_the_rest_keeps_shapes(window, qtbot):
     assert labels(window)["conv2d1.out -> flatten1.in"] == "?"
     assert labels(window)["input1.out -> relu1.in"] == "[1, 28, 28]"
     assert window.scene.nodes["relu1"].problem is None
-    qtbot.waitUntil(lambda: "1 problem(s)" in window.status_label.text())
+    qtbot.waitUntil(lambda: window.status_label.text().endswith("1 error"))
+    assert item.severity == "error"  # the list agrees: red header and border
     ed.undo_stack.undo() if ed.undo_stack.count() else None
     ed.set_params("conv2d1", {"kernel_size": 5})
     assert window.scene.nodes["conv2d1"].problem is None
