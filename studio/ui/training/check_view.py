@@ -440,9 +440,9 @@ class CheckView(QWidget):
         losses = np.array([v if math.isfinite(v) else np.nan for v in result.losses], dtype=float)
         self.overfit_curve.setData(np.arange(len(losses), dtype=float), losses, connect="finite")
         self._overfit_points = list(enumerate(result.losses))
+        self.target_line.setVisible(True)  # first: a hidden line's label does not take new words
         self.target_line.setPos(result.target)
         self.target_line.label.setFormat(f"target {result.target:.3g}")
-        self.target_line.setVisible(True)
         finite = losses[np.isfinite(losses)]
         if finite.size:
             lo = min(float(finite.min()), result.target)
@@ -482,9 +482,9 @@ class CheckView(QWidget):
         self._draw_lr(np.array(result.lrs, dtype=float), np.array(result.losses, dtype=float),
                       np.array(result.smoothed, dtype=float))
         if result.suggested is not None:
+            self.lr_line.setVisible(True)  # first: a hidden line's label does not take new words
             self.lr_line.setPos(math.log10(result.suggested))  # a log axis places items by the exponent
             self.lr_line.label.setFormat(f"suggested {result.suggested:g}")
-            self.lr_line.setVisible(True)
             self.use_lr_button.setText(f"Use lr {result.suggested:g}")
             self.use_lr_button.setToolTip(f"Set training.optimizer.lr to {result.suggested:g} (one undoable edit)")
             self.use_lr_button.show()
