@@ -35,7 +35,7 @@ def open_file(window, qtbot, answers, path) -> None:
 def settle(window, qtbot) -> None:
     """Let the debounced list catch up with the document and its parameter count."""
     window.counter.compute_now()
-    qtbot.waitUntil(lambda: not window._status_timer.isActive(), timeout=2000)
+    qtbot.waitUntil(lambda: not window._status_timer.isActive(), timeout=5000)
 
 
 def expected(window) -> list:
@@ -58,7 +58,7 @@ def test_the_dock_lists_what_standing_finds_and_its_fix_undoes_exactly(window, q
 
     # Clicking the row selects the node and brings it to the middle of the canvas.
     window.view.centerOn(QPointF(5000, 5000))
-    qtbot.waitUntil(row.isVisible, timeout=1000)
+    qtbot.waitUntil(row.isVisible, timeout=5000)
     click(row, row.rect().topLeft() + row.rect().center() / 4)
     assert window.scene.selected_node_ids() == ["sigmoid1"]
     centre = window.view.viewport().rect().center()
@@ -83,7 +83,7 @@ def test_the_dock_lists_what_standing_finds_and_its_fix_undoes_exactly(window, q
     assert problems.empty_label.isVisible() and problems.empty_label.text() == "No problems."
     assert window.status_label.text().endswith("no problems")
     assert window.scene.nodes["sigmoid1"].severity == ""
-    qtbot.waitUntil(lambda: not isValid(button), timeout=1000)  # deleted later, not in its own click
+    qtbot.waitUntil(lambda: not isValid(button), timeout=5000)  # deleted later, not in its own click
 
     # Undo and redo replay it exactly: the same file, byte for byte.
     QTest.keyClick(window.view, Qt.Key_Z, Qt.ControlModifier)
