@@ -65,6 +65,11 @@ def by_node(problems: Iterable[Problem]) -> dict[str, tuple[Problem, ...]]:
     return {node: tuple(ps) for node, ps in grouped.items()}
 
 
+def _key(problem: Problem) -> tuple:
+    """What tells rows apart, always hashable (a fix's values need not be)."""
+    return (problem.node, problem.port, problem.kind, problem.level, problem.code, problem.message)
+
+
 # ---- the widgets ---------------------------------------------------------------------------
 class LevelMark(QWidget):
     """A dot in the theme's error or warning colour (read at paint time, so a theme switch repaints)."""
@@ -214,32 +219,51 @@ class ProblemsWidget(QWidget):
         return QSize(290, 200)
 
     def set_problems(self, problems: Iterable[Problem]) -> bool:
-        """Show ``problems``; returns whether the rows changed. Old rows are deleted later, never
-        here: this may run while one of their own buttons is still handling its click."""
+        """Show ``problems``; returns whether the rows changed. A row whose problem stays is kept
+        (a big broken graph's list changes by a row or two per edit); a row that goes is deleted
+        later, never here: this may run while one of its own buttons is still handling its click."""
         problems = list(problems)
         if problems == self.problems:
             return False
         self.problems = problems
+        kept: dict[tuple, list[ProblemRow]] = {}
         for row in self.rows:
-            self.list_layout.removeWidget(row)
-            row.hide()
-            row.deleteLater()
-        self.rows = []
-        at = self.list_layout.indexOf(self.empty_label) + 1
+            kept.setdefault(_key(row.problem), []).append(row)
+        rows = []
         for problem in problems:
-            row = ProblemRow(problem, self.content)
-            row.clicked.connect(lambda p=problem: self._activated(p))
-            for button in row.fix_buttons:
-                button.clicked.connect(lambda _=False, f=button.fix: self.fixChosen.emit(f))
-            self.list_layout.insertWidget(at, row)
-            at += 1
-            self.rows.append(row)
+            same = [r for r in kept.get(_key(problem), ()) if r.problem == problem]
+            if same:
+                row = same[0]
+                kept[_key(problem)].remove(row)
+            else:
+                row = self._make_row(problem)
+            rows.append(row)
+        for leftovers in kept.values():
+            for row in leftovers:
+                self.list_layout.removeWidget(row)
+                row.hide()
+                row.deleteLater()
+        # Into list order, after the empty state's label; rows already in place are not moved.
+        first = self.list_layout.indexOf(self.empty_label) + 1
+        for i, row in enumerate(rows):
+            if self.list_layout.indexOf(row) != first + i:
+                self.list_layout.removeWidget(row)
+                self.list_layout.insertWidget(first + i, row)
+        self.rows = rows
         self.empty_label.setVisible(not problems)
         return True
 
+    def _make_row(self, problem: Problem) -> ProblemRow:
+        row = ProblemRow(problem, self.content)
+        row.clicked.connect(lambda p=problem: self._activated(p))
+        for button in row.fix_buttons:
+            button.clicked.connect(lambda _=False, f=button.fix: self.fixChosen.emit(f))
+        return row
+
     def refresh_theme(self) -> None:
         """Rows again in the current theme's colours."""
-        problems, self.problems = self.problems, [None]
+        problems = self.problems
+        self.set_problems([])
         self.set_problems(problems)
 
     def row_of(self, node: str | None, code: str = "") -> ProblemRow | None:

@@ -146,6 +146,12 @@ def test_errors_and_warnings_are_counted_apart_and_drawn_on_their_nodes(window, 
     # Places as the dock shows them.
     by_node = {r.problem.node: r.place for r in window.problems.rows}
     assert by_node == {"linear2": "linear2.in", "embedding1": "embedding1.in", "linear1": "linear1.in"}
+    # Another edit keeps the rows whose problem stays (a big graph's list is not rebuilt per edit).
+    rows = {r.problem.node: r for r in window.problems.rows}
+    ed.add_block("Linear", (720, 300))
+    settle(window, qtbot)
+    assert [r.problem.node for r in window.problems.rows].count("linear3") == 1
+    assert all(window.problems.row_of(node) is row for node, row in rows.items())
     # Only the lints' fixes go into the node's menu, above its Help entry.
     menu = right_click(window, window.view.mapFromScene(scene.nodes["linear1"].mapToScene(QPointF(80, 40))))
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
