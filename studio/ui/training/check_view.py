@@ -58,12 +58,12 @@ COLUMN_TIPS = (
     "vanishing or exploding gradient, dead or saturated units",
 )
 VERDICT_LINES = 4  # the sanity check's words get this many lines; longer ones scroll
-STALE = {
-    "preview": "The graph changed since this check; press Check again.",
-    "overfit": "The graph changed since the one-batch test; press Overfit one batch again.",
-    "lr_find": "The graph changed since the learning-rate test; press Find learning rate again.",
-}
+BUTTONS = {"preview": "Check", "overfit": "Overfit one batch", "lr_find": "Find learning rate"}
+INTRO = ("Two checks that train a fresh copy of the network for a moment; the graph and any trained "
+         "weights stay as they are.")
+STALE_ALPHA = 70  # a stale flag's colour, faded: it no longer describes the graph
 OK_COLOR = {"dark": "#4cc38a", "light": "#1a7f37"}
+FLAG_COLOR = Qt.ItemDataRole.UserRole + 1  # a flag cell's own colour, kept to fade and restore it
 
 
 def fingerprint(graph: Any, with_lr: bool = True) -> str:
@@ -129,6 +129,7 @@ class CheckView(QWidget):
         self.stale: set[str] = set()
         self.current_lr: float | None = None  # the graph's learning rate now
         self._what = ""  # what the preview ran on, in words
+        self._idle = True  # no check runs and no training run: the suggestion may be applied
         self.colors: PlotColors = plot_colors()
 
         self.stale_label = QLabel()
@@ -225,8 +226,7 @@ class CheckView(QWidget):
         self.plots.addWidget(self.overfit_plot)
         self.plots.addWidget(self.lr_plot)
         self.plots.setMinimumHeight(120)
-        self.verdict_label = QLabel("Two checks that train a fresh copy of the network for a moment; the "
-                                    "graph and any trained weights stay as they are.")
+        self.verdict_label = QLabel(INTRO)
         self.verdict_label.setObjectName("check_verdict")
         self.verdict_label.setWordWrap(True)
         self.verdict_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -313,7 +313,8 @@ class CheckView(QWidget):
         self.target_line.setVisible(False)
         self.lr_line.setVisible(False)
         self.use_lr_button.hide()
-        self.verdict_label.setText("")
+        self.verdict_label.setText(INTRO)
+        self.verdict_label.setStyleSheet("")
         self._show_stale()
 
     def preview_started(self) -> None:
@@ -381,6 +382,7 @@ class CheckView(QWidget):
             if n.flags:
                 flag_item = table.item(row, 7)
                 color = flag_color(n.flags[0])
+                flag_item.setData(FLAG_COLOR, color)
                 flag_item.setBackground(QBrush(color))
                 flag_item.setForeground(QBrush(QColor("#ffffff" if color.lightness() < 140 else "#1f2328")))
                 font = flag_item.font()
@@ -413,7 +415,8 @@ class CheckView(QWidget):
         self.lr_button.setText("■ Stop" if kind == "lr_find" else "Find learning rate")
         self.overfit_button.setEnabled(can_run and kind in (None, "overfit"))
         self.lr_button.setEnabled(can_run and kind in (None, "lr_find"))
-        self._update_use_button(can_run and kind is None)
+        self._idle = can_run and kind is None
+        self._update_use_button()
 
     def overfit_started(self, steps: int = OVERFIT_STEPS) -> None:
         self.overfit = None
@@ -490,7 +493,7 @@ class CheckView(QWidget):
             self.use_lr_button.show()
         self.plots.setCurrentWidget(self.lr_plot)
         self._show_verdict()
-        self._update_use_button(True)
+        self._update_use_button()
 
     def show_sanity_error(self, what: str, message: str) -> None:
         _ok, amber = _theme_colors()
@@ -539,15 +542,18 @@ class CheckView(QWidget):
             self.verdict_label.setText(text)
         else:
             return
+        kind = "overfit" if shown is self.overfit_plot else "lr_find"
+        if kind in self.stale:
+            color = plot_colors().dim_text  # the words of a graph that is no more
         self.verdict_label.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")
 
-    def _update_use_button(self, can_use: bool = True) -> None:
+    def _update_use_button(self) -> None:
         r = self.lr_result
         if r is None or r.suggested is None:
             self.use_lr_button.setEnabled(False)
             return
         same = self.current_lr is not None and math.isclose(self.current_lr, r.suggested, rel_tol=1e-9)
-        self.use_lr_button.setEnabled(can_use and not same and "lr_find" not in self.stale)
+        self.use_lr_button.setEnabled(self._idle and not same and "lr_find" not in self.stale)
         if same:
             self.use_lr_button.setToolTip(f"The learning rate is {r.suggested:g} already")
         else:
@@ -565,19 +571,34 @@ class CheckView(QWidget):
         self.stale = {kind for kind, key in self.keys.items() if keys.get(kind) != key}
         self._show_stale()
         self._show_verdict()
-        self._update_use_button(self.overfit_button.isEnabled() or self.lr_button.isEnabled())
+        self._update_use_button()
         return set(self.stale)
 
     def _show_stale(self) -> None:
-        words = [STALE[k] for k in ("preview", "overfit", "lr_find") if k in self.stale]
-        self.stale_label.setText(" ".join(words))
-        self.stale_label.setVisible(bool(words))
+        self.stale_label.setText(stale_text(self.stale))
+        self.stale_label.setVisible(bool(self.stale))
         current = "preview" not in self.stale
         for w in (self.loss_label, self.table, self.warnings):
             w.setEnabled(current)  # greyed: numbers of a graph that is no more
-        shown = self.plots.currentWidget()
-        kind = "overfit" if shown is self.overfit_plot else "lr_find"
-        self.verdict_label.setEnabled(kind not in self.stale)
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 7)
+            color = item.data(FLAG_COLOR) if item is not None else None
+            if color is not None:
+                shown = QColor(color)
+                shown.setAlpha(255 if current else STALE_ALPHA)
+                item.setBackground(QBrush(shown))
+        self._show_verdict()
+
+
+def stale_text(stale: set[str]) -> str:
+    """What the tab says of results made on a graph that has changed since, naming the buttons that
+    make them again: "The graph changed since this check; press Check again."."""
+    buttons = [BUTTONS[k] for k in ("preview", "overfit", "lr_find") if k in stale]
+    if not buttons:
+        return ""
+    if len(buttons) == 1:
+        return f"The graph changed since this check; press {buttons[0]} again."
+    return f"The graph changed since these checks; press {', '.join(buttons[:-1])} and {buttons[-1]} again."
 
 
 def _smooth(raw: np.ndarray) -> np.ndarray:

@@ -116,6 +116,21 @@ def test_flags_and_norms_take_the_gradient_flow_colours(qtbot):
     assert view.table.item(1, 6).icon().isNull()  # no weights, no norm
     # A loss far off its expected value is amber, with the verdict's words.
     assert "Far above it" in view.loss_label.text() and theme.current().warning in view.loss_label.text()
+    # Once the graph changes, the flags fade with the numbers; back to the checked graph, they return.
+    assert view.follow({"preview": "edited"}, None) == {"preview"}
+    assert flags["fc1"].background().color().alpha() == check_view.STALE_ALPHA and not view.table.isEnabled()
+    assert view.stale_label.text() == "The graph changed since this check; press Check again."
+    assert view.follow({"preview": "key"}, None) == set()
+    assert flags["fc1"].background().color() == QColor(31, 119, 180) and view.table.isEnabled()
+
+
+def test_the_stale_note_names_the_buttons_that_make_the_results_again():
+    assert check_view.stale_text(set()) == ""
+    assert check_view.stale_text({"overfit"}) == "The graph changed since this check; press Overfit one batch again."
+    assert check_view.stale_text({"lr_find", "preview"}) == \
+        "The graph changed since these checks; press Check and Find learning rate again."
+    assert check_view.stale_text({"lr_find", "preview", "overfit"}) == \
+        "The graph changed since these checks; press Check, Overfit one batch and Find learning rate again."
 
 
 def test_an_edit_makes_the_shown_check_stale_and_undoing_it_makes_it_current(qtbot, make_panel):
