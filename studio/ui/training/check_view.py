@@ -29,7 +29,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QPushButton,
-    QScrollArea, QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QScrollArea, QSplitter, QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from .colors import EXPLODING, VANISHING, gradient_rgb
@@ -130,6 +130,7 @@ class CheckView(QWidget):
         self.current_lr: float | None = None  # the graph's learning rate now
         self._what = ""  # what the preview ran on, in words
         self._idle = True  # no check runs and no training run: the suggestion may be applied
+        self._notes: dict[str, tuple[str, str]] = {}  # check -> (words, colour) while it has no result
         self.colors: PlotColors = plot_colors()
 
         self.stale_label = QLabel()
@@ -222,10 +223,14 @@ class CheckView(QWidget):
         self.lr_line = pg.InfiniteLine(angle=90, label="", labelOpts={"position": 0.9})
         self.lr_line.setVisible(False)
         lp.addItem(self.lr_line, ignoreBounds=True)
-        self.plots = QStackedWidget()
-        self.plots.addWidget(self.overfit_plot)
-        self.plots.addWidget(self.lr_plot)
-        self.plots.setMinimumHeight(120)
+        # One tab per check: the last one run comes forward, the other stays a click away.
+        self.plots = QTabWidget()
+        self.plots.setObjectName("check_plots")
+        self.plots.setDocumentMode(True)
+        self.plots.addTab(self.overfit_plot, "One batch")
+        self.plots.addTab(self.lr_plot, "Learning rate")
+        self.plots.setMinimumHeight(140)
+        self.plots.currentChanged.connect(lambda _i: self._show_verdict())
         self.verdict_label = QLabel(INTRO)
         self.verdict_label.setObjectName("check_verdict")
         self.verdict_label.setWordWrap(True)
@@ -313,8 +318,7 @@ class CheckView(QWidget):
         self.target_line.setVisible(False)
         self.lr_line.setVisible(False)
         self.use_lr_button.hide()
-        self.verdict_label.setText(INTRO)
-        self.verdict_label.setStyleSheet("")
+        self._notes = {}
         self._show_stale()
 
     def preview_started(self) -> None:
@@ -427,8 +431,7 @@ class CheckView(QWidget):
         self.target_line.setVisible(False)
         self.plots.setCurrentWidget(self.overfit_plot)
         self.overfit_plot.getPlotItem().enableAutoRange()
-        self.verdict_label.setText(f"Training a fresh copy on one batch for up to {steps} steps…")
-        self.verdict_label.setStyleSheet("")
+        self._notes["overfit"] = (f"Training a fresh copy on one batch for up to {steps} steps…", "")
         self._show_stale()
 
     def add_overfit_points(self, points: list[tuple[int, float]]) -> None:
@@ -466,9 +469,8 @@ class CheckView(QWidget):
         self.plots.setCurrentWidget(self.lr_plot)
         plot = self.lr_plot.getPlotItem()
         plot.setXRange(math.log10(LR_START), math.log10(LR_END), padding=0.02)  # the curve grows rightwards
-        self.verdict_label.setText(f"Training a fresh copy for {LR_STEPS} steps at a learning rate rising from "
-                                   f"{LR_START:g} to {LR_END:g}…")
-        self.verdict_label.setStyleSheet("")
+        self._notes["lr_find"] = (f"Training a fresh copy for {LR_STEPS} steps at a learning rate rising from "
+                                  f"{LR_START:g} to {LR_END:g}…", "")
         self._show_stale()
 
     def add_lr_points(self, points: list[tuple[int, float]]) -> None:
@@ -495,10 +497,12 @@ class CheckView(QWidget):
         self._show_verdict()
         self._update_use_button()
 
-    def show_sanity_error(self, what: str, message: str) -> None:
+    def show_sanity_error(self, kind: str, message: str) -> None:
+        """``kind`` ("overfit" or "lr_find") could not run: why, in amber."""
         _ok, amber = _theme_colors()
-        self.verdict_label.setText(f"{what}: {message}")
-        self.verdict_label.setStyleSheet(f"color: {amber}; font-weight: bold;")
+        what = "The one-batch test" if kind == "overfit" else "The learning-rate test"
+        self._notes[kind] = (f"{what} could not run: {message}", amber)
+        self._show_verdict()
 
     def _draw_lr(self, lrs: np.ndarray, raw: np.ndarray, smooth: np.ndarray) -> None:
         raw = np.where(np.isfinite(raw), raw, np.nan)
@@ -523,6 +527,15 @@ class CheckView(QWidget):
         """The words of the check shown in the plot area: passed in green, failed in amber."""
         ok, amber = _theme_colors()
         shown = self.plots.currentWidget()
+        self.use_lr_button.setVisible(shown is self.lr_plot and self.lr_result is not None
+                                      and self.lr_result.suggested is not None)
+        kind = "overfit" if shown is self.overfit_plot else "lr_find"
+        if (self.overfit if kind == "overfit" else self.lr_result) is None:
+            # Not run yet, running, or it could not run: what is going on, in words.
+            text, color = self._notes.get(kind, (INTRO, ""))
+            self.verdict_label.setText(text)
+            self.verdict_label.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")
+            return
         if shown is self.overfit_plot and self.overfit is not None:
             r = self.overfit
             head = "Passed" if r.passed else ("Stopped" if r.stopped else "Failed")
@@ -542,7 +555,6 @@ class CheckView(QWidget):
             self.verdict_label.setText(text)
         else:
             return
-        kind = "overfit" if shown is self.overfit_plot else "lr_find"
         if kind in self.stale:
             color = plot_colors().dim_text  # the words of a graph that is no more
         self.verdict_label.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")

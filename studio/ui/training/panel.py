@@ -559,7 +559,7 @@ class TrainingPanel(QWidget):
         def show(result, error) -> None:
             self._set_checking(None)
             if error is not None:
-                self.check_view.show_sanity_error("The one-batch test could not run", str(error))
+                self.check_view.show_sanity_error("overfit", str(error))
                 self.status_label.setText(f"The one-batch test could not run: {error}")
                 return
             self.check_view.show_overfit(result, key)
@@ -588,7 +588,7 @@ class TrainingPanel(QWidget):
         def show(result, error) -> None:
             self._set_checking(None)
             if error is not None:
-                self.check_view.show_sanity_error("The learning-rate test could not run", str(error))
+                self.check_view.show_sanity_error("lr_find", str(error))
                 self.status_label.setText(f"The learning-rate test could not run: {error}")
                 return
             self.check_view.show_lr(result, key)

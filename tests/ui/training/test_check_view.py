@@ -203,6 +203,13 @@ def test_find_learning_rate_offers_its_suggestion_as_one_undoable_edit(qtbot, ma
     assert view.verdict_label.text().startswith(f"Suggested learning rate: {result.suggested:g} (now {before:g})")
     button = view.use_lr_button
     assert button.isVisible() and button.text() == f"Use lr {result.suggested:g}"
+    # The other check's tab has its own words and no lr button; the range test stays a click away.
+    bar = view.plots.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(0).center())
+    assert view.plots.currentWidget() is view.overfit_plot and not button.isVisible()
+    assert view.verdict_label.text() == check_view.INTRO
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+    assert button.isVisible() and view.verdict_label.text().startswith("Suggested learning rate")
     steps = panel.undo_stack.count()
     click(qtbot, button)
     assert graph.training["optimizer"]["lr"] == result.suggested
@@ -236,6 +243,21 @@ def test_a_check_stops_at_its_button_and_a_run_keeps_checks_away(qtbot, make_pan
     panel.stop()
     qtbot.waitUntil(lambda: not panel.running and panel.session is None, timeout=20_000)
     assert panel.controls.check_button.isEnabled() and view.overfit_button.isEnabled()
+
+
+def test_a_check_that_fails_says_why_and_leaves_the_panel_working(qtbot, make_panel, monkeypatch):
+    def out_of_memory(*_args, **_kwargs):
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(sanity, "overfit_batch", out_of_memory)
+    panel = make_panel()
+    view = panel.check_view
+    click(qtbot, view.overfit_button)
+    wait_checked(qtbot, panel)
+    assert view.verdict_label.text() == "The one-batch test could not run: CUDA out of memory"
+    assert color_of(view.verdict_label.styleSheet()) == theme.current().warning
+    assert panel.status_label.text() == "The one-batch test could not run: CUDA out of memory"
+    assert view.overfit_button.text() == "Overfit one batch" and panel.controls.train_button.isEnabled()
 
 
 def test_another_document_during_a_check_forgets_it(qtbot, make_panel, spiral):
