@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from .colors import EXPLODING, VANISHING, gradient_rgb
-from .plot_style import PlotColors, plot_colors, steady_plot, style_plots
+from .plot_style import LEFT_AXIS_WIDTH, PlotColors, plot_colors, style_plots
 
 # The range test's learning rates: the doctor's own defaults, spelt out so the curve can be
 # drawn against the rate of each step as it arrives.
@@ -204,7 +204,7 @@ class CheckView(QWidget):
         op.setLabel("bottom", "step")
         op.setLabel("left", "loss")
         op.showGrid(x=True, y=True, alpha=0.25)
-        steady_plot(op)
+        _plain_axes(op)
         self.overfit_curve = op.plot([], [], pen=pg.mkPen(width=2))
         self.target_line = pg.InfiniteLine(angle=0, label="target", labelOpts={"position": 0.85})
         self.target_line.setVisible(False)
@@ -217,7 +217,7 @@ class CheckView(QWidget):
         lp.setLabel("bottom", "learning rate (log)")
         lp.setLabel("left", "loss")
         lp.showGrid(x=True, y=True, alpha=0.25)
-        steady_plot(lp)
+        _plain_axes(lp)
         self.lr_raw = lp.plot([], [], pen=pg.mkPen(width=1))
         self.lr_smooth = lp.plot([], [], pen=pg.mkPen(width=2))
         self.lr_line = pg.InfiniteLine(angle=90, label="", labelOpts={"position": 0.9})
@@ -600,6 +600,15 @@ class CheckView(QWidget):
                 shown.setAlpha(255 if current else STALE_ALPHA)
                 item.setBackground(QBrush(shown))
         self._show_verdict()
+
+
+def _plain_axes(plot: pg.PlotItem) -> None:
+    """Plain numbers on the axes (no SI prefix: "loss (x0.001)" only puzzles a learner) and a left
+    axis as wide as the live views'. These plots redraw for a second or two, not a whole run: no
+    cached axes, which kept labels of a former size on a plot that had grown."""
+    for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)
+    plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
 
 
 def stale_text(stale: set[str]) -> str:
