@@ -60,7 +60,8 @@ def test_the_status_bar_counts_what_train_would_refuse(window, answers, tmp_path
     # With the data set loaded, the status bar also says where blobs does not fit the graph.
     qtbot.waitUntil(lambda: status.text().endswith("3 errors"), timeout=10_000)
     assert "Input x takes [200000] but the data set 'blobs' gives [2] features" in status.toolTip()
-    qtbot.waitUntil(lambda: "1 problem(s) to fix first" in panel.status_label.text(), timeout=10_000)
+    # the panel's headline counts the same list
+    qtbot.waitUntil(lambda: "3 problem(s) to fix first" in panel.status_label.text(), timeout=10_000)
     assert not panel.status_label.text().startswith("Ready")  # it said Ready while Train would refuse
     # The network made small by keyboard: the status bar and the panel say so at once.
     click(window.view.viewport(), node_point(window, "fc"))
@@ -69,7 +70,13 @@ def test_the_status_bar_counts_what_train_would_refuse(window, answers, tmp_path
     # Only the Input's width against blobs is left (Train's own check reads the data once the graph is sound).
     qtbot.waitUntil(lambda: status.text().endswith("1 error") and "parameters need" not in status.toolTip(),
                     timeout=10_000)
+    qtbot.waitUntil(lambda: "1 problem(s) to fix first" in panel.status_label.text(), timeout=10_000)
+    # and the Input made to fit: nothing stands in the way
+    click(window.view.viewport(), node_point(window, "x"))
+    type_into(window.inspector.editors["shape"].edit, "2", then="enter")
+    qtbot.waitUntil(lambda: status.text().endswith("no problems"), timeout=10_000)
     qtbot.waitUntil(lambda: panel.status_label.text().startswith("Ready: blobs"), timeout=10_000)
+    QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
     QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
     qtbot.waitUntil(lambda: status.text().endswith("3 errors"), timeout=10_000)
     QTest.mouseClick(panel.controls.train_button, Qt.LeftButton)

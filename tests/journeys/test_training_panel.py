@@ -6,6 +6,7 @@ for the command line, and keys meant for the canvas that stay on the canvas."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -250,8 +251,8 @@ def test_problem_list_follows_the_document_and_names_the_data_file(window, answe
     assert any("logits" in t for t in items)
 
     # The status bar and the headline count the same thing.
-    qtbot.waitUntil(lambda: "problem" in window.status_label.text())
-    status_count = int(window.status_label.text().split(" problem")[0].split()[-1])
+    qtbot.waitUntil(lambda: "error" in window.status_label.text())
+    status_count = int(re.search(r"(\d+) error", window.status_label.text()).group(1))
     headline = panel.status_label.text()
     assert f"{len(items)} problem" in headline
     graph_count = sum(1 for t in items if t.lstrip("⚠ ").startswith("logits"))

@@ -363,12 +363,16 @@ class TrainingPanel(QWidget):
         val = len(dataset.val) if dataset.val is not None else 0
         split = f"{len(dataset.train)} training / {val} validation samples" if val else \
             f"{len(dataset.train)} training samples, none kept for validation"
-        from studio.training.preflight import standing_problems
+        from studio.doctor.lints import standing
 
-        problems = standing_problems(self.graph)
-        if problems:
-            return f"{dataset.name}, {split}. {problem_headline(problems)} Press Train to list them."
-        return f"Ready: {dataset.name}, {split}. Press Train."
+        # the doctor's list, as the window's Problems dock shows it: errors stand in the way, warnings do not
+        problems = standing(self.graph, dataset)
+        errors = [p for p in problems if not p.is_warning]
+        if errors:
+            return f"{dataset.name}, {split}. {problem_headline(errors)} Press Train to list them."
+        warnings = len(problems)
+        note = f" ({warnings} warning{'s' if warnings != 1 else ''}: see Problems.)" if warnings else ""
+        return f"Ready: {dataset.name}, {split}. Press Train.{note}"
 
     def _refresh_ready(self) -> None:
         if isValid(self) and not self.running and self.progress is None and not self.chooser.loading \
