@@ -20,7 +20,7 @@ from typing import Any
 
 from studio.files import GraphFileError, load, save
 from studio.graph import Graph, Problem
-from studio.graph.text import terminal_text
+from studio.graph.text import terminal_lines, terminal_text
 
 from .validate import render, summarize
 
@@ -139,6 +139,6 @@ def _runs(args, graph: Graph, reach: Any, dataset: Any, result: dict, text: list
             status = 0 if learnt.passed else 1
     except TrainingSetupError as exc:
         result["run_error"] = str(exc)
-        text.append(f"Cannot run: {terminal_text(str(exc))}")
+        text.append(f"Cannot run: {terminal_lines(str(exc))}")  # its list of problems, a line each
         return 1
     return status

@@ -81,3 +81,14 @@ def test_an_unreadable_file_is_status_2(tmp_path, capsys):
     path.write_text("{ not json")
     code, out, err = _check(capsys, path, "--json")
     assert code == 2 and json.loads(out)["valid"] is False and "bad.json" in err
+
+
+def test_a_run_that_cannot_start_lists_its_problems_a_line_each(tmp_path, capsys):
+    graph = json.loads((EXAMPLES / "lenet5_digits.json").read_text())
+    del graph["training"]["dataset"]
+    path = tmp_path / "nodata.json"
+    path.write_text(json.dumps(graph))
+    code, out, _ = _check(capsys, path, "--run")
+    lines = out.splitlines()
+    at = lines.index("Cannot run: nothing to train on:")
+    assert code == 1 and lines[at + 1].startswith("  training.dataset: no data set is chosen")
