@@ -64,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         applied, refused = fix_all(graph, reach)
         try:
             save(graph, out)
+        except GraphFileError as exc:  # names the path and why: no folder, a folder, no permission
+            print(f"studio check: {terminal_text(str(exc))}", file=sys.stderr)
+            return 2
         except OSError as exc:
             print(f"studio check: cannot write {out}: {exc}", file=sys.stderr)
             return 2

@@ -92,3 +92,10 @@ def test_a_run_that_cannot_start_lists_its_problems_a_line_each(tmp_path, capsys
     lines = out.splitlines()
     at = lines.index("Cannot run: nothing to train on:")
     assert code == 1 and lines[at + 1].startswith("  training.dataset: no data set is chosen")
+
+
+def test_fix_into_a_folder_that_is_not_there_says_so_without_a_traceback(tmp_path, capsys):
+    path = tmp_path / "g.json"
+    save(ZOO[3].graph(), path)
+    code, _, err = _check(capsys, path, "--fix", "-o", tmp_path / "missing" / "out.json")
+    assert code == 2 and err.strip() == f"studio check: {tmp_path / 'missing' / 'out.json'}: cannot write: No such file or directory"
