@@ -11,6 +11,7 @@ nothing else.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -27,6 +28,8 @@ class SteadyLabel(QLabel):
             self.setFixedWidth(metrics.horizontalAdvance(template) + margins.left() + margins.right() + 4)
         else:
             self.setWordWrap(lines > 1)
+            # From the top: text longer than the lines loses its end, not its first line.
+            self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             # The layout gives the label its width; the text never widens it.
             self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setToolTip(text)

@@ -33,3 +33,16 @@ def test_a_one_line_label_is_as_wide_as_its_template(qtbot):
     label.setText("12,345 steps/s")
     assert label.width() == width and label.minimumWidth() == label.maximumWidth()
     assert width >= label.fontMetrics().horizontalAdvance("888,888 steps/s")
+
+
+def test_text_longer_than_its_lines_is_cut_at_the_end_not_the_start(qtbot):
+    first = "The check could not run: the doctor cannot run this graph:"
+    shown = []
+    for text in (first, first + "\n" + "training.task: the doctor runs supervised networks only; " * 4):
+        label = SteadyLabel(text, lines=2)
+        qtbot.addWidget(label)
+        label.resize(300, label.height())
+        shown.append(label.grab().toImage())
+    line = SteadyLabel(lines=1).fontMetrics().lineSpacing()
+    # The first line is drawn where it would be alone, whole: only what follows it is cut off.
+    assert shown[0].copy(0, 0, 300, line) == shown[1].copy(0, 0, 300, line)
