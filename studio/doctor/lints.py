@@ -58,7 +58,20 @@ def diagnose(graph: Graph, dataset: Any = None) -> list[Problem]:
         from studio.data import check_fits
 
         problems += [_fit_fix(graph, p, dataset) for p in check_fits(dataset, graph)]
-    return problems
+    return problems + _inputs_against(graph, dataset, problems)
+
+
+def _inputs_against(graph: Graph, dataset: Any, problems: list[Problem]) -> list[Problem]:
+    """While the graph has errors the rest of the fit waits, but an Input that does not take the
+    data set is said at once, with its fix: it is often their cause (a Conv2d after an Input left
+    at its default [2])."""
+    if dataset is None or dataset.task == "gan" or not any(p.level == "error" for p in problems):
+        return []
+    from studio.data import check_fits
+
+    known = {(p.node, p.code) for p in problems if p.code}
+    return [p for p in check_fits(dataset, graph)
+            if p.code in ("input-shape", "input-dtype") and (p.node, p.code) not in known]
 
 
 def _by_data(graph: Graph, problem: Problem, dataset: Any) -> Problem:
@@ -100,11 +113,14 @@ def examine(graph: Graph, base_dir: Any = None, need_data: bool = False) -> tupl
     where one is known, then the lints (warnings, and errors a run would meet later)."""
     from studio.training.preflight import check
 
-    config, dataset, problems = check(graph, base_dir, need_data=need_data)
+    if graph.training or need_data:
+        config, dataset, problems = check(graph, base_dir, need_data=need_data)
+    else:  # a file that only describes a network: nothing to train, nor memory to train it in
+        config, dataset, problems = None, None, validate(graph)
     problems = [_by_data(graph, _fit_fix(graph, merge.with_fixes(graph, p), dataset), dataset) for p in problems]
     known = {(p.node, p.code) for p in problems if p.code}
     problems += [p for p in lint(graph, dataset) if (p.node, p.code) not in known]
-    return config, dataset, problems
+    return config, dataset, problems + _inputs_against(graph, dataset, problems)
 
 
 def standing(graph: Graph, dataset: Any = None, total_params: int | None = None) -> list[Problem]:
