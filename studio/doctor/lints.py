@@ -70,8 +70,9 @@ def _inputs_against(graph: Graph, dataset: Any, problems: list[Problem]) -> list
     from studio.data import check_fits
 
     known = {(p.node, p.code) for p in problems if p.code}
-    return [p for p in check_fits(dataset, graph)
-            if p.code in ("input-shape", "input-dtype") and (p.node, p.code) not in known]
+    # a dtype finding already says what input-dtype would, with the fix the data set settles
+    codes = {"input-shape"} if any(p.code.startswith("dtype-") for p in problems) else {"input-shape", "input-dtype"}
+    return [p for p in check_fits(dataset, graph) if p.code in codes and (p.node, p.code) not in known]
 
 
 def _by_data(graph: Graph, problem: Problem, dataset: Any) -> Problem:

@@ -48,3 +48,15 @@ def test_studio_check_names_it_too(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     found = [e for e in report["errors"] if e.get("code") == "input-shape"]
     assert found and found[0]["node"] == "input1" and found[0]["fixes"]
+
+
+def test_a_dtype_finding_is_not_said_twice(tmp_path):
+    graph = json.loads(json.dumps(CNN))
+    graph["nodes"][1] = {"id": "conv2d1", "block": "Embedding", "position": [200, 0],
+                         "params": {"num_embeddings": 10, "embedding_dim": 4}}
+    graph["nodes"][0]["params"]["shape"] = [8]
+    graph["training"]["dataset"] = {"name": "reverse"}
+    path = tmp_path / "emb.json"
+    path.write_text(json.dumps(graph))
+    found = diagnose(load(path), load_dataset({"name": "reverse"}))
+    assert [p.code for p in found if p.node == "input1" or p.code.startswith("dtype-")] == ["dtype-values-to-ids"]
