@@ -52,13 +52,14 @@ class Context:
 def diagnose(graph: Graph, dataset: Any = None) -> list[Problem]:
     """Everything the doctor finds, errors first within each part: the graph's problems (with
     fixes where known), the lints, and, with a ``dataset``, whether it fits the graph."""
-    problems = [_by_data(graph, merge.with_fixes(graph, p), dataset) for p in validate(graph)]
-    problems += lint(graph, dataset)
+    graph_problems = [_by_data(graph, merge.with_fixes(graph, p), dataset) for p in validate(graph)]
+    problems = graph_problems + lint(graph, dataset)
     if dataset is not None and not any(p.level == "error" for p in problems):
         from studio.data import check_fits
 
         problems += [_fit_fix(graph, p, dataset) for p in check_fits(dataset, graph)]
-    return problems + _inputs_against(graph, dataset, problems)
+    # the Input's finding with the graph's errors, before the warnings
+    return graph_problems + _inputs_against(graph, dataset, problems) + problems[len(graph_problems):]
 
 
 def _inputs_against(graph: Graph, dataset: Any, problems: list[Problem]) -> list[Problem]:

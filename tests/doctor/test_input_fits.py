@@ -33,8 +33,10 @@ def _graph(tmp_path):
 
 def test_the_editor_names_the_input_and_its_fix_mends_the_graph(tmp_path):
     _, graph = _graph(tmp_path)
+    graph.training["optimizer"] = {"name": "sgd", "lr": 10}
     dataset = load_dataset({"name": "digits"})
     found = diagnose(graph, dataset)
+    assert [p.level for p in found] == ["error", "error", "warning"]  # errors first
     assert [(p.node, p.code) for p in found if p.level == "error"] == [("conv2d1", ""), ("input1", "input-shape")]
     fix = next(p for p in found if p.code == "input-shape").fixes[0]
     assert fix.title == "Set the shape of input1 to [1, 8, 8]"
