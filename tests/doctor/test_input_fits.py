@@ -62,3 +62,16 @@ def test_a_dtype_finding_is_not_said_twice(tmp_path):
     path.write_text(json.dumps(graph))
     found = diagnose(load(path), load_dataset({"name": "reverse"}))
     assert [p.code for p in found if p.node == "input1" or p.code.startswith("dtype-")] == ["dtype-values-to-ids"]
+
+
+def test_the_editor_lists_a_misfit_output_before_the_warnings(tmp_path):
+    from studio.doctor.lints import standing
+
+    graph = json.loads(json.dumps(CNN))
+    graph["nodes"][0]["params"]["shape"] = [1, 8, 8]
+    graph["nodes"][3]["params"]["out_features"] = 7
+    graph["training"]["optimizer"] = {"name": "sgd", "lr": 10}
+    path = tmp_path / "seven.json"
+    path.write_text(json.dumps(graph))
+    found = standing(load(path), load_dataset({"name": "digits"}))
+    assert [(p.level, p.code) for p in found] == [("error", "output-classes"), ("warning", "lr-too-large")]
