@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.run or args.overfit_batch) and report["valid"]:
         status = max(status, _runs(args, graph, reach, dataset, result, text))
     elif args.run or args.overfit_batch:
+        result["not_run"] = "the graph has errors to mend first"  # --json says why no run is there too
         text.append("Not run: the graph has errors to mend first.")
     if args.json:
         print(json.dumps(result))

@@ -99,3 +99,11 @@ def test_fix_into_a_folder_that_is_not_there_says_so_without_a_traceback(tmp_pat
     save(ZOO[3].graph(), path)
     code, _, err = _check(capsys, path, "--fix", "-o", tmp_path / "missing" / "out.json")
     assert code == 2 and err.strip() == f"studio check: {tmp_path / 'missing' / 'out.json'}: cannot write: No such file or directory"
+
+
+def test_json_says_why_a_run_asked_for_did_not_happen(tmp_path, capsys):
+    path = tmp_path / "g.json"
+    save(ZOO[0].graph(), path)  # LeNet without its Flatten: an error in the output's shape
+    code, out, _ = _check(capsys, path, "--run", "--json")
+    report = json.loads(out)
+    assert code == 1 and "preview" not in report and report["not_run"] == "the graph has errors to mend first"
