@@ -125,13 +125,16 @@ def examine(graph: Graph, base_dir: Any = None, need_data: bool = False) -> tupl
     return config, dataset, problems + _inputs_against(graph, dataset, problems)
 
 
-def standing(graph: Graph, dataset: Any = None, total_params: int | None = None) -> list[Problem]:
-    """What the editor shows after every edit: the training settings' problems, ``diagnose``, and a
-    network too large for memory (``total_params``: a count already made, else counted). Errors
-    come first (a data set's misfit is found last), each part in its order."""
+def standing(graph: Graph, dataset: Any = None, total_params: int | None = None,
+             dataset_error: str | None = None) -> list[Problem]:
+    """What the editor shows after every edit: the training settings' problems, why the data set did
+    not load (``dataset_error``), ``diagnose``, and a network too large for memory (``total_params``:
+    a count already made, else counted). Errors come first (a data set's misfit is found last), each
+    part in its order."""
     from studio.training.preflight import memory_problems, settings_problems
 
-    problems = settings_problems(graph) + diagnose(graph, dataset)
+    problems = settings_problems(graph) + ([Problem(None, None, dataset_error, "data")] if dataset_error else [])
+    problems += diagnose(graph, dataset)
     total = graph.total_params() if total_params is None else total_params
     return sorted(problems + memory_problems(total), key=lambda p: p.level == "warning")
 

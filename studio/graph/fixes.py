@@ -171,7 +171,7 @@ def _apply(graph: "Graph", edit: Edit, journal: Journal) -> None:
         if edge not in set(graph.edges):
             raise FixError(f"the wire {edge} is no longer there")
         a, b = graph.node(edit.src).position, graph.node(edit.dst).position
-        position = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 70.0)
+        position = _free_place(graph, ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 100.0))
         _disconnect(graph, edge, journal)
         new = _add(graph, edit.block, dict(edit.params), position, journal)
         spec = graph.node(new).spec
@@ -212,6 +212,18 @@ def _apply(graph: "Graph", edit: Edit, journal: Journal) -> None:
         journal.steps.append(("training", old, copy.deepcopy(new)))
     else:  # pragma: no cover - a new kind of edit without its branch
         raise FixError(f"unknown edit {edit!r}")
+
+
+# About a node's size on the canvas: a new node goes below the wire it joins, clear of the others.
+NODE_BOX = (180.0, 90.0)
+
+
+def _free_place(graph: "Graph", position: tuple[float, float]) -> tuple[float, float]:
+    x, y = position
+    others = [n.position for n in graph.nodes.values()]
+    while any(abs(x - ox) < NODE_BOX[0] and abs(y - oy) < NODE_BOX[1] for ox, oy in others):
+        y += NODE_BOX[1]
+    return (x, y)
 
 
 def _add(graph: "Graph", block: str, params: dict, position, journal: Journal, node_id: str | None = None,

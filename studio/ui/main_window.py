@@ -319,15 +319,21 @@ class MainWindow(QMainWindow):
 
     def _loaded_dataset(self):
         """The data set the training panel has loaded for this document, if any."""
+        return getattr(self._chooser(), "dataset", None)
+
+    def _dataset_error(self) -> str | None:
+        """Why the training panel's data set did not load, if it did not."""
+        return getattr(self._chooser(), "error", None) or None
+
+    def _chooser(self):
         panel = getattr(self, "training_panel", None)
-        chooser = getattr(panel, "chooser", None) if panel is not None and isValid(panel) else None
-        return getattr(chooser, "dataset", None)
+        return getattr(panel, "chooser", None) if panel is not None and isValid(panel) else None
 
     def _update_status(self) -> None:
         """The doctor's list, once per burst of edits, for the Problems dock, the canvas and the status bar."""
         graph = self.editor.graph
         # What Train's check would say, with the data set when one is loaded; an empty canvas is not a problem.
-        problems = [p for p in standing(graph, self._loaded_dataset(), self.counter.total)
+        problems = [p for p in standing(graph, self._loaded_dataset(), self.counter.total, self._dataset_error())
                     if p.kind != "structure" or graph.nodes]
         self.standing = problems
         self.problems.set_problems(problems)

@@ -86,3 +86,17 @@ def test_a_training_run_refuses_float_ids_naming_the_node(tmp_path):
                      base_dir=tmp_path).run()
     assert result.status == "failed" and result.history == []
     assert "n1.in: Embedding looks up integer token ids, but x gives float values" in result.message
+
+
+def test_an_inserted_block_lands_clear_of_the_others():
+    g = chain(("Linear", {"out_features": 8}), ("ReLU", {}), ("Linear", {"out_features": 3}))
+    for node_id, x in (("x", 0), ("n1", 260), ("n2", 520), ("n3", 780)):
+        g.move_node(node_id, (x, 0))
+    g.add_node("Identity", {}, (390, 100), "below")  # where the midpoint of n1 -> n2 would put it
+    journal = apply_fix(g, Fix("insert", (InsertOnWire("Dropout", (), "n1", "out", "n2", "in"),)))
+    (new,) = journal.new_nodes
+    nx, ny = g.node(new).position
+    for other in g.nodes.values():
+        if other.id != new:
+            ox, oy = other.position
+            assert abs(nx - ox) >= 180 or abs(ny - oy) >= 90, (new, other.id)

@@ -193,3 +193,21 @@ def test_counts_and_places_in_words():
     assert place_and_message(err) == ("fc1", "e")
     assert place_and_message(lr) == ("training.optimizer.lr", "10 is far too large for sgd")
     assert place_and_message(Problem(None, None, "no rows", "data")) == ("data set", "no rows")
+
+
+def test_a_data_set_that_does_not_load_is_listed_as_train_would_refuse_it(window, qtbot, answers, tmp_path):
+    data = json.loads((EXAMPLES / "xor_mlp.json").read_text())
+    data["training"]["dataset"] = {"name": "csv", "path": "nothere.csv", "target": "label"}
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps(data))
+    qtbot.waitUntil(lambda: hasattr(window, "training_panel"), timeout=5000)
+    answers.open_name = str(path)
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    chooser = window.training_panel.chooser
+    qtbot.waitUntil(lambda: chooser.error is not None, timeout=10_000)
+    settle(window, qtbot)
+    (problem,) = window.problems.problems
+    assert problem.kind == "data" and "nothere.csv" in problem.message and problem.message == chooser.error
+    qtbot.waitUntil(lambda: window.status_label.text().endswith("1 error"), timeout=5000)
+    assert "1 problem(s) to fix first" in window.training_panel.status_label.text() or \
+        "did not load" in window.training_panel.status_label.text()
