@@ -114,7 +114,7 @@ def test_recent_files_menu(window, tmp_path):
     assert window.path == tmp_path / "a.json"
 
 
-def test_layout_theme_and_snap_persist(make_window, config_dir):
+def test_layout_theme_and_snap_persist(only_live_widgets, make_window, config_dir):
     window = make_window()
     window.theme_actions["light"].trigger()
     window.act_snap.trigger()

@@ -54,7 +54,7 @@ def test_hint_goes_when_the_first_numbers_come(qtbot):
     assert view.hint.isVisible()
 
 
-def test_plots_follow_the_theme(make_panel, restore_theme, qtbot):
+def test_plots_follow_the_theme(only_live_widgets, make_panel, restore_theme, qtbot):
     theme.apply("dark")
     panel = make_panel()
     bg = panel.loss_view.layout_widget.backgroundBrush().color().name()
