@@ -197,38 +197,13 @@ class CheckView(QWidget):
         buttons.addWidget(self.overfit_button)
         buttons.addWidget(self.lr_button)
         buttons.addStretch(1)
-        self.overfit_plot = pg.PlotWidget(background=self.colors.background)
-        self.overfit_plot.setObjectName("overfit_plot")
-        op = self.overfit_plot.getPlotItem()
-        op.setTitle("Overfit one batch: loss per step", size="9pt")
-        op.setLabel("bottom", "step")
-        op.setLabel("left", "loss")
-        op.showGrid(x=True, y=True, alpha=0.25)
-        _plain_axes(op)
-        self.overfit_curve = op.plot([], [], pen=pg.mkPen(width=2))
-        self.target_line = pg.InfiniteLine(angle=0, label="target", labelOpts={"position": 0.85})
-        self.target_line.setVisible(False)
-        op.addItem(self.target_line)
-        self.lr_plot = pg.PlotWidget(background=self.colors.background)
-        self.lr_plot.setObjectName("lr_plot")
-        lp = self.lr_plot.getPlotItem()
-        lp.setTitle("Loss as the learning rate rises", size="9pt")
-        lp.setLogMode(x=True)
-        lp.setLabel("bottom", "learning rate (log)")
-        lp.setLabel("left", "loss")
-        lp.showGrid(x=True, y=True, alpha=0.25)
-        _plain_axes(lp)
-        self.lr_raw = lp.plot([], [], pen=pg.mkPen(width=1))
-        self.lr_smooth = lp.plot([], [], pen=pg.mkPen(width=2))
-        self.lr_line = pg.InfiniteLine(angle=90, label="", labelOpts={"position": 0.9})
-        self.lr_line.setVisible(False)
-        lp.addItem(self.lr_line, ignoreBounds=True)
+        # The two plots are made when first seen or used (``_ensure_plots``): a window that never
+        # runs a sanity check does not build them, nor their axes and menus.
+        self.overfit_plot = self.lr_plot = None
         # One tab per check: the last one run comes forward, the other stays a click away.
         self.plots = QTabWidget()
         self.plots.setObjectName("check_plots")
         self.plots.setDocumentMode(True)
-        self.plots.addTab(self.overfit_plot, "One batch")
-        self.plots.addTab(self.lr_plot, "Learning rate")
         self.plots.setMinimumHeight(140)
         self.plots.currentChanged.connect(lambda _i: self._show_verdict())
         self.verdict_label = QLabel(INTRO)
@@ -274,6 +249,7 @@ class CheckView(QWidget):
         self.apply_colors()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._ensure_plots()
         super().showEvent(event)
         if not self._sized and self.width() > 100:
             # The table's columns need the larger share; a plot reads at any width.
@@ -281,8 +257,49 @@ class CheckView(QWidget):
             self.splitter.setSizes([int(self.width() * 0.6), int(self.width() * 0.4)])
 
     # ---- theme -------------------------------------------------------------
+    def _ensure_plots(self) -> None:
+        if self.overfit_plot is not None:
+            return
+        self.overfit_plot = pg.PlotWidget(background=self.colors.background)
+        self.overfit_plot.setObjectName("overfit_plot")
+        op = self.overfit_plot.getPlotItem()
+        op.setTitle("Overfit one batch: loss per step", size="9pt")
+        op.setLabel("bottom", "step")
+        op.setLabel("left", "loss")
+        op.showGrid(x=True, y=True, alpha=0.25)
+        _plain_axes(op)
+        self.overfit_curve = op.plot([], [], pen=pg.mkPen(width=2))
+        self.target_line = pg.InfiniteLine(angle=0, label="target", labelOpts={"position": 0.85})
+        self.target_line.setVisible(False)
+        op.addItem(self.target_line)
+        self.lr_plot = pg.PlotWidget(background=self.colors.background)
+        self.lr_plot.setObjectName("lr_plot")
+        lp = self.lr_plot.getPlotItem()
+        lp.setTitle("Loss as the learning rate rises", size="9pt")
+        lp.setLogMode(x=True)
+        lp.setLabel("bottom", "learning rate (log)")
+        lp.setLabel("left", "loss")
+        lp.showGrid(x=True, y=True, alpha=0.25)
+        _plain_axes(lp)
+        self.lr_raw = lp.plot([], [], pen=pg.mkPen(width=1))
+        self.lr_smooth = lp.plot([], [], pen=pg.mkPen(width=2))
+        self.lr_line = pg.InfiniteLine(angle=90, label="", labelOpts={"position": 0.9})
+        self.lr_line.setVisible(False)
+        lp.addItem(self.lr_line, ignoreBounds=True)
+        self.plots.addTab(self.overfit_plot, "One batch")
+        self.plots.addTab(self.lr_plot, "Learning rate")
+        self._style_plots(self.colors)
+
     def apply_colors(self, colors: PlotColors | None = None) -> None:
         c = self.colors = colors or plot_colors()
+        if self.overfit_plot is not None:
+            self._style_plots(c)
+        ok, amber = _theme_colors()
+        self.stale_label.setStyleSheet(f"color: {amber}; font-weight: bold;")
+        self._show_loss()
+        self._show_verdict()
+
+    def _style_plots(self, c: PlotColors) -> None:
         style_plots(self.overfit_plot, c)
         style_plots(self.lr_plot, c)
         dash = Qt.PenStyle.DashLine
@@ -293,10 +310,6 @@ class CheckView(QWidget):
         self.lr_smooth.setPen(pg.mkPen(c.train, width=2))
         self.lr_line.setPen(pg.mkPen(c.lr, width=1.5))
         self.lr_line.label.setColor(c.lr)
-        ok, amber = _theme_colors()
-        self.stale_label.setStyleSheet(f"color: {amber}; font-weight: bold;")
-        self._show_loss()
-        self._show_verdict()
 
     # ---- the preview ---------------------------------------------------------
     def clear(self) -> None:
@@ -312,11 +325,12 @@ class CheckView(QWidget):
         self.warnings.clear()
         self.warnings.hide()
         self._overfit_points, self._lr_points = [], []
-        self.overfit_curve.setData([], [])
-        self.lr_raw.setData([], [])
-        self.lr_smooth.setData([], [])
-        self.target_line.setVisible(False)
-        self.lr_line.setVisible(False)
+        if self.overfit_plot is not None:
+            self.overfit_curve.setData([], [])
+            self.lr_raw.setData([], [])
+            self.lr_smooth.setData([], [])
+            self.target_line.setVisible(False)
+            self.lr_line.setVisible(False)
         self.use_lr_button.hide()
         self._notes = {}
         self._show_stale()
@@ -423,6 +437,7 @@ class CheckView(QWidget):
         self._update_use_button()
 
     def overfit_started(self, steps: int = OVERFIT_STEPS) -> None:
+        self._ensure_plots()
         self.overfit = None
         self.keys.pop("overfit", None)
         self.stale.discard("overfit")
@@ -435,12 +450,14 @@ class CheckView(QWidget):
         self._show_stale()
 
     def add_overfit_points(self, points: list[tuple[int, float]]) -> None:
+        self._ensure_plots()
         self._overfit_points.extend(points)
         xs, ys = self._xy(self._overfit_points)
         self.overfit_curve.setData(xs, ys)
         self.redraws += 1
 
     def show_overfit(self, result: Any, key: str) -> None:
+        self._ensure_plots()
         self.overfit = result
         self.keys["overfit"] = key
         losses = np.array([v if math.isfinite(v) else np.nan for v in result.losses], dtype=float)
@@ -458,6 +475,7 @@ class CheckView(QWidget):
         self._show_verdict()
 
     def lr_started(self) -> None:
+        self._ensure_plots()
         self.lr_result = None
         self.keys.pop("lr_find", None)
         self.stale.discard("lr_find")
@@ -474,6 +492,7 @@ class CheckView(QWidget):
         self._show_stale()
 
     def add_lr_points(self, points: list[tuple[int, float]]) -> None:
+        self._ensure_plots()
         self._lr_points.extend(points)
         steps = np.array([k for k, _ in self._lr_points], dtype=float)
         lrs = LR_START * (LR_END / LR_START) ** (steps / (LR_STEPS - 1))
@@ -482,6 +501,7 @@ class CheckView(QWidget):
         self.redraws += 1
 
     def show_lr(self, result: Any, key: str) -> None:
+        self._ensure_plots()
         self.lr_result = result
         self.keys["lr_find"] = key
         self._draw_lr(np.array(result.lrs, dtype=float), np.array(result.losses, dtype=float),
@@ -505,6 +525,7 @@ class CheckView(QWidget):
         self._show_verdict()
 
     def _draw_lr(self, lrs: np.ndarray, raw: np.ndarray, smooth: np.ndarray) -> None:
+        self._ensure_plots()
         raw = np.where(np.isfinite(raw), raw, np.nan)
         smooth = np.where(np.isfinite(smooth), smooth, np.nan)
         self.lr_raw.setData(lrs, raw, connect="finite")
