@@ -58,7 +58,7 @@ def pytest_runtest_teardown(item):
     item.studio_open_windows = []
 
 
-SWEEP_EVERY = 20
+SWEEP_EVERY = 40
 _TESTS_SINCE_SWEEP = [0]
 
 

@@ -1,4 +1,4 @@
-"""A day of work: over a hundred New and Open in one window. Each document replaces the
+"""A day of work: dozens of New and Open in one window. Each document replaces the
 last one whole; nothing of the old ones stays in memory, even where no event loop turns
 between documents to run Qt's deferred deletes (a script driving the window)."""
 
@@ -16,9 +16,9 @@ from studio.ui.training.dataset_chooser import DatasetChooser
 
 from fuzzing import examples
 
-# Each a New and an Open: 120 documents (STUDIO_FUZZ=n runs n times as many). A widget or plot kept
-# alive shows in the object counts after any number; memory that grows shows in these 120.
-CYCLES = examples(60)
+# Each a New and an Open: 90 documents (STUDIO_FUZZ=n runs n times as many). A widget or plot kept
+# alive shows in the object counts after any number; memory that grows shows in these 90.
+CYCLES = examples(45)
 
 
 def rss_mib() -> float:
@@ -30,7 +30,7 @@ def live(kind) -> int:
     return sum(isinstance(o, kind) for o in gc.get_objects())
 
 
-def test_a_hundred_and_twenty_documents_keep_memory_flat(window, answers):
+def test_ninety_documents_keep_memory_flat(window, answers):
     import pyqtgraph as pg
 
     files = [EXAMPLES_DIR / "spiral_mlp.json", EXAMPLES_DIR / "lenet5_digits.json"]
