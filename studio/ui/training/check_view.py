@@ -331,6 +331,9 @@ class CheckView(QWidget):
             self.lr_smooth.setData([], [])
             self.target_line.setVisible(False)
             self.lr_line.setVisible(False)
+            for plot in (self.overfit_plot, self.lr_plot):  # not the old document's axes around no curve
+                plot.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+                plot.getPlotItem().enableAutoRange()
         self.use_lr_button.hide()
         self._notes = {}
         self._show_stale()

@@ -278,3 +278,20 @@ def test_the_tab_draws_the_range_test_the_doctor_runs():
         (defaults["start"].default, defaults["end"].default, defaults["steps"].default)
     assert check_view.SMOOTHING == sanity.SMOOTHING
     assert check_view.OVERFIT_STEPS == inspect.signature(sanity.overfit_batch).parameters["steps"].default
+
+
+def test_a_new_document_gives_the_plots_their_first_ranges_back(qtbot):
+    fresh = CheckView()
+    view = CheckView()
+    qtbot.addWidget(fresh)
+    qtbot.addWidget(view)
+    fresh._ensure_plots()
+    view.overfit_started()
+    view.add_overfit_points([(0, 40.0), (150, 30.0)])
+    view.lr_started()
+    view.add_lr_points([(0, 9.0), (50, 7.0)])
+    view.clear()
+    for name in ("overfit_plot", "lr_plot"):
+        got = getattr(view, name).getPlotItem().viewRange()
+        want = getattr(fresh, name).getPlotItem().viewRange()
+        assert got == want, (name, got, want)  # not the old document's axes around no curve
