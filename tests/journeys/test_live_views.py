@@ -9,13 +9,12 @@ look at the weights.)"""
 
 from __future__ import annotations
 
-import pytest
-
 import hashlib
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
