@@ -78,6 +78,24 @@ class BoundaryGrid:
 
 
 @dataclass(frozen=True)
+class AttentionMaps:
+    """Attention weights of one attention node for the first few probe samples."""
+
+    weights: np.ndarray  # [samples, heads, queries, keys]; each query row sums to 1
+    # per sample, each position's token text: where the input is tokens as many as the queries
+    tokens: list[list[str]] | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddingPoints:
+    """An Embedding's vectors (the first few hundred tokens) projected onto their two principal axes."""
+
+    points: np.ndarray  # [tokens, 2]
+    labels: list[str]  # each token's text (the data set's vocabulary, else its id)
+    explained: tuple[float, float]  # share of the vectors' variance along each axis
+
+
+@dataclass(frozen=True)
 class ProbeEvent:
     """Sampled views of the network; any field may be empty when its probe is off."""
 
@@ -87,6 +105,8 @@ class ProbeEvent:
     grad_norms: dict[str, float] = field(default_factory=dict)  # node id -> L2 norm of its parameters' gradients
     boundary: BoundaryGrid | None = None
     samples: dict[str, np.ndarray] = field(default_factory=dict)  # GAN: {"generated", "real"}; sequence: {"predicted", "true"}
+    attention: dict[str, AttentionMaps] = field(default_factory=dict)  # node id -> (attention nodes)
+    embeddings: dict[str, EmbeddingPoints] = field(default_factory=dict)  # node id -> (Embedding nodes)
 
 
 @dataclass(frozen=True)
