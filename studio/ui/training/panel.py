@@ -109,6 +109,7 @@ class TrainingPanel(QWidget):
     runStarted = Signal(int)  # run number
     runFinished = Signal(str)  # finished, stopped, early_stopped or failed
     weightsChanged = Signal(bool)  # whether there are trained weights to save
+    probeShown = Signal(object)  # the newest ProbeEvent, at the probe views' pace (the inspector's curve)
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack | None = None, base_dir: str | Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -208,6 +209,7 @@ class TrainingPanel(QWidget):
         # The evaluation tab takes the epoch ends (their reports); it draws only while it is shown.
         self._evaluation_throttle = Throttle(metered(self.evaluation_view.feed), REDRAW_S["probe"])
         self._history_throttle = Throttle(metered(lambda _events: self._update_history()), REDRAW_S["history"])
+        self._probe_signal = Throttle(metered(lambda probes: self.probeShown.emit(probes[-1])), REDRAW_S["probe"])
         self._base_intervals = [t.interval for t in self._all_throttles]
         # A tab brought forward shows the run as it is now, not as it was at its last turn to redraw.
         self._throttle_of = dict(zip(self.live_views + (self.evaluation_view, self.history_view),
@@ -260,7 +262,7 @@ class TrainingPanel(QWidget):
 
     @property
     def _all_throttles(self) -> list[Throttle]:
-        return self._throttles + [self._evaluation_throttle, self._history_throttle]
+        return self._throttles + [self._evaluation_throttle, self._history_throttle, self._probe_signal]
 
     # ---- theme -----------------------------------------------------------
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -797,7 +799,7 @@ class TrainingPanel(QWidget):
         if arrived.steps or arrived.epochs:
             self._throttles[0].queue([(arrived.steps, bool(arrived.epochs))])
         if arrived.probes:
-            for throttle in self._throttles[1:]:
+            for throttle in self._throttles[1:] + [self._probe_signal]:
                 throttle.queue(arrived.probes)
         if arrived.epochs:
             self._history_throttle.queue(arrived.epochs)
