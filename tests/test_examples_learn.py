@@ -12,7 +12,7 @@ from studio.files import load
 from studio.training import ProbeEvent, Trainer, TrainingConfig
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TRAINABLE = ("xor_mlp", "xor_perceptron", "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits",
+TRAINABLE = ("xor_mlp", "xor_perceptron", "linear_regression", "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits",
              "rnn_sequence", "lstm_sequence", "gru_sequence", "transformer_sequence", "gcn_karate", "gan_ring2d")
 
 
@@ -55,6 +55,17 @@ def test_xor_perceptron_cannot():
     accuracies = {e.train_acc for e in result.history}
     assert max(accuracies) <= 0.75  # one straight line never gets all four corners
     assert result.history[-1].train_loss == pytest.approx(math.log(2), abs=0.01)  # a coin toss's loss
+
+
+def test_linear_regression_finds_the_line_at_lr_005_and_diverges_at_lr_1():
+    result = short_run("linear_regression")  # its full length: 500 steps on 80 points
+    (w, b), = [[float(p.detach()) for p in net.parameters()] for net in result.networks.values()]
+    assert w == pytest.approx(2.0, abs=0.05) and b == pytest.approx(1.0, abs=0.15)  # y = 2 x + 1 + noise
+    assert result.history[-1].val_loss < 0.02
+    graph = load(EXAMPLES / "linear_regression.json")
+    training = {**graph.training, "optimizer": {"name": "sgd", "lr": 1.0}, "probes": False, "threads": 1}
+    diverged = Trainer(graph, None, TrainingConfig.from_dict(training), base_dir=EXAMPLES).run()
+    assert diverged.status == "failed" and "lower learning rate" in diverged.message
 
 
 def test_spiral_mlp_beats_chance():

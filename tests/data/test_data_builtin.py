@@ -4,7 +4,7 @@ import torch
 
 from studio.data import DataError, catalog, load_dataset, modes_covered, names
 
-BUILTIN = ["xor", "spiral", "moons", "circles", "blobs", "sine", "reverse", "sort", "copy",
+BUILTIN = ["xor", "spiral", "moons", "circles", "blobs", "gates", "function", "sine", "reverse", "sort", "copy",
            "digits", "iris", "karate", "ring"]
 
 
