@@ -78,6 +78,16 @@ class BoundaryGrid:
 
 
 @dataclass(frozen=True)
+class FunctionCurve:
+    """A regression network's output over a 1-D input's range: the function it computes."""
+
+    xs: np.ndarray  # [N] inputs, evenly spaced
+    ys: np.ndarray  # [N] the network's output at each
+    # (w, b) where the whole network is one Linear(1 -> 1): y = w x + b
+    line: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class AttentionMaps:
     """Attention weights of one attention node for the first few probe samples."""
 
@@ -107,6 +117,7 @@ class ProbeEvent:
     samples: dict[str, np.ndarray] = field(default_factory=dict)  # GAN: {"generated", "real"}; sequence: {"predicted", "true"}
     attention: dict[str, AttentionMaps] = field(default_factory=dict)  # node id -> (attention nodes)
     embeddings: dict[str, EmbeddingPoints] = field(default_factory=dict)  # node id -> (Embedding nodes)
+    function: FunctionCurve | None = None  # regression of one number on one number
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-from .events import ActivationStats, BoundaryGrid
+from .events import ActivationStats, BoundaryGrid, FunctionCurve
 from .model import meta, node_modules
 
 MAX_VALUES = 4096  # values per node the histogram is drawn from
@@ -160,3 +160,40 @@ def boundary(model: nn.Module, box: tuple[float, float, float, float], size: int
         conf = torch.where(cls.bool(), p, 1 - p)
     both = torch.stack([cls.float(), conf]).reshape(2, size, size).cpu().numpy()
     return BoundaryGrid(xs.cpu().numpy(), ys.cpu().numpy(), both[0].astype(np.int64), both[1])
+
+
+def function_range(x: torch.Tensor, margin: float = 0.1) -> tuple[float, float]:
+    """(lowest, highest) of 1-D samples ``[n, 1]``, widened by ``margin`` of the span."""
+    lo, hi = float(x.min()), float(x.max())
+    span = max(hi - lo, 1e-6)
+    return lo - margin * span, hi + margin * span
+
+
+def affine_node(model: nn.Module) -> nn.Linear | None:
+    """The one Linear(1 -> 1) a network is made of, where it is nothing else: y = w x + b."""
+    graph = getattr(model, "graph", None)
+    if graph is None:
+        return None
+    calls = [n for n in graph.nodes if n.op not in ("placeholder", "output")]
+    if len(calls) != 1 or calls[0].op != "call_module":
+        return None
+    module = model.get_submodule(calls[0].target)
+    if isinstance(module, nn.Linear) and module.in_features == 1 and module.out_features == 1:
+        return module
+    return None
+
+
+def function_curve(model: nn.Module, span: tuple[float, float], points: int, device: torch.device) -> FunctionCurve:
+    """The network's output at ``points`` evenly spaced inputs over ``span``, in one transfer;
+    with the line's w and b where the network is one Linear(1 -> 1)."""
+    xs = torch.linspace(span[0], span[1], points, device=device)
+    with torch.no_grad():
+        ys = model(xs[:, None]).float().reshape(points, -1)[:, 0]
+        parts = [xs, ys]
+        linear = affine_node(model)
+        if linear is not None:
+            bias = linear.bias if linear.bias is not None else torch.zeros(1, device=device)
+            parts.append(torch.cat([linear.weight.reshape(1), bias.reshape(1)]).float())
+        flat = torch.cat(parts).cpu().numpy()
+    line = (float(flat[-2]), float(flat[-1])) if linear is not None else None
+    return FunctionCurve(flat[:points], flat[points:2 * points], line)

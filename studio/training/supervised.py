@@ -16,7 +16,8 @@ from .events import ProbeEvent
 from .losses import IGNORE, Objective
 from .model import input_nodes, output_nodes
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
-from .probes import activation_stats, boundary, grad_norms, grid_range, record_outputs
+from .probes import (activation_stats, boundary, function_curve, function_range, grad_norms, grid_range,
+                     record_outputs)
 from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, permutation, place
 
 TRAIN_ACC_SAMPLES = 512  # training accuracy is measured on a fixed subset this large (about 2% standard error)
@@ -142,6 +143,10 @@ class Supervised(Recipe):
         if (task == "classification" and len(self.x) == 1 and self.x[0].dim() == 2
                 and self.x[0].shape[1] == 2 and self.x[0].is_floating_point()):
             self.box = grid_range(self.x[0])
+        self.span = None  # one number from one number: the network's function is drawn over this range
+        if (task == "regression" and len(self.x) == 1 and tuple(self.x[0].shape[1:]) == (1,)
+                and self.x[0].is_floating_point() and tuple(sample_out.shape[1:]) == (1,)):
+            self.span = function_range(self.x[0])
         self.perm = None
         self.loss_fn = self.objective.plain_loss() or self.objective.loss
         self.plain = len(self.x) == 1 and self.augment is None and not self.mixed and not self.streaming
@@ -244,6 +249,9 @@ class Supervised(Recipe):
                     pred = self.objective.predict(self.model(*(t[:1] for t in self.probe_x)))
                 samples = {"predicted": pred[0].float().cpu().numpy(),
                            "true": self.probe_y[0].float().cpu().numpy()}
+            curve = None
+            if probes.boundary and self.span is not None:  # 4 points per grid row: a smooth line
+                curve = function_curve(self.model, self.span, 4 * probes.grid, self.device)
         finally:
             self.model.train()
-        return ProbeEvent(step, epoch, acts, grads, grid, samples)
+        return ProbeEvent(step, epoch, acts, grads, grid, samples, function=curve)
