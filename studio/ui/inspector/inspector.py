@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 
 from blocks import ParamError
 from studio.graph import GraphEvent
+from studio.training.activation_curve import is_elementwise_activation
 
 from .. import icons, theme
 from ..canvas.format import count_text, shape_text
@@ -29,6 +30,8 @@ class InspectorWidget(QScrollArea):
         self.label_edit: QLineEdit | None = None
         self._unsubscribe = None
         self._count: int | None = None
+        self.curve_view = None  # an ActivationCurveView, made the first time an activation is shown
+        self.probe = None  # the run's newest ProbeEvent with activations: the inputs the curve shows
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
         self._bind(editor.graph)
@@ -39,6 +42,7 @@ class InspectorWidget(QScrollArea):
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._unsubscribe = graph.subscribe(self._on_event)
+        self.probe = None  # another document: the last run's inputs are not its nodes'
         self.show_node(None)
 
     # ---- building the form --------------------------------------------
@@ -48,6 +52,10 @@ class InspectorWidget(QScrollArea):
         self.errors.clear()
         self.label_edit = None
         self._count = None
+        if self.curve_view is not None:
+            # kept for the next activation: out of the page that is about to go
+            self.curve_view.hide()
+            self.curve_view.setParent(self)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(10, 10, 10, 10)
@@ -100,6 +108,8 @@ class InspectorWidget(QScrollArea):
             self.editors[param.name] = editor
             self.errors[param.name] = error
         layout.addLayout(form)
+        if is_elementwise_activation(spec):
+            layout.addWidget(self._show_curve())
         self.shapes_label = QLabel()
         self.shapes_label.setWordWrap(True)
         self.shapes_label.setTextFormat(Qt.RichText)
@@ -107,6 +117,50 @@ class InspectorWidget(QScrollArea):
         layout.addStretch(1)
         self._set_page(page)
         self._refresh_shapes()
+
+    # ---- an activation's curve -------------------------------------------
+    def _show_curve(self):
+        from .activation_curve import ActivationCurveView
+
+        if self.curve_view is None:
+            self.curve_view = ActivationCurveView()
+        else:
+            self.curve_view.apply_colors()  # the theme may have changed since
+        self._curve_function()
+        self._curve_inputs()
+        self.curve_view.show()
+        return self.curve_view
+
+    def _showing_curve(self) -> bool:
+        return self.curve_view is not None and self.curve_view.parent() is not self and self.node_id is not None
+
+    def _curve_function(self) -> None:
+        from studio.training.activation_curve import ActivationFunction
+
+        node = self.editor.graph.node(self.node_id)
+        self.curve_view.set_function(ActivationFunction(node.spec, node.params))
+
+    def _curve_inputs(self) -> None:
+        """The band: the newest probe's histogram of the output wired into the node's input."""
+        graph = self.editor.graph
+        edge = graph.edge_into(self.node_id, "in")
+        stats = None
+        if self.probe is not None and edge is not None and len(graph.node(edge.src).output_ports()) == 1:
+            stats = self.probe.activations.get(edge.src)
+        if stats is None:
+            why = "" if self.probe is None else "Its input is not among what the run's probes record."
+            self.curve_view.show_inputs(None, None, why)
+        else:
+            where = f"{edge.src}'s output at step {self.probe.step} (epoch {self.probe.epoch})"
+            self.curve_view.show_inputs(stats.hist_counts, stats.hist_edges, where)
+
+    def show_probe(self, probe) -> None:
+        """The run's newest probe (the training panel's ``probeShown``): the curve's band follows it."""
+        if not probe.activations:
+            return
+        self.probe = probe
+        if self._showing_curve():
+            self._curve_inputs()
 
     def _set_page(self, page: QWidget) -> None:
         # The old page goes at the next turn of the event loop: show_node can run inside a signal of
@@ -185,10 +239,14 @@ class InspectorWidget(QScrollArea):
                 if name in (event.old or {}):
                     editor.set_value(node.params[name])
                     self._show_error(name, None)
+            if self._showing_curve():
+                self._curve_function()
         elif event.kind == "label_changed" and self.node_id in event.nodes and self.label_edit is not None:
             self.label_edit.setText(self.editor.graph.node(self.node_id).label)
         elif event.kind == "shapes_changed" and self.node_id in event.nodes:
             self._refresh_shapes()
+        elif event.kind in ("edge_added", "edge_removed") and self.node_id in event.nodes and self._showing_curve():
+            self._curve_inputs()  # rewired: the band is the new source's outputs, if the probe has them
 
     def set_param_count(self, count: int | None) -> None:
         self._count = count

@@ -350,6 +350,9 @@ def install(window: Any) -> TrainingPanel:
     panel.problemActivated.connect(on_problem)
     panel.gradientNorms.connect(canvas.show_norms)
     panel.gradientFlags.connect(canvas.show_flags)
+    inspector = getattr(window, "inspector", None)
+    if inspector is not None:
+        panel.probeShown.connect(inspector.show_probe)  # an activation's curve shows the inputs it receives
     panel.runStarted.connect(lambda _n: canvas.clear())
 
     def keys_to_canvas(_run: int) -> None:

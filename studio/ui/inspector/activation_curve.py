@@ -1,0 +1,135 @@
+"""An activation block's curve f(x) and slope f'(x) in the inspector, over the inputs it receives.
+
+Behind the curves, shaded, is the histogram of the node's inputs from the run's
+newest probe (the output of the node wired into it), the saturated or dead part
+of it in the warning colour; the x range follows those inputs. Beside it, the
+share of inputs where the slope is flat (saturated) or 0 (dead). Before any run
+the curves span [-6, 6]. Built the first time an activation is shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from studio.training.activation_curve import (
+    DEFAULT_RANGE, FLAT_SHARE, ActivationFunction, InputShares, input_band,
+)
+
+from ..training.draw_budget import MeteredPlotWidget
+from ..training.plot_style import PlotColors, plot_colors, steady_plot, style_plot
+
+BEFORE_RUN = "Train to see the inputs it receives."
+PLOT_HEIGHT = 190
+BAND_HEIGHT = 0.9  # of the curves' y span: the tallest bin stays below the top edge
+
+
+class ActivationCurveView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
+        self.plot_widget.setMinimumHeight(PLOT_HEIGHT)
+        self.plot_widget.setMaximumHeight(PLOT_HEIGHT + 60)
+        plot = self.plot = self.plot_widget.getPlotItem()
+        # A small figure inside a scrolling panel: the wheel scrolls the panel, nothing zooms.
+        plot.setMouseEnabled(False, False)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setLabel("bottom", "input x")
+        self.band = pg.PlotDataItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
+        self.flat_band = pg.PlotDataItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
+        for item in (self.band, self.flat_band):
+            item.setZValue(-10)
+            plot.addItem(item)
+        plot.addLegend(offset=(6, 4), labelTextSize="8pt")
+        self.value_curve = plot.plot([], [], name="f(x)")
+        self.slope_curve = plot.plot([], [], name="f′(x)")
+        steady_plot(plot)
+        self.note = QLabel(BEFORE_RUN)
+        self.note.setObjectName("activation_inputs")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.RichText)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        title = QLabel("<b>Curve and slope</b> over the inputs it receives")
+        title.setTextFormat(Qt.TextFormat.RichText)
+        box.addWidget(title)
+        box.addWidget(self.plot_widget)
+        box.addWidget(self.note)
+        self.function: ActivationFunction | None = None
+        self.inputs: tuple[np.ndarray, np.ndarray] | None = None  # (counts, edges) of the band shown
+        self.shares: InputShares | None = None
+        self._where = ""
+        self.x_range = DEFAULT_RANGE
+        self.redraws = 0
+        self.apply_colors()
+
+    def apply_colors(self, colors: PlotColors | None = None) -> None:
+        """Curves, band and axes in the current theme's colours."""
+        c = self.colors = colors or plot_colors()
+        self.plot_widget.setBackground(c.background)
+        style_plot(self.plot, c)
+        self.value_curve.setPen(pg.mkPen(c.train, width=2))
+        self.slope_curve.setPen(pg.mkPen(c.val, width=2, style=Qt.PenStyle.DashLine))
+        band = pg.mkColor(c.dim_text)
+        band.setAlpha(90)
+        self.band.setBrush(pg.mkBrush(band))
+        flat = pg.mkColor(c.warn)
+        flat.setAlpha(110)
+        self.flat_band.setBrush(pg.mkBrush(flat))
+
+    def set_function(self, function: ActivationFunction) -> None:
+        """The block to draw (its module built with the node's parameters); the band stays."""
+        self.function = function
+        self._draw()
+
+    def show_inputs(self, counts: np.ndarray | None, edges: np.ndarray | None, where: str = "") -> None:
+        """The histogram of the inputs (``counts`` per bin between ``edges``), or None before any
+        run; ``where`` says what they are (e.g. "fc3's output at step 600"), or why there are none."""
+        self.inputs = None if counts is None or edges is None else (np.asarray(counts), np.asarray(edges))
+        self._where = where
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.function is None:
+            return
+        if self.inputs is None:
+            self.x_range, self.shares = DEFAULT_RANGE, None
+        else:
+            self.x_range = input_band(*self.inputs)
+            self.shares = self.function.input_shares(*self.inputs)
+        curve = self.function.curve(*self.x_range)
+        self.value_curve.setData(curve.xs, curve.ys)
+        self.slope_curve.setData(curve.xs, curve.slopes)
+        finite = np.concatenate([curve.ys[np.isfinite(curve.ys)], curve.slopes[np.isfinite(curve.slopes)], [0.0]])
+        lo, hi = float(finite.min()), float(finite.max())
+        hi = hi if hi > lo else lo + 1.0
+        if self.inputs is None:
+            self.band.setData([0, 1], [0])
+            self.flat_band.setData([0, 1], [0])
+        else:
+            counts, edges = self.inputs
+            scale = BAND_HEIGHT * (hi - lo) / max(float(counts.max()), 1.0)
+            self.band.setData(edges, lo + counts * scale, fillLevel=lo)
+            self.flat_band.setData(edges, lo + counts * self.shares.flat_per_bin * scale, fillLevel=lo)
+        self.plot.setXRange(*self.x_range, padding=0)
+        self.plot.setYRange(lo, hi, padding=0.05)
+        self.note.setText(self._note_text())
+        self.redraws += 1
+
+    def _note_text(self) -> str:
+        if self.shares is None:
+            return self._where or BEFORE_RUN
+        s = self.shares
+        peak = self.function.peak
+        warn = self.colors.warn
+        flat = f"{s.saturated:.0%} saturated (f′ below {FLAT_SHARE:.0%} of its peak {peak:.3g})"
+        dead = f"{s.dead:.0%} dead (f′ = 0)"
+        flat = f"<span style='color:{warn}'>{flat}</span>" if s.saturated >= 0.5 else flat
+        dead = f"<span style='color:{warn}'>{dead}</span>" if s.dead >= 0.5 else dead
+        return (f"Inputs: {self._where}.<br>{flat}, {dead}.<br>"
+                f"A gradient passing back is multiplied by f′ at each input: ×{s.mean_slope:.3g} on average.")
