@@ -118,6 +118,9 @@ class ProbeEvent:
     attention: dict[str, AttentionMaps] = field(default_factory=dict)  # node id -> (attention nodes)
     embeddings: dict[str, EmbeddingPoints] = field(default_factory=dict)  # node id -> (Embedding nodes)
     function: FunctionCurve | None = None  # regression of one number on one number
+    # the parameters' values of a network that has exactly two (a Linear(1 -> 1)'s weight and bias): the
+    # run's point on the loss surface; None for any other network
+    point: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
