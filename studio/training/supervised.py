@@ -86,6 +86,15 @@ def check_single_output(model: nn.Module) -> None:
                                 "supervised training needs exactly one")
 
 
+def two_values(model: nn.Module) -> tuple[float, float] | None:
+    """The values of a network's parameters when it has exactly two (its point on the loss surface)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if sum(p.numel() for p in params) != 2:
+        return None
+    a, b = torch.cat([p.detach().reshape(-1) for p in params]).tolist()  # one transfer
+    return a, b
+
+
 class Supervised(Recipe):
     def __init__(self, model: nn.Module, dataset, graph, cfg: TrainingConfig, device: torch.device, task: str):
         check_single_output(model)
@@ -254,4 +263,5 @@ class Supervised(Recipe):
                 curve = function_curve(self.model, self.span, 4 * probes.grid, self.device)
         finally:
             self.model.train()
-        return ProbeEvent(step, epoch, acts, grads, grid, samples, function=curve)
+        return ProbeEvent(step, epoch, acts, grads, grid, samples, function=curve,
+                          point=two_values(self.model))
