@@ -1,6 +1,9 @@
 """Sampled views of a network: activation statistics of every node, per-node
 gradient norms, and a decision-boundary grid for 2-D inputs.
 
+Attention nodes give the weights of their heads on a few samples, Embedding
+nodes a 2-D projection of their vectors.
+
 Each probe reads its results back in one or two transfers. The trainer takes
 one at least twice a second of a run and lets the budget choose how rich it
 is: ``probe_levels`` lists the settings from the configured ones down to a
@@ -11,12 +14,13 @@ the work of the one above.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
 from torch import fx, nn
 
-from .events import ActivationStats, BoundaryGrid, FunctionCurve
+from .events import ActivationStats, AttentionMaps, BoundaryGrid, EmbeddingPoints, FunctionCurve
 from .model import meta, node_modules
 
 MAX_VALUES = 4096  # values per node the histogram is drawn from
@@ -24,6 +28,8 @@ MAX_MAPS = 64  # feature maps kept of one sample
 MIN_GRID = 16  # the coarsest boundary grid: 16 x 16 still shows where the regions lie
 MIN_BATCH = 32  # the fewest samples an activation histogram is drawn from
 MAX_LEVELS = 4
+ATTENTION_SAMPLES = 4  # samples whose attention weights a probe keeps
+MAX_TOKENS = 300  # tokens of an Embedding a probe projects
 
 
 def probe_levels(probes):
@@ -40,12 +46,17 @@ def probe_levels(probes):
 class _Recorder(fx.Interpreter):
     """Runs the compiled code node by node, keeping the outputs asked for."""
 
-    def __init__(self, module: fx.GraphModule, wanted: dict[str, str]):
+    def __init__(self, module: fx.GraphModule, wanted: dict[str, str], inputs_of: dict[str, str] | None = None):
         super().__init__(module)
         self.wanted = wanted  # fx value name -> graph node id
+        self.inputs_of = inputs_of or {}  # fx value name -> graph node id whose inputs are kept
         self.values: dict[str, torch.Tensor] = {}
+        self.inputs: dict[str, tuple] = {}
 
     def run_node(self, n: fx.Node):
+        taker = self.inputs_of.get(n.name)
+        if taker is not None:
+            self.inputs[taker] = self.fetch_args_kwargs_from_env(n)[0]
         out = super().run_node(n)
         node_id = self.wanted.get(n.name)
         if node_id is not None and isinstance(out, torch.Tensor):
@@ -60,6 +71,101 @@ def record_outputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> 
     with torch.no_grad():
         recorder.run(*inputs)
     return recorder.values
+
+
+def record_inputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...], node_ids) -> dict[str, tuple]:
+    """Node id -> the arguments its module is called with for ``inputs`` (of ``node_ids`` only)."""
+    values = meta(module, "node_to_value", {})
+    recorder = _Recorder(module, {}, {values[n]: n for n in node_ids if n in values})
+    with torch.no_grad():
+        recorder.run(*inputs)
+    return recorder.inputs
+
+
+def _self_attention(module: nn.Module):
+    """The ``nn.MultiheadAttention`` whose weights a node shows, and how its input reaches it:
+    (attention, args -> (query, key, value, mask)); None for modules without one."""
+    if isinstance(module, nn.TransformerEncoderLayer):
+        def qkv(args):
+            x = module.norm1(args[0]) if module.norm_first else args[0]
+            return x, x, x, None
+        return module.self_attn, qkv
+    if isinstance(module, nn.MultiheadAttention):
+        def qkv(args):  # (query[, key or context[, value]]): a block's self- or cross-attention
+            q = args[0]
+            k = args[1] if len(args) > 1 and args[1] is not None else q
+            v = args[2] if len(args) > 2 and args[2] is not None else k
+            mask = None
+            if getattr(module, "causal", False):  # as the block masks: no key after the query's position
+                mask = torch.ones(q.size(-2), k.size(-2), dtype=torch.bool, device=q.device).triu(1)
+            return q, k, v, mask
+        # torch's own forward: the block's subclass takes (x, context) and asks for no weights
+        return partial(nn.MultiheadAttention.forward, module), qkv
+    return None
+
+
+def attention_nodes(model: nn.Module) -> dict[str, nn.Module]:
+    """Node id -> module, for the nodes whose attention weights can be shown."""
+    return {n: m for n, m in node_modules(model).items() if _self_attention(m) is not None}
+
+
+def attention_maps(model: fx.GraphModule, inputs: tuple[torch.Tensor, ...],
+                   vocab: list[str] | None = None) -> dict[str, AttentionMaps]:
+    """Each attention node's weights per head on the first ``ATTENTION_SAMPLES`` samples of
+    ``inputs``: the node's input is recorded, then its attention is asked for its weights.
+    Token texts come along where the network's one input is token ids as long as the queries."""
+    nodes = attention_nodes(model)
+    if not nodes:
+        return {}
+    xs = tuple(t[:ATTENTION_SAMPLES] for t in inputs)
+    taken = record_inputs(model, xs, nodes)
+    weights = {}
+    with torch.no_grad():
+        for node_id, args in taken.items():
+            attention, qkv = _self_attention(nodes[node_id])
+            q, k, v, mask = qkv(args)
+            _, w = attention(q, k, v, attn_mask=mask, need_weights=True, average_attn_weights=False)
+            weights[node_id] = w.float()
+    ids = xs[0] if len(xs) == 1 and not xs[0].is_floating_point() and xs[0].dim() == 2 else None
+    host = {n: w.cpu().numpy() for n, w in weights.items()}
+    ids_host = ids.cpu().tolist() if ids is not None else None
+    result = {}
+    for node_id, w in host.items():
+        tokens = None
+        if ids_host is not None and len(ids_host[0]) == w.shape[-2]:
+            tokens = [[_token_text(t, vocab) for t in row] for row in ids_host]
+        result[node_id] = AttentionMaps(w, tokens)
+    return result
+
+
+def _token_text(token: int, vocab: list[str] | None) -> str:
+    return vocab[token] if vocab is not None and 0 <= token < len(vocab) else str(token)
+
+
+def embedding_points(model: nn.Module, vocab: list[str] | None = None) -> dict[str, EmbeddingPoints]:
+    """Each Embedding node's first ``MAX_TOKENS`` vectors on their two principal axes (PCA on the
+    device; an axis's sign is chosen so its largest coordinate is positive, steady between probes)."""
+    result = {}
+    for node_id, module in node_modules(model).items():
+        if not isinstance(module, nn.Embedding):
+            continue
+        with torch.no_grad():
+            w = module.weight[:MAX_TOKENS].float()
+            centred = w - w.mean(dim=0, keepdim=True)
+            u, s, vh = torch.linalg.svd(centred, full_matrices=False)
+            axes = min(2, s.numel())
+            signs = torch.sign(vh[:axes].gather(1, vh[:axes].abs().argmax(dim=1, keepdim=True))).reshape(-1)
+            points = u[:, :axes] * (s[:axes] * torch.where(signs == 0, 1.0, signs))
+            variance = s ** 2
+            shares = variance[:axes] / variance.sum().clamp_min(1e-12)
+            both = torch.cat([points.reshape(-1), shares]).cpu().numpy().astype(np.float64)
+        n = w.shape[0]
+        points_np = np.zeros((n, 2))
+        points_np[:, :axes] = both[: n * axes].reshape(n, axes)
+        explained = (*both[n * axes:].tolist(), 0.0, 0.0)[:2]
+        labels = [_token_text(i, vocab) for i in range(n)]
+        result[node_id] = EmbeddingPoints(points_np, labels, (float(explained[0]), float(explained[1])))
+    return result
 
 
 def activation_stats(outputs: dict[str, torch.Tensor], bins: int) -> dict[str, ActivationStats]:

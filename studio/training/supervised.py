@@ -16,8 +16,8 @@ from .events import ProbeEvent
 from .losses import IGNORE, Objective
 from .model import input_nodes, output_nodes
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
-from .probes import (activation_stats, boundary, function_curve, function_range, grad_norms, grid_range,
-                     record_outputs)
+from .probes import (activation_stats, attention_maps, boundary, embedding_points, function_curve, function_range,
+                     grad_norms, grid_range, record_outputs)
 from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, permutation, place
 
 TRAIN_ACC_SAMPLES = 512  # training accuracy is measured on a fixed subset this large (about 2% standard error)
@@ -149,6 +149,7 @@ class Supervised(Recipe):
         self.probe_y = self.fetch((self.val_y if self.val_x is not None else self.y)[: cfg.probes.batch])
         self.box = None
         self.task = task
+        self.vocab = getattr(dataset, "vocab", None)  # token texts for the attention and embedding probes
         if (task == "classification" and len(self.x) == 1 and self.x[0].dim() == 2
                 and self.x[0].shape[1] == 2 and self.x[0].is_floating_point()):
             self.box = grid_range(self.x[0])
@@ -261,7 +262,9 @@ class Supervised(Recipe):
             curve = None
             if probes.boundary and self.span is not None:  # 4 points per grid row: a smooth line
                 curve = function_curve(self.model, self.span, 4 * probes.grid, self.device)
+            attention = attention_maps(self.model, self.probe_x, self.vocab)
+            embeddings = embedding_points(self.model, self.vocab)
         finally:
             self.model.train()
-        return ProbeEvent(step, epoch, acts, grads, grid, samples, function=curve,
-                          point=two_values(self.model))
+        return ProbeEvent(step, epoch, acts, grads, grid, samples, attention=attention, embeddings=embeddings,
+                          function=curve, point=two_values(self.model))
