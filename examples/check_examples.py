@@ -30,6 +30,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "xor_mlp": ("train_acc", ">=", 1.0),
     "xor_perceptron": ("train_acc", "<=", 0.75),  # one straight line cannot do better, in any epoch
     "linear_regression": ("val_loss", "<=", 0.02),  # the noise's variance is 0.01
+    "universal_approximation": ("val_loss", "<=", 0.06),  # 3 units: coarse on purpose (sin x's variance is 0.5)
     "spiral_mlp": ("val_acc", ">=", 0.95),
     "vanishing_gradients": ("val_acc", "<=", 0.5),  # stuck near chance (1/3), in every epoch
     "overfitting": ("val_loss_rise", ">=", 3.0),  # final validation loss over its best

@@ -12,7 +12,7 @@ from studio.files import load
 from studio.training import ProbeEvent, Trainer, TrainingConfig
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TRAINABLE = ("xor_mlp", "xor_perceptron", "linear_regression", "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits",
+TRAINABLE = ("xor_mlp", "xor_perceptron", "linear_regression", "universal_approximation", "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits",
              "rnn_sequence", "lstm_sequence", "gru_sequence", "transformer_sequence", "gcn_karate", "gan_ring2d")
 
 
@@ -66,6 +66,18 @@ def test_linear_regression_finds_the_line_at_lr_005_and_diverges_at_lr_1():
     training = {**graph.training, "optimizer": {"name": "sgd", "lr": 1.0}, "probes": False, "threads": 1}
     diverged = Trainer(graph, None, TrainingConfig.from_dict(training), base_dir=EXAMPLES).run()
     assert diverged.status == "failed" and "lower learning rate" in diverged.message
+
+
+def test_universal_approximation_is_coarse_with_3_units_and_follows_the_sine_with_50():
+    graph = load(EXAMPLES / "universal_approximation.json")
+    losses = {}
+    for width in (3, 50):
+        graph.set_params("hidden", {"out_features": width})
+        training = {**graph.training, "epochs": 300, "probes": False, "threads": 1}
+        result = Trainer(graph, None, TrainingConfig.from_dict(training), base_dir=EXAMPLES).run()
+        losses[width] = result.history[-1].val_loss
+    # three bends cannot make the sine's four turns; fifty run through the points (noise alone is 0.0025)
+    assert losses[50] < 0.01 < 0.04 < losses[3]
 
 
 def test_spiral_mlp_beats_chance():

@@ -1,9 +1,13 @@
-"""The decision boundary of a 2-D classifier: its prediction field under the data points.
+"""The decision boundary of a 2-D classifier: its prediction field under the data points;
+for a regression of one number on one number, its twin: the network's function drawn
+as a line over the data points (the tab is then "Function").
 
 Every probe it is fed is shown in turn (``FramePacer``), so the regions can be
 seen bending around the data as the network learns, and the title names the
-step of the frame shown. One image item and one scatter item, updated in place.
-A data set that is not 2-D points gets a message in place of an empty plot.
+step of the frame shown. One image item (or curve) and one scatter item, updated
+in place. Where the network is one Linear(1 -> 1) the title writes its line,
+``y = 1.98 x + 1.03``, so w and b are seen moving. A data set that is neither
+gets a message in place of an empty plot.
 """
 
 from __future__ import annotations
@@ -24,10 +28,31 @@ from .colors import class_color, prediction_field
 
 
 TITLE = "Decision boundary"
+FUNCTION_TITLE = "Function"
 EMPTY = ("No decision boundary to draw for this data set.\n\nA decision boundary is drawn for "
          "classification of 2-D points (xor, spiral, moons, circles, blobs): the colour shows the class the "
-         "network predicts at each point of the plane. For other data, the Activations and Gradient flow "
-         "tabs show how the network learns.")
+         "network predicts at each point of the plane; for regression of one number on one number (the "
+         "function data set), the network's function is drawn over the points. For other data, the "
+         "Activations and Gradient flow tabs show how the network learns.")
+BOUNDARY_CAPTION = ("For 2-D classification (spiral, moons, XOR): the colour is the class the network predicts "
+                    "at each point, paler where it is unsure; dots are the data.")
+FUNCTION_CAPTION = ("The line is the network's output y for each input x, redrawn as it learns; dots are the "
+                    "training data. A network fits the data where the line runs through the dots.")
+MAX_POINTS = 600  # data points drawn under the field or the curve
+
+
+def is_function_data(dataset) -> bool:
+    """One number in, one number out, regression: the network's function can be drawn."""
+    return (dataset is not None and dataset.task == "regression" and dataset.input_shape == (1,)
+            and tuple(dataset.output_shape) == (1,) and len(dataset.inputs) == 1 and dataset.train.y is not None)
+
+
+def equation(w: float, b: float) -> str:
+    """``y = 1.98 x + 1.03``: two decimals while they say something, three figures beyond."""
+    def num(v: float) -> str:
+        return f"{v:.2f}" if abs(v) < 1000 else f"{v:.3g}"
+    sign = "−" if b < 0 else "+"
+    return f"y = {num(w)} x {sign} {num(abs(b))}"
 
 
 class BoundaryView(QWidget):
@@ -43,8 +68,8 @@ class BoundaryView(QWidget):
         self.plot.addItem(self.image)
         self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen("w", width=0.5))
         self.plot.addItem(self.points)
-        self.caption = QLabel("For 2-D classification (spiral, moons, XOR): the colour is the class the "
-                              "network predicts at each point, paler where it is unsure; dots are the data.")
+        self.curve: pg.PlotDataItem | None = None  # built when a data set has a function to draw
+        self.caption = QLabel(BOUNDARY_CAPTION)
         self.caption.setWordWrap(True)
         steady_plot(self.plot)
         self.empty_label = QLabel(EMPTY)
@@ -65,9 +90,16 @@ class BoundaryView(QWidget):
         self.last_epoch: int | None = None
         self.redraws = 0  # frames drawn since the last clear()
         self.field: np.ndarray | None = None  # the last RGB field drawn
+        self.function_mode = False  # drawing a function over 1-D points, not a boundary over 2-D ones
+        self.equation: str | None = None  # the line's equation in the last frame, for one Linear(1 -> 1)
         self._rect: QRectF | None = None
         self.pacer = FramePacer(self._draw, self)
         self._show_state()
+
+    @property
+    def title(self) -> str:
+        """What the view shows: its tab's text."""
+        return FUNCTION_TITLE if self.function_mode else TITLE
 
     @property
     def is_empty(self) -> bool:
@@ -75,12 +107,56 @@ class BoundaryView(QWidget):
         return self.stack.currentWidget() is self.empty_label
 
     def _show_state(self) -> None:
-        self.stack.setCurrentWidget(self.plot_widget if self.has_points or self.field is not None
-                                    else self.empty_label)
+        drawn = self.field is not None or (self.curve is not None and self.curve.xData is not None)
+        self.stack.setCurrentWidget(self.plot_widget if self.has_points or drawn else self.empty_label)
+
+    def set_data(self, dataset) -> None:
+        """The points of a data set: 2-D class points under a boundary, 1-D (x, y) points under a
+        function, or neither (the message)."""
+        if dataset is not None and dataset.input_shape == (2,) and dataset.is_classification:
+            y = dataset.train.y[:MAX_POINTS].numpy() if dataset.train.y is not None else None
+            self.set_points(dataset.train.x[:MAX_POINTS].numpy(), y, dataset.num_classes)
+        elif is_function_data(dataset):
+            self.set_function_points(dataset.train.x[:MAX_POINTS, 0].numpy(), dataset.train.y[:MAX_POINTS, 0].numpy())
+        else:
+            self.set_points(None, None)
+
+    def _set_mode(self, function: bool) -> None:
+        if function == self.function_mode:
+            return
+        self.clear()
+        self.function_mode = function
+        self.plot.setAspectLocked(not function)
+        self.plot.setLabel("bottom", "x" if function else "x₁")
+        self.plot.setLabel("left", "y" if function else "x₂")
+        self.plot.setTitle(self.title)
+        self.caption.setText(FUNCTION_CAPTION if function else BOUNDARY_CAPTION)
+
+    def set_function_points(self, x: np.ndarray, y: np.ndarray) -> None:
+        """(x, y) data under the network's function. The view is the data's box, widened as the
+        probe widens its range and once only: a diverging line leaves it rather than squash the data."""
+        self._set_mode(True)
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        colors = plot_colors()
+        if self.curve is None:
+            self.curve = self.plot.plot([], [], pen=pg.mkPen(colors.val, width=2.5))
+            self.curve.setZValue(1)  # over the dots
+        else:
+            self.curve.setPen(pg.mkPen(colors.val, width=2.5))
+        self.points.setData(x, y, brush=pg.mkBrush(*class_color(0), 170), pen=pg.mkPen(None), size=6)
+        self.has_points = len(x) > 0
+        if self.has_points:
+            dx = max(float(x.max() - x.min()), 1e-6) * 0.1
+            dy = max(float(y.max() - y.min()), 1e-6) * 0.25
+            self._rect = QRectF(float(x.min()) - dx, float(y.min()) - dy,
+                                float(x.max() - x.min()) + 2 * dx, float(y.max() - y.min()) + 2 * dy)
+            self.plot.setRange(self._rect, padding=0.0)
+        self._show_state()
 
     def set_points(self, points: np.ndarray | None, labels: np.ndarray | None, n_classes: int | None = None) -> None:
         """The data drawn over the field (a sample of the training set); None: this data set
         is not 2-D points, and the view says so instead of showing an empty plot."""
+        self._set_mode(False)
         self.n_classes = n_classes
         if points is None or len(points) == 0:
             self.points.setData([], [])
@@ -89,7 +165,7 @@ class BoundaryView(QWidget):
             points = np.asarray(points, dtype=float)
             labels = np.zeros(len(points), dtype=int) if labels is None else np.asarray(labels).astype(int)
             brushes = [pg.mkBrush(*class_color(c)) for c in labels]
-            self.points.setData(points[:, 0], points[:, 1], brush=brushes)
+            self.points.setData(points[:, 0], points[:, 1], brush=brushes, pen=pg.mkPen("w", width=0.5), size=5)
             self.has_points = True
             if self.field is None:
                 self._rect = None
@@ -100,16 +176,21 @@ class BoundaryView(QWidget):
         """Back to no frame: the data alone under the title, or the message."""
         self.pacer.clear()
         self.image.clear()
+        if self.curve is not None:
+            self.curve.setData([], [])
         self.field = None
+        self.equation = None
         self.last_step = self.last_epoch = None
         self.redraws = 0
-        self._rect = None
-        self.plot.setTitle(TITLE)
-        self.plot.enableAutoRange()
+        self.plot.setTitle(self.title)
+        if not self.function_mode:  # a function's view is the data's box, kept
+            self._rect = None
+            self.plot.enableAutoRange()
         self._show_state()
 
     def feed(self, events: Iterable[object]) -> None:
-        frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.boundary is not None]
+        frames = [ev for ev in events if isinstance(ev, ProbeEvent)
+                  and (ev.function is not None if self.function_mode else ev.boundary is not None)]
         self.pacer.push(frames, animate=self.isVisible())
 
     def catch_up(self) -> None:
@@ -117,6 +198,9 @@ class BoundaryView(QWidget):
         self.pacer.finish()
 
     def _draw(self, probe: ProbeEvent) -> None:
+        if self.function_mode:
+            self._draw_function(probe)
+            return
         grid = probe.boundary
         rgb = prediction_field(grid.classes, grid.confidence, self.n_classes)
         self.field = rgb  # before setImage, whose signal listeners may look at it
@@ -135,6 +219,19 @@ class BoundaryView(QWidget):
             self.plot.setRange(rect, padding=0.02)
         self.redraws += 1
         self.plot.setTitle(f"{TITLE} at step {probe.step} (epoch {probe.epoch})")
+        if self.stack.currentWidget() is not self.plot_widget:
+            self.stack.setCurrentWidget(self.plot_widget)
+
+    def _draw_function(self, probe: ProbeEvent) -> None:
+        fn = probe.function
+        self.last_step, self.last_epoch = probe.step, probe.epoch
+        ys = np.asarray(fn.ys, dtype=float)
+        # a diverged run's outputs are inf or nan: the line breaks there instead of failing to draw
+        self.curve.setData(np.asarray(fn.xs, dtype=float), np.where(np.isfinite(ys), ys, np.nan), connect="finite")
+        self.equation = equation(*fn.line) if fn.line is not None else None
+        self.redraws += 1
+        title = f"{FUNCTION_TITLE} at step {probe.step} (epoch {probe.epoch})"
+        self.plot.setTitle(f"{title}:  {self.equation}" if self.equation else title)
         if self.stack.currentWidget() is not self.plot_widget:
             self.stack.setCurrentWidget(self.plot_widget)
 

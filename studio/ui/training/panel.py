@@ -339,12 +339,8 @@ class TrainingPanel(QWidget):
         if self._train_when_loaded:
             self._train_when_loaded = False
             QTimer.singleShot(0, self, self.train)  # after every listener has seen the data set
-        if dataset is not None and dataset.input_shape == (2,) and dataset.is_classification:
-            x = dataset.train.x[:600].numpy()
-            y = dataset.train.y[:600].numpy() if dataset.train.y is not None else None
-            self.boundary_view.set_points(x, y, dataset.num_classes)
-        else:
-            self.boundary_view.set_points(None, None)
+        self.boundary_view.set_data(dataset)  # a boundary over 2-D points, a function over 1-D ones
+        self.views.setTabText(self.views.indexOf(self.boundary_view), self.boundary_view.title)
         if dataset is not None and self.weights is not None and self.try_it.dataset is None:
             # Weights loaded before any data set was: Try it needs the data set's classes and scaling.
             self.try_it.set_model(self.weights_graph or self.graph, self.weights, dataset)
