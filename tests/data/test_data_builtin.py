@@ -5,7 +5,7 @@ import torch
 from studio.data import DataError, catalog, load_dataset, modes_covered, names
 
 BUILTIN = ["xor", "spiral", "moons", "circles", "blobs", "gates", "function", "sine", "reverse", "sort", "copy",
-           "digits", "iris", "karate", "ring"]
+           "words", "digits", "iris", "karate", "ring"]
 
 
 def test_catalogue_lists_builtins_then_files():
