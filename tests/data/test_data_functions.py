@@ -12,9 +12,11 @@ def test_function_kinds_give_y_of_x_on_their_range():
     y = torch.cat([line.train.y, line.val.y])
     assert torch.allclose(y, 2 * x + 1, atol=1e-5)  # slope 2, intercept 1 unless told
     assert 1.0 <= float(x.min()) and float(x.max()) <= 4.0  # not centred: a narrow valley for plain SGD
-    step = load_dataset({"name": "function", "kind": "step", "noise": 0.0, "x_min": -1, "x_max": 3, "val_fraction": 0})
+    step = load_dataset({"name": "function", "kind": "step", "noise": 0.0, "x_scale": 0.5, "x_shift": 0.5,
+                         "val_fraction": 0})
     x, y = step.train.x, step.train.y
-    assert -1 <= float(x.min()) and float(x.max()) <= 3
+    assert -0.5 <= float(x.min()) < -0.4 and 1.4 < float(x.max()) <= 1.5  # [-2, 2] halved, moved by 0.5
+    assert (y == -1).any() and (y == 1).any()
     assert torch.equal(y, torch.where(x > 0, 1.0, -1.0))
     sine = load_dataset({"name": "function", "kind": "sine", "noise": 0.0, "slope": 5.0})
     assert torch.allclose(sine.train.y, torch.sin(sine.train.x), atol=1e-5)
@@ -23,8 +25,8 @@ def test_function_kinds_give_y_of_x_on_their_range():
     residual = noisy.train.y - (2 * noisy.train.x + 1)
     assert float(residual.std()) == pytest.approx(0.5, rel=0.1)
     with pytest.raises(DataError) as err:
-        load_dataset({"name": "function", "x_min": 2.0, "x_max": 1.0})
-    assert err.value.place == "training.dataset.x_max" and "below" in str(err.value)
+        load_dataset({"name": "function", "x_scale": 0.0})
+    assert err.value.place == "training.dataset.x_scale"
 
 
 @pytest.mark.parametrize("gate,truth", [("AND", [0, 0, 0, 1]), ("OR", [0, 1, 1, 1]), ("NAND", [1, 1, 1, 0]),

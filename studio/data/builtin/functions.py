@@ -9,10 +9,9 @@ from blocks import Param
 
 from ..assemble import assemble
 from ..catalog import DatasetInfo, register
-from ..errors import DataError
 from ..options import SPLIT, STANDARDIZE, place
 
-# kind -> (f, the x range it is drawn on unless x_min / x_max say otherwise), simplest first:
+# kind -> (f, the x range it is drawn on before x_scale and x_shift), simplest first:
 # a curriculum for one hidden layer, from what one Linear fits to what needs many units.
 CURVES = {
     # Not centred on purpose: x in [1, 4] makes the loss surface a long narrow valley,
@@ -28,13 +27,10 @@ CURVES = {
 
 
 def x_range(o: dict[str, Any]) -> tuple[float, float]:
-    """The x range of these options: the kind's own where x_min or x_max is left out."""
+    """The x range of these options: the kind's own, stretched by x_scale about its middle, moved by x_shift."""
     low, high = CURVES[o["kind"]][1]
-    low = low if o["x_min"] is None else o["x_min"]
-    high = high if o["x_max"] is None else o["x_max"]
-    if not low < high:
-        raise DataError(f"x_min ({low:g}) must be below x_max ({high:g})", place("x_max"))
-    return low, high
+    middle, half = (low + high) / 2, (high - low) / 2 * o["x_scale"]
+    return middle - half + o["x_shift"], middle + half + o["x_shift"]
 
 
 def _function(o: dict[str, Any], base) -> Any:
@@ -55,8 +51,9 @@ register(DatasetInfo(
               "cubic, step, bump (x in [-2, 2]) or sine (two periods, x in [-2 pi, 2 pi])", choices=tuple(CURVES)),
         Param("points", "int", 200, "number of (x, y) points", min=2, max=1000000),
         Param("noise", "float", 0.1, "standard deviation of the Gaussian noise added to each y", min=0.0, max=100.0),
-        Param("x_min", "float", None, "lowest x (none: the kind's own range)", min=-1e6, max=1e6, optional=True),
-        Param("x_max", "float", None, "highest x (none: the kind's own range)", min=-1e6, max=1e6, optional=True),
+        Param("x_scale", "float", 1.0, "stretch the kind's x range about its middle by this factor", min=0.01, max=1000.0),
+        Param("x_shift", "float", 0.0, "move the x range by this much (3 takes the line's x to [4, 7])",
+              min=-1e6, max=1e6),
         Param("slope", "float", 2.0, "a in y = a x + b (kind line)", min=-1e6, max=1e6),
         Param("intercept", "float", 1.0, "b in y = a x + b (kind line)", min=-1e6, max=1e6),
         *SPLIT, STANDARDIZE,
