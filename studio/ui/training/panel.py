@@ -27,6 +27,8 @@ from studio.graph import Graph, Problem
 from studio.training.events import EndEvent
 
 from .activation_view import ActivationView
+from .attention_view import AttentionView
+from .block_tabs import ATTENTION_BLOCKS, EMBEDDING_BLOCKS, BlockTabs
 from .boundary_view import BoundaryView
 from .check_runner import CheckRunner
 from .check_view import LR_END, LR_START, LR_STEPS, OVERFIT_STEPS, CheckView, check_keys
@@ -34,6 +36,7 @@ from .config_form import TrainingConfigForm, resolved_device
 from .controls import ControlBar
 from .dataset_chooser import DatasetChooser
 from .draw_budget import budget
+from .embedding_view import EmbeddingView
 from .evaluation_view import EvaluationView
 from .gradient_view import GradientView
 from .history import HistoryView
@@ -191,6 +194,13 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.activation_view, "Activations")
         self.views.addTab(self.gradient_view, "Gradient flow")
         self.views.addTab(self.samples_view, "Samples")
+        self.attention_view = AttentionView()
+        self.embedding_view = EmbeddingView()
+        self.views.addTab(self.attention_view, "Attention")
+        self.views.addTab(self.embedding_view, "Embeddings")
+        # shown only while the graph holds an attention or Embedding layer
+        self.block_tabs = BlockTabs(self.views, graph, {self.attention_view: ATTENTION_BLOCKS,
+                                                         self.embedding_view: EMBEDDING_BLOCKS})
         self.views.addTab(self.evaluation_view, "Evaluation")
         # The pad and its answers need more width than the other views; in a narrow window they
         # scroll rather than hold the whole window wider.
@@ -202,7 +212,7 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.history_view, "Runs")
         self.views.setCurrentWidget(self.loss_view)
         self.live_views = (self.loss_view, self.boundary_view, self.activation_view, self.gradient_view,
-                           self.samples_view)
+                           self.samples_view, self.attention_view, self.embedding_view)
         # The loss view's throttle is handed what grew in the run's curves; the probe views, the probes.
         self._throttles = [Throttle(metered(self._draw_curves), REDRAW_S["loss"])] + [
             Throttle(metered(v.feed), REDRAW_S["probe"]) for v in self.live_views[1:]]
@@ -296,6 +306,7 @@ class TrainingPanel(QWidget):
         self._set_weights(None)
         # The same forms show the new document: building new ones cost most of an Open.
         self.config_form.set_graph(graph, self.undo_stack)
+        self.block_tabs.set_graph(graph)
         self.chooser.set_graph(graph, self.undo_stack, base_dir, granted)
         self._forget_run()
         self._on_dataset(self.chooser.dataset)
@@ -867,6 +878,7 @@ class TrainingPanel(QWidget):
         self._show_progress()
         self._flush_all()  # the views show the run to its last step
         for view in (self.boundary_view, self.activation_view, self.gradient_view, self.samples_view,
+                     self.attention_view, self.embedding_view,
                      self.evaluation_view):
             catch_up = getattr(view, "catch_up", None)
             if catch_up is not None:

@@ -1,0 +1,43 @@
+"""Tabs of the training views that only some graphs need: shown while the graph holds one of
+their blocks (Attention for attention layers, Embeddings for Embedding layers), hidden otherwise."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtWidgets import QTabWidget, QWidget
+from shiboken6 import isValid
+
+from studio.graph import Graph
+
+ATTENTION_BLOCKS = frozenset({"MultiheadAttention", "TransformerEncoderLayer"})
+EMBEDDING_BLOCKS = frozenset({"Embedding"})
+CHANGES = ("node_added", "node_removed")  # what can add or take away a block
+
+
+class BlockTabs:
+    def __init__(self, tabs: QTabWidget, graph: Graph, wanted: dict[QWidget, frozenset[str]]) -> None:
+        """``wanted``: each tab's page -> the blocks it draws."""
+        self.tabs = tabs
+        self.wanted = wanted
+        self._unsubscribe: Callable[[], None] = lambda: None
+        self.set_graph(graph)
+
+    def set_graph(self, graph: Graph) -> None:
+        self._unsubscribe()
+        self.graph = graph
+        self._unsubscribe = graph.subscribe(self._on_event)
+        self.update()
+
+    def _on_event(self, event) -> None:
+        if event.kind in CHANGES:
+            self.update()
+
+    def update(self) -> None:
+        if not isValid(self.tabs):  # the panel went; the document it showed may live on
+            return
+        present = {node.block for node in self.graph.nodes.values()}
+        for page, blocks in self.wanted.items():
+            index = self.tabs.indexOf(page)
+            if index >= 0:
+                self.tabs.setTabVisible(index, bool(present & blocks))
