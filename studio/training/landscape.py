@@ -33,7 +33,6 @@ OPTIMIZERS = ("SGD", "Momentum", "Nesterov", "RMSprop", "Adam")
 DIVERGE_FACTOR = 1e3  # a path whose loss grows beyond this many times its start has diverged
 MAX_SAMPLES = 512
 GRID = 56
-MIN_GRID = 16
 MAX_POINTS_AT_ONCE = 4096
 FLOATS_AT_ONCE = 16_000_000  # values a vmapped batch of points may hold at once (weights and outputs)
 
@@ -189,15 +188,14 @@ class Landscape:
         per_point = self.origin.numel() + self.samples * 64
         return max(1, min(MAX_POINTS_AT_ONCE, FLOATS_AT_ONCE // per_point))
 
-    def grid_size(self, seconds: float = 2.0, most: int = GRID) -> int:
-        """The side of the finest grid up to ``most`` whose surface takes about ``seconds``
-        (measured on a few points): a big network gets a coarser grid, never none."""
+    def seconds_per_point(self) -> float:
+        """What the loss at one point of the plane costs, measured on a few (after one warm-up pass):
+        a big network then gets a coarser grid and fewer steps, never none."""
         probe = torch.zeros(4, 2)
+        self.losses_at(probe)
         started = time.perf_counter()
         self.losses_at(probe)
-        per_point = (time.perf_counter() - started) / 4
-        side = int(math.sqrt(seconds / max(per_point, 1e-9)))
-        return max(MIN_GRID, min(most, side))
+        return max(1e-7, (time.perf_counter() - started) / 4)
 
     def surface(self, box: Box, size: int = GRID) -> Surface:
         """The loss on a ``size`` x ``size`` grid over ``box`` (x0, x1, y0, y1)."""

@@ -40,6 +40,7 @@ from .embedding_view import EmbeddingView
 from .evaluation_view import EvaluationView
 from .gradient_view import GradientView
 from .history import HistoryView
+from .landscape_view import LandscapeView
 from .loss_view import LossView
 from .plot_style import style_plots
 from studio.session import Run
@@ -194,6 +195,8 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.activation_view, "Activations")
         self.views.addTab(self.gradient_view, "Gradient flow")
         self.views.addTab(self.samples_view, "Samples")
+        self.landscape_view = LandscapeView(self)  # follows the document, its learning rate and runs itself
+        self.views.addTab(self.landscape_view, "Loss surface")
         self.attention_view = AttentionView()
         self.embedding_view = EmbeddingView()
         self.views.addTab(self.attention_view, "Attention")

@@ -1,0 +1,82 @@
+"""The Loss surface tab, driven in the whole window: a straight line's (w, b) plane, the five
+optimizers' paths drawn step by step, the learning rate typed and slid."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from person import click, press, type_into
+
+LINE = "x,y\n" + "".join(f"{x:.4f},{2 * x + 1 + 0.05 * np.sin(7 * x):.4f}\n" for x in np.linspace(0, 3, 48))
+GRAPH = {
+    "format": "studio-graph", "version": 1, "name": "line",
+    "nodes": [{"id": "x", "block": "Input", "position": [0, 0], "params": {"shape": [1]}},
+              {"id": "linear1", "block": "Linear", "position": [260, 0], "params": {"out_features": 1}}],
+    "edges": [{"from": "x.out", "to": "linear1.in"}],
+    "training": {"task": "regression", "loss": "mse", "seed": 0, "epochs": 30, "batch_size": 48, "threads": 1,
+                 "dataset": {"name": "csv", "path": "line.csv", "target": "y", "task": "regression",
+                             "val_fraction": 0.0},
+                 "optimizer": {"name": "sgd", "lr": 0.05}},
+}
+
+
+def frames_per_second(view) -> float:
+    times = view.frame_times
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_window, tmp_path):
+    (tmp_path / "line.csv").write_text(LINE)
+    (tmp_path / "line.json").write_text(json.dumps(GRAPH))
+    window = make_window()
+    assert window.open_path(tmp_path / "line.json", ask=False)
+    panel = window.training_panel
+    view = panel.landscape_view
+    assert not view.built  # nothing is built before the tab is first seen
+    bar = panel.views.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == "Loss surface")
+    click(bar, bar.tabRect(index).center())
+    assert panel.views.currentWidget() is view and view.built
+    qtbot.waitUntil(lambda: bool(view.paths), timeout=20_000)
+    assert view.lr_edit.text() == "0.05"  # the document's learning rate
+    assert (view.plot.getAxis("bottom").labelText, view.plot.getAxis("left").labelText) == (
+        "linear1.weight", "linear1.bias")
+    assert view.image.image is not None and view.image.image.shape[0] >= 16
+    assert all(len(p.points) == 101 for p in view.paths.values())
+    states = view.describe()
+    assert states["SGD"].startswith("loss ") and states["SGD"].endswith("after 100 steps")
+
+    click(view.play_button)  # from the start again, measured: a step of every path a frame
+    assert view.playing and view.shown == 1 and not view.ends["SGD"].isVisible()
+    qtbot.waitUntil(lambda: not view.playing, timeout=10_000)
+    assert view.shown == 101 and frames_per_second(view) >= 30
+    assert view.ends["SGD"].textItem.toPlainText() == f"SGD: {states['SGD']}"
+    x, _y = view.curves["Momentum"].getData()
+    assert len(x) == 101
+
+    type_into(view.lr_edit, "1.0", then="enter")
+    assert view.slider.value() == view.slider.maximum() * 4 // 5  # 1.0 is 4 of the 5 decades up
+    qtbot.waitUntil(lambda: view.computed.lr == 1.0 and view.ends["SGD"].isVisible(), timeout=10_000)
+    assert view.describe()["SGD"].startswith("diverged at step")
+    assert view.ends["SGD"].textItem.toPlainText().startswith("SGD: diverged at step")
+    assert not view.describe()["Adam"].startswith("diverged")
+
+    view.slider.setFocus()
+    for _ in range(5):  # a page is a twentieth of the scale: 1.0 down to 0.056
+        press(view.slider, Qt.Key_PageDown)
+    assert view.lr_edit.text() == "0.0562"
+    qtbot.waitUntil(lambda: view.computed.lr == 0.0562 and view.paths["SGD"].lr == 0.0562, timeout=10_000)
+    assert view.paths["SGD"].diverged_at is None
+
+    click(view.boxes["Adam"])  # hides Adam's path, and what is written beside it
+    assert not view.curves["Adam"].isVisible() and not view.ends["Adam"].isVisible()
+    click(view.reset_button)
+    assert not view.playing and len(view.curves["SGD"].getData()[0]) == 1
+
+    type_into(view.lr_edit, "fast", then="enter")
+    assert "'fast' is not a number" in view.status.text() and view.lr_edit.text() == "0.0562"
+    QTest.qWait(10)
