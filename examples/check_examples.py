@@ -29,6 +29,7 @@ LIMIT_S = 120.0  # each example, on two CPU cores
 TARGETS: dict[str, tuple[str, str, float]] = {
     "xor_mlp": ("train_acc", ">=", 1.0),
     "xor_perceptron": ("train_acc", "<=", 0.75),  # one straight line cannot do better, in any epoch
+    "perceptron_rule": ("train_acc", ">=", 1.0),  # AND: one line splits the corners, and the rule finds it
     "linear_regression": ("val_loss", "<=", 0.02),  # the noise's variance is 0.01
     "universal_approximation": ("val_loss", "<=", 0.06),  # 3 units: coarse on purpose (sin x's variance is 0.5)
     "spiral_mlp": ("val_acc", ">=", 0.95),

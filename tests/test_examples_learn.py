@@ -12,8 +12,9 @@ from studio.files import load
 from studio.training import ProbeEvent, Trainer, TrainingConfig
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TRAINABLE = ("xor_mlp", "xor_perceptron", "linear_regression", "universal_approximation", "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits",
-             "rnn_sequence", "lstm_sequence", "gru_sequence", "transformer_sequence", "gcn_karate", "gan_ring2d")
+TRAINABLE = ("xor_mlp", "xor_perceptron", "perceptron_rule", "linear_regression", "universal_approximation",
+             "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits", "rnn_sequence", "lstm_sequence",
+             "gru_sequence", "transformer_sequence", "gcn_karate", "gan_ring2d")
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from .settings_reader import PATH_MAX, read
 
 TASKS = ("auto", "classification", "regression", "sequence", "node_classification", "gan")
 LOSSES = ("auto", "cross_entropy", "bce_with_logits", "mse", "l1")
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "perceptron")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup_cosine", "one_cycle")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -76,9 +76,12 @@ ADAM_LIKE = ("adam", "adamw")
 @dataclass
 class OptimizerConfig:
     """``name``: sgd (with ``momentum``, ``nesterov``), adam and adamw (``betas``,
-    ``eps``), rmsprop (``alpha``, ``momentum``, ``eps``)."""
+    ``eps``), rmsprop (``alpha``, ``momentum``, ``eps``); perceptron is Rosenblatt's
+    rule, w <- w + lr (y - y_hat) x sample by sample, for one Linear with one output
+    on two classes (it reports the share misclassified as its loss)."""
 
-    name: str = setting("adam", "Optimizer", "How the weights move along the gradient.", choices=OPTIMIZERS)
+    name: str = setting("adam", "Optimizer", "How the weights move along the gradient (perceptron: Rosenblatt's "
+                        "rule for one Linear with one output, no gradient).", choices=OPTIMIZERS)
     lr: float = setting(1e-3, "Learning rate", "Step size of each update, e.g. 0.01.",
                         low=0, high=LR_MAX, low_open=True)
     momentum: float = setting(0.0, "Momentum", "Share of the last step kept.",
@@ -304,6 +307,8 @@ class TrainingConfig:
             problems.append(f"{path}.loss: a gan trains with bce_with_logits, got {self.loss!r}")
         if self.task in ("classification", "node_classification") and self.loss in ("mse", "l1"):
             problems.append(f"{path}.loss: {self.task} needs cross_entropy or bce_with_logits, got {self.loss!r}")
+        if self.optimizer.name == "perceptron" and self.task not in ("auto", "classification"):
+            problems.append(f"{path}.optimizer.name: the perceptron rule learns two classes, the task is {self.task}")
         if self.early_stopping.enabled and self.task == "gan":
             problems.append(f"{path}.early_stopping: a gan has no validation loss to watch")
         return problems

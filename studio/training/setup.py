@@ -23,6 +23,10 @@ def build_recipe(graph: Graph, dataset, cfg: TrainingConfig, task: str, device: 
 
             return Gan(compile_many(graph), dataset, graph, cfg, device)
         model = compile_single(graph)
+        if cfg.optimizer.name == "perceptron":
+            from .perceptron import PerceptronRule
+
+            return PerceptronRule(model, dataset, graph, cfg, device, task)
         if task == "node_classification":
             from .node_task import NodeClassification
 
