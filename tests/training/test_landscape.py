@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from training_graphs import chain, mlp, settings
+from training_graphs import mlp, settings
 
 from studio.doctor.run_setup import prepare
+from studio.files import load
 from studio.graph import Graph
 from studio.training.landscape import OPTIMIZERS, Landscape
 
-# y = 2 x + 1 with x in [0, 3], not centred: the valley of (w, b) is long and narrow
-LINE = "x,y\n" + "".join(f"{x:.4f},{2 * x + 1 + 0.05 * np.sin(7 * x):.4f}\n" for x in np.linspace(0, 3, 48))
-
-
-def line_graph(tmp_path) -> Graph:
-    (tmp_path / "line.csv").write_text(LINE)
-    graph = chain(Graph("line"), ("Input", {"shape": [1]}, "x"), ("Linear", {"out_features": 1}, "linear1"))
-    graph.set_training(settings(
-        dataset={"name": "csv", "path": "line.csv", "target": "y", "task": "regression", "val_fraction": 0.0},
-        task="regression", loss="mse", optimizer={"name": "sgd", "lr": 0.05}, batch_size=48))
-    return graph
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "linear_regression.json"
 
 
 def landscape_of(graph: Graph, base_dir=None) -> tuple[Landscape, object]:
@@ -31,15 +24,15 @@ def landscape_of(graph: Graph, base_dir=None) -> tuple[Landscape, object]:
 
 
 @pytest.fixture(scope="module")
-def line(tmp_path_factory):
+def line():
+    """The example's straight line y = 2 x + 1 with x in [1, 4], not centred: a long narrow valley of (w, b)."""
     torch.set_num_threads(1)
-    folder = tmp_path_factory.mktemp("line")
-    return landscape_of(line_graph(folder), folder)
+    return landscape_of(load(EXAMPLE), EXAMPLE.parent)
 
 
 def test_two_parameters_are_the_axes_and_the_surface_is_their_loss(line):
     land, batch = line
-    assert land.two_scalars and land.axes == ("linear1.weight", "linear1.bias")
+    assert land.two_scalars and land.axes == ("line.weight", "line.bias")
     w, b = land.start
     surface = land.surface((w - 1, w + 1, b - 2, b + 2), size=24)
     assert surface.losses.shape == (24, 24)
@@ -68,7 +61,7 @@ def test_momentum_overshoots_along_the_valley_and_ends_nearer_than_sgd(line):
     hessian = (2 / len(x) * design.T @ design).numpy()
     _, vectors = np.linalg.eigh(hessian)
     along = vectors[:, 0]  # the flattest direction: the valley's long axis
-    paths = land.paths(0.05, steps=40, names=["SGD", "Momentum"])
+    paths = land.paths(0.05, steps=100, names=["SGD", "Momentum"])
     side = {n: (p.points - best) @ along for n, p in paths.items()}
     start_side = np.sign(side["SGD"][0])
     assert (np.sign(side["SGD"]) == start_side).all()  # plain SGD creeps up from one side

@@ -1,27 +1,16 @@
-"""The Loss surface tab, driven in the whole window: a straight line's (w, b) plane, the five
-optimizers' paths drawn step by step, the learning rate typed and slid."""
+"""The Loss surface tab, driven in the whole window on the linear-regression example: the (w, b)
+plane, the five optimizers' paths drawn step by step, the learning rate typed and slid, and the
+run's own path as it trains."""
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 
 from person import click, press, type_into
 
-LINE = "x,y\n" + "".join(f"{x:.4f},{2 * x + 1 + 0.05 * np.sin(7 * x):.4f}\n" for x in np.linspace(0, 3, 48))
-GRAPH = {
-    "format": "studio-graph", "version": 1, "name": "line",
-    "nodes": [{"id": "x", "block": "Input", "position": [0, 0], "params": {"shape": [1]}},
-              {"id": "linear1", "block": "Linear", "position": [260, 0], "params": {"out_features": 1}}],
-    "edges": [{"from": "x.out", "to": "linear1.in"}],
-    "training": {"task": "regression", "loss": "mse", "seed": 0, "epochs": 30, "batch_size": 48, "threads": 1,
-                 "dataset": {"name": "csv", "path": "line.csv", "target": "y", "task": "regression",
-                             "val_fraction": 0.0},
-                 "optimizer": {"name": "sgd", "lr": 0.05}},
-}
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "linear_regression.json"
 
 
 def frames_per_second(view) -> float:
@@ -29,11 +18,9 @@ def frames_per_second(view) -> float:
     return (len(times) - 1) / (times[-1] - times[0])
 
 
-def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_window, tmp_path):
-    (tmp_path / "line.csv").write_text(LINE)
-    (tmp_path / "line.json").write_text(json.dumps(GRAPH))
+def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_window):
     window = make_window()
-    assert window.open_path(tmp_path / "line.json", ask=False)
+    assert window.open_path(EXAMPLE, ask=False)
     panel = window.training_panel
     view = panel.landscape_view
     assert not view.built  # nothing is built before the tab is first seen
@@ -44,7 +31,7 @@ def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_wi
     qtbot.waitUntil(lambda: bool(view.paths), timeout=20_000)
     assert view.lr_edit.text() == "0.05"  # the document's learning rate
     assert (view.plot.getAxis("bottom").labelText, view.plot.getAxis("left").labelText) == (
-        "linear1.weight", "linear1.bias")
+        "line.weight", "line.bias")
     assert view.image.image is not None and view.image.image.shape[0] >= 16
     assert all(len(p.points) == 101 for p in view.paths.values())
     states = view.describe()
@@ -79,4 +66,9 @@ def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_wi
 
     type_into(view.lr_edit, "fast", then="enter")
     assert "'fast' is not a number" in view.status.text() and view.lr_edit.text() == "0.0562"
-    QTest.qWait(10)
+
+    with qtbot.waitSignal(panel.runFinished, timeout=30_000):  # the run's own (w, b) is drawn as it trains
+        click(panel.controls.train_button)
+    run_x, run_y = view.run_curve.getData()
+    assert len(run_x) == len(view.run_points) >= 3
+    assert abs(run_x[-1] - 2) < 0.2 and abs(run_y[-1] - 1) < 0.5  # the data's y = 2 x + 1
