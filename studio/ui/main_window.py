@@ -18,8 +18,9 @@ from studio import files
 from studio.doctor.lints import standing
 from studio.graph import Graph, Problem
 from studio.graph.fixes import Fix
+from studio.lessons.catalog import EXAMPLES_DIR
 
-from . import dialogs, icons, recovery, theme
+from . import dialogs, icons, recovery, start_screen, theme
 from . import help as help_ui
 from .canvas.context_menu import CanvasMenus
 from .canvas.format import count_text
@@ -29,13 +30,13 @@ from .document import GraphEditor
 from .document.clipboard import MIME_TYPE, ClipboardError
 from .importing import add_import_action
 from .inspector import InspectorWidget
+from .lessons import LessonsPanel
 from .palette import PaletteWidget
 from .param_counter import ParamCounter
 from .problems import ProblemsWidget, by_node
 from .problems import count_text as problems_text
 from .settings import AppSettings
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 APP_NAME = "Studio"
 
 
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         placeholder.setObjectName("hint")
         placeholder.setAlignment(Qt.AlignCenter)
         self.training_dock = self._dock("Training", "Training", placeholder, Qt.BottomDockWidgetArea)
+        self.lessons_panel: LessonsPanel | None = None  # made when first asked for
+        self.lessons_dock: QDockWidget | None = None
         self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Horizontal)
         self.resizeDocks([self.training_dock], [130], Qt.Vertical)
 
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
         self.autosaver.failed.connect(lambda message: self.statusBar().showMessage(message, 0))
         self.autosaver.start()
         self._update_title()
+        self.start_screen: start_screen.StartScreen | None = None  # offered when the app starts empty
         # The training dock fills in once the window is up, so torch and the plots load off the start-up path.
         QTimer.singleShot(0, self, self._install_training)
         self._update_status()
@@ -202,6 +206,9 @@ class MainWindow(QMainWindow):
             "ONNX and its int8 copy, then a table of their sizes, CPU latency and validation score")
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/")
         self.act_block_reference = self._action("&Block Reference", lambda: self.show_block_reference(), "F1")
+        self.act_lessons = self._action("&Lessons", self.show_lessons, "Ctrl+Shift+L")
+        self.act_lessons.setStatusTip("The curriculum: each lesson opens an example, says what to watch and "
+                                      "offers experiments")
         self.act_about = self._action(f"&About {APP_NAME}", self.show_about)
         self.theme_group = QActionGroup(self)
         self.theme_actions = {}
@@ -244,7 +251,7 @@ class MainWindow(QMainWindow):
         for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock):
             m.addAction(dock.toggleViewAction())
         m = self.help_menu = bar.addMenu("&Help")
-        m.addActions([self.act_shortcuts, self.act_block_reference])
+        m.addActions([self.act_lessons, self.act_shortcuts, self.act_block_reference])
         m.addSeparator()
         m.addAction(self.act_about)
         self._fill_recent()
@@ -426,6 +433,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
+    # ---- lessons -------------------------------------------------------------
+    def show_lessons(self) -> LessonsPanel:
+        """The Lessons dock, made on first use, beside the palette and in front."""
+        if self.lessons_panel is None:
+            self.lessons_panel = LessonsPanel(self, self.settings.language)
+            self.lessons_panel.languageChanged.connect(self._set_language)
+            self.lessons_dock = self._dock("Lessons", "Lessons", self.lessons_panel, Qt.LeftDockWidgetArea)
+            self.tabifyDockWidget(self.palette_dock, self.lessons_dock)
+        self.lessons_dock.show()
+        self.lessons_dock.raise_()
+        return self.lessons_panel
+
+    def open_lesson(self, lesson_id: str) -> bool:
+        """Show a lesson and open its example (the start screen's buttons)."""
+        panel = self.show_lessons()
+        panel.show_lesson(lesson_id)
+        return panel.start()
+
+    def _set_language(self, code: str) -> None:
+        self.settings.language = code
+
     def open_example(self, path: Path) -> bool:
         """Examples open as untitled copies, so Save never overwrites the shipped file."""
         if not self.maybe_save():
@@ -470,6 +498,8 @@ class MainWindow(QMainWindow):
         if not self.offer_recovery():
             if path:
                 self.open_path(path, ask=False)
+            if self.path is None and len(self.editor.graph) == 0:
+                self.start_screen = start_screen.install(self)
             return
         if path and (self.path is None or Path(path).resolve() != self.path.resolve()):
             # The recovered graph is another document: opening ``path`` now would drop it unsaved.

@@ -44,6 +44,21 @@ class AppSettings:
         self.qsettings.setValue("theme", name)
 
     @property
+    def language(self) -> str:
+        """The lessons' texts: "en", or "zh" for English with Chinese alongside. At first the
+        system's language decides."""
+        value = str(self._get("language", ""))
+        if value in ("en", "zh"):
+            return value
+        from PySide6.QtCore import QLocale
+
+        return "zh" if QLocale.system().language() == QLocale.Language.Chinese else "en"
+
+    @language.setter
+    def language(self, code: str) -> None:
+        self.qsettings.setValue("language", code)
+
+    @property
     def snapping(self) -> bool:
         return str(self._get("snap_to_grid", "true")).lower() == "true"
 

@@ -1,0 +1,94 @@
+"""Lessons as a learner meets them: the start screen offers them, a click opens the lesson's
+example with its view in front, the lesson's Train button runs it, an experiment is one click
+(one undoable edit and a new run), and the Runs tab overlays the run before and after. What each
+lesson says to watch is checked in the view it names."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from person import choose, click, press
+from studio.lessons import lessons
+
+
+def epochs_seen(panel) -> int:
+    return len(panel.run.curves["val_loss"][0]) if panel.run is not None else 0
+
+
+def run_for(qtbot, panel, epochs: int, timeout: int = 30_000) -> None:
+    """Watch a run until it has reached ``epochs`` epochs, then press Stop."""
+    qtbot.waitUntil(lambda: panel.running, timeout=5000)
+    qtbot.waitUntil(lambda: epochs_seen(panel) >= epochs or not panel.running, timeout=timeout)
+    if panel.running:
+        click(panel.controls.stop_button)
+    qtbot.waitUntil(lambda: panel.session is None, timeout=10_000)
+
+
+def experiment_button(lessons_panel, title: str):
+    return next(b for b in lessons_panel.experiment_buttons if b.text().startswith(title) and b.isVisible())
+
+
+def test_a_lesson_from_the_start_screen_runs_its_experiment_before_and_after(window, qtbot):
+    window.open_at_start(None)
+    screen = window.start_screen
+    qtbot.waitUntil(screen.isVisible, timeout=2000)
+    click(screen.lesson_buttons["overfitting"])
+    graph = window.editor.graph
+    panel = window.training_panel
+    lessons_panel = window.lessons_panel
+    assert not screen.isVisible() and window.lessons_dock.isVisible()
+    assert {n.block for n in graph.nodes.values()} == {"Input", "Linear", "ReLU"}
+    assert panel.views.currentWidget() is panel.loss_view  # the lesson's view is in front
+    assert "validation loss turns and climbs" in lessons_panel.watch.text()
+
+    # As it is: the validation loss turns and climbs while the training loss keeps falling.
+    click(lessons_panel.train_button)
+    run_for(qtbot, panel, 45)
+    first = panel.run
+    assert first.curves.overfit_at is not None and first.curves.overfit_at < 30
+    gap_before = first.curves["val_loss"][1][44] - first.curves["train_loss"][1][44]
+
+    # One click: Dropout goes in after each hidden layer as one step, and a new run starts.
+    click(experiment_button(lessons_panel, "Add Dropout(0.5)"))
+    assert sorted(n.block for n in graph.nodes.values()).count("Dropout") == 2
+    assert "Ctrl+Z undoes it" in lessons_panel.outcome.text()
+    run_for(qtbot, panel, 45)
+    second = panel.run
+    assert second is not first and second.number == 2
+    gap_after = second.curves["val_loss"][1][44] - second.curves["train_loss"][1][44]
+    assert gap_after < 0.6 * gap_before  # memorising less: the curves stay closer
+    qtbot.waitUntil(lessons_panel.compare_button.isVisible, timeout=2000)
+    assert panel.history_view.compared() == [1, 2]
+    click(lessons_panel.compare_button)
+    assert panel.views.currentWidget() is panel.history_view
+
+    window.view.setFocus()
+    press(window.view, Qt.Key_Z, Qt.ControlModifier)
+    assert "Dropout" not in {n.block for n in graph.nodes.values()}
+
+
+def test_every_lesson_opens_its_example_with_its_view_in_front_in_either_language(window, qtbot):
+    press(window, Qt.Key_L, Qt.ControlModifier | Qt.ShiftModifier)  # Help > Lessons
+    lessons_panel = window.lessons_panel
+    panel = window.training_panel
+    assert window.lessons_dock.isVisible() and lessons_panel.list.count() == len(lessons())
+    for row, lesson in enumerate(lessons()):
+        item = lessons_panel.list.item(row)
+        lessons_panel.list.scrollToItem(item)
+        click(lessons_panel.list.viewport(), lessons_panel.list.visualItemRect(item).center())
+        assert lessons_panel.title.text() == lesson.title["en"]
+        click(lessons_panel.start_button)
+        assert window.editor.graph.name == _example_name(lesson), lesson.id
+        tabs = panel.views
+        assert tabs.tabText(tabs.currentIndex()) == lesson.view, lesson.id
+        assert len(lessons_panel.experiment_buttons) == len(lesson.experiments)
+    choose(lessons_panel.language_box, "English + 中文")
+    assert lessons_panel.title.text() == f"{lessons()[-1].title['en']} · {lessons()[-1].title['zh']}"
+    assert lessons()[-1].watch["zh"] in lessons_panel.watch.text()
+    assert window.settings.language == "zh"
+
+
+def _example_name(lesson) -> str:
+    import json
+
+    return json.loads(lesson.example_path.read_text(encoding="utf-8")).get("name", "")
