@@ -61,7 +61,8 @@ def test_a_sigmoid_shows_its_curve_then_the_saturated_inputs_a_run_gives_it(wind
     shares = ActivationFunction(window.editor.graph.node("sigmoid8").spec, {}).input_shares(
         inputs.hist_counts, inputs.hist_edges)
     assert view.shares.saturated == pytest.approx(shares.saturated) and shares.saturated > 0.5
-    assert view.x_range == pytest.approx(input_band(inputs.hist_counts, inputs.hist_edges))
+    band = input_band(inputs.hist_counts, inputs.hist_edges)
+    assert view.x_range[0] <= band[0] and band[1] <= view.x_range[1]  # the view holds the inputs
     assert view.x_range[1] < -2  # the band sits in the left tail, and the view follows it there
     band_x, band_y = view.band.getData()
     assert len(band_y) > 0 and np.ptp(band_y) > 0

@@ -24,6 +24,7 @@ from ..training.plot_style import PlotColors, plot_colors, steady_plot, style_pl
 BEFORE_RUN = "Train to see the inputs it receives."
 PLOT_HEIGHT = 190
 BAND_HEIGHT = 0.9  # of the curves' y span: the tallest bin stays below the top edge
+SLACK = 0.15  # of the inputs' width, left either side of them when the x range has to move
 
 
 class ActivationCurveView(QWidget):
@@ -57,6 +58,7 @@ class ActivationCurveView(QWidget):
         box.setSpacing(4)
         title = QLabel("<b>Curve and slope</b> over the inputs it receives")
         title.setTextFormat(Qt.TextFormat.RichText)
+        title.setWordWrap(True)  # the inspector may be narrow: never wider than it
         box.addWidget(title)
         box.addWidget(self.plot_widget)
         box.addWidget(self.note)
@@ -65,6 +67,8 @@ class ActivationCurveView(QWidget):
         self.shares: InputShares | None = None
         self._where = ""
         self.x_range = DEFAULT_RANGE
+        self._curve_range: tuple[float, float] | None = None  # the x range f and f' were drawn over
+        self._y_span = (0.0, 1.0)
         self.redraws = 0
         self.apply_colors()
 
@@ -85,6 +89,7 @@ class ActivationCurveView(QWidget):
     def set_function(self, function: ActivationFunction) -> None:
         """The block to draw (its module built with the node's parameters); the band stays."""
         self.function = function
+        self._curve_range = None
         self._draw()
 
     def show_inputs(self, counts: np.ndarray | None, edges: np.ndarray | None, where: str = "") -> None:
@@ -100,14 +105,11 @@ class ActivationCurveView(QWidget):
         if self.inputs is None:
             self.x_range, self.shares = DEFAULT_RANGE, None
         else:
-            self.x_range = input_band(*self.inputs)
+            self.x_range = follow(self.x_range, input_band(*self.inputs))
             self.shares = self.function.input_shares(*self.inputs)
-        curve = self.function.curve(*self.x_range)
-        self.value_curve.setData(curve.xs, curve.ys)
-        self.slope_curve.setData(curve.xs, curve.slopes)
-        finite = np.concatenate([curve.ys[np.isfinite(curve.ys)], curve.slopes[np.isfinite(curve.slopes)], [0.0]])
-        lo, hi = float(finite.min()), float(finite.max())
-        hi = hi if hi > lo else lo + 1.0
+        if self._curve_range != self.x_range:
+            self._draw_curve()
+        lo, hi = self._y_span
         if self.inputs is None:
             self.band.setData([0, 1], [0])
             self.flat_band.setData([0, 1], [0])
@@ -116,10 +118,23 @@ class ActivationCurveView(QWidget):
             scale = BAND_HEIGHT * (hi - lo) / max(float(counts.max()), 1.0)
             self.band.setData(edges, lo + counts * scale, fillLevel=lo)
             self.flat_band.setData(edges, lo + counts * self.shares.flat_per_bin * scale, fillLevel=lo)
-        self.plot.setXRange(*self.x_range, padding=0)
-        self.plot.setYRange(lo, hi, padding=0.05)
-        self.note.setText(self._note_text())
+        text = self._note_text()
+        if text != self.note.text():
+            self.note.setText(text)
         self.redraws += 1
+
+    def _draw_curve(self) -> None:
+        """f and f' over the x range, and the axes to fit them: only when the range moves, so the
+        axes (cached pixmaps) are drawn again a few times a run, not on every probe."""
+        curve = self.function.curve(*self.x_range)
+        self.value_curve.setData(curve.xs, curve.ys)
+        self.slope_curve.setData(curve.xs, curve.slopes)
+        finite = np.concatenate([curve.ys[np.isfinite(curve.ys)], curve.slopes[np.isfinite(curve.slopes)], [0.0]])
+        lo, hi = float(finite.min()), float(finite.max())
+        self._y_span = (lo, hi if hi > lo else lo + 1.0)
+        self.plot.setXRange(*self.x_range, padding=0)
+        self.plot.setYRange(*self._y_span, padding=0.05)
+        self._curve_range = self.x_range
 
     def _note_text(self) -> str:
         if self.shares is None:
@@ -133,3 +148,15 @@ class ActivationCurveView(QWidget):
         dead = f"<span style='color:{warn}'>{dead}</span>" if s.dead >= 0.5 else dead
         return (f"Inputs: {self._where}.<br>{flat}, {dead}.<br>"
                 f"A gradient passing back is multiplied by f′ at each input: ×{s.mean_slope:.3g} on average.")
+
+
+def follow(shown: tuple[float, float], wanted: tuple[float, float]) -> tuple[float, float]:
+    """The x range to draw next: the one ``shown`` while it still holds the ``wanted`` band and the
+    band fills at least half of it, else the band with ``SLACK`` of its width either side, so a
+    band that drifts or spreads a little moves nothing (a moved axis is drawn again in Python)."""
+    lo, hi = shown
+    if lo <= wanted[0] and wanted[1] <= hi and wanted[1] - wanted[0] >= 0.5 * (hi - lo):
+        return shown
+    slack = SLACK * (wanted[1] - wanted[0])
+    return wanted[0] - slack, wanted[1] + slack
+

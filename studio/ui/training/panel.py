@@ -57,6 +57,7 @@ GIL_SWITCH_S = 0.005
 # Seconds between redraws at the base rate: curves often, the probe views (sampled far more rarely
 # anyway) less. The draw budget stretches or shortens them all to hold drawing to its share.
 REDRAW_S = {"loss": 0.3, "probe": 0.5, "history": 1.0}
+PROBE_SIGNAL_S = 0.4  # ``probeShown``: the newest probe, at most this often
 # Progress bars and the run's numbers: a progress bar repaints at once on every new value.
 PROGRESS_S = 0.25
 REDRAW_TICK_MS = 100
@@ -222,7 +223,8 @@ class TrainingPanel(QWidget):
         # The evaluation tab takes the epoch ends (their reports); it draws only while it is shown.
         self._evaluation_throttle = Throttle(metered(self.evaluation_view.feed), REDRAW_S["probe"])
         self._history_throttle = Throttle(metered(lambda _events: self._update_history()), REDRAW_S["history"])
-        self._probe_signal = Throttle(metered(lambda probes: self.probeShown.emit(probes[-1])), REDRAW_S["probe"])
+        # Not stretched by the draw budget: what listens redraws at least twice a second of a run.
+        self._probe_signal = Throttle(metered(lambda probes: self.probeShown.emit(probes[-1])), PROBE_SIGNAL_S)
         self._base_intervals = [t.interval for t in self._all_throttles]
         # A tab brought forward shows the run as it is now, not as it was at its last turn to redraw.
         self._throttle_of = dict(zip(self.live_views + (self.evaluation_view, self.history_view),
@@ -275,7 +277,7 @@ class TrainingPanel(QWidget):
 
     @property
     def _all_throttles(self) -> list[Throttle]:
-        return self._throttles + [self._evaluation_throttle, self._history_throttle, self._probe_signal]
+        return self._throttles + [self._evaluation_throttle, self._history_throttle]
 
     # ---- theme -----------------------------------------------------------
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -325,7 +327,7 @@ class TrainingPanel(QWidget):
         self.controls.set_running(False)
         self._show_problems([])
         self.error_banner.hide()
-        for throttle in self._all_throttles:
+        for throttle in self._all_throttles + [self._probe_signal]:
             throttle.clear()
         self.activation_view.preferred = []
         for view in self.live_views:
@@ -831,6 +833,8 @@ class TrainingPanel(QWidget):
         if self._progress_dirty and now - self._progress_shown >= PROGRESS_S:
             self._show_progress()
         self._flush_due()
+        if self._probe_signal.due():
+            self._probe_signal.flush()
 
     def _show_progress(self) -> None:
         progress = self.progress
@@ -856,7 +860,7 @@ class TrainingPanel(QWidget):
             min(due, key=lambda t: t.last).flush()
 
     def _flush_all(self) -> None:
-        for throttle in self._all_throttles:
+        for throttle in self._all_throttles + [self._probe_signal]:
             throttle.flush()
 
     def _draw_curves(self, grown: list[tuple[bool, bool]]) -> None:
