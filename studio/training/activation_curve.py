@@ -64,9 +64,11 @@ class ActivationFunction:
         import torch  # here, not above: the inspector asks ``is_elementwise_activation`` of every block it shows
 
         x = torch.tensor(np.asarray(xs, dtype=np.float64), requires_grad=True)
+        # [N, C]: one sample per point, the point in each of the C channels a PReLU with C slopes
+        # wants (all start at the same slope, so the first channel's curve is every channel's)
+        channels = getattr(self.module, "num_parameters", 1)
         with torch.enable_grad():
-            # [N, 1]: one sample per point, one feature (a PReLU with one slope takes it too)
-            y = self.module(x.reshape(-1, 1)).reshape(-1)
+            y = self.module(x.reshape(-1, 1).expand(-1, channels))[:, 0]
             (slope,) = torch.autograd.grad(y.sum(), x)
         return y.detach().numpy(), slope.numpy()
 

@@ -65,4 +65,6 @@ def test_what_has_a_curve_and_what_is_refused():
     with pytest.raises(ValueError, match="one more edge than counts"):
         function("ReLU").input_shares(np.ones(3), np.arange(3.0))
     assert function("Softplus", beta=2.0).peak == pytest.approx(1.0, abs=1e-6)
+    prelu = function("PReLU", num_parameters=4, init=0.25).curve(-1.0, 1.0, points=2)  # one slope per channel
+    assert (prelu.ys.tolist(), prelu.slopes.tolist()) == ([-0.25, 1.0], [0.25, 1.0])
     assert input_band(np.array([0, 5, 5, 0]), np.array([-4.0, -2.0, 0.0, 2.0, 4.0])) == pytest.approx((-2.4, 2.4))
