@@ -5,7 +5,7 @@ The heat map is the loss (log scale, darker is lower) over the two axes of
 network's slice along two random filter-normalised directions. Over it, the paths of
 the real ``torch.optim`` optimizers from one start at the learning rate on the slider
 (log scale, 1e-4 to 10, typeable), revealed point by point by a timer at about 50
-frames a second, each path's state written at its end ("diverged at step 12").
+frames a second, each path's state written beside it in the legend ("diverged at step 12").
 While a run of a two-parameter network trains, its own (w, b) path ("your run")
 is drawn over the surface as its probes arrive.
 
@@ -219,13 +219,9 @@ class LandscapeView(QWidget):
             self.contours.append(iso)
         self.legend = self.plot.addLegend(offset=(8, 8), labelTextSize="8pt")
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.ends: dict[str, pg.TextItem] = {}
+        self.written: dict[str, str] = {}  # what the legend says beside each path
         for i, name in enumerate(OPTIMIZERS):
-            color = class_color(i)
-            self.curves[name] = self.plot.plot([], [], pen=pg.mkPen(color, width=2), name=LABELS[name])
-            end = pg.TextItem("", color=color, anchor=(0, 1))
-            self.plot.addItem(end, ignoreBounds=True)
-            self.ends[name] = end
+            self.curves[name] = self.plot.plot([], [], pen=pg.mkPen(class_color(i), width=2), name=LABELS[name])
         self.run_curve = self.plot.plot([], [], pen=pg.mkPen(self.colors.text, width=2, style=Qt.PenStyle.DashLine),
                                         name="your run")
         # where each path is now: one item for all five, so a frame redraws one scatter, not five
@@ -435,12 +431,13 @@ class LandscapeView(QWidget):
             path = self.paths.get(name)
             on = path is not None and self.boxes[name].isChecked()
             curve.setVisible(on)
-            end = self.ends[name]
             k = min(count, len(path.points)) if on else 0
-            done = on and k == len(path.points)
-            end.setVisible(done)  # its state is written beside it once the path is drawn to its end
+            # the state is written beside the path's colour in the legend (labels at the paths' ends lie
+            # on top of each other where the paths meet at the minimum), once the path is drawn to its end
             if not on:
+                self._write(name, f"{LABELS[name]} (hidden)")
                 continue
+            self._write(name, f"{LABELS[name]}: {path.describe()}" if k == len(path.points) else LABELS[name])
             pts = path.points[:k]
             curve.setData(pts[:, 0], pts[:, 1])
             x, y = pts[-1]
@@ -449,11 +446,13 @@ class LandscapeView(QWidget):
                 x, y = min(max(x, x0), x1), min(max(y, y0), y1)
             heads.append((x, y))
             brushes.append(pg.mkBrush(*class_color(i)))
-            if done:
-                end.setText(f"{name}: {path.describe()}")
-                end.setPos(float(x), float(y))
         pts = np.asarray(heads, dtype=float).reshape(-1, 2)
         self.heads.setData(pts[:, 0], pts[:, 1], brush=brushes)
+
+    def _write(self, name: str, text: str) -> None:
+        if self.written.get(name) != text:  # a legend label laid out again only when it changes
+            self.written[name] = text
+            self.legend.getLabel(self.curves[name]).setText(text, color=self.colors.text)
 
     def describe(self) -> dict[str, str]:
         """Each path's state as written beside it."""
@@ -498,6 +497,9 @@ class LandscapeView(QWidget):
             iso.setPen(pg.mkPen(self.colors.dim_text, width=1))
         if self.surface is not None:
             self.image.setLookupTable(_surface_lut(self.colors))
+        if self.paths:
+            self.written.clear()  # the legend's labels again, in the new text colour
+            self._draw_upto(max(self.shown, 1))
 
 
 def _without_lr(training: dict | None) -> dict:

@@ -38,18 +38,19 @@ def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_wi
     assert states["SGD"].startswith("loss ") and states["SGD"].endswith("after 100 steps")
 
     click(view.play_button)  # from the start again, measured: a step of every path a frame
-    assert view.playing and view.shown == 1 and not view.ends["SGD"].isVisible()
+    assert view.playing and view.shown == 1 and view.written["SGD"] == "SGD"
     qtbot.waitUntil(lambda: not view.playing, timeout=10_000)
     assert view.shown == 101 and frames_per_second(view) >= 30
-    assert view.ends["SGD"].textItem.toPlainText() == f"SGD: {states['SGD']}"
+    assert view.written["SGD"] == f"SGD: {states['SGD']}"
+    assert view.legend.getLabel(view.curves["SGD"]).text == f"SGD: {states['SGD']}"
     x, _y = view.curves["Momentum"].getData()
     assert len(x) == 101
 
     type_into(view.lr_edit, "1.0", then="enter")
     assert view.slider.value() == view.slider.maximum() * 4 // 5  # 1.0 is 4 of the 5 decades up
-    qtbot.waitUntil(lambda: view.computed.lr == 1.0 and view.ends["SGD"].isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: view.computed.lr == 1.0 and view.written["SGD"] != "SGD", timeout=10_000)
     assert view.describe()["SGD"].startswith("diverged at step")
-    assert view.ends["SGD"].textItem.toPlainText().startswith("SGD: diverged at step")
+    assert view.written["SGD"].startswith("SGD: diverged at step")
     assert not view.describe()["Adam"].startswith("diverged")
 
     view.slider.setFocus()
@@ -59,8 +60,8 @@ def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_wi
     qtbot.waitUntil(lambda: view.computed.lr == 0.0562 and view.paths["SGD"].lr == 0.0562, timeout=10_000)
     assert view.paths["SGD"].diverged_at is None
 
-    click(view.boxes["Adam"])  # hides Adam's path, and what is written beside it
-    assert not view.curves["Adam"].isVisible() and not view.ends["Adam"].isVisible()
+    click(view.boxes["Adam"])  # hides Adam's path
+    assert not view.curves["Adam"].isVisible() and view.written["Adam"] == "Adam (hidden)"
     click(view.reset_button)
     assert not view.playing and len(view.curves["SGD"].getData()[0]) == 1
 
