@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
@@ -47,6 +47,22 @@ def is_function_data(dataset) -> bool:
             and tuple(dataset.output_shape) == (1,) and len(dataset.inputs) == 1 and dataset.train.y is not None)
 
 
+def expects_function(graph) -> bool:
+    """Whether a document's network will have a function to draw, told before its data set loads
+    (a built-in regression set into one Input [1]), so its tab is named as the document opens."""
+    from studio.data import DataError
+    from studio.data.catalog import info
+
+    spec = (graph.training or {}).get("dataset")
+    name = spec.get("name") if isinstance(spec, dict) else spec
+    try:
+        regression = isinstance(name, str) and info(name).task == "regression"
+    except DataError:
+        return False
+    shapes = [tuple(n.params.get("shape") or ()) for n in graph.nodes.values() if n.spec.is_input]
+    return regression and shapes == [(1,)]
+
+
 def equation(w: float, b: float) -> str:
     """``y = 1.98 x + 1.03``: two decimals while they say something, three figures beyond."""
     def num(v: float) -> str:
@@ -56,6 +72,8 @@ def equation(w: float, b: float) -> str:
 
 
 class BoundaryView(QWidget):
+    titleChanged = Signal(str)  # "Decision boundary" or "Function": what the tab should say
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
@@ -107,19 +125,27 @@ class BoundaryView(QWidget):
         return self.stack.currentWidget() is self.empty_label
 
     def _show_state(self) -> None:
-        drawn = self.field is not None or (self.curve is not None and self.curve.xData is not None)
+        drawn = self.field is not None or (self.function_mode and self.last_step is not None)
         self.stack.setCurrentWidget(self.plot_widget if self.has_points or drawn else self.empty_label)
 
     def set_data(self, dataset) -> None:
         """The points of a data set: 2-D class points under a boundary, 1-D (x, y) points under a
         function, or neither (the message)."""
-        if dataset is not None and dataset.input_shape == (2,) and dataset.is_classification:
+        if dataset is None:  # none loaded yet: the view stays as the document expects it
+            self.points.setData([], [])
+            self.has_points = False
+            self._show_state()
+        elif dataset.input_shape == (2,) and dataset.is_classification:
             y = dataset.train.y[:MAX_POINTS].numpy() if dataset.train.y is not None else None
             self.set_points(dataset.train.x[:MAX_POINTS].numpy(), y, dataset.num_classes)
         elif is_function_data(dataset):
             self.set_function_points(dataset.train.x[:MAX_POINTS, 0].numpy(), dataset.train.y[:MAX_POINTS, 0].numpy())
         else:
             self.set_points(None, None)
+
+    def expect(self, graph) -> None:
+        """A new document: name the view for what its data set will be, before the data loads."""
+        self._set_mode(expects_function(graph))
 
     def _set_mode(self, function: bool) -> None:
         if function == self.function_mode:
@@ -131,6 +157,7 @@ class BoundaryView(QWidget):
         self.plot.setLabel("left", "y" if function else "x₂")
         self.plot.setTitle(self.title)
         self.caption.setText(FUNCTION_CAPTION if function else BOUNDARY_CAPTION)
+        self.titleChanged.emit(self.title)
 
     def set_function_points(self, x: np.ndarray, y: np.ndarray) -> None:
         """(x, y) data under the network's function. The view is the data's box, widened as the

@@ -192,7 +192,9 @@ class TrainingPanel(QWidget):
         self.views = QTabWidget()
         self.views.addTab(self.check_view, "Check")
         self.views.addTab(self.loss_view, "Loss and accuracy")
-        self.views.addTab(self.boundary_view, "Decision boundary")
+        self.views.addTab(self.boundary_view, self.boundary_view.title)
+        self.boundary_view.titleChanged.connect(
+            lambda title: self.views.setTabText(self.views.indexOf(self.boundary_view), title))
         self.views.addTab(self.activation_view, "Activations")
         self.views.addTab(self.gradient_view, "Gradient flow")
         self.views.addTab(self.samples_view, "Samples")
@@ -312,6 +314,7 @@ class TrainingPanel(QWidget):
         # The same forms show the new document: building new ones cost most of an Open.
         self.config_form.set_graph(graph, self.undo_stack)
         self.block_tabs.set_graph(graph)
+        self.boundary_view.expect(graph)  # its tab named before the data set loads
         self.chooser.set_graph(graph, self.undo_stack, base_dir, granted)
         self._forget_run()
         self._on_dataset(self.chooser.dataset)
@@ -356,7 +359,6 @@ class TrainingPanel(QWidget):
             self._train_when_loaded = False
             QTimer.singleShot(0, self, self.train)  # after every listener has seen the data set
         self.boundary_view.set_data(dataset)  # a boundary over 2-D points, a function over 1-D ones
-        self.views.setTabText(self.views.indexOf(self.boundary_view), self.boundary_view.title)
         if dataset is not None and self.weights is not None and self.try_it.dataset is None:
             # Weights loaded before any data set was: Try it needs the data set's classes and scaling.
             self.try_it.set_model(self.weights_graph or self.graph, self.weights, dataset)
