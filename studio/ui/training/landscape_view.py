@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
+from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import (
     QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QStackedWidget, QVBoxLayout, QWidget,
 )
@@ -40,10 +41,11 @@ LR_LOW, LR_HIGH = 1e-4, 10.0
 SLIDER_STEPS = 500  # slider positions from LR_LOW to LR_HIGH, evenly on the log scale
 STEPS = 100
 MIN_STEPS = 20
-GRID = 56
+GRID = 64
 MIN_GRID = 16
 FRAME_MS = 20  # one more point of every path each frame: 50 frames a second
 CONTOURS = 8
+SMOOTH = 4  # the heat map is drawn this many times finer than the grid it was computed on
 SAMPLES = 512  # data samples the loss is measured on
 SURFACE_SECONDS = 2.0  # a big network gets a coarser grid and fewer steps to stay near this
 EDIT_DELAY_MS = 400  # edits come in bursts: compute once they pause
@@ -215,13 +217,14 @@ class LandscapeView(QWidget):
         for _ in range(CONTOURS):
             iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen(self.colors.dim_text, width=1), axisOrder="row-major")
             iso.setParentItem(self.image)
-            iso.setPos(0.5, 0.5)  # the curve runs through pixel centres
+            iso.setTransform(QTransform().translate(0.5, 0.5).scale(SMOOTH, SMOOTH))  # through pixel centres
             self.contours.append(iso)
         self.legend = self.plot.addLegend(offset=(8, 8), labelTextSize="8pt")
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.written: dict[str, str] = {}  # what the legend says beside each path
         for i, name in enumerate(OPTIMIZERS):
             self.curves[name] = self.plot.plot([], [], pen=pg.mkPen(class_color(i), width=2), name=LABELS[name])
+            self.curves[name].setZValue(10 + len(OPTIMIZERS) - i)  # plain SGD, the one to watch, on top
         self.run_curve = self.plot.plot([], [], pen=pg.mkPen(self.colors.text, width=2, style=Qt.PenStyle.DashLine),
                                         name="your run")
         # where each path is now: one item for all five, so a frame redraws one scatter, not five
@@ -230,6 +233,9 @@ class LandscapeView(QWidget):
         self.start_mark = pg.ScatterPlotItem(size=11, symbol="star", pen=pg.mkPen(self.colors.text),
                                              brush=pg.mkBrush(self.colors.text))
         self.plot.addItem(self.start_mark)
+        self.heads.setZValue(30)
+        self.start_mark.setZValue(31)
+        self.run_curve.setZValue(29)
         steady_plot(self.plot)
         self.empty_label = QLabel("")
         self.empty_label.setObjectName("landscape_empty")
@@ -384,15 +390,17 @@ class LandscapeView(QWidget):
         z = np.log10(np.maximum(np.nan_to_num(surface.losses, nan=1e30, posinf=1e30), 1e-12))
         lo, hi = float(z.min()), float(np.percentile(z, 97))
         hi = max(hi, lo + 1e-6)
-        self.image.setImage(z, autoLevels=False, levels=(lo, hi))
+        # drawn SMOOTH times finer than computed (bilinear), so the grid's cells do not show as blocks
+        self.image.setImage(_finer(z, SMOOTH), autoLevels=False, levels=(lo, hi))
         self.image.setLookupTable(_surface_lut(self.colors))
         xs, ys = surface.xs, surface.ys
-        dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1)
-        dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1)
-        rect = QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
+        dx = (xs[-1] - xs[0]) / max(1, len(xs) - 1) / SMOOTH
+        dy = (ys[-1] - ys[0]) / max(1, len(ys) - 1) / SMOOTH
+        rows, cols = self.image.image.shape
+        rect = QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * cols, dy * rows)
         self.image.setRect(rect)
         for iso, level in zip(self.contours, np.linspace(lo, hi, CONTOURS + 2)[1:-1]):
-            iso.setData(z, level)
+            iso.setData(z, level)  # on the computed grid: its point (i, j) is the fine pixel (i, j) * SMOOTH
         self.plot.setLabel("bottom", axes[0])
         self.plot.setLabel("left", axes[1])
         self.plot.setRange(rect, padding=0.0)
@@ -508,6 +516,20 @@ def _without_lr(training: dict | None) -> dict:
     optimizer.pop("lr", None)
     training["optimizer"] = optimizer
     return training
+
+
+def _finer(z: np.ndarray, k: int) -> np.ndarray:
+    """``z`` bilinearly interpolated ``k`` times finer: ((H - 1) k + 1, (W - 1) k + 1) values."""
+    def axis(n: int) -> tuple[np.ndarray, np.ndarray]:
+        at = np.linspace(0, n - 1, (n - 1) * k + 1)
+        low = np.minimum(at.astype(int), max(n - 2, 0))
+        return low, at - low
+
+    (r, fr), (c, fc) = axis(z.shape[0]), axis(z.shape[1])
+    r1, c1 = np.minimum(r + 1, z.shape[0] - 1), np.minimum(c + 1, z.shape[1] - 1)
+    top = z[r][:, c] * (1 - fc) + z[r][:, c1] * fc
+    bottom = z[r1][:, c] * (1 - fc) + z[r1][:, c1] * fc
+    return top * (1 - fr[:, None]) + bottom * fr[:, None]
 
 
 def _surface_lut(colors: PlotColors) -> np.ndarray:
