@@ -114,7 +114,22 @@ def main_window():
     return panel, [window]
 
 
-LAYOUTS = {"window": main_window, "all-views": all_views}
+def main_window_surface():
+    """``main_window`` with the Loss surface tab in front, its surface and paths drawn before Train is
+    pressed (a person sees them first): compare its throughput_ratio with the ``window`` layout's."""
+    panel, windows = main_window()
+    view = panel.landscape_view
+    panel.views.setCurrentWidget(view)
+    app = QApplication.instance()
+    deadline = time.monotonic() + 120
+    while (not view.paths or view.playing) and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    assert view.paths, view.empty_label.text()
+    return panel, windows
+
+
+LAYOUTS = {"window": main_window, "all-views": all_views, "window-surface": main_window_surface}
 
 
 def in_app(app: QApplication, layout: str) -> tuple[float, list[float], int, float, float, bool]:
@@ -188,14 +203,20 @@ def in_app(app: QApplication, layout: str) -> tuple[float, list[float], int, flo
             frames_per_s, final_is_last)
 
 
+RESULTS: dict = {}  # layout -> its JSON line
+
+
 def main() -> int:
     app = QApplication.instance() or QApplication([])
     for layout in os.environ.get("BENCH_LAYOUTS", "window,all-views").split(","):
-        measure(app, layout)
+        RESULTS[layout] = measure(app, layout)
+    if "window" in RESULTS and "window-surface" in RESULTS:  # the Loss surface tab's cost to the run
+        ratio = RESULTS["window-surface"]["throughput_ratio"] / RESULTS["window"]["throughput_ratio"]
+        print(json.dumps({"loss_surface_tab_over_window": round(ratio, 3)}), flush=True)
     return 0
 
 
-def measure(app: QApplication, layout: str) -> None:
+def measure(app: QApplication, layout: str) -> dict:
     base, ui, lags, rates, shares, frame_rates, finals = [], [], [], [], [], [], []
     for _ in range(ROUNDS):
         base.append(headless())
@@ -226,6 +247,7 @@ def measure(app: QApplication, layout: str) -> None:
         "probes": len(lags),
     }
     print(json.dumps(out), flush=True)
+    return out
 
 
 if __name__ == "__main__":
