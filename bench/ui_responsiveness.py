@@ -25,6 +25,12 @@ Runs alternate headless / app five times; each app run is compared with the
 headless run just before it, and the median of those ratios is reported with
 their range (a busy machine slows a pair alike, but the pairs themselves vary
 by several per cent). Prints one JSON line.
+
+``BENCH_LAYOUTS=window,window-curve``: ``window-curve`` is the window with relu2
+selected, its curve over the inputs it receives redrawn in the inspector from the
+probes; it adds ``curve_updates_per_s`` (while probes come) and ``curve_cpu_share``
+(the CPU time of those updates and their paints over that time: what they cost
+the run), and a last line gives its throughput over the window's.
 """
 
 from __future__ import annotations
@@ -114,6 +120,35 @@ def main_window():
     return panel, [window]
 
 
+CURVE: dict = {}  # what the inspector's activation curve cost in the last "window-curve" run
+
+
+def main_window_curve():
+    """``main_window`` with relu2 selected: the inspector draws its curve over the inputs it
+    receives, redrawn from the probes. Counted in ``CURVE``: the updates and the span of the run
+    they came over; once the run has ended, the CPU time of one update and the paint that follows
+    it (the same update again, ten times), so its share of the run's time is what it cost."""
+    panel, windows = main_window()
+    inspector = windows[0].inspector
+    inspector.show_node("relu2")
+    CURVE.clear()
+    times: list[float] = []
+    panel.probeShown.connect(lambda _probe: times.append(time.monotonic()))
+
+    def finished(_status: str) -> None:
+        app = QApplication.instance()
+        app.processEvents()
+        start = time.thread_time()
+        for _ in range(10):
+            inspector.show_probe(inspector.probe)
+            app.processEvents()
+        CURVE.update(updates=len(times) - 1, seconds=times[-1] - times[0],
+                     update_s=(time.thread_time() - start) / 10)
+
+    panel.runFinished.connect(finished)
+    return panel, windows
+
+
 def main_window_surface():
     """``main_window`` with the Loss surface tab in front, its surface and paths drawn before Train is
     pressed (a person sees them first): compare its throughput_ratio with the ``window`` layout's."""
@@ -129,7 +164,8 @@ def main_window_surface():
     return panel, windows
 
 
-LAYOUTS = {"window": main_window, "all-views": all_views, "window-surface": main_window_surface}
+LAYOUTS = {"window": main_window, "all-views": all_views, "window-surface": main_window_surface,
+           "window-curve": main_window_curve}
 
 
 def in_app(app: QApplication, layout: str) -> tuple[float, list[float], int, float, float, bool]:
@@ -213,11 +249,15 @@ def main() -> int:
     if "window" in RESULTS and "window-surface" in RESULTS:  # the Loss surface tab's cost to the run
         ratio = RESULTS["window-surface"]["throughput_ratio"] / RESULTS["window"]["throughput_ratio"]
         print(json.dumps({"loss_surface_tab_over_window": round(ratio, 3)}), flush=True)
+    if "window" in RESULTS and "window-curve" in RESULTS:  # the inspector's activation curve's cost
+        ratio = RESULTS["window-curve"]["throughput_ratio"] / RESULTS["window"]["throughput_ratio"]
+        print(json.dumps({"activation_curve_over_window": round(ratio, 3)}), flush=True)
     return 0
 
 
 def measure(app: QApplication, layout: str) -> dict:
     base, ui, lags, rates, shares, frame_rates, finals = [], [], [], [], [], [], []
+    curve_rates, curve_shares = [], []  # the inspector's curve: updates a second, its CPU share
     for _ in range(ROUNDS):
         base.append(headless())
         rate, lag, batch_rate, share, frame_rate, final = in_app(app, layout)
@@ -227,6 +267,9 @@ def measure(app: QApplication, layout: str) -> dict:
         shares.append(share)
         frame_rates.append(frame_rate)
         finals.append(final)
+        if layout == "window-curve":
+            curve_rates.append(CURVE["updates"] / CURVE["seconds"])
+            curve_shares.append(CURVE["update_s"] * curve_rates[-1])
     ratios = [u / b for u, b in zip(ui, base)]
     lags.sort()
     p99 = lags[min(len(lags) - 1, int(0.99 * len(lags)))]
@@ -246,6 +289,9 @@ def measure(app: QApplication, layout: str) -> dict:
         "epochs": EPOCHS,
         "probes": len(lags),
     }
+    if curve_shares:
+        out["curve_updates_per_s"] = round(statistics.median(curve_rates), 2)
+        out["curve_cpu_share"] = round(statistics.median(curve_shares), 4)
     print(json.dumps(out), flush=True)
     return out
 
