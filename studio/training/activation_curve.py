@@ -23,6 +23,7 @@ FLAT_SHARE = 0.05  # a slope under this share of the steepest slope counts as sa
 PEAK_RANGE = (-20.0, 20.0)  # where the steepest slope is looked for (every library activation peaks inside)
 PEAK_POINTS = 4001
 SUB_POINTS = 8  # points per histogram bin the slope is read at: a bin straddling a kink is split fairly
+TABLE_POINTS = 4001  # slopes tabled over the inputs' span and as much again: a kink blurs over 1/2000 of it
 DEFAULT_RANGE = (-6.0, 6.0)
 
 
@@ -59,6 +60,7 @@ class ActivationFunction:
         # in double precision: the slope of a sigmoid's far tail is still told from an exact 0
         self.module = spec.make({"in": (1,)}, spec.coerce_params(params)).double()
         self._peak: float | None = None
+        self._table: tuple[np.ndarray, np.ndarray] | None = None  # (xs, f'(xs)), see ``_slopes_at``
 
     def _eval(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import torch  # here, not above: the inspector asks ``is_elementwise_activation`` of every block it shows
@@ -86,6 +88,17 @@ class ActivationFunction:
             self._peak = float(np.max(np.abs(slopes)))
         return self._peak
 
+    def _slopes_at(self, points: np.ndarray) -> np.ndarray:
+        """f' at ``points``, read off a table of ``TABLE_POINTS`` slopes by linear interpolation: a
+        histogram is read twice a second while a run trains, and autograd on every read cost more
+        than drawing it. The table is made again, over twice the span, when the points leave it."""
+        lo, hi = float(points.min()), float(points.max())
+        if self._table is None or lo < self._table[0][0] or hi > self._table[0][-1]:
+            pad = max(hi - lo, 1.0) / 2
+            xs = np.linspace(lo - pad, hi + pad, TABLE_POINTS)
+            self._table = (xs, self._eval(xs)[1])
+        return np.interp(points, *self._table)
+
     def input_shares(self, counts: np.ndarray, edges: np.ndarray) -> InputShares:
         """Where the inputs counted by a histogram (``counts`` per bin between ``edges``) fall:
         each bin's count is spread evenly over ``SUB_POINTS`` points inside it."""
@@ -99,8 +112,7 @@ class ActivationFunction:
             return InputShares(0.0, 0.0, 0.0, 0.0, np.zeros(len(counts)))
         fractions = (np.arange(SUB_POINTS) + 0.5) / SUB_POINTS
         points = edges[:-1, None] + (edges[1:] - edges[:-1])[:, None] * fractions[None, :]
-        _ys, slopes = self._eval(points.reshape(-1))
-        slopes = np.abs(slopes.reshape(points.shape))
+        slopes = np.abs(self._slopes_at(points))
         weight = counts[:, None] / SUB_POINTS
         dead = slopes == 0
         flat = (slopes > 0) & (slopes < FLAT_SHARE * self.peak)

@@ -40,8 +40,10 @@ class ActivationCurveView(QWidget):
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLabel("bottom", "input x")
-        self.band = pg.PlotDataItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
-        self.flat_band = pg.PlotDataItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
+        # Curve items, not data items: a band is set on every probe, and a data item's setData
+        # cost more than its paint.
+        self.band = pg.PlotCurveItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
+        self.flat_band = pg.PlotCurveItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
         for item in (self.band, self.flat_band):
             item.setZValue(-10)
             plot.addItem(item)
@@ -94,7 +96,7 @@ class ActivationCurveView(QWidget):
 
     def show_inputs(self, counts: np.ndarray | None, edges: np.ndarray | None, where: str = "") -> None:
         """The histogram of the inputs (``counts`` per bin between ``edges``), or None before any
-        run; ``where`` says what they are (e.g. "fc3's output at step 600"), or why there are none."""
+        run; ``where`` says what they are ("the outputs of fc3"), or why there are none."""
         self.inputs = None if counts is None or edges is None else (np.asarray(counts), np.asarray(edges))
         self._where = where
         self._draw()
@@ -147,7 +149,7 @@ class ActivationCurveView(QWidget):
         flat = f"<span style='color:{warn}'>{flat}</span>" if s.saturated >= 0.5 else flat
         dead = f"<span style='color:{warn}'>{dead}</span>" if s.dead >= 0.5 else dead
         return (f"Inputs: {self._where}.<br>{flat}, {dead}.<br>"
-                f"A gradient passing back is multiplied by f′ at each input: ×{s.mean_slope:.3g} on average.")
+                f"A gradient passing back is multiplied by f′ at each input: ×{s.mean_slope:.2g} on average.")
 
 
 def follow(shown: tuple[float, float], wanted: tuple[float, float]) -> tuple[float, float]:

@@ -151,8 +151,9 @@ class InspectorWidget(QScrollArea):
             why = "" if self.probe is None else "Its input is not among what the run's probes record."
             self.curve_view.show_inputs(None, None, why)
         else:
-            where = f"{edge.src}'s output at step {self.probe.step} (epoch {self.probe.epoch})"
-            self.curve_view.show_inputs(stats.hist_counts, stats.hist_edges, where)
+            # No step in the words: a label whose text changes on every probe costs as much again
+            # as the plot (the inspector's page is laid out anew).
+            self.curve_view.show_inputs(stats.hist_counts, stats.hist_edges, f"the outputs of {edge.src}")
 
     def show_probe(self, probe) -> None:
         """The run's newest probe (the training panel's ``probeShown``): the curve's band follows it."""

@@ -114,7 +114,7 @@ class TrainingPanel(QWidget):
     runStarted = Signal(int)  # run number
     runFinished = Signal(str)  # finished, stopped, early_stopped or failed
     weightsChanged = Signal(bool)  # whether there are trained weights to save
-    probeShown = Signal(object)  # the newest ProbeEvent, at the probe views' pace (the inspector's curve)
+    probeShown = Signal(object)  # the newest ProbeEvent with activation statistics (the inspector's curve)
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack | None = None, base_dir: str | Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -813,8 +813,9 @@ class TrainingPanel(QWidget):
         if arrived.steps or arrived.epochs:
             self._throttles[0].queue([(arrived.steps, bool(arrived.epochs))])
         if arrived.probes:
-            for throttle in self._throttles[1:] + [self._probe_signal]:
+            for throttle in self._throttles[1:]:
                 throttle.queue(arrived.probes)
+            self._probe_signal.queue([p for p in arrived.probes if p.activations])
         if arrived.epochs:
             self._history_throttle.queue(arrived.epochs)
             self._evaluation_throttle.queue(arrived.epochs)
