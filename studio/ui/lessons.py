@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
 from studio.lessons import Experiment, Lesson, lessons
@@ -33,6 +33,23 @@ def title_text(texts: dict[str, str], language: str) -> str:
     if language == "zh" and texts.get("zh"):
         return f"{texts['en']} · {texts['zh']}"
     return texts["en"]
+
+
+class ElidedButton(QPushButton):
+    """A button whose text ends in "…" when the dock is narrower than it; the whole text is its
+    tooltip."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.full_text = text
+        self.setToolTip(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(60)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        room = max(0, self.width() - 16)
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room))
 
 
 class LessonsPanel(QWidget):
@@ -58,6 +75,8 @@ class LessonsPanel(QWidget):
         self.language_box.currentIndexChanged.connect(self._on_language)
         self.list = QListWidget()
         self.list.setObjectName("lessonList")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.currentRowChanged.connect(self._show_row)
         self.list.itemActivated.connect(lambda _item: self.start())
         self.list.itemDoubleClicked.connect(lambda _item: self.start())
@@ -78,7 +97,7 @@ class LessonsPanel(QWidget):
         self.train_button.clicked.connect(self._train_now)
         self.experiments_box = QVBoxLayout()
         self.experiments_box.setContentsMargins(0, 0, 0, 0)
-        self.experiment_buttons: list[QPushButton] = []
+        self.experiment_buttons: list[ElidedButton] = []
         self.outcome = QLabel()
         self.outcome.setWordWrap(True)
         self.outcome.setTextFormat(Qt.TextFormat.RichText)
@@ -103,9 +122,10 @@ class LessonsPanel(QWidget):
         box.addWidget(self.outcome)
         box.addWidget(self.compare_button)
         box.addStretch(1)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(detail)
 
         top = QHBoxLayout()
@@ -114,8 +134,8 @@ class LessonsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(scroll, 2)
+        layout.addWidget(self.list, 2)
+        layout.addWidget(scroll, 5)
         self._fill_list()
         if self.lessons:
             self.list.setCurrentRow(0)
@@ -159,8 +179,7 @@ class LessonsPanel(QWidget):
             button.deleteLater()
         self.experiment_buttons = []
         for experiment in lesson.experiments:
-            button = QPushButton(title_text(experiment.title, self.language))
-            button.setToolTip(experiment.text("expect", "en") if experiment.expect else "")
+            button = ElidedButton(title_text(experiment.title, self.language))
             button.clicked.connect(lambda _=False, e=experiment: self.try_experiment(e))
             self.experiments_box.addWidget(button)
             self.experiment_buttons.append(button)
@@ -226,6 +245,7 @@ class LessonsPanel(QWidget):
         text = lesson_html(experiment.expect, self.language) if experiment.expect else ""
         self.outcome.setText(f"<p><b>{html.escape(experiment.text('title'))}</b> (Ctrl+Z undoes it)</p>{text}")
         self.compare_button.hide()
+        self.scroll.ensureWidgetVisible(self.outcome)
         if experiment.train:
             panel = self._panel()
             if panel is None:
@@ -266,6 +286,7 @@ class LessonsPanel(QWidget):
         panel.history_view.compare([before, after])
         self.compare_button.setText(f"Show run {before} and run {after} overlaid")
         self.compare_button.show()
+        self.scroll.ensureWidgetVisible(self.compare_button)
 
     def _show_runs(self) -> None:
         panel = self._panel()

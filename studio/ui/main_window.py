@@ -40,6 +40,9 @@ from .settings import AppSettings
 APP_NAME = "Studio"
 
 
+LESSONS_WIDTH = 380
+
+
 class MainWindow(QMainWindow):
     # The document's file moved (Save As): paths in it, such as its data file, are read from there now.
     documentPathChanged = Signal(object)  # Path | None
@@ -443,6 +446,8 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.palette_dock, self.lessons_dock)
         self.lessons_dock.show()
         self.lessons_dock.raise_()
+        if self.lessons_dock.width() < LESSONS_WIDTH:  # room for a lesson's sentences and its experiments
+            self.resizeDocks([self.lessons_dock], [LESSONS_WIDTH], Qt.Horizontal)
         return self.lessons_panel
 
     def open_lesson(self, lesson_id: str) -> bool:

@@ -12,7 +12,7 @@ from studio.lessons import lessons
 
 
 def epochs_seen(panel) -> int:
-    return len(panel.run.curves["val_loss"][0]) if panel.run is not None else 0
+    return len(panel.run.curves["train_loss"][0]) if panel.run is not None else 0
 
 
 def run_for(qtbot, panel, epochs: int, timeout: int = 30_000) -> None:
@@ -24,8 +24,13 @@ def run_for(qtbot, panel, epochs: int, timeout: int = 30_000) -> None:
     qtbot.waitUntil(lambda: panel.session is None, timeout=10_000)
 
 
-def experiment_button(lessons_panel, title: str):
-    return next(b for b in lessons_panel.experiment_buttons if b.text().startswith(title) and b.isVisible())
+def experiment_button(qtbot, lessons_panel, title: str):
+    """The experiment's button, once the panel shows it."""
+    def shown():
+        return next((b for b in lessons_panel.experiment_buttons if b.full_text.startswith(title) and b.isVisible()),
+                    None)
+    qtbot.waitUntil(lambda: shown() is not None, timeout=2000)
+    return shown()
 
 
 def test_a_lesson_from_the_start_screen_runs_its_experiment_before_and_after(window, qtbot):
@@ -49,7 +54,7 @@ def test_a_lesson_from_the_start_screen_runs_its_experiment_before_and_after(win
     gap_before = first.curves["val_loss"][1][44] - first.curves["train_loss"][1][44]
 
     # One click: Dropout goes in after each hidden layer as one step, and a new run starts.
-    click(experiment_button(lessons_panel, "Add Dropout(0.5)"))
+    click(experiment_button(qtbot, lessons_panel, "Add Dropout(0.5)"))
     assert sorted(n.block for n in graph.nodes.values()).count("Dropout") == 2
     assert "Ctrl+Z undoes it" in lessons_panel.outcome.text()
     run_for(qtbot, panel, 45)
@@ -92,3 +97,55 @@ def _example_name(lesson) -> str:
     import json
 
     return json.loads(lesson.example_path.read_text(encoding="utf-8")).get("name", "")
+
+
+def open_from_panel(window, lesson_id: str) -> None:
+    """Help > Lessons, a click on the lesson, a click on Open the example."""
+    press(window, Qt.Key_L, Qt.ControlModifier | Qt.ShiftModifier)
+    lessons_panel = window.lessons_panel
+    row = [lesson.id for lesson in lessons()].index(lesson_id)
+    item = lessons_panel.list.item(row)
+    lessons_panel.list.scrollToItem(item)
+    click(lessons_panel.list.viewport(), lessons_panel.list.visualItemRect(item).center())
+    click(lessons_panel.start_button)
+
+
+def test_cnn_rnn_and_gan_lessons_show_what_they_say(window, qtbot):
+    panel = window.training_panel
+    lessons_panel = window.lessons_panel or window.show_lessons()
+    graph = lambda: window.editor.graph  # noqa: E731 (each lesson opens a new document)
+
+    # CNN feature maps: with two filters in conv1, the Activations tab shows two maps of conv1.
+    open_from_panel(window, "cnn_feature_maps")
+    assert panel.views.currentWidget() is panel.activation_view
+    click(experiment_button(qtbot, lessons_panel, "Only 2 filters in conv1"))
+    assert graph().node("conv1").params["out_channels"] == 2
+    view = panel.activation_view
+    qtbot.waitUntil(lambda: "conv1" in view.history and view.history["conv1"].last is not None, timeout=30_000)
+    choose(view.node_box, "conv1")
+    assert view.history["conv1"].last.feature_maps.shape[0] == 2 and view.maps_image.image is not None
+    run_for(qtbot, panel, 1)
+
+    # RNN memory: the forecast is drawn over the true series; the LSTM's run is overlaid on the RNN's.
+    open_from_panel(window, "rnn_memory")
+    samples = panel.samples_view
+    assert panel.views.currentWidget() is samples
+    click(lessons_panel.train_button)
+    run_for(qtbot, panel, 2)
+    before = panel.runs
+    click(experiment_button(qtbot, lessons_panel, "Replace the RNN with an LSTM"))
+    assert graph().node("rnn").block == "LSTM"
+    qtbot.waitUntil(lambda: samples.mode == "sequence", timeout=30_000)
+    assert len(samples.pred_curve.getData()[1]) == len(samples.true_curve.getData()[1]) > 0
+    run_for(qtbot, panel, 2)
+    qtbot.waitUntil(lessons_panel.compare_button.isVisible, timeout=2000)
+    assert panel.history_view.compared() == [before, before + 1]
+
+    # GAN: the generated points are drawn beside the real ring while the two networks play.
+    open_from_panel(window, "gan")
+    assert panel.views.currentWidget() is samples
+    click(experiment_button(qtbot, lessons_panel, "Learning rate 0.01"))
+    assert graph().training["optimizer"]["lr"] == 0.01
+    qtbot.waitUntil(lambda: samples.mode == "points", timeout=30_000)
+    assert len(samples.generated.data) > 0 and len(samples.real.data) > 0
+    run_for(qtbot, panel, 1)
