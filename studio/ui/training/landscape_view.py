@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from shiboken6 import isValid
+
 from .colors import class_color
 from .plot_style import PlotColors, plot_colors, steady_plot, style_plots
 
@@ -47,6 +49,7 @@ FRAME_MS = 20  # one more point of every path each frame: 50 frames a second
 CONTOURS = 8
 SMOOTH = 4  # the heat map is drawn this many times finer than the grid it was computed on
 SAMPLES = 512  # data samples the loss is measured on
+MIN_SAMPLES = 8  # however big the network
 SURFACE_SECONDS = 2.0  # a big network gets a coarser grid and fewer steps to stay near this
 EDIT_DELAY_MS = 400  # edits come in bursts: compute once they pause
 HINT = ("The loss over two axes of the network's weights, darker where it is lower. From the same start, "
@@ -106,11 +109,18 @@ def build(setup, lr: float) -> Computed:
     from studio.training.landscape import Landscape
 
     with isolated():
-        prepared = prepare(setup.graph, setup.base_dir, setup.dataset, device="cpu")
+        prepared = prepare(setup.graph, setup.base_dir, setup.dataset, device=setup.config.device)
         batch = prepared.batch(SAMPLES)
         landscape = Landscape(prepared.model, batch.inputs, batch.targets, prepared.loss,
                               seed=setup.config.seed)
         per_point = landscape.seconds_per_point()
+        affordable = SURFACE_SECONDS / MIN_GRID ** 2
+        if per_point > affordable and landscape.samples > MIN_SAMPLES:
+            # a big network: the loss on fewer samples, so that even the coarsest grid comes in time
+            fewer = max(MIN_SAMPLES, int(landscape.samples * affordable / per_point))
+            landscape = Landscape(prepared.model, batch.inputs, batch.targets, prepared.loss,
+                                  seed=setup.config.seed, max_samples=fewer)
+            per_point = landscape.seconds_per_point()
         size = max(MIN_GRID, min(GRID, int(math.sqrt(SURFACE_SECONDS / per_point))))
         # a step of the five paths is about a forward and a backward pass at five points
         steps = max(MIN_STEPS, min(STEPS, int(SURFACE_SECONDS / (15 * per_point))))
@@ -156,6 +166,7 @@ class LandscapeView(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self._ensure_built()
         super().showEvent(event)
+        self._draw_run()  # what a run reported while the tab was hidden
         if self.stale:
             self._refresh()
 
@@ -267,7 +278,7 @@ class LandscapeView(QWidget):
         self._changed()
 
     def _on_graph_event(self, event) -> None:
-        if event.kind in ("node_moved", "label_changed"):
+        if not isValid(self) or event.kind in ("node_moved", "label_changed"):
             return
         if event.kind == "training_changed" and _without_lr(event.old) == _without_lr(self._graph.training):
             return  # the learning rate alone: _on_config moves the slider
@@ -275,6 +286,9 @@ class LandscapeView(QWidget):
 
     def _changed(self) -> None:
         self.stale = True
+        self.run_points = []  # a path over another surface
+        if self.built:
+            self.run_curve.setData([], [])
         if self.isVisible():
             self._edits.start()
 
@@ -486,8 +500,11 @@ class LandscapeView(QWidget):
                 self.run_points.append(point)
                 grew = True
         if grew and self.built and self.isVisible():
-            pts = np.asarray(self.run_points, dtype=float)
-            self.run_curve.setData(pts[:, 0], pts[:, 1])
+            self._draw_run()
+
+    def _draw_run(self) -> None:
+        pts = np.asarray(self.run_points, dtype=float).reshape(-1, 2)
+        self.run_curve.setData(pts[:, 0], pts[:, 1])
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         # the app's theme is its palette: a new palette means new plot colours
