@@ -51,7 +51,7 @@ def test_attention_tab_draws_each_head_of_each_node(qtbot, window):
     np.testing.assert_allclose(mean.sum(axis=1), 1.0, rtol=1e-4)
     tokens = view.probe.attention["encoder1"].tokens[0]
     assert [label for _, label in view.plot.getAxis("bottom")._tickLevels[0]] == tokens  # the sample's tokens
-    assert f"step {last}" in view.plot.titleLabel.text
+    assert view.step_label.text().startswith(f"step {last} (epoch ")
     # a head with the keyboard, then the other node: a different map each time
     choose(view.head_box, "Head 2")
     head2 = view.matrix.copy()
@@ -71,11 +71,12 @@ def test_embeddings_tab_labels_the_words_and_follows_the_graph(qtbot, window):
     last = panel.progress.epochs_done * panel.progress.steps_per_epoch
     qtbot.waitUntil(lambda: view.probe is not None and view.probe.step == last, timeout=3000)
     assert view.points.shape == (71, 2) and view.node_box.currentText() == "embedding"
-    texts = [item.textItem.toPlainText() for item in view.labels]
+    texts = view.cloud.texts
     assert texts[:4] == ["<pad>", "cat", "dog", "mouse"] and len(texts) == 71
-    cat = view.labels[1].pos()
-    assert (cat.x(), cat.y()) == tuple(view.points[1])  # each label sits at its point
+    np.testing.assert_array_equal(view.cloud.points, view.points)  # each text drawn at its point
+    assert view.cloud.isVisible() and view.plot.vb.viewRect().contains(*view.points[1])  # cat in view
     assert "of the variance" in view.plot.getAxis("bottom").labelText
+    assert view.step_label.text().startswith(f"step {last} (epoch ")
     # the Embedding deleted on the canvas: its tab goes; undone: it comes back
     click(window.view.viewport(), node_point(window, "embedding"))
     press(window.view, Qt.Key_Delete)

@@ -20,11 +20,13 @@ from studio.training.events import AttentionMaps, ProbeEvent
 from .draw_budget import MeteredPlotWidget
 from .pacing import FramePacer
 from .plot_style import plot_colors, steady_plot
+from .steady import SteadyLabel
 
 MEAN = "Mean of heads"
 HINT = "Train to see where each position looks: the attention weights of one sample, query by key."
 CAPTION = ("Row: a query position; column: the key position it attends to. Brighter is more weight; "
            "each row sums to 1.")
+STEP_TEMPLATE = "step 0000000 (epoch 00000)"
 MAX_LABELS = 40  # token texts on an axis; a longer sequence is labelled by position every few steps
 
 
@@ -42,11 +44,14 @@ class AttentionView(QWidget):
         self.sample_box.setPrefix("sample ")
         self.sample_box.setRange(1, 1)
         self.sample_box.setToolTip("Which of the first validation samples")
+        # the step shown, beside the choosers: a plot title changed on every frame cost a third of its paint
+        self.step_label = SteadyLabel(template=STEP_TEMPLATE)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Node"))
         controls.addWidget(self.node_box, 1)
         controls.addWidget(self.head_box, 1)
         controls.addWidget(self.sample_box)
+        controls.addWidget(self.step_label)
         self.caption = QLabel(HINT)
         self.caption.setWordWrap(True)
         self.box = QVBoxLayout(self)
@@ -57,6 +62,10 @@ class AttentionView(QWidget):
         self.plot_widget: MeteredPlotWidget | None = None
         self.probe: ProbeEvent | None = None  # the probe shown (or to show once the plot is built)
         self.matrix: np.ndarray | None = None  # the [queries, keys] weights drawn last
+        # what the last frame set up, kept while it holds: axes, ranges and levels set again on
+        # every frame repaint their axes (a third of a frame's cost)
+        self._ticks: tuple | None = None
+        self._top = 0.0
         self.redraws = 0
         self.pacer = FramePacer(self._take, self)
         for box in (self.node_box, self.head_box):
@@ -96,6 +105,8 @@ class AttentionView(QWidget):
         self.pacer.clear()
         self.probe = None
         self.matrix = None
+        self._ticks = None
+        self._top = 0.0
         self.redraws = 0
         self.node_box.clear()
         self.head_box.clear()
@@ -104,6 +115,7 @@ class AttentionView(QWidget):
         if self.plot_widget is not None:
             self.image.clear()
             self.plot.setTitle("")
+        self.step_label.setText("")
 
     def feed(self, events: Iterable[object]) -> None:
         frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.attention]
@@ -164,16 +176,24 @@ class AttentionView(QWidget):
         matrix = weights.mean(axis=0) if head < 0 else weights[head]
         self.matrix = matrix
         queries, keys = matrix.shape
-        top = float(matrix.max()) if matrix.size else 1.0
+        top = level_above(float(matrix.max()) if matrix.size else 1.0)
         self.image.setImage(matrix, autoLevels=False)
-        self.image.setRect(QRectF(-0.5, -0.5, keys, queries))
-        self.color_bar.setLevels((0.0, max(top, 1e-6)))
+        if top != self._top:
+            self._top = top
+            self.color_bar.setLevels((0.0, top))
+        else:
+            self.image.setLevels((0.0, top))
         tokens = maps.tokens[sample] if maps.tokens is not None else None
-        self._label_axes(queries, keys, tokens)
-        self.plot.setRange(xRange=(-0.5, keys - 0.5), yRange=(-0.5, queries - 0.5), padding=0)
+        if self._ticks != (queries, keys, tokens):
+            self._ticks = (queries, keys, tokens)
+            self.image.setRect(QRectF(-0.5, -0.5, keys, queries))
+            self._label_axes(queries, keys, tokens)
+            self.plot.setRange(xRange=(-0.5, keys - 0.5), yRange=(-0.5, queries - 0.5), padding=0)
         which = MEAN.lower() if head < 0 else f"head {head + 1}"
-        self.plot.setTitle(f"{self.node_box.currentText()}, {which}, sample {sample + 1}: "
-                           f"step {probe.step} (epoch {probe.epoch})", color=plot_colors().text)
+        title = f"{self.node_box.currentText()}, {which}, sample {sample + 1}"
+        if self.plot.titleLabel.text != title:
+            self.plot.setTitle(title, color=plot_colors().text)
+        self.step_label.setText(f"step {probe.step} (epoch {probe.epoch})")
         self.caption.setText(CAPTION)
         self.redraws += 1
 
@@ -186,3 +206,11 @@ class AttentionView(QWidget):
                 ticks = [(i, str(i)) for i in range(0, count, step)]
             self.plot.getAxis(axis).setTicks([ticks, []])
 
+
+def level_above(top: float) -> float:
+    """The colour scale's top: 1, 1/2, 1/4, ... the smallest at or above ``top``. A weight spread
+    over 64 keys still shows, and the scale changes a few times a run, not on every frame."""
+    level = 1.0
+    while level / 2 >= top and level > 1 / 1024:
+        level /= 2
+    return level
