@@ -70,6 +70,9 @@ def export_torchrun_script(graph: Graph, graph_path: str | Path | None = None) -
     if task in ("gan", "node_classification") or cfg.gan.generator is not None:
         raise ExportError(f"training.task {task}: the torchrun script trains one supervised network; "
                           "GAN and node-classification runs train in Studio")
+    if cfg.optimizer.name == "perceptron":
+        raise ExportError("training.optimizer.name perceptron: the torchrun script trains by gradient; "
+                          "the perceptron rule trains in Studio (choose sgd or adam to export a script)")
     src = ModelSource(graph, SCRIPT_NAMES)
     if len(src.networks) != 1:
         raise ExportError(f"the graph holds {len(src.networks)} separate networks "

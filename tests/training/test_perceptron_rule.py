@@ -70,3 +70,9 @@ def test_anything_but_one_linear_with_one_output_is_refused_by_name():
         assert words in str(err.value)
     with pytest.raises(ConfigError, match="training.optimizer.name: the perceptron rule learns two classes"):
         TrainingConfig.from_dict({**settings, "task": "regression"})
+    # a torchrun script trains by gradient: it is refused rather than written to fail on its first line
+    from studio.export import ExportError
+    from studio.export.torchrun import export_torchrun_script
+
+    with pytest.raises(ExportError, match="perceptron rule trains in Studio"):
+        export_torchrun_script(load(EXAMPLE))
