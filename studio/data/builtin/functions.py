@@ -9,7 +9,7 @@ from blocks import Param
 
 from ..assemble import assemble
 from ..catalog import DatasetInfo, register
-from ..options import SPLIT, STANDARDIZE, place
+from ..options import SPLIT, STANDARDIZE
 
 # kind -> (f, the x range it is drawn on before x_scale and x_shift), simplest first:
 # a curriculum for one hidden layer, from what one Linear fits to what needs many units.
