@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from .colors import class_color
-from .plot_style import PlotColors, plot_colors, steady_plot, style_plots
+from .plot_style import CACHE, PlotColors, plot_colors, steady_plot, style_plots
 
 TITLE = "Loss surface"
 OPTIMIZERS = ("SGD", "Momentum", "Nesterov", "RMSprop", "Adam")  # as studio.training.landscape names them
@@ -51,6 +51,7 @@ SMOOTH = 4  # the heat map is drawn this many times finer than the grid it was c
 SAMPLES = 512  # data samples the loss is measured on
 MIN_SAMPLES = 8  # however big the network
 SURFACE_SECONDS = 2.0  # a big network gets a coarser grid and fewer steps to stay near this
+RUN_REDRAW_S = 0.5  # the run's own path is redrawn at most this often (each redraw repaints the plot)
 EDIT_DELAY_MS = 400  # edits come in bursts: compute once they pause
 HINT = ("The loss over two axes of the network's weights, darker where it is lower. From the same start, "
         "five optimizers take 100 steps at the learning rate on the slider: small ones crawl, large ones "
@@ -159,6 +160,8 @@ class LandscapeView(QWidget):
         panel.config_form.configChanged.connect(self._on_config)
         panel.chooser.datasetLoaded.connect(lambda _ds: self._changed())
         panel.runStarted.connect(self._on_run_started)
+        panel.runFinished.connect(self._draw_run)  # the path to the run's last probe
+        self._run_drawn = float("-inf")
         self._follow_graph()
         self._on_config(None)
 
@@ -223,11 +226,14 @@ class LandscapeView(QWidget):
         self.plot.setTitle(TITLE)
         self.plot.setMenuEnabled(False)
         self.image = pg.ImageItem(axisOrder="row-major")
+        # the surface and its contours change seldom, the paths over them often: blitted from a pixmap
+        self.image.setCacheMode(CACHE)
         self.plot.addItem(self.image)
         self.contours = []
         for _ in range(CONTOURS):
             iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen(self.colors.dim_text, width=1), axisOrder="row-major")
             iso.setParentItem(self.image)
+            iso.setCacheMode(CACHE)
             iso.setTransform(QTransform().translate(0.5, 0.5).scale(SMOOTH, SMOOTH))  # through pixel centres
             self.contours.append(iso)
         self.legend = self.plot.addLegend(offset=(8, 8), labelTextSize="8pt")
@@ -499,10 +505,14 @@ class LandscapeView(QWidget):
             if point is not None:
                 self.run_points.append(point)
                 grew = True
-        if grew and self.built and self.isVisible():
+        now = time.monotonic()
+        if grew and self.built and self.isVisible() and now - self._run_drawn >= RUN_REDRAW_S:
             self._draw_run()
 
-    def _draw_run(self) -> None:
+    def _draw_run(self, *_args) -> None:
+        if not self.built:
+            return
+        self._run_drawn = time.monotonic()
         pts = np.asarray(self.run_points, dtype=float).reshape(-1, 2)
         self.run_curve.setData(pts[:, 0], pts[:, 1])
 
