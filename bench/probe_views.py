@@ -9,7 +9,8 @@ Loss and accuracy tab in front. One JSON line per example:
   its plot) over the run's wall time: roughly what it costs training, which waits for the
   interpreter lock meanwhile (target <= 0.01);
 - redraws_per_s: frames the tab drew, each of a new probe, per second of the run (target >= 2);
-- redraw_ms, paint_ms: CPU time of one frame's update of the plot's items, and of its paints;
+- redraw_ms, paint_ms, paints_per_frame: CPU time of one frame's update of the plot's items, and
+  of its paints, and how many paints a frame took;
 - throughput_ratio: samples per second with the tab in front over the same run with the loss
   tab in front (median of the pairs, with their range: a few per cent of noise either way);
 - probe_ms / step_ms: one attention or embedding probe on the trainer's thread against one step.
@@ -52,6 +53,7 @@ class PaintClock:
         self.original = MeteredPlotWidget.paintEvent
         self.widget = None
         self.spent = 0.0
+        self.count = 0
         clock = self
 
         def paint(widget, event) -> None:
@@ -60,6 +62,7 @@ class PaintClock:
             start = time.thread_time()
             clock.original(widget, event)
             clock.spent += time.thread_time() - start
+            clock.count += 1
 
         MeteredPlotWidget.paintEvent = paint
 
@@ -94,7 +97,7 @@ def run(app: QApplication, example: str, in_front: bool, paints: PaintClock) -> 
         redraw_cpu[0] += time.thread_time() - start
 
     view._redraw = timed_redraw
-    paints.widget, paints.spent = view.plot_widget, 0.0
+    paints.widget, paints.spent, paints.count = view.plot_widget, 0.0, 0
     epoch_events: list = []
     panel.runStarted.connect(lambda _n: panel.session.events.connect(
         lambda batch: epoch_events.extend(e for e in batch if isinstance(e, EpochEvent))))
@@ -110,7 +113,8 @@ def run(app: QApplication, example: str, in_front: bool, paints: PaintClock) -> 
     frames = max(1, view.redraws - redraws_before)
     out = {"samples_per_s": sum(e.samples_per_s * e.seconds for e in epoch_events) / seconds,
            "cpu_share": (redraw_cpu[0] + paints.spent) / wall, "redraws_per_s": (view.redraws - redraws_before) / wall,
-           "redraw_ms": redraw_cpu[0] / frames * 1000, "paint_ms": paints.spent / frames * 1000}
+           "redraw_ms": redraw_cpu[0] / frames * 1000, "paint_ms": paints.spent / frames * 1000,
+           "paints_per_frame": paints.count / frames}
     window.editor.undo_stack.setClean()
     window.close()
     window.deleteLater()
@@ -161,6 +165,7 @@ def main() -> int:
             "redraws_per_s_min": round(min(f["redraws_per_s"] for _, f in pairs), 2),
             "redraw_ms": round(statistics.median(f["redraw_ms"] for _, f in pairs), 2),
             "paint_ms": round(statistics.median(f["paint_ms"] for _, f in pairs), 2),
+            "paints_per_frame": round(statistics.median(f["paints_per_frame"] for _, f in pairs), 2),
             "throughput_ratio": round(statistics.median(ratios), 3),
             "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
             "probe_ms": round(probe_ms, 2), "step_ms": round(step_ms, 2), "rounds": ROUNDS,

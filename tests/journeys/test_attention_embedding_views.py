@@ -75,7 +75,7 @@ def test_embeddings_tab_labels_the_words_and_follows_the_graph(qtbot, window):
     assert texts[:4] == ["<pad>", "cat", "dog", "mouse"] and len(texts) == 71
     np.testing.assert_array_equal(view.cloud.points, view.points)  # each text drawn at its point
     assert view.cloud.isVisible() and view.plot.vb.viewRect().contains(*view.points[1])  # cat in view
-    assert "of the variance" in view.plot.getAxis("bottom").labelText
+    assert "of the variance" in view.step_label.text()
     assert view.step_label.text().startswith(f"step {last} (epoch ")
     # the Embedding deleted on the canvas: its tab goes; undone: it comes back
     click(window.view.viewport(), node_point(window, "embedding"))

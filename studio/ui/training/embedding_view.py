@@ -29,7 +29,7 @@ HINT = "Train to see the token vectors of an Embedding on their two main axes, l
 CAPTION = ("Each point is a token's vector, projected onto the two directions along which the vectors differ "
            "most (PCA). Tokens the network uses alike move close together.")
 POINT = "#4c9be8"
-STEP_TEMPLATE = "step 0000000 (epoch 00000)"
+STEP_TEMPLATE = "step 0000000 (epoch 00000), the axes hold 100% + 100% of the variance"
 POINT_PX = 7
 LABEL_OFFSET = QPointF(5, -16)  # pixels right of and above a point: a static text's top left corner
 
@@ -103,7 +103,6 @@ class EmbeddingView(QWidget):
         self.shown_labels: list[str] = []
         self._shown_node: str | None = None
         self._range: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1 in view
-        self._axis_texts: tuple[str, str] = ("", "")
         self.redraws = 0
         self.pacer = FramePacer(self._take, self)
         self.node_box.currentIndexChanged.connect(self._redraw)
@@ -125,6 +124,7 @@ class EmbeddingView(QWidget):
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot_widget.setObjectName("embedding_plot")
         plot = self.plot = self.plot_widget.getPlotItem()
+        # fixed names: a name that changed with the variance shares laid the axes out on every frame
         plot.setLabel("left", "principal axis 2")
         plot.setLabel("bottom", "principal axis 1")
         self.cloud = TokenCloud()
@@ -198,30 +198,30 @@ class EmbeddingView(QWidget):
         self.cloud.set_data(points, self.shown_labels)
         self._fit(points)
         a, b = found.explained
-        texts = (f"principal axis 1 ({a:.0%} of the variance)", f"principal axis 2 ({b:.0%})")
-        if texts != self._axis_texts:  # a new label lays the axis out again: only when its words change
-            self._axis_texts = texts
-            self.plot.setLabel("bottom", texts[0])
-            self.plot.setLabel("left", texts[1])
         title = f"{node}: {len(points)} tokens"
         if self.plot.titleLabel.text != title:
             self.plot.setTitle(title, color=plot_colors().text)
-        self.step_label.setText(f"step {probe.step} (epoch {probe.epoch})")
+        self.step_label.setText(f"step {probe.step} (epoch {probe.epoch}), the axes hold {a:.0%} + {b:.0%} "
+                                "of the variance")
         self.caption.setText(CAPTION)
         self.redraws += 1
 
     def _fit(self, points: np.ndarray) -> None:
         """The cloud in view, with room for the labels right of and above the points. The view
         moves when the cloud leaves it or fills under a third of it, not on every frame (a moved
-        view draws its axes again)."""
+        view draws its axes again); a cloud that grows as it learns gets room to grow."""
         lo, hi = points.min(axis=0), points.max(axis=0)
         span = np.maximum(hi - lo, 1e-6)
+        margin = 0.2
         if self._range is not None:
             x0, x1, y0, y1 = self._range
             inside = x0 <= lo[0] and hi[0] <= x1 and y0 <= lo[1] and hi[1] <= y1
             if inside and span[0] > (x1 - x0) / 3 and span[1] > (y1 - y0) / 3:
                 return
-        # a margin of a fifth of the span each side, more on the right for the texts
-        self._range = (lo[0] - 0.2 * span[0], hi[0] + 0.35 * span[0], lo[1] - 0.2 * span[1], hi[1] + 0.3 * span[1])
+            if not inside:
+                margin = 0.35
+        # a margin each side, more on the right and at the top for the texts
+        self._range = (lo[0] - margin * span[0], hi[0] + (margin + 0.15) * span[0],
+                       lo[1] - margin * span[1], hi[1] + (margin + 0.1) * span[1])
         x0, x1, y0, y1 = self._range
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
