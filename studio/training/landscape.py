@@ -188,14 +188,14 @@ class Landscape:
         per_point = self.origin.numel() + self.samples * 64
         return max(1, min(MAX_POINTS_AT_ONCE, FLOATS_AT_ONCE // per_point))
 
-    def seconds_per_point(self) -> float:
-        """What the loss at one point of the plane costs, measured on a few (after one warm-up pass):
-        a big network then gets a coarser grid and fewer steps, never none."""
-        probe = torch.zeros(4, 2)
-        self.losses_at(probe)
+    def seconds_per_point(self, points: int = 4) -> float:
+        """What the loss at one point of the plane costs when ``points`` are computed together, measured
+        (after one warm-up pass): a big network then gets a coarser grid and fewer steps, never none."""
+        probe = torch.zeros(points, 2)
+        self.losses_at(probe[:1])
         started = time.perf_counter()
         self.losses_at(probe)
-        return max(1e-7, (time.perf_counter() - started) / 4)
+        return max(1e-7, (time.perf_counter() - started) / points)
 
     def surface(self, box: Box, size: int = GRID) -> Surface:
         """The loss on a ``size`` x ``size`` grid over ``box`` (x0, x1, y0, y1)."""

@@ -50,7 +50,8 @@ CONTOURS = 8
 SMOOTH = 4  # the heat map is drawn this many times finer than the grid it was computed on
 SAMPLES = 512  # data samples the loss is measured on
 MIN_SAMPLES = 8  # however big the network
-SURFACE_SECONDS = 2.0  # a big network gets a coarser grid and fewer steps to stay near this
+SURFACE_SECONDS = 4.0  # a big network gets a coarser grid, and loss on fewer samples, to stay near this
+PATH_SECONDS = 6.0  # and fewer steps, to stay near this
 RUN_REDRAW_S = 0.5  # the run's own path is redrawn at most this often (each redraw repaints the plot)
 EDIT_DELAY_MS = 400  # edits come in bursts: compute once they pause
 HINT = ("The loss over two axes of the network's weights, darker where it is lower. From the same start, "
@@ -114,17 +115,21 @@ def build(setup, lr: float) -> Computed:
         batch = prepared.batch(SAMPLES)
         landscape = Landscape(prepared.model, batch.inputs, batch.targets, prepared.loss,
                               seed=setup.config.seed)
-        per_point = landscape.seconds_per_point()
+        call = 4 * landscape.seconds_per_point(4)  # one batched call: what a path's step is made of
+        # a cheap call is mostly its fixed overhead: a grid row's worth says what a point costs
+        per_point = landscape.seconds_per_point(GRID) if call < 0.1 else call / 4
         affordable = SURFACE_SECONDS / MIN_GRID ** 2
         if per_point > affordable and landscape.samples > MIN_SAMPLES:
             # a big network: the loss on fewer samples, so that even the coarsest grid comes in time
             fewer = max(MIN_SAMPLES, int(landscape.samples * affordable / per_point))
             landscape = Landscape(prepared.model, batch.inputs, batch.targets, prepared.loss,
                                   seed=setup.config.seed, max_samples=fewer)
-            per_point = landscape.seconds_per_point()
+            call = 4 * landscape.seconds_per_point(4)
+            per_point = call / 4
         size = max(MIN_GRID, min(GRID, int(math.sqrt(SURFACE_SECONDS / per_point))))
-        # a step of the five paths is about a forward and a backward pass at five points
-        steps = max(MIN_STEPS, min(STEPS, int(SURFACE_SECONDS / (15 * per_point))))
+        # a step of the five paths (a forward and a backward pass at five points, then five optimizer
+        # steps) costs about one such call and a fifth, measured on the spiral MLP
+        steps = max(MIN_STEPS, min(STEPS, int(PATH_SECONDS / (1.2 * call))))
         paths, surface = compute(landscape, lr, steps, size, None)
     return Computed(landscape, lr, steps, paths, surface, size)
 
@@ -295,6 +300,8 @@ class LandscapeView(QWidget):
         self.run_points = []  # a path over another surface
         if self.built:
             self.run_curve.setData([], [])
+            self.computed, self.paths = None, {}
+            self._show_message("Computing the loss surface…")
         if self.isVisible():
             self._edits.start()
 
@@ -306,7 +313,10 @@ class LandscapeView(QWidget):
 
     def _refresh(self) -> None:
         """Compute the surface for the document as it is now (off this thread)."""
-        if not self.built or self.panel.chooser.loading:
+        if not self.built:
+            return
+        if self.panel.chooser.loading:  # computed once it is read (datasetLoaded)
+            self._show_message("Reading the data set…")
             return
         self._follow_graph()
         from .run import preflight, problem_headline
