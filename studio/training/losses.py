@@ -46,6 +46,12 @@ class Objective:
                     f"expected {_fmt((*t_sample, 'C'))} class scores")
             self.num_classes = o_sample[-1] if self.class_dim == -1 else o_sample[0]
             self.has_ignored = bool((targets == IGNORE).any())
+            top = int(targets.max()) if targets.numel() else -1  # once, at set-up: torch's own error comes at step 1
+            if top >= self.num_classes:
+                single = " (or loss bce_with_logits for one score of a yes/no answer)" if self.num_classes == 1 else ""
+                raise TargetMismatch(
+                    f"{where}: gives {self.num_classes} class score(s) but the targets hold class {top}: "
+                    f"it needs at least {top + 1} scores; set the last layer's out_features to {top + 1}{single}")
         else:
             n_out = _numel(o_sample)
             if n_out != _numel(t_sample):

@@ -72,6 +72,15 @@ def test_data_that_does_not_fit_names_the_node():
     assert "logits" in result.message and "3 classes" in result.message
 
 
+def test_one_score_for_two_classes_is_named_before_the_first_step():
+    graph = mlp(classes=1)  # a yes/no score trained with cross entropy: torch would fail at step 1
+    graph.set_training(settings(dataset={"name": "xor"}))
+    result = Trainer(graph).run()
+    assert result.status == "failed" and result.epochs == 0
+    assert "logits" in result.message and "at least 2 scores" in result.message
+    assert "bce_with_logits" in result.message
+
+
 def test_task_that_contradicts_the_data():
     problems = Trainer(mlp(), config=settings(task="regression")).check()
     assert problems == ["training.task: regression does not match the data set 'spiral', which is a "
