@@ -24,17 +24,23 @@ from ..training.plot_style import PlotColors, plot_colors, steady_plot, style_pl
 BEFORE_RUN = "Train to see the inputs it receives."
 PLOT_HEIGHT = 190
 BAND_HEIGHT = 0.9  # of the curves' y span: the tallest bin stays below the top edge
+AXIS_WIDTH = 34  # the left axis of so narrow a plot: ticks such as "0.25" fit
 SLACK = 0.15  # of the inputs' width, left either side of them when the x range has to move
+
+
+class _InspectorPlot(MeteredPlotWidget):
+    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        event.ignore()  # on to the inspector, which scrolls: a wheel over the plot zooms nothing
 
 
 class ActivationCurveView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
+        self.plot_widget = _InspectorPlot(background=plot_colors().background)
         self.plot_widget.setMinimumHeight(PLOT_HEIGHT)
         self.plot_widget.setMaximumHeight(PLOT_HEIGHT + 60)
         plot = self.plot = self.plot_widget.getPlotItem()
-        # A small figure inside a scrolling panel: the wheel scrolls the panel, nothing zooms.
+        # A small figure inside a scrolling panel: nothing drags or zooms it.
         plot.setMouseEnabled(False, False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -47,10 +53,10 @@ class ActivationCurveView(QWidget):
         for item in (self.band, self.flat_band):
             item.setZValue(-10)
             plot.addItem(item)
-        plot.addLegend(offset=(6, 4), labelTextSize="8pt")
         self.value_curve = plot.plot([], [], name="f(x)")
         self.slope_curve = plot.plot([], [], name="f′(x)")
         steady_plot(plot)
+        plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.note = QLabel(BEFORE_RUN)
         self.note.setObjectName("activation_inputs")
         self.note.setWordWrap(True)
@@ -58,10 +64,11 @@ class ActivationCurveView(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(4)
-        title = QLabel("<b>Curve and slope</b> over the inputs it receives")
-        title.setTextFormat(Qt.TextFormat.RichText)
-        title.setWordWrap(True)  # the inspector may be narrow: never wider than it
-        box.addWidget(title)
+        # The key in words above the plot: a legend inside so small a plot covers the band.
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # the inspector may be narrow: never wider than it
+        box.addWidget(self.title)
         box.addWidget(self.plot_widget)
         box.addWidget(self.note)
         self.function: ActivationFunction | None = None
@@ -87,6 +94,9 @@ class ActivationCurveView(QWidget):
         flat = pg.mkColor(c.warn)
         flat.setAlpha(110)
         self.flat_band.setBrush(pg.mkBrush(flat))
+        self.title.setText(f"<b>Curve <span style='color:{c.train}'>f(x)</span> and slope "
+                           f"<span style='color:{c.val}'>f′(x)</span></b> (dashed) over the inputs it receives "
+                           f"(shaded, <span style='color:{c.warn}'>red</span> where f′ is about 0)")
 
     def set_function(self, function: ActivationFunction) -> None:
         """The block to draw (its module built with the node's parameters); the band stays."""
@@ -131,7 +141,10 @@ class ActivationCurveView(QWidget):
         curve = self.function.curve(*self.x_range)
         self.value_curve.setData(curve.xs, curve.ys)
         self.slope_curve.setData(curve.xs, curve.slopes)
-        finite = np.concatenate([curve.ys[np.isfinite(curve.ys)], curve.slopes[np.isfinite(curve.slopes)], [0.0]])
+        # 0 and the steepest slope always in view: in a tail both curves then lie flat on 0, as they
+        # are, instead of filling the plot at a scale of 1e-4
+        finite = np.concatenate([curve.ys[np.isfinite(curve.ys)], curve.slopes[np.isfinite(curve.slopes)],
+                                 [0.0, self.function.peak]])
         lo, hi = float(finite.min()), float(finite.max())
         self._y_span = (lo, hi if hi > lo else lo + 1.0)
         self.plot.setXRange(*self.x_range, padding=0)
