@@ -36,6 +36,7 @@ from studio.files.reach import Reach
 from studio.graph import Graph, Problem
 from studio.graph.fixes import Fix, SetTraining
 from studio.training.config import LR_MAX
+from studio.training.errors import TrainingSetupError
 
 from .preview import expected_loss
 from .run_setup import isolated, prepare
@@ -91,6 +92,14 @@ class OverfitResult:
                 f"  {self.verdict}")
 
 
+def _by_gradient(prepared, check: str) -> None:
+    """Both checks step an optimizer on the loss's gradient; the perceptron rule takes none."""
+    if prepared.config.optimizer.name == "perceptron":
+        raise TrainingSetupError(
+            [f"training.optimizer.name: the perceptron rule learns without gradients, so {check} says nothing "
+             "about it; train it and watch the share it gets wrong fall"], "this check does not apply")
+
+
 def overfit_batch(graph: Graph, base_dir: str | Path | Reach | None = None, dataset: Any = None, *,
                   steps: int = 200, batch_size: int | None = None, target: float | None = None,
                   progress: Progress | None = None, stop: Stop | None = None,
@@ -103,6 +112,7 @@ def overfit_batch(graph: Graph, base_dir: str | Path | Reach | None = None, data
         raise ValueError(f"steps must be at least 1, got {steps}")
     with isolated():
         prepared = prepare(graph, base_dir, dataset, device=device)
+        _by_gradient(prepared, "overfitting one batch")
         prepared.take_threads()
         torch.manual_seed(prepared.config.seed)  # dropout draws repeat
         batch = prepared.batch(batch_size or min(prepared.batch_size, OVERFIT_BATCH))
@@ -229,6 +239,7 @@ def lr_find(graph: Graph, base_dir: str | Path | Reach | None = None, dataset: A
     diverged = stopped = False
     with isolated():
         prepared = prepare(graph, base_dir, dataset, device=device)
+        _by_gradient(prepared, "the learning-rate test")
         prepared.take_threads()
         recipe, cfg = prepared.recipe, prepared.config
         torch.manual_seed(cfg.seed)

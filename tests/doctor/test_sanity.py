@@ -119,3 +119,9 @@ def test_a_gan_and_a_bad_range_are_refused():
         lr_find(example("gan_ring2d"), EXAMPLES)
     with pytest.raises(ValueError, match="start < end"):
         lr_find(example("spiral_mlp"), EXAMPLES, start=1.0, end=0.1)
+
+
+def test_the_gradient_checks_say_they_do_not_apply_to_the_perceptron_rule():
+    for check in (overfit_batch, lr_find):
+        with pytest.raises(TrainingSetupError, match="learns without gradients"):
+            check(example("perceptron_rule"), EXAMPLES)
