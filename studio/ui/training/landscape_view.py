@@ -151,7 +151,7 @@ class LandscapeView(QWidget):
         self.shown = 0  # points of each path revealed
         self.frame_times: list[float] = []  # when each animation frame was drawn (measured by the tests)
         self.run_points: list[tuple[float, float]] = []
-        self.message = ""
+        self.generation = 0  # counts the document's changes
         self._graph = None
         self._unsubscribe = None
         self._jobs = None
@@ -297,6 +297,7 @@ class LandscapeView(QWidget):
 
     def _changed(self) -> None:
         self.stale = True
+        self.generation += 1  # a surface on its way belongs to the document as it was
         self.run_points = []  # a path over another surface
         if self.built:
             self.run_curve.setData([], [])
@@ -334,10 +335,14 @@ class LandscapeView(QWidget):
             return
         self.computed = None
         self.status.setText("Computing the loss surface…")
-        lr = self.lr
-        self._jobs.submit(lambda: build(setup, lr), self._on_built)
+        lr, generation = self.lr, self.generation
+        self._jobs.submit(lambda: build(setup, lr),
+                          lambda result, error, seconds: self._on_built(result, error, seconds, generation))
 
-    def _on_built(self, result: Computed | None, error: BaseException | None, _seconds: float) -> None:
+    def _on_built(self, result: Computed | None, error: BaseException | None, _seconds: float,
+                  generation: int) -> None:
+        if generation != self.generation or not isValid(self):
+            return  # the document changed while it was computed: its own surface is on its way
         if error is not None:
             self._show_message(f"The loss surface cannot be drawn: {error}")
             return
