@@ -28,6 +28,8 @@ def open_and_train(qtbot, window, example: str, epochs: int, tab: str):
     bar = panel.views.tabBar()
     QTest.mouseClick(bar, Qt.LeftButton, Qt.NoModifier, bar.tabRect(tab_index(panel, tab)).center())
     assert panel.views.tabText(panel.views.currentIndex()) == tab
+    page = panel.views.currentWidget()  # before a run: the hint, no empty plot, nothing to choose
+    assert not page.plot_widget.isVisible() and not page.node_box.isEnabled() and "Train" in page.caption.text()
     ended = []
     panel.runFinished.connect(ended.append)
     QTest.mouseClick(panel.controls.train_button, Qt.LeftButton)

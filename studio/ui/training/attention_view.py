@@ -71,6 +71,7 @@ class AttentionView(QWidget):
         for box in (self.node_box, self.head_box):
             box.currentIndexChanged.connect(self._redraw)
         self.sample_box.valueChanged.connect(self._redraw)
+        self._set_ready(False)
 
     # ---- building -----------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -97,9 +98,17 @@ class AttentionView(QWidget):
         self.color_bar.setImageItem(self.image, insert_in=plot)
         steady_plot(plot)
         self.box.insertWidget(1, self.plot_widget, 1)
+        self.plot_widget.setVisible(self.probe is not None)  # before a run: the hint alone
         self.caption.setText(CAPTION if self.probe is not None else HINT)
 
     # ---- feeding ------------------------------------------------------------
+    def _set_ready(self, ready: bool) -> None:
+        """The choosers and the plot once there is something to show; before that, the hint alone."""
+        for box in (self.node_box, self.head_box, self.sample_box):
+            box.setEnabled(ready)
+        if self.plot_widget is not None:
+            self.plot_widget.setVisible(ready)
+
     def clear(self) -> None:
         """No run yet: no nodes, no map, the hint."""
         self.pacer.clear()
@@ -112,6 +121,7 @@ class AttentionView(QWidget):
         self.head_box.clear()
         self.sample_box.setRange(1, 1)
         self.caption.setText(HINT)
+        self._set_ready(False)
         if self.plot_widget is not None:
             self.image.clear()
             self.plot.setTitle("")
@@ -195,6 +205,8 @@ class AttentionView(QWidget):
             self.plot.setTitle(title, color=plot_colors().text)
         self.step_label.setText(f"step {probe.step} (epoch {probe.epoch})")
         self.caption.setText(CAPTION)
+        if not self.plot_widget.isVisible():
+            self._set_ready(True)
         self.redraws += 1
 
     def _label_axes(self, queries: int, keys: int, tokens: list[str] | None) -> None:

@@ -106,6 +106,7 @@ class EmbeddingView(QWidget):
         self.redraws = 0
         self.pacer = FramePacer(self._take, self)
         self.node_box.currentIndexChanged.connect(self._redraw)
+        self._set_ready(False)
 
     # ---- building -----------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -131,8 +132,16 @@ class EmbeddingView(QWidget):
         plot.addItem(self.cloud, ignoreBounds=True)
         steady_plot(plot)
         self.box.insertWidget(1, self.plot_widget, 1)
+        self.plot_widget.setVisible(self.probe is not None)  # before a run: the hint alone
 
     # ---- feeding ------------------------------------------------------------
+    def _set_ready(self, ready: bool) -> None:
+        """The choosers and the plot once there is something to show; before that, the hint alone."""
+        for box in (self.node_box,):
+            box.setEnabled(ready)
+        if self.plot_widget is not None:
+            self.plot_widget.setVisible(ready)
+
     def clear(self) -> None:
         """No run yet: no nodes, no points, the hint."""
         self.pacer.clear()
@@ -144,6 +153,7 @@ class EmbeddingView(QWidget):
         self.redraws = 0
         self.node_box.clear()
         self.caption.setText(HINT)
+        self._set_ready(False)
         if self.plot_widget is not None:
             self.cloud.set_data(np.zeros((0, 2)), [])
             self.plot.setTitle("")
@@ -204,6 +214,8 @@ class EmbeddingView(QWidget):
         self.step_label.setText(f"step {probe.step} (epoch {probe.epoch}), the axes hold {a:.0%} + {b:.0%} "
                                 "of the variance")
         self.caption.setText(CAPTION)
+        if not self.plot_widget.isVisible():
+            self._set_ready(True)
         self.redraws += 1
 
     def _fit(self, points: np.ndarray) -> None:
