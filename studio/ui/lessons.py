@@ -18,6 +18,8 @@ from shiboken6 import isValid
 
 from studio.lessons import Experiment, Lesson, lessons
 
+from .fonts import show_chinese
+
 LANGUAGES = (("en", "English"), ("zh", "English + 中文"))
 
 
@@ -136,6 +138,7 @@ class LessonsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.list, 2)
         layout.addWidget(scroll, 5)
+        show_chinese(self)  # its texts' Chinese shows on a machine without a CJK font too
         self._fill_list()
         if self.lessons:
             self.list.setCurrentRow(0)

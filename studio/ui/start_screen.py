@@ -16,6 +16,7 @@ from shiboken6 import isValid
 
 from studio.lessons import lessons
 
+from .fonts import show_chinese
 from .lessons import title_text
 
 COLUMNS = 2
@@ -53,6 +54,8 @@ class StartScreen(QFrame):
             button.clicked.connect(lambda _=False, lid=lesson.id: self.lessonChosen.emit(lid))
             grid.addWidget(button, i // COLUMNS, i % COLUMNS)
             self.lesson_buttons[lesson.id] = button
+        if language == "zh":  # the titles carry Chinese: the bundled font draws it
+            show_chinese(self)
         box.addLayout(grid)
         self.all_button = QPushButton("All lessons…")
         self.all_button.clicked.connect(self.allLessons.emit)
