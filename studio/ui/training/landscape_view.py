@@ -507,6 +507,11 @@ class LandscapeView(QWidget):
     # ---- the run's own path ------------------------------------------------------------
     def _on_run_started(self, _number: int) -> None:
         self.run_points = []
+        computed = self.computed
+        if self.panel.weights is None and computed is not None and computed.landscape.two_scalars and not self.stale:
+            # a run from freshly drawn weights starts where the paths do (the same seed draws them); its
+            # first probe comes some steps later
+            self.run_points.append(tuple(float(v) for v in computed.landscape.start))
         if self.built:
             self.run_curve.setData([], [])
         session = self.panel.session

@@ -72,4 +72,5 @@ def test_the_paths_play_over_the_surface_and_sgd_diverges_at_lr_1(qtbot, make_wi
         click(panel.controls.train_button)
     run_x, run_y = view.run_curve.getData()
     assert len(run_x) == len(view.run_points) >= 3
+    assert (run_x[0], run_y[0]) == tuple(view.paths["SGD"].points[0])  # from the paths' start
     assert abs(run_x[-1] - 2) < 0.2 and abs(run_y[-1] - 1) < 0.5  # the data's y = 2 x + 1
