@@ -55,7 +55,7 @@ PATH_SECONDS = 6.0  # and fewer steps, to stay near this
 RUN_REDRAW_S = 0.5  # the run's own path is redrawn at most this often (each redraw repaints the plot)
 EDIT_DELAY_MS = 400  # edits come in bursts: compute once they pause
 HINT = ("The loss over two axes of the network's weights, darker where it is lower. From the same start, "
-        "five optimizers take 100 steps at the learning rate on the slider: small ones crawl, large ones "
+        "five optimizers take {steps} steps at the learning rate on the slider: small ones crawl, large ones "
         "swing across the valley and diverge, momentum overshoots and settles, Adam and RMSprop rescale each axis.")
 
 
@@ -267,7 +267,7 @@ class LandscapeView(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.plot_widget)
         self.stack.addWidget(self.empty_label)
-        self.status = QLabel(HINT)
+        self.status = QLabel(HINT.format(steps=STEPS))
         self.status.setObjectName("landscape_status")
         self.status.setWordWrap(True)
         self._box.addLayout(top)
@@ -329,9 +329,9 @@ class LandscapeView(QWidget):
             self._show_message(f"No loss surface to draw yet: {problem_headline(problems)} "
                                "See the list under Train.")
             return
-        if setup.checked.task not in ("classification", "regression", "sequence"):
-            self._show_message(f"No loss surface for a {setup.checked.task} network: it draws the loss of one "
-                               "network trained on labelled data.")
+        if setup.checked.task == "gan":
+            self._show_message("No loss surface for a GAN: it trains two networks against each other, and each "
+                               "one's loss moves with the other's weights. Watch both losses in Loss and accuracy.")
             return
         self.computed = None
         self.status.setText("Computing the loss surface…")
@@ -404,7 +404,7 @@ class LandscapeView(QWidget):
         self._timer.stop()
         self.empty_label.setText(text)
         self.stack.setCurrentWidget(self.empty_label)
-        self.status.setText(HINT)
+        self.status.setText(HINT.format(steps=STEPS))
 
     def _show_paths(self, paths: dict, surface) -> None:
         self.stack.setCurrentWidget(self.plot_widget)
@@ -413,8 +413,9 @@ class LandscapeView(QWidget):
             self._draw_surface(surface, land.axes)
         self.paths = paths
         self.start_mark.setData([land.start[0]], [land.start[1]])
+        hint = HINT.format(steps=self.computed.steps)
         self.status.setText(
-            f"{HINT} Loss on {land.samples} samples; axes: {land.axes[0]} and {land.axes[1]}"
+            f"{hint} Loss on {land.samples} samples; axes: {land.axes[0]} and {land.axes[1]}"
             + (" (the network's two parameters)." if land.two_scalars else
                " (a slice through the weights along two random directions, each filter scaled to its weights)."))
         self.play()
