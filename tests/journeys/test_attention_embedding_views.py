@@ -76,6 +76,9 @@ def test_embeddings_tab_labels_the_words_and_follows_the_graph(qtbot, window):
     texts = view.cloud.texts
     assert texts[:4] == ["<pad>", "cat", "dog", "mouse"] and len(texts) == 71
     np.testing.assert_array_equal(view.cloud.points, view.points)  # each text drawn at its point
+    view.plot_widget.grab()  # painted: every word written once, those on one spot in one label
+    drawn = [word for _, _, line in view.cloud.lines for word in line.split(", ")]
+    assert sorted(drawn) == sorted(texts)
     assert view.cloud.isVisible() and view.plot.vb.viewRect().contains(*view.points[1])  # cat in view
     assert "of the variance" in view.step_label.text()
     assert view.step_label.text().startswith(f"step {last} (epoch ")

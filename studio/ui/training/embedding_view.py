@@ -5,7 +5,8 @@ The plot is built when the tab is first shown. An axis's direction is kept from 
 next (PCA may hand back either sign), so the cloud does not flip while it drifts, and the view
 moves only when the cloud leaves it or shrinks well inside it. One item draws every point and
 its token's text in one pass (a text item per token cost 25 ms a frame for 71 words, a scatter
-item's update another millisecond). Each probe fed is shown in turn (``FramePacer``).
+item's update another millisecond); the words of a tight cluster share one label that lists
+them. Each probe fed is shown in turn (``FramePacer``).
 """
 
 from __future__ import annotations
@@ -32,28 +33,57 @@ POINT = "#4c9be8"
 STEP_TEMPLATE = "step 0000000 (epoch 00000), the axes hold 100% + 100% of the variance"
 POINT_PX = 7
 LABEL_OFFSET = QPointF(5, -16)  # pixels right of and above a point: a static text's top left corner
+GROUP_PX = 10  # points this close on screen share one label: the words of a tight cluster, listed
+WORDS_PER_LINE = 4
+
+
+def label_groups(px: np.ndarray, py: np.ndarray, near: float = GROUP_PX) -> list[np.ndarray]:
+    """Indices of the points that share a label: chains of points each within ``near`` pixels of
+    the next (a cluster's words stacked on one spot would be unreadable), in the points' order."""
+    close = (px[:, None] - px[None, :]) ** 2 + (py[:, None] - py[None, :]) ** 2 <= near * near
+    group = np.full(len(px), -1)
+    groups = []
+    for first in range(len(px)):
+        if group[first] >= 0:
+            continue
+        group[first] = len(groups)
+        members, k = [first], 0
+        while k < len(members):
+            joining = np.flatnonzero(close[members[k]] & (group < 0))
+            group[joining] = group[first]
+            members.extend(joining.tolist())
+            k += 1
+        groups.append(np.sort(np.array(members)))
+    return groups
 
 
 class TokenCloud(pg.GraphicsObject):
     """Every token as a dot with its text beside it, drawn in one pass in pixel space (the same
-    size at any zoom)."""
+    size at any zoom); tokens on one spot share a label that lists them."""
 
     def __init__(self) -> None:
         super().__init__()
         self.points = np.zeros((0, 2))
         self.texts: list[str] = []
-        self._static: list[QStaticText] = []  # laid out once per vocabulary, drawn many times
+        self.lines: list[tuple[float, float, str]] = []  # the label lines of the last paint, in pixels
+        self._static: dict[str, QStaticText] = {}  # each line laid out once, drawn many times
         self.color = QColor(plot_colors().text)
 
     def set_data(self, points: np.ndarray, texts: list[str]) -> None:
         if texts != self.texts:
-            self._static = [QStaticText(t) for t in texts]
+            self._static = {}
         self.points, self.texts = points, texts
         self.update()
 
     def set_color(self, color: str) -> None:
         self.color = QColor(color)
         self.update()
+
+    def _static_text(self, line: str) -> QStaticText:
+        static = self._static.get(line)
+        if static is None:
+            static = self._static[line] = QStaticText(line)
+        return static
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
         # the whole visible area: texts reach past their points by a number of pixels, not of units
@@ -66,15 +96,33 @@ class TokenCloud(pg.GraphicsObject):
     def paint(self, painter: QPainter, *_args) -> None:
         if not self.texts:
             return
-        transform = painter.transform()  # item to pixels, as the view set it up for this paint
+        t = painter.transform()  # item to pixels, as the view set it up for this paint
+        x, y = self.points[:, 0], self.points[:, 1]
+        px, py = t.m11() * x + t.m21() * y + t.m31(), t.m12() * x + t.m22() * y + t.m32()
         painter.save()
         painter.resetTransform()
-        pixels = [transform.map(QPointF(x, y)) for x, y in self.points]
         painter.setPen(QPen(QColor(POINT), POINT_PX, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        painter.drawPoints(QPolygonF(pixels))
+        painter.drawPoints(QPolygonF([QPointF(a, b) for a, b in zip(px, py)]))
         painter.setPen(self.color)
-        for at, text in zip(pixels, self._static):
-            painter.drawStaticText(at + LABEL_OFFSET, text)
+        step = painter.fontMetrics().lineSpacing()
+        self.lines = []
+        placed: list[QRectF] = []
+        for group in label_groups(px, py):
+            words = [self.texts[i] for i in group]
+            lines = [", ".join(words[k:k + WORDS_PER_LINE]) for k in range(0, len(words), WORDS_PER_LINE)]
+            statics = [self._static_text(line) for line in lines]
+            block = QRectF(float(px[group[0]]) + LABEL_OFFSET.x(), float(py[group[0]]) + LABEL_OFFSET.y(),
+                           max(text.size().width() for text in statics), step * len(lines))
+            for _ in range(3):  # moved below a label already there, a few times at most
+                hit = next((r for r in placed if r.intersects(block)), None)
+                if hit is None:
+                    break
+                block.moveTop(hit.bottom() + 1)
+            placed.append(block)
+            for k, (line, static) in enumerate(zip(lines, statics)):
+                at = QPointF(block.left(), block.top() + step * k)
+                painter.drawStaticText(at, static)
+                self.lines.append((at.x(), at.y(), line))
         painter.restore()
 
 
