@@ -17,7 +17,7 @@ from shiboken6 import isValid
 from studio.lessons import lessons
 
 from .fonts import show_chinese
-from .lessons import title_text
+from .lessons import ElidedButton, title_text
 
 COLUMNS = 2
 
@@ -49,7 +49,7 @@ class StartScreen(QFrame):
         grid = QGridLayout()
         self.lesson_buttons: dict[str, QPushButton] = {}
         for i, lesson in enumerate(lessons()):
-            button = QPushButton(f"{i + 1}. {title_text(lesson.title, language)}")
+            button = ElidedButton(f"{i + 1}. {title_text(lesson.title, language)}")
             button.setStyleSheet("text-align: left; padding: 4px 8px;")
             button.clicked.connect(lambda _=False, lid=lesson.id: self.lessonChosen.emit(lid))
             grid.addWidget(button, i // COLUMNS, i % COLUMNS)
