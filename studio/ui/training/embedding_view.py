@@ -39,22 +39,19 @@ WORDS_PER_LINE = 4
 
 def label_groups(px: np.ndarray, py: np.ndarray, near: float = GROUP_PX) -> list[np.ndarray]:
     """Indices of the points that share a label: chains of points each within ``near`` pixels of
-    the next (a cluster's words stacked on one spot would be unreadable), in the points' order."""
+    the next (a cluster's words stacked on one spot would be unreadable), in the points' order.
+    Each point takes the smallest index among its neighbours until none changes (a few rounds of
+    whole-array work: this runs on every paint)."""
     close = (px[:, None] - px[None, :]) ** 2 + (py[:, None] - py[None, :]) ** 2 <= near * near
-    group = np.full(len(px), -1)
-    groups = []
-    for first in range(len(px)):
-        if group[first] >= 0:
-            continue
-        group[first] = len(groups)
-        members, k = [first], 0
-        while k < len(members):
-            joining = np.flatnonzero(close[members[k]] & (group < 0))
-            group[joining] = group[first]
-            members.extend(joining.tolist())
-            k += 1
-        groups.append(np.sort(np.array(members)))
-    return groups
+    label = np.arange(len(px))
+    while True:
+        smaller = np.where(close, label[None, :], len(px)).min(axis=1)
+        if np.array_equal(smaller, label):
+            break
+        label = smaller
+    order = np.argsort(label, kind="stable")
+    _, starts = np.unique(label[order], return_index=True)
+    return np.split(order, starts[1:])
 
 
 class TokenCloud(pg.GraphicsObject):
@@ -66,7 +63,7 @@ class TokenCloud(pg.GraphicsObject):
         self.points = np.zeros((0, 2))
         self.texts: list[str] = []
         self.lines: list[tuple[float, float, str]] = []  # the label lines of the last paint, in pixels
-        self._static: dict[str, QStaticText] = {}  # each line laid out once, drawn many times
+        self._static: dict[str, tuple[QStaticText, float]] = {}  # each line laid out once (and its width)
         self.color = QColor(plot_colors().text)
 
     def set_data(self, points: np.ndarray, texts: list[str]) -> None:
@@ -79,11 +76,12 @@ class TokenCloud(pg.GraphicsObject):
         self.color = QColor(color)
         self.update()
 
-    def _static_text(self, line: str) -> QStaticText:
-        static = self._static.get(line)
-        if static is None:
-            static = self._static[line] = QStaticText(line)
-        return static
+    def _static_text(self, line: str) -> tuple[QStaticText, float]:
+        found = self._static.get(line)
+        if found is None:
+            static = QStaticText(line)
+            found = self._static[line] = (static, static.size().width())
+        return found
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
         # the whole visible area: texts reach past their points by a number of pixels, not of units
@@ -106,23 +104,27 @@ class TokenCloud(pg.GraphicsObject):
         painter.setPen(self.color)
         step = painter.fontMetrics().lineSpacing()
         self.lines = []
-        placed: list[QRectF] = []
-        for group in label_groups(px, py):
+        groups = label_groups(px, py)
+        heads_x, heads_y = px.tolist(), py.tolist()
+        placed = np.empty((len(groups), 4))  # left, top, right, bottom of the labels drawn so far
+        for g, group in enumerate(groups):
             words = [self.texts[i] for i in group]
             lines = [", ".join(words[k:k + WORDS_PER_LINE]) for k in range(0, len(words), WORDS_PER_LINE)]
             statics = [self._static_text(line) for line in lines]
-            block = QRectF(float(px[group[0]]) + LABEL_OFFSET.x(), float(py[group[0]]) + LABEL_OFFSET.y(),
-                           max(text.size().width() for text in statics), step * len(lines))
+            head = int(group[0])
+            left, top = heads_x[head] + LABEL_OFFSET.x(), heads_y[head] + LABEL_OFFSET.y()
+            right, height = left + max(width for _, width in statics), step * len(lines)
             for _ in range(3):  # moved below a label already there, a few times at most
-                hit = next((r for r in placed if r.intersects(block)), None)
-                if hit is None:
+                before = placed[:g]
+                hits = np.flatnonzero((before[:, 0] < right) & (before[:, 2] > left)
+                                      & (before[:, 1] < top + height) & (before[:, 3] > top))
+                if not len(hits):
                     break
-                block.moveTop(hit.bottom() + 1)
-            placed.append(block)
-            for k, (line, static) in enumerate(zip(lines, statics)):
-                at = QPointF(block.left(), block.top() + step * k)
-                painter.drawStaticText(at, static)
-                self.lines.append((at.x(), at.y(), line))
+                top = float(before[hits, 3].max()) + 1
+            placed[g] = (left, top, right, top + height)
+            for k, (line, (static, _)) in enumerate(zip(lines, statics)):
+                painter.drawStaticText(QPointF(left, top + step * k), static)
+                self.lines.append((left, top + step * k, line))
         painter.restore()
 
 
