@@ -39,7 +39,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CASES = {  # example -> (its tab, the panel's view attribute, epochs)
     "transformer_sequence": ("Attention", "attention_view", 8),
-    "word_embeddings": ("Embeddings", "embedding_view", 20),
+    "word_embeddings": ("Embeddings", "embedding_view", 60),
 }
 
 

@@ -63,7 +63,7 @@ class TokenCloud(pg.GraphicsObject):
         self.points = np.zeros((0, 2))
         self.texts: list[str] = []
         self.lines: list[tuple[float, float, str]] = []  # the label lines of the last paint, in pixels
-        self._static: dict[str, tuple[QStaticText, float]] = {}  # each line laid out once (and its width)
+        self._static: dict[str, tuple[QStaticText, float]] = {}  # each piece laid out once (and its width)
         self.color = QColor(plot_colors().text)
 
     def set_data(self, points: np.ndarray, texts: list[str]) -> None:
@@ -107,13 +107,17 @@ class TokenCloud(pg.GraphicsObject):
         groups = label_groups(px, py)
         heads_x, heads_y = px.tolist(), py.tolist()
         placed = np.empty((len(groups), 4))  # left, top, right, bottom of the labels drawn so far
+        space = painter.fontMetrics().horizontalAdvance(" ")
         for g, group in enumerate(groups):
-            words = [self.texts[i] for i in group]
-            lines = [", ".join(words[k:k + WORDS_PER_LINE]) for k in range(0, len(words), WORDS_PER_LINE)]
-            statics = [self._static_text(line) for line in lines]
+            # each word drawn on its own, "cat," and "dog" laid out once: a group's words change
+            # from frame to frame, and laying out each new list of them cost more than drawing
+            pieces = [self._static_text(self.texts[i] + ("," if n < len(group) - 1 else ""))
+                      for n, i in enumerate(group)]
+            rows = [pieces[k:k + WORDS_PER_LINE] for k in range(0, len(pieces), WORDS_PER_LINE)]
             head = int(group[0])
             left, top = heads_x[head] + LABEL_OFFSET.x(), heads_y[head] + LABEL_OFFSET.y()
-            right, height = left + max(width for _, width in statics), step * len(lines)
+            width = max(sum(w for _, w in row) + space * (len(row) - 1) for row in rows)
+            right, height = left + width, step * len(rows)
             for _ in range(3):  # moved below a label already there, a few times at most
                 before = placed[:g]
                 hits = np.flatnonzero((before[:, 0] < right) & (before[:, 2] > left)
@@ -122,8 +126,13 @@ class TokenCloud(pg.GraphicsObject):
                     break
                 top = float(before[hits, 3].max()) + 1
             placed[g] = (left, top, right, top + height)
-            for k, (line, (static, _)) in enumerate(zip(lines, statics)):
-                painter.drawStaticText(QPointF(left, top + step * k), static)
+            words = [self.texts[i] for i in group]
+            for k, row in enumerate(rows):
+                x = left
+                for static, w in row:
+                    painter.drawStaticText(QPointF(x, top + step * k), static)
+                    x += w + space
+                line = ", ".join(words[k * WORDS_PER_LINE:(k + 1) * WORDS_PER_LINE])
                 self.lines.append((left, top + step * k, line))
         painter.restore()
 
