@@ -16,7 +16,7 @@ from typing import Any, Callable
 import torch
 
 from .events import Event, ProbeEvent
-from .probes import grad_norms, probe_levels
+from .probes import grad_norms, probe_levels, two_values
 
 LIVE_S = 0.4  # under 0.5 s: frames stay above two a second when the window delays one
 LIVE_CAP = 0.1
@@ -136,7 +136,9 @@ class ProbeBudget:
         gradients already computed cost a fraction of a millisecond, so the gradient-flow plot
         keeps one point per ``every`` steps however costly the other views are."""
         t = self.clock()
-        self.emit(ProbeEvent(step, epoch, grad_norms=grad_norms(self.recipe.networks)))
+        model = self.recipe.networks.get("model")  # a two-parameter network's path keeps every point too
+        self.emit(ProbeEvent(step, epoch, grad_norms=grad_norms(self.recipe.networks),
+                             point=two_values(model) if model is not None else None))
         self.spent += self.clock() - t
 
     def final(self, step: int, epoch: int) -> None:

@@ -225,6 +225,15 @@ def _histograms(flat: np.ndarray, sizes: np.ndarray, bins: int) -> tuple[np.ndar
     return counts, edges
 
 
+def two_values(model: nn.Module) -> tuple[float, float] | None:
+    """The values of a network's parameters when it has exactly two (its point on the loss surface)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if sum(p.numel() for p in params) != 2:
+        return None
+    a, b = torch.cat([p.detach().reshape(-1) for p in params]).tolist()  # one transfer
+    return a, b
+
+
 def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:
     """Node id -> L2 norm of all its parameters' gradients (nodes with gradients only)."""
     names, norms = [], []

@@ -17,7 +17,7 @@ from .losses import IGNORE, Objective
 from .model import input_nodes, output_nodes
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
 from .probes import (activation_stats, attention_maps, boundary, embedding_points, function_curve, function_range,
-                     grad_norms, grid_range, record_outputs)
+                     grad_norms, grid_range, record_outputs, two_values)
 from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, permutation, place
 
 TRAIN_ACC_SAMPLES = 512  # training accuracy is measured on a fixed subset this large (about 2% standard error)
@@ -84,15 +84,6 @@ def check_single_output(model: nn.Module) -> None:
         names = ", ".join(f"{n}.{p}" for n, p in outs)
         raise TrainingDataError(f"the network has {len(outs)} unconnected outputs ({names}); "
                                 "supervised training needs exactly one")
-
-
-def two_values(model: nn.Module) -> tuple[float, float] | None:
-    """The values of a network's parameters when it has exactly two (its point on the loss surface)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if sum(p.numel() for p in params) != 2:
-        return None
-    a, b = torch.cat([p.detach().reshape(-1) for p in params]).tolist()  # one transfer
-    return a, b
 
 
 class Supervised(Recipe):
