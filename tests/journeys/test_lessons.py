@@ -149,3 +149,32 @@ def test_cnn_rnn_and_gan_lessons_show_what_they_say(window, qtbot):
     qtbot.waitUntil(lambda: samples.mode == "points", timeout=30_000)
     assert len(samples.generated.data) > 0 and len(samples.real.data) > 0
     run_for(qtbot, panel, 1)
+
+
+def test_optimizer_and_perceptron_lessons_show_what_they_say(window, qtbot):
+    panel = window.training_panel
+    lessons_panel = window.show_lessons()
+
+    # Optimizers: at lr 1.0 plain SGD leaves the valley on the loss surface, Adam still gets down,
+    # and the run itself ends when its loss overflows.
+    open_from_panel(window, "optimizers")
+    surface = panel.landscape_view
+    assert panel.views.currentWidget() is surface
+    click(experiment_button(qtbot, lessons_panel, "Set lr to 1.0 and retrain"))
+    assert window.editor.graph.training["optimizer"]["lr"] == 1.0
+    qtbot.waitUntil(lambda: bool(surface.paths) and surface.paths["SGD"].lr == 1.0, timeout=30_000)
+    assert surface.paths["SGD"].diverged_at is not None and surface.paths["Adam"].diverged_at is None
+    assert surface.describe()["SGD"].startswith("diverged at step")
+    qtbot.waitUntil(lambda: panel.session is None, timeout=30_000)
+    assert panel.history_view.record(panel.runs).status == "failed"
+
+    # The perceptron rule: 100% on AND, never on XOR.
+    open_from_panel(window, "perceptron")
+    assert panel.views.currentWidget() is panel.boundary_view
+    for gate, perfect in (("Learn AND", True), ("Back to XOR", False)):
+        click(experiment_button(qtbot, lessons_panel, gate))
+        qtbot.waitUntil(lambda: panel.runs > 0 and panel.session is None and panel.run.status != "running",
+                        timeout=30_000)
+        accuracy = panel.run.curves["train_acc"][1]
+        assert (accuracy[-1] == 1.0) is perfect and (max(accuracy) < 1.0) is not perfect, gate
+        assert panel.boundary_view.redraws > 0 and panel.boundary_view.field is not None
