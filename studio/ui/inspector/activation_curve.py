@@ -12,20 +12,22 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
 from studio.training.activation_curve import (
     DEFAULT_RANGE, FLAT_SHARE, ActivationFunction, InputShares, input_band,
 )
 
 from ..training.draw_budget import MeteredPlotWidget
-from ..training.plot_style import PlotColors, plot_colors, steady_plot, style_plot
+from ..training.plot_style import CACHE, PlotColors, plot_colors, steady_plot, style_plot
 
 BEFORE_RUN = "Train to see the inputs it receives."
 PLOT_HEIGHT = 190
 BAND_HEIGHT = 0.9  # of the curves' y span: the tallest bin stays below the top edge
 AXIS_WIDTH = 34  # the left axis of so narrow a plot: ticks such as "0.25" fit
-SLACK = 0.15  # of the inputs' width, left either side of them when the x range has to move
+SLACK = 1.0  # of the inputs' width, left either side of them when the x range has to move
+MIN_FILL = 0.2  # the inputs' least share of the x range before it closes in on them
 
 
 class _InspectorPlot(MeteredPlotWidget):
@@ -46,15 +48,18 @@ class ActivationCurveView(QWidget):
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLabel("bottom", "input x")
-        # Curve items, not data items: a band is set on every probe, and a data item's setData
-        # cost more than its paint.
-        self.band = pg.PlotCurveItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
-        self.flat_band = pg.PlotCurveItem([0, 1], [0], stepMode="center", fillLevel=0, pen=None)
+        # Plain path items, not pyqtgraph curves: a band changes with every probe, and a curve's
+        # data and paint go through Python each time; a path is made once and painted by Qt.
+        self.band = QGraphicsPathItem()
+        self.flat_band = QGraphicsPathItem()
         for item in (self.band, self.flat_band):
+            item.setPen(QPen(Qt.PenStyle.NoPen))
             item.setZValue(-10)
             plot.addItem(item)
-        self.value_curve = plot.plot([], [], name="f(x)")
-        self.slope_curve = plot.plot([], [], name="f′(x)")
+        self.value_curve = plot.plot([], [])
+        self.slope_curve = plot.plot([], [])
+        for item in (self.value_curve, self.slope_curve):
+            item.curve.setCacheMode(CACHE)  # drawn again only when the x range moves, not per probe
         steady_plot(plot)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.note = QLabel(BEFORE_RUN)
@@ -77,7 +82,7 @@ class ActivationCurveView(QWidget):
         self._where = ""
         self.x_range = DEFAULT_RANGE
         self._curve_range: tuple[float, float] | None = None  # the x range f and f' were drawn over
-        self._y_span = (0.0, 1.0)
+        self._y_span: tuple[float, float] | None = None  # the curves' y span, as the axis shows it
         self.redraws = 0
         self.apply_colors()
 
@@ -123,13 +128,13 @@ class ActivationCurveView(QWidget):
             self._draw_curve()
         lo, hi = self._y_span
         if self.inputs is None:
-            self.band.setData([0, 1], [0])
-            self.flat_band.setData([0, 1], [0])
+            self.band.setPath(QPainterPath())
+            self.flat_band.setPath(QPainterPath())
         else:
             counts, edges = self.inputs
             scale = BAND_HEIGHT * (hi - lo) / max(float(counts.max()), 1.0)
-            self.band.setData(edges, lo + counts * scale, fillLevel=lo)
-            self.flat_band.setData(edges, lo + counts * self.shares.flat_per_bin * scale, fillLevel=lo)
+            self.band.setPath(step_path(edges, counts * scale, lo))
+            self.flat_band.setPath(step_path(edges, counts * self.shares.flat_per_bin * scale, lo))
         text = self._note_text()
         if text != self.note.text():
             self.note.setText(text)
@@ -146,9 +151,11 @@ class ActivationCurveView(QWidget):
         finite = np.concatenate([curve.ys[np.isfinite(curve.ys)], curve.slopes[np.isfinite(curve.slopes)],
                                  [0.0, self.function.peak]])
         lo, hi = float(finite.min()), float(finite.max())
-        self._y_span = (lo, hi if hi > lo else lo + 1.0)
+        span = (lo, hi if hi > lo else lo + 1.0)
         self.plot.setXRange(*self.x_range, padding=0)
-        self.plot.setYRange(*self._y_span, padding=0.05)
+        if span != self._y_span:  # a sigmoid's [0, 1] stays, and its axis is not drawn again
+            self.plot.setYRange(*span, padding=0.05)
+        self._y_span = span
         self._curve_range = self.x_range
 
     def _note_text(self) -> str:
@@ -165,13 +172,23 @@ class ActivationCurveView(QWidget):
                 f"A gradient passing back is multiplied by f′ at each input: ×{s.mean_slope:.2g} on average.")
 
 
-def follow(shown: tuple[float, float], wanted: tuple[float, float]) -> tuple[float, float]:
-    """The x range to draw next: the one ``shown`` while it still holds the ``wanted`` band and the
-    band fills at least half of it, else the band with ``SLACK`` of its width either side, so a
-    band that drifts or spreads a little moves nothing (a moved axis is drawn again in Python)."""
-    lo, hi = shown
-    if lo <= wanted[0] and wanted[1] <= hi and wanted[1] - wanted[0] >= 0.5 * (hi - lo):
-        return shown
-    slack = SLACK * (wanted[1] - wanted[0])
-    return wanted[0] - slack, wanted[1] + slack
+def step_path(edges: np.ndarray, heights: np.ndarray, base: float) -> QPainterPath:
+    """A histogram's outline as one closed path: each bin a step ``heights`` above ``base``."""
+    edges = np.asarray(edges, dtype=np.float64)
+    xs = np.concatenate([edges[:1], np.repeat(edges, 2)[1:-1], edges[-1:]])
+    ys = np.concatenate([[base], base + np.repeat(heights, 2), [base]])
+    path = pg.arrayToQPath(xs, ys)
+    path.closeSubpath()
+    return path
 
+
+def follow(shown: tuple[float, float], wanted: tuple[float, float]) -> tuple[float, float]:
+    """The x range to draw next: the one ``shown`` while it holds the ``wanted`` band and the band
+    fills at least ``MIN_FILL`` of it, else the band with ``SLACK`` of its width either side. A
+    band that drifts or spreads moves the axis once each time it doubles, not on every probe (a
+    moved axis is drawn again in Python, and its curve computed again)."""
+    lo, hi = shown
+    width = wanted[1] - wanted[0]
+    if lo <= wanted[0] and wanted[1] <= hi and width >= MIN_FILL * (hi - lo):
+        return shown
+    return wanted[0] - SLACK * width, wanted[1] + SLACK * width

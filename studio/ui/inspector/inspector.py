@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
 
 from blocks import ParamError
 from studio.graph import GraphEvent
-from studio.training.activation_curve import is_elementwise_activation
 
 from .. import icons, theme
 from ..canvas.format import count_text, shape_text
@@ -108,6 +107,8 @@ class InspectorWidget(QScrollArea):
             self.editors[param.name] = editor
             self.errors[param.name] = error
         layout.addLayout(form)
+        from studio.training.activation_curve import is_elementwise_activation  # here: it loads numpy
+
         if is_elementwise_activation(spec):
             layout.addWidget(self._show_curve())
         self.shapes_label = QLabel()
