@@ -5,6 +5,7 @@ from inside its own signal, and the app died)."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox
 
-from person import choose, click, type_into
+from person import Answers, choose, click, type_into
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BUILTINS = ["xor", "spiral", "moons", "circles", "blobs", "sine", "reverse", "sort", "copy", "digits", "iris",
@@ -86,8 +87,48 @@ def test_standardize_to_zscore_keeps_the_window(window, qtbot):
     assert chooser.dataset is not None
 
 
+@pytest.fixture(scope="module")
+def one_window(qapp, tmp_path_factory):
+    """One main window for the thirteen data sets below (a window costs about a second to build).
+    Each test starts it on a new, empty document, as the window starts (see ``new_window``)."""
+    from studio.ui.main_window import MainWindow
+    from studio.ui.settings import AppSettings
+
+    patches = pytest.MonkeyPatch()
+    config = tmp_path_factory.mktemp("one window") / "config"
+    patches.setenv("STUDIO_CONFIG_DIR", str(config))
+    Answers().install(patches)  # a new document after edits: the person discards them
+    window = MainWindow(AppSettings(config))
+    window.show()
+    while not hasattr(window, "training_panel"):  # the dock fills in on the loop's first turns
+        QApplication.processEvents()
+    fresh = window.training_panel.chooser.name_box.currentText(), dataset_spec(window)
+    yield window, fresh
+    window.close()
+    window.deleteLater()
+    patches.undo()
+    # A sweep between these tests froze the window's objects with the heap (tests/conftest.py):
+    # thawed, so the next sweep collects its reference cycles with it.
+    gc.unfreeze()
+
+
+@pytest.fixture
+def new_window(one_window, qtbot):
+    """The shared window after File > New (Ctrl+N), its data set box as a new window has it."""
+    window, fresh = one_window
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key_N, Qt.ControlModifier)
+    settle(qtbot)
+    assert len(window.editor.graph) == 0 and window.path is None
+    assert (window.training_panel.chooser.name_box.currentText(), dataset_spec(window)) == fresh
+    return window
+
+
 @pytest.mark.parametrize("name", BUILTINS)
-def test_every_option_of_every_builtin_data_set(window, qtbot, name):
+def test_every_option_of_every_builtin_data_set(new_window, qtbot, name):
+    window = new_window
     panel = window.training_panel
     chooser = panel.chooser
     choose(chooser.name_box, name)
