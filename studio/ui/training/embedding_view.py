@@ -100,40 +100,38 @@ class TokenCloud(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()
         painter.setPen(QPen(QColor(POINT), POINT_PX, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        painter.drawPoints(QPolygonF([QPointF(a, b) for a, b in zip(px, py)]))
+        xs, ys = px.tolist(), py.tolist()
+        painter.drawPoints(QPolygonF(list(map(QPointF, xs, ys))))
         painter.setPen(self.color)
-        step = painter.fontMetrics().lineSpacing()
+        metrics = painter.fontMetrics()
+        step, space = metrics.lineSpacing(), metrics.horizontalAdvance(" ")
+        dx, dy = LABEL_OFFSET.x(), LABEL_OFFSET.y()
+        texts = self.texts
         self.lines = []
-        groups = label_groups(px, py)
-        heads_x, heads_y = px.tolist(), py.tolist()
-        placed = np.empty((len(groups), 4))  # left, top, right, bottom of the labels drawn so far
-        space = painter.fontMetrics().horizontalAdvance(" ")
-        for g, group in enumerate(groups):
+        placed: list[tuple[float, float, float, float]] = []  # left, top, right, bottom of labels drawn
+        for group in label_groups(px, py):
+            members = group.tolist()
             # each word drawn on its own, "cat," and "dog" laid out once: a group's words change
             # from frame to frame, and laying out each new list of them cost more than drawing
-            pieces = [self._static_text(self.texts[i] + ("," if n < len(group) - 1 else ""))
-                      for n, i in enumerate(group)]
+            last = len(members) - 1
+            pieces = [self._static_text(texts[i] + ("," if n < last else "")) for n, i in enumerate(members)]
             rows = [pieces[k:k + WORDS_PER_LINE] for k in range(0, len(pieces), WORDS_PER_LINE)]
-            head = int(group[0])
-            left, top = heads_x[head] + LABEL_OFFSET.x(), heads_y[head] + LABEL_OFFSET.y()
-            width = max(sum(w for _, w in row) + space * (len(row) - 1) for row in rows)
-            right, height = left + width, step * len(rows)
+            left, top = xs[members[0]] + dx, ys[members[0]] + dy
+            right = left + max(sum(w for _, w in row) + space * (len(row) - 1) for row in rows)
+            height = step * len(rows)
             for _ in range(3):  # moved below a label already there, a few times at most
-                before = placed[:g]
-                hits = np.flatnonzero((before[:, 0] < right) & (before[:, 2] > left)
-                                      & (before[:, 1] < top + height) & (before[:, 3] > top))
-                if not len(hits):
+                below = [b for lo, tp, hi, b in placed if lo < right and hi > left and tp < top + height and b > top]
+                if not below:
                     break
-                top = float(before[hits, 3].max()) + 1
-            placed[g] = (left, top, right, top + height)
-            words = [self.texts[i] for i in group]
+                top = max(below) + 1
+            placed.append((left, top, right, top + height))
             for k, row in enumerate(rows):
-                x = left
+                x, y = left, top + step * k
                 for static, w in row:
-                    painter.drawStaticText(QPointF(x, top + step * k), static)
+                    painter.drawStaticText(QPointF(x, y), static)
                     x += w + space
-                line = ", ".join(words[k * WORDS_PER_LINE:(k + 1) * WORDS_PER_LINE])
-                self.lines.append((left, top + step * k, line))
+                self.lines.append((left, y, ", ".join(texts[i] for i in members[k * WORDS_PER_LINE:
+                                                                                 (k + 1) * WORDS_PER_LINE])))
         painter.restore()
 
 
