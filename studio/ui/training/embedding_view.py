@@ -6,11 +6,12 @@ next (PCA may hand back either sign), so the cloud does not flip while it drifts
 moves only when the cloud leaves it or shrinks well inside it. One item draws every point and
 its token's text in one pass (a text item per token cost 25 ms a frame for 71 words, a scatter
 item's update another millisecond); the words of a tight cluster share one label that lists
-them. Each probe fed is shown in turn (``FramePacer``).
+them. The probes fed are shown in turn (``FramePacer``), at most 2.5 a second.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Iterable
 
 import numpy as np
@@ -35,6 +36,7 @@ POINT_PX = 7
 LABEL_OFFSET = QPointF(5, -16)  # pixels right of and above a point: a static text's top left corner
 GROUP_PX = 10  # points this close on screen share one label: the words of a tight cluster, listed
 WORDS_PER_LINE = 4
+FRAME_S = 0.4  # a frame shown at most this often: 2.5 a second (a fast run probes five times a second)
 
 
 def label_groups(px: np.ndarray, py: np.ndarray, near: float = GROUP_PX) -> list[np.ndarray]:
@@ -160,6 +162,7 @@ class EmbeddingView(QWidget):
         self.shown_labels: list[str] = []
         self._shown_node: str | None = None
         self._range: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1 in view
+        self._fed_at: float | None = None  # when frames were last handed to the pacer
         self.redraws = 0
         self.pacer = FramePacer(self._take, self)
         self.node_box.currentIndexChanged.connect(self._redraw)
@@ -206,6 +209,7 @@ class EmbeddingView(QWidget):
         self.points = None
         self._shown_node = None
         self._range = None
+        self._fed_at = None
         self.shown_labels = []
         self.redraws = 0
         self.node_box.clear()
@@ -221,7 +225,11 @@ class EmbeddingView(QWidget):
         if not frames:
             return
         if self.isVisible():
-            self.pacer.push(frames)
+            now = time.monotonic()
+            # as many of the newest frames as fit the time since the last hand-over, evenly spread
+            room = max(1, round((now - self._fed_at) / FRAME_S)) if self._fed_at is not None else 1
+            self._fed_at = now
+            self.pacer.push(frames[::-1][::max(1, -(-len(frames) // room))][::-1])
         else:  # drawn when the tab is shown
             self.pacer.clear()
             self.probe = frames[-1]
