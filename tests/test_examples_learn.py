@@ -14,7 +14,7 @@ from studio.training import ProbeEvent, Trainer, TrainingConfig
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TRAINABLE = ("xor_mlp", "xor_perceptron", "perceptron_rule", "linear_regression", "universal_approximation",
              "spiral_mlp", "vanishing_gradients", "overfitting", "lenet5_digits", "rnn_sequence", "lstm_sequence",
-             "gru_sequence", "transformer_sequence", "gcn_karate", "gan_ring2d")
+             "gru_sequence", "transformer_sequence", "word_embeddings", "gcn_karate", "gan_ring2d")
 
 
 @pytest.fixture(autouse=True)
