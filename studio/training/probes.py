@@ -123,9 +123,13 @@ def attention_maps(model: fx.GraphModule, inputs: tuple[torch.Tensor, ...],
     with torch.no_grad():
         for node_id, args in taken.items():
             attention, qkv = _self_attention(nodes[node_id])
-            q, k, v, mask = qkv(args)
-            _, w = attention(q, k, v, attn_mask=mask, need_weights=True, average_attn_weights=False)
-            weights[node_id] = w.float()
+            try:
+                q, k, v, mask = qkv(args)
+                _, w = attention(q, k, v, attn_mask=mask, need_weights=True, average_attn_weights=False)
+            except (RuntimeError, TypeError, ValueError, IndexError):
+                continue  # called in a way this probe does not follow (an imported module): no map, the run goes on
+            if w is not None and w.dim() == 4:
+                weights[node_id] = w.float()
     ids = xs[0] if len(xs) == 1 and not xs[0].is_floating_point() and xs[0].dim() == 2 else None
     host = {n: w.cpu().numpy() for n, w in weights.items()}
     ids_host = ids.cpu().tolist() if ids is not None else None
