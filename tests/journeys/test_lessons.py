@@ -178,3 +178,33 @@ def test_optimizer_and_perceptron_lessons_show_what_they_say(window, qtbot):
         accuracy = panel.run.curves["train_acc"][1]
         assert (accuracy[-1] == 1.0) is perfect and (max(accuracy) < 1.0) is not perfect, gate
         assert panel.boundary_view.redraws > 0 and panel.boundary_view.field is not None
+
+
+def test_attention_and_embedding_lessons_show_what_they_say(window, qtbot):
+    import numpy as np
+
+    panel = window.training_panel
+    lessons_panel = window.show_lessons()
+
+    # Attention: after a short run on the reversal task, most query rows of encoder2 look at the
+    # mirrored position: the anti-diagonal.
+    open_from_panel(window, "attention")
+    view = panel.attention_view
+    assert panel.views.currentWidget() is view
+    click(experiment_button(qtbot, lessons_panel, "Train only 2 epochs"))
+    qtbot.waitUntil(lambda: panel.session is None and panel.run.status == "finished", timeout=60_000)
+    qtbot.waitUntil(lambda: view.matrix is not None, timeout=5000)
+    choose(view.node_box, "encoder2")
+    length = view.matrix.shape[0]
+    mirrored = view.matrix.argmax(axis=1) == np.arange(length)[::-1]
+    assert mirrored.mean() >= 0.5, view.matrix.round(2)
+
+    # Embeddings: trained as it is, cat ends nearer dog than car on the 2-D map.
+    open_from_panel(window, "embeddings")
+    cloud = panel.embedding_view
+    assert panel.views.currentWidget() is cloud
+    click(lessons_panel.train_button)
+    qtbot.waitUntil(lambda: panel.session is None and panel.run.status == "finished", timeout=60_000)
+    qtbot.waitUntil(lambda: cloud.points is not None, timeout=5000)
+    at = {word: cloud.points[i] for i, word in enumerate(cloud.shown_labels)}
+    assert np.linalg.norm(at["cat"] - at["dog"]) < np.linalg.norm(at["cat"] - at["car"])
