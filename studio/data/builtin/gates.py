@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from blocks import Param
 
 from ..assemble import assemble
 from ..catalog import DatasetInfo, register
 from ..options import SPLIT, STANDARDIZE, with_defaults
+from .toy import four_corners
 
 # gate -> its output on the corners (0,0), (0,1), (1,0), (1,1)
 TRUTH = {
@@ -23,14 +23,7 @@ TRUTH = {
 
 
 def _gates(o: dict[str, Any], base) -> Any:
-    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
-    labels = np.array(TRUTH[o["gate"]])
-    if o["replicas"] == 0:
-        x, y = corners, labels
-    else:
-        rng = np.random.default_rng(o["seed"])
-        x = np.tile(corners, (o["replicas"], 1)) + rng.normal(0, o["noise"], (4 * o["replicas"], 2))
-        y = np.tile(labels, o["replicas"])
+    x, y = four_corners(TRUTH[o["gate"]], o)
     return assemble("gates", "classification", x, y, o, class_names=["0", "1"])
 
 

@@ -19,15 +19,19 @@ def _names(k: int) -> list[str]:
     return [str(i) for i in range(k)]
 
 
-def _xor(o: dict[str, Any], base) -> Any:
+def four_corners(labels: tuple[int, int, int, int], o: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The unit square's corners (0,0), (0,1), (1,0), (1,1) with ``labels``, or ``o["replicas"]``
+    noisy copies of each."""
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
-    labels = np.array([0, 1, 1, 0])
     if o["replicas"] == 0:
-        x, y = corners, labels
-    else:
-        rng = np.random.default_rng(o["seed"])
-        x = np.tile(corners, (o["replicas"], 1)) + rng.normal(0, o["noise"], (4 * o["replicas"], 2))
-        y = np.tile(labels, o["replicas"])
+        return corners, np.array(labels)
+    rng = np.random.default_rng(o["seed"])
+    x = np.tile(corners, (o["replicas"], 1)) + rng.normal(0, o["noise"], (4 * o["replicas"], 2))
+    return x, np.tile(np.array(labels), o["replicas"])
+
+
+def _xor(o: dict[str, Any], base) -> Any:
+    x, y = four_corners((0, 1, 1, 0), o)
     return assemble("xor", "classification", x, y, o, class_names=_names(2))
 
 
