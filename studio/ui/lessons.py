@@ -68,6 +68,7 @@ class LessonsPanel(QWidget):
         self._graph_of_active = None  # the document the lesson opened: another one ends the lesson
         self._pending: Experiment | None = None  # an experiment waiting for a run to stop
         self._before_run = 0  # the run an experiment's run is compared with
+        self._runs_before_lesson = 0  # runs of earlier documents: never compared with this lesson's
         self._compare_after: int | None = None
 
         self.language_box = QComboBox()
@@ -208,6 +209,8 @@ class LessonsPanel(QWidget):
             return False
         self.active = lesson
         self._graph_of_active = self.window.editor.graph
+        panel = self._panel()
+        self._runs_before_lesson = panel.runs if panel is not None else 0
         self._show_row(self.list.currentRow())
         self.outcome.setText(lesson_html({"en": "Press Train, watch, then try an experiment.",
                                           "zh": "按“Train”训练并观察，然后试一个实验。"}, self.language))
@@ -271,7 +274,8 @@ class LessonsPanel(QWidget):
             self._train_after_edit(panel)
 
     def _train_after_edit(self, panel) -> None:
-        before = panel.runs
+        # The run before the edit is compared only when it trained this lesson's example.
+        before = panel.runs if panel.runs > self._runs_before_lesson else 0
         if panel.train():
             self._before_run = before
             self._compare_after = panel.runs
@@ -284,7 +288,13 @@ class LessonsPanel(QWidget):
         panel.runFinished.disconnect(self._on_run_finished)
         after, before = self._compare_after, self._before_run
         self._compare_after = None
-        if after is None or before < 1:
+        if after is None:
+            return
+        if before < 1:
+            self.outcome.setText(self.outcome.text() + lesson_html(
+                {"en": "Nothing to compare it with: press Train before an experiment to have a run of the "
+                       "example as it was.",
+                 "zh": "没有可以比较的训练：先按“Train”训练原来的例子，再做实验。"}, self.language))
             return
         panel.history_view.compare([before, after])
         self.compare_button.setText(f"Show run {before} and run {after} overlaid")
