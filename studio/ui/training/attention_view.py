@@ -3,39 +3,33 @@
 One sample, one head (or the mean of the heads) as a heat map, queries down the side, keys
 along the top, each row summing to 1; token texts label the axes where the data set has a
 vocabulary. A network that reverses its input draws the anti-diagonal here as it learns.
-The plot is built when the tab is first shown; each probe fed is shown in turn (``FramePacer``).
 """
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QSpinBox, QWidget
 
 from studio.training.events import AttentionMaps, ProbeEvent
 
 from .draw_budget import MeteredPlotWidget
-from .pacing import FramePacer
+from .node_tab import NodeTab
 from .plot_style import plot_colors, steady_plot
-from .steady import SteadyLabel
 
 MEAN = "Mean of heads"
 HINT = "Train to see where each position looks: the attention weights of one sample, query by key."
 CAPTION = ("Row: a query position; column: the key position it attends to. Brighter is more weight; "
            "each row sums to 1.")
-STEP_TEMPLATE = "step 0000000 (epoch 00000)"
 MAX_LABELS = 40  # token texts on an axis; a longer sequence is labelled by position every few steps
 
 
-class AttentionView(QWidget):
+class AttentionView(NodeTab):
+    HINT = HINT
+    CAPTION = CAPTION
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.node_box = QComboBox()
-        self.node_box.setObjectName("attention_node")
-        self.node_box.setToolTip("The attention node whose weights are shown")
         self.head_box = QComboBox()
         self.head_box.setObjectName("attention_head")
         self.head_box.setToolTip("One head's weights, or their mean")
@@ -44,47 +38,22 @@ class AttentionView(QWidget):
         self.sample_box.setPrefix("sample ")
         self.sample_box.setRange(1, 1)
         self.sample_box.setToolTip("Which of the first validation samples")
-        # the step shown, beside the choosers: a plot title changed on every frame cost a third of its paint
-        self.step_label = SteadyLabel(template=STEP_TEMPLATE)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Node"))
-        controls.addWidget(self.node_box, 1)
-        controls.addWidget(self.head_box, 1)
-        controls.addWidget(self.sample_box)
-        controls.addWidget(self.step_label)
-        self.caption = QLabel(HINT)
-        self.caption.setWordWrap(True)
-        self.box = QVBoxLayout(self)
-        self.box.setContentsMargins(0, 0, 0, 0)
-        self.box.addLayout(controls)
-        self.box.addWidget(self.caption)
-        # Made when the tab is first shown (``_ensure_plot``): most graphs have no attention node.
-        self.plot_widget: MeteredPlotWidget | None = None
-        self.probe: ProbeEvent | None = None  # the probe shown (or to show once the plot is built)
+        super().__init__("attention", "The attention node whose weights are shown",
+                         (self.head_box, self.sample_box), parent)
         self.matrix: np.ndarray | None = None  # the [queries, keys] weights drawn last
         # what the last frame set up, kept while it holds: axes, ranges and levels set again on
         # every frame repaint their axes (a third of a frame's cost)
         self._ticks: tuple | None = None
         self._top = 0.0
-        self.redraws = 0
-        self.pacer = FramePacer(self._take, self)
-        for box in (self.node_box, self.head_box):
-            box.currentIndexChanged.connect(self._redraw)
-        self.sample_box.valueChanged.connect(self._redraw)
-        self._set_ready(False)
+        self.head_box.currentIndexChanged.connect(self.redraw)
+        self.sample_box.valueChanged.connect(self.redraw)
 
-    # ---- building -----------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self._ensure_plot()
-        super().showEvent(event)
-        self._redraw()
+    def holds(self, probe: ProbeEvent) -> bool:
+        return bool(probe.attention)
 
-    def _ensure_plot(self) -> None:
-        if self.plot_widget is not None:
-            return
+    def build_plot(self) -> None:
         colors = plot_colors()
         self.plot_widget = MeteredPlotWidget(background=colors.background)
-        self.plot_widget.setObjectName("attention_plot")
         plot = self.plot = self.plot_widget.getPlotItem()
         plot.setLabel("left", "query")
         plot.setLabel("bottom", "key")
@@ -97,66 +66,20 @@ class AttentionView(QWidget):
                                          label="weight")
         self.color_bar.setImageItem(self.image, insert_in=plot)
         steady_plot(plot)
-        self.box.insertWidget(1, self.plot_widget, 1)
-        self.plot_widget.setVisible(self.probe is not None)  # before a run: the hint alone
-        self.caption.setText(CAPTION if self.probe is not None else HINT)
 
-    # ---- feeding ------------------------------------------------------------
-    def _set_ready(self, ready: bool) -> None:
-        """The choosers and the plot once there is something to show; before that, the hint alone."""
-        for box in (self.node_box, self.head_box, self.sample_box):
-            box.setEnabled(ready)
-        if self.plot_widget is not None:
-            self.plot_widget.setVisible(ready)
-
-    def clear(self) -> None:
-        """No run yet: no nodes, no map, the hint."""
-        self.pacer.clear()
-        self.probe = None
+    def forget(self) -> None:
         self.matrix = None
         self._ticks = None
         self._top = 0.0
-        self.redraws = 0
-        self.node_box.clear()
         self.head_box.clear()
         self.sample_box.setRange(1, 1)
-        self.caption.setText(HINT)
-        self._set_ready(False)
         if self.plot_widget is not None:
             self.image.clear()
-            self.plot.setTitle("")
-        self.step_label.setText("")
-
-    def feed(self, events: Iterable[object]) -> None:
-        frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.attention]
-        if not frames:
-            return
-        if self.isVisible():
-            self.pacer.push(frames)
-        else:  # drawn when the tab is shown
-            self.pacer.clear()
-            self.probe = frames[-1]
-
-    def catch_up(self) -> None:
-        """Show the newest probe fed now, skipping any still waiting their turn."""
-        self.pacer.finish()
-
-    def _take(self, probe: ProbeEvent) -> None:
-        self.probe = probe
-        self._redraw()
 
     # ---- drawing ------------------------------------------------------------
     def _sync_choices(self, probe: ProbeEvent) -> AttentionMaps | None:
         """The choosers offer what ``probe`` holds, keeping what was chosen; the maps chosen."""
-        nodes = list(probe.attention)
-        if [self.node_box.itemText(i) for i in range(self.node_box.count())] != nodes:
-            keep = self.node_box.currentText()
-            self.node_box.blockSignals(True)
-            self.node_box.clear()
-            self.node_box.addItems(nodes)
-            self.node_box.setCurrentIndex(nodes.index(keep) if keep in nodes else 0)
-            self.node_box.blockSignals(False)
-        maps = probe.attention.get(self.node_box.currentText())
+        maps = probe.attention.get(self.choose_node(list(probe.attention)))
         if maps is None:
             return None
         samples, heads = maps.weights.shape[:2]
@@ -173,13 +96,10 @@ class AttentionView(QWidget):
             self.sample_box.blockSignals(False)
         return maps
 
-    def _redraw(self, *_args) -> None:
-        probe = self.probe
-        if probe is None or self.plot_widget is None or not self.isVisible():
-            return
+    def draw(self, probe: ProbeEvent) -> bool:
         maps = self._sync_choices(probe)
         if maps is None:
-            return
+            return False
         sample = self.sample_box.value() - 1
         head = self.head_box.currentIndex() - 1
         weights = maps.weights[sample]
@@ -204,10 +124,7 @@ class AttentionView(QWidget):
         if self.plot.titleLabel.text != title:
             self.plot.setTitle(title, color=plot_colors().text)
         self.step_label.setText(f"step {probe.step} (epoch {probe.epoch})")
-        self.caption.setText(CAPTION)
-        if not self.plot_widget.isVisible():
-            self._set_ready(True)
-        self.redraws += 1
+        return True
 
     def _label_axes(self, queries: int, keys: int, tokens: list[str] | None) -> None:
         for axis, count in (("left", queries), ("bottom", keys)):

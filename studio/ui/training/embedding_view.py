@@ -12,20 +12,17 @@ them. The probes fed are shown in turn (``FramePacer``), at most 2.5 a second.
 from __future__ import annotations
 
 import time
-from typing import Iterable
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF, QStaticText
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from studio.training.events import EmbeddingPoints, ProbeEvent
 
 from .draw_budget import MeteredPlotWidget
-from .pacing import FramePacer
+from .node_tab import NodeTab
 from .plot_style import plot_colors, steady_plot
-from .steady import SteadyLabel
 
 HINT = "Train to see the token vectors of an Embedding on their two main axes, labelled with their tokens."
 CAPTION = ("Each point is a token's vector, projected onto the two directions along which the vectors differ "
@@ -137,53 +134,29 @@ class TokenCloud(pg.GraphicsObject):
         painter.restore()
 
 
-class EmbeddingView(QWidget):
+class EmbeddingView(NodeTab):
+    HINT = HINT
+    CAPTION = CAPTION
+    STEP_TEMPLATE = STEP_TEMPLATE
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.node_box = QComboBox()
-        self.node_box.setObjectName("embedding_node")
-        self.node_box.setToolTip("The Embedding node whose vectors are shown")
-        # the step shown, beside the chooser: a plot title changed on every frame cost a third of its paint
-        self.step_label = SteadyLabel(template=STEP_TEMPLATE)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Node"))
-        controls.addWidget(self.node_box, 1)
-        controls.addWidget(self.step_label)
-        self.caption = QLabel(HINT)
-        self.caption.setWordWrap(True)
-        self.box = QVBoxLayout(self)
-        self.box.setContentsMargins(0, 0, 0, 0)
-        self.box.addLayout(controls)
-        self.box.addWidget(self.caption)
-        # Made when the tab is first shown (``_ensure_plot``).
-        self.plot_widget: MeteredPlotWidget | None = None
-        self.probe: ProbeEvent | None = None
+        super().__init__("embedding", "The Embedding node whose vectors are shown", (), parent)
         self.points: np.ndarray | None = None  # [tokens, 2] as drawn last (signs kept steady)
         self.shown_labels: list[str] = []
         self._shown_node: str | None = None
         self._range: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1 in view
         self._fed_at: float | None = None  # when frames were last handed to the pacer
-        self.redraws = 0
-        self.pacer = FramePacer(self._take, self)
-        self.node_box.currentIndexChanged.connect(self._redraw)
-        self._set_ready(False)
 
-    # ---- building -----------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self._ensure_plot()
-        super().showEvent(event)
-        self._redraw()
+    def holds(self, probe: ProbeEvent) -> bool:
+        return bool(probe.embeddings)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and self.plot_widget is not None:
             self.cloud.set_color(plot_colors().text)
 
-    def _ensure_plot(self) -> None:
-        if self.plot_widget is not None:
-            return
+    def build_plot(self) -> None:
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
-        self.plot_widget.setObjectName("embedding_plot")
         plot = self.plot = self.plot_widget.getPlotItem()
         # fixed names: a name that changed with the variance shares laid the axes out on every frame
         plot.setLabel("left", "principal axis 2")
@@ -191,78 +164,29 @@ class EmbeddingView(QWidget):
         self.cloud = TokenCloud()
         plot.addItem(self.cloud, ignoreBounds=True)
         steady_plot(plot)
-        self.box.insertWidget(1, self.plot_widget, 1)
-        self.plot_widget.setVisible(self.probe is not None)  # before a run: the hint alone
 
-    # ---- feeding ------------------------------------------------------------
-    def _set_ready(self, ready: bool) -> None:
-        """The choosers and the plot once there is something to show; before that, the hint alone."""
-        for box in (self.node_box,):
-            box.setEnabled(ready)
-        if self.plot_widget is not None:
-            self.plot_widget.setVisible(ready)
-
-    def clear(self) -> None:
-        """No run yet: no nodes, no points, the hint."""
-        self.pacer.clear()
-        self.probe = None
+    def forget(self) -> None:
         self.points = None
         self._shown_node = None
         self._range = None
         self._fed_at = None
         self.shown_labels = []
-        self.redraws = 0
-        self.node_box.clear()
-        self.caption.setText(HINT)
-        self._set_ready(False)
         if self.plot_widget is not None:
             self.cloud.set_data(np.zeros((0, 2)), [])
-            self.plot.setTitle("")
-        self.step_label.setText("")
 
-    def feed(self, events: Iterable[object]) -> None:
-        frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.embeddings]
-        if not frames:
-            return
-        if self.isVisible():
-            now = time.monotonic()
-            # as many of the newest frames as fit the time since the last hand-over, evenly spread
-            room = max(1, round((now - self._fed_at) / FRAME_S)) if self._fed_at is not None else 1
-            self._fed_at = now
-            self.pacer.push(frames[::-1][::max(1, -(-len(frames) // room))][::-1])
-        else:  # drawn when the tab is shown
-            self.pacer.clear()
-            self.probe = frames[-1]
-
-    def catch_up(self) -> None:
-        """Show the newest probe fed now, skipping any still waiting their turn."""
-        self.pacer.finish()
-
-    def _take(self, probe: ProbeEvent) -> None:
-        self.probe = probe
-        self._redraw()
+    def pace(self, frames: list[ProbeEvent]) -> list[ProbeEvent]:
+        # as many of the newest frames as fit the time since the last hand-over, evenly spread
+        now = time.monotonic()
+        room = max(1, round((now - self._fed_at) / FRAME_S)) if self._fed_at is not None else 1
+        self._fed_at = now
+        return frames[::-1][::max(1, -(-len(frames) // room))][::-1]
 
     # ---- drawing ------------------------------------------------------------
-    def _chosen(self, probe: ProbeEvent) -> tuple[str, EmbeddingPoints] | None:
-        nodes = list(probe.embeddings)
-        if [self.node_box.itemText(i) for i in range(self.node_box.count())] != nodes:
-            keep = self.node_box.currentText()
-            self.node_box.blockSignals(True)
-            self.node_box.clear()
-            self.node_box.addItems(nodes)
-            self.node_box.setCurrentIndex(nodes.index(keep) if keep in nodes else 0)
-            self.node_box.blockSignals(False)
-        node = self.node_box.currentText()
-        return (node, probe.embeddings[node]) if node in probe.embeddings else None
-
-    def _redraw(self, *_args) -> None:
-        probe = self.probe
-        if probe is None or self.plot_widget is None or not self.isVisible():
-            return
-        chosen = self._chosen(probe)
-        if chosen is None:
-            return
-        node, found = chosen
+    def draw(self, probe: ProbeEvent) -> bool:
+        node = self.choose_node(list(probe.embeddings))
+        found: EmbeddingPoints | None = probe.embeddings.get(node)
+        if found is None:
+            return False
         points = np.array(found.points, dtype=float)
         if self.points is not None and node == self._shown_node and self.points.shape == points.shape:
             # PCA's axes have no preferred sign: keep the one shown, so the cloud drifts, never flips
@@ -278,10 +202,7 @@ class EmbeddingView(QWidget):
             self.plot.setTitle(title, color=plot_colors().text)
         self.step_label.setText(f"step {probe.step} (epoch {probe.epoch}), the axes hold {a:.0%} + {b:.0%} "
                                 "of the variance")
-        self.caption.setText(CAPTION)
-        if not self.plot_widget.isVisible():
-            self._set_ready(True)
-        self.redraws += 1
+        return True
 
     def _fit(self, points: np.ndarray) -> None:
         """The cloud in view, with room for the labels right of and above the points. The view
