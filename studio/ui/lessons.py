@@ -237,6 +237,7 @@ class LessonsPanel(QWidget):
             return
         panel = self._panel()
         if panel is not None and not panel.running:
+            panel.reset_weights()  # from a fresh start, as the experiments' runs are
             panel.train()
 
     def try_experiment(self, experiment: Experiment) -> bool:
@@ -276,6 +277,9 @@ class LessonsPanel(QWidget):
     def _train_after_edit(self, panel) -> None:
         # The run before the edit is compared only when it trained this lesson's example.
         before = panel.runs if panel.runs > self._runs_before_lesson else 0
+        # From a fresh start, not from the last run's weights: before and after then differ by the
+        # edit alone, and what the lesson says to expect is what a new network does.
+        panel.reset_weights()
         if panel.train():
             self._before_run = before
             self._compare_after = panel.runs

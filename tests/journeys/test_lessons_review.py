@@ -1,5 +1,6 @@
 """Lessons as a learner goes through them, one after another in one window: what each text says
-is what the run shows, and an experiment's run is compared only with a run of the same lesson."""
+is what the run shows, and an experiment's run starts afresh and is compared only with a run of the
+same lesson."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def run_to_end(qtbot, panel, number: int) -> None:
     qtbot.waitUntil(lambda: panel.runs == number and panel.session is None, timeout=20_000)
 
 
-def test_experiments_compare_only_with_runs_of_their_lesson_and_xor_is_as_told(window, qtbot):
+def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_is_as_told(window, qtbot):
     press(window, Qt.Key_L, Qt.ControlModifier | Qt.ShiftModifier)  # Help > Lessons
     lessons_panel, panel = window.lessons_panel, window.training_panel
 
@@ -52,11 +53,20 @@ def test_experiments_compare_only_with_runs_of_their_lesson_and_xor_is_as_told(w
     run_to_end(qtbot, panel, 2)
     assert not lessons_panel.compare_button.isVisible() and panel.history_view.compared() != [1, 2]
 
-    # Train, then an experiment: that pair is overlaid.
+    crawl = list(panel.run.curves["train_loss"][1])
+    bias = next(v for k, v in next(iter(panel.weights.values())).items() if k.endswith("bias"))
+    assert 1.1 < float(bias) < 1.3  # "after 60 epochs b is still about 1.2 instead of 1"
+
+    # Undo, Train, then the same experiment again: that pair is overlaid, and the experiment's run
+    # starts afresh, not from the weights the lesson's run left: it repeats the first one exactly.
+    window.view.setFocus()
+    press(window.view, Qt.Key_Z, Qt.ControlModifier)
+    assert window.editor.graph.training["optimizer"]["lr"] == 0.05
     click(lessons_panel.train_button)
     run_to_end(qtbot, panel, 3)
-    click(experiment(qtbot, lessons_panel, "Back to lr 0.05"))
+    click(experiment(qtbot, lessons_panel, "Set lr to 0.001"))
     run_to_end(qtbot, panel, 4)
+    assert list(panel.run.curves["train_loss"][1]) == crawl
     qtbot.waitUntil(lessons_panel.compare_button.isVisible, timeout=2000)
     assert panel.history_view.compared() == [3, 4]
     assert "Nothing to compare" not in lessons_panel.outcome.text()
