@@ -2,7 +2,8 @@
 
 Lessons first (the curriculum), then the ways to start on one's own: a block from
 the palette, an example, a file. It goes for good the moment the person starts:
-a block placed or dragged in, a file or lesson opened, a press beside it or a key.
+a block placed or dragged in, a file or lesson opened, a press beside it or a key
+(but Tab, the arrows and Enter, which reach its buttons from the canvas).
 """
 
 from __future__ import annotations
@@ -69,6 +70,33 @@ class StartScreen(QFrame):
         self.open_button.clicked.connect(self.openFile.emit)
         box.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
 
+    def buttons(self) -> list[QPushButton]:
+        """In reading order: the lessons, row by row, then "All lessons…" and "Open a file…"."""
+        return [*self.lesson_buttons.values(), self.all_button, self.open_button]
+
+    def step_focus(self, key: int) -> None:
+        """Tab, Shift+Tab or an arrow from the canvas or a button: the focus to the next button
+        that way (Up and Down a row of the lessons' grid); from outside, to the first lesson."""
+        buttons = self.buttons()
+        focused = next((i for i, b in enumerate(buttons) if b.hasFocus()), None)
+        if focused is None:
+            at = 0
+        else:
+            step = {Qt.Key.Key_Down: COLUMNS, Qt.Key.Key_Up: -COLUMNS, Qt.Key.Key_Left: -1,
+                    Qt.Key.Key_Backtab: -1}.get(Qt.Key(key), 1)
+            lessons_end = len(self.lesson_buttons)
+            if abs(step) == COLUMNS and not (0 <= focused + step < lessons_end):
+                step //= COLUMNS  # off the grid's top or bottom: on to the neighbouring button
+            at = min(max(focused + step, 0), len(buttons) - 1)
+        buttons[at].setFocus(Qt.FocusReason.TabFocusReason)
+
+    def press_focused(self) -> bool:
+        """Enter on a focused button clicks it (outside a dialog a button takes only Space)."""
+        button = next((b for b in self.buttons() if b.hasFocus()), None)
+        if button is not None:
+            button.click()
+        return button is not None
+
     def dismiss(self) -> None:
         """Away for good: the person has started."""
         self.dismissed = True
@@ -87,21 +115,38 @@ class StartScreen(QFrame):
 
 class _CanvasEvents(QObject):
     """Keeps the screen centred, and puts it away once the person works on the canvas: a press
-    beside it, a block dragged in, a key."""
+    beside it, a block dragged in, a key. Tab and the arrows move among its buttons instead, and
+    Enter presses the one in focus, so the keyboard alone can start a lesson."""
 
     GONE_ON = (QEvent.Type.MouseButtonPress, QEvent.Type.DragEnter, QEvent.Type.KeyPress)
+    TABS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+    ARROWS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right)
+    PRESSES = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
     def __init__(self, screen: StartScreen) -> None:
         super().__init__(screen)
         self.screen = screen
 
-    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 (Qt name)
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        on_button = obj in self.screen.buttons()
+        if on_button and event.type() != QEvent.Type.KeyPress:
+            return False  # a button's own: a press on it is its click
         if event.type() == QEvent.Type.Resize:
             self.screen.place()
-        elif event.type() in self.GONE_ON and self.screen.isVisible():
+            return False
+        if event.type() == QEvent.Type.KeyPress and self.screen.isVisible() and \
+                not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier:
+            # Tab on a button goes on along the window's focus chain, out of the screen too.
+            if event.key() in self.ARROWS or (event.key() in self.TABS and not on_button):
+                self.screen.step_focus(event.key())
+                return True
+            if event.key() in self.PRESSES and self.screen.press_focused():
+                return True
+        if on_button:
+            return False  # its own (Space presses it)
+        if event.type() in self.GONE_ON and self.screen.isVisible():
             self.screen.dismiss()
         return False
-
 
 def install(window: Any) -> StartScreen:
     """Put the start screen over ``window``'s canvas; it shows while the document is new and empty."""
@@ -110,6 +155,8 @@ def install(window: Any) -> StartScreen:
     events = _CanvasEvents(screen)
     viewport.installEventFilter(events)
     window.view.installEventFilter(events)
+    for button in screen.buttons():  # a button moves the focus on an arrow itself, in creation order
+        button.installEventFilter(events)
     screen.lessonChosen.connect(window.open_lesson)
     screen.allLessons.connect(window.show_lessons)
     screen.openFile.connect(window.open_dialog)

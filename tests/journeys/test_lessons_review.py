@@ -5,6 +5,7 @@ same lesson."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from person import click, press
 from studio.lessons import lessons
@@ -32,11 +33,25 @@ def run_to_end(qtbot, panel, number: int) -> None:
 
 
 def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_is_as_told(window, qtbot):
-    press(window, Qt.Key_L, Qt.ControlModifier | Qt.ShiftModifier)  # Help > Lessons
+    # The keyboard alone at the start screen: Tab from the canvas reaches the first lesson, the
+    # arrows move over the grid (down a row, up, right), Enter opens the lesson in focus.
+    window.open_at_start(None)
+    screen = window.start_screen
+    qtbot.waitUntil(screen.isVisible, timeout=2000)
+    press(window.view, Qt.Key_Tab)
+    assert not window.view.quick_search.isVisible()  # Tab is the screen's, not the block search's
+    ids = list(screen.lesson_buttons)
+    for key, now in ((None, 0), (Qt.Key_Down, 2), (Qt.Key_Right, 3), (Qt.Key_Up, 1), (Qt.Key_Left, 0)):
+        if key is not None:
+            press(QApplication.focusWidget(), key)
+        assert screen.isVisible() and QApplication.focusWidget() is screen.lesson_buttons[ids[now]]
+    assert ids[0] == "perceptron"
+    press(QApplication.focusWidget(), Qt.Key_Return)
     lessons_panel, panel = window.lessons_panel, window.training_panel
+    assert not screen.isVisible() and lessons_panel.active is not None and lessons_panel.active.id == "perceptron"
+    assert window.editor.graph.training["dataset"]["name"] == "gates"
 
     # The perceptron on XOR, straight away, without a run of the example first.
-    pick_lesson(qtbot, lessons_panel, "perceptron")
     click(experiment(qtbot, lessons_panel, "Back to XOR"))
     run_to_end(qtbot, panel, 1)
     loss = panel.run.curves["train_loss"][1]
