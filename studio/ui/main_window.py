@@ -448,6 +448,8 @@ class MainWindow(QMainWindow):
         self.lessons_dock.raise_()
         if self.lessons_dock.width() < LESSONS_WIDTH:  # room for a lesson's sentences and its experiments
             self.resizeDocks([self.lessons_dock], [LESSONS_WIDTH], Qt.Horizontal)
+        # The keyboard goes on in the list: arrows choose a lesson, Enter opens it.
+        self.lessons_panel.list.setFocus(Qt.FocusReason.OtherFocusReason)
         return self.lessons_panel
 
     def open_lesson(self, lesson_id: str) -> bool:

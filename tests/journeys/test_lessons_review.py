@@ -62,8 +62,16 @@ def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_i
     assert "Nothing to compare" in lessons_panel.outcome.text()
     assert not lessons_panel.compare_button.isVisible()
 
-    # Another lesson: its first experiment is not compared with the perceptron's run.
-    pick_lesson(qtbot, lessons_panel, "learning_rate")
+    # Another lesson, by keyboard: Help > Lessons puts the focus in the list, Down and Enter open
+    # the next lessons until the learning rate. Its first experiment is not compared with the
+    # perceptron's run.
+    press(window.view, Qt.Key_L, Qt.ControlModifier | Qt.ShiftModifier)
+    assert QApplication.focusWidget() is lessons_panel.list
+    for _ in range(3):
+        press(lessons_panel.list, Qt.Key_Down)
+    assert lessons_panel.current.id == "learning_rate"
+    press(lessons_panel.list, Qt.Key_Return)
+    assert lessons_panel.active.id == "learning_rate"
     click(experiment(qtbot, lessons_panel, "Set lr to 0.001"))
     run_to_end(qtbot, panel, 2)
     assert not lessons_panel.compare_button.isVisible() and panel.history_view.compared() != [1, 2]
