@@ -124,7 +124,8 @@ class InspectorWidget(QScrollArea):
         from .activation_curve import ActivationCurveView
 
         if self.curve_view is None:
-            self.curve_view = ActivationCurveView()
+            # parented at once: shown without a parent it would be a window of its own, taking the focus
+            self.curve_view = ActivationCurveView(self)
         else:
             self.curve_view.apply_colors()  # the theme may have changed since
         self._curve_function()
