@@ -93,3 +93,13 @@ def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_i
     qtbot.waitUntil(lessons_panel.compare_button.isVisible, timeout=2000)
     assert panel.history_view.compared() == [3, 4]
     assert "Nothing to compare" not in lessons_panel.outcome.text()
+
+    # The loss surface of the same network: its legend stands beside the map, so the start and
+    # every path can be seen whatever the window's size (over the map it hid the start).
+    bar = panel.views.tabBar()
+    click(bar, bar.tabRect(next(i for i in range(bar.count()) if bar.tabText(i) == "Loss surface")).center())
+    view = panel.landscape_view
+    qtbot.waitUntil(lambda: bool(view.paths), timeout=20_000)
+    legend, chart = view.legend.sceneBoundingRect(), view.plot.vb.sceneBoundingRect()
+    assert legend.width() > 100 and legend.left() >= chart.right() - 1  # to its right, not over it
+    assert view.plot_widget.sceneRect().contains(legend)

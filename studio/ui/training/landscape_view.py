@@ -241,7 +241,11 @@ class LandscapeView(QWidget):
             iso.setCacheMode(CACHE)
             iso.setTransform(QTransform().translate(0.5, 0.5).scale(SMOOTH, SMOOTH))  # through pixel centres
             self.contours.append(iso)
-        self.legend = self.plot.addLegend(offset=(8, 8), labelTextSize="8pt")
+        # Beside the map, not over it: a path can start or run anywhere on it, and the tab is wider
+        # than tall. Curves named when plotted join it (PlotItem.addItem asks plot.legend).
+        self.legend = pg.LegendItem(labelTextSize="8pt")
+        self.plot.layout.addItem(self.legend, 2, 3)
+        self.plot.legend = self.legend
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.written: dict[str, str] = {}  # what the legend says beside each path
         for i, name in enumerate(OPTIMIZERS):
