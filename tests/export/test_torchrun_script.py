@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from studio.compile import compile_graph
-from studio.export import export_torchrun_script
+from studio.export import ExportError, export_torchrun_script
 from studio.export import torchrun_script as script_module
 from studio.export.torchrun import _TEMPLATE, training_settings
 from studio.export.torchrun_template import DOCSTRING, script_template
@@ -83,8 +83,10 @@ OPTIMIZER_CASES = {
 }
 
 
-def test_every_optimizer_has_a_case():
-    assert set(OPTIMIZER_CASES) == set(OPTIMIZERS)
+def test_every_optimizer_has_a_case_and_the_perceptron_rule_is_refused():
+    assert set(OPTIMIZER_CASES) == set(OPTIMIZERS) - {"perceptron"}
+    with pytest.raises(ExportError, match="training.optimizer.name perceptron: the torchrun script trains by gradient"):
+        _exported({"optimizer": {"name": "perceptron", "lr": 1.0}})
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZER_CASES))

@@ -238,7 +238,7 @@ def test_canvas_menu_lays_out_and_frames(window):
 # ---- the Help menu ---------------------------------------------------------------------------
 def test_keyboard_shortcuts_lists_every_shortcut_of_the_window(window):
     assert [a.text() for a in window.help_menu.actions() if not a.isSeparator()] == [
-        "&Keyboard Shortcuts", "&Block Reference", "&About Studio"]
+        "&Lessons", "&Keyboard Shortcuts", "&Block Reference", "&About Studio"]
     keys(window, Qt.Key_Slash, Qt.ControlModifier)
     dialog = window.shortcuts_dialog
     assert dialog is not None and dialog.isVisible()
@@ -253,6 +253,7 @@ def test_keyboard_shortcuts_lists_every_shortcut_of_the_window(window):
     assert rows["Undo"] == "Ctrl+Z"
     assert rows["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"
     assert rows["Block Reference"] == "F1"
+    assert rows["Lessons"] == "Ctrl+Shift+L"
     type_into(dialog.filter, "frame", then="enter")
     assert [name for name, _ in dialog.rows(visible_only=True)] == ["Frame Selected", "Frame All"]
 
