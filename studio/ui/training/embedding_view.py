@@ -28,7 +28,6 @@ HINT = "Train to see the token vectors of an Embedding on their two main axes, l
 CAPTION = ("Each point is a token's vector, projected onto the two directions along which the vectors differ "
            "most (PCA). Tokens the network uses alike move close together.")
 POINT = "#4c9be8"
-STEP_TEMPLATE = "step 0000000 (epoch 00000), the axes hold 100% + 100% of the variance"
 POINT_PX = 7
 LABEL_OFFSET = QPointF(5, -16)  # pixels right of and above a point: a static text's top left corner
 GROUP_PX = 10  # points this close on screen share one label: the words of a tight cluster, listed
@@ -137,7 +136,6 @@ class TokenCloud(pg.GraphicsObject):
 class EmbeddingView(NodeTab):
     HINT = HINT
     CAPTION = CAPTION
-    STEP_TEMPLATE = STEP_TEMPLATE
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("embedding", "The Embedding node whose vectors are shown", (), parent)

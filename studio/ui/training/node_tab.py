@@ -22,7 +22,6 @@ from .steady import SteadyLabel
 class NodeTab(QWidget):
     HINT = ""  # before a run
     CAPTION = ""  # under the plot, once it draws
-    STEP_TEMPLATE = "step 0000000 (epoch 00000)"  # the widest step text, so the label keeps its width
 
     def __init__(self, name: str, node_tip: str, extra: Sequence[QWidget] = (), parent: QWidget | None = None):
         super().__init__(parent)
@@ -31,14 +30,15 @@ class NodeTab(QWidget):
         self.node_box.setObjectName(f"{name}_node")
         self.node_box.setToolTip(node_tip)
         self.choosers: tuple[QWidget, ...] = (self.node_box, *extra)
-        # the step shown, beside the choosers: a plot title changed on every frame cost a third of its paint
-        self.step_label = SteadyLabel(template=self.STEP_TEMPLATE)
+        # the step shown, beside the choosers: a plot title changed on every frame cost a third of its paint.
+        # Its width is what the choosers leave (a narrow window cuts its end, the tooltip keeps it all).
+        self.step_label = SteadyLabel(lines=1)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Node"))
         controls.addWidget(self.node_box, 1)
         for widget in extra:
             controls.addWidget(widget, 1 if isinstance(widget, QComboBox) else 0)
-        controls.addWidget(self.step_label)
+        controls.addWidget(self.step_label, 2)
         self.caption = QLabel(self.HINT)
         self.caption.setWordWrap(True)
         self.box = QVBoxLayout(self)
