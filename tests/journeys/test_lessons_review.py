@@ -103,3 +103,11 @@ def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_i
     legend, chart = view.legend.sceneBoundingRect(), view.plot.vb.sceneBoundingRect()
     assert legend.width() > 100 and legend.left() >= chart.right() - 1  # to its right, not over it
     assert view.plot_widget.sceneRect().contains(legend)
+
+    # Optimizers, Adam from a fresh start: on the valley floor after 60 epochs, not yet at (2, 1).
+    pick_lesson(qtbot, lessons_panel, "optimizers")
+    click(experiment(qtbot, lessons_panel, "Switch to Adam"))
+    run_to_end(qtbot, panel, 5)
+    (w, b) = (float(v.flatten()[0]) for v in next(iter(panel.weights.values())).values())
+    assert abs(w - 1.80) < 0.03 and abs(b - 1.56) < 0.03
+    assert "y = 1.80 x + 1.56" in lessons_panel.outcome.text()
