@@ -18,15 +18,19 @@ import gc
 import time
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal
 
 INTERVAL_MS = 250
 FULL_EVERY_S = 30.0
 
 
 class GuiThreadCollector(QObject):
+    # emitted from any thread, handled on this object's: a job whose window went still ends its pause
+    _resume_requested = Signal()
+
     def __init__(self, parent: QObject, interval_ms: int = INTERVAL_MS) -> None:
         super().__init__(parent)
+        self._resume_requested.connect(self.resume)
         self.threshold = gc.get_threshold()
         self.holds = 0
         self.paused = 0  # jobs during which nothing is collected at all (see pause)
@@ -66,6 +70,10 @@ class GuiThreadCollector(QObject):
             if self.holds == 0:
                 gc.enable()
             self.check()
+
+    def resume_soon(self) -> None:
+        """``resume`` on this object's thread, asked from any thread."""
+        self._resume_requested.emit()
 
     def check(self) -> None:
         """Collect the generations past their thresholds, as Python would (a full one rarely)."""

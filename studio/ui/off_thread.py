@@ -45,9 +45,9 @@ class OneAtATime(QObject):
         # Python waits for it at exit, so the file is finished and the thread is never torn down
         # inside torch (which aborts the process). Jobs are seldom (an export, a prediction now and
         # then), so a thread each costs nothing that shows.
-        threading.Thread(target=self._work, args=(compute, show), name=self.name).start()
+        threading.Thread(target=self._work, args=(compute, show, self._collector), name=self.name).start()
 
-    def _work(self, compute: Callable[[], Any], show: Callable[..., None]) -> None:
+    def _work(self, compute: Callable[[], Any], show: Callable[..., None], collector) -> None:
         self.thread_ids.add(threading.get_ident())
         started = time.perf_counter()
         try:
@@ -56,8 +56,9 @@ class OneAtATime(QObject):
             result, error = None, exc
         try:
             self._finished.emit((show, result, error, time.perf_counter() - started))
-        except RuntimeError:  # the window went while this ran
-            pass
+        except RuntimeError:  # the window went while this ran: nothing to show, but collecting goes on
+            if collector is not None:
+                collector.resume_soon()
 
     def _on_finished(self, outcome: tuple) -> None:
         show, result, error, seconds = outcome

@@ -187,3 +187,23 @@ def test_no_thread_collects_garbage_while_a_job_runs(qtbot):
         gc.callbacks.pop()
     assert gc.isenabled() == was_enabled
     assert collector.paused == 0
+
+
+def test_a_job_whose_window_went_still_ends_the_pause(qtbot):
+    """The window (and the worker object with it) deleted while a job runs: nothing is shown, and
+    garbage is collected again afterwards (the pause used to last for the rest of the app's life)."""
+    import threading
+
+    from shiboken6 import delete
+
+    from studio.ui.collector import install
+    from studio.ui.off_thread import OneAtATime
+
+    collector = install()
+    worker = OneAtATime(None, "studio-test")
+    release = threading.Event()
+    worker.submit(lambda: release.wait(10), lambda *_: None)
+    assert collector.paused == 1
+    delete(worker)
+    release.set()
+    qtbot.waitUntil(lambda: collector.paused == 0, timeout=5000)
