@@ -70,6 +70,7 @@ class LessonsPanel(QWidget):
         self._before_run = 0  # the run an experiment's run is compared with
         self._runs_before_lesson = 0  # runs of earlier documents: never compared with this lesson's
         self._compare_after: int | None = None
+        self._shown: Lesson | None = None  # the lesson whose text the panel shows
 
         self.language_box = QComboBox()
         for code, name in LANGUAGES:
@@ -174,6 +175,9 @@ class LessonsPanel(QWidget):
         lesson = self.current
         if lesson is None:
             return
+        if lesson is not self._shown:  # another lesson is read from its title, not scrolled to where the last was
+            self._shown = lesson
+            self.scroll.verticalScrollBar().setValue(0)
         self.title.setText(title_text(lesson.title, self.language))
         self.watch.setText(lesson_html(lesson.watch, self.language))
         self.start_button.setText("Open the example again" if lesson is self.active else "Open the example")

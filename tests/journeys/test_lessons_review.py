@@ -65,10 +65,13 @@ def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_i
     # Another lesson, by keyboard: Help > Lessons puts the focus in the list, Down and Enter open
     # the next lessons until the learning rate. Its first experiment is not compared with the
     # perceptron's run.
+    # The next lesson is read from its title, not from where the outcome had scrolled the last.
     press(window.view, Qt.Key_L, Qt.ControlModifier | Qt.ShiftModifier)
     assert QApplication.focusWidget() is lessons_panel.list
+    assert lessons_panel.scroll.verticalScrollBar().value() > 0
     for _ in range(3):
         press(lessons_panel.list, Qt.Key_Down)
+        assert lessons_panel.scroll.verticalScrollBar().value() == 0
     assert lessons_panel.current.id == "learning_rate"
     press(lessons_panel.list, Qt.Key_Return)
     assert lessons_panel.active.id == "learning_rate"
