@@ -114,3 +114,23 @@ def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_i
     (w, b) = (float(v.flatten()[0]) for v in next(iter(panel.weights.values())).values())
     assert abs(w - 1.80) < 0.03 and abs(b - 1.56) < 0.03
     assert "y = 1.80 x + 1.56" in lessons_panel.outcome.text()
+
+
+def test_undoing_a_data_set_experiment_takes_the_old_runs_line_off_the_new_points(window, qtbot):
+    press(window, Qt.Key_L, Qt.ControlModifier | Qt.ShiftModifier)
+    lessons_panel, panel = window.lessons_panel, window.training_panel
+    pick_lesson(qtbot, lessons_panel, "function_fitting")
+    view = panel.boundary_view
+    click(experiment(qtbot, lessons_panel, "Fit a step"))
+    run_to_end(qtbot, panel, 1)
+    assert len(view.curve.getData()[0]) > 0 and view.plot.titleLabel.text.startswith("Function at step")
+
+    # Ctrl+Z: the sine's points again, without the step's fitted line over them.
+    step_points = view.points.getData()[1].copy()
+    window.view.setFocus()
+    press(window.view, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: len(view.points.getData()[1]) != len(step_points)
+                    or not (view.points.getData()[1] == step_points).all(), timeout=5000)
+    x, _y = view.curve.getData()
+    assert x is None or len(x) == 0
+    assert view.plot.titleLabel.text == "Function"

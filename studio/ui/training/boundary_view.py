@@ -164,6 +164,9 @@ class BoundaryView(QWidget):
         probe widens its range and once only: a diverging line leaves it rather than squash the data."""
         self._set_mode(True)
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        shown_x, shown_y = self.points.getData()
+        if self.last_step is not None and not (np.array_equal(shown_x, x) and np.array_equal(shown_y, y)):
+            self.clear()  # other data (a data set changed or undone): the last run's line fitted the old
         colors = plot_colors()
         if self.curve is None:
             self.curve = self.plot.plot([], [], pen=pg.mkPen(colors.val, width=2.5))
