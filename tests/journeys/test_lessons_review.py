@@ -97,8 +97,10 @@ def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_i
     assert panel.history_view.compared() == [3, 4]
     assert "Nothing to compare" not in lessons_panel.outcome.text()
 
-    # The loss surface of the same network: its legend stands beside the map, so the start and
-    # every path can be seen whatever the window's size (over the map it hid the start).
+    # The loss surface of the same network, in a small window: its legend stands beside the map,
+    # so the start and every path can be seen (over the map it hid the start), and the map keeps
+    # its axes.
+    window.resize(1280, 720)
     bar = panel.views.tabBar()
     click(bar, bar.tabRect(next(i for i in range(bar.count()) if bar.tabText(i) == "Loss surface")).center())
     view = panel.landscape_view
@@ -106,6 +108,8 @@ def test_experiments_start_afresh_compare_only_with_their_lessons_runs_and_xor_i
     legend, chart = view.legend.sceneBoundingRect(), view.plot.vb.sceneBoundingRect()
     assert legend.width() > 100 and legend.left() >= chart.right() - 1  # to its right, not over it
     assert view.plot_widget.sceneRect().contains(legend)
+    axis = view.plot.getAxis("bottom").sceneBoundingRect()
+    assert axis.height() > 20 and axis.bottom() <= view.plot_widget.viewport().height()
 
     # Optimizers, Adam from a fresh start: on the valley floor after 60 epochs, not yet at (2, 1).
     pick_lesson(qtbot, lessons_panel, "optimizers")

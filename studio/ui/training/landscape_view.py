@@ -243,8 +243,9 @@ class LandscapeView(QWidget):
             self.contours.append(iso)
         # Beside the map, not over it: a path can start or run anywhere on it, and the tab is wider
         # than tall. Curves named when plotted join it (PlotItem.addItem asks plot.legend).
-        self.legend = pg.LegendItem(labelTextSize="8pt")
-        self.plot.layout.addItem(self.legend, 2, 3)
+        # Its column spans title to bottom axis, rows packed: in a short tab the map keeps its axes.
+        self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6)
+        self.plot.layout.addItem(self.legend, 0, 3, 4, 1)
         self.plot.legend = self.legend
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.written: dict[str, str] = {}  # what the legend says beside each path
