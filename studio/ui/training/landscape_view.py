@@ -27,7 +27,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import (
-    QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QStackedWidget, QVBoxLayout, QWidget,
+    QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QSlider, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from shiboken6 import isValid
@@ -246,6 +246,8 @@ class LandscapeView(QWidget):
         # Its column spans title to bottom axis, rows packed: in a short tab the map keeps its axes.
         self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6)
         self.plot.layout.addItem(self.legend, 0, 3, 4, 1)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.plot.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignVCenter)  # a tall tab: rows stay together
         self.plot.legend = self.legend
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.written: dict[str, str] = {}  # what the legend says beside each path
