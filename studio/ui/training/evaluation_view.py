@@ -224,37 +224,16 @@ class EvaluationView(QWidget):
         self.class_page.setStretchFactor(0, 3)
         self.class_page.setStretchFactor(1, 2)
 
-        # Regression: predicted against target, and the residuals.
-        self.regression_plots = MeteredLayoutWidget()
-        self.regression_plots.setBackground(plot_colors().background)
-        lw = self.regression_plots
-        self.fit_plot: pg.PlotItem = lw.addPlot(row=0, col=0)
-        self.residual_plot: pg.PlotItem = lw.addPlot(row=0, col=1)
-        self.fit_plot.setLabel("bottom", "target")
-        self.fit_plot.setLabel("left", "predicted")
-        self.fit_plot.setTitle("Predicted against target")
-        self.residual_plot.setLabel("bottom", "target")
-        self.residual_plot.setLabel("left", "predicted − target")
-        self.residual_plot.setTitle("Residuals")
-        for p in (self.fit_plot, self.residual_plot):
-            p.showGrid(x=True, y=True, alpha=0.25)
-            steady_plot(p)
-        self.fit_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(31, 119, 180, 150))
-        self.identity = pg.PlotDataItem([], [], pen=pg.mkPen("#7f7f7f", width=1.5, style=Qt.PenStyle.DashLine))
-        self.residual_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(214, 39, 40, 150))
-        self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#7f7f7f", width=1.5,
-                                                                     style=Qt.PenStyle.DashLine))
-        self.fit_plot.addItem(self.identity)
-        self.fit_plot.addItem(self.fit_points)
-        self.residual_plot.addItem(self.zero_line)
-        self.residual_plot.addItem(self.residual_points)
+        # Regression: predicted against target, and the residuals; the plots are made for the first
+        # regression report (most windows never show one).
+        self.regression_plots: MeteredLayoutWidget | None = None
         self.regression_numbers = QLabel()
         self.regression_numbers.setObjectName("regression_numbers")
         self.regression_page = QWidget()
         rb = QVBoxLayout(self.regression_page)
         rb.setContentsMargins(0, 0, 0, 0)
         rb.addWidget(self.regression_numbers)
-        rb.addWidget(self.regression_plots, 1)
+        self._regression_box = rb
 
         self.message = QLabel(BEFORE)
         self.message.setObjectName("evaluation_message")
@@ -400,7 +379,36 @@ class EvaluationView(QWidget):
         self.stack.setCurrentWidget(self.class_page)
         self._show_toggle(True)
 
+    def _ensure_regression_plots(self) -> None:
+        if self.regression_plots is not None:
+            return
+        self.regression_plots = MeteredLayoutWidget()
+        self.regression_plots.setBackground(plot_colors().background)
+        lw = self.regression_plots
+        self.fit_plot: pg.PlotItem = lw.addPlot(row=0, col=0)
+        self.residual_plot: pg.PlotItem = lw.addPlot(row=0, col=1)
+        self.fit_plot.setLabel("bottom", "target")
+        self.fit_plot.setLabel("left", "predicted")
+        self.fit_plot.setTitle("Predicted against target")
+        self.residual_plot.setLabel("bottom", "target")
+        self.residual_plot.setLabel("left", "predicted − target")
+        self.residual_plot.setTitle("Residuals")
+        for p in (self.fit_plot, self.residual_plot):
+            p.showGrid(x=True, y=True, alpha=0.25)
+            steady_plot(p)
+        self.fit_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(31, 119, 180, 150))
+        self.identity = pg.PlotDataItem([], [], pen=pg.mkPen("#7f7f7f", width=1.5, style=Qt.PenStyle.DashLine))
+        self.residual_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(214, 39, 40, 150))
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#7f7f7f", width=1.5,
+                                                                     style=Qt.PenStyle.DashLine))
+        self.fit_plot.addItem(self.identity)
+        self.fit_plot.addItem(self.fit_points)
+        self.residual_plot.addItem(self.zero_line)
+        self.residual_plot.addItem(self.residual_points)
+        self._regression_box.addWidget(self.regression_plots, 1)
+
     def _draw_regression(self, report: Any, when: str) -> None:
+        self._ensure_regression_plots()
         pred = np.asarray(report.predicted, dtype=np.float64).reshape(-1)
         target = np.asarray(report.target, dtype=np.float64).reshape(-1)
         self.fit_points.setData(target, pred)
