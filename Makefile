@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The tested torch; pinned first so a CPU machine does not pull CUDA wheels.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: install run test test-random fuzz test-window lint bench examples clean
+.PHONY: install run test test-large test-random fuzz test-window lint bench examples clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ lint: install
 
 # In file order; `make test-random` shuffles it (pytest-randomly prints the seed to rerun an order).
 test: install lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -p no:randomly
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -p no:randomly -m "not large"
+
+# The ONNX export and source round trip of VGG-16 and AlexNet (hundreds of MB of weights each): a minute and a half.
+test-large: install
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -p no:randomly -m large
 
 test-random: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(if $(SEED),--randomly-seed=$(SEED))

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.json"))
 # Examples that cannot export, with the reason the refusal gives: none today.
 REFUSED: dict[str, str] = {}
-# Weights of hundreds of MB (VGG-16 553 MB, AlexNet 244 MB): checked here on a batch of 1 only.
+# Weights of hundreds of MB (VGG-16 553 MB, AlexNet 244 MB): checked on a batch of 1 only, by
+# `make test-large` (a minute of `make test` otherwise).
 LARGE = {"vgg16": 1, "alexnet": 1}
 _exported: dict[str, tuple] = {}  # one export per example, shared by the tests below
 
@@ -50,7 +51,8 @@ def test_every_example_is_covered():
     assert len(EXAMPLES) >= 15 and not set(REFUSED) - set(EXAMPLES)
 
 
-@pytest.mark.parametrize("name", [n for n in EXAMPLES if n not in REFUSED])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.large) if n in LARGE else n
+                                  for n in EXAMPLES if n not in REFUSED])
 def test_example_exports_and_onnxruntime_matches_the_compiled_network(name, folder):
     graph, networks, results, seconds = exported(name, folder)
     assert [r.network for r in results] == list(networks)

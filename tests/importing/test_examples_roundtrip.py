@@ -33,7 +33,11 @@ def test_every_example_is_checked_or_listed():
     assert all(_compiles(p) or p.name in CANNOT_ROUND_TRIP for p in EXAMPLES)
 
 
-@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.name not in CANNOT_ROUND_TRIP], ids=lambda p: p.stem)
+LARGE = {"vgg16.json", "alexnet.json"}  # hundreds of MB of weights: `make test-large`
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.large) if p.name in LARGE else p
+                                  for p in EXAMPLES if p.name not in CANNOT_ROUND_TRIP], ids=lambda p: p.stem)
 def test_exported_class_imports_back_the_same(path, tmp_path):
     graph = load(path)
     exported = tmp_path / f"{path.stem}_exported.py"  # as a person would: studio export -o, then import

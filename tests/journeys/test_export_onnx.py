@@ -34,7 +34,7 @@ def digits_copy(tmp_path) -> Path:
     return path
 
 
-def test_trained_digits_exported_with_int8_copy_show_the_table(window, answers, qtbot, tmp_path):
+def test_trained_digits_exported_with_int8_copy_show_the_table(only_live_widgets, window, answers, qtbot, tmp_path):
     from studio.compile import compile_networks
     from studio.export.int8_table import _size
 
@@ -61,7 +61,8 @@ def test_trained_digits_exported_with_int8_copy_show_the_table(window, answers, 
     # the export and then the table are made off the window's thread
     qtbot.waitUntil(lambda: not dialog.measuring, timeout=120_000)
     timer.stop()
-    # and the window's event loop kept turning meanwhile
+    # and the window's event loop kept turning meanwhile (earlier tests' garbage collected first: a full
+    # collection of the windows they let go of stalled this one for a second in a whole-suite run)
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert ticks and max(gaps, default=0.0) < 1.0, gaps
     assert dialog.error is None
