@@ -254,7 +254,7 @@ class LessonsPanel(QWidget):
             self.outcome.setText(f"<p>Not applied: {html.escape(reason)}</p>")
             return False
         text = lesson_html(experiment.expect, self.language) if experiment.expect else ""
-        self.outcome.setText(f"<p><b>{html.escape(experiment.text('title'))}</b> (Ctrl+Z undoes it)</p>{text}")
+        self.outcome.setText(f"<p><b>{html.escape(title_text(experiment.title, self.language))}</b> (Ctrl+Z undoes it)</p>{text}")
         self.compare_button.hide()
         self.scroll.ensureWidgetVisible(self.outcome)
         if experiment.train:
