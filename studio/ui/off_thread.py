@@ -54,18 +54,19 @@ class OneAtATime(QObject):
             result, error = compute(), None
         except BaseException as exc:  # noqa: BLE001 - shown by the window, even a sys.exit() in a model file
             result, error = None, exc
+        # The pause ends through the collector itself (it lives as long as the app): a result queued
+        # to a window deleted before it arrives is dropped, and so would its resume be.
+        if collector is not None:
+            collector.resume_soon()
         try:
             self._finished.emit((show, result, error, time.perf_counter() - started))
-        except RuntimeError:  # the window went while this ran: nothing to show, but collecting goes on
-            if collector is not None:
-                collector.resume_soon()
+        except RuntimeError:  # the window went while this ran: nothing to show
+            pass
 
     def _on_finished(self, outcome: tuple) -> None:
         show, result, error, seconds = outcome
         self.busy = False
-        if self._collector is not None:
-            self._collector.resume()
-            self._collector = None
+        self._collector = None  # its pause ended as the job did (``_work``)
         show(result, error, seconds)
         if self.waiting is not None and not self.busy:
             compute, show = self.waiting
