@@ -36,6 +36,7 @@ from typing import Any
 from torch import fx, nn
 
 from studio.graph import Graph, InvalidGraphError, Problem, validate
+from studio.graph.groups import Definition, set_module_builder
 
 from .naming import Namer, assign, illegal_value_names, reserved_attributes
 from .network import Network, Networks
@@ -88,14 +89,34 @@ def _illegal_values() -> frozenset[str]:
     return frozenset(illegal_value_names())
 
 
+def compile_group(definition: Definition, inside: Graph) -> Network:
+    """One instance of a group: its inside (``Definition.instance``) as one ``Network`` whose
+    ``forward`` takes the group's input ports in order and returns its output ports, a class
+    named after the definition."""
+    problems = [inside.shapes.error(n) for n in inside.topological_order() if inside.shapes.error(n) is not None]
+    if problems:
+        raise InvalidGraphError(problems)
+    outputs = [(o.node, o.port) for o in definition.outputs]
+    builder = _PartBuilder(inside, inside.topological_order(), inputs=definition.inputs, outputs=outputs,
+                           class_name=definition.name)
+    return builder.build()
+
+
+set_module_builder(compile_group)
+
+
 class _PartBuilder:
     """Builds the fx graph of one network and remembers which graph node made each fx node."""
 
-    def __init__(self, graph: Graph, part: list[str]) -> None:
+    def __init__(self, graph: Graph, part: list[str], inputs: list[str] | None = None,
+                 outputs: list[tuple[str, str]] | None = None, class_name: str = "Network") -> None:
         self.graph = graph
         self.members = set(part)
         self.order = part  # topological
         self.doc_order = [n for n in graph.nodes if n in self.members]
+        self.inputs = inputs if inputs is not None else [n for n in self.doc_order if graph.node(n).spec.is_input]
+        self.outputs = outputs
+        self.class_name = class_name
         self.fx = fx.Graph()
         self.modules: dict[str, nn.Module] = {}
         self.values: dict[tuple[str, str], fx.Node] = {}
@@ -137,7 +158,7 @@ class _PartBuilder:
 
     # ---- nodes ---------------------------------------------------------
     def build(self) -> Network:
-        for node_id in self.doc_order:
+        for node_id in self.inputs:
             if self.graph.node(node_id).spec.is_input:
                 ph = self.fx.placeholder(node_id)
                 self._own(ph, node_id, node_id, primary=True)
@@ -146,7 +167,7 @@ class _PartBuilder:
         for node_id in self.order:
             if not self.graph.node(node_id).spec.is_input:
                 self._add(node_id)
-        outputs = [
+        outputs = self.outputs if self.outputs is not None else [
             (node_id, port.name)
             for node_id in self.doc_order
             if not self.graph.out_edges(node_id)
@@ -218,11 +239,11 @@ class _PartBuilder:
         out = final.graph_copy(self.fx, {})
         final.output(out)
         final.lint()
-        net = Network(self.modules, final, class_name="Network")
+        net = Network(self.modules, final, class_name=self.class_name)
         net.meta.update(
             node_to_attr={n: self.attrs[n] for n in self.doc_order if n in self.attrs},
             node_to_value={n: v.name for n, v in self.node_to_value.items()},
-            input_nodes=[n for n in self.doc_order if self.graph.node(n).spec.is_input],
+            input_nodes=list(self.inputs),
             output_nodes=outputs,
             nodes=list(self.doc_order),
         )

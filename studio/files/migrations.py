@@ -14,13 +14,23 @@ from typing import Any, Callable, Mapping
 from .errors import GraphFileError
 
 FORMAT = "studio-graph"
-VERSION = 1  # the version this studio writes
+VERSION = 2  # the version this studio writes
 
 Document = dict[str, Any]
 Migration = Callable[[Document], Document]
 
-# Version 1 is the first published format, so nothing needs upgrading yet.
-MIGRATIONS: dict[int, Migration] = {}
+def _v1_to_v2(doc: Document) -> Document:
+    # Version 2 carries group definitions; a version 1 file has none.
+    out = {}
+    for key, value in doc.items():
+        out[key] = value
+        if key == "description":
+            out["definitions"] = []
+    out.setdefault("definitions", [])
+    return out
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 
 def migrate(

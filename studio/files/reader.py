@@ -11,6 +11,7 @@ import difflib
 import json
 import math
 import os
+import re
 import stat
 from typing import Any
 
@@ -22,7 +23,11 @@ from studio.graph.text import shown, unsavable
 from .errors import GraphFileError, json_path
 from .migrations import FORMAT, VERSION, migrate
 
-TOP_KEYS = ("format", "version", "name", "description", "nodes", "edges", "training")
+TOP_KEYS = ("format", "version", "name", "description", "definitions", "nodes", "edges", "training")
+DEFINITION_KEYS = ("name", "description", "inputs", "outputs", "params", "nodes", "edges")
+# Groups multiply: a definition used twice inside one used twice... A file whose network, every
+# group opened, would pass this many blocks is refused before anything is built.
+MAX_EXPANDED_NODES = 1_000_000
 NODE_KEYS = ("id", "block", "label", "position", "params")
 EDGE_KEYS = ("from", "to")
 # Canvas coordinates: a million pixels each way. Beyond it the editor would have to frame a
@@ -37,6 +42,9 @@ MAX_FILE_BYTES = 64 * 2**20
 # digits); a longer one is refused where it stands rather than converted at all.
 MAX_INT_DIGITS = 40
 _MAX_INT_BITS = (10**MAX_INT_DIGITS - 1).bit_length()
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _RefusedJSON(ValueError):
@@ -213,6 +221,7 @@ class _Reader:
         self.known_keys(doc, [], TOP_KEYS, required=("format", "version", "nodes", "edges"))
         graph = Graph(self.text(doc, ["name"]))
         graph.description = self.text(doc, ["description"])
+        self.definitions(graph, doc)
         training = doc.get("training", {})
         if not isinstance(training, dict):
             raise self.fail(["training"], f"must be an object, got {_kind(training)}")
@@ -242,6 +251,149 @@ class _Reader:
             raise self.fail(["version"], f"there is no version {version}; versions start at 1")
         return version
 
+    # ---- group definitions -------------------------------------------------
+    def definitions(self, graph: Graph, doc: dict) -> None:
+        entries = self.typed(doc, ["definitions"], list) if "definitions" in doc else []
+        names: dict[str, int] = {}
+        uses: dict[str, list[str]] = {}
+        for i, entry in enumerate(entries):
+            path = ["definitions", i]
+            if not isinstance(entry, dict):
+                raise self.fail(path, f"a definition must be an object, got {_kind(entry)}")
+            self.known_keys(entry, path, DEFINITION_KEYS, required=("name", "inputs", "outputs", "nodes", "edges"))
+            name = self.typed(entry, path + ["name"], str)
+            try:
+                graph.library.check_name(name)
+            except GraphError as exc:
+                raise self.fail(path + ["name"], str(exc)) from None
+            if name in names:
+                raise self.fail(path + ["name"], f"the block {shown(name)} is defined twice "
+                                                 f"(also at definitions[{names[name]}])")
+            names[name] = i
+            nodes = self.typed(entry, path + ["nodes"], list)
+            uses[name] = [n["block"] for n in nodes if isinstance(n, dict) and isinstance(n.get("block"), str)]
+        # refuse a definition that contains itself, naming the path, before reading any
+        state: dict[str, int] = {}
+
+        def visit(name: str, trail: list[str]) -> None:
+            state[name] = 1
+            for used in uses[name]:
+                if used not in names:
+                    continue
+                if state.get(used) == 1:
+                    loop = trail[trail.index(used):] + [used]
+                    raise self.fail(["definitions", names[loop[0]], "nodes"],
+                                    f"{loop[0]} contains itself: {' > '.join(loop)}")
+                if used not in state:
+                    visit(used, trail + [used])
+            state[name] = 2
+
+        for name in names:
+            if name not in state:
+                visit(name, [name])
+        sizes: dict[str, int] = {}
+
+        def size(name: str) -> int:
+            if name not in sizes:
+                sizes[name] = sum(size(b) if b in names else 1 for b in uses[name])
+                sizes[name] = min(sizes[name], MAX_EXPANDED_NODES + 1)
+            return sizes[name]
+
+        top = self.typed(doc, ["nodes"], list)
+        expanded = sum(size(n["block"]) if isinstance(n, dict) and isinstance(n.get("block"), str)
+                       and n["block"] in names else 1 for n in top)
+        if expanded > MAX_EXPANDED_NODES:
+            raise self.fail(["definitions"], f"every group opened, this network would have more than "
+                                             f"{MAX_EXPANDED_NODES:,} blocks; a graph file may hold at most that")
+        order: list[str] = []
+
+        def place(name: str) -> None:
+            if name in order:
+                return
+            for used in uses[name]:
+                if used in names:
+                    place(used)
+            order.append(name)
+
+        for name in names:
+            place(name)
+        for name in order:
+            self.definition(graph, entries[names[name]], ["definitions", names[name]])
+
+    def definition(self, graph: Graph, entry: dict, path: list) -> None:
+        from studio.graph.groups import Definition, Exposed, OutputPort
+
+        name = entry["name"]
+        inner = Graph(name, library=graph.library)
+        nodes = self.typed(entry, path + ["nodes"], list)
+        edges = self.typed(entry, path + ["edges"], list)
+        description = self.text(entry, path + ["description"])
+        for i, node in enumerate(nodes):
+            self.node(inner, node, path + ["nodes", i])
+        for i, edge in enumerate(edges):
+            self.edge(inner, edge, path + ["edges", i])
+        inputs = self.typed(entry, path + ["inputs"], list)
+        for i, port in enumerate(inputs):
+            where = path + ["inputs", i]
+            if not isinstance(port, str):
+                raise self.fail(where, f"must be the id of an Input node inside, got {_kind(port)}")
+            if port not in inner or not inner.node(port).spec.is_input:
+                raise self.fail(where, f"{shown(port)} is not an Input node inside {name}")
+            if port in inputs[:i]:
+                raise self.fail(where, f"the input {shown(port)} is listed twice")
+        outputs_raw = self.typed(entry, path + ["outputs"], dict)
+        outputs = []
+        for port, target in outputs_raw.items():
+            where = path + ["outputs", port]
+            if not isinstance(target, str):
+                raise self.fail(where, f"must be 'node.port' inside {name}, got {_kind(target)}")
+            node_id, port_name = self.endpoint(inner, {port: target}, [port], outputs=True, place=where)
+            if not _NAME.fullmatch(port):
+                raise self.fail(where, f"a port name must be letters, digits and _, got {shown(port)}")
+            outputs.append(OutputPort(port, node_id, port_name))
+        if set(inputs) & set(outputs_raw):
+            raise self.fail(path + ["outputs"], "an output cannot share its name with an input")
+        exposed = []
+        params_raw = entry.get("params", {})
+        if not isinstance(params_raw, dict):
+            raise self.fail(path + ["params"], f"must be an object, got {_kind(params_raw)}")
+        for pname, spec_raw in params_raw.items():
+            where = path + ["params", pname]
+            if not _NAME.fullmatch(pname):
+                raise self.fail(where, f"a parameter name must be letters, digits and _, got {shown(pname)}")
+            if not isinstance(spec_raw, dict):
+                raise self.fail(where, f"must be an object with default and sets, got {_kind(spec_raw)}")
+            self.known_keys(spec_raw, where, ("default", "sets"), required=("default", "sets"))
+            sets = self.typed(spec_raw, where + ["sets"], list)
+            if not sets:
+                raise self.fail(where + ["sets"], "must name at least one 'node.parameter' inside")
+            targets = []
+            for j, t in enumerate(sets):
+                if not isinstance(t, str) or t.count(".") != 1:
+                    raise self.fail(where + ["sets", j], f"must be 'node.parameter', got {_kind(t)}")
+                node_id, param = t.split(".")
+                if node_id not in inner:
+                    raise self.fail(where + ["sets", j], f"no node {shown(node_id)} inside {name}")
+                try:
+                    inner.node(node_id).spec.param(param)
+                except KeyError:
+                    raise self.fail(where + ["sets", j], f"{node_id} has no parameter {shown(param)}") from None
+                targets.append((node_id, param))
+            first = inner.node(targets[0][0]).spec.param(targets[0][1])
+            try:
+                default = first.coerce(spec_raw["default"])
+                for node_id, param in targets:
+                    inner.node(node_id).spec.param(param).coerce(default)
+            except ParamError as exc:
+                raise self.fail(where + ["default"], exc.message) from None
+            except (OverflowError, ValueError, TypeError) as exc:
+                raise self.fail(where + ["default"], f"out of range ({exc})") from None
+            exposed.append(Exposed(pname, tuple(targets), default))
+        try:
+            graph.library.add(Definition(name, inner, inputs, outputs, exposed, description))
+        except GraphError as exc:
+            raise self.fail(path + ["name"], str(exc)) from None
+
     # ---- one node ------------------------------------------------------
     def node(self, graph: Graph, entry: Any, path: list) -> None:
         if not isinstance(entry, dict):
@@ -253,9 +405,9 @@ class _Reader:
         if node_id in graph:
             raise self.fail(path + ["id"], f"node id {shown(node_id)} is already taken")
         block = self.typed(entry, path + ["block"], str)
-        if not blocks.exists(block):
-            raise self.fail(path + ["block"], f"unknown block {shown(block)}{_suggest(block)}")
-        spec = blocks.get(block)
+        if block not in graph.library.definitions and not blocks.exists(block):
+            raise self.fail(path + ["block"], f"unknown block {shown(block)}{_suggest(block, graph)}")
+        spec = graph.library.spec(block)
         label = self.text(entry, path + ["label"])
         position = self.position(entry.get("position", [0, 0]), path + ["position"])
         raw = entry.get("params", {})
@@ -312,8 +464,10 @@ class _Reader:
         except ConnectionRefused as exc:  # a duplicate, a taken input or a cycle
             raise self.fail(path, exc.message) from None
 
-    def endpoint(self, graph: Graph, entry: dict, path: list, outputs: bool) -> tuple[str, str]:
+    def endpoint(self, graph: Graph, entry: dict, path: list, outputs: bool,
+                 place: list | None = None) -> tuple[str, str]:
         text = self.typed(entry, path, str)
+        path = place or path
         node_id, dot, port = text.partition(".")
         if not dot or not node_id or not port:
             raise self.fail(path, f"must be 'node.port', got {shown(text)}")
@@ -350,9 +504,9 @@ class _Reader:
         return self.typed(obj, path, str)
 
 
-def _suggest(name: str) -> str:
+def _suggest(name: str, graph: Graph | None = None) -> str:
     if len(name) > 100:  # nothing is that close to a block name, and comparing costs its length
         return ""
-    names = [spec.name for spec in blocks.all_blocks()]
+    names = [spec.name for spec in blocks.all_blocks()] + list(graph.library.definitions if graph else ())
     close = difflib.get_close_matches(name, names, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

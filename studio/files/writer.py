@@ -25,6 +25,41 @@ INDENT = "  "
 
 def to_document(graph: Graph) -> dict[str, Any]:
     """The graph as plain JSON data, keys in file order."""
+    library = graph.library
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": graph.name,
+        "description": graph.description,
+        # each definition after those it uses, so a reader meets every block before its use
+        "definitions": [_definition(library.definitions[name]) for name in library.order()],
+        "nodes": _nodes(graph),
+        "edges": _edges(graph),
+        "training": graph.training,
+    }
+
+
+def _definition(d) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": d.name}
+    if d.description:
+        entry["description"] = d.description
+    entry["inputs"] = list(d.inputs)
+    entry["outputs"] = {o.name: f"{o.node}.{o.port}" for o in d.outputs}
+    entry["params"] = {
+        e.name: {"default": d.graph.node(e.targets[0][0]).spec.param(e.targets[0][1]).to_json(e.default),
+                 "sets": [f"{n}.{p}" for n, p in e.targets]}
+        for e in d.exposed
+    }
+    entry["nodes"] = _nodes(d.graph)
+    entry["edges"] = _edges(d.graph)
+    return entry
+
+
+def _edges(graph: Graph) -> list[dict[str, str]]:
+    return [{"from": f"{e.src}.{e.src_port}", "to": f"{e.dst}.{e.dst_port}"} for e in graph.edges]
+
+
+def _nodes(graph: Graph) -> list[dict[str, Any]]:
     nodes = []
     for node in graph.nodes.values():
         spec = node.spec
@@ -34,16 +69,7 @@ def to_document(graph: Graph) -> dict[str, Any]:
         entry["position"] = [_number(node.position[0]), _number(node.position[1])]
         entry["params"] = {p.name: p.to_json(node.params[p.name]) for p in spec.params}
         nodes.append(entry)
-    edges = [{"from": f"{e.src}.{e.src_port}", "to": f"{e.dst}.{e.dst_port}"} for e in graph.edges]
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "name": graph.name,
-        "description": graph.description,
-        "nodes": nodes,
-        "edges": edges,
-        "training": graph.training,
-    }
+    return nodes
 
 
 def dumps(graph: Graph) -> str:
@@ -55,7 +81,9 @@ def dumps(graph: Graph) -> str:
         raise GraphFileError(where, json_path(path) or None, reason)
     try:
         body = [
-            _encode(doc[key], 1) if key != "edges" else _encode_edges(doc["edges"])
+            _encode_edges(doc["edges"], 1) if key == "edges"
+            else _encode_definitions(doc["definitions"]) if key == "definitions"
+            else _encode(doc[key], 1)
             for key in doc
         ]
     except (ValueError, TypeError) as exc:  # a value JSON has no form for
@@ -132,9 +160,21 @@ def _encode(value: Any, level: int) -> str:
     return _scalar(value)
 
 
-def _encode_edges(edges: list[dict[str, str]]) -> str:
+def _encode_edges(edges: list[dict[str, str]], level: int) -> str:
     if not edges:
         return "[]"
-    pad = INDENT * 2
+    pad = INDENT * (level + 1)
     lines = [f'{pad}{{"from": {_scalar(e["from"])}, "to": {_scalar(e["to"])}}}' for e in edges]
-    return "[\n" + ",\n".join(lines) + "\n" + INDENT + "]"
+    return "[\n" + ",\n".join(lines) + "\n" + INDENT * level + "]"
+
+
+def _encode_definitions(definitions: list[dict[str, Any]]) -> str:
+    if not definitions:
+        return "[]"
+    pad = INDENT * 3
+    items = []
+    for d in definitions:
+        members = [f"{pad}{_scalar(k)}: {_encode_edges(v, 3) if k == 'edges' else _encode(v, 3)}"
+                   for k, v in d.items()]
+        items.append(INDENT * 2 + "{\n" + ",\n".join(members) + "\n" + INDENT * 2 + "}")
+    return "[\n" + ",\n".join(items) + "\n" + INDENT + "]"

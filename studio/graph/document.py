@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import networkx as nx
 
@@ -21,6 +21,9 @@ from .errors import (
     ConnectionRefused, CycleError, DuplicateEdgeError, InputTakenError, NodeIdError, UnknownPortError,
 )
 from .shapes import ShapeInference
+
+if TYPE_CHECKING:
+    from .groups import Library
 from .text import UnsavableError, check_text, json_place, shown, unsavable
 
 
@@ -31,10 +34,19 @@ class Node:
     params: dict[str, Any]
     position: tuple[float, float] = (0.0, 0.0)
     label: str = ""
+    library: Any = field(default=None, repr=False, compare=False)  # the document's groups
 
     @property
     def spec(self) -> BlockSpec:
+        if self.library is not None:
+            definition = self.library.definitions.get(self.block)
+            if definition is not None:
+                return definition.spec
         return blocks.get(self.block)
+
+    @property
+    def is_group(self) -> bool:
+        return self.library is not None and self.block in self.library.definitions
 
     @property
     def title(self) -> str:
@@ -62,7 +74,8 @@ class Edge:
 class GraphEvent:
     """What changed. ``kind`` is one of: node_added, node_removed, params_changed,
     node_moved, label_changed, edge_added, edge_removed, shapes_changed,
-    training_changed. ``nodes`` lists the nodes concerned (for shapes_changed,
+    training_changed, definition_changed (the inside of these group nodes changed: their ports,
+    parameters or shapes may differ). ``nodes`` lists the nodes concerned (for shapes_changed,
     every node whose shapes or error changed)."""
 
     kind: str
@@ -77,7 +90,15 @@ _ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # used with fullmatch: "$" would
 
 
 class Graph:
-    def __init__(self, name: str = "") -> None:
+    def __init__(self, name: str = "", library: "Library | None" = None) -> None:
+        """``library``: the definitions of groups, shared by a document's top graph and the graphs
+        inside its definitions; a new top graph makes its own."""
+        from .groups import Library
+
+        if library is None:
+            library = Library()
+            library.attach(self)
+        self.library = library
         self.name = name
         self.description = ""
         self.training: dict[str, Any] = {}
@@ -86,6 +107,7 @@ class Graph:
         self._g = nx.MultiDiGraph()
         self._listeners: list[Listener] = []
         self._order: list[str] | None = None
+        self._placing = False  # an instance's values being put inside a definition (not the person's edit)
         self.shapes = ShapeInference(self)
 
     # ---- text a file must be able to hold --------------------------------
@@ -199,6 +221,26 @@ class Graph:
         if changed:
             self._emit(GraphEvent("shapes_changed", tuple(changed)))
 
+    def definition_changed(self, node_ids: list[str]) -> None:
+        """The definition these group nodes use was edited: say so, then re-infer them."""
+        self._emit(GraphEvent("definition_changed", tuple(node_ids)))
+        self._reinfer(node_ids)
+
+    def place_instance(self, given: Mapping[str, Any], values: Mapping[str, Mapping[str, Any]]) -> None:
+        """Show one instance inside a definition's graph: its input shapes on the Input nodes
+        and its parameter values on the bound parameters (what entering a group shows). Not an
+        edit of the definition: every instance puts its own values in."""
+        self._placing = True
+        try:
+            for port, shape in given.items():
+                if port in self._nodes and shape is not None and tuple(self._nodes[port].params["shape"]) != tuple(shape):
+                    self.set_params(port, {"shape": list(shape)})
+            for node_id, changes in values.items():
+                if node_id in self._nodes and any(self._nodes[node_id].params.get(k) != v for k, v in changes.items()):
+                    self.set_params(node_id, dict(changes))
+        finally:
+            self._placing = False
+
     # ---- ids -----------------------------------------------------------
     def new_id(self, block_name: str) -> str:
         """A readable unused id: ``conv2d1``, ``linear3``..."""
@@ -223,7 +265,15 @@ class Graph:
         """``index``: where in the document's order the node goes (undo puts a node back where it
         was: the compiler takes Inputs, and so ``forward``'s arguments, in this order); the end
         by default."""
-        spec = blocks.get(block)  # raises UnknownBlockError
+        spec = self.library.spec(block)  # raises UnknownBlockError
+        owner = self.library.owner(self) if block in self.library.definitions else None
+        if owner is not None:
+            path = [owner.name] if block == owner.name else self.library.contains(block, owner.name)
+            if path:
+                from .groups import GroupError
+
+                chain = " > ".join([owner.name, *path])
+                raise GroupError(f"{block} cannot go inside {owner.name}: a block would contain itself ({chain})")
         values = spec.coerce_params(params or {})  # raises ParamError
         node_id = self.new_id(spec.name) if id is None else id
         if not isinstance(node_id, str) or not node_id:
@@ -233,7 +283,7 @@ class Graph:
         if node_id in self._nodes:
             raise NodeIdError(f"node id {shown(node_id)} is already taken")
         check_text(label, f"the label of {node_id}")
-        node = Node(node_id, spec.name, values, (float(position[0]), float(position[1])), label)
+        node = Node(node_id, spec.name, values, (float(position[0]), float(position[1])), label, self.library)
         _insert(self._nodes, node_id, node, index)
         self._g.add_node(node_id)
         self._order = None
@@ -273,6 +323,13 @@ class Graph:
         value, or one that would drop a wired input or output port, raises ``ParamError``."""
         node = self.node(node_id)
         spec = node.spec
+        owner = self.library.owner(self) if self.library.definitions else None
+        if owner is not None and not self._placing:
+            bound = owner.bound()
+            for key in changes:
+                if (node_id, key) in bound and changes[key] != node.params.get(key):
+                    raise ParamError(f"{node_id}.{key} is set by {owner.name}'s parameter {bound[node_id, key]}: "
+                                     "change it on the group node", key)
         values = spec.coerce_params({**node.params, **changes})
         ports = {p.name for p in spec.input_ports(values)}
         for edge in self.in_edges(node_id):
@@ -354,14 +411,35 @@ class Graph:
         return edge
 
     # ---- whole documents ----------------------------------------------
-    def copy(self) -> "Graph":
-        other = Graph(self.name)
+    def copy(self, library: "Library | None" = None, inputs: Mapping[str, Any] | None = None,
+             params: Mapping[str, Mapping[str, Any]] | None = None) -> "Graph":
+        """A copy. A top graph's copy gets copies of its definitions; ``library`` puts the copy in
+        that one instead (a definition's inside). ``inputs`` (Input id -> shape) and ``params``
+        (node -> values) are put in on the way (an instance of a definition). Shapes are inferred
+        once, at the end."""
+        if library is None:
+            from .groups import copy_library
+
+            library = copy_library(self.library)
+            other = Graph(self.name, library)
+            library.attach(other)
+        else:
+            other = Graph(self.name, library)
         other.description = self.description
         other.training = copy.deepcopy(self.training)
         for n in self._nodes.values():
-            other.add_node(n.block, n.params, n.position, n.id, n.label)
+            values = dict(n.params)
+            if params and n.id in params:
+                values.update(params[n.id])
+            if inputs and n.id in inputs and inputs[n.id] is not None:
+                values["shape"] = list(inputs[n.id])
+            node = Node(n.id, n.block, library.spec(n.block).coerce_params(values), n.position, n.label, library)
+            other._nodes[n.id] = node
+            other._g.add_node(n.id)
         for e in self._edges:
-            other.connect(e.src, e.src_port, e.dst, e.dst_port)
+            other._edges[e] = None
+            other._g.add_edge(e.src, e.dst, key=e, edge=e)
+        other.shapes.update_all()
         return other
 
     def node_index(self, node_id: str) -> int:
@@ -380,6 +458,8 @@ class Graph:
             "nodes": {n.id: (n.block, dict(n.params), n.position, n.label) for n in self._nodes.values()},
             "order": list(self._nodes),
             "edges": list(self._edges),
+            "definitions": {name: self.library.definitions[name].snapshot() for name in self.library.definitions}
+            if self.library.owner(self) is None else {},
         }
 
 

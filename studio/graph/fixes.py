@@ -132,6 +132,12 @@ class Journal:
                 graph.set_params(step[1], step[2])
             elif kind == "training":
                 graph.set_training(step[1])
+            elif kind == "define":
+                step[1].remove(step[2].name)
+            elif kind == "undefine":
+                step[1].add(step[2], step[3])
+            elif kind == "exposed":
+                step[1].set_exposed(step[2], step[3], step[5])
 
     def redo(self, graph: "Graph") -> None:
         for step in self.steps:
@@ -150,6 +156,12 @@ class Journal:
                 graph.set_params(step[1], step[3])
             elif kind == "training":
                 graph.set_training(step[2])
+            elif kind == "define":
+                step[1].add(step[2], step[3])
+            elif kind == "undefine":
+                step[1].remove(step[2].name)
+            elif kind == "exposed":
+                step[1].set_exposed(step[2], step[4])
 
 
 def apply_fix(graph: "Graph", fix: Fix) -> Journal:

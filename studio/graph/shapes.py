@@ -60,6 +60,9 @@ class ShapeInference:
         if node_id not in self.outputs:
             return None
         in_shapes = self.inputs(node_id)
+        definition = getattr(spec, "definition", None)
+        if definition is not None:  # a group: its inside's counts, summed
+            return definition.param_count({k: v for k, v in in_shapes.items() if v is not None}, node.params)
         key = (spec.name, _freeze(node.params), _freeze(in_shapes))
         count = self._count_memo.get(key)
         if count is None:

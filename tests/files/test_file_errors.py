@@ -70,7 +70,7 @@ def edited(doc, change):
     (lambda d: d.update(name=None), "bad.json: name: must be text, got null"),
     (lambda d: d.update(training=[1]), "bad.json: training: must be an object, got a list"),
     (lambda d: d.update(nodse=[]), "bad.json: nodse: unknown key (expected one of: format, version"),
-    (lambda d: d.update(version=2), "bad.json: version: this file is version 2, newer than this studio reads (up to 1);"
+    (lambda d: d.update(version=3), "bad.json: version: this file is version 3, newer than this studio reads (up to 2);"
                                     " update studio to open it"),
     (lambda d: d.update(version="1"), "bad.json: version: must be a whole number, got text"),
     (lambda d: d.update(version=0), "bad.json: version: there is no version 0; versions start at 1"),

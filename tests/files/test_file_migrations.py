@@ -13,6 +13,17 @@ def test_current_files_need_no_step(graph):
     assert all(v < VERSION for v in MIGRATIONS)  # every step leads up to the current version
 
 
+def test_a_version_1_file_opens_unchanged_in_meaning_and_saves_as_version_2(graph):
+    text = dumps(graph)
+    old = json.loads(text)
+    old["version"] = 1
+    del old["definitions"]
+    g = loads(json.dumps(old), "old.json")
+    assert g.snapshot() == graph.snapshot()
+    assert dumps(g) == text
+    assert list(json.loads(text))[:5] == ["format", "version", "name", "description", "definitions"]
+
+
 def _v1_to_v2(doc):
     # an imagined later format that renamed "edges" to "wires"
     doc["wires"] = doc.pop("edges")
@@ -45,18 +56,18 @@ def test_a_missing_step_or_a_failing_one_is_a_file_error():
 def test_loading_applies_the_table(graph, monkeypatch):
     """With a current version of 2, a version-1 file goes through the 1 -> 2 step before it is read."""
 
-    def v1_to_v2(doc):
-        # say version 2 counted positions in half-pixels
+    def v2_to_v3(doc):
+        # say version 3 counted positions in half-pixels
         for node in doc["nodes"]:
             node["position"] = [p * 2 for p in node.get("position", [0, 0])]
         return doc
 
-    monkeypatch.setattr(migrations_module, "VERSION", 2)
-    monkeypatch.setattr(reader, "VERSION", 2)
-    monkeypatch.setitem(MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr(migrations_module, "VERSION", 3)
+    monkeypatch.setattr(reader, "VERSION", 3)
+    monkeypatch.setitem(MIGRATIONS, 2, v2_to_v3)
     g = loads(dumps(graph), "old.json")
     assert g.node("fc1").position == (440.0, 0.0)
     assert g.node("add").position == (1320.0, 161.0)
     assert g.snapshot()["edges"] == graph.snapshot()["edges"]
-    with pytest.raises(GraphFileError, match="version 3, newer than this studio reads \\(up to 2\\)"):
-        loads(dumps(graph).replace('"version": 1', '"version": 3'), "new.json")
+    with pytest.raises(GraphFileError, match="version 4, newer than this studio reads \\(up to 3\\)"):
+        loads(dumps(graph).replace('"version": 2', '"version": 4'), "new.json")

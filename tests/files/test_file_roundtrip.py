@@ -10,8 +10,10 @@ from studio.files import FORMAT, VERSION, GraphFileError, dumps, load, loads, sa
 def test_document_layout_and_key_order(graph):
     text = dumps(graph)
     doc = json.loads(text)
-    assert list(doc) == ["format", "version", "name", "description", "nodes", "edges", "training"]
-    assert doc["format"] == FORMAT and doc["version"] == VERSION == 1
+    assert list(doc) == ["format", "version", "name", "description", "definitions", "nodes", "edges",
+                         "training"]
+    assert doc["format"] == FORMAT and doc["version"] == VERSION == 2
+    assert doc["definitions"] == []
     assert [n["id"] for n in doc["nodes"]] == ["input", "fc1", "relu1", "add", "fc2"]
     fc1 = doc["nodes"][1]
     assert list(fc1) == ["id", "block", "label", "position", "params"]
