@@ -138,6 +138,8 @@ class Journal:
                 step[1].add(step[2], step[3])
             elif kind == "exposed":
                 step[1].set_exposed(step[2], step[3], step[5])
+            elif kind == "rename":
+                step[1].rename(step[3], step[2])
 
     def redo(self, graph: "Graph") -> None:
         for step in self.steps:
@@ -162,6 +164,8 @@ class Journal:
                 step[1].remove(step[2].name)
             elif kind == "exposed":
                 step[1].set_exposed(step[2], step[4])
+            elif kind == "rename":
+                step[1].rename(step[2], step[3])
 
 
 def apply_fix(graph: "Graph", fix: Fix) -> Journal:

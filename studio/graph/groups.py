@@ -276,7 +276,7 @@ class Library:
 
     # ---- listening -------------------------------------------------------
     def subscribe(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
-        """``listener(kind, name)``: kind is "added", "removed" or "changed"."""
+        """``listener(kind, name)``: kind is "added", "removed", "renamed" (name is the new one) or "changed"."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
@@ -328,6 +328,24 @@ class Library:
         self._unsubscribe.pop(name)()
         self._tell("removed", name)
         return definition
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a definition: every instance, in every graph, follows."""
+        if old == new:
+            return
+        self.check_name(new)
+        d = self.definitions[old]
+        users = self.instances(old)
+        self.definitions = {new if k == old else k: v for k, v in self.definitions.items()}
+        self._unsubscribe[new] = self._unsubscribe.pop(old)
+        d.name = new
+        d.graph.name = new
+        for graph, node_id in users:
+            graph.node(node_id).block = new
+        d.changed()
+        self._tell("renamed", new)
+        for graph, node_id in users:
+            graph.definition_changed([node_id])
 
     def index(self, name: str) -> int:
         return list(self.definitions).index(name)
@@ -569,6 +587,16 @@ def expose(graph: "Graph", name: str, exposed: Iterable[Exposed]):
     return journal
 
 
+def rename_definition(graph: "Graph", old: str, new: str):
+    """Rename a definition (what "Save as block" asks for), as one journaled step."""
+    from .fixes import Journal
+
+    graph.library.rename(old, new)
+    journal = Journal()
+    journal.steps.append(("rename", graph.library, old, new))
+    return journal
+
+
 def use_definition(graph: "Graph", name: str, position=(0.0, 0.0), node_id: str | None = None) -> str:
     """A new instance of ``name`` (what a drag from "My blocks" adds)."""
     definition = graph.library.get(name)
@@ -640,5 +668,5 @@ def _undefine(library: Library, name: str, journal) -> None:
 
 __all__ = [
     "CATEGORY", "Definition", "Exposed", "GroupError", "GroupSpec", "Library", "OutputPort", "group_nodes",
-    "make_unique", "set_module_builder", "ungroup", "use_definition",
+    "expose", "make_unique", "rename_definition", "set_module_builder", "ungroup", "use_definition",
 ]
