@@ -244,6 +244,10 @@ class Graph:
     # ---- ids -----------------------------------------------------------
     def new_id(self, block_name: str) -> str:
         """A readable unused id: ``conv2d1``, ``linear3``..."""
+        if block_name in self.library.definitions:
+            from .groups import id_stem
+
+            block_name = id_stem(block_name)
         stem = re.sub(r"[^a-z0-9_]", "", block_name.lower()) or "node"
         if stem[0].isdigit():
             stem = "n" + stem

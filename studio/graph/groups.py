@@ -391,8 +391,11 @@ class Library:
     def _changed(self, definition: Definition) -> None:
         definition.changed()
         self._tell("changed", definition.name)
+        by_graph: dict[int, tuple["Graph", list[str]]] = {}
         for graph, node_id in self.instances(definition.name):
-            graph.definition_changed([node_id])
+            by_graph.setdefault(id(graph), (graph, []))[1].append(node_id)
+        for graph, node_ids in by_graph.values():
+            graph.definition_changed(node_ids)
 
 
 def copy_library(library: Library) -> Library:
@@ -480,7 +483,7 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
         _define(library, definition, journal)
         for n in reversed(chosen):
             _remove(graph, n, journal)
-        gid = group_id or graph.new_id(_id_stem(name))
+        gid = group_id or graph.new_id(id_stem(name))
         _add(graph, name, {}, position, journal, gid, "", index)
         for e in crossing_in:
             port = sources[(e.src, e.src_port)]
@@ -602,7 +605,7 @@ def use_definition(graph: "Graph", name: str, position=(0.0, 0.0), node_id: str 
     definition = graph.library.get(name)
     if definition is None:
         raise GroupError(f"no block {shown(name)} in this graph's library")
-    return graph.add_node(name, {}, position, node_id or graph.new_id(_id_stem(name))).id
+    return graph.add_node(name, {}, position, node_id or graph.new_id(id_stem(name))).id
 
 
 def _replace_block(graph: "Graph", node_id: str, block: str, journal) -> None:
@@ -617,7 +620,7 @@ def _replace_block(graph: "Graph", node_id: str, block: str, journal) -> None:
         _connect(graph, e, journal)
 
 
-def _id_stem(name: str) -> str:
+def id_stem(name: str) -> str:
     # BasicBlock -> basic_block: node ids read as attributes do
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
