@@ -43,34 +43,66 @@ def probe_levels(probes):
     return levels
 
 
-class _Recorder(fx.Interpreter):
-    """Runs the compiled code node by node, keeping the outputs asked for."""
+GROUP_SEP = "."  # a group's inner node is named "group.inner" (as its weights are: layer2_0.conv1.weight)
 
-    def __init__(self, module: fx.GraphModule, wanted: dict[str, str], inputs_of: dict[str, str] | None = None):
+
+def group_members(module: nn.Module) -> dict[str, nn.Module]:
+    """Node id -> the compiled inside of each group node in ``module`` (a network of its own)."""
+    return {node_id: sub for node_id, sub in node_modules(module).items() if _is_group(sub)}
+
+
+def _is_group(sub: nn.Module) -> bool:
+    return isinstance(sub, fx.GraphModule) and "node_to_value" in getattr(sub, "meta", {})
+
+
+class _Recorder(fx.Interpreter):
+    """Runs the compiled code node by node, keeping the outputs asked for. A group's submodule is
+    run node by node too (``inner``), so its inner nodes' outputs are kept under "group.inner"."""
+
+    def __init__(self, module: fx.GraphModule, wanted: dict[str, str], inputs_of: dict[str, str] | None = None,
+                 inner: bool = False, prefix: str = "", values: dict | None = None):
         super().__init__(module)
         self.wanted = wanted  # fx value name -> graph node id
         self.inputs_of = inputs_of or {}  # fx value name -> graph node id whose inputs are kept
-        self.values: dict[str, torch.Tensor] = {}
+        self.values: dict[str, torch.Tensor] = {} if values is None else values
         self.inputs: dict[str, tuple] = {}
+        self.prefix = prefix
+        self.groups: dict[str, str] = {}  # submodule target -> group node id, where insides are recorded
+        if inner:
+            attrs = meta(module, "node_to_attr", {})
+            self.groups = {attrs[n]: n for n in group_members(module)}
 
     def run_node(self, n: fx.Node):
         taker = self.inputs_of.get(n.name)
         if taker is not None:
             self.inputs[taker] = self.fetch_args_kwargs_from_env(n)[0]
-        out = super().run_node(n)
+        group = self.groups.get(n.target) if n.op == "call_module" else None
+        if group is not None:
+            args, kwargs = self.fetch_args_kwargs_from_env(n)
+            out = _record_into(self.module.get_submodule(n.target), args, self.values,
+                               self.prefix + group + GROUP_SEP)
+        else:
+            out = super().run_node(n)
         node_id = self.wanted.get(n.name)
-        if node_id is not None and isinstance(out, torch.Tensor):
-            self.values[node_id] = out
+        # a group's Input nodes hold what feeds the group, already shown by the node outside
+        if node_id is not None and isinstance(out, torch.Tensor) and not (self.prefix and n.op == "placeholder"):
+            self.values[self.prefix + node_id] = out
         return out
 
 
-def record_outputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
-    """Node id -> its output for ``inputs`` (no gradients, module left as it was)."""
+def _record_into(module: fx.GraphModule, args, values: dict, prefix: str):
     wanted = {value: node_id for node_id, value in meta(module, "node_to_value", {}).items()}
-    recorder = _Recorder(module, wanted)
+    recorder = _Recorder(module, wanted, inner=True, prefix=prefix, values=values)
+    return recorder.run(*args)
+
+
+def record_outputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
+    """Node id -> its output for ``inputs`` (no gradients, module left as it was). A group node's
+    output is kept under its id, and each of its inner nodes' under "group.inner" (to any depth)."""
+    values: dict[str, torch.Tensor] = {}
     with torch.no_grad():
-        recorder.run(*inputs)
-    return recorder.values
+        _record_into(module, inputs, values, "")
+    return values
 
 
 def record_inputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...], node_ids) -> dict[str, tuple]:
@@ -239,18 +271,38 @@ def two_values(model: nn.Module) -> tuple[float, float] | None:
 
 
 def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:
-    """Node id -> L2 norm of all its parameters' gradients (nodes with gradients only)."""
-    names, norms = [], []
+    """Node id -> L2 norm of all its parameters' gradients (nodes with gradients only). A group
+    node's norm is over every parameter inside it; its inner nodes come as "group.inner" too.
+    One norm per parameter, in one fused call, then summed per node: a probe of a grouped
+    network costs what the flat one does."""
+    rows: list[str] = []
+    owners: list[list[int]] = []  # per gradient: the rows it counts in (its node and the groups above)
+    grads: list[torch.Tensor] = []
     for net in networks.values():
-        for node_id, sub in node_modules(net).items():
-            grads = [p.grad for p in sub.parameters() if p.grad is not None]
-            if grads:
-                names.append(node_id)
-                norms.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float())
-                                                                   for g in grads])))
-    if not names:
+        _collect_grads(net, "", [], rows, owners, grads)
+    if not grads:
         return {}
-    return dict(zip(names, torch.stack(norms).tolist()))
+    norms = torch._foreach_norm([g if g.dtype in (torch.float32, torch.float64) else g.float() for g in grads])
+    squares = torch.stack(norms).float().square()
+    index = torch.tensor([r for rs in owners for r in rs], device=squares.device)
+    repeat = torch.tensor([len(rs) for rs in owners], device=squares.device)
+    sums = squares.new_zeros(len(rows)).index_add_(0, index, squares.repeat_interleave(repeat))
+    counted = {r for rs in owners for r in rs}
+    return {row: v for i, (row, v) in enumerate(zip(rows, sums.sqrt().tolist())) if i in counted}
+
+
+def _collect_grads(net: nn.Module, prefix: str, above: list[int], rows: list[str], owners: list[list[int]],
+                   grads: list[torch.Tensor]) -> None:
+    for node_id, sub in node_modules(net).items():
+        row = len(rows)
+        rows.append(prefix + node_id)
+        if _is_group(sub):
+            _collect_grads(sub, prefix + node_id + GROUP_SEP, above + [row], rows, owners, grads)
+            continue
+        for p in sub.parameters():
+            if p.grad is not None:
+                grads.append(p.grad)
+                owners.append(above + [row])
 
 
 def grid_range(x: torch.Tensor, margin: float = 0.1) -> tuple[float, float, float, float]:
