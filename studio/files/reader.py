@@ -118,6 +118,11 @@ def _too_large(size: int | None) -> str:
 
 
 def loads(text: str, source: str = "<string>") -> Graph:
+    return from_document(parse_json(text, source), source)
+
+
+def parse_json(text: str, source: str = "<string>") -> Any:
+    """The file's JSON, read with a graph file's limits (no NaN, no duplicate keys, no huge numbers)."""
     try:
         doc = json.loads(text, parse_constant=_refuse_constant, parse_int=_int, parse_float=_float,
                          object_pairs_hook=_object)
@@ -127,7 +132,7 @@ def loads(text: str, source: str = "<string>") -> Graph:
         raise GraphFileError(source, None, str(exc)) from None
     except RecursionError:
         raise GraphFileError(source, None, "nested too deeply to read") from None
-    return from_document(doc, source)
+    return doc
 
 
 def from_document(doc: Any, source: str = "<string>") -> Graph:

@@ -97,7 +97,6 @@ def save(graph: Graph, path: str | os.PathLike) -> None:
 
     Whatever goes wrong raises ``GraphFileError`` and leaves the target as it was and no
     temporary file behind; the text is encoded before any file is made."""
-    target = Path(path)
     source = os.fspath(path)
     try:
         data = dumps(graph).encode("utf-8")
@@ -106,6 +105,14 @@ def save(graph: Graph, path: str | os.PathLike) -> None:
     except UnicodeEncodeError as exc:
         reason = f"cannot write: the graph holds text a file cannot store ({exc.reason})"
         raise GraphFileError(source, None, reason) from None
+    write_atomic(path, data)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """``data`` to ``path``: a temporary file beside it, then a rename; on failure ``GraphFileError``,
+    the target as it was and no temporary file left."""
+    target = Path(path)
+    source = os.fspath(path)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
         # os.open with 0o666 honours the umask, as a plain open() of the target would.
