@@ -8,6 +8,9 @@ into the over-time image (time left to right, value bottom to top). Each
 probe fed is shown in turn (``FramePacer``): a column is added and the
 feature maps redrawn at the rate the trainer probes. Feature maps fill a
 plot of their own beside the curves, tiled to the plot's shape.
+
+A group is one entry (its output) until it is opened ("Show groups opened", or
+``set_group_open``): its inner nodes then follow it in the list as ``layer2_0.conv1``.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from typing import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ActivationStats, ProbeEvent
+from studio.training.probe_rows import depth, groups_of, is_shown, parents, shown_rows
 
 from .steady import SteadyLabel
 from .draw_budget import MeteredLayoutWidget
@@ -110,6 +114,11 @@ class ActivationView(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Node:"))
         top.addWidget(self.node_box, 1)
+        self.open_all = QCheckBox("Show groups opened")
+        self.open_all.setToolTip("List each group's inner nodes after it (layer2_0.conv1)")
+        self.open_all.setVisible(False)  # until a probe reports a group
+        self.open_all.toggled.connect(lambda _on: self._relist())
+        top.addWidget(self.open_all)
         self.stats_label = SteadyLabel(EMPTY_TEXT, lines=3)
 
         self.layout_widget = MeteredLayoutWidget()
@@ -156,14 +165,63 @@ class ActivationView(QWidget):
         self.wanted: str | None = None  # the editor's selection, which may not be probed yet
         self._stale = False
         self.preferred: list[str] = []  # shown first when nothing is selected (hidden layers, not the input)
+        self.groups: set[str] = set()  # rows that are groups
+        self.opened: set[str] = set()  # groups opened one by one
         self.pacer = FramePacer(self._show_probe, self, skip=self._add)
 
     # ---- selection -----------------------------------------------------
     def set_node(self, node_id: str | None) -> None:
-        """Show ``node_id`` (the editor's selection) once the probe reports it."""
+        """Show ``node_id`` (the editor's selection) once the probe reports it. A node inside a
+        group (``layer2_0.conv1``) opens the groups it lies in."""
         self.wanted = node_id
         if node_id is not None and node_id in self.history:
+            closed = [p for p in parents(node_id) if not self.is_open(p)]
+            if closed:
+                self.opened.update(closed)
+                self._relist()
             self.node_box.setCurrentText(node_id)
+
+    # ---- groups ----------------------------------------------------------
+    def is_open(self, group: str) -> bool:
+        return self.open_all.isChecked() or group in self.opened
+
+    def set_group_open(self, group: str, opened: bool) -> None:
+        """List a group's inner nodes after it, or only the group."""
+        if opened:
+            self.opened.add(group)
+        else:
+            self.opened.discard(group)
+            if self.open_all.isChecked():
+                self.opened |= self.groups - {group}
+                self.open_all.blockSignals(True)
+                self.open_all.setChecked(False)
+                self.open_all.blockSignals(False)
+        self._relist()
+
+    def listed(self) -> list[str]:
+        """The rows in the node list, in order."""
+        return [self.node_box.itemText(i) for i in range(self.node_box.count())]
+
+    def _relist(self) -> None:
+        """The node list for the groups open now; a row inside a group just closed gives way to it."""
+        rows = shown_rows(self.history, self.is_open)
+        current = self.node
+        if current is not None and current not in rows:
+            current = next((p for p in reversed(parents(current)) if p in rows), None)
+        self.node_box.blockSignals(True)
+        self.node_box.clear()
+        for row in rows:
+            self.node_box.addItem(row)
+            if depth(row):
+                self.node_box.setItemData(self.node_box.count() - 1, f"inside {parents(row)[-1]}",
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.node_box.blockSignals(False)
+        if current is not None and current in rows:
+            self.node_box.setCurrentText(current)
+            if current != self.node:
+                self._on_pick(current)
+        elif rows:
+            self._on_pick(self.node_box.currentText())
 
     def _on_pick(self, text: str) -> None:
         self.node = text or None
@@ -184,6 +242,8 @@ class ActivationView(QWidget):
         self.pacer.clear()
         self.history.clear()
         self.node_box.clear()
+        self.groups = set()
+        self.open_all.setVisible(False)
         self.node = None
         self._stale = False
         self.stats_range.reset()
@@ -204,10 +264,19 @@ class ActivationView(QWidget):
         self.pacer.push(probes)
 
     def _add(self, ev: ProbeEvent) -> None:
+        new = False
         for node, stats in ev.activations.items():
             if node not in self.history:
-                self.node_box.addItem(node)
+                new = True
+                if "." not in node or is_shown(node, self.is_open):
+                    self.node_box.addItem(node)
             self.history[node].add(ev.step, stats)
+        if new:
+            groups = groups_of(self.history)
+            if groups != self.groups:
+                self.groups = groups
+                self.open_all.setVisible(bool(groups))
+                self._relist()  # in reading order: a group's inner rows after it
 
     def _show_probe(self, ev: ProbeEvent) -> None:
         self._add(ev)

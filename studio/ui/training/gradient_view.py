@@ -1,5 +1,9 @@
 """Gradient flow: every node's gradient norm over the run, on one log-scale plot.
 
+A group is one row (the norm over every parameter inside it) until it is opened:
+clicking its name in the legend (shown "▸ layer2_0") opens it, and its inner nodes
+follow it as rows named ``layer2_0.conv1``; "Show groups opened" opens every group.
+
 A node whose gradients shrink towards nothing (vanishing) or blow up
 (exploding) is flagged here and through ``flagsChanged``, so the canvas can
 mark the node; ``normsChanged`` carries the latest norm per node for the
@@ -12,10 +16,11 @@ import math
 from typing import Iterable
 
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
+from studio.training.probe_rows import groups_of, is_shown, parents, shown_rows
 
 from .steady import SteadyLabel
 from .draw_budget import MeteredPlotWidget
@@ -40,17 +45,92 @@ class GradientView(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
         self.flags_label = SteadyLabel("Gradients appear here once training runs.", lines=3)
+        self.open_all = QCheckBox("Show groups opened")
+        self.open_all.setToolTip("Show each group's inner nodes as rows of their own (click a group's "
+                                 "name in the legend to open or close that one alone)")
+        self.open_all.setVisible(False)  # until a probe reports a group
+        self.open_all.toggled.connect(lambda _on: self._relayout())
         steady_plot(self.plot)
         self.y_range = GrowingYRange(self.plot, log=True)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.open_all)
         box.addWidget(self.plot_widget, 1)
         box.addWidget(self.flags_label)
-        self.buffers: dict[str, GrowingBuffer] = {}
-        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.buffers: dict[str, GrowingBuffer] = {}  # every row reported, shown or not
+        self.curves: dict[str, pg.PlotDataItem] = {}  # the rows shown
         self.latest: dict[str, float] = {}
         self.flags: dict[str, str] = {}
+        self.groups: set[str] = set()  # rows that are groups
+        self.opened: set[str] = set()  # groups opened one by one
+        self._colors: dict[str, int] = {}  # row -> colour index, steady while groups open and close
         self._stale: set[str] = set()  # curves fed while hidden, drawn when shown
+
+    # ---- groups ------------------------------------------------------------
+    def is_open(self, group: str) -> bool:
+        return self.open_all.isChecked() or group in self.opened
+
+    def set_group_open(self, group: str, opened: bool) -> None:
+        """Open a group (its inner rows follow it) or close it (one row for all of it)."""
+        if opened:
+            self.opened.add(group)
+        else:
+            self.opened.discard(group)
+            if self.open_all.isChecked() and group in self.groups:
+                # closing one of all: the others stay open, each on its own
+                self.opened |= self.groups - {group}
+                self.open_all.blockSignals(True)
+                self.open_all.setChecked(False)
+                self.open_all.blockSignals(False)
+        self._relayout()
+
+    def toggle_group(self, group: str) -> None:
+        if group in self.groups:
+            self.set_group_open(group, not self.is_open(group))
+
+    def shown(self) -> list[str]:
+        """The rows drawn, in the legend's order."""
+        return shown_rows(self.buffers, self.is_open)
+
+    def _label(self, row: str) -> str:
+        if row in self.groups:
+            return ("▾ " if self.is_open(row) else "▸ ") + row
+        return row
+
+    def _relayout(self) -> None:
+        """Curves and legend rows for the rows shown now, in reading order."""
+        want = self.shown()
+        legend = self.plot.legend
+        for row, curve in list(self.curves.items()):
+            if legend is not None:
+                legend.removeItem(curve)
+            if row not in want:
+                self.plot.removeItem(curve)
+                del self.curves[row]
+        for row in want:
+            curve = self.curves.get(row)
+            if curve is None:
+                self._curve(row)
+                self._stale.add(row)
+            elif legend is not None:
+                legend.addItem(curve, self._label(row))
+        if legend is not None:
+            for sample, label in legend.items:
+                row = next((r for r, c in self.curves.items() if c is sample.item), None)
+                if row in self.groups:
+                    self._clickable(label, row)
+        if self.isVisible():
+            self._draw_curves()
+        self._show_flags()
+
+    def _clickable(self, label, row: str) -> None:
+        def click(ev, row=row) -> None:
+            if ev.button() == Qt.MouseButton.LeftButton:
+                ev.accept()
+                self.toggle_group(row)
+
+        label.mouseClickEvent = click
+        label.setToolTip(f"Click to {'close' if self.is_open(row) else 'open'} {row}")
 
     def set_run_length(self, steps: int | None) -> None:
         """Fix the step axis to the whole run (see LossView.set_run_length)."""
@@ -70,6 +150,9 @@ class GradientView(QWidget):
         self.buffers = {}
         self.curves = {}
         self.latest = {}
+        self.groups = set()
+        self._colors = {}
+        self.open_all.setVisible(False)
         self._stale = set()
         self.y_range.reset()
         if self.flags:
@@ -79,17 +162,26 @@ class GradientView(QWidget):
 
     def _curve(self, node: str) -> pg.PlotDataItem:
         curve = self.curves.get(node)
-        if curve is None:  # once per node, never per update
-            r, g, b = CLASS_COLORS[len(self.curves) % len(CLASS_COLORS)]
-            curve = self.plot.plot([], [], pen=pg.mkPen((int(r), int(g), int(b)), width=2), name=node)
+        if curve is None:  # once per row shown, never per update
+            index = self._colors.setdefault(node, len(self._colors))
+            r, g, b = CLASS_COLORS[index % len(CLASS_COLORS)]
+            # an inner row is drawn thinner, dashed, under its group's
+            pen = pg.mkPen((int(r), int(g), int(b)), width=2 if "." not in node else 1.5,
+                           style=Qt.PenStyle.SolidLine if "." not in node else Qt.PenStyle.DashLine)
+            curve = self.plot.plot([], [], pen=pen, name=self._label(node))
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.curves[node] = curve
-            self.buffers[node] = GrowingBuffer(256)
+            if node in self.groups and self.plot.legend is not None:
+                label = self.plot.legend.getLabel(curve)
+                if label is not None:
+                    self._clickable(label, node)
         return curve
 
     def _draw_curves(self) -> None:
         for node in self._stale:
+            if node not in self.curves:
+                continue  # inside a closed group: drawn when it opens
             buf = self.buffers[node]
             ys = buf.y
             self.curves[node].setData(buf.x, ys)
@@ -103,11 +195,14 @@ class GradientView(QWidget):
 
     def feed(self, events: Iterable[object]) -> None:
         touched: set[str] = set()
+        new_rows: list[str] = []
         for ev in events:
             if not isinstance(ev, ProbeEvent) or not ev.grad_norms:
                 continue
             for node, norm in ev.grad_norms.items():
-                self._curve(node)
+                if node not in self.buffers:
+                    self.buffers[node] = GrowingBuffer(256)
+                    new_rows.append(node)
                 # Log axes cannot show 0 or inf: draw them at the flag thresholds' far side.
                 shown = norm if math.isfinite(norm) and norm > 0 else (1e-12 if norm == 0 else 1e12)
                 self.buffers[node].append(ev.step, shown)
@@ -116,6 +211,16 @@ class GradientView(QWidget):
         if not touched:
             return
         self._stale |= touched
+        if new_rows:
+            groups = groups_of(self.buffers)
+            if groups != self.groups:
+                self.groups = groups
+                self.open_all.setVisible(bool(groups))
+                self._relayout()  # a new group's row reads "▸ name"; rows inside closed groups stay out
+            else:
+                for node in new_rows:
+                    if is_shown(node, self.is_open):
+                        self._curve(node)
         if self.isVisible():
             self._draw_curves()
         flags = {n: f for n, v in self.latest.items() if (f := gradient_flag(v)) is not None}
@@ -123,8 +228,23 @@ class GradientView(QWidget):
             self.flags = flags
             self.flagsChanged.emit(dict(flags))
         self.normsChanged.emit(dict(self.latest))
-        if flags:
-            words = [f"{n}: {f} ({self.latest[n]:.1e})" for n, f in sorted(flags.items())]
+        self._show_flags()
+
+    def _show_flags(self) -> None:
+        """Flags of the rows shown; those inside closed groups counted, under the group's name."""
+        flags = self.flags
+        if not self.latest:
+            return
+        shown = {n: f for n, f in flags.items() if n in self.curves}
+        inside: dict[str, int] = {}
+        for n in flags:
+            if n not in self.curves:
+                closed = next((p for p in parents(n) if not self.is_open(p)), None)
+                if closed is not None:
+                    inside[closed] = inside.get(closed, 0) + 1
+        if shown or inside:
+            words = [f"{n}: {f} ({self.latest[n]:.1e})" for n, f in sorted(shown.items())]
+            words += [f"{k} inside {g} (open it to see which)" for g, k in sorted(inside.items())]
             self.flags_label.setText("⚠ " + "; ".join(words) + ". Vanishing gradients stop a layer from "
                                      "learning; exploding ones make the loss jump or turn NaN.")
         else:
