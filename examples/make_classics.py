@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
 
 from studio.files import save  # noqa: E402
 from studio.graph import Graph  # noqa: E402
+from studio.graph.groups import Definition, Exposed, OutputPort  # noqa: E402
 
 STEP = 280  # px between columns on the canvas
 BRANCH = 160  # px a side branch sits below the main line
@@ -121,48 +122,106 @@ def vgg16() -> Graph:
     return b.graph
 
 
+RESNET18_DESCRIPTION = (
+    "ResNet-18 (He et al., 2015) as torchvision defines it: a 7x7 stem, four stages of two BasicBlocks "
+    "(two 3x3 convolutions with batch normalisation, added to a shortcut), 1x1 convolution + batch norm "
+    "shortcuts where the size changes, convolutions without bias, global average pooling and one linear "
+    "layer. A 224x224 colour image in, 1000 classes out. 11,689,512 parameters.")
+# (stage, block) -> (channels, stride, has a 1x1 projection shortcut), as torchvision builds them
+RESNET18_BLOCKS = [
+    (f"layer{stage}_{block}", channels, 2 if stage > 1 and block == 0 else 1, stage > 1 and block == 0)
+    for stage, channels in enumerate([64, 128, 256, 512], start=1) for block in range(2)
+]
+
+
 def resnet18() -> Graph:
-    b = Builder("ResNet-18", (
-        "ResNet-18 (He et al., 2015) as torchvision defines it: a 7x7 stem, four stages of two BasicBlocks "
-        "(two 3x3 convolutions with batch normalisation, added to a shortcut), 1x1 convolution + batch norm "
-        "shortcuts where the size changes, convolutions without bias, global average pooling and one linear "
-        "layer. A 224x224 colour image in, 1000 classes out. 11,689,512 parameters."))
+    """ResNet-18 as a person draws it: the stem, eight basic blocks (groups) and the head.
+
+    Two definitions: ``BasicBlock`` (the shortcut is the identity; ``channels`` exposed) and
+    ``BasicBlockDown`` (the shortcut is a strided 1x1 convolution + batch norm; ``channels`` and
+    ``stride`` exposed). The node ids inside are those of the flat network after the block's
+    name, so ``layer2_0_conv1`` there is ``layer2_0.conv1`` here, in checkpoints too."""
+    b = Builder("ResNet-18", RESNET18_DESCRIPTION)
+    library = b.graph.library
+    library.add(_block_definition(library, "BasicBlock", downsample=False))
+    library.add(_block_definition(library, "BasicBlockDown", downsample=True))
+    _stem(b)
+    for name, channels, stride, downsample in RESNET18_BLOCKS:
+        if downsample:
+            b.add(name, "BasicBlockDown", {"channels": channels, "stride": stride}, port="x")
+        else:
+            b.add(name, "BasicBlock", {"channels": channels}, port="x")
+    _head(b)
+    return b.graph
+
+
+def resnet18_flat() -> Graph:
+    """The same network with every layer on the top level (70 nodes): what the grouped one
+    must equal, weight for weight."""
+    b = Builder("ResNet-18", RESNET18_DESCRIPTION)
+    _stem(b)
+    for name, channels, stride, downsample in RESNET18_BLOCKS:
+        basic_block(b, name, channels, stride, downsample)
+    _head(b)
+    return b.graph
+
+
+def _stem(b: Builder) -> None:
     b.input([3, 224, 224])
     b.add("conv1", "Conv2d", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False})
     b.add("bn1", "BatchNorm2d")
     b.add("relu", "ReLU")
     b.add("maxpool", "MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1})
-    in_channels = 64
-    for stage, channels in enumerate([64, 128, 256, 512], start=1):
-        for block in range(2):
-            stride = 2 if stage > 1 and block == 0 else 1
-            basic_block(b, f"layer{stage}_{block}", channels, stride, downsample=stride != 1 or in_channels != channels)
-            in_channels = channels
+
+
+def _head(b: Builder) -> None:
     b.add("avgpool", "AdaptiveAvgPool2d", {"output_size": 1})
     b.add("flatten", "Flatten")
     b.add("fc", "Linear", {"out_features": 1000})
-    return b.graph
+
+
+def _block_definition(library, name: str, downsample: bool) -> Definition:
+    """A basic block as a definition of its own: input port ``x``, output port ``out``."""
+    inner = Builder(name, "")
+    inner.graph = Graph(name, library=library)
+    channels, stride = (128, 2) if downsample else (64, 1)
+    inner.add("x", "Input", {"shape": [64, 56, 56]}, port="")
+    basic_block(inner, "", channels, stride, downsample)
+    targets = [("conv1", "out_channels"), ("conv2", "out_channels")]
+    exposed = []
+    if downsample:
+        exposed.append(Exposed("channels", (*targets, ("downsample_conv", "out_channels")), channels))
+        exposed.append(Exposed("stride", (("conv1", "stride"), ("downsample_conv", "stride")), stride))
+        description = ("Two 3x3 convolutions with batch normalisation, the first strided, added to a "
+                       "shortcut that a strided 1x1 convolution + batch norm brings to the same size; then ReLU.")
+    else:
+        exposed.append(Exposed("channels", tuple(targets), channels))
+        description = ("Two 3x3 convolutions with batch normalisation, added to the block's input "
+                       "(the shortcut), then ReLU. The input must have as many channels as the block.")
+    return Definition(name, inner.graph, ["x"], [OutputPort("out", "relu2")], exposed, description)
 
 
 def basic_block(b: Builder, name: str, channels: int, stride: int, downsample: bool) -> None:
-    """conv-bn-relu-conv-bn, plus the shortcut (1x1 conv + bn when the size changes), then add and relu."""
+    """conv-bn-relu-conv-bn, plus the shortcut (1x1 conv + bn when the size changes), then add and relu.
+    Node ids start with ``name_`` (none inside a definition, where ``name`` is empty)."""
     entry, start = b.last, b.column
+    p = f"{name}_" if name else ""
     conv = {"out_channels": channels, "kernel_size": 3, "padding": 1, "bias": False}
-    b.add(f"{name}_conv1", "Conv2d", {**conv, "stride": stride})
-    b.add(f"{name}_bn1", "BatchNorm2d")
-    b.add(f"{name}_relu1", "ReLU")
-    b.add(f"{name}_conv2", "Conv2d", conv)
-    main = b.add(f"{name}_bn2", "BatchNorm2d")
+    b.add(f"{p}conv1", "Conv2d", {**conv, "stride": stride})
+    b.add(f"{p}bn1", "BatchNorm2d")
+    b.add(f"{p}relu1", "ReLU")
+    b.add(f"{p}conv2", "Conv2d", conv)
+    main = b.add(f"{p}bn2", "BatchNorm2d")
     shortcut = entry
     if downsample:
-        b.add(f"{name}_downsample_conv", "Conv2d",
+        b.add(f"{p}downsample_conv", "Conv2d",
               {"out_channels": channels, "kernel_size": 1, "stride": stride, "bias": False},
               src=entry, row=1, column=start)
-        shortcut = b.add(f"{name}_downsample_bn", "BatchNorm2d",
-                         src=f"{name}_downsample_conv", row=1, column=start + 1)
-    add = b.add(f"{name}_add", "Add", src=main, port="in1")
+        shortcut = b.add(f"{p}downsample_bn", "BatchNorm2d",
+                         src=f"{p}downsample_conv", row=1, column=start + 1)
+    add = b.add(f"{p}add", "Add", src=main, port="in1")
     b.graph.connect(shortcut, "out", add, "in2")
-    b.add(f"{name}_relu2", "ReLU")
+    b.add(f"{p}relu2", "ReLU")
 
 
 CLASSICS = {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16, "resnet18": resnet18}
