@@ -1,0 +1,79 @@
+"""The live views through groups, in the main window: a grouped network trains, gradient flow
+and activations show each group as one row, and a click opens it to its inner rows."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from studio.graph.groups import group_nodes
+
+from conftest import spiral_graph
+from person import answers, config_dir, make_window  # noqa: F401 (fixtures)
+
+
+def grouped_spiral():
+    """points -> block (hidden1 -> relu1 -> pair (hidden2 -> relu2)) -> logits."""
+    g = spiral_graph(epochs=3, every=1)
+    _, pair = group_nodes(g, ["hidden2", "relu2"], "Pair", group_id="pair")
+    group_nodes(g, ["hidden1", "relu1", pair], "Block", group_id="block")
+    assert list(g.nodes) == ["points", "block", "logits"]
+    return g
+
+
+def show_tab(panel, title: str) -> None:
+    bar = panel.views.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
+    QTest.mouseClick(bar, Qt.LeftButton, Qt.NoModifier, bar.tabRect(index).center())
+    assert panel.views.currentIndex() == index
+
+
+def tick(box) -> None:
+    """Click a check box on its box (a stretched box's middle is empty space, not the button)."""
+    QTest.mouseClick(box, Qt.LeftButton, Qt.NoModifier, QPoint(8, box.height() // 2))
+
+
+def click_legend(qtbot, view, text: str) -> None:
+    label = next(lab for _, lab in view.plot.legend.items if lab.text == text)
+    widget = view.plot_widget
+    pos = widget.mapFromScene(label.sceneBoundingRect().center())
+    QTest.mouseClick(widget.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
+
+
+def test_a_group_is_one_row_until_a_click_opens_it(qtbot, make_window):
+    window = make_window()
+    window.set_document(grouped_spiral(), None)
+    panel = window.training_panel
+    show_tab(panel, "Gradient flow")
+    QTest.mouseClick(panel.controls.train_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.session is None and bool(panel.gradient_view.latest), timeout=60000)
+    grads = panel.gradient_view
+    assert grads.shown() == ["block", "logits"]
+    assert [lab.text for _, lab in grads.plot.legend.items] == ["▸ block", "logits"]
+    assert grads.open_all.isVisible() and not grads.open_all.isChecked()
+    steps = len(grads.buffers["block"].x)
+    assert steps > 1 and len(grads.buffers["block.pair.hidden2"].x) == steps  # kept while closed
+
+    click_legend(qtbot, grads, "▸ block")  # opens the group: its inner rows follow it
+    assert grads.shown() == ["block", "block.hidden1", "block.pair", "logits"]
+    assert [lab.text for _, lab in grads.plot.legend.items] == ["▾ block", "block.hidden1", "▸ block.pair", "logits"]
+    assert len(grads.curves["block.hidden1"].getData()[0]) == steps  # the whole run, not from now on
+    click_legend(qtbot, grads, "▸ block.pair")  # the nested group
+    assert "block.pair.hidden2" in grads.shown()
+    click_legend(qtbot, grads, "▾ block")  # closed again: one row
+    assert grads.shown() == ["block", "logits"] and set(grads.curves) == {"block", "logits"}
+
+    tick(grads.open_all)  # every group opened at once
+    assert grads.shown() == ["block", "block.hidden1", "block.pair", "block.pair.hidden2", "logits"]
+
+    show_tab(panel, "Activations")
+    acts = panel.activation_view
+    qtbot.waitUntil(lambda: acts.node is not None, timeout=3000)
+    assert acts.listed() == ["points", "block", "logits"]
+    tick(acts.open_all)
+    assert acts.listed() == ["points", "block", "block.hidden1", "block.relu1", "block.pair",
+                             "block.pair.hidden2", "block.pair.relu2", "logits"]
+    acts.node_box.setCurrentText("block.pair.relu2")
+    assert acts.stats_label.text().startswith("block.pair.relu2: mean ")
+    tick(acts.open_all)  # closed: the row gives way to its group
+    assert acts.listed() == ["points", "block", "logits"] and acts.node == "block"
