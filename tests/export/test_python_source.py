@@ -105,7 +105,7 @@ def test_exported_file_runs_in_a_fresh_interpreter_without_studio(tmp_path):
 
 def test_residual_and_reshape_code_is_plain_python():
     source = export_python(load(ROOT / "examples" / "resnet18.json"))
-    assert "layer1_0_add = layer1_0_bn2 + maxpool\n" in source
+    assert "        add = bn2 + x\n" in source  # inside the BasicBlock class
     assert "self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)" in source
     assert "self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)" in source
 
