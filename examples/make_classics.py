@@ -1,8 +1,10 @@
 """Writes the four classic convolutional networks as graph files.
 
 LeNet-5, AlexNet, VGG-16 and ResNet-18 at their published input sizes, with
-the parameter counts of their published (torchvision) definitions. Run from
-the repository root: ``.venv/bin/python examples/make_classics.py``.
+the parameter counts of their published (torchvision) definitions. ResNet-18 is
+drawn with groups (a stem, eight basic blocks, a head); ``resnet18_flat`` builds
+the same network with every layer on the top level. Run from the repository
+root: ``.venv/bin/python examples/make_classics.py``.
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ def test_example_is_valid_and_round_trips(path):
     assert validate(graph) == []
     assert dumps(graph) == path.read_text(encoding="utf-8")
     assert graph.name and graph.description
-    positions = [n.position for n in graph.nodes.values()]
-    assert len(set(positions)) == len(positions), "two nodes sit on the same spot"
+    for g in (graph, *(d.graph for d in graph.library.definitions.values())):
+        positions = [n.position for n in g.nodes.values()]
+        assert len(set(positions)) == len(positions), f"two nodes sit on the same spot in {g.name}"
 
 
 @pytest.mark.parametrize("name", list(CLASSICS))
@@ -67,25 +68,38 @@ def test_classic_parameter_counts(name):
 @pytest.mark.parametrize("name", list(CLASSICS))
 def test_classics_read_left_to_right(name):
     graph = load(EXAMPLES / f"{name}.json")
-    for e in graph.edges:  # every wire runs rightwards, one or more 280 px columns (room for the shape label)
-        dx = graph.node(e.dst).position[0] - graph.node(e.src).position[0]
-        assert dx > 0 and dx % 280 == 0, str(e)
+    for g in (graph, *(d.graph for d in graph.library.definitions.values())):
+        for e in g.edges:  # every wire runs rightwards, one or more 280 px columns (room for the shape label)
+            dx = g.node(e.dst).position[0] - g.node(e.src).position[0]
+            assert dx > 0 and dx % 280 == 0, f"{g.name}: {e}"
 
 
-def test_resnet_ids_and_shortcuts():
+def test_resnet_is_a_stem_eight_basic_blocks_and_a_head():
     resnet = load(EXAMPLES / "resnet18.json")
-    for name in ("conv1", "bn1", "layer1_0_conv1", "layer2_0_downsample_conv", "layer4_1_add", "fc"):
-        assert name in resnet
-    # shortcuts sit below the main line, under the convolutions they bypass
-    down, main = resnet.node("layer2_0_downsample_conv").position, resnet.node("layer2_0_conv1").position
-    assert down[0] == main[0] and down[1] > main[1]
-    # every block of ResNet-18 adds its shortcut: 8 Adds, 3 of them behind a 1x1 convolution
-    adds = [n for n in resnet.nodes.values() if n.block == "Add"]
-    assert len(adds) == 8
-    downsamples = [n for n in resnet.nodes.values() if n.id.endswith("downsample_conv")]
-    assert [n.params["kernel_size"] for n in downsamples] == [1, 1, 1]
-    assert all(not n.params["bias"] for n in resnet.nodes.values() if n.block == "Conv2d")
-    assert resnet.shapes.output("layer4_1_relu2") == (512, 7, 7)
+    blocks_ = [f"layer{s}_{b}" for s in (1, 2, 3, 4) for b in (0, 1)]
+    assert list(resnet.nodes) == ["image", "conv1", "bn1", "relu", "maxpool", *blocks_, "avgpool", "flatten", "fc"]
+    assert list(resnet.library.definitions) == ["BasicBlock", "BasicBlockDown"]
+    kinds = {n: resnet.node(n).block for n in blocks_}
+    assert [n for n, k in kinds.items() if k == "BasicBlockDown"] == ["layer2_0", "layer3_0", "layer4_0"]
+    assert [resnet.node(n).params for n in blocks_] == [
+        {"channels": 64}, {"channels": 64}, {"channels": 128, "stride": 2}, {"channels": 128},
+        {"channels": 256, "stride": 2}, {"channels": 256}, {"channels": 512, "stride": 2}, {"channels": 512}]
+    assert [resnet.shapes.output(n, "out")[0] for n in blocks_] == [64, 64, 128, 128, 256, 256, 512, 512]
+    assert resnet.shapes.output("layer4_1", "out") == (512, 7, 7)
+    # inside: the ids of the flat network after the block's name, shortcuts below the main line
+    down = resnet.library.get("BasicBlockDown").graph
+    assert list(down.nodes) == ["x", "conv1", "bn1", "relu1", "conv2", "bn2", "downsample_conv", "downsample_bn",
+                                "add", "relu2"]
+    assert down.node("downsample_conv").position[0] == down.node("conv1").position[0]
+    assert down.node("downsample_conv").position[1] > down.node("conv1").position[1]
+    assert down.node("downsample_conv").params["kernel_size"] == 1
+    same = resnet.library.get("BasicBlock").graph
+    assert "downsample_conv" not in same and {(e.src, e.dst_port) for e in same.in_edges("add")} == {
+        ("bn2", "in1"), ("x", "in2")}
+    for d in resnet.library.definitions.values():  # no convolution of ResNet has a bias
+        assert all(not n.params["bias"] for n in d.graph.nodes.values() if n.block == "Conv2d")
+    # the counts of the flat network's parts: 8 shortcut adds, 3 of them behind a 1x1 convolution
+    assert len(resnet.library.instances("BasicBlock")) == 5 and len(resnet.library.instances("BasicBlockDown")) == 3
 
 
 def test_lenet_is_the_classic_form():
@@ -111,16 +125,35 @@ def test_edits_reinfer_to_what_a_fresh_load_infers():
 
     graph = load(EXAMPLES / "resnet18.json")
     original = _inferred(graph)
-    changed = graph.shapes.update(["layer2_0_conv1"])
+    changed = graph.shapes.update(["layer2_0"])
     assert changed == []  # nothing to redo when nothing changed
-    graph.set_params("layer2_0_conv1", {"out_channels": 96})  # conv2 absorbs the new width
-    assert graph.shapes.output("layer2_0_bn1") == (96, 28, 28)
-    assert graph.param_count("layer2_0_conv2") == 96 * 128 * 9
-    graph.set_params("layer3_1_conv2", {"out_channels": 200})  # no longer adds to the shortcut's 256
+    graph.set_params("layer2_0", {"channels": 96})  # a block's width, set on the group
+    assert graph.shapes.output("layer2_0", "out") == (96, 28, 28)
+    assert graph.param_count("layer2_0") == 64 * 96 * 9 + 96 * 96 * 9 + 64 * 96 + 3 * 2 * 96
+    # layer2_1 adds its 128 channels to the 96 coming in: the error inside shows on the group
+    assert "inside BasicBlock, add" in graph.shapes.error("layer2_1").message
     assert _inferred(graph) == _inferred(loads(dumps(graph)))
-    assert graph.shapes.error("layer3_1_add").port == "in2"
     assert graph.shapes.output("fc") is None
-    graph.set_params("layer2_0_conv1", {"out_channels": 128})
-    graph.set_params("layer3_1_conv2", {"out_channels": 256})
+    graph.set_params("layer2_0", {"channels": 128})
+    assert _inferred(graph) == original
+    # an edit inside a definition changes every instance of it
+    inside = graph.library.get("BasicBlock").graph
+    inside.set_params("bn1", {"affine": False})  # its 2 x channels weights go, in all five instances
+    assert graph.total_params() == 11_689_512 - 2 * (64 + 64 + 128 + 256 + 512)
+    inside.set_params("bn1", {"affine": True})
+    inside.set_params("conv2", {"padding": 0})  # 56 -> 54: the shortcut no longer fits, in the first use
+    assert "inside BasicBlock, add: cannot add [64, 56, 56]" in graph.shapes.error("layer1_0").message
+    assert _inferred(graph) == _inferred(loads(dumps(graph)))
+    inside.set_params("conv2", {"padding": 1})
     assert _inferred(graph) == original
     assert dumps(graph) == (EXAMPLES / "resnet18.json").read_text()
+
+
+def test_classic_files_are_what_make_classics_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_classics", EXAMPLES / "make_classics.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    for name, build in make.CLASSICS.items():
+        assert dumps(build()) == (EXAMPLES / f"{name}.json").read_text(), name
