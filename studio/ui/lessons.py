@@ -212,7 +212,7 @@ class LessonsPanel(QWidget):
         if lesson is None or not self.window.open_example(lesson.example_path):
             return False
         self.active = lesson
-        self._graph_of_active = self.window.editor.graph
+        self._graph_of_active = self.window.editor.document
         panel = self._panel()
         self._runs_before_lesson = panel.runs if panel is not None else 0
         self._show_row(self.list.currentRow())
@@ -234,7 +234,7 @@ class LessonsPanel(QWidget):
         return False
 
     def _lesson_is_open(self) -> bool:
-        return self.active is self.current and self.window.editor.graph is self._graph_of_active
+        return self.active is self.current and self.window.editor.document is self._graph_of_active
 
     def _train_now(self) -> None:
         if not self._lesson_is_open() and not self.start():

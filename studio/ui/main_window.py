@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
 from studio import files
@@ -22,6 +22,7 @@ from studio.lessons.catalog import EXAMPLES_DIR
 
 from . import dialogs, icons, recovery, start_screen, theme
 from . import help as help_ui
+from .breadcrumb import Breadcrumb
 from .canvas.context_menu import CanvasMenus
 from .canvas.format import count_text
 from .canvas.scene import GraphScene
@@ -60,7 +61,19 @@ class MainWindow(QMainWindow):
         self.scene.snapping = self.settings.snapping
         self.view = GraphView(self.scene, self)
         self.view.context_menus = CanvasMenus(self)
-        self.setCentralWidget(self.view)
+        # Above the canvas while a group is open: where the canvas is, and what an edit there reaches.
+        self.breadcrumb = Breadcrumb(self.editor)
+        self.breadcrumb.crumbClicked.connect(self.leave_group)
+        self.view.openRequested.connect(self.open_group)
+        self.view.leaveRequested.connect(lambda: self.leave_group(len(self.editor.path) - 1))
+        self._view_states: list[tuple] = []  # each level left for a group: its zoom and scroll
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.breadcrumb)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(centre)
         self.shortcuts_dialog: help_ui.ShortcutsDialog | None = None
         self.block_reference: help_ui.BlockReferenceDialog | None = None
         self._rename_edit = None
@@ -102,12 +115,14 @@ class MainWindow(QMainWindow):
         stack.cleanChanged.connect(self._update_title)
         stack.indexChanged.connect(self._document_changed)
         self.editor.graph_replaced.connect(lambda _: self._document_changed())
+        self.editor.graph_replaced.connect(lambda _: self._view_states.clear())
+        self.editor.shown_changed.connect(self._shown_changed)
 
         self._make_actions()
         self._make_menus()
         self._restore_settings()
         self.autosaver = recovery.Autosaver(
-            self.settings.recovery_dir, lambda: self.editor.graph, self.is_modified,
+            self.settings.recovery_dir, lambda: self.editor.document, self.is_modified,
             lambda: str(self.path) if self.path else None, autosave_ms, self)
         self.autosaver.failed.connect(lambda message: self.statusBar().showMessage(message, 0))
         self.autosaver.start()
@@ -184,6 +199,12 @@ class MainWindow(QMainWindow):
         self.act_duplicate = self._action("&Duplicate", self.duplicate, "Ctrl+D")
         self.act_delete = self._action("De&lete", self.delete_selection, [QKeySequence.Delete, "Backspace"])
         self.act_select_all = self._action("Select &All", self.select_all, S.SelectAll)
+        self.act_group = self._action("&Group", self.group_selection, "Ctrl+G")
+        self.act_group.setStatusTip("Make the selected blocks one group node (double-click it to open)")
+        self.act_ungroup = self._action("&Ungroup", self.ungroup_selection, "Ctrl+Shift+G")
+        self.act_ungroup.setStatusTip("Put the selected group's blocks back in its place")
+        self.act_open_group = self._action("&Open Group", self.open_selected_group)
+        self.act_open_group.setStatusTip("Show the selected group's inside (Esc goes back up)")
         self.act_add_block = self._action("Add &Block…  (Tab)", self._quick_search_at_centre)
         self.act_frame_selected = self._action("&Frame Selected", self.view.frame_selected, "F")
         self.act_frame_all = self._action("Frame &All", self.view.frame_all, ["Shift+F", "Home"])
@@ -242,6 +263,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_undo, self.act_redo])
         m.addSeparator()
         m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        m.addSeparator()
+        m.addActions([self.act_group, self.act_ungroup, self.act_open_group])
         m.addSeparator()
         m.addActions([self.act_select_all, self.act_add_block])
         m = bar.addMenu("&View")
@@ -317,7 +340,7 @@ class MainWindow(QMainWindow):
     def document_name(self) -> str:
         if self.path is not None:
             return self.path.name
-        return self.editor.graph.name or "Untitled"
+        return self.editor.document.name or "Untitled"
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document_name()}[*] — {APP_NAME}")
@@ -341,13 +364,14 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         """The doctor's list, once per burst of edits, for the Problems dock, the canvas and the status bar."""
-        graph = self.editor.graph
+        graph = self.editor.document
         # What Train's check would say, with the data set when one is loaded; an empty canvas is not a problem.
         problems = [p for p in standing(graph, self._loaded_dataset(), self.counter.total, self._dataset_error())
                     if p.kind != "structure" or graph.nodes]
         self.standing = problems
         self.problems.set_problems(problems)
-        self.scene.set_problems(by_node(problems))
+        # inside a group the canvas shows the inside's own shape errors; the list is the document's
+        self.scene.set_problems(by_node(problems) if not self.editor.path else {})
         parts = [f"{len(graph)} nodes", f"{len(graph.edges)} wires",
                  f"{self.counter.total:,} params ({count_text(self.counter.total) or 0})"]
         if graph.nodes:
@@ -357,13 +381,23 @@ class MainWindow(QMainWindow):
         self.status_label.setToolTip("\n".join(str(p) for p in problems))
 
     def _on_counted(self, changed: dict, total: int) -> None:
-        self.scene.set_param_counts(changed)
-        if self.inspector.node_id is not None:
-            self.inspector.set_param_count(self.counter.counts.get(self.inspector.node_id))
+        if not self.scene.counts_own:
+            self.scene.set_param_counts(changed)
+            if self.inspector.node_id is not None:
+                self.inspector.set_param_count(self.counter.counts.get(self.inspector.node_id))
         self._status_timer.start()
+
+    def _param_count(self, node_id: str) -> int | None:
+        """A node's parameter count as the canvas shows it (inside a group, the inside's)."""
+        if self.scene.counts_own:
+            item = self.scene.nodes.get(node_id)
+            return item.param_count if item is not None else None
+        return self.counter.counts.get(node_id)
 
     def show_node(self, node_id: str) -> None:
         """Select a node alone and centre the canvas on it (a row of the Problems dock was clicked)."""
+        if self.editor.path and node_id in self.editor.document:
+            self.leave_group(0)  # the Problems list names the document's nodes
         item = self.scene.nodes.get(node_id)
         if item is None:
             return
@@ -385,7 +419,7 @@ class MainWindow(QMainWindow):
         if node_id != self.inspector.node_id:
             self.inspector.show_node(node_id)
             if node_id is not None:
-                self.inspector.set_param_count(self.counter.counts.get(node_id))
+                self.inspector.set_param_count(self._param_count(node_id))
 
     # ---- files --------------------------------------------------------------
     def maybe_save(self) -> bool:
@@ -477,13 +511,13 @@ class MainWindow(QMainWindow):
         return self.save_to(self.path)
 
     def save_as(self) -> bool:
-        suggested = str(self.path) if self.path else f"{self.editor.graph.name or 'untitled'}.json"
+        suggested = str(self.path) if self.path else f"{self.editor.document.name or 'untitled'}.json"
         path = dialogs.save_file_name(self, suggested)
         return self.save_to(Path(path)) if path else False
 
     def save_to(self, path: Path) -> bool:
         try:
-            files.save(self.editor.graph, path)
+            files.save(self.editor.document, path)
         except (OSError, files.GraphFileError) as exc:
             dialogs.show_error(self, "Could not save the graph", f"{path}: {exc}")
             return False
@@ -505,7 +539,7 @@ class MainWindow(QMainWindow):
         if not self.offer_recovery():
             if path:
                 self.open_path(path, ask=False)
-            if self.path is None and len(self.editor.graph) == 0:
+            if self.path is None and len(self.editor.document) == 0:
                 self.start_screen = start_screen.install(self)
             return
         if path and (self.path is None or Path(path).resolve() != self.path.resolve()):
@@ -625,6 +659,113 @@ class MainWindow(QMainWindow):
         if self.editor.auto_layout():
             self.view.frame_all()
 
+    # ---- groups -----------------------------------------------------------------
+    def group_selection(self) -> str | None:
+        """Ctrl+G: the selected blocks become one group node, selected; one undo step."""
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            self.statusBar().showMessage("Select the blocks to group first", 5000)
+            return None
+        group_id, reason = self.editor.group(ids)
+        if reason is not None:
+            self.statusBar().showMessage(f"Refused: {reason}", 8000)
+            return None
+        self.scene.select_nodes([group_id])
+        self.statusBar().showMessage(f"Grouped {len(ids)} blocks as {group_id}: double-click it to open, "
+                                     "Ctrl+Shift+G ungroups", 6000)
+        return group_id
+
+    def ungroup_selection(self) -> list[str]:
+        """Ctrl+Shift+G: each selected group node is put back as its blocks, selected."""
+        groups = [n for n in self.scene.selected_node_ids() if self.editor.graph.node(n).is_group]
+        if not groups:
+            self.statusBar().showMessage("Select a group to ungroup", 5000)
+            return []
+        new: list[str] = []
+        self.editor.undo_stack.beginMacro("Ungroup" if len(groups) > 1 else f"Ungroup {groups[0]}")
+        try:
+            for group_id in groups:
+                ids, reason = self.editor.ungroup(group_id)
+                if reason is not None:
+                    self.statusBar().showMessage(f"Refused: {reason}", 8000)
+                new += ids
+        finally:
+            self.editor.undo_stack.endMacro()
+        self.scene.select_nodes(new)
+        return new
+
+    def open_selected_group(self) -> bool:
+        selected = self.scene.selected_node_ids()
+        if len(selected) != 1 or not self.editor.can_enter(selected[0]):
+            self.statusBar().showMessage("Select one group to open", 5000)
+            return False
+        return self.open_group(selected[0])
+
+    def open_group(self, node_id: str) -> bool:
+        """Show a group node's inside on the canvas (double-click, Enter); Esc goes back."""
+        state = (self.view.transform(), self.view.horizontalScrollBar().value(),
+                 self.view.verticalScrollBar().value(), node_id)
+        if not self.editor.enter(node_id):
+            return False
+        self._view_states.append(state)
+        self.view.keep_framed = False
+        self.view.frame_all()
+        self.view.setFocus()
+        return True
+
+    def leave_group(self, depth: int | None = None) -> bool:
+        """Back up to ``depth`` groups deep (0: the document), at the zoom and scroll it had."""
+        depth = len(self.editor.path) - 1 if depth is None else depth
+        if not self.editor.leave(depth):
+            return False
+        self._restore_view(depth)
+        return True
+
+    def _restore_view(self, depth: int) -> None:
+        states, self._view_states = self._view_states[depth:], self._view_states[:depth]
+        if states:
+            transform, h, v, node_id = states[0]
+            self.view.setTransform(transform)
+            self.view.horizontalScrollBar().setValue(h)
+            self.view.verticalScrollBar().setValue(v)
+            self.scene.select_nodes([node_id])
+        self.view.setFocus()
+
+    def _shown_changed(self, _graph) -> None:
+        # a level left by an undo (its group went) restores that level's view too
+        if len(self._view_states) > len(self.editor.path):
+            self._restore_view(len(self.editor.path))
+        self.inspector._bind(self.editor.graph)
+        if not self.scene.counts_own:
+            self.scene.set_param_counts(self.counter.counts)  # the document's, counted while away
+        self._status_timer.start()
+
+    def _back_to_canvas(self, *_args) -> None:
+        # keys belong to the canvas again once a dialog is gone (not every platform hands them back)
+        self.activateWindow()
+        self.view.setFocus(Qt.OtherFocusReason)
+
+    def make_unique(self, node_id: str) -> str | None:
+        reason = self.editor.make_unique(node_id)
+        if reason is not None:
+            self.statusBar().showMessage(f"Refused: {reason}", 8000)
+        else:
+            block = self.editor.graph.node(node_id).block
+            self.statusBar().showMessage(f"{node_id} now uses a block of its own, {block}", 6000)
+            self.scene.select_nodes([node_id])
+        return reason
+
+    def rename_block_dialog(self, node_id: str):
+        """Rename a group's block (every use follows) in a small dialog; Enter applies."""
+        from .group_dialogs import RenameBlockDialog
+
+        dialog = RenameBlockDialog(self, self.editor, self.editor.graph.node(node_id).block)
+        dialog.renamed.connect(lambda _name: self.scene.select_nodes([node_id]))
+        dialog.finished.connect(self._back_to_canvas)
+        dialog.open()
+        self.rename_dialog = dialog
+        return dialog
+
     def rename_node(self, node_id: str) -> None:
         """Rename in the Inspector's label field: selected, typed over, Enter returns to the canvas."""
         self.scene.select_nodes([node_id])
@@ -687,7 +828,7 @@ class MainWindow(QMainWindow):
         to ONNX takes half a minute) never freezes the window; a failure is shown with its reason."""
         if self.exporting:
             return
-        stem = self.path.stem if self.path else (self.editor.graph.name or "untitled").replace(" ", "_").lower()
+        stem = self.path.stem if self.path else (self.editor.document.name or "untitled").replace(" ", "_").lower()
         directory = self.path.parent if self.path else Path.home()
         name = {"python": f"{stem}.py", "torchrun": f"train_{stem}.py", "program": f"{stem}.pt2",
                 "onnx": f"{stem}.onnx", "onnx-int8": f"{stem}.onnx"}[kind]
@@ -700,7 +841,7 @@ class MainWindow(QMainWindow):
         if self._export_worker is None:
             self._export_worker = OneAtATime(self, "studio-export")
         # What the export reads is fixed now: the person may go on editing (or train) meanwhile.
-        graph = self.editor.graph.copy()
+        graph = self.editor.document.copy()
         panel = self.training_dock.widget()
         weights = getattr(panel, "weights", None)
         weights_graph = getattr(panel, "weights_graph", None)

@@ -43,7 +43,7 @@ class ParamCounter(QObject):
         self._timer.start()
 
     def _on_event(self, event: GraphEvent) -> None:
-        if event.kind in ("node_added", "params_changed", "shapes_changed"):
+        if event.kind in ("node_added", "params_changed", "shapes_changed", "definition_changed"):
             self._dirty.update(event.nodes)
             self._timer.start()
         elif event.kind == "node_removed":
@@ -56,7 +56,7 @@ class ParamCounter(QObject):
         return sum(c or 0 for c in self.counts.values())
 
     def flush(self) -> None:
-        graph = self.editor.graph
+        graph = self.editor.document
         needs_torch = any(n in graph and graph.node(n).spec.constructor is not None for n in self._dirty)
         if needs_torch and "torch" not in sys.modules:
             self._warm_up()

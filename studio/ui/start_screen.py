@@ -164,7 +164,7 @@ def install(window: Any) -> StartScreen:
     def follow() -> None:
         if not isValid(screen) or screen.dismissed:
             return
-        if window.path is None and len(window.editor.graph) == 0 and not window.is_modified():
+        if window.path is None and len(window.editor.document) == 0 and not window.is_modified():
             screen.show()
             screen.place()
             screen.raise_()

@@ -69,9 +69,22 @@ class CanvasMenus:
         graph = w.editor.graph
         node = graph.node(node_id)
         menu = self._menu("nodeMenu")
+        if node.is_group:
+            menu.addAction("&Open Group", lambda: w.open_group(node_id)).setStatusTip(
+                "Show its inside on the canvas (Esc goes back up)")
+            uses = len(graph.library.instances(node.block))
+            menu.addAction("&Ungroup", lambda: self._ungroup(node_id)).setStatusTip(
+                "Put its blocks back in its place")
+            unique = menu.addAction("Make &Unique", lambda: w.make_unique(node_id))
+            unique.setEnabled(uses > 1)
+            unique.setStatusTip(f"Give this use a copy of {node.block} of its own, so edits inside change it alone")
+            menu.addAction("Rename &Block…", lambda: w.rename_block_dialog(node_id)).setStatusTip(
+                f"Rename {node.block}: every use follows")
+            menu.addSeparator()
         menu.addAction("&Rename…", lambda: w.rename_node(node_id))
         menu.addAction(w.act_duplicate)
         menu.addAction(w.act_delete)
+        menu.addAction(w.act_group)
         disconnect = menu.addAction("Dis&connect", lambda: w.editor.disconnect_node(node_id))
         wired = any(node_id in (e.src, e.dst) for e in graph.edges)
         disconnect.setEnabled(wired)
@@ -88,6 +101,10 @@ class CanvasMenus:
         help_action = menu.addAction(f"&Help on {node.block}", lambda: w.show_block_reference(node.block))
         help_action.setStatusTip(node.spec.doc)
         return menu
+
+    def _ungroup(self, node_id: str) -> None:
+        self.scene.select_nodes([node_id])
+        self.window.ungroup_selection()
 
     def wire_menu(self, item: EdgeItem, pos: QPoint) -> QMenu:
         w = self.window

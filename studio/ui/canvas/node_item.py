@@ -28,6 +28,7 @@ PORT_RADIUS = 5.5
 PORT_HIT = 10.0
 FOOTER = 18.0
 RADIUS = 7.0
+GROUP_STACK = 4.0  # how far the card behind a group node shows
 INSET = 14.0  # body text from the node's sides
 
 _title_font = QFont()
@@ -102,6 +103,8 @@ class NodeItem(QGraphicsObject):
         self.problem: "Problem | None" = None
         self.problems: tuple = ()
         self.shown: "Problem | None" = None  # the worst of both: what the node is drawn with
+        self.is_group = False
+        self.uses = 0  # for a group node: how many nodes use its definition
         self._width = MIN_WIDTH
         self._height = HEADER
         self._error_lines: list[str] = []
@@ -125,11 +128,23 @@ class NodeItem(QGraphicsObject):
         node = self.node
         self._title = node.title
         self._block = node.block if node.label == "" else f"{node.block}  ·  {node.id}"
+        self.is_group = node.is_group
+        if self.is_group:
+            count = len(node.spec.definition.graph)
+            self._block = f"{self._block}  ·  {count} block{'s' * (count != 1)}"
+            self.uses = len(self.graph.library.instances(node.block))
         self._keys = key_params_text(node.params, node.spec.key_params)
         self._category = node.spec.category
         self.problem = self.graph.shapes.error(self.node_id)
         self._sync_ports(node)
         self._show_problems()
+
+    def refresh_uses(self) -> None:
+        """A group node's count of uses of its definition (drawn as ×N when above one)."""
+        uses = len(self.graph.library.instances(self.node.block)) if self.is_group else 0
+        if uses != self.uses:
+            self.uses = uses
+            self.update()
 
     def set_problems(self, problems: tuple) -> None:
         """This node's part of the window's problem list."""
@@ -251,6 +266,9 @@ class NodeItem(QGraphicsObject):
         for port in (p.name for p in node.output_ports()):
             shape = self.graph.shapes.output(self.node_id, port)
             lines.append(f"out {port}: {list(shape) if shape else 'unknown'}")
+        if self.is_group:
+            uses = f", used {self.uses} times: an edit inside changes every use" if self.uses > 1 else ""
+            lines.append(f"<i>A group{uses}. Double-click (or Enter) to open it.</i>")
         t = theme.current()
         for p in self.all_problems():
             color = t.warning if p.level == "warning" or p.kind == "unconnected" else t.error
@@ -313,11 +331,19 @@ class NodeItem(QGraphicsObject):
         marked = {"error": t.error, "warning": t.warning}.get(severity)  # header and border colour
         painter.setRenderHint(QPainter.Antialiasing)
 
-        # body
+        # body; a group is a stack of cards, with a second border inside its first
         border = QColor(marked) if marked else QColor(t.node_border)
+        if self.is_group:
+            painter.setPen(QPen(border, 1.0))
+            painter.setBrush(QColor(t.node_body).darker(115))
+            painter.drawRoundedRect(box.translated(GROUP_STACK, GROUP_STACK), RADIUS, RADIUS)
         painter.setPen(QPen(border, 1.6 if marked else 1.0))
         painter.setBrush(QColor(t.node_body))
         painter.drawRoundedRect(box, RADIUS, RADIUS)
+        if self.is_group:
+            painter.setPen(QPen(accent, 1.0))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(box.adjusted(2.5, 2.5, -2.5, -2.5), RADIUS - 2, RADIUS - 2)
 
         # header band in the category colour (red for an error, amber for a warning)
         header = QPainterPath()
@@ -366,6 +392,11 @@ class NodeItem(QGraphicsObject):
             painter.setPen(QColor(t.node_dim_text))
             painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
                              Qt.AlignRight | Qt.AlignVCenter, f"{count_text(self.param_count)} params")
+        if self.is_group:
+            painter.setPen(QColor(t.node_dim_text))
+            uses = f"group  ×{self.uses}" if self.uses > 1 else "group"
+            painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
+                             Qt.AlignLeft | Qt.AlignVCenter, uses)
 
         # the problem, under the node
         if self._error_lines:

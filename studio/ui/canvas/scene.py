@@ -41,6 +41,7 @@ class GraphScene(QGraphicsScene):
         # in view, not at every item in a 500-node graph.
         self.setBspTreeDepth(10)
         editor.graph_replaced.connect(self._bind)
+        editor.shown_changed.connect(self._bind)
         self._bind(editor.graph)
 
     # ---- following the graph ------------------------------------------
@@ -61,13 +62,27 @@ class GraphScene(QGraphicsScene):
         for edge in graph.edges:
             self._add_edge(edge)
         self._unsubscribe = graph.subscribe(self._on_event)
+        if self.counts_own:
+            self._count(graph.nodes)
+
+    @property
+    def counts_own(self) -> bool:
+        """Inside a group the scene counts its nodes' parameters itself (the window's counter
+        counts the document's)."""
+        return self.editor.graph is not self.editor.document
+
+    def _count(self, node_ids) -> None:
+        graph = self.graph
+        self.set_param_counts({n: graph.param_count(n) for n in node_ids if n in graph})
 
     def _on_event(self, event: GraphEvent) -> None:
         kind = event.kind
         if kind == "node_added":
             self._add_node(event.nodes[0])
+            self._refresh_uses(event.nodes[0])
         elif kind == "node_removed":
             self._remove_node(event.nodes[0])
+            self._refresh_uses(None)
         elif kind == "edge_added":
             self._add_edge(event.edge)
         elif kind == "edge_removed":
@@ -79,10 +94,20 @@ class GraphScene(QGraphicsScene):
             x, y = self.graph.node(event.nodes[0]).position
             if (item.pos().x(), item.pos().y()) != (x, y):
                 item.setPos(x, y)
-        elif kind == "shapes_changed":
+        elif kind in ("shapes_changed", "definition_changed"):
             for node_id in event.nodes:
                 if node_id in self.nodes:
                     self._refresh_node(node_id)
+        if self.counts_own and kind in ("node_added", "params_changed", "shapes_changed", "definition_changed"):
+            self._count(event.nodes)
+
+    def _refresh_uses(self, node_id: str | None) -> None:
+        """A group node came or went: the other uses of definitions show their counts anew."""
+        if node_id is not None and not self.graph.node(node_id).is_group:
+            return
+        for item in self.nodes.values():
+            if item.is_group:
+                item.refresh_uses()
 
     def _add_node(self, node_id: str) -> None:
         item = NodeItem(self.graph, node_id)

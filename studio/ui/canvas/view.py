@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
@@ -42,6 +42,9 @@ class PanInteraction:
 
 
 class GraphView(QGraphicsView):
+    openRequested = Signal(str)  # a group node double-clicked (or Enter on it): show its inside
+    leaveRequested = Signal()  # Esc with nothing else to cancel: back up from a group
+
     def __init__(self, scene: GraphScene, parent=None):
         super().__init__(scene, parent)
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing | QPainter.SmoothPixmapTransform)
@@ -209,8 +212,19 @@ class GraphView(QGraphicsView):
             self._space = True
             self.setDragMode(QGraphicsView.NoDrag)
         elif event.key() == Qt.Key_Escape:
+            busy = self.graph_scene.interaction is not None or self.quick_search.isVisible()
             self.graph_scene.cancel_interaction()
             self.quick_search.dismiss()
+            if not busy and self.editor.path:
+                self.leaveRequested.emit()
+                event.accept()
+                return
+        elif event.key() in (Qt.Key_Return, Qt.Key_Enter) and not event.modifiers():
+            selected = self.graph_scene.selected_node_ids()
+            if len(selected) == 1 and self.editor.can_enter(selected[0]):
+                self.openRequested.emit(selected[0])
+                event.accept()
+                return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:
@@ -245,9 +259,15 @@ class GraphView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event) -> None:
         pos = self.mapToScene(event.position().toPoint())
-        if event.button() == Qt.LeftButton and self.graph_scene.node_at(pos) is None:
+        node = self.graph_scene.node_at(pos) if event.button() == Qt.LeftButton else None
+        if event.button() == Qt.LeftButton and node is None:
             self.open_quick_search(event.position().toPoint())
             event.accept()
+            return
+        if node is not None and node.is_group:
+            event.accept()
+            # after this event: the scene it came through is refilled with the group's inside
+            QTimer.singleShot(0, self, lambda n=node.node_id: self.openRequested.emit(n))
             return
         super().mouseDoubleClickEvent(event)
 

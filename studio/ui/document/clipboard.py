@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-import blocks
 from blocks import ParamError
 from studio.graph import Edge, Graph
 
@@ -63,14 +62,15 @@ def plan_paste(graph: Graph, data: Mapping[str, Any], offset: tuple[float, float
     for i, raw in enumerate(raw_nodes):
         where = f"clipboard: $.nodes[{i}]"
         try:
-            spec = blocks.get(raw["block"])
+            # a group node pastes as another instance of the same definition (of this document)
+            spec = graph.library.spec(raw["block"])
             params = spec.coerce_params(raw.get("params", {}))
             x, y = raw.get("position", (0, 0))
             old_id = str(raw["id"])
         except (KeyError, TypeError, ValueError) as exc:
             msg = exc.message if isinstance(exc, ParamError) else str(exc)
             raise ClipboardError(f"{where}: {msg}") from None
-        new_id = _fresh_id(spec.name, taken)
+        new_id = _fresh_id(graph, spec.name, taken)
         taken.add(new_id)
         rename[old_id] = new_id
         nodes.append(PastedNode(new_id, spec.name, params, (float(x) + offset[0], float(y) + offset[1]),
@@ -85,8 +85,8 @@ def plan_paste(graph: Graph, data: Mapping[str, Any], offset: tuple[float, float
     return PastePlan(nodes, edges)
 
 
-def _fresh_id(block: str, taken: set[str]) -> str:
-    probe = Graph()
+def _fresh_id(graph: Graph, block: str, taken: set[str]) -> str:
+    probe = Graph(library=graph.library)
     stem = probe.new_id(block)[:-1]  # the graph's own id stem, without its counter
     i = 1
     while f"{stem}{i}" in taken:

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from PySide6.QtGui import QUndoCommand
 
 from studio.graph import Edge, Graph
+from studio.graph.errors import GraphError
 from studio.graph.fixes import Fix, FixError, Journal, apply_fix
 
 
@@ -173,6 +174,41 @@ class FixCommand(QUndoCommand):
         except FixError as exc:
             self.refusal = str(exc)
             self.setObsolete(True)  # pushed, it is dropped at once: no undo step, no index change
+
+    def undo(self) -> None:
+        if self.journal is not None:
+            self.journal.undo(self.graph)
+
+
+class JournalCommand(QUndoCommand):
+    """A journaled edit (group, ungroup, make unique, rename a block) as one step: the first
+    redo runs ``apply`` (which returns the Journal of what it did), undo and later redos replay
+    that journal exactly. A refused edit (``GraphError``) changes nothing: the command marks
+    itself obsolete, so the stack drops it, and ``refusal`` says why; ``result`` keeps what
+    ``apply`` returned beside its journal (the new group's id)."""
+
+    def __init__(self, graph: Graph, text: str, apply):
+        super().__init__(text)
+        self.graph = graph
+        self.apply = apply
+        self.journal: Journal | None = None
+        self.result = None
+        self.refusal: str | None = None
+
+    def redo(self) -> None:
+        if self.journal is not None:
+            self.journal.redo(self.graph)
+            return
+        try:
+            found = self.apply()
+        except GraphError as exc:
+            self.refusal = str(exc)
+            self.setObsolete(True)
+            return
+        if isinstance(found, tuple):
+            self.journal, self.result = found
+        else:
+            self.journal = found
 
     def undo(self) -> None:
         if self.journal is not None:

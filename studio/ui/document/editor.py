@@ -12,14 +12,14 @@ from typing import Any, Iterable, Mapping
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-import blocks
 from blocks import ParamError
-from studio.graph import ConnectionRefused, Edge, Graph
+from studio.graph import ConnectionRefused, Edge, Graph, GraphEvent
+from studio.graph import groups
 from studio.graph.fixes import Fix
 
 from . import clipboard, layout
 from .commands import (
-    AddNodeCommand, ConnectCommand, DisconnectCommand, FixCommand, MacroCommand, MoveNodesCommand,
+    AddNodeCommand, ConnectCommand, DisconnectCommand, FixCommand, JournalCommand, MacroCommand, MoveNodesCommand,
     RemoveNodeCommand, SetLabelCommand, SetParamsCommand,
 )
 
@@ -27,19 +27,157 @@ PASTE_OFFSET = (40.0, 40.0)
 
 
 class GraphEditor(QObject):
-    graph_replaced = Signal(object)  # the new Graph
+    """``document`` is the top graph (what is saved, checked and trained); ``graph`` is the one
+    shown and edited: the document, or the inside of a group the person has opened. Every
+    edit below acts on ``graph``; all share one undo stack (each command holds its graph)."""
+
+    graph_replaced = Signal(object)  # the new document (New, Open)
+    shown_changed = Signal(object)  # the graph shown now (a group opened or left)
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.graph = graph if graph is not None else Graph()
+        self.document = graph if graph is not None else Graph()
+        self.graph = self.document
+        # The groups opened, outermost first: (the graph holding the group node, its id).
+        self.path: list[tuple[Graph, str]] = []
+        self._follow: list = []  # unsubscribers of the outer graphs' listeners
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.indexChanged.connect(lambda _i: self._check_path())
 
     def set_graph(self, graph: Graph) -> None:
         """A new document (New, Open): history starts afresh."""
+        self._set_path([], emit=False)
         self.undo_stack.clear()
+        self.document = graph
         self.graph = graph
         self.undo_stack.setClean()
         self.graph_replaced.emit(graph)
+
+    # ---- groups: opening and leaving -----------------------------------
+    @property
+    def definition(self) -> "groups.Definition | None":
+        """The definition whose inside is shown, or None at the top."""
+        if not self.path:
+            return None
+        outer, node_id = self.path[-1]
+        return self.document.library.get(outer.node(node_id).block)
+
+    def can_enter(self, node_id: str) -> bool:
+        return node_id in self.graph and self.graph.node(node_id).is_group
+
+    def enter(self, node_id: str) -> bool:
+        """Show the inside of the group node ``node_id`` (of the graph shown), with this
+        instance's input shapes and parameter values put in."""
+        if not self.can_enter(node_id):
+            return False
+        self._set_path(self.path + [(self.graph, node_id)])
+        return True
+
+    def leave(self, depth: int | None = None) -> bool:
+        """Go back up: one level, or to ``depth`` groups deep (0 is the document)."""
+        depth = len(self.path) - 1 if depth is None else depth
+        if depth < 0 or depth >= len(self.path):
+            return False
+        self._set_path(self.path[:depth])
+        return True
+
+    def _set_path(self, path: list[tuple[Graph, str]], emit: bool = True) -> None:
+        for unsubscribe in self._follow:
+            unsubscribe()
+        self._follow = []
+        self.path = list(path)
+        for depth, (outer, node_id) in enumerate(self.path):
+            self._place(depth)
+            self._follow.append(outer.subscribe(lambda event, d=depth: self._outer_event(d, event)))
+        shown = self.document if not self.path else self._inner(len(self.path) - 1)
+        changed = shown is not self.graph
+        self.graph = shown
+        if emit and changed:
+            self.shown_changed.emit(shown)
+
+    def _inner(self, depth: int) -> Graph:
+        outer, node_id = self.path[depth]
+        return self.document.library.get(outer.node(node_id).block).graph
+
+    def _place(self, depth: int) -> None:
+        """Put the instance at ``depth``'s shapes and values in its definition's graph."""
+        outer, node_id = self.path[depth]
+        node = outer.node(node_id)
+        definition = self.document.library.get(node.block)
+        if definition is None:
+            return
+        given = {p: s for p, s in outer.shapes.inputs(node_id).items() if s is not None}
+        definition.graph.place_instance(given, definition.bindings(node.params))
+
+    def _outer_event(self, depth: int, event: GraphEvent) -> None:
+        # Shapes inside follow the wires outside, live; a group that went (undo) is left.
+        if depth >= len(self.path):
+            return
+        outer, node_id = self.path[depth]
+        if event.kind == "node_removed" and node_id in event.nodes:
+            return  # left once the step is done (``_check_path``)
+        if event.kind in ("shapes_changed", "params_changed", "definition_changed", "edge_added",
+                          "edge_removed") and (node_id in (event.nodes or ()) or event.edge is not None
+                                               and event.edge.dst == node_id):
+            if self._valid(depth):
+                self._place(depth)
+
+    def _valid(self, depth: int) -> bool:
+        graph = self.document
+        for d, (outer, node_id) in enumerate(self.path[:depth + 1]):
+            if outer is not graph or node_id not in outer or not outer.node(node_id).is_group:
+                return False
+            definition = self.document.library.get(outer.node(node_id).block)
+            if definition is None:
+                return False
+            graph = definition.graph
+        return True
+
+    def _check_path(self) -> None:
+        """After an undo or redo: leave the groups that are no longer there."""
+        keep = len(self.path)
+        while keep and not self._valid(keep - 1):
+            keep -= 1
+        if keep != len(self.path):
+            self._set_path(self.path[:keep])
+
+    def instances_shown(self) -> int:
+        """How many uses the definition shown has (an edit inside changes them all)."""
+        d = self.definition
+        return len(self.document.library.instances(d.name)) if d is not None else 0
+
+    # ---- groups: edits ---------------------------------------------------
+    def group(self, node_ids: Iterable[str], name: str | None = None) -> tuple[str | None, str | None]:
+        """Make the nodes one group node as one step: (its id, None) or (None, why not)."""
+        ids = [n for n in node_ids if n in self.graph]
+        graph = self.graph
+        command = JournalCommand(graph, f"Group {len(ids)} block{'s' * (len(ids) != 1)}",
+                                 lambda: groups.group_nodes(graph, ids, name, graph.new_id("group")))
+        self.undo_stack.push(command)
+        return command.result, command.refusal
+
+    def ungroup(self, node_id: str) -> tuple[list[str], str | None]:
+        """Put a group node's inside in its place as one step: (the new ids, None) or ([], why not)."""
+        graph = self.graph
+        command = JournalCommand(graph, f"Ungroup {node_id}", lambda: groups.ungroup(graph, node_id))
+        self.undo_stack.push(command)
+        return list(command.result or []), command.refusal
+
+    def make_unique(self, node_id: str, name: str | None = None) -> str | None:
+        """Give one instance a definition of its own, as one step; None, or why not."""
+        graph = self.graph
+        command = JournalCommand(graph, f"Make {node_id} unique", lambda: groups.make_unique(graph, node_id, name))
+        self.undo_stack.push(command)
+        return command.refusal
+
+    def rename_definition(self, old: str, new: str) -> str | None:
+        """Rename a block definition (every instance follows) as one step; None, or why not."""
+        if old == new:
+            return None
+        graph = self.graph
+        command = JournalCommand(graph, f"Rename {old} to {new}", lambda: groups.rename_definition(graph, old, new))
+        self.undo_stack.push(command)
+        return command.refusal
 
     # ---- nodes ---------------------------------------------------------
     def add_block(self, block: str, position: tuple[float, float], params: Mapping[str, Any] | None = None) -> str:
@@ -51,7 +189,7 @@ class GraphEditor(QObject):
                         port_is_output: bool) -> tuple[str, str | None]:
         """Add a block and wire it to ``node_id.port`` in one step. Returns the
         new node's id and, when no wire could be drawn, the reason."""
-        spec = blocks.get(block)
+        spec = self.graph.library.spec(block)
         macro = MacroCommand(f"Add {block}")
         add = AddNodeCommand(self.graph, block, None, _as_point(position), parent=macro)
         new_id = add.node_id
@@ -151,7 +289,7 @@ class GraphEditor(QObject):
     def insert_on_wire(self, block: str, position: tuple[float, float], edge: Edge) -> tuple[str | None, str | None]:
         """Splice a new block into a wire (src -> new -> dst) as one step. Returns the
         new node's id, or None and the reason when the block cannot carry the wire."""
-        spec = blocks.get(block)
+        spec = self.graph.library.spec(block)
         params = spec.coerce_params({})
         ins, outs = spec.input_ports(params), spec.output_ports(params)
         if not ins:

@@ -337,7 +337,7 @@ def install(window: Any) -> TrainingPanel:
 
     def on_edit(_index: int) -> None:
         if isValid(panel):
-            panel.try_it.note_graph(editor.graph)  # an edit since training: Try it says what changed
+            panel.try_it.note_graph(editor.document)  # an edit since training: Try it says what changed
 
     editor.undo_stack.indexChanged.connect(on_edit)
     if hasattr(window, "documentPathChanged"):
