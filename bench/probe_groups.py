@@ -1,12 +1,12 @@
 """What a probe costs a grouped network against the same network flat.
 
-ResNet-18 (examples/resnet18.json, input 3x64x64 so it runs on a CPU in seconds) flat, and
-with each basic block grouped (``layer1_0`` ... ``layer4_1``, eight groups): the two
-networks have the same weights' shapes and compute the same thing. One JSON line per part
+ResNet-18 (input 3x64x64 so it runs on a CPU in seconds) flat (tests/files/v1/resnet18_flat.json,
+70 nodes) and grouped (examples/resnet18.json: each basic block ``layer1_0`` ... ``layer4_1`` a
+group, 16 top-level nodes): the two networks compute the same thing. One JSON line per part
 of a probe: the activation probe (every node's output recorded and summarised: groups
 record their inner nodes as ``layer2_0.conv1``, plus one row per group) and the gradient
 norms (every node, and per group over all its parameters), median milliseconds of
-``BENCH_REPEATS`` (default 20), the grouped over the flat (target <= 1.25: a grouped
+``BENCH_REPEATS`` (default 30), flat and grouped taken in turn, the grouped over the flat (target <= 1.25: a grouped
 network's probe costs about what the flat one's does, its extra rows being one per group).
 
     .venv/bin/python bench/probe_groups.py
@@ -25,31 +25,29 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "20"))
-BLOCKS = [f"layer{a}_{b}" for a in (1, 2, 3, 4) for b in (0, 1)]
 
 
 def networks():
     from studio.compile import compile_graph
     from studio.files import load
-    from studio.graph.groups import group_nodes
 
-    flat = load(ROOT / "examples" / "resnet18.json")
-    flat.set_params("image", {"shape": [3, 64, 64]})
-    grouped = flat.copy()
-    for stem in BLOCKS:
-        members = [n for n in grouped.nodes if n.startswith(stem + "_")]
-        group_nodes(grouped, members, None, group_id=stem)
+    flat = load(ROOT / "tests" / "files" / "v1" / "resnet18_flat.json")  # the example before it had groups
+    grouped = load(ROOT / "examples" / "resnet18.json")  # a stem, eight basic blocks, a head
+    for g in (flat, grouped):
+        g.set_params("image", {"shape": [3, 64, 64]})
     return compile_graph(flat), compile_graph(grouped), len(flat), len(grouped)
 
 
-def median_ms(fn) -> float:
-    fn()
-    times = []
+def paired_ms(fa, fb) -> tuple[float, float]:
+    """Median milliseconds of two calls, taken in turn (a busy machine slows both alike)."""
+    fa(), fb()
+    ta, tb = [], []
     for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
+        for fn, times in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(ta) * 1e3, statistics.median(tb) * 1e3
 
 
 def main() -> int:
@@ -60,20 +58,17 @@ def main() -> int:
     torch.manual_seed(0)
     torch.set_num_threads(1)
     flat, grouped, n_flat, n_grouped = networks()
-    grouped.load_state_dict({k: v for k, v in zip(grouped.state_dict(), flat.state_dict().values())})
     x = torch.randn(8, 3, 64, 64)
     for net in (flat, grouped):
         net(x).sum().backward()
-    rows = {}
-    for name, net in (("flat", flat), ("grouped", grouped)):
-        acts = activation_stats(record_outputs(net, (x,)), 30)
-        rows[name] = {
-            "activations_ms": median_ms(lambda: activation_stats(record_outputs(net, (x,)), 30)),
-            "forward_ms": median_ms(lambda: net(x)),
-            "grad_norms_ms": median_ms(lambda: grad_norms({"model": net})),
-            "activation_rows": len(acts),
-            "gradient_rows": len(grad_norms({"model": net})),
-        }
+    nets = {"flat": flat, "grouped": grouped}
+    rows = {name: {"activation_rows": len(activation_stats(record_outputs(net, (x,)), 30)),
+                   "gradient_rows": len(grad_norms({"model": net}))} for name, net in nets.items()}
+    parts = {"activations_ms": lambda net: activation_stats(record_outputs(net, (x,)), 30),
+             "forward_ms": lambda net: net(x),
+             "grad_norms_ms": lambda net: grad_norms({"model": net})}
+    for part, fn in parts.items():
+        rows["flat"][part], rows["grouped"][part] = paired_ms(lambda: fn(flat), lambda: fn(grouped))
     load = os.getloadavg()[0]
     for part in ("activations_ms", "grad_norms_ms"):
         ratio = rows["grouped"][part] / rows["flat"][part]
