@@ -1,12 +1,16 @@
 """The inspector panel: the selected node's block, doc, label, parameters,
 shapes and problem. Edits go through the editor as undo steps; a refused
-value stays in its field, marked, with the reason beneath it."""
+value stays in its field, marked, with the reason beneath it.
+
+A group node says how many uses share its definition; a node shown inside a
+definition offers each parameter to be exposed as the group's own (or bound
+to one already exposed), and shows a bound one read-only, set by the group."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget,
+    QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QScrollArea, QToolButton, QVBoxLayout, QWidget,
 )
 
 from blocks import ParamError
@@ -16,6 +20,7 @@ from .. import icons, theme
 from ..canvas.format import count_text, shape_text
 from ..document import GraphEditor
 from ..field_cell import FieldCell
+from . import group_params
 from .param_editors import ParamEditor, make_editor
 
 
@@ -31,18 +36,38 @@ class InspectorWidget(QScrollArea):
         self._count: int | None = None
         self.curve_view = None  # an ActivationCurveView, made the first time an activation is shown
         self.probe = None  # the run's newest ProbeEvent with activations: the inputs the curve shows
+        self.group_label: QLabel | None = None  # a group node's uses and inside
+        self.group_buttons: dict[str, QToolButton] = {}  # inside a definition: each parameter's expose menu
+        self.bound_notes: dict[str, QLabel] = {}  # inside a definition: "set by channels"
+        self._group_key = None
+        self._unsubscribe_library = None
+        # Library events come in bursts (an undo of a grouping is several): one look after them.
+        self._library_timer = QTimer(self, singleShot=True, interval=0, timeout=self._library_changed)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
         self._bind(editor.graph)
         editor.graph_replaced.connect(self._bind)
+        shown_changed = getattr(editor, "shown_changed", None)  # a group opened or left
+        if shown_changed is not None:
+            shown_changed.connect(self._bind_shown)
         self.show_node(None)
 
     def _bind(self, graph) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = graph.subscribe(self._on_event)
+        self._subscribe(graph)
         self.probe = None  # another document: the last run's inputs are not its nodes'
         self.show_node(None)
+
+    def _bind_shown(self, graph) -> None:
+        self._subscribe(graph)
+        self.show_node(None)
+
+    def _subscribe(self, graph) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._unsubscribe_library is not None:
+            self._unsubscribe_library()
+        self._unsubscribe = graph.subscribe(self._on_event)
+        self._unsubscribe_library = graph.library.subscribe(lambda kind, name: self._library_timer.start())
 
     # ---- building the form --------------------------------------------
     def show_node(self, node_id: str | None) -> None:
@@ -51,6 +76,10 @@ class InspectorWidget(QScrollArea):
         self.errors.clear()
         self.label_edit = None
         self._count = None
+        self.group_label = None
+        self.group_buttons.clear()
+        self.bound_notes.clear()
+        self._group_key = self._key()
         if self.curve_view is not None:
             # kept for the next activation: out of the page that is about to go
             self.curve_view.hide()
@@ -84,6 +113,12 @@ class InspectorWidget(QScrollArea):
         doc.setWordWrap(True)
         doc.setObjectName("hint")
         layout.addWidget(doc)
+        if node.is_group:
+            self.group_label = QLabel(group_params.group_summary(self.editor.graph, self.node_id))
+            self.group_label.setWordWrap(True)
+            layout.addWidget(self.group_label)
+        owner = self.editor.graph.library.owner(self.editor.graph)  # shown inside this definition
+        bound = owner.bound() if owner is not None else {}
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignRight)
@@ -103,9 +138,11 @@ class InspectorWidget(QScrollArea):
             error = cell.error
             name = QLabel(param.name)
             name.setToolTip(param.doc)
-            form.addRow(name, cell)
             self.editors[param.name] = editor
             self.errors[param.name] = error
+            if owner is not None:
+                cell = self._group_row(owner, cell, param.name, bound.get((self.node_id, param.name)))
+            form.addRow(name, cell)
         layout.addLayout(form)
         from studio.training.activation_curve import is_elementwise_activation  # here: it loads numpy
 
@@ -118,6 +155,91 @@ class InspectorWidget(QScrollArea):
         layout.addStretch(1)
         self._set_page(page)
         self._refresh_shapes()
+
+    # ---- groups ------------------------------------------------------------
+    def _group_row(self, owner, cell: FieldCell, param: str, bound_to: str | None) -> QWidget:
+        """A parameter row inside a definition: the field and a menu to expose or bind it; a bound
+        one is read-only, with what sets it beneath."""
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        box.addWidget(cell, 1)
+        button = QToolButton()
+        button.setText("⋯")
+        button.setAutoRaise(True)
+        button.setPopupMode(QToolButton.InstantPopup)
+        button.setAccessibleName(f"{param}: group parameter")
+        menu = QMenu(button)
+        if bound_to is not None:
+            self.editors[param].setEnabled(False)
+            note = QLabel(f"set by {bound_to}")
+            note.setObjectName("hint")
+            note.setToolTip(f"{owner.name}'s parameter {bound_to} sets this in every use; "
+                            "set it on the group node outside")
+            cell.layout().addWidget(note)
+            self.bound_notes[param] = note
+            button.setToolTip(f"Set by the group parameter {bound_to}")
+            menu.addAction(f"Stop setting from {bound_to}",
+                           lambda: self._push(f"Unbind {self.node_id}.{param}",
+                                              group_params.unbinding(self._top(), owner, self.node_id, param), param))
+        else:
+            button.setToolTip(f"Expose {param} as a parameter of {owner.name}")
+            menu.addAction("Expose as group parameter…", lambda: self.expose_parameter(param))
+            for exposed in owner.exposed:
+                if group_params.compatible(owner, exposed, self.node_id, param):
+                    menu.addAction(f"Bind to group parameter {exposed.name}",
+                                   lambda e=exposed.name: self._push(
+                                       f"Bind {self.node_id}.{param} to {e}",
+                                       group_params.binding(self._top(), owner, self.node_id, param, e), param))
+        button.setMenu(menu)
+        box.addWidget(button, 0, Qt.AlignTop)
+        self.group_buttons[param] = button
+        return row
+
+    def expose_parameter(self, param: str) -> str | None:
+        """Ask a name and expose ``param`` of the node shown inside a definition; returns the refusal, if any."""
+        graph = self.editor.graph
+        owner = graph.library.owner(graph)
+        if owner is None or self.node_id is None:
+            return None
+        name = group_params.ask_parameter_name(self, param, owner)
+        if not name:
+            return None
+        return self._push(f"Expose {self.node_id}.{param} as {name}",
+                          group_params.exposing(self._top(), owner, self.node_id, param, name), param)
+
+    def _top(self):
+        return getattr(self.editor, "document", self.editor.graph)
+
+    def _push(self, text: str, apply, param: str) -> str | None:
+        command = group_params.LibraryCommand(self._top(), text, apply)
+        self.editor.undo_stack.push(command)
+        if command.refusal and param in self.errors:
+            self._show_error(param, command.refusal)
+        return command.refusal
+
+    def _key(self):
+        """What the page's form depends on beyond the node: its parameters (a group's change
+        when its definition exposes others) and, inside a definition, what is bound."""
+        graph = self.editor.graph
+        if self.node_id is None or self.node_id not in graph:
+            return None
+        node = graph.node(self.node_id)
+        owner = graph.library.owner(graph)
+        bound = () if owner is None else tuple(sorted(
+            (str(e.name), tuple(e.targets)) for e in owner.exposed))
+        return node.block, tuple(p.name for p in node.spec.params), bound
+
+    def _library_changed(self) -> None:
+        if self.node_id is None:
+            return
+        if self.node_id not in self.editor.graph:
+            self.show_node(None)
+        elif self._key() != self._group_key:
+            self.show_node(self.node_id)
+        elif self.group_label is not None:
+            self.group_label.setText(group_params.group_summary(self.editor.graph, self.node_id))
 
     # ---- an activation's curve -------------------------------------------
     def _show_curve(self):
@@ -232,6 +354,8 @@ class InspectorWidget(QScrollArea):
 
     # ---- following the model ------------------------------------------
     def _on_event(self, event: GraphEvent) -> None:
+        if event.kind in ("node_added", "node_removed"):
+            self._library_timer.start()  # a group's count of uses may have changed
         if self.node_id is None:
             return
         if event.kind == "node_removed" and self.node_id in event.nodes:
