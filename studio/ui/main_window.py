@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self._export_worker = None  # the thread File > Export writes on, made at the first export
         self.last_export: list[Path] = []  # the files the last export wrote
 
-        self.palette = PaletteWidget()
+        self.palette = PaletteWidget(self.editor)  # follows the document's own blocks ("My blocks")
         self.palette.block_activated.connect(self._add_at_centre)
         self.palette_dock = self._dock("Blocks", "Palette", self.palette, Qt.LeftDockWidgetArea)
         self.inspector = InspectorWidget(self.editor)
@@ -254,6 +254,9 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_save, self.act_save_as])
         m.addSeparator()
         self.act_import = add_import_action(self, m)
+        from .block_library import add_block_library_actions  # File > Import Blocks…, Export Blocks…
+
+        self.act_export_blocks, self.act_import_blocks = add_block_library_actions(self, m)
         self.export_menu = m.addMenu("E&xport")
         self.export_menu.addActions(list(self.act_export.values()))
         # Entries about this graph's results go after Export, before this separator.
