@@ -739,6 +739,7 @@ class MainWindow(QMainWindow):
         if len(self._view_states) > len(self.editor.path):
             self._restore_view(len(self.editor.path))
         self.inspector._bind(self.editor.graph)
+        self._selection_changed()  # the level's restored selection (the group just left) is inspected again
         if not self.scene.counts_own:
             self.scene.set_param_counts(self.counter.counts)  # the document's, counted while away
         self._status_timer.start()

@@ -109,6 +109,7 @@ class PaletteWidget(QWidget):
                                      "An edit inside one changes every use.")
         self.library = None
         self.graph = None
+        self.shown = None  # the graph on the canvas: the document, or a definition's inside
         self._unsubscribe: list = []
         # Library and graph events come in bursts (an undo of a grouping is several): one refresh after them.
         self._refresh_timer = QTimer(self, singleShot=True, interval=0, timeout=self.refresh_my_blocks)
@@ -119,6 +120,9 @@ class PaletteWidget(QWidget):
         if editor is not None:
             self.set_graph(getattr(editor, "document", editor.graph))
             editor.graph_replaced.connect(self.set_graph)
+            shown_changed = getattr(editor, "shown_changed", None)  # a group opened or left
+            if shown_changed is not None:
+                shown_changed.connect(self.set_shown)
 
     def _category(self, name: str) -> QTreeWidgetItem:
         parent = QTreeWidgetItem(self.tree, [name])
@@ -147,10 +151,28 @@ class PaletteWidget(QWidget):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self.graph = graph
+        self.shown = graph
         self.library = graph.library
         self._unsubscribe = [self.library.subscribe(self._on_library),
                              graph.subscribe(self._on_graph)]
         self.refresh_my_blocks()
+
+    def set_shown(self, graph) -> None:
+        """The canvas shows ``graph`` now: inside a definition, the blocks that would contain
+        themselves there cannot be dragged in."""
+        self.shown = graph
+        self.refresh_my_blocks()
+
+    def _blocked(self, name: str) -> str | None:
+        """Why ``name`` cannot be used in the graph shown, or None."""
+        owner = self.library.owner(self.shown) if self.shown is not None else None
+        if owner is None:
+            return None
+        path = [owner.name] if name == owner.name else self.library.contains(name, owner.name)
+        if path:
+            trail = " > ".join([owner.name, *path] if name != owner.name else [owner.name, owner.name])
+            return f"{name} cannot go inside {owner.name}: a block would contain itself ({trail})"
+        return None
 
     def _on_library(self, kind: str, name: str) -> None:
         self._refresh_timer.start()
@@ -179,6 +201,9 @@ class PaletteWidget(QWidget):
                 self.my_blocks.insertChild(index, item)
             uses = self.uses(name)
             item.setText(0, f"{name}  ·  {uses} use{'s' * (uses != 1)}")
+            blocked = self._blocked(name)
+            item.setFlags(Qt.ItemIsSelectable | (Qt.NoItemFlags if blocked else Qt.ItemIsEnabled | Qt.ItemIsDragEnabled))
+            item.setData(0, Qt.UserRole + 2, blocked)
         self.my_blocks.setExpanded(True)
         self.filter(self.search.text())
 
@@ -195,6 +220,9 @@ class PaletteWidget(QWidget):
         if definition.description:
             about = f"{definition.description}<br>{about}"
         rows = [tooltip(replace(definition.spec, doc=about))]
+        blocked = self._blocked(name)
+        if blocked:
+            rows.append(f"<i>{blocked}</i>")
         count = self._param_count(definition)
         if count is not None:
             rows.append(f"{count:,} parameters per use{' (as first used)' if uses else ''}")
@@ -230,7 +258,7 @@ class PaletteWidget(QWidget):
             cat.setHidden(all(cat.child(i).isHidden() for i in range(cat.childCount())))
 
     def _activate_first(self) -> None:
-        visible = self.visible_blocks()
+        visible = [n for n in self.visible_blocks() if self.item(n).flags() & Qt.ItemIsEnabled]
         if visible:
             self.block_activated.emit(visible[0])
 

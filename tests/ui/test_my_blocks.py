@@ -85,6 +85,15 @@ def test_my_blocks_follows_the_library_and_a_drag_adds_a_use(window):
     palette.search.setText("basic")
     assert palette.visible_blocks()[0] == "BasicBlock"
     palette.search.setText("")
+    # inside BasicBlock (a double-click on it), BasicBlock cannot be dragged in: it would contain itself
+    QTest.mouseDClick(window.view.viewport(), Qt.LeftButton, Qt.NoModifier, node_point(window, gid))
+    settle()
+    assert window.editor.graph is graph.library.get("BasicBlock").graph
+    assert not palette.item("BasicBlock").flags() & Qt.ItemIsEnabled
+    assert "BasicBlock cannot go inside BasicBlock" in palette.definition_tooltip("BasicBlock")
+    window.editor.leave()
+    settle()
+    assert palette.item("BasicBlock").flags() & Qt.ItemIsDragEnabled
     # undo: the use goes (the wire with it), then the grouping: My blocks is empty again
     stack = window.editor.undo_stack
     graph.disconnect(graph.in_edges("basic_block2")[0])
@@ -115,47 +124,49 @@ def test_a_group_node_in_the_inspector_and_a_parameter_exposed_from_inside(windo
     assert inspector.group_label.text() == ("BasicBlock: used 2 times; editing inside changes all 2. "
                                             "4 blocks inside.")
 
-    # inside the definition (as entering the group shows it): expose conv1.out_channels as channels
+    # inside the definition (a double-click on the group): expose conv1.out_channels as channels
     definition = graph.library.get("BasicBlock")
-    from studio.ui.document import GraphEditor
-    from studio.ui.inspector import InspectorWidget
-
-    inside = GraphEditor(definition.graph)
-    panel = InspectorWidget(inside)
-    panel.resize(320, 600)
-    panel.show()
-    panel.show_node("conv1")
-    monkeypatch.setattr(group_params, "ask_parameter_name", lambda parent, default, d: "channels")
-    pick_from_button(panel.group_buttons["out_channels"], "Expose as group parameter…")
+    QTest.mouseDClick(window.view.viewport(), Qt.LeftButton, Qt.NoModifier, node_point(window, gid))
+    settle()
+    assert window.editor.graph is definition.graph
+    click(window.view.viewport(), node_point(window, "conv1"))
+    assert inspector.node_id == "conv1"
+    asked = []
+    monkeypatch.setattr(group_params, "ask_parameter_name",
+                        lambda parent, default, d: asked.append(default) or "channels")
+    pick_from_button(inspector.group_buttons["out_channels"], "Expose as group parameter…")
+    assert asked == ["out_channels"]  # the name offered is the parameter's own
     assert [(e.name, e.targets, e.default) for e in definition.exposed] == [
         ("channels", (("conv1", "out_channels"),), 8)]
     assert graph.node(gid).params == graph.node(second).params == {"channels": 8}
     settle()
-    assert panel.bound_notes["out_channels"].text() == "set by channels"
-    assert not panel.editors["out_channels"].isEnabled()
+    assert inspector.bound_notes["out_channels"].text() == "set by channels"
+    assert not inspector.editors["out_channels"].isEnabled()
     # conv2's width binds to the same parameter: one value sets both
-    panel.show_node("conv2")
-    pick_from_button(panel.group_buttons["out_channels"], "Bind to group parameter channels")
+    click(window.view.viewport(), node_point(window, "conv2"))
+    pick_from_button(inspector.group_buttons["out_channels"], "Bind to group parameter channels")
     assert definition.exposed[0].targets == (("conv1", "out_channels"), ("conv2", "out_channels"))
 
     # outside, the group node has a channels field like any block's parameter
+    window.editor.leave()
     settle()
+    assert inspector.node_id == gid  # the group left is selected, and inspected
     assert list(inspector.editors) == ["channels"]
     type_into(inspector.editors["channels"].edit, "16", then="enter")
     assert graph.node(gid).params == {"channels": 16}
     # 16 channels from both convolutions meet the 8 of the skip wire: this use is at fault, naming where inside
     assert "inside BasicBlock, add" in inspector.shapes_label.text()
     assert graph.param_count(second) == PER_USE  # the other use keeps its own value
-    type_into(inspector.editors["channels"].edit, "8", then="enter")
+    # one undo each: the value, the binding, the exposing
+    stack = window.editor.undo_stack
+    stack.undo()
     assert graph.shapes.error(gid) is None and graph.param_count(gid) == PER_USE
-    # the two steps inside are the other editor's; one undo each takes them back
-    inside.undo_stack.undo()
+    stack.undo()
     assert definition.exposed[0].targets == (("conv1", "out_channels"),)
-    inside.undo_stack.undo()
+    stack.undo()
     assert not definition.exposed
     settle()
     assert list(inspector.editors) == [] and graph.param_count(gid) == PER_USE
-    panel.close()
 
 
 def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, answers, monkeypatch, tmp_path):
