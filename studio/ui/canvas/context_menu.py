@@ -84,7 +84,8 @@ class CanvasMenus:
         menu.addAction("&Rename…", lambda: w.rename_node(node_id))
         menu.addAction(w.act_duplicate)
         menu.addAction(w.act_delete)
-        menu.addAction(w.act_group)
+        if len(self.scene.selected_node_ids()) > 1:
+            menu.addAction(w.act_group)
         disconnect = menu.addAction("Dis&connect", lambda: w.editor.disconnect_node(node_id))
         wired = any(node_id in (e.src, e.dst) for e in graph.edges)
         disconnect.setEnabled(wired)

@@ -413,17 +413,23 @@ class NodeItem(QGraphicsObject):
 
     # ---- moving --------------------------------------------------------
     def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionChange:
+        # (the enum members are looked up once: a scene of hundreds of nodes makes thousands of calls)
+        if change == _POSITION_CHANGE:
             scene = self.scene()
             if scene is not None and getattr(scene, "snapping", False) and getattr(scene, "user_dragging", False):
                 return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
-        elif change == QGraphicsItem.ItemPositionHasChanged:
+        elif change == _POSITION_HAS_CHANGED:
             scene = self.scene()
             if scene is not None:
                 scene.node_item_moved(self)
-        elif change == QGraphicsItem.ItemSelectedHasChanged:
+        elif change == _SELECTED_HAS_CHANGED:
             self.update()
         return super().itemChange(change, value)
+
+
+_POSITION_CHANGE = QGraphicsItem.ItemPositionChange
+_POSITION_HAS_CHANGED = QGraphicsItem.ItemPositionHasChanged
+_SELECTED_HAS_CHANGED = QGraphicsItem.ItemSelectedHasChanged
 
 
 def worst(problems: list) -> "Problem | None":

@@ -42,6 +42,9 @@ class GraphScene(QGraphicsScene):
         self.setBspTreeDepth(10)
         editor.graph_replaced.connect(self._bind)
         editor.shown_changed.connect(self._bind)
+        editor.batch_started.connect(self._hold)
+        editor.batch_finished.connect(self._catch_up)
+        self._held: set[str] | None = None  # during a step of many edits: the nodes it touched
         self._bind(editor.graph)
 
     # ---- following the graph ------------------------------------------
@@ -75,8 +78,49 @@ class GraphScene(QGraphicsScene):
         graph = self.graph
         self.set_param_counts({n: graph.param_count(n) for n in node_ids if n in graph})
 
+    def _hold(self) -> None:
+        self._held = set()
+        self.blockSignals(True)  # one selection change at the end, not one per node removed
+
+    def _catch_up(self) -> None:
+        """The step of many edits is done: make the items agree with the graph in one pass."""
+        touched, self._held = self._held or set(), None
+        graph = self.graph
+        try:
+            wires = set(graph.edges)
+            for edge in [e for e in self.edges if e not in wires or e.src in touched or e.dst in touched]:
+                self._remove_edge(edge)
+            for node_id in [n for n in self.nodes if n not in graph.nodes]:
+                self._remove_node(node_id)
+            added = [n for n in graph.nodes if n not in self.nodes]
+            for node_id in added:
+                self._add_node(node_id)
+            for node_id in touched - set(added):
+                if node_id in self.nodes:
+                    item = self.nodes[node_id]
+                    x, y = graph.node(node_id).position
+                    if (item.pos().x(), item.pos().y()) != (x, y):
+                        item.setPos(x, y)
+                    item.refresh()
+            for edge in graph.edges:
+                if edge not in self.edges:
+                    self._add_edge(edge)
+            for item in self.nodes.values():
+                if item.is_group:
+                    item.refresh_uses()
+            if self.counts_own:
+                self._count(touched | set(added))
+        finally:
+            self.blockSignals(False)
+        self.selectionChanged.emit()
+
     def _on_event(self, event: GraphEvent) -> None:
         kind = event.kind
+        if self._held is not None:
+            self._held.update(event.nodes or ())
+            if event.edge is not None:
+                self._held.update((event.edge.src, event.edge.dst))
+            return
         if kind == "node_added":
             self._add_node(event.nodes[0])
             self._refresh_uses(event.nodes[0])

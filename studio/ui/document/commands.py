@@ -3,6 +3,7 @@ document's events, so no command ever touches an item."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, Mapping
 
 from PySide6.QtGui import QUndoCommand
@@ -187,15 +188,20 @@ class JournalCommand(QUndoCommand):
     itself obsolete, so the stack drops it, and ``refusal`` says why; ``result`` keeps what
     ``apply`` returned beside its journal (the new group's id)."""
 
-    def __init__(self, graph: Graph, text: str, apply):
+    def __init__(self, graph: Graph, text: str, apply, batch=None):
         super().__init__(text)
         self.graph = graph
         self.apply = apply
+        self.batch = batch  # a context manager the views follow the whole step in, not each edit of it
         self.journal: Journal | None = None
         self.result = None
         self.refusal: str | None = None
 
     def redo(self) -> None:
+        with self.batch() if self.batch is not None else nullcontext():
+            self._redo()
+
+    def _redo(self) -> None:
         if self.journal is not None:
             self.journal.redo(self.graph)
             return
@@ -212,7 +218,8 @@ class JournalCommand(QUndoCommand):
 
     def undo(self) -> None:
         if self.journal is not None:
-            self.journal.undo(self.graph)
+            with self.batch() if self.batch is not None else nullcontext():
+                self.journal.undo(self.graph)
 
 
 class MacroCommand(QUndoCommand):

@@ -7,6 +7,7 @@ wire that would make a cycle) come back as messages and push nothing.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Iterable, Mapping
 
 from PySide6.QtCore import QObject, Signal
@@ -33,6 +34,10 @@ class GraphEditor(QObject):
 
     graph_replaced = Signal(object)  # the new document (New, Open)
     shown_changed = Signal(object)  # the graph shown now (a group opened or left)
+    # Around a step of many edits (group, ungroup and their undo): views may follow the
+    # step once, at its end, instead of each of its hundreds of events.
+    batch_started = Signal()
+    batch_finished = Signal()
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -41,6 +46,7 @@ class GraphEditor(QObject):
         # The groups opened, outermost first: (the graph holding the group node, its id).
         self.path: list[tuple[Graph, str]] = []
         self._follow: list = []  # unsubscribers of the outer graphs' listeners
+        self._batch_depth = 0
         self.undo_stack = QUndoStack(self)
         self.undo_stack.indexChanged.connect(lambda _i: self._check_path())
 
@@ -146,27 +152,39 @@ class GraphEditor(QObject):
         d = self.definition
         return len(self.document.library.instances(d.name)) if d is not None else 0
 
+    @contextmanager
+    def batch(self):
+        self._batch_depth += 1
+        if self._batch_depth == 1:
+            self.batch_started.emit()
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                self.batch_finished.emit()
+
     # ---- groups: edits ---------------------------------------------------
     def group(self, node_ids: Iterable[str], name: str | None = None) -> tuple[str | None, str | None]:
         """Make the nodes one group node as one step: (its id, None) or (None, why not)."""
         ids = [n for n in node_ids if n in self.graph]
         graph = self.graph
         command = JournalCommand(graph, f"Group {len(ids)} block{'s' * (len(ids) != 1)}",
-                                 lambda: groups.group_nodes(graph, ids, name, graph.new_id("group")))
+                                 lambda: groups.group_nodes(graph, ids, name, graph.new_id("group")), self.batch)
         self.undo_stack.push(command)
         return command.result, command.refusal
 
     def ungroup(self, node_id: str) -> tuple[list[str], str | None]:
         """Put a group node's inside in its place as one step: (the new ids, None) or ([], why not)."""
         graph = self.graph
-        command = JournalCommand(graph, f"Ungroup {node_id}", lambda: groups.ungroup(graph, node_id))
+        command = JournalCommand(graph, f"Ungroup {node_id}", lambda: groups.ungroup(graph, node_id), self.batch)
         self.undo_stack.push(command)
         return list(command.result or []), command.refusal
 
     def make_unique(self, node_id: str, name: str | None = None) -> str | None:
         """Give one instance a definition of its own, as one step; None, or why not."""
         graph = self.graph
-        command = JournalCommand(graph, f"Make {node_id} unique", lambda: groups.make_unique(graph, node_id, name))
+        command = JournalCommand(graph, f"Make {node_id} unique", lambda: groups.make_unique(graph, node_id, name), self.batch)
         self.undo_stack.push(command)
         return command.refusal
 
