@@ -37,6 +37,7 @@ class Built:
     module_of: dict[str, str] = field(default_factory=dict)  # node id -> module path (nodes with weights)
     outputs: list[str] = field(default_factory=list)  # node ids in the order forward returns them
     scales: dict[str, float] = field(default_factory=dict)  # node id -> constant folded into its weights
+    origin: dict[str, str] = field(default_factory=dict)  # node id -> the fx node it came from
 
 
 class Builder:
@@ -54,6 +55,7 @@ class Builder:
         self.bidirectional: dict[str, bool] = {}
         self.outputs: list[str] = []
         self.scales: dict[str, float] = {}
+        self.origin: dict[str, str] = {}
 
     # ---- messages -------------------------------------------------------------
     def where(self, node: fx.Node) -> str:
@@ -128,6 +130,7 @@ class Builder:
             self.graph.add_node(block, params, id=node_id)
         except (ParamError, NodeIdError) as exc:
             raise self.refuse(node, f"becomes {block}, which refuses it: {exc}") from None
+        self.origin[node_id] = node.name
         for name, src in ports:
             self.graph.connect(src.node, src.port, node_id, name)
         problem = self.graph.shapes.error(node_id)
@@ -168,7 +171,8 @@ class Builder:
                 self.values[node] = handle(self, node)
             elif node.op == "output":
                 self._output(node)
-        return Built(self._in_return_order(), dict(self.module_of), list(self.outputs), dict(self.scales))
+        return Built(self._in_return_order(), dict(self.module_of), list(self.outputs), dict(self.scales),
+                     dict(self.origin))
 
     def _input(self, node: fx.Node, index: int) -> None:
         name = str(node.target).lstrip("*")
@@ -176,6 +180,7 @@ class Builder:
         dtype = self.dtypes[index] if len(self.dtypes) > 1 else (self.dtypes[0] if self.dtypes else "float")
         self.graph.add_node("Input", {"shape": list(self.shapes[index]), "dtype": dtype}, id=node_id)
         self.values[node] = Port(node_id)
+        self.origin[node_id] = node.name
 
     def _module(self, node: fx.Node) -> Any:
         path = str(node.target)

@@ -17,6 +17,7 @@ from .build import Builder
 from .check import check_same
 from .dtypes import check_dtypes
 from .errors import BadArgument, ImportRefused
+from .grouping import group_units
 from .inplace import resolve_inplace
 from .layout import lay_out
 from .tracing import Tracer, trace
@@ -29,18 +30,19 @@ DTYPES = ("float", "long")
 class Imported:
     graph: Graph
     weights: dict[str, dict[str, torch.Tensor]]  # {network_key: state_dict}, the compiled graph's names
-    module_of: dict[str, str]  # node id -> the module path it came from
+    module_of: dict[str, str]  # node id (``group.node`` inside a group) -> the module path it came from
     # the largest difference from the model's outputs on a random batch (check.check_same); None: not run
     difference: float | None = None
 
 
 def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes: Sequence[str] = ("float",),
-                 name: str | None = None) -> Imported:
+                 name: str | None = None, groups: bool = True) -> Imported:
     """``model`` traced with torch.fx and walked into blocks, laid out, its weights renamed.
 
     ``input_shapes``: one sample shape (without the batch) per forward argument; ``dtypes``:
-    one for all inputs or one each ("float" or "long"). Raises ``ImportRefused`` with one
-    message naming the place."""
+    one for all inputs or one each ("float" or "long"). ``groups``: each submodule of the user's
+    own class called once becomes a group (``grouping``); False imports every block flat.
+    Raises ``ImportRefused`` with one message naming the place."""
     name = name or type(model).__name__
     if not input_shapes:
         raise BadArgument("give --input-shape: the shape of one sample, without the batch (e.g. 1,28,28)")
@@ -60,6 +62,11 @@ def import_model(model: nn.Module, input_shapes: Sequence[Sequence[int]], dtypes
         gm.graph.eliminate_dead_code()
         built = Builder(gm, [tuple(s) for s in input_shapes], list(dtypes), name).build()
         check_dtypes(built.graph)
+        if groups:
+            grouped = group_units(built.graph, built.module_of, built.scales, built.origin,
+                                  gm.meta.get("unit_calls", []), gm.meta.get("call_counts", {}))
+            if grouped is not None:
+                built.graph, built.module_of, built.scales = grouped.graph, grouped.module_of, grouped.scales
         problems = validate(built.graph)  # the whole graph once more, as studio validate sees it
         if problems:
             raise ImportRefused(f"the imported graph is invalid: {problems[0]}")

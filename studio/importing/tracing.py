@@ -14,6 +14,7 @@ import linecache
 import operator
 import os
 import traceback
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import torch
@@ -87,9 +88,47 @@ class _Proxy(fx.Proxy):
         return self._inplace(operator.ifloordiv, other)
 
 
+@dataclass
+class UnitCall:
+    """One call of a submodule that is not a leaf (a user's block): the fx nodes its forward made, and
+    the forward's argument name of each fx node passed in."""
+
+    path: str
+    cls: type
+    nodes: list[str]
+    arguments: dict[str, str] = field(default_factory=dict)  # fx node name -> argument name
+
+
 class Tracer(fx.Tracer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit_calls: list[UnitCall] = []  # in the order the calls return (inner ones first)
+        self.call_counts: dict[str, int] = {}  # module path -> calls (of submodules that are not leaves)
+
     def proxy(self, node: fx.Node) -> fx.Proxy:
         return _Proxy(node, self)
+
+    def call_module(self, m: nn.Module, forward, args, kwargs):
+        try:
+            path = self.path_of_module(m)
+        except NameError:  # a module that is no attribute of the model: traced as fx does
+            return super().call_module(m, forward, args, kwargs)
+        if self.is_leaf_module(m, path):
+            return super().call_module(m, forward, args, kwargs)
+        self.call_counts[path] = self.call_counts.get(path, 0) + 1
+        before = len(self.graph.nodes)
+        arguments: dict[str, str] = {}
+        try:
+            bound = inspect.signature(m.forward).bind(*args, **kwargs)
+            for name, value in bound.arguments.items():
+                if isinstance(value, fx.Proxy):
+                    arguments.setdefault(value.node.name, name)
+        except (TypeError, ValueError):
+            pass
+        out = super().call_module(m, forward, args, kwargs)
+        made = [n.name for i, n in enumerate(self.graph.nodes) if i >= before]
+        self.unit_calls.append(UnitCall(path, type(m), made, arguments))
+        return out
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if library_kind(m) is not None or super().is_leaf_module(m, module_qualified_name):
@@ -122,7 +161,10 @@ def trace(model: nn.Module, input_names: Sequence[str] | None, count: int, class
         graph = tracer.trace(model, concrete_args=concrete or None)
     except Exception as exc:
         raise ImportRefused(_untraceable(exc, class_name)) from None
-    return fx.GraphModule(tracer.root, graph, class_name)
+    gm = fx.GraphModule(tracer.root, graph, class_name)
+    gm.meta["unit_calls"] = tracer.unit_calls
+    gm.meta["call_counts"] = tracer.call_counts
+    return gm
 
 
 def _untraceable(exc: BaseException, class_name: str) -> str:

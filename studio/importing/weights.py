@@ -2,18 +2,19 @@
 
 The compiled network names each node's submodule after the node id; a
 tensor ``layer1.0.conv1.weight`` of the user's module goes to
-``layer1_0_conv1.weight``. Every tensor of the compiled networks must come
+``layer1_0_conv1.weight``, or to ``layer1_0.conv1.weight`` where ``layer1.0``
+became a group (``module_of`` then names the node ``layer1_0.conv1``). Every tensor of the compiled networks must come
 from exactly one of the module's, and every one of the module's must land.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import torch
 from torch import nn
 
-from studio.compile import compile_networks
+from studio.compile import Network, compile_networks
 from studio.graph import Graph
 
 from .errors import ImportRefused
@@ -30,7 +31,7 @@ def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module,
         networks = compile_networks(graph)
     for key, net in networks.items():
         state: dict[str, torch.Tensor] = {}
-        for node_id, attr in net.node_to_attr.items():
+        for node_id, attr in _leaves(net):
             path = module_of.get(node_id)
             for suffix, value in net.get_submodule(attr).state_dict().items():
                 if path is None:
@@ -55,3 +56,13 @@ def renamed_state(graph: Graph, module_of: Mapping[str, str], model: nn.Module,
                             f"buffer the forward uses outside any block?)"
                             + (f"; {len(leftover) - 1} more" if len(leftover) > 1 else ""))
     return states
+
+
+def _leaves(net: Network, prefix: str = "", attr_prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(node, submodule path) of each node with a module, groups opened: ``layer1_0.conv1``."""
+    for node_id, attr in net.node_to_attr.items():
+        sub = net.get_submodule(attr)
+        if isinstance(sub, Network):  # a group: its own nodes
+            yield from _leaves(sub, f"{prefix}{node_id}.", f"{attr_prefix}{attr}.")
+        else:
+            yield f"{prefix}{node_id}", f"{attr_prefix}{attr}"
