@@ -419,9 +419,9 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
     inner node it feeds first; its outputs are the wired-out ports of the selection, named
     after their node. Selected Input nodes stay inside as Input nodes of the group."""
     from .document import Edge, Graph
-    from .fixes import Journal
 
-    chosen = [n for n in graph.nodes if n in set(node_ids)]
+    wanted = set(node_ids)
+    chosen = [n for n in graph.nodes if n in wanted]
     if not chosen:
         raise GroupError("select the blocks to group first")
     members = set(chosen)
@@ -431,6 +431,7 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
     name = name or library.new_name()
     library.check_name(name)
     inner = Graph(name, library=library)
+    inner.shapes.hold()  # inferred once, when built
     for n in chosen:
         node = graph.node(n)
         inner.add_node(node.block, node.params, node.position, node.id, node.label)
@@ -456,6 +457,7 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
         inner.connect(sources[(e.src, e.src_port)], "out", e.dst, e.dst_port)
     for e in inside:
         inner.connect(e.src, e.src_port, e.dst, e.dst_port)
+    inner.shapes.release()
     outs: dict[tuple[str, str], OutputPort] = {}
     distinct = {(e.src, e.src_port) for e in crossing_out}
     used_names: set[str] = set()
@@ -478,11 +480,11 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
     ys = [graph.node(n).position[1] for n in chosen]
     position = (sum(xs) / len(xs), sum(ys) / len(ys))
     index = min(graph.node_index(n) for n in chosen)
-    journal = Journal()
+    journal = _journal()
+    graph.shapes.hold()  # some 400 steps, re-inferred once
     try:
         _define(library, definition, journal)
-        for n in reversed(chosen):
-            _remove(graph, n, journal)
+        _remove_all(graph, chosen[::-1], journal)
         gid = group_id or graph.new_id(id_stem(name))
         _add(graph, name, {}, position, journal, gid, "", index)
         for e in crossing_in:
@@ -495,6 +497,8 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
     except GraphError:
         journal.undo(graph)
         raise
+    finally:
+        graph.shapes.release()
     return journal, gid
 
 
@@ -502,7 +506,6 @@ def ungroup(graph: "Graph", group_id: str):
     """Put a group node's inside (with its parameter values) in its place; returns (Journal, new ids).
     The definition stays while other nodes use it."""
     from .document import Edge
-    from .fixes import Journal
 
     node = graph.node(group_id)
     definition = graph.library.get(node.block)
@@ -513,7 +516,7 @@ def ungroup(graph: "Graph", group_id: str):
     values = definition.bindings(node.params)
     ins, outs = graph.in_edges(group_id), graph.out_edges(group_id)
     index = graph.node_index(group_id)
-    journal = Journal()
+    journal = _journal()
     rename: dict[str, str] = {}
     taken = set(graph.nodes) - {group_id}
     members = [n for n in inside.nodes if n not in definition.inputs]
@@ -526,6 +529,7 @@ def ungroup(graph: "Graph", group_id: str):
         ys = [inside.node(n).position[1] for n in members]
         cx, cy = sum(xs) / len(xs), sum(ys) / len(ys)
     gx, gy = node.position
+    graph.shapes.hold()
     try:
         _remove(graph, group_id, journal)
         for k, n in enumerate(members):
@@ -552,6 +556,8 @@ def ungroup(graph: "Graph", group_id: str):
     except GraphError:
         journal.undo(graph)
         raise
+    finally:
+        graph.shapes.release()
     del given
     return journal, [rename[n] for n in members]
 
@@ -608,6 +614,28 @@ def use_definition(graph: "Graph", name: str, position=(0.0, 0.0), node_id: str 
     return graph.add_node(name, {}, position, node_id or graph.new_id(id_stem(name))).id
 
 
+_journal_class = None
+
+
+def _journal():
+    """A Journal whose undo and redo re-infer shapes once, at the end (``ShapeInference.hold``)."""
+    global _journal_class
+    if _journal_class is None:
+        from .fixes import Journal
+
+        class GroupJournal(Journal):
+            def undo(self, graph: "Graph") -> None:
+                with graph.shapes.held():
+                    super().undo(graph)
+
+            def redo(self, graph: "Graph") -> None:
+                with graph.shapes.held():
+                    super().redo(graph)
+
+        _journal_class = GroupJournal
+    return _journal_class()
+
+
 def _replace_block(graph: "Graph", node_id: str, block: str, journal) -> None:
     from .fixes import _add, _connect, _remove
 
@@ -635,9 +663,31 @@ def _free(stem: str, taken: set[str]) -> str:
 
 
 def _source_dtype(graph: "Graph", node_id: str) -> str:
-    from .dtypes import infer_dtypes
-
-    return infer_dtypes(graph)[0].get(node_id, "float")
+    """What ``infer_dtypes`` gives the node (float where it gives nothing), from the nodes above
+    it that pass dtypes on alone, not the whole graph (a third of grouping 100 nodes of 500)."""
+    memo: dict[str, str] = {}
+    stack = [node_id]
+    while stack:
+        n = stack[-1]
+        if n in memo:
+            stack.pop()
+            continue
+        node = graph.node(n)
+        spec = node.spec
+        if spec.is_input:
+            memo[n] = node.params.get("dtype", "float")
+        elif spec.dtypes != "any" or graph.shapes.error(n) is not None:
+            memo[n] = "float"
+        else:
+            sources = [e.src for e in graph.in_edges(n)]
+            todo = [s for s in sources if s not in memo]
+            if todo:
+                stack.extend(todo)
+                continue
+            kinds = {memo[s] for s in sources}
+            memo[n] = kinds.pop() if len(kinds) == 1 else "float"
+        stack.pop()
+    return memo[node_id]
 
 
 def _add(graph, block, params, position, journal, node_id=None, label="", index=None):
@@ -650,6 +700,34 @@ def _remove(graph, node_id, journal):
     from .fixes import _remove as remove
 
     remove(graph, node_id, journal)
+
+
+def _remove_all(graph, node_ids, journal) -> None:
+    """``_remove`` of each node in turn, with the same journal records, the positions of nodes
+    and wires counted from one list of each (``_remove`` looks each up in the whole list: for
+    100 nodes in a 500-node graph that was most of a grouping's time)."""
+    from bisect import bisect_left, insort
+
+    node_at = {n: i for i, n in enumerate(graph.nodes)}
+    edge_at = {e: i for i, e in enumerate(graph.edges)}
+    nodes_gone: list[int] = []
+    edges_gone: list[int] = []
+    for node_id in node_ids:
+        node = graph.node(node_id)
+        at = node_at[node_id]
+        index = at - bisect_left(nodes_gone, at)
+        edges = []
+        for e in graph.in_edges(node_id) + graph.out_edges(node_id):
+            p = edge_at[e]
+            edges.append((e, p - bisect_left(edges_gone, p)))
+        edges.sort(key=lambda pair: pair[1])
+        record = {"block": node.block, "params": dict(node.params), "position": node.position, "id": node.id,
+                  "label": node.label}
+        graph.remove_node(node_id)
+        insort(nodes_gone, at)
+        for e, _ in edges:
+            insort(edges_gone, edge_at[e])
+        journal.steps.append(("remove", record, index, edges))
 
 
 def _connect(graph, edge, journal):

@@ -8,7 +8,8 @@ keeps its shapes and only the node at fault turns red.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from blocks import Shape, ShapeError
 
@@ -24,6 +25,34 @@ class ShapeInference:
         self.outputs: dict[str, dict[str, Shape]] = {}  # node -> port -> shape
         self.errors: dict[str, Problem] = {}
         self._count_memo: dict[tuple, int | str] = {}  # a count, or why the layer cannot be built
+        self._held = 0
+        self._pending: dict[str, None] = {}  # roots of the edits made while held
+
+    def hold(self) -> None:
+        """Until ``release``, edits only note what to re-infer; ``release`` re-infers it once, with
+        one ``shapes_changed``: grouping 100 nodes is some 400 steps (removes, adds, wires), and
+        each re-inferring what lies below it cost a walk of the graph. Shapes read meanwhile are
+        those from before. Holds nest."""
+        self._held += 1
+
+    def release(self) -> None:
+        self._held -= 1
+        if not self._held and self._pending:
+            roots, self._pending = list(self._pending), {}
+            changed = self.update(roots)
+            if changed:
+                from .document import GraphEvent
+
+                self._graph._emit(GraphEvent("shapes_changed", tuple(changed)))
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """``hold`` ... ``release`` around a block."""
+        self.hold()
+        try:
+            yield
+        finally:
+            self.release()
 
     # ---- reading -------------------------------------------------------
     def output(self, node_id: str, port: str = "out") -> Shape | None:
@@ -90,6 +119,9 @@ class ShapeInference:
         a few nodes, not the rest of the graph.
         """
         g = self._graph
+        if self._held:
+            self._pending.update(dict.fromkeys(roots))
+            return []
         roots = {r for r in roots if r in g}
         if not roots:
             return []
