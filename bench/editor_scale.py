@@ -2,7 +2,24 @@
 apply one parameter edit (re-infer + repaint of what changed), and frames per
 second while panning (offscreen). Targets: open <= 1 s, edit <= 30 ms, pan >= 30 fps.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/editor_scale.py [--nodes 500]
+Groups (one JSON line per case, each ``case``, ``value_ms`` (median), ``target_ms`` 50,
+``ratio`` = value over the 50 ms target, ``meets``), all in the main window with the
+scene and inspector following, repainted:
+
+- ``group_100``: Ctrl+G's action on 100 selected nodes in the middle of the 500-node graph
+  (then undone, and again);
+- ``enter_100`` / ``leave_100``: opening that group on the canvas (its 100 nodes drawn, the
+  view framed) and going back up;
+- ``edit_in_definition_x8``: one parameter edit, in the inspector, inside a definition of
+  24 nodes used 8 times in a 300-node graph (all 8 instances re-inferred, the canvas and
+  counts following).
+
+``core_*`` lines time the same steps in the document alone (group_nodes, its journal's
+undo and redo, place_instance, an inner set_params with 8 instances) and count the nodes
+re-inferred by the inner edit (``reinferred``: only the 8 instances in the top graph when
+their outputs do not change).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/editor_scale.py [--nodes 500] [--groups-only]
 """
 
 from __future__ import annotations
@@ -55,12 +72,171 @@ def emit(**record) -> None:
     print(json.dumps(record), flush=True)
 
 
+TARGET_MS = 50.0
+
+
+def emit_case(case: str, times: list[float], **extra) -> None:
+    value = statistics.median(times) * 1e3
+    emit(bench="editor_scale", case=case, value_ms=round(value, 2), max_ms=round(max(times) * 1e3, 2),
+         runs=len(times), target_ms=TARGET_MS, ratio=round(value / TARGET_MS, 3), ratio_of="target",
+         meets=value <= TARGET_MS, load_avg_1min=round(os.getloadavg()[0], 2), **extra)
+
+
+def block_ids(i: int) -> list[str]:
+    return [f"fc{i}a", f"act{i}", f"fc{i}b", f"add{i}"]
+
+
+def instances_graph(uses: int = 8, blocks_per_definition: int = 6, n_nodes: int = 300):
+    """Input -> ``uses`` instances of Block (``blocks_per_definition`` residual blocks, 4 nodes
+    each) -> a flat residual chain, ``n_nodes`` nodes inside and out in all."""
+    from studio.graph.groups import group_nodes, use_definition
+
+    inner = 4 * blocks_per_definition
+    g = residual_graph(1 + inner + max(0, n_nodes - uses * inner))
+    members = [n for i in range(blocks_per_definition) for n in block_ids(i)]
+    _, prev = group_nodes(g, members, "Block", group_id="block0")
+    rest = [e for e in g.out_edges(prev)]
+    for e in rest:
+        g.disconnect(e)
+    x, y = g.node(prev).position
+    for k in range(1, uses):
+        nid = use_definition(g, "Block", (x, y + 160.0 * k), f"block{k}")
+        g.connect(prev, "out", nid, "x")
+        prev = nid
+    for e in rest:
+        g.connect(prev, "out", e.dst, e.dst_port)
+    return g
+
+
+def core_cases(args) -> None:
+    """The group steps in the document alone, and the nodes an inner edit re-infers."""
+    from collections import Counter
+
+    from studio.graph import shapes
+    from studio.graph.groups import group_nodes
+
+    g = residual_graph(args.nodes)
+    members = [n for i in range(40, 65) for n in block_ids(i)]
+    times, undo, redo = [], [], []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        journal, _gid = group_nodes(g, members, "Stretch", group_id="stretch")
+        times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        journal.undo(g)
+        undo.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        journal.redo(g)
+        redo.append(time.perf_counter() - t0)
+        journal.undo(g)
+    emit_case("core_group_nodes_100", times, nodes=len(g))
+    emit_case("core_group_undo_100", undo, nodes=len(g))
+    emit_case("core_group_redo_100", redo, nodes=len(g))
+
+    g = instances_graph()
+    d = g.library.get("Block")
+    place = []
+    for k in range(args.repeats):
+        given = {"x": [64 + k % 2]}
+        t0 = time.perf_counter()
+        d.graph.place_instance(given, d.bindings({}))
+        place.append(time.perf_counter() - t0)
+    d.graph.place_instance({"x": [64]}, d.bindings({}))
+    emit_case("core_place_instance_24", place)
+    calls: Counter = Counter()
+    original = shapes.ShapeInference._infer_one
+
+    def counting(self, node_id):
+        calls["top" if self._graph is g else "inside"] += 1
+        return original(self, node_id)
+
+    shapes.ShapeInference._infer_one = counting
+    try:
+        edits = []
+        for k in range(args.repeats):
+            calls.clear()
+            t0 = time.perf_counter()
+            d.graph.set_params("fc2a", {"out_features": 64 + (k + 1) % 2})
+            edits.append(time.perf_counter() - t0)
+    finally:
+        shapes.ShapeInference._infer_one = original
+    emit_case("core_inner_edit_x8", edits, nodes=len(g), instances=len(g.library.instances("Block")),
+              reinferred={"top": calls["top"], "inside": calls["inside"]},
+              note="out_features of an inner Linear the next absorbs: no instance's output changes")
+
+
+def group_cases(app, window, args) -> None:
+    """Grouping, entering and leaving 100 nodes, and an edit inside a definition used 8 times,
+    in the window."""
+    vp = window.view.viewport()
+
+    def settle() -> None:
+        app.processEvents()
+        vp.repaint()
+
+    window.set_document(residual_graph(args.nodes), None)
+    settle()
+    members = [n for i in range(40, 65) for n in block_ids(i)]
+    grouped, undone, entered, left = [], [], [], []
+    for _ in range(args.repeats):
+        window.scene.select_nodes(members)
+        settle()
+        t0 = time.perf_counter()
+        gid = window.group_selection()
+        settle()
+        grouped.append(time.perf_counter() - t0)
+        assert gid is not None and len(window.editor.graph) == args.nodes - 99
+        t0 = time.perf_counter()
+        assert window.open_group(gid)
+        settle()
+        entered.append(time.perf_counter() - t0)
+        assert len(window.scene.nodes) >= 100
+        t0 = time.perf_counter()
+        assert window.leave_group()
+        settle()
+        left.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        window.editor.undo_stack.undo()
+        settle()
+        undone.append(time.perf_counter() - t0)
+        assert len(window.editor.graph) == args.nodes
+    emit_case("group_100", grouped, nodes=args.nodes, note="Ctrl+G's action on 100 of 500 nodes, scene and inspector following")
+    emit_case("enter_100", entered, nodes=args.nodes, note="open the group: its 100 nodes drawn and framed")
+    emit_case("leave_100", left, nodes=args.nodes, note="back up to the 401-node document, its view restored")
+    emit_case("ungroup_undo_100", undone, nodes=args.nodes, note="Ctrl+Z of the grouping")
+
+    graph = instances_graph()
+    window.set_document(graph, None)
+    settle()
+    assert window.open_group("block3")
+    window.scene.select_nodes(["fc2a"])
+    settle()
+    edits = []
+    for k in range(args.edits):
+        t0 = time.perf_counter()
+        window.inspector.editors["out_features"].edit.setText(str(64 + (k + 1) % 2))
+        window.inspector.commit("out_features")
+        window.counter.flush()
+        settle()
+        edits.append(time.perf_counter() - t0)
+    top = graph
+    assert top.library.get("Block").graph.node("fc2a").params["out_features"] == 64 + args.edits % 2
+    emit_case("edit_in_definition_x8", edits, nodes=len(top), instances=len(top.library.instances("Block")),
+              definition_nodes=len(top.library.get("Block").graph),
+              note="out_features of an inner Linear, in the inspector inside one of 8 uses")
+    window.leave_group(0)
+    settle()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=500)
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=7, help="runs of each group case")
+    parser.add_argument("--groups-only", action="store_true", help="only the group cases")
     args = parser.parse_args()
+    core_cases(args)
 
     from PySide6.QtWidgets import QApplication
 
@@ -75,6 +251,11 @@ def main() -> int:
         window.show()
         app.processEvents()
         vp = window.view.viewport()
+        if args.groups_only:
+            group_cases(app, window, args)
+            window.editor.undo_stack.setClean()
+            window.close()
+            return 0
 
         t0, c0 = time.perf_counter(), time.process_time()
         window.set_document(graph, None)
@@ -126,6 +307,7 @@ def main() -> int:
                           if window.view.mapToScene(vp.rect()).boundingRect().intersects(item.sceneBoundingRect()))
             emit(bench="editor_scale", metric=label, nodes=len(graph), visible_nodes=visible,
                  zoom=round(window.view.zoom(), 3), value=round(fps, 1), cpu_fps=round(cpu_fps, 1), target=">= 30")
+        group_cases(app, window, args)
         window.editor.undo_stack.setClean()
         window.close()
     return 0
