@@ -71,7 +71,7 @@ def test_same_outputs_and_parameters(case):
 
 def test_resnet_nodes_are_named_after_module_paths_and_wired_as_the_forward():
     model = _randomise(models.ResNet())
-    graph = import_model(model, [(3, 16, 16)]).graph
+    graph = import_model(model, [(3, 16, 16)], groups=False).graph  # flat: every block at the top
     assert graph.node("layer2_0_conv1").params["stride"] == 2
     shortcut = graph.node("layer2_0_shortcut_0")
     assert shortcut.block == "Conv2d" and shortcut.params["kernel_size"] == 1 and shortcut.params["stride"] == 2
@@ -89,7 +89,7 @@ def test_resnet_nodes_are_named_after_module_paths_and_wired_as_the_forward():
 
 
 def test_mobilenet_depthwise_and_activations():
-    graph = import_model(_randomise(models.MobileNet()), [(3, 16, 16)]).graph
+    graph = import_model(_randomise(models.MobileNet()), [(3, 16, 16)], groups=False).graph
     depthwise = graph.node("blocks_1_conv_3")
     assert depthwise.block == "Conv2d" and depthwise.params["groups"] == 24
     assert graph.node("stem_2").block == "ReLU6"
