@@ -200,7 +200,7 @@ class PaletteWidget(QWidget):
                     self.my_blocks.removeChild(item)
                 self.my_blocks.insertChild(index, item)
             uses = self.uses(name)
-            item.setText(0, f"{name}  ·  {uses} use{'s' * (uses != 1)}")
+            item.setText(0, f"{name}  ×{uses}")  # short: the palette is narrow; the tooltip says it in words
             blocked = self._blocked(name)
             item.setFlags(Qt.ItemIsSelectable | (Qt.NoItemFlags if blocked else Qt.ItemIsEnabled | Qt.ItemIsDragEnabled))
             item.setData(0, Qt.UserRole + 2, blocked)
@@ -223,23 +223,25 @@ class PaletteWidget(QWidget):
         blocked = self._blocked(name)
         if blocked:
             rows.append(f"<i>{blocked}</i>")
-        count = self._param_count(definition)
+        count, where = self._param_count(definition)
         if count is not None:
-            rows.append(f"{count:,} parameters per use{' (as first used)' if uses else ''}")
+            rows.append(f"{count:,} parameters {f'in {where}, its first use' if where else 'per use'}")
         return "<br>".join(rows)
 
-    def _param_count(self, definition) -> int | None:
+    def _param_count(self, definition) -> tuple[int | None, str | None]:
+        """The parameters of its first use (they depend on the shapes wired in and the values set),
+        or of its inside as defined when it has no use."""
         uses = self.library.instances(definition.name)
         if uses:
             graph, node_id = uses[0]
-            return graph.param_count(node_id)
+            return graph.param_count(node_id), node_id
         given = {n: definition.graph.shapes.output(n) for n in definition.inputs}
         if any(s is None for s in given.values()):
-            return None
+            return None, None
         try:
-            return definition.param_count(given, {})
+            return definition.param_count(given, {}), None
         except Exception:  # an inside at fault has no count; the canvas shows why
-            return None
+            return None, None
 
     # ---- looking up and filtering --------------------------------------------
     def item(self, name: str) -> QTreeWidgetItem:

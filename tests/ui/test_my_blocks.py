@@ -69,16 +69,16 @@ def test_my_blocks_follows_the_library_and_a_drag_adds_a_use(window):
     gid = grouped_window(window)
     palette = window.palette
     assert palette.tree.topLevelItem(0) is palette.my_blocks  # at the top of the palette
-    assert my_blocks(window) == ["BasicBlock  ·  1 use"]
+    assert my_blocks(window) == ["BasicBlock  ×1"]
     tip = palette.definition_tooltip("BasicBlock")
-    assert "4 blocks inside; used 1 time" in tip and f"{PER_USE:,} parameters per use" in tip
+    assert "4 blocks inside; used 1 time" in tip and f"{PER_USE:,} parameters in basic_block1, its first use" in tip
 
     assert palette_drag(window, "BasicBlock", free_point(window)).isAccepted()
     graph = window.editor.graph
     new = [n for n in graph.nodes if graph.node(n).block == "BasicBlock" and n != gid]
     assert new == ["basic_block2"]
     settle()
-    assert my_blocks(window) == ["BasicBlock  ·  2 uses"]
+    assert my_blocks(window) == ["BasicBlock  ×2"]
     graph.connect("x", "out", "basic_block2", "x")
     assert graph.shapes.output("basic_block2") == (8, 16, 16) and graph.param_count("basic_block2") == PER_USE
 
@@ -99,7 +99,7 @@ def test_my_blocks_follows_the_library_and_a_drag_adds_a_use(window):
     graph.disconnect(graph.in_edges("basic_block2")[0])
     stack.undo()
     settle()
-    assert my_blocks(window) == ["BasicBlock  ·  1 use"]
+    assert my_blocks(window) == ["BasicBlock  ×1"]
     stack.undo()
     settle()
     assert my_blocks(window) == [] and "conv1" in graph
@@ -184,7 +184,7 @@ def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, 
     monkeypatch.setattr(block_library, "library_open_name", lambda parent, d="": str(path))
     window.act_import_blocks.trigger()
     settle()
-    assert my_blocks(window) == ["BasicBlock  ·  0 uses"] and stack.count() == 1
+    assert my_blocks(window) == ["BasicBlock  ×0"] and stack.count() == 1
     assert "Imported 1 block from resnet.blocks.json" in window.statusBar().currentMessage()
     assert palette_drag(window, "Input", QPoint(120, 120)).isAccepted()
     assert palette_drag(window, "BasicBlock", free_point(window)).isAccepted()
@@ -201,7 +201,7 @@ def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, 
     assert my_blocks(window) == [] and not graph.library.definitions and len(graph) == 0
     stack.redo()
     settle()
-    assert my_blocks(window) == ["BasicBlock  ·  0 uses"]
+    assert my_blocks(window) == ["BasicBlock  ×0"]
 
 
 def test_a_hostile_library_file_is_refused_naming_its_place_and_changes_nothing(window, answers, monkeypatch, tmp_path):

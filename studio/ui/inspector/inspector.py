@@ -169,6 +169,7 @@ class InspectorWidget(QScrollArea):
         button.setText("⋯")
         button.setAutoRaise(True)
         button.setPopupMode(QToolButton.InstantPopup)
+        button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")  # the dots say it
         button.setAccessibleName(f"{param}: group parameter")
         menu = QMenu(button)
         if bound_to is not None:
