@@ -1,7 +1,7 @@
 """Import a PyTorch model as an editable graph of blocks.
 
 ``studio import MODULE:CALLABLE --input-shape SHAPE [--input-shape SHAPE ...]
-[--kwargs JSON] [--dtype float|long] [-o OUT.json] [--weights OUT.safetensors]``
+[--kwargs JSON] [--dtype float|long] [-o OUT.json] [--weights OUT.safetensors] [--flat]``
 
 MODULE is a Python file (``models/net.py``) or an importable module name
 (``mypkg.nets``); CALLABLE a class or a function returning a ``torch.nn.Module``,
@@ -12,7 +12,11 @@ ids (once for all inputs, or once per input).
 
 The module is traced with torch.fx; every layer and call becomes its block,
 named after the module's attribute path (``layer1.0.conv1`` becomes node
-``layer1_0_conv1``). ``--weights`` writes the module's weights under the graph's
+``layer1_0_conv1``). A submodule of your own class that the forward calls once
+(torchvision's ``layer1.0``, a ``BasicBlock``) becomes a group node
+``layer1_0`` with its blocks inside (``conv1``); instances of one class wired
+alike share one definition named after the class, the parameters that differ
+between them exposed. ``--flat`` imports every block at the top level. ``--weights`` writes the module's weights under the graph's
 names (a ``.safetensors`` file that ``studio train --weights``, ``studio export
 --weights`` and the editor's File > Load Weights read). Without ``-o`` the graph
 goes to ``CALLABLE.json`` in the current folder. Both files are written, or
@@ -45,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="float values, or long for integer token ids (once, or once per input)")
     parser.add_argument("-o", "--output", metavar="OUT.json", help="graph file to write (default CALLABLE.json)")
     parser.add_argument("--weights", metavar="OUT.safetensors", help="also write the module's weights here")
+    parser.add_argument("--flat", action="store_true",
+                        help="every block at the top level: no groups for the submodules of your own classes")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         model, name = model_from(args.target, kwargs)
-        imported = import_model(model, shapes, args.dtype or ["float"], name)
+        imported = import_model(model, shapes, args.dtype or ["float"], name, groups=not args.flat)
         target = target or Path(f"{name}.json")
         written = write(imported, target, args.weights)
     except ImportRefused as exc:
