@@ -146,6 +146,19 @@ def test_a_group_node_in_the_inspector_and_a_parameter_exposed_from_inside(windo
     click(window.view.viewport(), node_point(window, "conv2"))
     pick_from_button(inspector.group_buttons["out_channels"], "Bind to group parameter channels")
     assert definition.exposed[0].targets == (("conv1", "out_channels"), ("conv2", "out_channels"))
+    # a second parameter of the same name is refused where the person is looking, and changes nothing
+    settle()
+    steps = window.editor.undo_stack.count()
+    pick_from_button(inspector.group_buttons["kernel_size"], "Expose as group parameter…")
+    assert "already has a parameter 'channels'" in inspector.errors["kernel_size"].text()
+    assert window.editor.undo_stack.count() == steps and len(definition.exposed) == 1
+    # freed and bound again: two more steps
+    pick_from_button(inspector.group_buttons["out_channels"], "Stop setting from channels")
+    assert definition.exposed[0].targets == (("conv1", "out_channels"),)
+    settle()
+    assert inspector.editors["out_channels"].isEnabled()
+    pick_from_button(inspector.group_buttons["out_channels"], "Bind to group parameter channels")
+    assert len(definition.exposed[0].targets) == 2
 
     # outside, the group node has a channels field like any block's parameter
     window.editor.leave()
@@ -157,10 +170,13 @@ def test_a_group_node_in_the_inspector_and_a_parameter_exposed_from_inside(windo
     # 16 channels from both convolutions meet the 8 of the skip wire: this use is at fault, naming where inside
     assert "inside BasicBlock, add" in inspector.shapes_label.text()
     assert graph.param_count(second) == PER_USE  # the other use keeps its own value
-    # one undo each: the value, the binding, the exposing
+    # one undo each: the value, the binding again, the freeing, the binding, the exposing
     stack = window.editor.undo_stack
     stack.undo()
     assert graph.shapes.error(gid) is None and graph.param_count(gid) == PER_USE
+    stack.undo()
+    stack.undo()
+    assert len(definition.exposed[0].targets) == 2
     stack.undo()
     assert definition.exposed[0].targets == (("conv1", "out_channels"),)
     stack.undo()
@@ -169,12 +185,22 @@ def test_a_group_node_in_the_inspector_and_a_parameter_exposed_from_inside(windo
     assert list(inspector.editors) == [] and graph.param_count(gid) == PER_USE
 
 
-def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, answers, monkeypatch, tmp_path):
+def from_file_menu(window, qtbot, text: str) -> None:
+    """Open the File menu and choose ``text`` with the keyboard."""
+    menu = window.file_menu
+    menu.popup(window.mapToGlobal(QPoint(0, 0)))
+    qtbot.waitUntil(menu.isVisible)
+    choose_in_menu(menu, text)
+    settle()
+
+
+def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, answers, monkeypatch, tmp_path,
+                                                                       qtbot):
     gid = grouped_window(window)
     click(window.view.viewport(), node_point(window, gid))
     path = tmp_path / "resnet.blocks.json"
     monkeypatch.setattr(block_library, "library_save_name", lambda parent, suggested="": str(path))
-    window.act_export_blocks.trigger()
+    from_file_menu(window, qtbot, "Export Blocks…")
     assert [d["name"] for d in json.loads(path.read_text())["definitions"]] == ["BasicBlock"]
 
     answers.save_changes = "discard"
@@ -182,8 +208,7 @@ def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, 
     assert my_blocks(window) == []
     stack = window.editor.undo_stack
     monkeypatch.setattr(block_library, "library_open_name", lambda parent, d="": str(path))
-    window.act_import_blocks.trigger()
-    settle()
+    from_file_menu(window, qtbot, "Import Blocks…")
     assert my_blocks(window) == ["BasicBlock  ×0"] and stack.count() == 1
     assert "Imported 1 block from resnet.blocks.json" in window.statusBar().currentMessage()
     assert palette_drag(window, "Input", QPoint(120, 120)).isAccepted()
@@ -204,7 +229,8 @@ def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, 
     assert my_blocks(window) == ["BasicBlock  ×0"]
 
 
-def test_a_hostile_library_file_is_refused_naming_its_place_and_changes_nothing(window, answers, monkeypatch, tmp_path):
+def test_a_hostile_library_file_is_refused_naming_its_place_and_changes_nothing(window, answers, monkeypatch, tmp_path,
+                                                                               qtbot):
     path = tmp_path / "loop.blocks.json"
     entry = {"inputs": ["x"], "outputs": {"out": "x.out"}, "edges": []}
     path.write_text(json.dumps({"format": "studio-blocks", "version": 1, "definitions": [
@@ -212,7 +238,7 @@ def test_a_hostile_library_file_is_refused_naming_its_place_and_changes_nothing(
         {"name": "B", **entry, "nodes": [{"id": "x", "block": "Input"}, {"id": "a", "block": "A"}]},
     ]}))
     monkeypatch.setattr(block_library, "library_open_name", lambda parent, d="": str(path))
-    window.act_import_blocks.trigger()
+    from_file_menu(window, qtbot, "Import Blocks…")
     assert answers.errors() == [f"{path}: definitions[0].nodes: A contains itself: A > B > A"]
     assert not window.editor.graph.library.definitions and window.editor.undo_stack.count() == 0
     assert my_blocks(window) == []
