@@ -80,8 +80,8 @@ class _GroupModule:
     """The ``Constructor`` class of a group: builds the instance's inside as a module."""
 
     def __new__(cls, definition: "Definition", inside: "Graph"):
-        if _module_builder is None:  # pragma: no cover - studio.compile sets it on import
-            import studio.compile  # noqa: F401
+        if _module_builder is None:  # studio.compile sets it as it is imported: the graph layer knows no torch
+            raise RuntimeError(f"cannot build {definition.name}: import studio.compile first")
         return _module_builder(definition, inside)
 
 
