@@ -36,13 +36,15 @@ def block_mime_data(name: str, definition: bool = False) -> QMimeData:
     return mime
 
 
-def block_from_mime(mime: QMimeData) -> str | None:
+def block_from_mime(mime: QMimeData, library=None) -> str | None:
+    """The block a drag carries, or None. A definition counts only when ``library`` (the graph
+    dropped on) has it: a drag from another window's "My blocks" names a block this one lacks."""
     if mime.hasFormat(BLOCK_MIME):
         name = bytes(mime.data(BLOCK_MIME)).decode()
         if blocks.exists(name):
             return name
         if mime.hasFormat(DEFINITION_MIME) and bytes(mime.data(DEFINITION_MIME)).decode() == name:
-            return name
+            return name if library is None or name in library.definitions else None
     return None
 
 
