@@ -104,6 +104,7 @@ class NodeItem(QGraphicsObject):
         self.problems: tuple = ()
         self.shown: "Problem | None" = None  # the worst of both: what the node is drawn with
         self.is_group = False
+        self.port_role = ""  # inside a definition: "group input" or "group output: out"
         self.uses = 0  # for a group node: how many nodes use its definition
         self._width = MIN_WIDTH
         self._height = HEADER
@@ -130,9 +131,20 @@ class NodeItem(QGraphicsObject):
         self._block = node.block if node.label == "" else f"{node.block}  ·  {node.id}"
         self.is_group = node.is_group
         if self.is_group:
-            count = len(node.spec.definition.graph)
+            definition = node.spec.definition
+            count = len(definition.graph) - len(definition.inputs)
             self._block = f"{self._block}  ·  {count} block{'s' * (count != 1)}"
             self.uses = len(self.graph.library.instances(node.block))
+        # inside a definition: which of the group's ports this node is
+        owner = self.graph.library.owner(self.graph) if self.graph.library.definitions else None
+        self.port_role = ""
+        if owner is not None:
+            if self.node_id in owner.inputs:
+                self.port_role = "group input"
+            else:
+                outs = [o.name for o in owner.outputs if o.node == self.node_id]
+                if outs:
+                    self.port_role = "group output: " + ", ".join(outs)
         self._keys = key_params_text(node.params, node.spec.key_params)
         self._category = node.spec.category
         self.problem = self.graph.shapes.error(self.node_id)
@@ -392,6 +404,10 @@ class NodeItem(QGraphicsObject):
             painter.setPen(QColor(t.node_dim_text))
             painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
                              Qt.AlignRight | Qt.AlignVCenter, f"{count_text(self.param_count)} params")
+        if self.port_role:
+            painter.setPen(QColor(t.selection))
+            painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
+                             Qt.AlignLeft | Qt.AlignVCenter, self.port_role)
         if self.is_group:
             painter.setPen(QColor(t.node_dim_text))
             uses = f"group  ×{self.uses}" if self.uses > 1 else "group"

@@ -88,6 +88,8 @@ def plan_paste(graph: Graph, data: Mapping[str, Any], offset: tuple[float, float
 def _fresh_id(graph: Graph, block: str, taken: set[str]) -> str:
     probe = Graph(library=graph.library)
     stem = probe.new_id(block)[:-1]  # the graph's own id stem, without its counter
+    if block in graph.library.definitions:
+        stem = stem.rstrip("0123456789") or stem  # Group1's uses: group2, not group11
     i = 1
     while f"{stem}{i}" in taken:
         i += 1

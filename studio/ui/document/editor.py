@@ -184,6 +184,9 @@ class GraphEditor(QObject):
     def make_unique(self, node_id: str, name: str | None = None) -> str | None:
         """Give one instance a definition of its own, as one step; None, or why not."""
         graph = self.graph
+        if name is None and node_id in graph and graph.node(node_id).is_group:
+            block = graph.node(node_id).block
+            name = graph.library.new_name(block.rstrip("0123456789") or block)  # Group1's copy: Group2
         command = JournalCommand(graph, f"Make {node_id} unique", lambda: groups.make_unique(graph, node_id, name), self.batch)
         self.undo_stack.push(command)
         return command.refusal
