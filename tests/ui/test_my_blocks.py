@@ -54,6 +54,23 @@ def grouped_window(window) -> str:
     return next(n for n in graph.nodes if graph.node(n).is_group)
 
 
+def group_by_keys(window) -> str:
+    """The residual block open; its four inner layers clicked (Ctrl+click) and grouped with Ctrl+G,
+    the block renamed BasicBlock (each one undo step)."""
+    window.set_document(residual(), None)
+    vp = window.view.viewport()
+    ids = ["conv1", "relu1", "conv2", "add"]
+    QTest.mouseClick(vp, Qt.LeftButton, Qt.NoModifier, node_point(window, ids[0]))
+    for n in ids[1:]:
+        QTest.mouseClick(vp, Qt.LeftButton, Qt.ControlModifier, node_point(window, n))
+    QTest.keyClick(window.view, Qt.Key_G, Qt.ControlModifier)
+    settle()
+    assert my_blocks(window) == ["Group1  ×1"]
+    assert window.editor.rename_definition("Group1", "BasicBlock") is None
+    settle()
+    return window.scene.selected_node_ids()[0]
+
+
 def my_blocks(window) -> list[str]:
     cat = window.palette.my_blocks
     return [] if cat.isHidden() else [cat.child(i).text(0) for i in range(cat.childCount())]
@@ -66,21 +83,21 @@ def free_point(window) -> QPoint:
 
 def test_my_blocks_follows_the_library_and_a_drag_adds_a_use(window):
     assert my_blocks(window) == []  # an empty document has no blocks of its own
-    gid = grouped_window(window)
+    gid = group_by_keys(window)
     palette = window.palette
     assert palette.tree.topLevelItem(0) is palette.my_blocks  # at the top of the palette
     assert my_blocks(window) == ["BasicBlock  ×1"]
     tip = palette.definition_tooltip("BasicBlock")
-    assert "4 blocks inside; used 1 time" in tip and f"{PER_USE:,} parameters in basic_block1, its first use" in tip
+    assert "4 blocks inside; used 1 time" in tip and f"{PER_USE:,} parameters in {gid}, its first use" in tip
 
     assert palette_drag(window, "BasicBlock", free_point(window)).isAccepted()
     graph = window.editor.graph
     new = [n for n in graph.nodes if graph.node(n).block == "BasicBlock" and n != gid]
-    assert new == ["basic_block2"]
+    assert new == ["basic_block1"]
     settle()
     assert my_blocks(window) == ["BasicBlock  ×2"]
-    graph.connect("x", "out", "basic_block2", "x")
-    assert graph.shapes.output("basic_block2") == (8, 16, 16) and graph.param_count("basic_block2") == PER_USE
+    graph.connect("x", "out", "basic_block1", "x")
+    assert graph.shapes.output("basic_block1") == (8, 16, 16) and graph.param_count("basic_block1") == PER_USE
 
     palette.search.setText("basic")
     assert palette.visible_blocks()[0] == "BasicBlock"
@@ -96,10 +113,13 @@ def test_my_blocks_follows_the_library_and_a_drag_adds_a_use(window):
     assert palette.item("BasicBlock").flags() & Qt.ItemIsDragEnabled
     # undo: the use goes (the wire with it), then the grouping: My blocks is empty again
     stack = window.editor.undo_stack
-    graph.disconnect(graph.in_edges("basic_block2")[0])
+    graph.disconnect(graph.in_edges("basic_block1")[0])
     stack.undo()
     settle()
     assert my_blocks(window) == ["BasicBlock  ×1"]
+    stack.undo()
+    settle()
+    assert my_blocks(window) == ["Group1  ×1"]
     stack.undo()
     settle()
     assert my_blocks(window) == [] and "conv1" in graph
