@@ -149,6 +149,9 @@ def test_a_group_node_in_the_inspector_and_a_parameter_exposed_from_inside(windo
     QTest.mouseDClick(window.view.viewport(), Qt.LeftButton, Qt.NoModifier, node_point(window, gid))
     settle()
     assert window.editor.graph is definition.graph
+    port = definition.inputs[0]  # the group's input port: its shape comes from outside, nothing to expose
+    click(window.view.viewport(), node_point(window, port))
+    assert inspector.node_id == port and not inspector.group_buttons
     click(window.view.viewport(), node_point(window, "conv1"))
     assert inspector.node_id == "conv1"
     asked = []

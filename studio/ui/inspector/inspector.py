@@ -118,6 +118,8 @@ class InspectorWidget(QScrollArea):
             self.group_label.setWordWrap(True)
             layout.addWidget(self.group_label)
         owner = self.editor.graph.library.owner(self.editor.graph)  # shown inside this definition
+        if owner is not None and self.node_id in owner.inputs:
+            owner = None  # a port of the group: each use feeds its own shape, there is nothing to expose
         bound = owner.bound() if owner is not None else {}
 
         form = QFormLayout()
