@@ -6,15 +6,21 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from pathlib import Path
+
+from studio.files import load
 from studio.graph.groups import group_nodes
 
-from conftest import spiral_graph
-from person import answers, config_dir, make_window  # noqa: F401 (fixtures)
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "spiral_mlp.json"
 
 
 def grouped_spiral():
     """points -> block (hidden1 -> relu1 -> pair (hidden2 -> relu2)) -> logits."""
-    g = spiral_graph(epochs=3, every=1)
+    g = load(EXAMPLE)
+    training = dict(g.training)
+    training["dataset"] = {**training["dataset"], "points": 60}
+    training.update(epochs=3, batch_size=16, threads=1, probes={"every": 1, "grid": 24, "budget": 1.0})
+    g.set_training(training)
     _, pair = group_nodes(g, ["hidden2", "relu2"], "Pair", group_id="pair")
     group_nodes(g, ["hidden1", "relu1", pair], "Block", group_id="block")
     assert list(g.nodes) == ["points", "block", "logits"]
