@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from studio.files import GraphFileError
 from studio.files.library_file import import_definitions, read_library, save_library
 from studio.graph import GraphError
+from studio.graph.fixes import Journal
 
 from . import dialogs
 from .inspector.group_params import LibraryCommand
@@ -41,9 +42,10 @@ def blocks_to_export(window) -> list[str]:
     return list(dict.fromkeys(chosen)) or list(library.definitions)
 
 
-def export_blocks(window) -> list[str]:
-    """Ask where, then write the chosen blocks (and those they use); returns the names written."""
-    names = blocks_to_export(window)
+def export_blocks(window, names: list[str] | None = None) -> list[str]:
+    """Ask where, then write the chosen blocks (``names``, else the selected groups' or all) and
+    those they use; returns the names written."""
+    names = list(names) if names else blocks_to_export(window)
     if not names:
         dialogs.show_error(window, "Nothing to export",
                            "This graph has no blocks of its own yet: select blocks and group them (Ctrl+G) first.")
@@ -101,6 +103,22 @@ def import_blocks(window, path: str | None = None) -> dict[str, str]:
         message += f" ({', '.join(renamed)}: the names were taken)"
     window.statusBar().showMessage(message, 8000)
     return names
+
+
+def remove_block(editor, name: str) -> str | None:
+    """Take an unused block out of the document's library, as one undo step; None, or why not."""
+    top = getattr(editor, "document", editor.graph)
+    library = top.library
+
+    def apply():
+        journal = Journal()
+        index = library.index(name)
+        journal.steps.append(("undefine", library, library.remove(name), index))
+        return journal
+
+    command = LibraryCommand(top, f"Remove block {name}", apply)
+    editor.undo_stack.push(command)
+    return command.refusal
 
 
 def add_block_library_actions(window, menu: QMenu) -> tuple[QAction, QAction]:

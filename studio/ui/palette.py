@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QDrag
-from PySide6.QtWidgets import QLineEdit, QToolTip, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QMenu, QToolTip, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 import blocks
 from studio.graph.groups import CATEGORY as MY_BLOCKS
@@ -111,6 +111,9 @@ class PaletteWidget(QWidget):
                                      "An edit inside one changes every use.")
         self.library = None
         self.graph = None
+        self.editor = editor
+        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.shown = None  # the graph on the canvas: the document, or a definition's inside
         self._unsubscribe: list = []
         # Library and graph events come in bursts (an undo of a grouping is several): one refresh after them.
@@ -244,6 +247,31 @@ class PaletteWidget(QWidget):
             return definition.param_count(given, {}), None
         except Exception:  # an inside at fault has no count; the canvas shows why
             return None, None
+
+    def block_menu(self, name: str) -> QMenu:
+        """A "My blocks" entry's menu: export it, or take it out of the graph when nothing uses it."""
+        from .block_library import export_blocks
+
+        menu = QMenu(self)
+        menu.addAction(f"Export {name}…", lambda: export_blocks(self.window(), [name]))
+        uses = self.uses(name)
+        remove = menu.addAction(f"Remove {name}" if not uses else f"Remove {name} (used {uses} time{'s' * (uses != 1)})",
+                                lambda: self._remove(name))
+        remove.setEnabled(uses == 0 and self.editor is not None)
+        return menu
+
+    def _remove(self, name: str) -> None:
+        from .block_library import remove_block
+
+        reason = remove_block(self.editor, name)
+        if reason and hasattr(self.window(), "statusBar"):
+            self.window().statusBar().showMessage(f"Refused: {reason}", 8000)
+
+    def _context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        name = item.data(0, ROLE_BLOCK) if item is not None else None
+        if name in self._defs:
+            self.block_menu(name).popup(self.tree.viewport().mapToGlobal(pos))
 
     # ---- looking up and filtering --------------------------------------------
     def item(self, name: str) -> QTreeWidgetItem:

@@ -252,6 +252,36 @@ def test_export_blocks_then_import_them_into_a_new_document_and_use_one(window, 
     assert my_blocks(window) == ["BasicBlock  ×0"]
 
 
+def right_click_entry(window, name: str):
+    """Right-click a palette entry; returns the menu that pops up."""
+    from PySide6.QtGui import QContextMenuEvent
+
+    tree = window.palette.tree
+    pos = tree.visualItemRect(window.palette.item(name)).center()
+    QApplication.sendEvent(tree.viewport(), QContextMenuEvent(QContextMenuEvent.Mouse, pos,
+                                                              tree.viewport().mapToGlobal(pos)))
+    settle()
+    return QApplication.activePopupWidget()
+
+
+def test_an_unused_block_can_be_removed_from_its_palette_menu_and_a_used_one_cannot(window):
+    gid = grouped_window(window)
+    menu = right_click_entry(window, "BasicBlock")
+    texts = [a.text() for a in menu.actions()]
+    assert texts == ["Export BasicBlock…", "Remove BasicBlock (used 1 time)"] and not menu.actions()[1].isEnabled()
+    menu.close()
+    stack = window.editor.undo_stack
+    window.editor.delete([gid])
+    settle()
+    menu = right_click_entry(window, "BasicBlock")
+    choose_in_menu(menu, "Remove BasicBlock")
+    settle()
+    assert my_blocks(window) == [] and not window.editor.graph.library.definitions
+    stack.undo()
+    settle()
+    assert my_blocks(window) == ["BasicBlock  ×0"]
+
+
 def test_a_hostile_library_file_is_refused_naming_its_place_and_changes_nothing(window, answers, monkeypatch, tmp_path,
                                                                                qtbot):
     path = tmp_path / "loop.blocks.json"
