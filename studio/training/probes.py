@@ -55,32 +55,48 @@ def _is_group(sub: nn.Module) -> bool:
     return isinstance(sub, fx.GraphModule) and "node_to_value" in getattr(sub, "meta", {})
 
 
+def inner_modules(module: nn.Module, prefix: str = "") -> dict[str, nn.Module]:
+    """``node_modules`` with each group's inner nodes too, as "group.inner" (to any depth)."""
+    out: dict[str, nn.Module] = {}
+    for node_id, sub in node_modules(module).items():
+        out[prefix + node_id] = sub
+        if _is_group(sub):
+            out.update(inner_modules(sub, prefix + node_id + GROUP_SEP))
+    return out
+
+
 class _Recorder(fx.Interpreter):
     """Runs the compiled code node by node, keeping the outputs asked for. A group's submodule is
-    run node by node too (``inner``), so its inner nodes' outputs are kept under "group.inner"."""
+    run node by node too, so its inner nodes' outputs are kept under "group.inner"."""
 
-    def __init__(self, module: fx.GraphModule, wanted: dict[str, str], inputs_of: dict[str, str] | None = None,
-                 inner: bool = False, prefix: str = "", values: dict | None = None):
+    def __init__(self, module: fx.GraphModule, outputs: bool, inputs_of: set[str], prefix: str,
+                 values: dict, inputs: dict):
         super().__init__(module)
-        self.wanted = wanted  # fx value name -> graph node id
-        self.inputs_of = inputs_of or {}  # fx value name -> graph node id whose inputs are kept
-        self.values: dict[str, torch.Tensor] = {} if values is None else values
-        self.inputs: dict[str, tuple] = {}
+        names = meta(module, "node_to_value", {})
+        self.wanted = {value: node_id for node_id, value in names.items()} if outputs else {}
+        self.outputs = outputs
+        # fx value name -> row whose module's arguments are kept (attention)
+        self.inputs_of = {names[n[len(prefix):]]: n for n in inputs_of
+                          if n.startswith(prefix) and n[len(prefix):] in names}
+        self.all_inputs_of = inputs_of
+        self.values = values
+        self.inputs = inputs
         self.prefix = prefix
-        self.groups: dict[str, str] = {}  # submodule target -> group node id, where insides are recorded
-        if inner:
-            attrs = meta(module, "node_to_attr", {})
-            self.groups = {attrs[n]: n for n in group_members(module)}
+        attrs = meta(module, "node_to_attr", {})
+        self.groups = {attrs[n]: n for n in group_members(module)}  # submodule target -> group node id
 
     def run_node(self, n: fx.Node):
         taker = self.inputs_of.get(n.name)
         if taker is not None:
             self.inputs[taker] = self.fetch_args_kwargs_from_env(n)[0]
         group = self.groups.get(n.target) if n.op == "call_module" else None
+        if group is not None and not self.outputs:  # inputs alone: into the groups that hold one asked for
+            inside = self.prefix + group + GROUP_SEP
+            group = group if any(r.startswith(inside) for r in self.all_inputs_of) else None
         if group is not None:
-            args, kwargs = self.fetch_args_kwargs_from_env(n)
-            out = _record_into(self.module.get_submodule(n.target), args, self.values,
-                               self.prefix + group + GROUP_SEP)
+            args, _ = self.fetch_args_kwargs_from_env(n)
+            out = _Recorder(self.module.get_submodule(n.target), self.outputs, self.all_inputs_of,
+                            self.prefix + group + GROUP_SEP, self.values, self.inputs).run(*args)
         else:
             out = super().run_node(n)
         node_id = self.wanted.get(n.name)
@@ -90,28 +106,22 @@ class _Recorder(fx.Interpreter):
         return out
 
 
-def _record_into(module: fx.GraphModule, args, values: dict, prefix: str):
-    wanted = {value: node_id for node_id, value in meta(module, "node_to_value", {}).items()}
-    recorder = _Recorder(module, wanted, inner=True, prefix=prefix, values=values)
-    return recorder.run(*args)
-
-
 def record_outputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
     """Node id -> its output for ``inputs`` (no gradients, module left as it was). A group node's
     output is kept under its id, and each of its inner nodes' under "group.inner" (to any depth)."""
     values: dict[str, torch.Tensor] = {}
     with torch.no_grad():
-        _record_into(module, inputs, values, "")
+        _Recorder(module, True, set(), "", values, {}).run(*inputs)
     return values
 
 
 def record_inputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...], node_ids) -> dict[str, tuple]:
-    """Node id -> the arguments its module is called with for ``inputs`` (of ``node_ids`` only)."""
-    values = meta(module, "node_to_value", {})
-    recorder = _Recorder(module, {}, {values[n]: n for n in node_ids if n in values})
+    """Node id (or "group.inner") -> the arguments its module is called with for ``inputs``
+    (of ``node_ids`` only)."""
+    taken: dict[str, tuple] = {}
     with torch.no_grad():
-        recorder.run(*inputs)
-    return recorder.inputs
+        _Recorder(module, False, set(node_ids), "", {}, taken).run(*inputs)
+    return taken
 
 
 def _self_attention(module: nn.Module):
@@ -137,8 +147,9 @@ def _self_attention(module: nn.Module):
 
 
 def attention_nodes(model: nn.Module) -> dict[str, nn.Module]:
-    """Node id -> module, for the nodes whose attention weights can be shown."""
-    return {n: m for n, m in node_modules(model).items() if _self_attention(m) is not None}
+    """Node id -> module, for the nodes whose attention weights can be shown (inside groups too,
+    as "group.inner")."""
+    return {n: m for n, m in inner_modules(model).items() if _self_attention(m) is not None}
 
 
 def attention_maps(model: fx.GraphModule, inputs: tuple[torch.Tensor, ...],
@@ -182,7 +193,7 @@ def embedding_points(model: nn.Module, vocab: list[str] | None = None) -> dict[s
     """Each Embedding node's first ``MAX_TOKENS`` vectors on their two principal axes (PCA on the
     device; an axis's sign is chosen so its largest coordinate is positive, steady between probes)."""
     result = {}
-    for node_id, module in node_modules(model).items():
+    for node_id, module in inner_modules(model).items():
         if not isinstance(module, nn.Embedding):
             continue
         with torch.no_grad():

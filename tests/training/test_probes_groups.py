@@ -59,3 +59,24 @@ def test_grouped_norms_and_outputs_equal_the_flat_network_s():
     oa, ob = record_outputs(a, (x,)), record_outputs(b, (x,))
     assert torch.equal(oa["relu2"], ob["block.pair.relu2"]) and torch.equal(oa["relu2"], ob["block"])
     assert torch.equal(oa["logits"], ob["logits"])
+
+
+def test_attention_and_embeddings_inside_a_group_are_found_by_their_inner_names():
+    from studio.compile import compile_graph
+    from studio.graph import Graph
+    from studio.training.probes import attention_maps, embedding_points
+
+    g = Graph("tokens")
+    g.add_node("Input", {"shape": [6], "dtype": "long"}, id="ids")
+    g.add_node("Embedding", {"num_embeddings": 20, "embedding_dim": 8}, id="embed")
+    g.add_node("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 16}, id="enc")
+    g.add_node("Linear", {"out_features": 3}, id="head")
+    for a, b in (("ids", "embed"), ("embed", "enc"), ("enc", "head")):
+        g.connect(a, "out", b, "in")
+    _, inner = group_nodes(g, ["enc"], "Layer", group_id="layer")
+    group_nodes(g, ["embed", inner], "Body", group_id="body")
+    net = compile_graph(g)
+    x = torch.randint(0, 20, (5, 6))
+    maps = attention_maps(net, (x,))
+    assert list(maps) == ["body.layer.enc"] and maps["body.layer.enc"].weights.shape == (4, 2, 6, 6)
+    assert list(embedding_points(net)) == ["body.embed"]
