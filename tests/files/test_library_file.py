@@ -143,3 +143,27 @@ def test_a_definition_that_multiplies_past_the_limit_is_refused(tmp_path, monkey
     path.write_text(_library(defs))
     with pytest.raises(GraphFileError, match="more than 50 blocks"):
         read_library(path)
+
+
+def test_a_library_file_too_large_or_not_a_file_is_refused_before_reading(tmp_path, monkeypatch):
+    from studio.files import reader
+
+    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "big.json"
+    path.write_text(_library([_entry("A", ["ReLU"])]))
+    with pytest.raises(GraphFileError, match="larger than the 0 MiB"):
+        read_library(path)
+    with pytest.raises(GraphFileError, match="this is a folder"):
+        read_library(tmp_path)
+
+
+def test_an_export_that_cannot_be_written_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "missing" / "blocks.json"
+    with pytest.raises(GraphFileError, match="cannot write") as info:
+        save_library(stage_graph(), ["BasicBlock"], target)
+    assert str(target) in str(info.value) and not list(tmp_path.rglob("*.tmp"))
+    # an existing file is replaced whole, never half-written
+    good = tmp_path / "blocks.json"
+    good.write_text("old")
+    save_library(stage_graph(), ["BasicBlock"], good)
+    assert json.loads(good.read_text())["definitions"][0]["name"] == "BasicBlock"
