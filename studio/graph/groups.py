@@ -112,7 +112,7 @@ class Definition:
             params.append(replace(inner, name=e.name, default=e.default,
                                   doc=f"{inner.doc} (sets {', '.join(f'{n}.{p}' for n, p in e.targets)})"))
         dtypes = [self.graph.node(n).params.get("dtype", "float") for n in self.inputs if n in self.graph]
-        count = len(self.graph)
+        count = sum(1 for n in self.graph.nodes.values() if not n.spec.is_input)  # the ports are not blocks
         return GroupSpec(
             name=self.name, category=CATEGORY,
             doc=self.description or f"A group of {count} block{'s' * (count != 1)}.",
