@@ -232,11 +232,19 @@ class GraphScene(QGraphicsScene):
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
     def select_nodes(self, node_ids) -> None:
+        """Select exactly these nodes, with one selection change (not one per node)."""
         wanted = set(node_ids)
-        self.clearSelection()
-        for node_id in wanted:
-            if node_id in self.nodes:
-                self.nodes[node_id].setSelected(True)
+        before = set(self.selectedItems())
+        blocked = self.blockSignals(True)
+        try:
+            self.clearSelection()
+            for node_id in wanted:
+                if node_id in self.nodes:
+                    self.nodes[node_id].setSelected(True)
+        finally:
+            self.blockSignals(blocked)
+        if not blocked and set(self.selectedItems()) != before:
+            self.selectionChanged.emit()
 
     def refuse(self, reason: str) -> None:
         self.last_refusal = reason
