@@ -79,35 +79,16 @@ def _exportable(module):
 
 
 class Traceable:
-    """``net`` with its plain calls wrapped, and which attribute belongs to which node id."""
+    """``net`` with its plain calls wrapped, and which attribute belongs to which node id.
+
+    A group's submodule is wrapped the same way, inside: its attributes are owned by
+    ``group.node`` paths (``layer1_0.conv1``, ``layer1_0.add``)."""
 
     def __init__(self, net: Network) -> None:
-        self.owners: dict[str, str] = {attr: node_id for node_id, attr in net.node_to_attr.items()}
-        graph = fx.Graph()
-        out = graph.graph_copy(net.graph, {})
-        graph.output(out)
-        # what the code reaches by name (submodules, constants), then the wrappers
-        modules: dict[str, object] = {
-            node.target: _exportable(_attribute(net, node.target))
-            for node in graph.nodes if node.op in ("call_module", "get_attr")}
-        taken = set(dict(net.named_children())) | {name.split(".")[0] for name in modules} | _RESERVED
-        for node in list(graph.nodes):
-            node_id = node.meta.get("node_id")
-            if node.op not in ("call_function", "call_method") or node_id is None:
-                continue
-            attr = _free(node.name, taken)
-            taken.add(attr)
-            modules[attr] = _Call(node.target, node.op == "call_method")
-            self.owners[attr] = node_id
-            with graph.inserting_before(node):
-                call = graph.call_module(attr, node.args, node.kwargs)
-            call.meta.update(node.meta)
-            node.replace_all_uses_with(call)
-            graph.erase_node(node)
-        graph.lint()
-        self.module = fx.GraphModule(modules, graph, class_name="Network")
+        self.owners: dict[str, str] = {}  # module path -> node id (``group.node`` inside a group)
+        self.module = _wrapped(net, self.owners, "", "", "Network")
         self.module.eval()
-        self._by_identity = {id(m): attr for attr, m in self.module.named_children()}
+        self._by_identity = {id(m): path for path, m in self.module.named_modules() if path in self.owners}
 
     def owner_of_error(self, exc: BaseException, program: torch.export.ExportedProgram | None = None) -> str | None:
         """The node id behind an exporter's failure, where it can be told: the innermost of the
@@ -129,11 +110,57 @@ class Traceable:
             nodes = {n.name: n for n in program.graph.nodes}
             for name in re.findall(r"%([A-Za-z_][A-Za-z0-9_]*)", text):
                 stack = nodes[name].meta.get("nn_module_stack") if name in nodes else None
-                for path, _ in (stack or {}).values():
-                    owner = self.owners.get(_top(path))
+                for path, _ in reversed(list((stack or {}).values())):  # the innermost first
+                    owner = _owner_of_path(_path(path), self.owners)
                     if owner is not None:
                         return owner
         return None
+
+
+def _wrapped(net: Network, owners: dict[str, str], attr_prefix: str, id_prefix: str,
+             class_name: str) -> fx.GraphModule:
+    """A copy of ``net`` whose plain calls are modules named after their values, groups wrapped too."""
+    for node_id, attr in net.node_to_attr.items():
+        owners[attr_prefix + attr] = id_prefix + node_id
+    graph = fx.Graph()
+    out = graph.graph_copy(net.graph, {})
+    graph.output(out)
+    # what the code reaches by name (submodules, constants), then the wrappers
+    modules: dict[str, object] = {}
+    for node in graph.nodes:
+        if node.op not in ("call_module", "get_attr"):
+            continue
+        value = _attribute(net, node.target)
+        if node.op == "call_module" and isinstance(value, Network):  # a group: its own calls named inside it
+            owner = owners.get(attr_prefix + node.target, id_prefix + node.target)
+            value = _wrapped(value, owners, f"{attr_prefix}{node.target}.", f"{owner}.", type(value).__name__)
+        modules[node.target] = _exportable(value)
+    taken = set(dict(net.named_children())) | {name.split(".")[0] for name in modules} | _RESERVED
+    for node in list(graph.nodes):
+        node_id = node.meta.get("node_id")
+        if node.op not in ("call_function", "call_method") or node_id is None:
+            continue
+        attr = _free(node.name, taken)
+        taken.add(attr)
+        modules[attr] = _Call(node.target, node.op == "call_method")
+        owners[attr_prefix + attr] = id_prefix + node_id
+        with graph.inserting_before(node):
+            call = graph.call_module(attr, node.args, node.kwargs)
+        call.meta.update(node.meta)
+        node.replace_all_uses_with(call)
+        graph.erase_node(node)
+    graph.lint()
+    return fx.GraphModule(modules, graph, class_name=class_name)
+
+
+def _owner_of_path(path: str, owners: dict[str, str]) -> str | None:
+    """The node id of the innermost module on ``path`` that has one (``layer1_0.conv1.weight``)."""
+    while path:
+        owner = owners.get(path)
+        if owner is not None:
+            return owner
+        path = path.rpartition(".")[0]
+    return None
 
 
 def rename(model, owners: dict[str, str]) -> None:
@@ -162,10 +189,12 @@ def rename(model, owners: dict[str, str]) -> None:
             node.name = _free(wanted, kept)
             kept.add(node.name)
     for name, value in list(model.graph.initializers.items()):
-        head, dot, rest = name.partition(".")
-        owner = owners.get(head)
+        head = name.rpartition(".")[0]
+        while head and head not in owners:
+            head = head.rpartition(".")[0]
+        owner = owners.get(head) if head else None
         if owner is not None and owner != head:
-            wanted = f"{owner}{dot}{rest}"
+            wanted = f"{owner}{name[len(head):]}"
             if wanted not in model.graph.initializers:
                 value.name = wanted
 
@@ -173,13 +202,14 @@ def rename(model, owners: dict[str, str]) -> None:
 def _owner(node, owners: dict[str, str]) -> str | None:
     """The node id an ONNX node computes; ``conv1+bn1`` where the exporter folded one node into
     another (a batch norm into the convolution whose weights it takes)."""
-    owner = owners.get(_top_scope(node))
+    scope = _top_scope(node)
+    owner = _owner_of_path(scope, owners) if scope else None
     if owner is None:
         return None
     folded = []
     for value in node.inputs:
         if value is not None and value.is_initializer() and value.name:
-            other = owners.get(value.name.partition(".")[0])
+            other = _owner_of_path(value.name.rpartition(".")[0], owners)
             if other is not None and other != owner and other not in folded:
                 folded.append(other)
     return "+".join([*folded, owner])
@@ -219,10 +249,9 @@ def _top_scope(node) -> str | None:
     return scopes[1] if isinstance(scopes, list) and len(scopes) > 1 else None
 
 
-def _top(path: str) -> str:
+def _path(path: str) -> str:
     # nn_module_stack paths read like "L['self'].conv1" (strict) or "conv1" (non-strict)
-    path = re.sub(r"^L\['self'\]\.?", "", path)
-    return path.split(".")[0]
+    return re.sub(r"^L\['self'\]\.?", "", path)
 
 
 def _free(name: str, taken: set[str]) -> str:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import torch
 from torch import nn
@@ -223,6 +224,9 @@ def test_onnx_of_a_grouped_network_matches_onnxruntime(tmp_path):
     got, = session.run(None, {"image": inputs[0].numpy()})
     assert np.abs(got - expected.numpy()).max() <= 1e-4
     assert [i.name for i in session.get_inputs()] == ["image"]
+    # ONNX nodes named by the path of groups to the node inside
+    nodes = [n.name for n in onnx.load(str(result.path), load_external_data=False).graph.node]
+    assert {"layer1_0.add", "layer3.down.downsample_conv+layer3.down.downsample_bn", "layer3.block.relu2"} <= set(nodes)
 
 
 def test_torchrun_script_of_a_grouped_network_trains(tmp_path):

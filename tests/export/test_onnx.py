@@ -103,9 +103,10 @@ def test_node_ids_name_the_onnx_nodes_and_initializers(name, folder):
         assert {"conv1.weight", "conv1.bias", "fc2.weight"} <= initializers
     if name == "resnet18":
         nodes = [n.name for n in model.graph.node]
-        # batch norm folded into the convolution before it names both; a shortcut add keeps its id
+        # batch norm folded into the convolution before it names both; a shortcut add keeps its id,
+        # inside its group
         assert nodes[:3] == ["conv1+bn1", "relu", "maxpool"]
-        assert "layer1_0_add" in nodes and "fc" in nodes
+        assert "layer1_0.add" in nodes and "layer1_0.conv1+layer1_0.bn1" in nodes and "fc" in nodes
 
 
 def test_odd_node_ids_still_give_valid_onnx_names(tmp_path):
