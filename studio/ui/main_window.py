@@ -739,6 +739,9 @@ class MainWindow(QMainWindow):
         if len(self._view_states) > len(self.editor.path):
             self._restore_view(len(self.editor.path))
         self.inspector._bind(self.editor.graph)
+        gradients = getattr(getattr(self, "training_panel", None), "canvas_gradients", None)
+        if gradients is not None:
+            gradients.badges.clear()  # their items went with the level left
         self._selection_changed()  # the level's restored selection (the group just left) is inspected again
         if not self.scene.counts_own:
             self.scene.set_param_counts(self.counter.counts)  # the document's, counted while away

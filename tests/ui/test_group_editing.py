@@ -170,3 +170,23 @@ def test_edits_inside_act_on_the_inside_and_reach_every_use(window):
     assert g.node(copy).block == "Group1" and set(g.library.definitions) == {"Group1"}
     scene_agrees(window)
     QTest.qWait(0)
+
+
+def test_the_runs_gradient_badges_stay_on_the_documents_nodes(window):
+    """A run's badges name the document's nodes: inside a group (whose ids may repeat them)
+    none are drawn, and after leaving they come back with the next probe."""
+    g = mlp(window)
+    canvas = window.training_panel.canvas_gradients
+    canvas.show_flags({"linear3": "vanishing"})
+    assert set(canvas.badges) == {"linear3"}
+    group_id = group_middle(window, g)
+    window.editor.enter(group_id)
+    settle()
+    canvas.show_flags({"linear1": "exploding"})  # linear1 is also an id inside the group
+    canvas.show_norms({"linear1": 1e-9})
+    assert canvas.badges == {}
+    assert all(item.gradient_color is None for item in window.scene.edges.values())
+    window.editor.leave()
+    settle()
+    canvas.show_flags({"linear3": "vanishing"})
+    assert canvas.badges["linear3"].parentItem() is window.scene.nodes["linear3"]

@@ -97,6 +97,8 @@ class CanvasGradients:
         self.badges: dict[str, QGraphicsSimpleTextItem] = {}
 
     def show_norms(self, norms: dict[str, float]) -> None:
+        if self.scene.counts_own:
+            norms = {}  # a group's inside is shown: its ids are not the run's nodes
         for edge, item in list(self.scene.edges.items()):
             # The gradient a wire carries back is what its consumer's weights see, else its producer's.
             norm = norms.get(edge.dst, norms.get(edge.src))
@@ -105,6 +107,8 @@ class CanvasGradients:
             item.update()
 
     def show_flags(self, flags: dict[str, str]) -> None:
+        if self.scene.counts_own:
+            flags = {}  # a group's inside is shown: its ids are not the run's nodes
         for node_id in list(self.badges):
             if node_id not in flags:
                 badge = self.badges.pop(node_id)
