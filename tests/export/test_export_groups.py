@@ -265,3 +265,35 @@ def _env() -> dict[str, str]:
     env["OMP_NUM_THREADS"] = "1"
     env.pop("PYTHONPATH", None)  # the exported code must not need Studio
     return env
+
+
+def test_instances_whose_code_differs_get_a_class_each():
+    """An exposed parameter the forward's code spells out (a transpose's dimensions): one class
+    per way the code reads, ``Swap`` and ``Swap2``."""
+    g = Graph("swaps")
+    inner = Graph("Swap", library=g.library)
+    inner.add_node("Input", {"shape": [3, 4]}, (0, 0), "x")
+    inner.add_node("Transpose", {}, (1, 0), "turn")
+    inner.add_node("Linear", {"out_features": 4}, (2, 0), "fc")
+    inner.connect("x", "out", "turn", "in")
+    inner.connect("turn", "out", "fc", "in")
+    g.library.add(Definition("Swap", inner, ["x"], [OutputPort("out", "fc")],
+                             [Exposed("dim0", (("turn", "dim0"),), 1), Exposed("dim1", (("turn", "dim1"),), 2)]))
+    g.add_node("Input", {"shape": [4, 4]}, (0, 0), "x")
+    g.add_node("Swap", {}, (1, 0), "a")
+    g.add_node("Swap", {"dim0": -1, "dim1": -2}, (2, 0), "b")
+    g.add_node("Swap", {}, (3, 0), "c")
+    g.connect("x", "out", "a", "x")
+    g.connect("a", "out", "b", "x")
+    g.connect("b", "out", "c", "x")
+    net = compile_graph(g)
+    _weights(net)
+    source = export_python(g)
+    assert _classes(source) == ["Swap", "Swap2", "Swaps"]
+    assert "turn = x.transpose(1, 2)" in source and "turn = x.transpose(-1, -2)" in source
+    assert "self.a = Swap()" in source and "self.b = Swap2()" in source and "self.c = Swap()" in source
+    model = _exec(source)["Swaps"]()
+    model.load_state_dict(net.state_dict())
+    x = torch.randn(2, 4, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(model(x), net(x))
