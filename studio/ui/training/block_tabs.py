@@ -12,7 +12,7 @@ from studio.graph import Graph
 
 ATTENTION_BLOCKS = frozenset({"MultiheadAttention", "TransformerEncoderLayer"})
 EMBEDDING_BLOCKS = frozenset({"Embedding"})
-CHANGES = ("node_added", "node_removed")  # what can add or take away a block
+CHANGES = ("node_added", "node_removed", "definition_changed")  # what can add or take away a block
 
 
 class BlockTabs:
@@ -37,7 +37,16 @@ class BlockTabs:
         if not isValid(self.tabs):  # the panel went; the document it showed may live on
             return
         present = {node.block for node in self.graph.nodes.values()}
+        # the blocks inside the groups used, to any depth: a Transformer's attention in its layers
+        definitions = self.graph.library.definitions
+        todo = [name for name in present if name in definitions]
+        while todo:
+            for node in definitions[todo.pop()].graph.nodes.values():
+                if node.block not in present:
+                    present.add(node.block)
+                    if node.block in definitions:
+                        todo.append(node.block)
         for page, blocks in self.wanted.items():
             index = self.tabs.indexOf(page)
-            if index >= 0:
+            if index >= 0 and self.tabs.isTabVisible(index) != bool(present & blocks):
                 self.tabs.setTabVisible(index, bool(present & blocks))

@@ -83,3 +83,29 @@ def test_a_group_is_one_row_until_a_click_opens_it(qtbot, make_window):
     assert acts.stats_label.text().startswith("block.pair.relu2: mean ")
     tick(acts.open_all)  # closed: the row gives way to its group
     assert acts.listed() == ["points", "block", "logits"] and acts.node == "block"
+
+
+def tab_visible(panel, title: str) -> bool:
+    bar = panel.views.tabBar()
+    return panel.views.isTabVisible(next(i for i in range(bar.count()) if bar.tabText(i) == title))
+
+
+def test_the_attention_and_embeddings_tabs_show_for_layers_inside_groups(qtbot, make_window):
+    from studio.graph import Graph
+
+    g = Graph("tokens")
+    g.add_node("Input", {"shape": [6], "dtype": "long"}, id="ids")
+    g.add_node("Embedding", {"num_embeddings": 20, "embedding_dim": 8}, id="embed")
+    g.add_node("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 16}, id="enc")
+    g.add_node("Linear", {"out_features": 3}, id="head")
+    for a, b in (("ids", "embed"), ("embed", "enc"), ("enc", "head")):
+        g.connect(a, "out", b, "in")
+    _, inner = group_nodes(g, ["enc"], "Layer", group_id="layer")
+    group_nodes(g, ["embed", inner], "Body", group_id="body")  # attention two groups deep
+    window = make_window()
+    window.set_document(g, None)
+    panel = window.training_panel
+    assert tab_visible(panel, "Attention") and tab_visible(panel, "Embeddings")
+    inside = g.library.get("Layer").graph
+    inside.remove_node("enc")  # the Layer's inside loses its attention: the tab goes
+    assert not tab_visible(panel, "Attention") and tab_visible(panel, "Embeddings")
