@@ -5,8 +5,10 @@ the block library's modules), called once by the forward, becomes one group
 node named after its path (``layer1.0`` -> ``layer1_0``); its blocks go inside,
 named after their path within it (``layer1.0.conv1`` -> ``conv1``). torch.nn
 containers (``nn.Sequential``, ``nn.ModuleList``) are looked through, so
-torchvision's ``layer1`` gives the groups ``layer1_0`` and ``layer1_1``. Only
-the outermost such modules become groups; what they hold stays flat inside.
+torchvision's ``layer1`` gives the groups ``layer1_0`` and ``layer1_1``. Such
+a module inside another becomes a group inside the other's definition
+(``Stage`` holding two ``BasicBlock``): the innermost are made first, and a
+definition always comes after those it uses.
 
 Instances of one class whose insides are wired alike share one definition,
 named after the class; the parameters that differ between them (a block's
@@ -23,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import blocks
-from studio.graph import Graph
+from studio.graph import Graph, validate
+from studio.graph.errors import GraphError
 from studio.graph.dtypes import infer_dtypes
 from studio.graph.groups import Definition, Exposed, OutputPort
 
@@ -40,12 +43,13 @@ class _Unit:
     cls: type
     members: list[str]  # flat node ids, in document order
     arguments: dict[str, str] = field(default_factory=dict)  # fx node name -> the forward's argument
-    inner: dict[str, str] = field(default_factory=dict)  # flat id -> id inside
-    sources: list[tuple[str, str]] = field(default_factory=list)  # (flat node, port) feeding each input port
+    current: list[str] = field(default_factory=list)  # its nodes in the graph as it is grouped (inner groups made)
+    inner: dict[str, str] = field(default_factory=dict)  # node id -> id inside
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (node, port) feeding each input port
     ports_in: list[str] = field(default_factory=list)
-    outputs: list[tuple[str, str]] = field(default_factory=list)  # (flat node, port) of each output port
+    feeds: dict[tuple[str, str], str] = field(default_factory=dict)  # (inner node, its port) -> input port
+    outputs: list[tuple[str, str]] = field(default_factory=list)  # (node, port) of each output port
     ports_out: list[str] = field(default_factory=list)
-    group_id: str = ""
     definition: str = ""
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -59,53 +63,82 @@ class Grouped:
 
 def group_units(flat: Graph, module_of: Mapping[str, str], scales: Mapping[str, float],
                 origin: Mapping[str, str], calls: Sequence[UnitCall], counts: Mapping[str, int]) -> Grouped | None:
-    """``flat`` with the submodules used as a unit made groups, or None when there are none."""
+    """``flat`` with the submodules used as a unit made groups (a copy), or None when there are none
+    or they cannot be made."""
     units = _units(flat, origin, calls, counts)
     if not units:
         return None
-    unit_of = {n: u for u in units for n in u.members}
-    dtypes = infer_dtypes(flat)[0]
+    graph = flat.copy()
+    origin = dict(origin)
+    under = {n: [n] for n in flat.nodes}  # a node of the graph being grouped -> the flat nodes it holds
+    names = {n: [n] for n in flat.nodes}  # flat node -> its path of ids, groups first
+    height = _heights(units)
+    try:
+        for level in sorted(set(height.values())):  # inner groups first, so a definition can use them
+            done = [u for u in units if height[id(u)] == level]
+            for u in done:
+                members = set(u.members)
+                u.current = [n for n in graph.nodes if set(under[n]) <= members]
+                u.inner = _inner_ids(u.path, u.current)
+                _ports(graph, u, origin)
+            dtypes = infer_dtypes(graph)[0]
+            _define(graph, done, dtypes)
+            for u in done:
+                _collapse(graph, u, under, names, origin)
+    except GraphError:  # a grouping the graph refuses (a cycle through a unit): the flat import stands
+        return None
+    if validate(graph):
+        return None
+    grouped_module_of = {".".join(names[n]): path for n, path in module_of.items()}
+    grouped_scales = {".".join(names[n]): factor for n, factor in scales.items()}
+    return Grouped(graph, grouped_module_of, grouped_scales)
+
+
+def _heights(units: list[_Unit]) -> dict[int, int]:
+    """0 for a unit that holds no other, else one more than the highest it holds."""
+    out: dict[int, int] = {}
+
+    def height(u: _Unit) -> int:
+        if id(u) not in out:
+            members = set(u.members)
+            inside = [v for v in units if v is not u and v.path.startswith(u.path + ".")
+                      and set(v.members) <= members]
+            out[id(u)] = 1 + max(map(height, inside)) if inside else 0
+        return out[id(u)]
+
     for u in units:
-        _ports(flat, u, origin)
-    out = Graph(flat.name)
-    out.description = flat.description
-    out.training = dict(flat.training)
-    _define(flat, out, units, dtypes)
-    taken = {n for n in flat.nodes if n not in unit_of}
-    for u in units:
-        u.group_id = _free(_as_id(u.path.replace(".", "_")), taken)
-        taken.add(u.group_id)
-    last = {u.members[-1]: u for u in units}  # a group stands where its last block stood: outputs stay last
-    for node_id in flat.nodes:
-        if node_id in last:
-            u = last[node_id]
-            out.add_node(u.definition, u.values, (0.0, 0.0), u.group_id)
-        elif node_id not in unit_of:
-            n = flat.node(node_id)
-            out.add_node(n.block, n.params, n.position, n.id, n.label)
-    wired: set[tuple[str, str]] = set()
-    for e in flat.edges:
-        su, du = unit_of.get(e.src), unit_of.get(e.dst)
-        if su is not None and su is du:
-            continue
-        src, src_port = (su.group_id, su.ports_out[su.outputs.index((e.src, e.src_port))]) if su else (e.src, e.src_port)
-        if du is not None:
-            dst, dst_port = du.group_id, du.ports_in[du.sources.index((e.src, e.src_port))]
-        else:
-            dst, dst_port = e.dst, e.dst_port
-        if (dst, dst_port) in wired:
-            continue
-        wired.add((dst, dst_port))
-        out.connect(src, src_port, dst, dst_port)
-    grouped_module_of: dict[str, str] = {}
-    grouped_scales: dict[str, float] = {}
-    for node_id, path in module_of.items():
-        u = unit_of.get(node_id)
-        grouped_module_of[f"{u.group_id}.{u.inner[node_id]}" if u else node_id] = path
-    for node_id, factor in scales.items():
-        u = unit_of.get(node_id)
-        grouped_scales[f"{u.group_id}.{u.inner[node_id]}" if u else node_id] = factor
-    return Grouped(out, grouped_module_of, grouped_scales)
+        height(u)
+    return out
+
+
+def _collapse(graph: Graph, u: _Unit, under: dict[str, list[str]], names: dict[str, list[str]],
+              origin: dict[str, str]) -> None:
+    """The unit's nodes replaced by one group node, an instance of its definition, wired as they were."""
+    members = set(u.current)
+    ins = [e for e in graph.edges if e.dst in members and e.src not in members]
+    outs = [e for e in graph.edges if e.src in members and e.dst not in members]
+    out_port = dict(zip(u.outputs, u.ports_out))
+    index = graph.node_index(u.current[-1]) - (len(u.current) - 1)  # where its last node stood
+    held = [f for n in u.current for f in under[n]]
+    for n in u.current:
+        for f in under.pop(n):
+            names[f] = [u.inner[n], *names[f][1:]]
+        graph.remove_node(n)
+    group_id = _free(_as_id(u.path.replace(".", "_")), set(graph.nodes))
+    graph.add_node(u.definition, u.values, (0.0, 0.0), group_id, index=index)
+    under[group_id] = held
+    for f in held:
+        names[f] = [group_id, *names[f]]
+    if len(u.outputs) == 1 and u.outputs[0][0] in origin:
+        origin[group_id] = origin[u.outputs[0][0]]  # the value a later call takes as its argument
+    wired: set[str] = set()
+    for e in ins:
+        port = u.feeds[(u.inner[e.dst], e.dst_port)]
+        if port not in wired:
+            wired.add(port)
+            graph.connect(e.src, e.src_port, group_id, port)
+    for e in outs:
+        graph.connect(group_id, out_port[(e.src, e.src_port)], e.dst, e.dst_port)
 
 
 # ---- which calls are units ---------------------------------------------------------
@@ -118,19 +151,16 @@ def _user_class(cls: type) -> bool:
 
 
 def _units(flat: Graph, origin: Mapping[str, str], calls: Sequence[UnitCall], counts: Mapping[str, int]) -> list[_Unit]:
-    candidates = [c for c in calls if c.path and counts.get(c.path) == 1 and _user_class(c.cls)]
-    outermost = [c for c in candidates
-                 if not any(c.path.startswith(o.path + ".") for o in candidates if o is not c)]
     units = []
-    for call in outermost:
+    for call in calls:
+        if not call.path or counts.get(call.path) != 1 or not _user_class(call.cls):
+            continue
         made = set(call.nodes)
         members = [n for n in flat.nodes if origin.get(n) in made and not flat.node(n).spec.is_input]
-        if not members or not _convex(flat, set(members)):
-            continue
-        unit = _Unit(call.path, call.cls, members, arguments=call.arguments)
-        unit.inner = _inner_ids(call.path, members)
-        units.append(unit)
-    units.sort(key=lambda u: list(flat.nodes).index(u.members[0]))
+        if members and _convex(flat, set(members)):
+            units.append(_Unit(call.path, call.cls, members, arguments=call.arguments))
+    order = {n: i for i, n in enumerate(flat.nodes)}
+    units.sort(key=lambda u: order[u.members[0]])
     return units
 
 
@@ -171,20 +201,21 @@ def _free(stem: str, taken: set[str], sep: str = "_") -> str:
 
 # ---- ports -------------------------------------------------------------------------
 
-def _ports(flat: Graph, u: _Unit, origin: Mapping[str, str]) -> None:
-    """The unit's input ports (one per outside value it reads, named after the forward's argument)
-    and output ports (one per value it gives out: ``out``, or each after its inner node)."""
-    members = set(u.members)
-    for e in flat.edges:
-        if e.dst in members and e.src not in members and (e.src, e.src_port) not in u.sources:
-            u.sources.append((e.src, e.src_port))
-        if e.src in members and e.dst not in members and (e.src, e.src_port) not in u.outputs:
-            u.outputs.append((e.src, e.src_port))
-    for n in u.members:  # what the forward returns, unwired
-        if not flat.out_edges(n):
-            for p in flat.node(n).output_ports():
-                if (n, p.name) not in u.outputs:
-                    u.outputs.append((n, p.name))
+def _ports(graph: Graph, u: _Unit, origin: Mapping[str, str]) -> None:
+    """The unit's input ports (one per outside value it reads, named after the forward's argument,
+    in the order its nodes read them) and output ports (one per value it gives out: ``out``, or
+    each after its inner node)."""
+    members = set(u.current)
+    for n in u.current:
+        for port in graph.node(n).input_ports():
+            e = graph.edge_into(n, port.name)
+            if e is not None and e.src not in members and (e.src, e.src_port) not in u.sources:
+                u.sources.append((e.src, e.src_port))
+    for n in u.current:
+        for p in graph.node(n).output_ports():
+            wired_out = [e for e in graph.out_edges(n) if e.src_port == p.name]
+            if (any(e.dst not in members for e in wired_out) or not graph.out_edges(n)) and (n, p.name) not in u.outputs:
+                u.outputs.append((n, p.name))  # given out, or returned by the forward (unwired)
     taken = set(u.inner.values())
     for k, (src, _) in enumerate(u.sources):
         wanted = u.arguments.get(origin.get(src) or "", "")
@@ -192,6 +223,11 @@ def _ports(flat: Graph, u: _Unit, origin: Mapping[str, str]) -> None:
             wanted = "x" if len(u.sources) == 1 else f"x{k + 1}"
         u.ports_in.append(_free(wanted, taken))
         taken.add(u.ports_in[-1])
+    for n in u.current:
+        for port in graph.node(n).input_ports():
+            e = graph.edge_into(n, port.name)
+            if e is not None and e.src not in members:
+                u.feeds[(u.inner[n], port.name)] = u.ports_in[u.sources.index((e.src, e.src_port))]
     used: set[str] = set()
     for src, port in u.outputs:
         wanted = "out" if len(u.outputs) == 1 else (u.inner[src] if port == "out" else f"{u.inner[src]}_{port}")
@@ -201,19 +237,19 @@ def _ports(flat: Graph, u: _Unit, origin: Mapping[str, str]) -> None:
 
 # ---- definitions -------------------------------------------------------------------
 
-def _structure(flat: Graph, u: _Unit, dtypes: Mapping[str, str]) -> tuple:
-    members = set(u.members)
-    nodes = tuple((u.inner[n], flat.node(n).block) for n in u.members)
-    edges = tuple((u.inner[e.src], e.src_port, u.inner[e.dst], e.dst_port)
-                  for e in flat.edges if e.src in members and e.dst in members)
-    feeds = tuple((u.ports_in[u.sources.index((e.src, e.src_port))], u.inner[e.dst], e.dst_port)
-                  for e in flat.edges if e.dst in members and e.src not in members)
+def _structure(graph: Graph, u: _Unit, dtypes: Mapping[str, str]) -> tuple:
+    """What instances sharing a definition have in common: their nodes, wires and ports."""
+    members = set(u.current)
+    nodes = tuple((u.inner[n], graph.node(n).block) for n in u.current)
+    edges = tuple(sorted((u.inner[e.src], e.src_port, u.inner[e.dst], e.dst_port)
+                         for e in graph.edges if e.src in members and e.dst in members))
+    feeds = tuple(sorted(u.feeds.items()))
     ins = tuple((p, dtypes.get(src, "float")) for p, (src, _) in zip(u.ports_in, u.sources))
     outs = tuple((p, u.inner[src], port) for p, (src, port) in zip(u.ports_out, u.outputs))
     return nodes, edges, feeds, ins, outs
 
 
-def _definition_name(cls: type, taken: set[str]) -> str:
+def _definition_name(cls: type, taken: Mapping[str, Any]) -> str:
     stem = cls.__name__ if _ID.fullmatch(cls.__name__ or "") else "Group"
     if blocks.exists(stem):  # a class named like a built-in block
         stem += "Group"
@@ -221,57 +257,55 @@ def _definition_name(cls: type, taken: set[str]) -> str:
     while name in taken or blocks.exists(name):
         k += 1
         name = f"{stem}{k}"
-    taken.add(name)
     return name
 
 
-def _define(flat: Graph, out: Graph, units: list[_Unit], dtypes: Mapping[str, str]) -> None:
+def _define(graph: Graph, units: list[_Unit], dtypes: Mapping[str, str]) -> None:
     by_class: dict[type, dict[tuple, list[_Unit]]] = {}
     for u in units:
-        by_class.setdefault(u.cls, {}).setdefault(_structure(flat, u, dtypes), []).append(u)
-    taken: set[str] = set()
+        by_class.setdefault(u.cls, {}).setdefault(_structure(graph, u, dtypes), []).append(u)
     for cls, variants in by_class.items():
-        for members in variants.values():
-            _one_definition(flat, out, _definition_name(cls, taken), members, dtypes)
+        for instances in variants.values():
+            _one_definition(graph, _definition_name(cls, graph.library.definitions), instances, dtypes)
 
 
-def _one_definition(flat: Graph, out: Graph, name: str, instances: list[_Unit], dtypes: Mapping[str, str]) -> None:
+def _one_definition(graph: Graph, name: str, instances: list[_Unit], dtypes: Mapping[str, str]) -> None:
     first = instances[0]
     by_inner = [{v: k for k, v in u.inner.items()} for u in instances]
     # the parameters that differ between instances, one exposed parameter per set that agrees throughout
     exposed: dict[tuple, list[tuple[str, str]]] = {}
-    for flat_id in first.members:
-        inner = first.inner[flat_id]
-        for key in flat.node(flat_id).params:
-            values = tuple(flat.node(b[inner]).params.get(key) for b in by_inner)
+    for node_id in first.current:
+        inner = first.inner[node_id]
+        for key in graph.node(node_id).params:
+            values = tuple(graph.node(b[inner]).params.get(key) for b in by_inner)
             if any(repr(v) != repr(values[0]) for v in values):
                 exposed.setdefault(tuple(repr(v) for v in values), []).append((inner, key))
-    names: set[str] = set()
+    labels: set[str] = set()
     params: list[Exposed] = []
     for targets in exposed.values():
         node, key = targets[0]
-        label = _free(key if key not in names else f"{node}_{key}", names)
-        names.add(label)
-        params.append(Exposed(label, tuple(targets), flat.node(by_inner[0][node]).params[key]))
+        label = _free(key if key not in labels else f"{node}_{key}", labels)
+        labels.add(label)
+        params.append(Exposed(label, tuple(targets), graph.node(by_inner[0][node]).params[key]))
     for u, b in zip(instances, by_inner):
         u.definition = name
-        u.values = {e.name: flat.node(b[e.targets[0][0]]).params[e.targets[0][1]] for e in params}
-    g = Graph(name, library=out.library)
+        u.values = {e.name: graph.node(b[e.targets[0][0]]).params[e.targets[0][1]] for e in params}
+    g = Graph(name, library=graph.library)
     for port, (src, src_port) in zip(first.ports_in, first.sources):
-        shape = flat.shapes.output(src, src_port)
+        shape = graph.shapes.output(src, src_port)
         g.add_node("Input", {"shape": list(shape) if shape else [1], "dtype": dtypes.get(src, "float")},
                    (0.0, 0.0), port)
-    for flat_id in first.members:
-        n = flat.node(flat_id)
-        g.add_node(n.block, n.params, (0.0, 0.0), first.inner[flat_id], n.label)
-    members = set(first.members)
-    for e in flat.edges:
-        if e.dst in members and e.src not in members:
-            g.connect(first.ports_in[first.sources.index((e.src, e.src_port))], "out", first.inner[e.dst], e.dst_port)
-        elif e.src in members and e.dst in members:
+    for node_id in first.current:
+        n = graph.node(node_id)
+        g.add_node(n.block, n.params, (0.0, 0.0), first.inner[node_id], n.label)
+    for (inner, port), source in first.feeds.items():
+        g.connect(source, "out", inner, port)
+    members = set(first.current)
+    for e in graph.edges:
+        if e.src in members and e.dst in members:
             g.connect(first.inner[e.src], e.src_port, first.inner[e.dst], e.dst_port)
     lay_out(g)
     outputs = [OutputPort(p, first.inner[src], port) for p, (src, port) in zip(first.ports_out, first.outputs)]
     doc = (first.cls.__doc__ or "").strip().splitlines()
-    out.library.add(Definition(name, g, list(first.ports_in), outputs, params,
-                               description=doc[0].strip() if doc else ""))
+    graph.library.add(Definition(name, g, list(first.ports_in), outputs, params,
+                                 description=doc[0].strip() if doc else ""))

@@ -3,6 +3,7 @@ of one class wired alike share a definition named after the class, with what dif
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -140,19 +141,27 @@ def test_the_flat_import_stays_an_option():
     _compiled_matches(model, imported)
 
 
-def test_only_the_outermost_module_of_a_users_class_becomes_a_group():
+def test_a_users_module_holding_users_modules_becomes_groups_within_a_group():
     model = _randomised(ResNet(staged=True))
     imported = import_model(model, [(3, 16, 16)])
     graph = imported.graph
-    assert [graph.node(n).block for n in ("layer2", "layer3")] == ["Stage", "Stage"]
+    assert [graph.node(n).block for n in ("layer1_0", "layer2", "layer3")] == ["BasicBlock", "Stage", "Stage"]
+    # definitions come after those they use; a block inside a stage shares the top level's definition
+    assert list(graph.library.definitions) == ["BasicBlock", "BasicBlock2", "Stage"]
     stage = graph.library.definitions["Stage"]
-    assert {"first_conv1", "second_conv2", "first_downsample_0"} <= set(stage.graph.nodes)
-    assert list(graph.library.definitions) == ["BasicBlock", "Stage"]
-    _compiled_matches(model, imported)
+    assert list(stage.graph.nodes) == ["x", "first", "second"]
+    assert [stage.graph.node(n).block for n in ("first", "second")] == ["BasicBlock2", "BasicBlock"]
+    assert [(e.name, e.targets) for e in stage.exposed] == [
+        ("out_channels", (("first", "out_channels"), ("second", "out_channels")))]
+    assert [graph.node(n).params["out_channels"] for n in ("layer2", "layer3")] == [8, 16]
+    assert imported.module_of["layer3.first.downsample_0"] == "layer3.first.downsample.0"
+    net = _compiled_matches(model, imported)
+    assert torch.equal(net.layer3.first.conv1.weight, model.layer3.first.conv1.weight)
 
 
-def test_an_exported_grouped_graph_imports_back_to_the_same_groups():
-    model = _randomised(ResNet())
+@pytest.mark.parametrize("staged", [False, True])
+def test_an_exported_grouped_graph_imports_back_to_the_same_groups(staged):
+    model = _randomised(ResNet(staged))
     first = import_model(model, [(3, 16, 16)])
     namespace: dict = {"__name__": "exported"}
     exec(compile(export_python(first.graph), "exported.py", "exec"), namespace)
