@@ -367,7 +367,7 @@ class _Groups:
             while f"{wanted}{k}" in self._taken or f"{wanted}{k}" in self._definitions:
                 k += 1
             wanted = f"{wanted}{k}"
-        name = wanted
+        name = wanted if is_identifier(wanted) else "Group"
         while name in self._taken or not is_identifier(name):
             name += "_"
         self._taken.add(name)
@@ -421,7 +421,8 @@ class _Groups:
             source: Any = tuple(_lit(slots_of[id(u)][slot]) for u in members)
             wanted = f"{slot[0]}_{arg_names[slot]}"
             for e in definition.exposed:
-                if all(_lit(u.values[e.name]) == _lit(slots_of[id(u)][slot]) for u in members):
+                if is_identifier(e.name) and all(_lit(u.values[e.name]) == _lit(slots_of[id(u)][slot])
+                                                 for u in members):
                     source, wanted = ("exposed", e.name), e.name
                     break
             if source not in by_source:
