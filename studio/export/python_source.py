@@ -367,7 +367,7 @@ class _Groups:
             while f"{wanted}{k}" in self._taken or f"{wanted}{k}" in self._definitions:
                 k += 1
             wanted = f"{wanted}{k}"
-        name = wanted if is_identifier(wanted) else "Group"
+        name = wanted if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", wanted) else "Group"  # a keyword gets a _
         while name in self._taken or not is_identifier(name):
             name += "_"
         self._taken.add(name)
