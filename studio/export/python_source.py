@@ -436,7 +436,7 @@ class _Groups:
         names_by_node: dict[str, dict[Any, str]] = {}
         for (node_id, key), arg in arg_of.items():
             names_by_node.setdefault(node_id, {})[key] = arg
-        count = len(first.inside)
+        count = sum(1 for n in first.inside.nodes if not first.inside.node(n).spec.is_input)
         doc = doc_text(definition.description, fallback=f"The group {definition.name} ({count} blocks).")
         args = "".join(f", {a}" for a in by_source.values())
         lines = [

@@ -157,7 +157,7 @@ def _units(flat: Graph, origin: Mapping[str, str], calls: Sequence[UnitCall], co
             continue
         made = set(call.nodes)
         members = [n for n in flat.nodes if origin.get(n) in made and not flat.node(n).spec.is_input]
-        if members and _convex(flat, set(members)):
+        if members and _convex(flat, set(members)) and not _partly_returned(flat, set(members)):
             units.append(_Unit(call.path, call.cls, members, arguments=call.arguments))
     order = {n: i for i, n in enumerate(flat.nodes)}
     units.sort(key=lambda u: order[u.members[0]])
@@ -168,6 +168,13 @@ def _convex(graph: Graph, members: set[str]) -> bool:
     """No path leaves the set and comes back into it (a group of it would make a cycle)."""
     outside = {e.dst for n in members for e in graph.out_edges(n) if e.dst not in members}
     return not (graph.descendants(outside) | outside) & members
+
+
+def _partly_returned(graph: Graph, members: set[str]) -> bool:
+    """Whether the forward returns a value of the set while passing another on: a group wired onwards
+    is no output of the graph, so its unwired port would not be returned."""
+    returned = any(not graph.out_edges(n) for n in members)
+    return returned and any(e.dst not in members for n in members for e in graph.out_edges(n))
 
 
 def _inner_ids(path: str, members: list[str]) -> dict[str, str]:

@@ -213,3 +213,48 @@ def test_cli_imports_groups_and_flat_on_request(tmp_path, monkeypatch, capsys):
     assert main(["import", "nets.py:Net", "--input-shape", "6", "-o", "flat.json", "--flat"]) == 0
     flat = load(tmp_path / "flat.json")
     assert not flat.library.definitions and "a_fc" in flat
+
+
+class Mix(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(6, 6), nn.Linear(6, 6)
+
+    def forward(self, x, context):
+        return self.a(x) + self.b(context)
+
+
+class Heads(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.p, self.q = nn.Linear(6, 6), nn.Linear(6, 3)
+
+    def forward(self, x):
+        return torch.relu(self.p(x)), self.q(x)
+
+
+class TwoInputs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.mix, self.heads, self.mix2 = Mix(), Heads(), Mix()
+
+    def forward(self, x, c):
+        u, v = self.heads(self.mix(x, c))
+        return self.mix2(u, c), v
+
+
+def test_ports_are_named_after_the_forwards_arguments_and_a_partly_returned_module_stays_flat():
+    model = _randomised(TwoInputs())
+    imported = import_model(model, [(6,), (6,)])
+    graph = imported.graph
+    mix = graph.library.definitions["Mix"]
+    assert mix.inputs == ["x", "context"] and [o.name for o in mix.outputs] == ["out"]
+    assert {(e.src, e.dst_port) for e in graph.in_edges("mix2")} == {("relu", "x"), ("c", "context")}
+    # heads returns q while passing relu on: a group of it would not return q, so it stays flat
+    assert "Heads" not in graph.library.definitions and "heads_q" in graph
+    net = compile_graph(graph)
+    net.load_state_dict(next(iter(imported.weights.values())))
+    x, c = torch.randn(2, 6), torch.randn(2, 6)
+    with torch.no_grad():
+        for got, want in zip(net.eval()(x, c), model(x, c)):
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
