@@ -104,7 +104,7 @@ class NodeItem(QGraphicsObject):
         self.problems: tuple = ()
         self.shown: "Problem | None" = None  # the worst of both: what the node is drawn with
         self.is_group = False
-        self.port_role = ""  # inside a definition: "group input" or "group output: out"
+        self.port_role = ""  # inside a definition: "group input" or "group output" (and its name)
         self.uses = 0  # for a group node: how many nodes use its definition
         self._width = MIN_WIDTH
         self._height = HEADER
@@ -144,7 +144,7 @@ class NodeItem(QGraphicsObject):
             else:
                 outs = [o.name for o in owner.outputs if o.node == self.node_id]
                 if outs:
-                    self.port_role = "group output: " + ", ".join(outs)
+                    self.port_role = "group output" + ("" if outs == ["out"] else " " + ", ".join(outs))
         self._keys = key_params_text(node.params, node.spec.key_params)
         self._category = node.spec.category
         self.problem = self.graph.shapes.error(self.node_id)
@@ -405,9 +405,12 @@ class NodeItem(QGraphicsObject):
             painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
                              Qt.AlignRight | Qt.AlignVCenter, f"{count_text(self.param_count)} params")
         if self.port_role:
+            # left of the parameter count, shortened where the two would meet
+            fm = QFontMetricsF(painter.font())
+            taken = fm.horizontalAdvance(f"{count_text(self.param_count)} params") + 8 if self.param_count else 0
             painter.setPen(QColor(t.selection))
-            painter.drawText(QRectF(inset, box.height() - FOOTER, text_w, FOOTER - 3),
-                             Qt.AlignLeft | Qt.AlignVCenter, self.port_role)
+            painter.drawText(QRectF(inset, box.height() - FOOTER, text_w - taken, FOOTER - 3),
+                             Qt.AlignLeft | Qt.AlignVCenter, fm.elidedText(self.port_role, Qt.ElideRight, text_w - taken))
         if self.is_group:
             painter.setPen(QColor(t.node_dim_text))
             uses = f"group  ×{self.uses}" if self.uses > 1 else "group"
