@@ -190,3 +190,25 @@ def test_the_runs_gradient_badges_stay_on_the_documents_nodes(window):
     settle()
     canvas.show_flags({"linear3": "vanishing"})
     assert canvas.badges["linear3"].parentItem() is window.scene.nodes["linear3"]
+
+
+def test_a_group_pasted_into_another_document_brings_its_block(window):
+    g = mlp(window)
+    group_id = group_middle(window, g)
+    inside = g.library.get("Group1").snapshot()
+    keys(window, Qt.Key_C, Qt.ControlModifier)
+    keys(window, Qt.Key_V, Qt.ControlModifier)  # here: another use of the same block
+    assert len(g.library.instances("Group1")) == 2 and list(g.library.definitions) == ["Group1"]
+    other = Graph("other")
+    window.set_document(other, None)
+    settle()
+    window.view.setFocus()
+    keys(window, Qt.Key_V, Qt.ControlModifier)
+    (pasted,) = list(other.nodes)
+    assert other.node(pasted).block == "Group1" and other.library.get("Group1").snapshot() == inside
+    assert window.scene.nodes[pasted].is_group and window.editor.undo_stack.index() == 1
+    keys(window, Qt.Key_Z, Qt.ControlModifier)  # one step takes the node and its block
+    assert len(other) == 0 and not other.library.definitions
+    keys(window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert other.node(pasted).block == "Group1"
+    assert group_id  # the first document's group is untouched by all this

@@ -47,7 +47,54 @@ def extract(graph: Graph, node_ids: Iterable[str]) -> dict:
     edges = [
         [e.src, e.src_port, e.dst, e.dst_port] for e in graph.edges if e.src in chosen and e.dst in chosen
     ]
-    return {"format": FORMAT, "nodes": nodes, "edges": edges}
+    data = {"format": FORMAT, "nodes": nodes, "edges": edges}
+    used = sorted({graph.node(n).block for n in ids if graph.node(n).is_group})
+    if used:
+        # the blocks the group nodes use travel with them: another document can take them in
+        from studio.files.library_file import library_document
+
+        data["library"] = library_document(graph, used)
+    return data
+
+
+def missing_blocks(graph: Graph, data: Mapping[str, Any]) -> list[str]:
+    """Blocks of a fragment that neither the built-in library nor this document's has."""
+    import blocks
+
+    raw_nodes = data.get("nodes") if isinstance(data, Mapping) else None
+    names = {raw.get("block") for raw in raw_nodes if isinstance(raw, Mapping)} if isinstance(raw_nodes, list) else set()
+    return sorted(n for n in names if isinstance(n, str) and n not in graph.library.definitions and not blocks.exists(n))
+
+
+def read_blocks(data: Mapping[str, Any]) -> Graph:
+    """The blocks a fragment carries, read as carefully as a library file (never runs code)."""
+    from studio.files import GraphFileError
+    from studio.files.library_file import _read_library
+
+    try:
+        return _read_library(data.get("library"), "clipboard: $.library")
+    except GraphFileError as exc:
+        raise ClipboardError(str(exc)) from None
+
+
+def take_blocks(graph: Graph, scratch: Graph):
+    """Add the blocks a fragment carries (``read_blocks``) to this document as one journaled
+    step; returns (journal, old name -> name here)."""
+    from studio.files import GraphFileError
+    from studio.files.library_file import import_definitions
+    from studio.graph import GraphError
+
+    try:
+        return import_definitions(graph, scratch, "clipboard")
+    except GraphFileError as exc:
+        raise GraphError(str(exc)) from None
+
+
+def renamed_blocks(data: Mapping[str, Any], names: Mapping[str, str]) -> dict:
+    """The fragment with its nodes' blocks renamed (``names``: old -> new)."""
+    nodes = [{**raw, "block": names.get(raw.get("block"), raw.get("block"))} if isinstance(raw, Mapping) else raw
+             for raw in data.get("nodes", [])]
+    return {**data, "nodes": nodes}
 
 
 def plan_paste(graph: Graph, data: Mapping[str, Any], offset: tuple[float, float]) -> PastePlan:

@@ -340,7 +340,31 @@ class GraphEditor(QObject):
         return clipboard.extract(self.graph, node_ids)
 
     def paste(self, data: Mapping[str, Any], offset: tuple[float, float] = PASTE_OFFSET) -> list[str]:
-        """Add a copied fragment as one step; returns the new node ids."""
+        """Add a copied fragment as one step; returns the new node ids. Group nodes whose blocks
+        this document lacks bring their blocks in (in the same step)."""
+        graph = self.graph
+        missing = clipboard.missing_blocks(graph, data)
+        if missing and isinstance(data.get("library"), Mapping):
+            scratch = clipboard.read_blocks(data)  # raises ClipboardError, before anything changes
+            holder: dict = {}
+
+            def take():
+                journal, names = clipboard.take_blocks(graph, scratch)
+                holder["names"] = {n: names[n] for n in missing if n in names}
+                return journal
+
+            command = JournalCommand(graph, "Add blocks", take, self.batch)
+            self.undo_stack.beginMacro("Paste")
+            try:
+                self.undo_stack.push(command)
+                if command.refusal is not None:
+                    raise clipboard.ClipboardError(f"clipboard: {command.refusal}")
+                return self._paste(clipboard.renamed_blocks(data, holder.get("names", {})), offset)
+            finally:
+                self.undo_stack.endMacro()
+        return self._paste(data, offset)
+
+    def _paste(self, data: Mapping[str, Any], offset: tuple[float, float]) -> list[str]:
         plan = clipboard.plan_paste(self.graph, data, offset)  # raises ClipboardError
         if not plan.nodes:
             return []
