@@ -5,6 +5,7 @@ status bar."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -404,8 +405,26 @@ class MainWindow(QMainWindow):
         item = self.scene.nodes.get(node_id)
         if item is None:
             return
+        node_id = self._open_to_error(node_id)
+        item = self.scene.nodes[node_id]
         self.scene.select_nodes([node_id])
         self.view.centerOn(item)
+
+    def _open_to_error(self, node_id: str) -> str:
+        """A group whose error lies inside it ("inside BasicBlock, conv1: ...") is opened, at every
+        depth, down to the node at fault; returns that node's id in the graph shown."""
+        graph = self.editor.graph
+        while node_id in graph and graph.node(node_id).is_group:
+            problem = graph.shapes.error(node_id)
+            found = _INSIDE.match(problem.message) if problem is not None else None
+            if found is None or found.group(1) != graph.node(node_id).block or not self.open_group(node_id):
+                break
+            graph = self.editor.graph
+            inner = found.group(2)
+            if inner not in graph:
+                break
+            node_id = inner
+        return node_id
 
     def apply_fix(self, fix: Fix) -> str | None:
         """Apply one of the doctor's fixes as one undo step; a refusal is said in the status bar."""
@@ -898,6 +917,9 @@ class MainWindow(QMainWindow):
             from .export_report import show_int8_report
 
             self.export_report = show_int8_report(self, graph, written, panel, graph_path)
+
+
+_INSIDE = re.compile(r"inside ([A-Za-z_][A-Za-z0-9_]*), ([A-Za-z_][A-Za-z0-9_]*): ")
 
 
 def example_title(path: Path) -> tuple[str, str]:

@@ -212,3 +212,21 @@ def test_a_group_pasted_into_another_document_brings_its_block(window):
     keys(window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     assert other.node(pasted).block == "Group1"
     assert group_id  # the first document's group is untouched by all this
+
+
+def test_a_problem_inside_a_group_opens_it_at_the_node_at_fault(window):
+    g = mlp(window)
+    group_id = group_middle(window, g)
+    window.editor.enter(group_id)
+    settle()
+    # a Reshape inside that cannot take the 16 features: the fault marks the group outside
+    bad = window.editor.add_block("Reshape", (900, 0), {"shape": [5]})
+    window.editor.connect("linear2", "out", bad, "in")
+    window.editor.leave()
+    settle()
+    problem = g.shapes.error(group_id)
+    assert problem is not None and problem.message.startswith(f"inside Group1, {bad}:"), problem
+    window.show_node(group_id)  # what a click on its row in the Problems dock does
+    assert window.editor.path and window.editor.graph is g.library.get("Group1").graph
+    assert window.scene.selected_node_ids() == [bad]
+    assert window.scene.nodes[bad].problem is not None  # drawn red inside too
