@@ -23,12 +23,12 @@ def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
 
 
 class EdgeItem(QGraphicsObject):
-    def __init__(self, edge, src_port, dst_port):
+    def __init__(self, edge, src_port, dst_port, label: str = ""):
         super().__init__()
         self.edge = edge
         self.src_port = src_port
         self.dst_port = dst_port
-        self.label = ""
+        self.label = label  # given here, the path is laid out once, not again for the label
         self.hovered = False
         self.gradient_color: QColor | None = None  # set by the training panel while a run trains
         self._path = QPainterPath()

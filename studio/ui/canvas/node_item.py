@@ -9,7 +9,7 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem
 
 from .. import icons, theme
@@ -52,7 +52,7 @@ class PortItem(QGraphicsItem):
         self.level = ""  # and its level: "error" or "warning"
         self.hovered = False
         self.setAcceptHoverEvents(True)
-        self.setCursor(Qt.CrossCursor)
+        self.setCursor(_cross_cursor())
 
     @property
     def node_id(self) -> str:
@@ -110,9 +110,7 @@ class NodeItem(QGraphicsObject):
         self._height = HEADER
         self._error_lines: list[str] = []
         self._bounds = QRectF()
-        self.setFlags(
-            QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges
-        )
+        self.setFlags(_NODE_FLAGS)
         # Panning blits the cached picture instead of redrawing every node's text.
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.setZValue(1)
@@ -219,11 +217,9 @@ class NodeItem(QGraphicsObject):
 
     def _relayout(self) -> None:
         self.prepareGeometryChange()
-        title_fm = QFontMetricsF(_title_font)
-        body_fm = QFontMetricsF(_body_font)
+        title_fm, body_fm, small_fm = _metrics()
         # Port names show where a side has several ports; they get a column of
         # their own, so the block name and parameters sit between, never over them.
-        small_fm = QFontMetricsF(_small_font)
         self._in_names_w = _names_width(self.inputs, small_fm)
         self._out_names_w = _names_width(self.outputs, small_fm)
         columns = self._in_names_w + self._out_names_w
@@ -446,9 +442,29 @@ class NodeItem(QGraphicsObject):
         return super().itemChange(change, value)
 
 
+_NODE_FLAGS = QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges
 _POSITION_CHANGE = QGraphicsItem.ItemPositionChange
 _POSITION_HAS_CHANGED = QGraphicsItem.ItemPositionHasChanged
 _SELECTED_HAS_CHANGED = QGraphicsItem.ItemSelectedHasChanged
+
+
+_shared: dict = {}
+
+
+def _metrics() -> tuple[QFontMetricsF, QFontMetricsF, QFontMetricsF]:
+    """The title, body and small fonts' metrics, made once (a scene of hundreds of nodes lays out each)."""
+    found = _shared.get("metrics")
+    if found is None:
+        found = _shared["metrics"] = (QFontMetricsF(_title_font), QFontMetricsF(_body_font),
+                                      QFontMetricsF(_small_font))
+    return found
+
+
+def _cross_cursor() -> QCursor:
+    found = _shared.get("cross")
+    if found is None:
+        found = _shared["cross"] = QCursor(Qt.CrossCursor)
+    return found
 
 
 def worst(problems: list) -> "Problem | None":

@@ -179,8 +179,7 @@ class GraphScene(QGraphicsScene):
     def _add_edge(self, edge: Edge) -> None:
         src = self.nodes[edge.src].outputs[edge.src_port]
         dst = self.nodes[edge.dst].inputs[edge.dst_port]
-        item = EdgeItem(edge, src, dst)
-        item.set_label(shape_text(self.graph.shapes.output(edge.src, edge.src_port)))
+        item = EdgeItem(edge, src, dst, shape_text(self.graph.shapes.output(edge.src, edge.src_port)))
         self.edges[edge] = item
         self._node_edges[edge.src].add(edge)
         self._node_edges[edge.dst].add(edge)
