@@ -440,6 +440,8 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
     inside = [e for e in graph.edges if e.src in members and e.dst in members]
     # one input per distinct source outside
     sources: dict[tuple[str, str], str] = {}
+    left = min(graph.node(n).position[0] for n in chosen)
+    placed: list[float] = []
     taken = set(inner.nodes)
     for e in crossing_in:
         if (e.src, e.src_port) in sources:
@@ -450,9 +452,13 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
         sources[(e.src, e.src_port)] = port
         shape = graph.shapes.output(e.src, e.src_port)
         dtype = _source_dtype(graph, e.src)
-        x, y = graph.node(e.dst).position
+        # left of the whole inside, level with the block it feeds, below the inputs placed before it
+        y = graph.node(e.dst).position[1]
+        while any(abs(y - py) < 90.0 for py in placed):
+            y += 90.0
+        placed.append(y)
         inner.add_node("Input", {"shape": list(shape) if shape else [1], "dtype": dtype},
-                       (x, y - 120.0), port, index=len(sources) - 1)
+                       (left - 220.0, y), port, index=len(sources) - 1)
     for e in crossing_in:
         inner.connect(sources[(e.src, e.src_port)], "out", e.dst, e.dst_port)
     for e in inside:

@@ -343,19 +343,19 @@ class GraphView(QGraphicsView):
 
     # ---- drops from the palette ----------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if block_from_mime(event.mimeData()):
+        if block_from_mime(event.mimeData(), self.editor.graph.library):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:
-        if block_from_mime(event.mimeData()):
+        if block_from_mime(event.mimeData(), self.editor.graph.library):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event) -> None:
-        name = block_from_mime(event.mimeData())
+        name = block_from_mime(event.mimeData(), self.editor.graph.library)
         if not name:
             event.ignore()
             return
