@@ -14,7 +14,7 @@ from studio.graph import GraphError
 from studio.graph.fixes import Journal
 
 from . import dialogs
-from .inspector.group_params import LibraryCommand
+from .document.commands import JournalCommand
 
 LIBRARY_FILTER = "Studio blocks (*.blocks.json *.json);;All files (*)"
 
@@ -88,7 +88,7 @@ def import_blocks(window, path: str | None = None) -> dict[str, str]:
             raise GraphError(f"the blocks of {Path(path).name} are already in this graph")
         return journal
 
-    command = LibraryCommand(top, f"Import blocks from {Path(path).name}", apply)
+    command = JournalCommand(top, f"Import blocks from {Path(path).name}", apply)
     editor.undo_stack.push(command)
     if command.refusal and not names:
         dialogs.show_error(window, "Could not import the blocks", command.refusal)
@@ -116,7 +116,7 @@ def remove_block(editor, name: str) -> str | None:
         journal.steps.append(("undefine", library, library.remove(name), index))
         return journal
 
-    command = LibraryCommand(top, f"Remove block {name}", apply)
+    command = JournalCommand(top, f"Remove block {name}", apply)
     editor.undo_stack.push(command)
     return command.refusal
 

@@ -15,7 +15,7 @@ from studio.graph import Graph
 from studio.graph.groups import group_nodes
 from studio.ui import block_library
 from studio.ui.inspector import group_params
-from studio.ui.inspector.group_params import LibraryCommand
+from studio.ui.document.commands import JournalCommand
 
 from person import choose_in_menu, click, node_point, palette_drag, type_into
 
@@ -46,7 +46,7 @@ def grouped_window(window) -> str:
     """The residual block open, its four inner layers grouped as BasicBlock (one undo step)."""
     window.set_document(residual(), None)
     graph = window.editor.graph
-    command = LibraryCommand(graph, "Group", lambda: group_nodes(graph, ["conv1", "relu1", "conv2", "add"],
+    command = JournalCommand(graph, "Group", lambda: group_nodes(graph, ["conv1", "relu1", "conv2", "add"],
                                                                   "BasicBlock")[0])
     window.editor.undo_stack.push(command)
     window.view.frame_opened()

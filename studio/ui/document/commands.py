@@ -10,7 +10,7 @@ from PySide6.QtGui import QUndoCommand
 
 from studio.graph import Edge, Graph
 from studio.graph.errors import GraphError
-from studio.graph.fixes import Fix, FixError, Journal, apply_fix
+from studio.graph.fixes import Fix, Journal, apply_fix
 
 
 class AddNodeCommand(QUndoCommand):
@@ -152,35 +152,6 @@ class MoveNodesCommand(QUndoCommand):
             self.graph.move_node(node_id, old)
 
 
-class FixCommand(QUndoCommand):
-    """A doctor's fix as one step: the first redo applies it and keeps its journal, undo and
-    later redos replay that journal exactly (the same ids, places and wire order).
-
-    A fix that no longer applies changes nothing: the command then marks itself obsolete, so
-    the stack drops it, and ``refusal`` says why."""
-
-    def __init__(self, graph: Graph, fix: Fix):
-        super().__init__(fix.title)
-        self.graph = graph
-        self.fix = fix
-        self.journal: Journal | None = None
-        self.refusal: str | None = None
-
-    def redo(self) -> None:
-        if self.journal is not None:
-            self.journal.redo(self.graph)
-            return
-        try:
-            self.journal = apply_fix(self.graph, self.fix)
-        except FixError as exc:
-            self.refusal = str(exc)
-            self.setObsolete(True)  # pushed, it is dropped at once: no undo step, no index change
-
-    def undo(self) -> None:
-        if self.journal is not None:
-            self.journal.undo(self.graph)
-
-
 class JournalCommand(QUndoCommand):
     """A journaled edit (group, ungroup, make unique, rename a block) as one step: the first
     redo runs ``apply`` (which returns the Journal of what it did), undo and later redos replay
@@ -207,7 +178,7 @@ class JournalCommand(QUndoCommand):
             return
         try:
             found = self.apply()
-        except GraphError as exc:
+        except (GraphError, KeyError) as exc:
             self.refusal = str(exc)
             self.setObsolete(True)
             return
@@ -220,6 +191,15 @@ class JournalCommand(QUndoCommand):
         if self.journal is not None:
             with self.batch() if self.batch is not None else nullcontext():
                 self.journal.undo(self.graph)
+
+
+class FixCommand(JournalCommand):
+    """A doctor's fix as one step (its journal replayed exactly: the same ids, places and wire
+    order); a fix that no longer applies is dropped and ``refusal`` says why."""
+
+    def __init__(self, graph: Graph, fix: Fix):
+        super().__init__(graph, fix.title, lambda: apply_fix(graph, fix))
+        self.fix = fix
 
 
 class MacroCommand(QUndoCommand):

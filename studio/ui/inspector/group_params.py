@@ -9,39 +9,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from studio.graph import Graph, GraphError
 from studio.graph.fixes import Journal
 from studio.graph.groups import Definition, Exposed, expose
-
-
-class LibraryCommand(QUndoCommand):
-    """A journaled change of the document's library (expose, bind, import) as one step: the
-    first redo runs ``apply``, undo and later redos replay its journal. A refused change
-    (``GraphError``) changes nothing and marks the command obsolete; ``refusal`` says why."""
-
-    def __init__(self, graph: Graph, text: str, apply: Callable[[], Journal]):
-        super().__init__(text)
-        self.graph = graph
-        self.apply = apply
-        self.journal: Journal | None = None
-        self.refusal: str | None = None
-
-    def redo(self) -> None:
-        if self.journal is not None:
-            self.journal.redo(self.graph)
-            return
-        try:
-            self.journal = self.apply()
-        except (GraphError, KeyError) as exc:
-            self.refusal = str(exc)
-            self.setObsolete(True)
-
-    def undo(self) -> None:
-        if self.journal is not None:
-            self.journal.undo(self.graph)
 
 
 def inner_blocks(definition: Definition) -> int:

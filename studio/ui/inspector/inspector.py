@@ -19,6 +19,7 @@ from studio.graph import GraphEvent
 from .. import icons, theme
 from ..canvas.format import count_text, shape_text
 from ..document import GraphEditor
+from ..document.commands import JournalCommand
 from ..field_cell import FieldCell
 from . import group_params
 from .param_editors import ParamEditor, make_editor
@@ -216,7 +217,7 @@ class InspectorWidget(QScrollArea):
         return getattr(self.editor, "document", self.editor.graph)
 
     def _push(self, text: str, apply, param: str) -> str | None:
-        command = group_params.LibraryCommand(self._top(), text, apply)
+        command = JournalCommand(self._top(), text, apply)
         self.editor.undo_stack.push(command)
         if command.refusal and param in self.errors:
             self._show_error(param, command.refusal)
