@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 GRID = 20.0
 MIN_WIDTH = 160.0
 MAX_WIDTH = 300.0
+FAR_NAME_WIDTH = 270.0  # zoomed far out a node's name may reach into the gap of its 280 px column
 HEADER = 28.0
 LINE = 17.0
 PORT_ROW = 22.0
@@ -241,7 +242,8 @@ class NodeItem(QGraphicsObject):
         self._error_lines = self._wrap_problem()
         extra = len(self._error_lines) * 14 + (6 if self._error_lines else 0)
         width = max(self._width, 220.0) if self._error_lines else self._width
-        self._bounds = QRectF(-PORT_HIT, -4, width + 2 * PORT_HIT, self._height + 8 + extra)
+        side = max(PORT_HIT, (FAR_NAME_WIDTH - self._width) / 2)  # room for the name drawn when zoomed far out
+        self._bounds = QRectF(-side, -4, width + 2 * side, self._height + 8 + extra)
 
     def _wrap_problem(self) -> list[str]:
         p = self.shown
@@ -364,7 +366,18 @@ class NodeItem(QGraphicsObject):
 
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < 0.4:
-            # Zoomed far out the text is unreadable: the coloured boxes are the picture.
+            # Zoomed far out the text is unreadable: the coloured boxes are the picture, each with its
+            # name in a font that keeps a readable size on screen (ResNet-18 framed, a group opened),
+            # shortened to its column.
+            if lod >= 0.12:
+                far = QFont(_title_font)
+                far.setPixelSize(max(1, round(10 / lod)))
+                painter.setFont(far)
+                painter.setPen(QColor(t.node_text))
+                wide = max(box.width(), FAR_NAME_WIDTH)
+                rect = QRectF((box.width() - wide) / 2, HEADER, wide, box.height() - HEADER)
+                painter.drawText(rect, Qt.AlignCenter,
+                                 QFontMetricsF(far).elidedText(self._title, Qt.ElideRight, rect.width()))
             if self.isSelected():
                 painter.setPen(QPen(QColor(t.selection), 3.0 / max(lod, 0.05)))
                 painter.setBrush(Qt.NoBrush)

@@ -1,0 +1,33 @@
+"""Groups as a person reviews them in the window: ResNet-18 opened at the first window size
+reads as named blocks (a stem, eight basic blocks, a head), not as a row of blank boxes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def settle(n: int = 4) -> None:
+    for _ in range(n):
+        QApplication.processEvents()
+
+
+def text_pixels(window) -> int:
+    """Pixels of the canvas in the node text colour (#eef1f4 in the dark theme)."""
+    image = window.view.viewport().grab().toImage()
+    found = 0
+    for y in range(0, image.height(), 2):
+        for x in range(0, image.width(), 2):
+            c = image.pixelColor(x, y)
+            found += c.red() > 225 and c.green() > 225 and c.blue() > 225
+    return found
+
+
+def test_resnet18_framed_at_the_first_window_size_shows_its_blocks_names(window):
+    assert window.open_path(EXAMPLES / "resnet18.json", ask=False)
+    settle()
+    assert window.view.transform().m11() < 0.4  # framed far out: the boxes are too small for their body text
+    assert text_pixels(window) > 150  # ... but each box still shows its name
