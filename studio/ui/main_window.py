@@ -764,7 +764,8 @@ class MainWindow(QMainWindow):
         self._selection_changed()  # the level's restored selection (the group just left) is inspected again
         if not self.scene.counts_own:
             self.scene.set_param_counts(self.counter.counts)  # the document's, counted while away
-        self._status_timer.start()
+        # the document's problems are the same on every level: only the canvas's marks change
+        self.scene.set_problems(by_node(self.standing) if not self.editor.path else {})
 
     def _back_to_canvas(self, *_args) -> None:
         # keys belong to the canvas again once a dialog is gone (not every platform hands them back)

@@ -230,3 +230,24 @@ def test_a_problem_inside_a_group_opens_it_at_the_node_at_fault(window):
     assert window.editor.path and window.editor.graph is g.library.get("Group1").graph
     assert window.scene.selected_node_ids() == [bad]
     assert window.scene.nodes[bad].problem is not None  # drawn red inside too
+
+
+def test_going_back_up_keeps_the_level_s_items_and_catches_up_on_what_changed_meanwhile(window):
+    """The level a group is opened from is set aside, not rebuilt: its items come back, and an
+    edit made inside reaches them (the group's output shape on its node and its wire's label)."""
+    g = mlp(window)
+    group_id = group_middle(window, g)
+    outer_items = dict(window.scene.nodes)
+    wire = next(e for e in window.scene.edges if e.src == group_id)
+    window.scene.select_nodes([group_id])
+    window.view.setFocus()
+    keys(window, Qt.Key_Return)
+    assert window.editor.path and group_id not in window.scene.nodes
+    window.editor.set_params("linear2", {"out_features": 5})  # the inner layer whose output leaves the group
+    settle()
+    keys(window, Qt.Key_Escape)
+    assert not window.editor.path
+    assert all(window.scene.nodes[n] is item for n, item in outer_items.items())
+    assert g.shapes.output(group_id, "out") == (5,)
+    assert "5" in window.scene.edges[wire].label
+    assert scene_agrees(window.scene)

@@ -4,6 +4,9 @@ user gestures go to the editor as undo commands."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QGraphicsScene
@@ -17,6 +20,18 @@ from .interactions import NewWireInteraction
 from .node_item import NodeItem, PortItem
 
 SCENE_EXTENT = 200_000.0
+
+
+@dataclass
+class _Level:
+    """A level of the canvas set aside while a group opened from it is shown."""
+
+    graph: Graph
+    nodes: dict
+    edges: dict
+    node_edges: dict
+    touched: set
+    unsubscribe: Callable[[], None]
 
 
 class GraphScene(QGraphicsScene):
@@ -36,6 +51,8 @@ class GraphScene(QGraphicsScene):
         self.interaction: NewWireInteraction | None = None
         self.last_refusal = ""
         self._unsubscribe = None
+        self._bound: Graph | None = None
+        self._stashed: dict[int, _Level] = {}  # levels a group was opened from, by id of their graph
         self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
         # The default BSP index: a repaint or a hit-test then looks at the items
         # in view, not at every item in a 500-node graph.
@@ -53,20 +70,60 @@ class GraphScene(QGraphicsScene):
         return self.editor.graph
 
     def _bind(self, graph: Graph) -> None:
+        """Show ``graph``. The level a person opens a group from keeps its items aside (they note
+        what changes meanwhile), so going back up is a catch-up, not a rebuild of the whole level."""
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self.clear()
-        self.nodes.clear()
-        self.edges.clear()
-        self._node_edges.clear()
-        self.problems_by_node = {}  # the old document's; the new one's list follows
-        for node_id in graph.nodes:
-            self._add_node(node_id)
-        for edge in graph.edges:
-            self._add_edge(edge)
+            self._unsubscribe = None
+        old = self._bound
+        on_path = [outer for outer, _ in self.editor.path]
+        if old is not None and old is not graph and any(g is old for g in on_path):
+            self._stash(old)
+        else:
+            self.clear()
+        for key in [k for k, level in self._stashed.items()
+                    if level.graph is not graph and not any(g is level.graph for g in on_path)]:
+            self._stashed.pop(key).unsubscribe()
+        self._bound = graph
+        self.problems_by_node = {}  # the old level's; the new one's list follows
+        level = self._stashed.pop(id(graph), None)
+        if level is not None and level.graph is graph:
+            self._restore(level)
+        else:
+            self.nodes, self.edges, self._node_edges = {}, {}, {}
+            for node_id in graph.nodes:
+                self._add_node(node_id)
+            for edge in graph.edges:
+                self._add_edge(edge)
         self._unsubscribe = graph.subscribe(self._on_event)
         if self.counts_own:
             self._count(graph.nodes)
+
+    def _stash(self, graph: Graph) -> None:
+        touched: set[str] = set()
+
+        def note(event: GraphEvent) -> None:
+            touched.update(event.nodes or ())
+            if event.edge is not None:
+                touched.update((event.edge.src, event.edge.dst))
+
+        for item in self.items():
+            if item.parentItem() is None:
+                self.removeItem(item)  # other items (a run's badges) belong to the level and go with it
+        self._stashed[id(graph)] = _Level(graph, self.nodes, self.edges, self._node_edges, touched,
+                                          graph.subscribe(note))
+        self.nodes, self.edges, self._node_edges = {}, {}, {}
+
+    def _restore(self, level: "_Level") -> None:
+        level.unsubscribe()
+        self.nodes, self.edges, self._node_edges = level.nodes, level.edges, level.node_edges
+        for item in self.nodes.values():
+            self.addItem(item)
+        for item in self.edges.values():
+            self.addItem(item)
+        self._hold()
+        self._held = set(level.touched)
+        self._catch_up()
 
     @property
     def counts_own(self) -> bool:
