@@ -452,13 +452,14 @@ def group_nodes(graph: "Graph", node_ids: Iterable[str], name: str | None = None
         sources[(e.src, e.src_port)] = port
         shape = graph.shapes.output(e.src, e.src_port)
         dtype = _source_dtype(graph, e.src)
-        # left of the whole inside, level with the block it feeds, below the inputs placed before it
+        # a column (280 px, room for the shape on its wire) left of the whole inside, level with the
+        # block it feeds, below the inputs placed before it
         y = graph.node(e.dst).position[1]
         while any(abs(y - py) < 90.0 for py in placed):
             y += 90.0
         placed.append(y)
         inner.add_node("Input", {"shape": list(shape) if shape else [1], "dtype": dtype},
-                       (left - 220.0, y), port, index=len(sources) - 1)
+                       (left - 280.0, y), port, index=len(sources) - 1)
     for e in crossing_in:
         inner.connect(sources[(e.src, e.src_port)], "out", e.dst, e.dst_port)
     for e in inside:
@@ -612,6 +613,60 @@ def rename_definition(graph: "Graph", old: str, new: str):
     return journal
 
 
+def rename_port(graph: "Graph", name: str, old: str, new: str):
+    """Rename a port of a definition, as one journaled step: every use's wires follow. An input
+    port is its Input node inside, so that node takes the new id."""
+    from .document import Edge
+
+    library = graph.library
+    d = library.get(name)
+    if d is None:
+        raise GroupError(f"no block {shown(name)} in this graph's library")
+    ports = [*d.inputs, *(o.name for o in d.outputs)]
+    if old not in ports:
+        raise GroupError(f"{name} has no port {shown(old)}")
+    if old == new:
+        return _journal()
+    if not isinstance(new, str) or not _NAME_RE.fullmatch(new):
+        raise GroupError(f"a port name must be letters, digits and _ and not start with a digit, got {shown(new)}")
+    if new in ports or (old in d.inputs and new in d.graph):
+        raise GroupError(f"{name} already has {'a port' if new in ports else 'a block'} {shown(new)}")
+    journal = _journal()
+    uses = library.instances(name)
+    rewire = []
+    for g, n in uses:
+        for e in g.in_edges(n) + g.out_edges(n):
+            if (e.dst == n and e.dst_port == old) or (e.src == n and e.src_port == old):
+                at = g.edge_index(e)
+                g.disconnect(e)
+                journal.steps.append(("on", g, ("disconnect", e, at)))
+                rewire.append((g, Edge(e.src, new if e.src == n else e.src_port, e.dst,
+                                       new if e.dst == n else e.dst_port)))
+    before = (list(d.inputs), list(d.outputs))
+    if old in d.inputs:
+        inner = d.graph
+        node = inner.node(old)
+        record = {"block": node.block, "params": dict(node.params), "position": node.position, "id": new,
+                  "label": node.label, "index": inner.node_index(old)}
+        wires = inner.out_edges(old)
+        sub = _journal()
+        _remove(inner, old, sub)
+        inner.add_node(node.block, node.params, node.position, new, node.label, record["index"])
+        sub.steps.append(("add", record))
+        for e in wires:
+            _connect(inner, Edge(new, e.src_port, e.dst, e.dst_port), sub)
+        journal.steps.extend(("on", inner, step) for step in sub.steps)
+        after = ([new if p == old else p for p in d.inputs], list(d.outputs))
+    else:
+        after = (list(d.inputs), [OutputPort(new, o.node, o.port) if o.name == old else o for o in d.outputs])
+    library.set_ports(name, *after)
+    journal.steps.append(("ports", library, name, before, after))
+    for g, edge in rewire:
+        g.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
+        journal.steps.append(("on", g, ("connect", edge)))
+    return journal
+
+
 def use_definition(graph: "Graph", name: str, position=(0.0, 0.0), node_id: str | None = None) -> str:
     """A new instance of ``name`` (what a drag from "My blocks" adds)."""
     definition = graph.library.get(name)
@@ -755,5 +810,5 @@ def _undefine(library: Library, name: str, journal) -> None:
 
 __all__ = [
     "CATEGORY", "Definition", "Exposed", "GroupError", "GroupSpec", "Library", "OutputPort", "group_nodes",
-    "expose", "make_unique", "rename_definition", "set_module_builder", "ungroup", "use_definition",
+    "expose", "make_unique", "rename_definition", "rename_port", "set_module_builder", "ungroup", "use_definition",
 ]

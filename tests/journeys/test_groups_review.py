@@ -31,3 +31,20 @@ def test_resnet18_framed_at_the_first_window_size_shows_its_blocks_names(window)
     settle()
     assert window.view.transform().m11() < 0.4  # framed far out: the boxes are too small for their body text
     assert text_pixels(window) > 150  # ... but each box still shows its name
+
+
+def test_a_groups_input_sits_a_whole_column_left_of_what_it_feeds(window):
+    """Grouping the spiral's hidden layers: inside, the input x is a 280 px column left of hidden1, so
+    the shape on its wire has room (it sat 220 px left, its [2] squeezed between the boxes)."""
+    from person import press  # noqa: PLC0415
+    from PySide6.QtCore import Qt
+
+    assert window.open_path(EXAMPLES / "spiral_mlp.json", ask=False)
+    settle()
+    window.scene.select_nodes(["hidden1", "relu1", "hidden2"])
+    press(window.view, Qt.Key_G, Qt.ControlModifier)
+    settle()
+    node = window.editor.document.node("group1")
+    inside = node.spec.definition.graph
+    assert inside.node("hidden1").position[0] - inside.node("x").position[0] == 280
+    assert inside.node("x").position[1] == inside.node("hidden1").position[1]
