@@ -140,6 +140,10 @@ class Journal:
                 step[1].set_exposed(step[2], step[3], step[5])
             elif kind == "rename":
                 step[1].rename(step[3], step[2])
+            elif kind == "ports":
+                step[1].set_ports(step[2], *step[3])
+            elif kind == "on":  # a step in another graph of the document (a definition's inside)
+                Journal([step[2]]).undo(step[1])
 
     def redo(self, graph: "Graph") -> None:
         for step in self.steps:
@@ -166,6 +170,10 @@ class Journal:
                 step[1].set_exposed(step[2], step[4])
             elif kind == "rename":
                 step[1].rename(step[2], step[3])
+            elif kind == "ports":
+                step[1].set_ports(step[2], *step[4])
+            elif kind == "on":
+                Journal([step[2]]).redo(step[1])
 
 
 def apply_fix(graph: "Graph", fix: Fix) -> Journal:

@@ -1,4 +1,4 @@
-"""Small dialogs for groups: renaming a block definition (every use follows)."""
+"""Small dialogs for groups: renaming a block definition or one of its ports (every use follows)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,22 @@ class RenameBlockDialog(QDialog):
 
     renamed = Signal(str)
 
-    def __init__(self, parent: QWidget, editor: GraphEditor, block: str):
+    def __init__(self, parent: QWidget, editor: GraphEditor, block: str, port: str | None = None):
         super().__init__(parent)
-        self.setObjectName("renameBlockDialog")
-        self.setWindowTitle(f"Rename {block}")
+        self.setObjectName("renameBlockDialog" if port is None else "renamePortDialog")
         self.editor = editor
         self.block = block
+        self.port = port
         uses = len(editor.document.library.instances(block))
+        times = f"used {uses} time{'s' * (uses != 1)}; every use follows"
+        self.setWindowTitle(f"Rename {block}" if port is None else f"Rename port {port} of {block}")
         layout = QVBoxLayout(self)
-        note = QLabel(f"New name for the block {block} (used {uses} time{'s' * (uses != 1)}; every use follows):")
+        note = QLabel(f"New name for the block {block} ({times}):" if port is None
+                      else f"New name for the port {port} of {block} ({times}, its wires too):")
         note.setWordWrap(True)
         layout.addWidget(note)
-        self.edit = QLineEdit(block)
+        self.current = block if port is None else port
+        self.edit = QLineEdit(self.current)
         self.edit.selectAll()
         layout.addWidget(self.edit)
         self.error = QLabel()
@@ -42,10 +46,11 @@ class RenameBlockDialog(QDialog):
 
     def accept(self) -> None:
         name = self.edit.text().strip()
-        if name == self.block:
+        if name == self.current:
             super().accept()
             return
-        reason = self.editor.rename_definition(self.block, name)
+        reason = (self.editor.rename_definition(self.block, name) if self.port is None
+                  else self.editor.rename_port(self.block, self.port, name))
         if reason is not None:
             self.error.setText(reason)
             self.error.setStyleSheet("color: #d9534f")

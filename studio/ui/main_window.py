@@ -793,6 +793,17 @@ class MainWindow(QMainWindow):
         self.rename_dialog = dialog
         return dialog
 
+    def rename_port_dialog(self, node_id: str, port: str):
+        """Rename one of a group's ports (on every use of its block, wires included); Enter applies."""
+        from .group_dialogs import RenameBlockDialog
+
+        dialog = RenameBlockDialog(self, self.editor, self.editor.graph.node(node_id).block, port)
+        dialog.renamed.connect(lambda _name: self.scene.select_nodes([node_id]))
+        dialog.finished.connect(self._back_to_canvas)
+        dialog.open()
+        self.rename_dialog = dialog
+        return dialog
+
     def rename_node(self, node_id: str) -> None:
         """Rename in the Inspector's label field: selected, typed over, Enter returns to the canvas."""
         self.scene.select_nodes([node_id])

@@ -8,7 +8,7 @@ from studio.compile import compile_graph
 from studio.files import dumps, loads
 from studio.graph import Graph
 from studio.graph.groups import (
-    Exposed, GroupError, expose, group_nodes, make_unique, rename_definition, ungroup,
+    Exposed, GroupError, expose, group_nodes, make_unique, rename_definition, rename_port, ungroup,
 )
 
 
@@ -221,3 +221,25 @@ def test_an_input_cannot_go_inside_and_an_empty_selection_is_refused():
     with pytest.raises(GroupError, match="built-in block"):
         group_nodes(g, INNER, "Linear")
     assert list(g.nodes) == ["x", *INNER, "relu2"] and not g.library.definitions
+
+
+def test_renaming_a_port_renames_it_on_every_use_and_undoes_exactly():
+    g, ids = four_uses()
+    before = g.snapshot()
+    journal = rename_port(g, "BasicBlock", "x", "features")
+    assert [p.name for p in g.node(ids[2]).input_ports()] == ["features"]
+    assert g.edge_into(ids[2], "features").src == ids[1]
+    assert "features" in g.library.get("BasicBlock").graph and g.total_params() == 4 * 1168
+    out = rename_port(g, "BasicBlock", "out", "y")
+    assert g.out_edges(ids[0])[0].src_port == "y" and g.shapes.output("relu2") == (8, 16, 16)
+    with pytest.raises(GroupError, match="already has a port 'y'"):
+        rename_port(g, "BasicBlock", "features", "y")
+    with pytest.raises(GroupError, match="letters, digits"):
+        rename_port(g, "BasicBlock", "features", "1x")
+    out.undo(g)
+    journal.undo(g)
+    assert g.snapshot() == before
+    journal.redo(g)
+    out.redo(g)
+    assert [p.name for p in g.node(ids[3]).output_ports()] == ["y"]
+    assert loads(dumps(g), "g.json").snapshot() == g.snapshot()

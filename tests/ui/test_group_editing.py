@@ -251,3 +251,34 @@ def test_going_back_up_keeps_the_level_s_items_and_catches_up_on_what_changed_me
     assert g.shapes.output(group_id, "out") == (5,)
     assert "5" in window.scene.edges[wire].label
     scene_agrees(window)
+
+
+def test_a_port_is_renamed_from_the_group_s_menu_on_every_use_wires_and_all(window):
+    from PySide6.QtWidgets import QMenu
+
+    g = mlp(window)
+    group_id = group_middle(window, g)
+    (port,) = [p.name for p in g.node(group_id).input_ports()]
+    menu = right_click(window, node_point(window, group_id))
+    choose_in_menu(menu, "Rename Port")
+    settle()
+    sub = menu.findChild(QMenu, "renamePortMenu")
+    choose_in_menu(sub, f"{port}…")
+    settle()
+    dialog = window.rename_dialog
+    QTest.keyClicks(dialog.edit, "1bad")
+    QTest.keyClick(dialog.edit, Qt.Key_Return)
+    settle()
+    assert dialog.isVisible() and "letters, digits" in dialog.error.text()
+    dialog.edit.selectAll()
+    QTest.keyClicks(dialog.edit, "features")
+    QTest.keyClick(dialog.edit, Qt.Key_Return)
+    settle()
+    assert not dialog.isVisible()
+    assert [p.name for p in g.node(group_id).input_ports()] == ["features"]
+    assert g.edge_into(group_id, "features").src == "input1"
+    scene_agrees(window)
+    window.editor.undo_stack.undo()
+    settle()
+    assert [p.name for p in g.node(group_id).input_ports()] == [port]
+    scene_agrees(window)

@@ -80,6 +80,11 @@ class CanvasMenus:
             unique.setStatusTip(f"Give this use a copy of {node.block} of its own, so edits inside change it alone")
             menu.addAction("Rename &Block…", lambda: w.rename_block_dialog(node_id)).setStatusTip(
                 f"Rename {node.block}: every use follows")
+            ports = menu.addMenu("Rename &Port")
+            ports.setObjectName("renamePortMenu")
+            for port in [*node.input_ports(), *node.output_ports()]:
+                ports.addAction(f"{port.name}…", lambda p=port.name: w.rename_port_dialog(node_id, p)).setStatusTip(
+                    f"Rename the port {port.name} of {node.block} on every use, its wires following")
             menu.addSeparator()
         menu.addAction("&Rename…", lambda: w.rename_node(node_id))
         menu.addAction(w.act_duplicate)

@@ -200,6 +200,16 @@ class GraphEditor(QObject):
         self.undo_stack.push(command)
         return command.refusal
 
+    def rename_port(self, block: str, old: str, new: str) -> str | None:
+        """Rename a port of a block definition (every use's wires follow) as one step; None, or why not."""
+        if old == new:
+            return None
+        graph = self.graph
+        command = JournalCommand(graph, f"Rename port {old} of {block} to {new}",
+                                 lambda: groups.rename_port(graph, block, old, new), self.batch)
+        self.undo_stack.push(command)
+        return command.refusal
+
     # ---- nodes ---------------------------------------------------------
     def add_block(self, block: str, position: tuple[float, float], params: Mapping[str, Any] | None = None) -> str:
         cmd = AddNodeCommand(self.graph, block, params, _as_point(position))
