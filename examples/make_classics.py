@@ -221,9 +221,12 @@ def basic_block(b: Builder, name: str, channels: int, stride: int, downsample: b
               src=entry, row=1, column=start)
         shortcut = b.add(f"{p}downsample_bn", "BatchNorm2d",
                          src=f"{p}downsample_conv", row=1, column=start + 1)
-    add = b.add(f"{p}add", "Add", src=main, port="in1")
+    # Inside a definition an identity shortcut would run straight through the main line from the
+    # input on its left; the add sits a row below instead, so the shortcut reads as a wire of its own.
+    below = not downsample and not name
+    add = b.add(f"{p}add", "Add", src=main, port="in1", row=1 if below else 0)
     b.graph.connect(shortcut, "out", add, "in2")
-    b.add(f"{p}relu2", "ReLU")
+    b.add(f"{p}relu2", "ReLU", src=add)
 
 
 CLASSICS = {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16, "resnet18": resnet18}

@@ -48,3 +48,17 @@ def test_a_groups_input_sits_a_whole_column_left_of_what_it_feeds(window):
     inside = node.spec.definition.graph
     assert inside.node("hidden1").position[0] - inside.node("x").position[0] == 280
     assert inside.node("x").position[1] == inside.node("hidden1").position[1]
+
+
+def test_resnet18_blocks_shortcuts_do_not_run_through_their_main_line():
+    """Opened, a BasicBlock shows its shortcut as a wire of its own: no wire runs level through
+    a block standing between its ends (the identity shortcut from x to add used to)."""
+    from studio.files import load  # noqa: PLC0415
+
+    resnet = load(EXAMPLES / "resnet18.json")
+    for definition in resnet.library.definitions.values():
+        g = definition.graph
+        for e in g.edges:
+            (x0, y0), (x1, y1) = g.node(e.src).position, g.node(e.dst).position
+            between = [n.id for n in g.nodes.values() if n.position[1] == y0 and x0 < n.position[0] < x1]
+            assert y0 != y1 or not between, f"{definition.name}: {e.src} -> {e.dst} runs through {between}"
