@@ -685,6 +685,12 @@ class MainWindow(QMainWindow):
     def group_selection(self) -> str | None:
         """Ctrl+G: the selected blocks become one group node, selected; one undo step."""
         ids = self.scene.selected_node_ids()
+        # An Input stays outside a group: with the keyboard (Ctrl+A, Ctrl+G) the inputs are left out
+        # rather than the whole selection refused.
+        graph = self.editor.graph
+        blocks = [n for n in ids if not graph.node(n).spec.is_input]
+        kept_out = len(ids) - len(blocks)
+        ids = blocks
         if not ids:
             self.statusBar().showMessage("Select the blocks to group first", 5000)
             return None
@@ -693,7 +699,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Refused: {reason}", 8000)
             return None
         self.scene.select_nodes([group_id])
-        self.statusBar().showMessage(f"Grouped {len(ids)} blocks as {group_id}: double-click it to open, "
+        outside = f" (the {'Input stays' if kept_out == 1 else 'Inputs stay'} outside)" if kept_out else ""
+        self.statusBar().showMessage(f"Grouped {len(ids)} blocks as {group_id}{outside}: double-click it to open, "
                                      "Ctrl+Shift+G ungroups", 6000)
         return group_id
 

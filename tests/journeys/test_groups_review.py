@@ -62,3 +62,31 @@ def test_resnet18_blocks_shortcuts_do_not_run_through_their_main_line():
             (x0, y0), (x1, y1) = g.node(e.src).position, g.node(e.dst).position
             between = [n.id for n in g.nodes.values() if n.position[1] == y0 and x0 < n.position[0] < x1]
             assert y0 != y1 or not between, f"{definition.name}: {e.src} -> {e.dst} runs through {between}"
+
+
+def test_keyboard_only_select_all_group_open_leave_undo(window):
+    """Without the mouse: Ctrl+A, Ctrl+G groups every block after the Input (the Input stays
+    outside rather than the whole selection being refused), Enter opens it, Esc leaves, Ctrl+Z undoes."""
+    from person import press  # noqa: PLC0415
+    from PySide6.QtCore import Qt
+
+    assert window.open_path(EXAMPLES / "spiral_mlp.json", ask=False)
+    settle()
+    graph = window.editor.document
+    start = graph.snapshot()
+    window.view.setFocus()
+    press(window.view, Qt.Key_A, Qt.ControlModifier)
+    press(window.view, Qt.Key_G, Qt.ControlModifier)
+    settle()
+    assert list(graph.nodes) == ["points", "group1"]
+    assert "Input stays outside" in window.statusBar().currentMessage()
+    assert graph.shapes.output("group1", "out") == (3,)
+    press(window.view, Qt.Key_Return)
+    settle()
+    assert window.editor.path  # inside the group
+    press(window.view, Qt.Key_Escape)
+    settle()
+    assert not window.editor.path
+    press(window.view, Qt.Key_Z, Qt.ControlModifier)
+    settle()
+    assert graph.snapshot() == start
