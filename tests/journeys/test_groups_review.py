@@ -90,3 +90,23 @@ def test_keyboard_only_select_all_group_open_leave_undo(window):
     press(window.view, Qt.Key_Z, Qt.ControlModifier)
     settle()
     assert graph.snapshot() == start
+
+
+def test_inside_a_group_the_output_tag_and_the_parameter_count_both_fit(window):
+    """Opened, the block that is the group's output reads "group output" beside "4.2k params",
+    neither shortened ("group out…" before)."""
+    from person import press  # noqa: PLC0415
+    from PySide6.QtCore import Qt
+    from studio.ui.canvas.node_item import INSET, _metrics  # noqa: PLC0415
+
+    assert window.open_path(EXAMPLES / "spiral_mlp.json", ask=False)
+    settle()
+    window.scene.select_nodes(["hidden1", "relu1", "hidden2"])
+    press(window.view, Qt.Key_G, Qt.ControlModifier)
+    press(window.view, Qt.Key_Return)
+    settle()
+    item = window.scene.nodes["hidden2"]
+    assert item.port_role == "group output"
+    small = _metrics()[2]
+    need = small.horizontalAdvance("group output") + small.horizontalAdvance("4.2k params") + 8
+    assert need <= item.box().width() - 2 * INSET

@@ -228,6 +228,9 @@ class NodeItem(QGraphicsObject):
             title_fm.horizontalAdvance(self._title) + 40,
             body_fm.horizontalAdvance(self._block) + 2 * INSET + columns,
             body_fm.horizontalAdvance(self._keys) + 2 * INSET + columns,
+            # inside a group, the footer holds the port role beside the parameter count (which comes later)
+            (small_fm.horizontalAdvance(self.port_role) + small_fm.horizontalAdvance("888.8k params") + 8
+             + 2 * INSET) if self.port_role else 0,
         )
         self._width = min(MAX_WIDTH, max(MIN_WIDTH, _ceil_to(text_w, GRID)))
         # Always room for two lines, so nodes in a chain share one height and wires run straight.
