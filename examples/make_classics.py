@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
 from studio.files import save  # noqa: E402
 from studio.graph import Graph  # noqa: E402
 from studio.graph.groups import Definition, Exposed, OutputPort  # noqa: E402
+from studio.graph.layout import layered_positions  # noqa: E402
 
 STEP = 280  # px between columns on the canvas
 BRANCH = 160  # px a side branch sits below the main line
@@ -154,6 +155,9 @@ def resnet18() -> Graph:
         else:
             b.add(name, "BasicBlock", {"channels": channels}, port="x")
     _head(b)
+    # 16 blocks in one row frame too small to read: two bands of 8, as Auto-layout lays them out
+    for node_id, position in layered_positions(b.graph).items():
+        b.graph.move_node(node_id, position)
     return b.graph
 
 
