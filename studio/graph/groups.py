@@ -518,7 +518,6 @@ def ungroup(graph: "Graph", group_id: str):
     definition = graph.library.get(node.block)
     if definition is None:
         raise GroupError(f"{group_id} is not a group")
-    given = {p: s for p, s in graph.shapes.inputs(group_id).items() if s is not None}
     inside = definition.graph
     values = definition.bindings(node.params)
     ins, outs = graph.in_edges(group_id), graph.out_edges(group_id)
@@ -565,7 +564,6 @@ def ungroup(graph: "Graph", group_id: str):
         raise
     finally:
         graph.shapes.release()
-    del given
     return journal, [rename[n] for n in members]
 
 
