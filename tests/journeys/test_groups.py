@@ -87,6 +87,9 @@ def test_a_residual_block_grouped_used_four_times_edited_once(window, qtbot, ans
     choose_in_menu(menu, "Rename Block…")
     dialog = window.rename_dialog
     qtbot.waitUntil(dialog.isVisible, timeout=2000)
+    # under a window manager the dialog takes the keyboard once it is the active window
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
     type_into(dialog.edit, "Conv2d", then="enter")
     assert dialog.isVisible() and "built-in block" in dialog.error.text()
     type_into(dialog.edit, "BasicBlock", then="enter")
