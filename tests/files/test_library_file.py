@@ -7,21 +7,9 @@ import pytest
 from studio.files import GraphFileError, dumps, import_library, loads, read_library, save_library
 from studio.graph import Graph
 from studio.graph.groups import Exposed, expose, group_nodes
+from graph_helpers import residual
 
 
-def residual(channels: int = 8) -> Graph:
-    g = Graph("residual")
-    g.add_node("Input", {"shape": [channels, 16, 16]}, (0, 0), id="x")
-    g.add_node("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1}, (200, 0), id="conv1")
-    g.add_node("ReLU", {}, (400, 0), id="relu1")
-    g.add_node("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1}, (600, 0), id="conv2")
-    g.add_node("Add", {}, (800, 0), id="add")
-    g.add_node("ReLU", {}, (1000, 0), id="relu2")
-    for a, b in [("x", "conv1"), ("conv1", "relu1"), ("relu1", "conv2"), ("add", "relu2")]:
-        g.connect(a, "out", b, "in")
-    g.connect("conv2", "out", "add", "in1")
-    g.connect("x", "out", "add", "in2")
-    return g
 
 
 def stage_graph() -> Graph:

@@ -11,21 +11,7 @@ from studio.graph.groups import (
     Exposed, GroupError, expose, group_nodes, make_unique, rename_definition, rename_port, ungroup,
 )
 
-
-def residual(channels: int = 8, size: int = 16) -> Graph:
-    g = Graph("residual")
-    g.add_node("Input", {"shape": [channels, size, size]}, (0, 0), id="x")
-    g.add_node("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1}, (200, 0), id="conv1")
-    g.add_node("ReLU", {}, (400, 0), id="relu1")
-    g.add_node("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1}, (600, 0), id="conv2")
-    g.add_node("Add", {}, (800, 0), id="add")
-    g.add_node("ReLU", {}, (1000, 0), id="relu2")
-    for a, b in [("x", "conv1"), ("conv1", "relu1"), ("relu1", "conv2"), ("add", "relu2")]:
-        g.connect(a, "out", b, "in")
-    g.connect("conv2", "out", "add", "in1")
-    g.connect("x", "out", "add", "in2")
-    return g
-
+from graph_helpers import residual
 
 INNER = ["conv1", "relu1", "conv2", "add"]
 

@@ -11,30 +11,17 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from studio.graph import Graph
 from studio.graph.groups import group_nodes
 from studio.ui import block_library
 from studio.ui.inspector import group_params
 from studio.ui.document.commands import JournalCommand
 
 from person import choose_in_menu, click, node_point, palette_drag, type_into
+from graph_helpers import residual
 
 PER_USE = 2 * (8 * 8 * 9 + 8)  # two 3x3 Conv2d of 8 channels
 
 
-def residual() -> Graph:
-    g = Graph("residual")
-    g.add_node("Input", {"shape": [8, 16, 16]}, (0, 0), id="x")
-    g.add_node("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}, (200, 0), id="conv1")
-    g.add_node("ReLU", {}, (400, 0), id="relu1")
-    g.add_node("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}, (600, 0), id="conv2")
-    g.add_node("Add", {}, (800, 0), id="add")
-    g.add_node("ReLU", {}, (1000, 0), id="relu2")
-    for a, b in [("x", "conv1"), ("conv1", "relu1"), ("relu1", "conv2"), ("add", "relu2")]:
-        g.connect(a, "out", b, "in")
-    g.connect("conv2", "out", "add", "in1")
-    g.connect("x", "out", "add", "in2")
-    return g
 
 
 def settle(n: int = 4) -> None:
