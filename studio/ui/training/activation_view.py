@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from studio.training.events import ActivationStats, ProbeEvent
 from studio.training.probe_rows import depth, groups_of, is_shown, parents, shown_rows
 
+from .group_rows import GroupRows
 from .steady import SteadyLabel
 from .draw_budget import MeteredLayoutWidget
 from .pacing import FramePacer
@@ -106,7 +107,7 @@ class _NodeHistory:
         self.last = stats
 
 
-class ActivationView(QWidget):
+class ActivationView(GroupRows, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.node_box = QComboBox()
@@ -182,20 +183,7 @@ class ActivationView(QWidget):
             self.node_box.setCurrentText(node_id)
 
     # ---- groups ----------------------------------------------------------
-    def is_open(self, group: str) -> bool:
-        return self.open_all.isChecked() or group in self.opened
-
-    def set_group_open(self, group: str, opened: bool) -> None:
-        """List a group's inner nodes after it, or only the group."""
-        if opened:
-            self.opened.add(group)
-        else:
-            self.opened.discard(group)
-            if self.open_all.isChecked():
-                self.opened |= self.groups - {group}
-                self.open_all.blockSignals(True)
-                self.open_all.setChecked(False)
-                self.open_all.blockSignals(False)
+    def _groups_changed(self) -> None:
         self._relist()
 
     def listed(self) -> list[str]:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 from studio.training.events import ProbeEvent
 from studio.training.probe_rows import groups_of, is_shown, parents, shown_rows
 
+from .group_rows import GroupRows
 from .steady import SteadyLabel
 from .draw_budget import MeteredPlotWidget
 from .plot_style import GrowingYRange, steady_plot, plot_colors
@@ -29,7 +30,7 @@ from studio.session.buffer import GrowingBuffer
 from .colors import CLASS_COLORS, gradient_flag
 
 
-class GradientView(QWidget):
+class GradientView(GroupRows, QWidget):
     normsChanged = Signal(dict)  # node id -> latest gradient L2 norm
     flagsChanged = Signal(dict)  # node id -> "vanishing" | "exploding" (only flagged nodes)
 
@@ -67,21 +68,7 @@ class GradientView(QWidget):
         self._stale: set[str] = set()  # curves fed while hidden, drawn when shown
 
     # ---- groups ------------------------------------------------------------
-    def is_open(self, group: str) -> bool:
-        return self.open_all.isChecked() or group in self.opened
-
-    def set_group_open(self, group: str, opened: bool) -> None:
-        """Open a group (its inner rows follow it) or close it (one row for all of it)."""
-        if opened:
-            self.opened.add(group)
-        else:
-            self.opened.discard(group)
-            if self.open_all.isChecked() and group in self.groups:
-                # closing one of all: the others stay open, each on its own
-                self.opened |= self.groups - {group}
-                self.open_all.blockSignals(True)
-                self.open_all.setChecked(False)
-                self.open_all.blockSignals(False)
+    def _groups_changed(self) -> None:
         self._relayout()
 
     def toggle_group(self, group: str) -> None:
