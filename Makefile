@@ -56,6 +56,7 @@ examples: install
 	$(BIN)/python examples/check_examples.py
 
 bench: install
+	$(BIN)/pip install --quiet -e ".[bench]"
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
