@@ -214,6 +214,7 @@ class Constructor:
 
 InferFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Mapping[str, Shape]]
 ConstructorFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], Constructor]
+CountFn = Callable[[Mapping[str, Shape], Mapping[str, Any]], "int | None"]
 PortsFn = Callable[[Mapping[str, Any]], Sequence[Port]]
 
 
@@ -233,6 +234,10 @@ class BlockSpec:
     when there are several outputs).
     ``dtypes`` says what a block's inputs hold (see the field); the graph checks it as
     it wires, as it checks shapes.
+    ``param_count(in_shapes, params)``, when set, is the number of learnable parameters of
+    the module ``make`` builds, worked out without building it (so without torch); None
+    where it cannot say, and then the module is built to count them. A test holds every
+    declared count to the built module's.
     Blocks whose inputs depend on a parameter (Add with ``num_inputs``) give
     ``dynamic_inputs``; blocks whose outputs do (Split with ``sizes``) give
     ``dynamic_outputs``. Either may carry a ``shown`` attribute, how the block
@@ -256,6 +261,7 @@ class BlockSpec:
     # What its inputs hold: "float" values (most layers), "ids" (integer token ids, as Embedding
     # takes; it gives floats) or "any" (it moves values about and gives what it was given).
     dtypes: str = "float"
+    param_count: CountFn | None = None
 
     def make(self, in_shapes: Mapping[str, Shape], params: Mapping[str, Any]) -> Any:
         """The block's module for these input shapes and parameters."""

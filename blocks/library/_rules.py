@@ -110,6 +110,26 @@ def numbered_outputs(count: Callable[[Mapping[str, Any]], int], shown: str) -> C
     return ports
 
 
+def no_params(in_shapes: Mapping[str, Shape], params: Mapping[str, Any]) -> int:
+    """The count of a module with no learnable parameters."""
+    return 0
+
+
+def affine_count(in_shapes: Mapping[str, Shape], params: Mapping[str, Any]) -> int:
+    """A norm's scale and shift per channel (the input's first size), when ``affine``."""
+    return 2 * in_shapes["in"][0] if params["affine"] else 0
+
+
+def linear_count(n_in: int, n_out: int, bias: bool) -> int:
+    return n_in * n_out + (n_out if bias else 0)
+
+
+def attention_count(embed: int, bias: bool) -> int:
+    """torch's MultiheadAttention with keys and values of the queries' width: the packed
+    in-projection [3E, E] and the out-projection [E, E], each with its bias."""
+    return linear_count(embed, 3 * embed, bias) + linear_count(embed, embed, bias)
+
+
 EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", min=0.0)
 
 

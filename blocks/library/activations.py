@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, ShapeError
-from ._rules import IN, OUT, dim_index, fmt, library_class, nn_class, same_shape
+from ._rules import IN, OUT, dim_index, fmt, library_class, nn_class, no_params, same_shape
 
 C = register_category(Category("Activation", color="#d0823a", icon="activation.svg")).name
 
@@ -15,7 +15,7 @@ def _simple(name, doc, params=(), cls=nn_class, aliases=()):
         return Constructor(cls(name), kwargs=dict(p))
 
     register(BlockSpec(name=name, category=C, doc=doc, inputs=IN, outputs=OUT, params=params,
-                       infer=same_shape, constructor=constructor, aliases=aliases))
+                       infer=same_shape, constructor=constructor, aliases=aliases, param_count=no_params))
 
 
 _simple("ReLU", "Rectified linear unit, y = max(0, x).")
@@ -61,6 +61,7 @@ register(BlockSpec(
         Param("init", "float", 0.25, "starting value of each slope a"),
     ),
     infer=_prelu_infer, constructor=_prelu_constructor, key_params=("num_parameters",),
+    param_count=lambda s, p: p["num_parameters"],
 ))
 
 
@@ -78,4 +79,4 @@ for _name, _doc in (
 
     register(BlockSpec(name=_name, category=C, doc=_doc, inputs=IN, outputs=OUT,
                        params=(Param("dim", "int", -1, "dimension to normalise over (batch is 0)"),),
-                       infer=_dim_checked, constructor=_constructor))
+                       infer=_dim_checked, constructor=_constructor, param_count=no_params))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, ShapeError
-from ._rules import EPS, IN, OUT, batch_norm_constructor, batch_norm_params, fmt, need_rank, nn_class, pair, spatial
+from ._rules import (
+    EPS, IN, OUT, affine_count, batch_norm_constructor, batch_norm_params, fmt, need_rank, nn_class, no_params, pair,
+    spatial,
+)
 
 C = register_category(Category("Convolution", color="#8a62c2", icon="convolution.svg")).name
 LAYOUT = {1: "[C, L]", 2: "[C, H, W]"}
@@ -38,6 +41,17 @@ def _conv_constructor(name):
     return constructor
 
 
+def _conv_count(n):
+    """Weights [out, in/groups, *kernel] (a transposed one's are [in, out/groups, *kernel]: as many), and a bias."""
+    def count(s, p):
+        taps = 1
+        for k in pair(p["kernel_size"], n):
+            taps *= k
+        cin, out = s["in"][0], p["out_channels"]
+        return cin // p["groups"] * out * taps + (out if p["bias"] else 0)
+    return count
+
+
 def _conv(n):
     name = f"Conv{n}d"
 
@@ -52,7 +66,7 @@ def _conv(n):
         name=name, category=C,
         doc=f"{n}-D convolution, y = b + sum_k W_k * x_k over in_channels; [C, {dims}] -> [out_channels, {out_dims}].",
         inputs=IN, outputs=OUT, params=_conv_params(n), infer=infer, constructor=_conv_constructor(name),
-        key_params=("out_channels", "kernel_size", "stride", "padding"),
+        key_params=("out_channels", "kernel_size", "stride", "padding"), param_count=_conv_count(n),
     ))
 
 
@@ -83,7 +97,7 @@ register(BlockSpec(
     name="ConvTranspose2d", category=C,
     doc="Transposed 2-D convolution (learned upsampling): H' = (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1.",
     inputs=IN, outputs=OUT, params=tuple(_ct), infer=_convt_infer, constructor=_conv_constructor("ConvTranspose2d"),
-    key_params=("out_channels", "kernel_size", "stride"),
+    key_params=("out_channels", "kernel_size", "stride"), param_count=_conv_count(2),
 ))
 
 
@@ -114,7 +128,7 @@ def _pool(kind, n):
         name=name, category=C,
         doc=f"Takes the {what} over each kernel_size window, per channel; shrinks {LAYOUT[n]} by stride.",
         inputs=IN, outputs=OUT, params=tuple(params), infer=infer, constructor=constructor,
-        key_params=("kernel_size", "stride"),
+        key_params=("kernel_size", "stride"), param_count=no_params,
     ))
 
 
@@ -141,7 +155,7 @@ def _adaptive(kind, doc):
         doc=doc,
         inputs=IN, outputs=OUT,
         params=(Param("output_size", "ints", 1, "target height and width", min=1, length=2),),
-        infer=_adaptive_infer, constructor=constructor, key_params=("output_size",),
+        infer=_adaptive_infer, constructor=constructor, key_params=("output_size",), param_count=no_params,
     ))
 
 
@@ -160,6 +174,7 @@ register(BlockSpec(
     doc="Normalises each channel over batch and space, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
     inputs=IN, outputs=OUT,
     params=batch_norm_params(" per channel"), infer=_bn2d_infer, constructor=batch_norm_constructor("BatchNorm2d"),
+    param_count=affine_count,
 ))
 
 
@@ -184,7 +199,7 @@ register(BlockSpec(
         Param("track_running_stats", "bool", False,
               "keep running mean and variance and use them at evaluation (else each sample's own)"),
     ),
-    infer=_instance_norm_infer, constructor=batch_norm_constructor("InstanceNorm2d"),
+    infer=_instance_norm_infer, constructor=batch_norm_constructor("InstanceNorm2d"), param_count=affine_count,
 ))
 
 
@@ -198,7 +213,7 @@ register(BlockSpec(
         "identity at evaluation.",
     inputs=IN, outputs=OUT,
     params=(Param("p", "float", 0.5, "probability of zeroing a channel", min=0.0, max=1.0),),
-    infer=_bn2d_infer, constructor=_dropout2d_constructor, key_params=("p",),
+    infer=_bn2d_infer, constructor=_dropout2d_constructor, key_params=("p",), param_count=no_params,
 ))
 
 
@@ -225,6 +240,7 @@ register(BlockSpec(
         Param("affine", "bool", True, "learn a scale gamma and shift beta per channel"),
     ),
     infer=_group_norm_infer, constructor=_group_norm_constructor, key_params=("num_groups",),
+    param_count=affine_count,
 ))
 
 
@@ -255,5 +271,5 @@ register(BlockSpec(
         Param("scale_factor", "float", 2.0, "size multiplier", min=0.01),
         Param("mode", "choice", "nearest", "interpolation", choices=("nearest", "bilinear")),
     ),
-    infer=_upsample_infer, constructor=_upsample_constructor, key_params=("scale_factor",),
+    infer=_upsample_infer, constructor=_upsample_constructor, key_params=("scale_factor",), param_count=no_params,
 ))

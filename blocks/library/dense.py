@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, ShapeError
-from ._rules import EPS, IN, OUT, batch_norm_constructor, batch_norm_params, need_rank, nn_class, same_shape
+from ._rules import (
+    EPS, IN, OUT, affine_count, batch_norm_constructor, batch_norm_params, linear_count, need_rank, nn_class,
+    no_params, same_shape,
+)
 
 C = register_category(Category("Dense", color="#4a7fc1", icon="dense.svg")).name
 
@@ -29,6 +32,7 @@ register(BlockSpec(
         Param("bias", "bool", True, "learn an additive bias b"),
     ),
     infer=_linear_infer, constructor=_linear_constructor, key_params=("out_features",),
+    param_count=lambda s, p: linear_count(s["in"][-1], p["out_features"], p["bias"]),
 ))
 
 
@@ -41,7 +45,7 @@ register(BlockSpec(
     doc="While training, zeroes each value with probability p and scales the rest by 1/(1-p); identity at evaluation.",
     inputs=IN, outputs=OUT,
     params=(Param("p", "float", 0.5, "probability of zeroing a value", min=0.0, max=1.0),),
-    infer=same_shape, constructor=_dropout_constructor, key_params=("p",),
+    infer=same_shape, constructor=_dropout_constructor, key_params=("p",), param_count=no_params,
 ))
 
 
@@ -54,7 +58,7 @@ register(BlockSpec(
     name="BatchNorm1d", category=C,
     doc="Normalises each feature over the batch, y = (x - mean) / sqrt(var + eps) * gamma + beta.",
     inputs=IN, outputs=OUT, params=batch_norm_params(), infer=_bn1d_infer,
-    constructor=batch_norm_constructor("BatchNorm1d"),
+    constructor=batch_norm_constructor("BatchNorm1d"), param_count=affine_count,
 ))
 
 
@@ -79,4 +83,6 @@ register(BlockSpec(
         Param("bias", "bool", True, "learn a per-feature shift beta (with elementwise_affine)"),
     ),
     infer=_ln_infer, constructor=_ln_constructor,
+    # gamma and (with bias) beta over the last size; neither without elementwise_affine
+    param_count=lambda s, p: s["in"][-1] * (1 + p["bias"]) if p["elementwise_affine"] else 0,
 ))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, Port, ShapeError
-from ._rules import OUT, fmt, library_class, need_rank
+from ._rules import OUT, fmt, library_class, linear_count, need_rank
 
 C = register_category(Category("Graph", color="#c2588a", icon="graph.svg")).name
 
@@ -55,6 +55,7 @@ register(BlockSpec(
         Param("normalize", "bool", True, "scale by D^-1/2 on both sides (symmetric normalisation)"),
     ),
     infer=_gcn_infer, constructor=_graph_conv_constructor("GCNConv"), key_params=("out_channels",),
+    param_count=lambda s, p: linear_count(s["x"][-1], p["out_channels"], p["bias"]),
 ))
 
 
@@ -62,6 +63,13 @@ def _gat_infer(s, p):
     n = _check_graph(s)
     width = p["heads"] * p["out_channels"] if p["concat"] else p["out_channels"]
     return {"out": (n, width)}
+
+
+def _gat_count(s, p):
+    """W [F -> heads*out], the attention vectors a_src and a_dst [heads, out], and the bias of the output."""
+    each = p["heads"] * p["out_channels"]
+    bias = (each if p["concat"] else p["out_channels"]) if p["bias"] else 0
+    return s["x"][-1] * each + 2 * each + bias
 
 
 register(BlockSpec(
@@ -80,4 +88,5 @@ register(BlockSpec(
         Param("bias", "bool", True, "learn an additive bias"),
     ),
     infer=_gat_infer, constructor=_graph_conv_constructor("GATConv"), key_params=("out_channels", "heads"),
+    param_count=_gat_count,
 ))

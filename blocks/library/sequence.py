@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, Port, ShapeError
-from ._rules import IN, OUT, fmt, library_class, need_rank, nn_class
+from ._rules import IN, OUT, attention_count, fmt, library_class, linear_count, need_rank, nn_class
 
 C = register_category(Category("Sequence", color="#5a9e4b", icon="sequence.svg")).name
 SEQ = "[L, F]"
@@ -42,7 +42,7 @@ register(BlockSpec(
               optional=True),
     ),
     infer=_embedding_infer, constructor=_embedding_constructor, key_params=("num_embeddings", "embedding_dim"),
-    dtypes="ids",
+    dtypes="ids", param_count=lambda s, p: p["num_embeddings"] * p["embedding_dim"],
 ))
 
 
@@ -74,6 +74,22 @@ def _recurrent_infer(s, p):
     return {"out": (shape[0], width) if p["output"] == "sequence" else (width,)}
 
 
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _recurrent_count(kind):
+    """Per layer and direction: W_ih [gates*H, in], W_hh [gates*H, H] and, with bias, b_ih and b_hh;
+    the first layer reads F, the others the layer below, H per direction."""
+    def count(s, p):
+        rows, dirs = GATES[kind] * p["hidden_size"], 2 if p["bidirectional"] else 1
+        total, width = 0, s["in"][-1]
+        for _ in range(p["num_layers"]):
+            total += dirs * (rows * (width + p["hidden_size"]) + (2 * rows if p["bias"] else 0))
+            width = dirs * p["hidden_size"]
+        return total
+    return count
+
+
 def _recurrent(kind, formula):
     def constructor(s, p):
         kw = dict(p)
@@ -85,7 +101,7 @@ def _recurrent(kind, formula):
         name=kind, category=C,
         doc=f"{formula}; input_size is F. [L, F] -> [L, H*dirs] ('sequence') or [H*dirs] ('last').",
         inputs=IN, outputs=OUT, params=_recurrent_params(kind), infer=_recurrent_infer, constructor=constructor,
-        key_params=("hidden_size", "output"),
+        key_params=("hidden_size", "output"), param_count=_recurrent_count(kind),
     ))
 
 
@@ -119,6 +135,8 @@ register(BlockSpec(
         Param("max_len", "int", 5000, "longest sequence the table covers", min=1),
     ),
     infer=_positional_infer, constructor=_positional_constructor,
+    # no weights; a table too large to hold is left for the building to refuse
+    param_count=lambda s, p: 0 if p["max_len"] * s["in"][-1] < 2**40 else None,
 ))
 
 
@@ -173,7 +191,7 @@ register(BlockSpec(
         Param("cross", "bool", False, "cross-attention: keys and values from a second input, context [S, E]"),
     ),
     infer=_attention_infer, constructor=_attention_constructor, dynamic_inputs=_attention_inputs,
-    key_params=("num_heads",),
+    key_params=("num_heads",), param_count=lambda s, p: attention_count(s["in"][-1], p["bias"]),
 ))
 
 
@@ -200,12 +218,23 @@ TRANSFORMER_PARAMS = (
     Param("bias", "bool", True, "learn biases in the linear and norm layers"),
 )
 
+def _transformer_count(attentions, norms):
+    """``attentions`` attention blocks, the feed-forward network (Linear d -> ff -> d) and ``norms``
+    LayerNorms over d, every one with biases unless ``bias`` is off."""
+    def count(s, p):
+        d, ff, bias = s["in" if "in" in s else "tgt"][-1], p["dim_feedforward"], p["bias"]
+        return (attentions * attention_count(d, bias) + linear_count(d, ff, bias) + linear_count(ff, d, bias)
+                + norms * d * (2 if bias else 1))
+    return count
+
+
 register(BlockSpec(
     name="TransformerEncoderLayer", category=C,
     doc="Transformer encoder layer, x = x + SelfAttention(x), x = x + FeedForward(x), each with LayerNorm; "
         "[L, d_model] -> [L, d_model].",
     inputs=IN, outputs=OUT, params=TRANSFORMER_PARAMS,
     infer=_encoder_infer, constructor=_encoder_constructor, key_params=("nhead",),
+    param_count=_transformer_count(1, 2),
 ))
 
 
@@ -234,4 +263,5 @@ register(BlockSpec(
     params=(*TRANSFORMER_PARAMS,
             Param("causal", "bool", False, "each target position attends only to itself and earlier ones")),
     infer=_decoder_infer, constructor=_decoder_constructor, key_params=("nhead", "causal"),
+    param_count=_transformer_count(2, 3),
 ))

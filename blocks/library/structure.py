@@ -8,7 +8,9 @@ from functools import reduce
 
 from ..registry import Category, register, register_category
 from ..spec import BlockSpec, Constructor, Param, Port, ShapeError
-from ._rules import IN, NUM_INPUTS, OUT, dim_index, fmt, nn_class, numbered_inputs, numbered_outputs, same_shape
+from ._rules import (
+    IN, NUM_INPUTS, OUT, dim_index, fmt, nn_class, no_params, numbered_inputs, numbered_outputs, same_shape,
+)
 
 C = register_category(Category("Input & structure", color="#3f9d8f", icon="structure.svg")).name
 
@@ -54,7 +56,7 @@ register(BlockSpec(
         Param("start_dim", "int", 1, "first dimension to flatten (batch is 0)"),
         Param("end_dim", "int", -1, "last dimension to flatten"),
     ),
-    infer=_flatten_infer, constructor=_flatten_constructor, dtypes="any",
+    infer=_flatten_infer, constructor=_flatten_constructor, dtypes="any", param_count=no_params,
 ))
 
 

@@ -157,15 +157,13 @@ def unambiguous(problems: Iterable[Problem]) -> list[tuple[Problem, Fix]]:
 
 # ---- what the rules read ----------------------------------------------------------------
 def _context(graph: Graph, dataset: Any) -> Context:
-    from studio.data.fit import output_nodes
-
     training = graph.training if isinstance(graph.training, Mapping) else {}
     optimizer = training.get("optimizer") if isinstance(training.get("optimizer"), Mapping) else {}
     name = optimizer.get("name", "adam") if isinstance(optimizer.get("name", "adam"), str) else None
     lr = optimizer.get("lr", 0.001)
     lr = float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None
     classes = len(dataset.class_names) if dataset is not None and getattr(dataset, "is_classification", False) else None
-    return Context(_loss(training, dataset), classes, tuple(output_nodes(graph)), name, lr)
+    return Context(_loss(training, dataset), classes, tuple(graph.output_nodes()), name, lr)
 
 
 def _loss(training: Mapping[str, Any], dataset: Any) -> str | None:

@@ -1,18 +1,23 @@
-"""The graph document: nodes and wires over a networkx multi-digraph.
+"""The graph document: nodes and wires, with the wires into and out of each node indexed.
 
 Every edit is a method that checks its input, changes the document, re-infers
 the shapes it touched and then tells the listeners. Listeners are plain Python
 callables, so views in any toolkit (or none) can follow the document.
+
+Besides the document's own topological order (inputs first, ties by document
+order, sorted when asked for), each node carries a rank kept valid through every
+edit: a wire always runs from a lower rank to a higher one. Shape inference walks
+an edit's reach by it, and the cycle check of a new wire searches only between
+the two ranks, so an edit costs what it reaches, not the size of the graph.
 """
 
 from __future__ import annotations
 
 import copy
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
-
-import networkx as nx
 
 import blocks
 from blocks import BlockSpec, ParamError
@@ -104,9 +109,13 @@ class Graph:
         self.training: dict[str, Any] = {}
         self._nodes: dict[str, Node] = {}
         self._edges: dict[Edge, None] = {}  # insertion-ordered set
-        self._g = nx.MultiDiGraph()
+        # node -> the other end -> its wires (insertion-ordered sets), both ways
+        self._pred: dict[str, dict[str, dict[Edge, None]]] = {}
+        self._succ: dict[str, dict[str, dict[Edge, None]]] = {}
         self._listeners: list[Listener] = []
         self._order: list[str] | None = None
+        self._rank: dict[str, float] | None = {}  # None: to be numbered from the topological order
+        self._top = 0.0  # the highest rank given
         self._placing = False  # an instance's values being put inside a definition (not the person's edit)
         self.shapes = ShapeInference(self)
 
@@ -149,10 +158,18 @@ class Graph:
         return len(self._nodes)
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return [d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)]
+        return [e for wires in self._pred.get(node_id, {}).values() for e in wires]
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [d["edge"] for _, _, d in self._g.out_edges(node_id, data=True)]
+        return [e for wires in self._succ.get(node_id, {}).values() for e in wires]
+
+    def successors(self, node_id: str) -> list[str]:
+        """The nodes this one feeds, each once."""
+        return list(self._succ.get(node_id, ()))
+
+    def predecessors(self, node_id: str) -> list[str]:
+        """The nodes feeding this one, each once."""
+        return list(self._pred.get(node_id, ()))
 
     def edge_into(self, node_id: str, port: str) -> Edge | None:
         for e in self.in_edges(node_id):
@@ -163,36 +180,80 @@ class Graph:
     def topological_order(self) -> list[str]:
         """Node ids, inputs first; ties broken by document order so it is stable."""
         if self._order is None:
-            rank = {n: i for i, n in enumerate(self._nodes)}
-            self._order = list(nx.lexicographical_topological_sort(self._g, key=rank.__getitem__))
+            nodes = list(self._nodes)
+            place = {n: i for i, n in enumerate(nodes)}
+            waiting = {n: sum(len(w) for w in self._pred[n].values()) for n in nodes}
+            ready = [place[n] for n in nodes if not waiting[n]]
+            heapq.heapify(ready)
+            order = []
+            while ready:
+                node_id = nodes[heapq.heappop(ready)]
+                order.append(node_id)
+                for dst, wires in self._succ[node_id].items():
+                    waiting[dst] -= len(wires)
+                    if not waiting[dst]:
+                        heapq.heappush(ready, place[dst])
+            self._order = order
         return self._order
 
-    def order_of(self, node_ids: set[str]) -> list[str]:
-        """Some nodes in topological order, without sorting the whole graph when only a few are asked for."""
-        if len(node_ids) < 2:
-            return list(node_ids)
-        if self._order is not None or 4 * len(node_ids) > len(self._nodes):
-            return [n for n in self.topological_order() if n in node_ids]
-        return list(nx.topological_sort(self._g.subgraph(node_ids)))
+    def output_nodes(self) -> list[str]:
+        """Nodes whose results nothing else uses (the network's outputs), in topological order."""
+        return [n for n in self.topological_order() if not self._succ[n] and not self.node(n).spec.is_input]
+
+    def ranks(self) -> Mapping[str, float]:
+        """Each node's rank: lower than the rank of every node it feeds (read only)."""
+        if self._rank is None:
+            self._rank = {n: float(i) for i, n in enumerate(self.topological_order())}
+            self._top = float(len(self._rank))
+        return self._rank
+
+    def order_of(self, node_ids: Iterable[str]) -> list[str]:
+        """Some nodes in a topological order (by rank), without sorting the whole graph."""
+        rank = self.ranks()
+        return sorted(node_ids, key=rank.__getitem__)
 
     def descendants(self, node_ids: Iterable[str]) -> set[str]:
+        """The nodes given (those in the graph) and every node below them."""
         out: set[str] = set()
-        for n in node_ids:
-            if n in self._g and n not in out:
-                out.add(n)
-                out |= nx.descendants(self._g, n)
+        todo = [n for n in node_ids if n in self._nodes]
+        out.update(todo)
+        while todo:
+            for dst in self._succ[todo.pop()]:
+                if dst not in out:
+                    out.add(dst)
+                    todo.append(dst)
         return out
 
     def components(self) -> list[list[str]]:
         """Separate networks (weakly connected parts), each in topological order."""
         order = self.topological_order()
         pos = {n: i for i, n in enumerate(order)}
-        parts = [sorted(c, key=pos.__getitem__) for c in nx.weakly_connected_components(self._g)]
-        return sorted(parts, key=lambda c: pos[c[0]])
+        seen: set[str] = set()
+        parts = []
+        for start in order:
+            if start in seen:
+                continue
+            seen.add(start)
+            part, todo = [start], [start]
+            while todo:
+                n = todo.pop()
+                for other in (*self._succ[n], *self._pred[n]):
+                    if other not in seen:
+                        seen.add(other)
+                        part.append(other)
+                        todo.append(other)
+            parts.append(sorted(part, key=pos.__getitem__))
+        return parts
 
-    def networkx(self) -> nx.MultiDiGraph:
-        """The underlying graph (read only: edit through the methods)."""
-        return self._g
+    def networkx(self):
+        """The graph as a ``networkx.MultiDiGraph`` (a copy, made when asked: edits go through the methods)."""
+        import networkx as nx
+
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(self._nodes)
+        for e in self._edges:
+            g.add_edge(e.src, e.dst, key=e, edge=e)
+        return g
 
     def param_count(self, node_id: str) -> int | None:
         """A node's learnable parameters; None while unknown or when it cannot be built."""
@@ -289,7 +350,11 @@ class Graph:
         check_text(label, f"the label of {node_id}")
         node = Node(node_id, spec.name, values, (float(position[0]), float(position[1])), label, self.library)
         _insert(self._nodes, node_id, node, index)
-        self._g.add_node(node_id)
+        self._pred[node_id] = {}
+        self._succ[node_id] = {}
+        if self._rank is not None:
+            self._top += 1.0
+            self._rank[node_id] = self._top
         self._order = None
         self._emit(GraphEvent("node_added", (node_id,)))
         self._reinfer([node_id])
@@ -303,7 +368,9 @@ class Graph:
             self.disconnect(edge)
             removed.append(edge)
         del self._nodes[node_id]
-        self._g.remove_node(node_id)
+        del self._pred[node_id], self._succ[node_id]
+        if self._rank is not None:
+            del self._rank[node_id]
         self._order = None
         self.shapes.forget(node_id)
         self._emit(GraphEvent("node_removed", (node_id,), old=node))
@@ -387,9 +454,50 @@ class Graph:
         taken = self.edge_into(dst, dst_port)
         if taken is not None:
             return InputTakenError(f"{dst}.{dst_port} already takes {taken.src}.{taken.src_port}", dst, dst_port)
-        if src == dst or nx.has_path(self._g, dst, src):
+        if src == dst or self._raised_for(src, dst) is None:
             return CycleError(f"{edge} would make a cycle", dst, dst_port)
         return None
+
+    def _raised_for(self, src: str, dst: str) -> list[str] | None:
+        """What a wire ``src -> dst`` needs ranked below ``dst``: ``src`` and those of its ancestors
+        ranked above ``dst`` (none when ``src`` is below it already); None when ``dst`` is among
+        them, which is when the wire would close a cycle. Only ranks between the two are searched."""
+        rank = self.ranks()
+        floor = rank[dst]
+        if rank[src] < floor:
+            return []
+        found, todo = {src}, [src]
+        while todo:
+            for p in self._pred[todo.pop()]:
+                if p == dst:
+                    return None
+                if p not in found and rank[p] > floor:
+                    found.add(p)
+                    todo.append(p)
+        return sorted(found, key=rank.__getitem__)
+
+    def _rank_for_wire(self, src: str, dst: str) -> None:
+        """Keep every wire running up the ranks once ``src -> dst`` is drawn: ``src`` and its
+        ancestors above ``dst`` move, in their order, into the gap just below ``dst``."""
+        if self._rank is None:
+            return
+        moving = self._raised_for(src, dst)
+        if not moving:
+            return
+        rank = self._rank
+        inside = set(moving)
+        # Their other feeders rank below dst already (any ranked above it would be moving).
+        low = max((rank[p] for n in moving for p in self._pred[n] if p not in inside), default=None)
+        high = rank[dst]
+        if low is None:
+            low = high - len(moving) - 1
+        step = (high - low) / (len(moving) + 1)
+        new = [low + step * (i + 1) for i in range(len(moving))]
+        if not all(a < b for a, b in zip([low, *new], [*new, high])):
+            self._rank = None  # the gap is spent (floats run out of room): number afresh when next asked
+            return
+        for n, r in zip(moving, new):
+            rank[n] = r
 
     def connect(self, src: str, src_port: str, dst: str, dst_port: str, index: int | None = None) -> Edge:
         """``index``: where in the document's order of wires it goes (undo); the end by default."""
@@ -397,8 +505,10 @@ class Graph:
         if problem is not None:
             raise problem
         edge = Edge(src, src_port, dst, dst_port)
+        self._rank_for_wire(src, dst)  # before the wire exists: dst is not yet among src's feeders
         _insert(self._edges, edge, None, index)
-        self._g.add_edge(src, dst, key=edge, edge=edge)
+        self._succ[src].setdefault(dst, {})[edge] = None
+        self._pred[dst].setdefault(src, {})[edge] = None
         self._order = None
         self._emit(GraphEvent("edge_added", (src, dst), edge=edge))
         self._reinfer([dst])
@@ -408,7 +518,11 @@ class Graph:
         if edge not in self._edges:
             raise UnknownPortError(f"no wire {edge}", edge.dst, edge.dst_port)
         del self._edges[edge]
-        self._g.remove_edge(edge.src, edge.dst, key=edge)
+        for side, a, b in ((self._succ, edge.src, edge.dst), (self._pred, edge.dst, edge.src)):
+            wires = side[a][b]
+            del wires[edge]
+            if not wires:
+                del side[a][b]
         self._order = None
         self._emit(GraphEvent("edge_removed", (edge.src, edge.dst), edge=edge))
         self._reinfer([edge.dst])
@@ -439,10 +553,13 @@ class Graph:
                 values["shape"] = list(inputs[n.id])
             node = Node(n.id, n.block, library.spec(n.block).coerce_params(values), n.position, n.label, library)
             other._nodes[n.id] = node
-            other._g.add_node(n.id)
+            other._pred[n.id] = {}
+            other._succ[n.id] = {}
         for e in self._edges:
             other._edges[e] = None
-            other._g.add_edge(e.src, e.dst, key=e, edge=e)
+            other._succ[e.src].setdefault(e.dst, {})[e] = None
+            other._pred[e.dst].setdefault(e.src, {})[e] = None
+        other._rank = None
         other.shapes.update_all()
         return other
 

@@ -1,13 +1,16 @@
 """Incremental shape inference and parameter counts.
 
-After an edit only the changed node and its descendants are re-inferred, in the
-document's cached topological order. A node whose own rule fails gets an error;
+After an edit only the changed node is re-inferred, then each node below it whose
+inputs came out different, in the order of the document's ranks (a wire always runs up
+them); where outputs come out unchanged the walk stops, so an edit costs what it
+changes whatever the size of the graph. A node whose own rule fails gets an error;
 nodes below it simply have no shape until it is fixed, so the rest of the graph
 keeps its shapes and only the node at fault turns red.
 """
 
 from __future__ import annotations
 
+import heapq
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -27,6 +30,7 @@ class ShapeInference:
         self._count_memo: dict[tuple, int | str] = {}  # a count, or why the layer cannot be built
         self._held = 0
         self._pending: dict[str, None] = {}  # roots of the edits made while held
+        self.visited = 0  # nodes the last update re-inferred (what an edit cost)
 
     def hold(self) -> None:
         """Until ``release``, edits only note what to re-infer; ``release`` re-infers it once, with
@@ -92,6 +96,9 @@ class ShapeInference:
         definition = getattr(spec, "definition", None)
         if definition is not None:  # a group: its inside's counts, summed
             return definition.param_count({k: v for k, v in in_shapes.items() if v is not None}, node.params)
+        declared = _declared_count(spec, in_shapes, node.params)
+        if declared is not None:
+            return declared
         key = (spec.name, _freeze(node.params), _freeze(in_shapes))
         count = self._count_memo.get(key)
         if count is None:
@@ -125,17 +132,24 @@ class ShapeInference:
         roots = {r for r in roots if r in g}
         if not roots:
             return []
-        nxg = g.networkx()
+        rank = g.ranks()
+        # Reached nodes wait by rank: every node feeding one ranks lower, so it is settled first.
+        waiting = [(rank[r], r) for r in roots]
+        heapq.heapify(waiting)
+        queued = set(roots)
         changed: dict[str, None] = {}
-        moved: set[str] = set()  # nodes whose outputs or error changed
-        for node_id in g.order_of(g.descendants(roots)):
-            if node_id not in roots and not any(src in moved for src in nxg.predecessors(node_id)):
-                continue
+        self.visited = 0
+        while waiting:
+            node_id = heapq.heappop(waiting)[1]
+            self.visited += 1
             before = (self.outputs.get(node_id), self.errors.get(node_id))
             self._infer_one(node_id)
             if (self.outputs.get(node_id), self.errors.get(node_id)) != before:
-                moved.add(node_id)
                 changed[node_id] = None
+                for dst in g.successors(node_id):
+                    if dst not in queued:
+                        queued.add(dst)
+                        heapq.heappush(waiting, (rank[dst], dst))
             elif node_id not in roots:
                 changed[node_id] = None  # same output, new inputs: its parameter count may differ
         return list(changed)
@@ -184,6 +198,22 @@ def _freeze(value):
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     return value
+
+
+# Below this every tensor a layer holds, weights or running statistics, fits torch's int64 count
+# of bytes however it is split: a declared count is then the count of a module that builds.
+_SURELY_BUILDS = 2**59
+
+
+def _declared_count(spec, in_shapes, params) -> int | None:
+    """The block's own count, where it declares one and the sizes are ones torch surely builds."""
+    rule = spec.param_count
+    if rule is None:
+        return None
+    if any(d >= _SURELY_BUILDS for shape in in_shapes.values() if shape is not None for d in shape):
+        return None
+    count = rule(in_shapes, params)
+    return count if count is not None and count < _SURELY_BUILDS else None
 
 
 def _count_on_meta(spec, in_shapes, params) -> int:
