@@ -49,9 +49,17 @@ def fit_scaler(method: str, x: torch.Tensor) -> Scaler:
         scale = wide.amax(dim=dims, keepdim=True) - shift
     else:
         raise ValueError(method)
-    limits = torch.finfo(x.dtype) if x.dtype.is_floating_point else torch.finfo(torch.float32)
+    dtype = x.dtype if x.dtype.is_floating_point else torch.float32
+    shift, scale = finish_scale(shift[0], scale[0], dtype)
+    return Scaler(method, shift, scale)
+
+
+def finish_scale(shift: torch.Tensor, scale: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float64 statistics as the ``dtype`` shift and scale a Scaler applies."""
+    import torch
+
+    limits = torch.finfo(dtype)
     # A constant feature keeps its values instead of dividing by zero; so does one whose spread is
     # below the smallest normal float (dividing by it gives infinity); a spread beyond float32 is capped.
     scale = torch.where(scale >= limits.tiny, scale.clamp(max=limits.max), torch.ones_like(scale))
-    dtype = x.dtype if x.dtype.is_floating_point else torch.float32
-    return Scaler(method, shift[0].to(dtype), scale[0].to(dtype))
+    return shift.to(dtype), scale.to(dtype)

@@ -211,11 +211,7 @@ def _categories(col: Column, shown: str) -> list[str]:
     """The distinct values of a text column, refused when one-hot encoding them would be absurd."""
     values = set(col.cells)
     if len(values) > MAX_ONE_HOT_VALUES:
-        raise DataError(
-            f"the text column holds {len(values):,} distinct values in {len(col.cells):,} rows; one-hot encoding "
-            f"makes a feature of each and stops at {MAX_ONE_HOT_VALUES:,}. An id or free text does not help a "
-            f"network: leave the column out (ignore: {col.name!r}), make it the target, or give it as integer "
-            "ids to an Embedding", f"{shown}, column {col.name!r}")
+        raise too_many_values(col.name, len(values), len(col.cells), shown)
     return sorted(values)
 
 
@@ -228,22 +224,34 @@ def _target(col: Column, task: str, shown: str) -> tuple[str, np.ndarray, list[s
                             f"{shown} line {col.lines[first]}, column {col.name!r}")
         return "regression", col.floats(shown)[:, None], []
     if numeric:
-        values = col.floats(shown)
-        whole = bool(np.all(values == np.round(values)))
-        distinct = np.unique(values)
-        if task == "auto" and not (whole and len(distinct) <= MAX_INT_CLASSES):
-            return "regression", values[:, None], []
-        names = [str(int(v)) if whole else repr(float(v)) for v in distinct]
-        return "classification", np.searchsorted(distinct, values), names
+        return numeric_target(col.floats(shown), task)
     names = sorted(set(col.cells))
     index = {v: i for i, v in enumerate(names)}
     return "classification", np.array([index[c] for c in col.cells]), names
 
 
-def _load(o: dict[str, Any], base) -> Any:
-    full, shown = resolve(o["path"], base)
-    if len(o["delimiter"]) != 1:
-        raise DataError(f"the delimiter must be one character, got {o['delimiter']!r}", place("delimiter"))
+def numeric_target(values: np.ndarray, task: str) -> tuple[str, np.ndarray, list[str]]:
+    """A numeric target column (float64): classes when asked, or when it holds few whole numbers."""
+    if task == "regression":
+        return "regression", values[:, None], []
+    whole = bool(np.all(values == np.round(values)))
+    distinct = np.unique(values)
+    if task == "auto" and not (whole and len(distinct) <= MAX_INT_CLASSES):
+        return "regression", values[:, None], []
+    names = [str(int(v)) if whole else repr(float(v)) for v in distinct]
+    return "classification", np.searchsorted(distinct, values), names
+
+
+def too_many_values(name: str, distinct: int, rows: int, shown: str) -> DataError:
+    return DataError(
+        f"the text column holds {distinct:,} distinct values in {rows:,} rows; one-hot encoding "
+        f"makes a feature of each and stops at {MAX_ONE_HOT_VALUES:,}. An id or free text does not help a "
+        f"network: leave the column out (ignore: {name!r}), make it the target, or give it as integer "
+        "ids to an Embedding", f"{shown}, column {name!r}")
+
+
+def _load_careful(o: dict[str, Any], full, shown: str) -> Any:
+    """Every cell read as text with its line: slow, but it names the line and column of any bad cell."""
     cols = read_columns(full, shown, o["delimiter"])
     names = [c.name for c in cols]
     target_name = o["target"] or names[-1]
@@ -280,6 +288,18 @@ def _load(o: dict[str, Any], base) -> Any:
     task, y, class_names = _target(target, o["task"], shown)
     return assemble("csv", task, x, y, o, class_names=class_names,
                     extra={"feature_names": feature_names, "categorical": categorical, "target": target_name})
+
+
+def _load(o: dict[str, Any], base) -> Any:
+    full, shown = resolve(o["path"], base)
+    if len(o["delimiter"]) != 1:
+        raise DataError(f"the delimiter must be one character, got {o['delimiter']!r}", place("delimiter"))
+    from .csv_fast import load_fast
+
+    dataset = load_fast(o, full, shown)
+    # None: the table is not the clean case (a bad cell, a blank row, odd quoting...): read it cell by
+    # cell, which loads what the fast reader would not take or names the line and column at fault.
+    return dataset if dataset is not None else _load_careful(o, full, shown)
 
 
 register(DatasetInfo(

@@ -1,0 +1,270 @@
+"""Data sets larger than memory: decoded once into a memory-mapped cache file, read back a batch at a time.
+
+A CSV of millions of rows or a folder of 200,000 images is decoded into a
+float32 ``.npy`` file in the user's cache folder (``$STUDIO_CACHE_DIR/data``,
+else the platform's cache folder: ``~/.cache/studio/data`` on Linux), never
+beside the user's data. The rows are written in split order, training part
+first, already scaled, so each ``Split`` tensor is a ``torch.from_numpy`` view
+of one contiguous part of the map: the trainer's ``t[idx]`` reads only the
+rows a batch needs, and the operating system keeps in memory only the pages
+that were read lately.
+
+An entry is named by the source's path, size and modification time and by
+the options that change its rows; it is used again while those hold, and
+replaced (the older entry removed) when the file changes. Entries are written
+under a temporary name and renamed whole, so a load that was stopped leaves
+no half entry behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import limits
+from .errors import DataError
+from .limits import size_text
+from .progress import report
+
+# Rows are gathered and written in blocks of about this many bytes.
+BLOCK_BYTES = 32 * 2**20
+# Disk that must stay free beside a new entry.
+DISK_MARGIN = 256 * 2**20
+VERSION = 1
+
+
+def cache_root() -> Path:
+    """The folder data caches live in: ``$STUDIO_CACHE_DIR/data`` or the platform's cache folder."""
+    env = os.environ.get("STUDIO_CACHE_DIR")
+    if env:
+        return Path(env) / "data"
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "studio" / "data"
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def entry_name(source: Path, stamp: Any, options: dict[str, Any]) -> str:
+    """``<path>-<size and time>-<options>``: one source keeps one stamp's entries only."""
+    return f"{_digest(str(source))}-{_digest(stamp)}-{_digest({'v': VERSION, **options})}"
+
+
+def file_stamp(path: Path) -> list[int]:
+    info = os.stat(path)
+    return [info.st_size, info.st_mtime_ns]
+
+
+def should_stream(nbytes: int) -> bool:
+    """Whether a data set of ``nbytes`` (with its training and validation copies) stays on disk."""
+    return nbytes > limits.memory_budget()
+
+
+@dataclass
+class Entry:
+    """A finished cache entry: ``x`` the map ``[n, *sample]`` in split order, ``meta`` what was saved with it."""
+
+    folder: Path
+    x: np.ndarray
+    meta: dict[str, Any]
+    arrays: dict[str, np.ndarray]  # small arrays kept beside it (targets in split order), read whole
+
+
+def open_entry(name: str) -> Entry | None:
+    folder = cache_root() / name
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        # "c": copy on write, so the tensors are writable without ever changing the file.
+        x = np.load(folder / "x.npy", mmap_mode="c", allow_pickle=False)
+        arrays = {key: np.load(folder / f"{key}.npy", allow_pickle=False) for key in meta.get("arrays", [])}
+    except (OSError, ValueError):
+        return None
+    if list(x.shape) != meta.get("shape"):
+        return None
+    return Entry(folder, x, meta, arrays)
+
+
+def _drop_stale(name: str) -> None:
+    """Entries of the same source made before it changed."""
+    path_part, stamp_part, _ = name.split("-")
+    root = cache_root()
+    try:
+        for old in root.iterdir():
+            parts = old.name.split("-")
+            if len(parts) >= 3 and parts[0] == path_part and parts[1] != stamp_part:
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def _check_disk(folder: Path, nbytes: int, shown: str) -> None:
+    free = shutil.disk_usage(folder).free
+    if nbytes + DISK_MARGIN > free:
+        raise DataError(f"the data set is larger than memory and is read from a cache file of "
+                        f"{size_text(nbytes)}, but {folder} has {size_text(free)} free; free some disk or set "
+                        "STUDIO_CACHE_DIR to a folder on a larger disk", shown)
+
+
+def build(name: str, shape: tuple[int, ...], order: np.ndarray, rows: Callable[[np.ndarray], np.ndarray],
+          n_train: int, standardize: str, meta: dict[str, Any], shown: str, unit: str,
+          block: int | None = None, arrays: dict[str, np.ndarray] | None = None) -> Entry:
+    """Write ``rows(order[i:j])`` (float32 ``[j - i, *shape[1:]]``) for every block, scale, and keep it.
+
+    ``order`` lists the source rows in split order (training part first, ``n_train`` rows).
+    """
+    root = cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot make the data cache folder {root} ({exc.strerror or exc}); set "
+                        "STUDIO_CACHE_DIR to a folder you can write", shown) from None
+    _drop_stale(name)
+    n = int(shape[0])
+    sample = int(np.prod(shape[1:], dtype=np.int64))
+    nbytes = n * sample * 4
+    _check_disk(root, nbytes, shown)
+    temp = root / f".{name}.{uuid.uuid4().hex[:8]}"
+    temp.mkdir()
+    try:
+        x = np.lib.format.open_memmap(temp / "x.npy", mode="w+", dtype=np.float32, shape=tuple(shape))
+        step = block or max(1, BLOCK_BYTES // max(1, sample * 4))
+        for start in range(0, n, step):
+            x[start:start + step] = rows(order[start:start + step])
+            report((start + step) / n, min(start + step, n), unit)
+        report(1.0, n, unit, force=True)
+        scaler = None
+        if standardize != "none":
+            shift, scale = fit_rows(standardize, x[:n_train], step)
+            scaler = {"shift": shift.tolist(), "scale": scale.tolist(), "shape": list(shift.shape)}
+            for start in range(0, n, step):
+                part = x[start:start + step]
+                part -= shift
+                part /= scale
+                if not np.isfinite(part).all():
+                    raise DataError(f"standardize {standardize!r} gives values beyond float32 (about 3.4e38): the "
+                                    f"features span too wide a range, or barely vary in training and far more in "
+                                    "validation; set standardize to none", "training.dataset.standardize")
+        x.flush()
+        del x
+        for key, value in (arrays or {}).items():
+            np.save(temp / f"{key}.npy", value, allow_pickle=False)
+        full_meta = {**meta, "arrays": sorted(arrays or {}), "shape": list(shape), "n_train": int(n_train), "scaler": scaler,
+                     "standardize": standardize}
+        (temp / "meta.json").write_text(json.dumps(full_meta), encoding="utf-8")
+        final = root / name
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(temp, final)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    entry = open_entry(name)
+    if entry is None:
+        raise DataError(f"the data cache entry {root / name} could not be read back", shown)
+    return entry
+
+
+def _kept(x: np.ndarray) -> np.ndarray:
+    """A block as [values, K]: K statistics, over the same axes as ``scaling.fit_scaler``."""
+    if x.ndim == 4:  # [n, C, H, W]: per channel
+        return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    return x.reshape(-1, x.shape[-1])
+
+
+def _stat_shape(x: np.ndarray) -> tuple[int, ...]:
+    if x.ndim == 4:
+        return (x.shape[1], 1, 1)
+    if x.ndim == 3:
+        return (1, x.shape[2])
+    return (x.shape[1],)
+
+
+def fit_rows(method: str, x: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(shift, scale) as float32, the same as ``scaling.fit_scaler`` gives, read a block at a time."""
+    import torch
+
+    from .scaling import finish_scale
+
+    k = _kept(x[:1]).shape[1]
+    if method == "zscore":
+        total = np.zeros(k)
+        count = 0
+        for start in range(0, len(x), step):
+            block = _kept(x[start:start + step]).astype(np.float64)
+            total += block.sum(axis=0)
+            count += len(block)
+        mean = total / max(count, 1)
+        squares = np.zeros(k)
+        for start in range(0, len(x), step):
+            block = _kept(x[start:start + step]).astype(np.float64)
+            squares += ((block - mean) ** 2).sum(axis=0)
+        shift, scale = mean, np.sqrt(squares / max(count, 1))
+    else:
+        low = np.full(k, np.inf)
+        high = np.full(k, -np.inf)
+        for start in range(0, len(x), step):
+            block = _kept(x[start:start + step])
+            low = np.minimum(low, block.min(axis=0))
+            high = np.maximum(high, block.max(axis=0))
+        shift, scale = low, high - low
+    shape = _stat_shape(x)
+    shift_t, scale_t = finish_scale(torch.from_numpy(shift.reshape(shape)), torch.from_numpy(scale.reshape(shape)),
+                                    torch.float32)
+    return shift_t.numpy(), scale_t.numpy()
+
+
+def description(entry: Entry) -> str:
+    return (f"read from disk a batch at a time: {size_text(entry.x.nbytes)} is more than the "
+            f"{size_text(limits.memory_budget())} a data set may hold in memory (cache {entry.folder})")
+
+
+def streamed(name: str, task: str, entry: Entry, targets: np.ndarray | None, opts: dict[str, Any], *,
+             class_names: list[str] | None = None, output_shape: tuple[int, ...] | None = None,
+             extra: dict[str, Any] | None = None):
+    """The ``Dataset`` whose split tensors are views of the map; ``targets`` are in split order."""
+    import torch
+
+    from .assemble import make_augmentation, to_tensor
+    from .dataset import DataInput, Dataset, Split
+    from .scaling import Scaler
+
+    x = torch.from_numpy(entry.x)
+    n_train = entry.meta["n_train"]
+    if targets is None:
+        y = None
+    elif task == "classification":
+        y = torch.as_tensor(np.ascontiguousarray(targets), dtype=torch.int64)
+    else:
+        y = to_tensor(targets, "float")
+    train = Split((x[:n_train],), None if y is None else y[:n_train])
+    val = Split((x[n_train:],), None if y is None else y[n_train:]) if n_train < len(x) else None
+    scaler = None
+    saved = entry.meta.get("scaler")
+    if saved is not None:
+        shape = tuple(saved["shape"])
+        scaler = Scaler(entry.meta["standardize"], torch.tensor(saved["shift"], dtype=torch.float32).reshape(shape),
+                        torch.tensor(saved["scale"], dtype=torch.float32).reshape(shape))
+    sample = tuple(int(d) for d in entry.x.shape[1:])
+    if output_shape is None:
+        output_shape = (len(class_names or []),) if task == "classification" else tuple(targets.shape[1:])
+    info = dict(extra or {})
+    info["streamed"] = description(entry)
+    return Dataset(
+        name=name, task=task, inputs=(DataInput("x", sample, "float"),), train=train, val=val,
+        output_shape=tuple(int(d) for d in output_shape), class_names=list(class_names or []), scaler=scaler,
+        augmentation=make_augmentation(name, opts, sample), extra=info, spec={"name": name, **opts},
+    )
