@@ -15,6 +15,8 @@ from .options import PLACE, read_options
 if TYPE_CHECKING:
     from studio.files.reach import Reach
 
+    from .progress import Progress
+
 # (options, the graph file's reach) -> Dataset
 Loader = Callable[[dict[str, Any], Any], Dataset]
 
@@ -76,13 +78,15 @@ def info(name: str) -> DatasetInfo:
 
 
 def load_dataset(spec: Mapping[str, Any] | str, base_dir: "Reach | str | Path | None" = None,
-                 graph: Any = None) -> Dataset:
+                 graph: Any = None, progress: "Progress | None" = None) -> Dataset:
     """Load the data set ``spec`` describes. ``base_dir`` is the graph file's reach:
     a ``Reach`` (its folder plus what the user granted) or a plain folder (that
     folder, nothing granted; the working directory when None). Relative paths
     resolve in its folder; a path outside it raises ``DataOutsideFolder``. With
     ``graph``, options the spec leaves out may be taken from it (an image
-    folder's size and channels from the Input's shape). Raises ``DataError``."""
+    folder's size and channels from the Input's shape). ``progress(fraction,
+    done, unit)`` hears how far a file is read, on the loading thread (without
+    it a load that takes long prints its progress to stderr). Raises ``DataError``."""
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, Mapping):
@@ -97,7 +101,10 @@ def load_dataset(spec: Mapping[str, Any] | str, base_dir: "Reach | str | Path | 
     opts = read_options(name, entry.options, spec)
     from .files.paths import reach_of
 
-    return entry.load(opts, reach_of(base_dir))
+    from .progress import reporting
+
+    with reporting(progress, name):
+        return entry.load(opts, reach_of(base_dir))
 
 
 def paths_in(spec: Any) -> list[tuple[str, str]]:

@@ -155,6 +155,8 @@ class Dataset:
             shown = ", ".join(self.class_names[:10]) + (", ..." if len(self.class_names) > 10 else "")
             parts.append(f"{len(self.class_names)} classes ({shown})")
         parts.append(f"output {list(self.output_shape)}")
+        if self.extra.get("streamed"):
+            parts.append(self.extra["streamed"])  # larger than memory, or mapped: batches come from disk
         return "; ".join(parts)
 
     def preview(self, limit: int = 64, split: str = "train") -> Preview:

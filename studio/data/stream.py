@@ -234,15 +234,17 @@ def description(entry: Entry) -> str:
 
 def streamed(name: str, task: str, entry: Entry, targets: np.ndarray | None, opts: dict[str, Any], *,
              class_names: list[str] | None = None, output_shape: tuple[int, ...] | None = None,
-             extra: dict[str, Any] | None = None):
-    """The ``Dataset`` whose split tensors are views of the map; ``targets`` are in split order."""
+             extra: dict[str, Any] | None = None, x_dtype: str = "float", note: str | None = None):
+    """The ``Dataset`` whose split tensors are views of the map; ``targets`` are in split order.
+
+    ``extra["streamed"]`` says so, for ``Dataset.describe``; ``note`` in place of the cache's own words."""
     import torch
 
     from .assemble import make_augmentation, to_tensor
     from .dataset import DataInput, Dataset, Split
     from .scaling import Scaler
 
-    x = torch.from_numpy(entry.x)
+    x = torch.from_numpy(entry.x)  # shares the map: no copy
     n_train = entry.meta["n_train"]
     if targets is None:
         y = None
@@ -262,9 +264,9 @@ def streamed(name: str, task: str, entry: Entry, targets: np.ndarray | None, opt
     if output_shape is None:
         output_shape = (len(class_names or []),) if task == "classification" else tuple(targets.shape[1:])
     info = dict(extra or {})
-    info["streamed"] = description(entry)
+    info["streamed"] = note or description(entry)
     return Dataset(
-        name=name, task=task, inputs=(DataInput("x", sample, "float"),), train=train, val=val,
+        name=name, task=task, inputs=(DataInput("x", sample, x_dtype),), train=train, val=val,
         output_shape=tuple(int(d) for d in output_shape), class_names=list(class_names or []), scaler=scaler,
         augmentation=make_augmentation(name, opts, sample), extra=info, spec={"name": name, **opts},
     )

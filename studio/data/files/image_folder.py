@@ -15,11 +15,14 @@ from blocks import Param
 
 from studio.files.reach import OutsideFolder
 
+from .. import stream
 from ..assemble import assemble
 from ..catalog import DatasetInfo, register
 from ..errors import DataError, DataOutsideFolder
-from ..limits import MAX_IMAGE_PIXELS, check_memory
+from ..limits import MAX_IMAGE_PIXELS
 from ..options import AUGMENT, SPLIT, STANDARDIZE, place
+from ..progress import report
+from ..splitting import split_indices
 from .paths import kind_of, open_regular, reach_of, resolve
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -70,8 +73,9 @@ def _size_of(path, shown: str) -> tuple[int, int]:
         return img.size[1], img.size[0]
 
 
-def _walk(root, shown: str, reach) -> tuple[list[str], list[tuple[int, Any, str]]]:
-    """Class names and (class, file, shown name) of every image, each inside the graph's reach."""
+def _walk(root, shown: str, reach) -> tuple[list[str], list[tuple[int, Any, str]], list[tuple]]:
+    """Class names, (class, file, shown name) of every image, each inside the graph's reach, and each
+    file's (class, name, size, time): what the cache of a folder too large for memory is named by."""
     def inside(p, label: str) -> None:
         real = os.path.realpath(p)
         if not reach.allows(Path(real)):
@@ -90,6 +94,7 @@ def _walk(root, shown: str, reach) -> tuple[list[str], list[tuple[int, Any, str]
     if len(classes) < 2:
         raise DataError(f"needs one sub-folder per class (at least 2), found {len(classes)}", shown)
     files: list[tuple[int, Any, str]] = []
+    stamps: list[tuple] = []
     for c, name in enumerate(classes):
         found = []
         for p in sorted((root / name).iterdir()):
@@ -102,6 +107,7 @@ def _walk(root, shown: str, reach) -> tuple[list[str], list[tuple[int, Any, str]
                 raise DataError(f"cannot read the image ({exc.strerror or exc})", label) from None
             if stat.S_ISDIR(mode):
                 continue
+            stamps.append((name, p.name, *stream.file_stamp(p)))
             if not stat.S_ISREG(mode):
                 raise DataError(f"the file is {kind_of(mode)}, not a regular file; "
                                 "data is read only from regular files", label)
@@ -110,13 +116,14 @@ def _walk(root, shown: str, reach) -> tuple[list[str], list[tuple[int, Any, str]
         if not found:
             raise DataError(f"no images ({', '.join(sorted(EXTENSIONS))})", f"{shown.rstrip('/')}/{name}")
         files += found
-    return classes, files
+        report(0.0, len(files), "files found")
+    return classes, files, stamps
 
 
 def _load(o: dict[str, Any], base) -> Any:
     reach = reach_of(base)
     root, shown = resolve(o["path"], reach, want_dir=True)
-    classes, files = _walk(root, shown, reach)
+    classes, files, stamps = _walk(root, shown, reach)
     channels = 1 if o["channels"] == "grayscale" else 3
     mode = "L" if channels == 1 else "RGB"
     size = o["size"]
@@ -126,16 +133,49 @@ def _load(o: dict[str, Any], base) -> Any:
         # Without a size, every image takes the first one's size.
         size = _size_of(files[0][1], files[0][2])
     h, w = size
-    check_memory(2 * len(files) * channels * h * w * 4,
-                 f"{shown}: {len(files):,} images x {channels} x {h} x {w} x 4 bytes, twice (the images and "
-                 "their training and validation parts)", place("path"),
-                 "use a smaller size or fewer images")
-    x = np.empty((len(files), channels, h, w), dtype=np.float32)
+    n = len(files)
+    labels = np.array([c for c, _, _ in files])
+    extra = {"files": [str(p) for _, p, _ in files]}
+    if stream.should_stream(2 * n * channels * h * w * 4):
+        return _streamed(o, root, shown, classes, files, stamps, labels, mode, size, extra)
+    x = np.empty((n, channels, h, w), dtype=np.float32)
     for i, (_, p, label) in enumerate(files):
         x[i] = read_image(p, label, mode, size)
-    labels = np.array([c for c, _, _ in files])
-    return assemble("image_folder", "classification", x, labels, o, class_names=classes,
-                    extra={"files": [str(p) for _, p, _ in files]})
+        report((i + 1) / n, i + 1, "files")
+    report(1.0, n, "files", force=True)
+    return assemble("image_folder", "classification", x, labels, o, class_names=classes, extra=extra)
+
+
+# Images decoded and written to the cache per block: small, so the progress bar moves.
+IMAGE_BLOCK = 64
+
+
+def _streamed(o, root, shown, classes, files, stamps, labels, mode, size, extra):
+    """A folder too large for memory: decoded once into the cache, in split order, and mapped."""
+    n = len(files)
+    tr, va = split_indices(n, o["val_fraction"], o["seed"], labels)
+    if len(tr) == 0:
+        raise DataError(f"no training samples left: {n} samples with val_fraction {o['val_fraction']}",
+                        place("val_fraction"))
+    order = np.concatenate([tr, va])
+    options = {k: v for k, v in o.items() if k != "path"}
+    options["size"] = list(size)
+    name = stream.entry_name(Path(root), stamps, options)
+    entry = stream.open_entry(name)
+    if entry is None:
+        channels = 1 if mode == "L" else 3
+
+        def rows(idx: np.ndarray) -> np.ndarray:
+            out = np.empty((len(idx), channels, *size), dtype=np.float32)
+            for j, i in enumerate(idx):
+                _, p, label = files[i]
+                out[j] = read_image(p, label, mode, size)
+            return out
+
+        entry = stream.build(name, (n, channels, *size), order, rows, len(tr), o["standardize"], {}, shown,
+                             "files", block=IMAGE_BLOCK)
+    return stream.streamed("image_folder", "classification", entry, labels[order], o, class_names=classes,
+                           extra=extra)
 
 
 def from_graph(spec, graph) -> dict[str, Any]:
