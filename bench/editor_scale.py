@@ -1,8 +1,21 @@
-"""Editor at scale: a 500-node graph. Prints JSON lines: time to show it, to
-apply one parameter edit (re-infer + repaint of what changed), and frames per
-second while panning (offscreen). Targets: open <= 1 s, edit <= 30 ms, pan >= 30 fps.
+"""Editor at scale: a graph of ``--nodes`` nodes (500 by default; the issue's figure is 5,000) in
+the main window, offscreen. One JSON line per case, each with ``case``, ``target``, ``ratio``
+(value over target for times, target over value for rates: above 1 misses either way) and
+``meets``, plus the raw figures and the 1-minute load average:
 
-Groups (one JSON line per case, each ``case``, ``value_ms`` (median), ``target_ms`` 50,
+- ``open_N``: the document shown (every item made) and painted; target 1 s.
+- ``edit_N``: one parameter edit in the inspector (out_features of a Linear in the middle of the
+  chain: it, the two below it and their wires re-inferred and redrawn) and a whole repaint of the
+  canvas; median of ``--edits``; target 30 ms.
+- ``pan_fps_N``: zoomed out to the whole graph (the overview: plain boxes, straight wires), panning
+  8 px a frame, each frame a whole repaint of the canvas; target 30 fps. ``pan_fps_far_N`` does the
+  same at 20% (boxes with names, straight wires), ``pan_fps_zoom1_N`` at the selection's zoom.
+
+Times are the process's CPU time (``cpu_ms``, ``cpu_fps``: the painting is single-threaded, and
+this machine is shared), ``meets`` is judged on them; the wall clock's figures come beside them.
+
+Groups, in a graph of ``--group-nodes`` nodes (500) whatever ``--nodes`` is (one JSON line per
+case, each ``case``, ``value_ms`` (median), ``target_ms`` 50,
 ``ratio`` = value over the 50 ms target, ``meets``; ``cpu_ms`` the process's CPU time, steadier
 than the wall clock on a busy machine), all in the main window with the
 scene and inspector following, repainted:
@@ -20,7 +33,8 @@ undo and redo, place_instance, an inner set_params with 8 instances) and count t
 re-inferred by the inner edit (``reinferred``: only the 8 instances in the top graph when
 their outputs do not change).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/editor_scale.py [--nodes 500] [--groups-only]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/editor_scale.py [--nodes 5000] [--groups-only]
+        [--group-nodes 500] [--edits 20] [--frames 60] [--repeats 7]
 """
 
 from __future__ import annotations
@@ -116,7 +130,7 @@ def core_cases(args) -> None:
     from studio.graph import shapes
     from studio.graph.groups import group_nodes
 
-    g = residual_graph(args.nodes)
+    g = residual_graph(args.group_nodes)
     members = [n for i in range(40, 65) for n in block_ids(i)]
     times, undo, redo = [], [], []
     for _ in range(args.repeats):
@@ -175,7 +189,7 @@ def group_cases(app, window, args) -> None:
         app.processEvents()
         vp.repaint()
 
-    window.set_document(residual_graph(args.nodes), None)
+    window.set_document(residual_graph(args.group_nodes), None)
     settle()
     members = [n for i in range(40, 65) for n in block_ids(i)]
     window.scene.select_nodes(members)
@@ -200,12 +214,12 @@ def group_cases(app, window, args) -> None:
         window.scene.select_nodes(members)
         settle()
         gid = timed("group", window.group_selection)
-        assert gid is not None and len(window.editor.graph) == args.nodes - 99
+        assert gid is not None and len(window.editor.graph) == args.group_nodes - 99
         assert timed("enter", lambda: window.open_group(gid))
         assert len(window.scene.nodes) >= 100
         assert timed("leave", window.leave_group)
         timed("undo", window.editor.undo_stack.undo)
-        assert len(window.editor.graph) == args.nodes
+        assert len(window.editor.graph) == args.group_nodes
     notes = {"group": "Ctrl+G's action on 100 of 500 nodes, scene and inspector following",
              "enter": "open the group: its 100 nodes drawn and framed",
              "leave": "back up to the 401-node document, its view restored",
@@ -215,7 +229,7 @@ def group_cases(app, window, args) -> None:
         runs = parts[case]
         split = {k: round(statistics.median(r[i] for r in runs) * 1e3, 2)
                  for i, k in enumerate(("action_ms", "events_ms", "paint_ms"))}
-        emit_case(name, [sum(r) for r in runs], nodes=args.nodes, **split,
+        emit_case(name, [sum(r) for r in runs], nodes=args.group_nodes, **split,
                   cpu_ms=round(statistics.median(cpu[case]) * 1e3, 2), note=notes[case])
 
     graph = instances_graph()
@@ -243,6 +257,78 @@ def group_cases(app, window, args) -> None:
     settle()
 
 
+def rate_case(case: str, fps: float, cpu_fps: float, **extra) -> None:
+    emit(bench="editor_scale", case=case, fps=round(fps, 1), cpu_fps=round(cpu_fps, 1), target_fps=30.0,
+         ratio=round(30.0 / max(cpu_fps, 1e-9), 3), ratio_of="target", meets=cpu_fps >= 30.0,
+         load_avg_1min=round(os.getloadavg()[0], 2), **extra)
+
+
+def big_graph_cases(app, window, graph, args) -> None:
+    """Open, edit and pan the ``--nodes`` graph."""
+    n = len(graph)
+    vp = window.view.viewport()
+    t0, c0 = time.perf_counter(), time.process_time()
+    window.set_document(graph, None)
+    app.processEvents()
+    vp.repaint()
+    open_s, open_cpu = time.perf_counter() - t0, time.process_time() - c0
+    emit(bench="editor_scale", case=f"open_{n}", nodes=n, edges=len(graph.edges), value_s=round(open_s, 3),
+         cpu_s=round(open_cpu, 3), target_s=1.0, ratio=round(open_cpu / 1.0, 3), ratio_of="target",
+         meets=open_cpu <= 1.0, load_avg_1min=round(os.getloadavg()[0], 2),
+         note="every node and wire item made, the training dock following, the canvas painted")
+
+    t0 = time.perf_counter()
+    window.counter.compute_now()  # includes importing torch, done on a thread in the app
+    emit(bench="editor_scale", metric="param_counts_s", nodes=n, value=round(time.perf_counter() - t0, 4),
+         total_params=window.counter.total, note="first count imports torch; the window is usable meanwhile")
+
+    # One parameter edit in the middle of the chain: re-infers it and its descendants.
+    middle = f"fc{n // 8}a"
+    window.scene.select_nodes([middle])
+    window.view.frame_selected()
+    app.processEvents()
+    vp.repaint()
+    times, cpu = [], []
+    for k in range(args.edits):
+        t0, c0 = time.perf_counter(), time.process_time()
+        window.inspector.editors["out_features"].edit.setText(str(64 + ((k + 1) % 2)))
+        window.inspector.commit("out_features")
+        window.counter.flush()
+        app.processEvents()
+        vp.repaint()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    value = statistics.median(cpu) * 1e3
+    emit(bench="editor_scale", case=f"edit_{n}", nodes=n, cpu_ms=round(value, 2),
+         value_ms=round(statistics.median(times) * 1e3, 2), max_ms=round(max(times) * 1e3, 2), edits=args.edits,
+         target_ms=30.0, ratio=round(value / 30.0, 3), ratio_of="target", meets=value <= 30.0,
+         load_avg_1min=round(os.getloadavg()[0], 2),
+         note="out_features of one Linear in a residual chain: its node, the next two and the wires between; "
+              "max_ms includes the window's debounced problem check")
+
+    def far() -> None:
+        window.view.frame_all()
+        window.view.zoom_by(0.2 / window.view.zoom())
+
+    for label, frame in ((f"pan_fps_{n}", window.view.frame_all), (f"pan_fps_far_{n}", far),
+                         (f"pan_fps_zoom1_{n}", window.view.frame_selected)):
+        frame()
+        app.processEvents()
+        vp.repaint()
+        app.processEvents()
+        t0, c0 = time.perf_counter(), time.process_time()
+        for f in range(args.frames):
+            window.view.pan_by(8 if (f // 15) % 2 == 0 else -8, 3)
+            app.processEvents()
+            vp.repaint()
+        fps = args.frames / (time.perf_counter() - t0)
+        cpu_fps = args.frames / max(1e-9, time.process_time() - c0)
+        seen = window.view.mapToScene(vp.rect()).boundingRect()
+        visible = sum(1 for item in window.scene.nodes.values() if seen.intersects(item.sceneBoundingRect()))
+        rate_case(label, fps, cpu_fps, nodes=n, visible_nodes=visible, zoom=round(window.view.zoom(), 3),
+                  detail=window.scene.detail)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=500)
@@ -250,6 +336,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=7, help="runs of each group case")
     parser.add_argument("--groups-only", action="store_true", help="only the group cases")
+    parser.add_argument("--group-nodes", type=int, default=500, help="size of the graph the group cases group in")
     args = parser.parse_args()
     core_cases(args)
 
@@ -265,63 +352,13 @@ def main() -> int:
         window.resize(1600, 1000)
         window.show()
         app.processEvents()
-        vp = window.view.viewport()
         if args.groups_only:
             group_cases(app, window, args)
             window.editor.undo_stack.setClean()
             window.close()
             return 0
 
-        t0, c0 = time.perf_counter(), time.process_time()
-        window.set_document(graph, None)
-        app.processEvents()
-        vp.repaint()
-        open_s = time.perf_counter() - t0
-        emit(bench="editor_scale", metric="open_s", nodes=len(graph), edges=len(graph.edges),
-             value=round(open_s, 4), cpu_s=round(time.process_time() - c0, 4), target="<= 1.0",
-             note="includes the training dock following the new document")
-
-        t0 = time.perf_counter()
-        window.counter.compute_now()  # includes importing torch, done on a thread in the app
-        emit(bench="editor_scale", metric="param_counts_s", nodes=len(graph), value=round(time.perf_counter() - t0, 4),
-             total_params=window.counter.total, note="first count imports torch; the window is usable meanwhile")
-
-        # One parameter edit in the middle of the chain: re-infers it and its descendants.
-        window.view.frame_selected()
-        middle = f"fc{len(graph) // 8}a"
-        window.scene.select_nodes([middle])
-        window.view.frame_selected()
-        app.processEvents()
-        times = []
-        c0 = time.process_time()
-        for k in range(args.edits):
-            t0 = time.perf_counter()
-            window.inspector.editors["out_features"].edit.setText(str(64 + (k % 2)))
-            window.inspector.commit("out_features")
-            window.counter.flush()
-            app.processEvents()
-            vp.repaint()
-            times.append(time.perf_counter() - t0)
-        emit(bench="editor_scale", metric="edit_ms", nodes=len(graph), value=round(statistics.median(times) * 1e3, 2),
-             max_ms=round(max(times) * 1e3, 2), cpu_ms=round((time.process_time() - c0) / args.edits * 1e3, 2),
-             edits=args.edits, target="<= 30",
-             note="out_features of one Linear in a residual chain: its node, the next two and the wires between")
-
-        for label, frame in (("pan_fps_zoom1", lambda: window.view.frame_selected()),
-                             ("pan_fps_all_visible", window.view.frame_all)):
-            frame()
-            app.processEvents()
-            vp.repaint()
-            t0, c0 = time.perf_counter(), time.process_time()
-            for f in range(args.frames):
-                window.view.pan_by(8 if (f // 15) % 2 == 0 else -8, 3)
-                vp.repaint()
-            fps = args.frames / (time.perf_counter() - t0)
-            cpu_fps = args.frames / max(1e-9, time.process_time() - c0)
-            visible = sum(1 for item in window.scene.nodes.values()
-                          if window.view.mapToScene(vp.rect()).boundingRect().intersects(item.sceneBoundingRect()))
-            emit(bench="editor_scale", metric=label, nodes=len(graph), visible_nodes=visible,
-                 zoom=round(window.view.zoom(), 3), value=round(fps, 1), cpu_fps=round(cpu_fps, 1), target=">= 30")
+        big_graph_cases(app, window, graph, args)
         group_cases(app, window, args)
         window.editor.undo_stack.setClean()
         window.close()

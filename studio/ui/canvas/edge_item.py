@@ -8,10 +8,30 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 from .. import theme
+from .detail import FAR_LOD
 
 LABEL_PORT_CLEARANCE = 10.0  # px kept free around each port
 _label_font = QFont()
 _label_font.setPointSizeF(7.5)
+_shared: dict = {}
+_widths: dict[str, float] = {}
+
+
+def _metrics() -> QFontMetricsF:
+    found = _shared.get("metrics")
+    if found is None:
+        found = _shared["metrics"] = QFontMetricsF(_label_font)
+    return found
+
+
+def _label_width(text: str) -> float:
+    """The label's width in the label font; the same few shapes label most wires, so each is measured once."""
+    found = _widths.get(text)
+    if found is None:
+        if len(_widths) > 4096:
+            _widths.clear()
+        found = _widths[text] = _metrics().horizontalAdvance(text)
+    return found
 
 
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
@@ -32,6 +52,7 @@ class EdgeItem(QGraphicsObject):
         self.hovered = False
         self.gradient_color: QColor | None = None  # set by the training panel while a run trains
         self._path = QPainterPath()
+        self._a, self._b = QPointF(), QPointF()
         self._label_rect = QRectF()
         self._bounds = QRectF()
         self.setFlags(QGraphicsItem.ItemIsSelectable)
@@ -48,11 +69,12 @@ class EdgeItem(QGraphicsObject):
         self.prepareGeometryChange()
         a = self.src_port.scenePos()
         b = self.dst_port.scenePos()
+        self._a, self._b = a, b
         self._path = wire_path(a, b)
-        mid = self._path.pointAtPercent(0.5)
-        fm = QFontMetricsF(_label_font)
-        w = fm.horizontalAdvance(self.label) + 10 if self.label else 0.0
-        h = fm.height() + 4
+        # the S-curve is symmetric about its middle, which is the middle of its ends
+        mid = (a + b) / 2
+        w = _label_width(self.label) + 10 if self.label else 0.0
+        h = _metrics().height() + 4
         y = mid.y() - h / 2
         if w > abs(b.x() - a.x()) - 2 * LABEL_PORT_CLEARANCE:
             y -= h / 2 + 4  # too short a wire: sit above it instead of over the ports
@@ -62,6 +84,10 @@ class EdgeItem(QGraphicsObject):
 
     def label_rect(self) -> QRectF:
         return QRectF(self._label_rect)
+
+    def ends(self) -> tuple[QPointF, QPointF]:
+        """Where the wire starts and ends (its ports' centres)."""
+        return self._a, self._b
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -77,7 +103,7 @@ class EdgeItem(QGraphicsObject):
         t = theme.current()
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         # Far out, hundreds of wires are hairlines: skip antialiasing and labels.
-        painter.setRenderHint(QPainter.Antialiasing, lod >= 0.4)
+        painter.setRenderHint(QPainter.Antialiasing, lod >= FAR_LOD)
         if self.isSelected():
             color, width = QColor(t.selection), 2.6
         elif self.hovered:
@@ -88,8 +114,11 @@ class EdgeItem(QGraphicsObject):
             color, width = QColor(t.wire), 1.8
         painter.setPen(QPen(color, width, Qt.SolidLine, Qt.RoundCap))
         painter.setBrush(Qt.NoBrush)
+        if lod < FAR_LOD:
+            painter.drawLine(self._a, self._b)  # zoomed out: straight, like the ports it joins, gone
+            return
         painter.drawPath(self._path)
-        if self.label and lod >= 0.4:
+        if self.label:
             painter.setPen(QPen(color, 1.0))
             painter.setBrush(QColor(t.label_bg))
             painter.drawRoundedRect(self._label_rect, 4, 4)

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem
 
 from .. import icons, theme
+from .detail import FAR_LOD, OVERVIEW_LOD
 from .format import count_text, key_params_text
 
 if TYPE_CHECKING:
@@ -71,6 +72,9 @@ class PortItem(QGraphicsItem):
         return self.scenePos()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        # Zoomed out, ports are too small to aim at: they vanish (the scene usually stops asking, see detail.py).
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < FAR_LOD:
+            return
         t = theme.current()
         color = QColor(t.port)
         if self.problem == "unconnected" or self.level == "warning":
@@ -218,18 +222,17 @@ class NodeItem(QGraphicsObject):
 
     def _relayout(self) -> None:
         self.prepareGeometryChange()
-        title_fm, body_fm, small_fm = _metrics()
         # Port names show where a side has several ports; they get a column of
         # their own, so the block name and parameters sit between, never over them.
-        self._in_names_w = _names_width(self.inputs, small_fm)
-        self._out_names_w = _names_width(self.outputs, small_fm)
+        self._in_names_w = _names_width(self.inputs)
+        self._out_names_w = _names_width(self.outputs)
         columns = self._in_names_w + self._out_names_w
         text_w = max(
-            title_fm.horizontalAdvance(self._title) + 40,
-            body_fm.horizontalAdvance(self._block) + 2 * INSET + columns,
-            body_fm.horizontalAdvance(self._keys) + 2 * INSET + columns,
+            _advance(TITLE, self._title) + 40,
+            _advance(BODY, self._block) + 2 * INSET + columns,
+            _advance(BODY, self._keys) + 2 * INSET + columns,
             # inside a group, the footer holds the port role beside the parameter count (which comes later)
-            (small_fm.horizontalAdvance(self.port_role) + small_fm.horizontalAdvance("888.8k params") + 8
+            (_advance(SMALL, self.port_role) + _advance(SMALL, "888.8k params") + 8
              + 2 * INSET) if self.port_role else 0,
         )
         self._width = min(MAX_WIDTH, max(MIN_WIDTH, _ceil_to(text_w, GRID)))
@@ -253,7 +256,7 @@ class NodeItem(QGraphicsObject):
         if p is None:
             return []
         text = f"{p.port}: {p.message}" if p.port and not p.message.startswith(p.port) else p.message
-        fm = QFontMetricsF(_small_font)
+        fm = _metrics()[SMALL]
         width = max(self._width, 220.0)
         words, lines, line = text.split(), [], ""
         for w in words:
@@ -301,13 +304,12 @@ class NodeItem(QGraphicsObject):
 
     def port_label_rects(self) -> list[tuple[PortItem, QRectF]]:
         """Where the port names are drawn (sides with several ports only)."""
-        fm = QFontMetricsF(_small_font)
         rects = []
         for ports, is_out in ((self.inputs, False), (self.outputs, True)):
             if len(ports) < 2:
                 continue
             for name, port in ports.items():
-                w = fm.horizontalAdvance(name) + 2
+                w = _advance(SMALL, name) + 2
                 x = self._width - INSET - w if is_out else INSET
                 rects.append((port, QRectF(x, port.pos().y() - 8, w, 16)))
         return rects
@@ -325,6 +327,14 @@ class NodeItem(QGraphicsObject):
 
     def boundingRect(self) -> QRectF:
         return self._bounds
+
+    header_height = HEADER
+
+    def header_color(self) -> QColor:
+        """The header band's colour: the category's, red for an error, amber for a warning."""
+        t = theme.current()
+        marked = {"error": t.error, "warning": t.warning}.get(self.severity)
+        return QColor(marked) if marked else QColor(t.category_color(self._category))
 
     def hoverEnterEvent(self, event) -> None:
         # Built on demand: shapes and problems change far more often than anyone hovers.
@@ -368,19 +378,17 @@ class NodeItem(QGraphicsObject):
         painter.drawPath(header.intersected(clip))
 
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < 0.4:
+        if lod < FAR_LOD:
             # Zoomed far out the text is unreadable: the coloured boxes are the picture, each with its
             # name in a font that keeps a readable size on screen (ResNet-18 framed, a group opened),
             # shortened to its column.
-            if lod >= 0.12:
-                far = QFont(_title_font)
-                far.setPixelSize(max(1, round(10 / lod)))
-                painter.setFont(far)
+            if lod >= OVERVIEW_LOD:
+                far = max(1, round(10 / lod))
+                painter.setFont(_far_font(far))
                 painter.setPen(QColor(t.node_text))
                 wide = max(box.width(), FAR_NAME_WIDTH)
                 rect = QRectF((box.width() - wide) / 2, HEADER, wide, box.height() - HEADER)
-                painter.drawText(rect, Qt.AlignCenter,
-                                 QFontMetricsF(far).elidedText(self._title, Qt.ElideRight, rect.width()))
+                painter.drawText(rect, Qt.AlignCenter, _elided(far, self._title, rect.width()))
             if self.isSelected():
                 painter.setPen(QPen(QColor(t.selection), 3.0 / max(lod, 0.05)))
                 painter.setBrush(Qt.NoBrush)
@@ -392,16 +400,13 @@ class NodeItem(QGraphicsObject):
         painter.setFont(_title_font)
         painter.setPen(QColor("#ffffff"))
         title_rect = QRectF(28, 0, box.width() - 34, HEADER)
-        painter.drawText(title_rect, Qt.AlignVCenter | Qt.AlignLeft,
-                         QFontMetricsF(_title_font).elidedText(self._title, Qt.ElideRight, title_rect.width()))
+        painter.drawText(title_rect, Qt.AlignVCenter | Qt.AlignLeft, _elided(TITLE, self._title, title_rect.width()))
 
         # block name and key parameters, between the port-name columns
-        body_fm = QFontMetricsF(_body_font)
         painter.setFont(_body_font)
         for (text, rect), color in zip(self.text_rects(), (t.node_dim_text, t.node_text)):
             painter.setPen(QColor(color))
-            painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter,
-                             body_fm.elidedText(text, Qt.ElideRight, rect.width()))
+            painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, _elided(BODY, text, rect.width()))
 
         # port names, only where a node has several on one side
         painter.setFont(_small_font)
@@ -418,11 +423,10 @@ class NodeItem(QGraphicsObject):
                              Qt.AlignRight | Qt.AlignVCenter, f"{count_text(self.param_count)} params")
         if self.port_role:
             # left of the parameter count, shortened where the two would meet
-            fm = QFontMetricsF(painter.font())
-            taken = fm.horizontalAdvance(f"{count_text(self.param_count)} params") + 8 if self.param_count else 0
+            taken = _advance(SMALL, f"{count_text(self.param_count)} params") + 8 if self.param_count else 0
             painter.setPen(QColor(t.selection))
             painter.drawText(QRectF(inset, box.height() - FOOTER, text_w - taken, FOOTER - 3),
-                             Qt.AlignLeft | Qt.AlignVCenter, fm.elidedText(self.port_role, Qt.ElideRight, text_w - taken))
+                             Qt.AlignLeft | Qt.AlignVCenter, _elided(SMALL, self.port_role, text_w - taken))
         if self.is_group:
             painter.setPen(QColor(t.node_dim_text))
             uses = f"group  ×{self.uses}" if self.uses > 1 else "group"
@@ -494,10 +498,54 @@ def worst(problems: list) -> "Problem | None":
     return best[1] if best is not None else None
 
 
-def _names_width(ports: dict, fm: QFontMetricsF) -> float:
+def _names_width(ports: dict) -> float:
     if len(ports) < 2:
         return 0.0
-    return max(fm.horizontalAdvance(name) for name in ports) + 2 + 6
+    return max(_advance(SMALL, name) for name in ports) + 2 + 6
+
+
+TITLE, BODY, SMALL = 0, 1, 2  # the fonts of _metrics(); a positive number is the far name's pixel size
+_measured: dict = {}
+
+
+def _far_font(pixels: int) -> QFont:
+    found = _shared.get(("far", pixels))
+    if found is None:
+        found = _shared[("far", pixels)] = QFont(_title_font)
+        found.setPixelSize(pixels)
+    return found
+
+
+def _font_metrics(font: int) -> QFontMetricsF:
+    if font <= SMALL:
+        return _metrics()[font]
+    found = _shared.get(("far metrics", font))
+    if found is None:
+        found = _shared[("far metrics", font)] = QFontMetricsF(_far_font(font))
+    return found
+
+
+def _advance(font: int, text: str) -> float:
+    """``text``'s width in ``font``. The same block names, parameters and port names recur on hundreds
+    of nodes: each is measured once (making a node item was mostly measuring text)."""
+    key = (font, text)
+    found = _measured.get(key)
+    if found is None:
+        if len(_measured) > 20_000:
+            _measured.clear()
+        found = _measured[key] = _font_metrics(font).horizontalAdvance(text)
+    return found
+
+
+def _elided(font: int, text: str, width: float) -> str:
+    """``text`` shortened with an ellipsis to ``width`` in ``font``, worked out once per text and width."""
+    key = (font, text, width)
+    found = _measured.get(key)
+    if found is None:
+        if len(_measured) > 20_000:
+            _measured.clear()
+        found = _measured[key] = _font_metrics(font).elidedText(text, Qt.ElideRight, width)
+    return found
 
 
 def _ceil_to(x: float, step: float) -> float:

@@ -9,17 +9,22 @@ from typing import Callable
 
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from studio.graph import Edge, Graph, GraphEvent, Problem
 
 from ..document import GraphEditor
+from .detail import FULL, OVERVIEW, Overview
 from .edge_item import EdgeItem
 from .format import shape_text
 from .interactions import NewWireInteraction
 from .node_item import NodeItem, PortItem
 
 SCENE_EXTENT = 200_000.0
+# The BSP index's depth: 2^16 cells of about 800 px on the 200,000 px scene. At 10 (6,000 px cells) a
+# repaint or hit-test of a few nodes still asked a thousand items of a 5,000-node graph for their bounds.
+BSP_DEPTH = 16
+_NO_CONTENTS = QGraphicsItem.ItemHasNoContents
 
 
 @dataclass
@@ -32,6 +37,7 @@ class _Level:
     node_edges: dict
     touched: set
     unsubscribe: Callable[[], None]
+    detail: str
 
 
 class GraphScene(QGraphicsScene):
@@ -46,6 +52,7 @@ class GraphScene(QGraphicsScene):
         self._node_edges: dict[str, set[Edge]] = {}
         # The window's problem list by node (``set_problems``); each item draws its worst.
         self.problems_by_node: dict[str, tuple[Problem, ...]] = {}
+        self._problems_unknown = True
         self.snapping = True
         self.user_dragging = False
         self.interaction: NewWireInteraction | None = None
@@ -55,8 +62,13 @@ class GraphScene(QGraphicsScene):
         self._stashed: dict[int, _Level] = {}  # levels a group was opened from, by id of their graph
         self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
         # The default BSP index: a repaint or a hit-test then looks at the items
-        # in view, not at every item in a 500-node graph.
-        self.setBspTreeDepth(10)
+        # in view, not at every item in a 5,000-node graph.
+        self.setBspTreeDepth(BSP_DEPTH)
+        # The view's level of detail (detail.py), set by the view as its scale changes: the items
+        # drawn for it and, zoomed far out, the overview drawn instead of them.
+        self.detail = FULL
+        self.overview = Overview()
+        self.selectionChanged.connect(self._overview_changed)
         editor.graph_replaced.connect(self._bind)
         editor.shown_changed.connect(self._bind)
         editor.batch_started.connect(self._hold)
@@ -86,6 +98,7 @@ class GraphScene(QGraphicsScene):
             self._stashed.pop(key).unsubscribe()
         self._bound = graph
         self.problems_by_node = {}  # the old level's; the new one's list follows
+        self._problems_unknown = True
         level = self._stashed.pop(id(graph), None)
         if level is not None and level.graph is graph:
             self._restore(level)
@@ -98,6 +111,7 @@ class GraphScene(QGraphicsScene):
         self._unsubscribe = graph.subscribe(self._on_event)
         if self.counts_own:
             self._count(graph.nodes)
+        self._overview_changed()
 
     def _stash(self, graph: Graph) -> None:
         touched: set[str] = set()
@@ -107,11 +121,13 @@ class GraphScene(QGraphicsScene):
             if event.edge is not None:
                 touched.update((event.edge.src, event.edge.dst))
 
-        for item in self.items():
-            if item.parentItem() is None:
-                self.removeItem(item)  # other items (a run's badges) belong to the level and go with it
+        # (its own items only: asking the scene for all of them wraps every port of the level too)
+        self.cancel_interaction()
+        for items in (self.edges.values(), self.nodes.values()):
+            for item in items:
+                self.removeItem(item)
         self._stashed[id(graph)] = _Level(graph, self.nodes, self.edges, self._node_edges, touched,
-                                          graph.subscribe(note))
+                                          graph.subscribe(note), self.detail)
         self.nodes, self.edges, self._node_edges = {}, {}, {}
 
     def _restore(self, level: "_Level") -> None:
@@ -121,6 +137,8 @@ class GraphScene(QGraphicsScene):
             self.addItem(item)
         for item in self.edges.values():
             self.addItem(item)
+        if level.detail != self.detail:
+            self._apply_detail(self.nodes.values(), self.edges.values())
         self._hold()
         self._held = set(level.touched)
         self._catch_up()
@@ -169,6 +187,7 @@ class GraphScene(QGraphicsScene):
                 self._count(touched | set(added))
         finally:
             self.blockSignals(False)
+        self._overview_changed()
         self.selectionChanged.emit()
 
     def _on_event(self, event: GraphEvent) -> None:
@@ -216,15 +235,20 @@ class GraphScene(QGraphicsScene):
         item.setPos(x, y)
         self.nodes[node_id] = item
         self._node_edges[node_id] = set()
+        if self.detail != FULL:
+            self._apply_detail((item,), ())
         self.addItem(item)
+        self._overview_changed()
 
     def _remove_node(self, node_id: str) -> None:
         item = self.nodes.pop(node_id)
         for edge in list(self._node_edges.pop(node_id, ())):
             self._remove_edge(edge)
         self.removeItem(item)
+        self._overview_changed()
 
     def _refresh_node(self, node_id: str) -> None:
+        """This node's item and its wires follow the model; no other item is touched."""
         item = self.nodes[node_id]
         item.refresh()
         for edge in self._node_edges[node_id]:
@@ -232,6 +256,7 @@ class GraphScene(QGraphicsScene):
             if edge.src == node_id:
                 edge_item.set_label(shape_text(self.graph.shapes.output(edge.src, edge.src_port)))
             edge_item.update_path()
+        self._overview_changed()
 
     def _add_edge(self, edge: Edge) -> None:
         src = self.nodes[edge.src].outputs[edge.src_port]
@@ -240,7 +265,10 @@ class GraphScene(QGraphicsScene):
         self.edges[edge] = item
         self._node_edges[edge.src].add(edge)
         self._node_edges[edge.dst].add(edge)
+        if self.detail == OVERVIEW:
+            item.setFlag(_NO_CONTENTS, True)
         self.addItem(item)
+        self._overview_changed()
 
     def _remove_edge(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
@@ -249,16 +277,63 @@ class GraphScene(QGraphicsScene):
         for node_id in (edge.src, edge.dst):
             self._node_edges.get(node_id, set()).discard(edge)
         self.removeItem(item)
+        self._overview_changed()
 
     def node_item_moved(self, item: NodeItem) -> None:
         for edge in self._node_edges.get(item.node_id, ()):
             self.edges[edge].update_path()
+        self._overview_changed()
 
     def set_problems(self, by_node: dict[str, tuple[Problem, ...]]) -> None:
-        """Give each node its problems; only the items whose problems changed are laid out again."""
-        self.problems_by_node = dict(by_node)
-        for node_id, item in self.nodes.items():
-            item.set_problems(by_node.get(node_id, ()))
+        """Give each node its problems; only the items whose problems changed are touched."""
+        old, self.problems_by_node = self.problems_by_node, dict(by_node)
+        # after a change of level the items may hold another list's problems: each is asked once
+        names = self.nodes if self._problems_unknown else set(old) | set(by_node)
+        self._problems_unknown = False
+        changed = False
+        for node_id in names:
+            item = self.nodes.get(node_id)
+            problems = by_node.get(node_id, ())
+            if item is not None and item.problems != problems:
+                item.set_problems(problems)
+                changed = True
+        if changed:
+            self._overview_changed()
+
+    # ---- level of detail -------------------------------------------------
+    def set_detail(self, detail: str) -> None:
+        """The view's level of detail (detail.py) changed: zoomed out, ports stop painting; further
+        out, nodes and wires stop painting too and the overview draws them all at once."""
+        if detail == self.detail:
+            return
+        self.detail = detail
+        self._apply_detail(self.nodes.values(), self.edges.values())
+        self._overview_changed()
+        self.update()
+
+    def _apply_detail(self, nodes, edges) -> None:
+        ports_off = self.detail != FULL
+        items_off = self.detail == OVERVIEW
+        for item in nodes:
+            if bool(item.flags() & _NO_CONTENTS) != items_off:
+                item.setFlag(_NO_CONTENTS, items_off)
+            for ports in (item.inputs, item.outputs):
+                for port in ports.values():
+                    port.setFlag(_NO_CONTENTS, ports_off)
+        for item in edges:
+            item.setFlag(_NO_CONTENTS, items_off)
+
+    def _overview_changed(self) -> None:
+        # (items that paint nothing ask for no repaint of their own: the overview asks for them)
+        self.overview.dirty = True
+        if self.detail == OVERVIEW:
+            self.update()
+
+    def drawForeground(self, painter, rect) -> None:
+        if self.detail == OVERVIEW:
+            if self.overview.dirty:
+                self.overview.build(self.nodes.values(), self.edges.values())
+            self.overview.paint(painter)
 
     def set_param_counts(self, counts: dict[str, int | None]) -> None:
         for node_id, count in counts.items():

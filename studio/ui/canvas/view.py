@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QGraphicsView
 
 from .. import theme
 from ..palette import block_from_mime
+from .detail import detail_for
 from .node_item import GRID, HEADER
 from .quick_search import QuickSearch, takes_wire_from, takes_wire_through
 from .scene import GraphScene
@@ -193,7 +194,14 @@ class GraphView(QGraphicsView):
         painter.setPen(QPen(QColor(t.grid_major), 0))
         painter.drawLines(major)
 
+    def paintEvent(self, event) -> None:
+        # The scale decides what the items draw (detail.py); checked here, where every change of
+        # scale (wheel, framing, fitInView) ends up, before the items are asked to paint.
+        self.graph_scene.set_detail(detail_for(self.zoom()))
+        super().paintEvent(event)
+
     def refresh_theme(self) -> None:
+        self.graph_scene.overview.dirty = True
         self.resetCachedContent()
         for item in self.graph_scene.items():
             item.update()

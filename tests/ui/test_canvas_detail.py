@@ -1,0 +1,184 @@
+"""Levels of detail on the canvas: zoomed out, ports and text vanish and wires run straight; far out,
+one overview draws every node as a plain box; zoomed back in, all of it returns. An edit in a large
+graph touches only the items it changes."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QStyleOptionGraphicsItem
+
+from studio.graph import Graph
+from studio.ui import theme
+from studio.ui.canvas.detail import FAR, FULL, OVERVIEW, detail_for
+from studio.ui.canvas.edge_item import EdgeItem
+from studio.ui.canvas.node_item import NodeItem
+from studio.ui.canvas.scene import GraphScene
+from studio.ui.canvas.view import GraphView
+from studio.ui.document import GraphEditor
+
+NO_CONTENTS = QGraphicsItem.ItemHasNoContents
+
+
+def chain(n: int, label: str = "") -> Graph:
+    """Input -> Linear -> ReLU -> Linear -> ... in rows of 12, ``n`` nodes."""
+    g = Graph("chain")
+    g.add_node("Input", {"shape": [8]}, (0, 0), "x")
+    prev = "x"
+    for i in range(1, n):
+        block, params = ("Linear", {"out_features": 8}) if i % 2 else ("ReLU", {})
+        nid = f"n{i}"
+        g.add_node(block, params, ((i % 12) * 280.0, (i // 12) * 160.0), nid, label)
+        g.connect(prev, "out", nid, "in")
+        prev = nid
+    return g
+
+
+def paint(item, scale: float, size=(420, 260), at=(40, 60)) -> QImage:
+    """``item`` painted alone at ``scale``, its origin at ``at`` pixels."""
+    image = QImage(*size, QImage.Format_ARGB32_Premultiplied)
+    image.fill(QColor("#000000"))
+    p = QPainter(image)
+    p.translate(*at)
+    p.scale(scale, scale)
+    item.paint(p, QStyleOptionGraphicsItem(), None)
+    p.end()
+    return image
+
+
+def lit(image: QImage) -> int:
+    return sum(image.pixelColor(x, y) != QColor("#000000") for y in range(image.height()) for x in range(image.width()))
+
+
+def test_the_level_of_detail_follows_the_scale():
+    assert [detail_for(s) for s in (3.0, 1.0, 0.4, 0.39, 0.2, 0.12, 0.11, 0.02)] == [
+        FULL, FULL, FULL, FAR, FAR, FAR, OVERVIEW, OVERVIEW]
+
+
+def test_zoomed_far_out_a_node_draws_no_text_and_its_ports_vanish(qapp):
+    short, long = chain(2, "a"), chain(2, "a longer name")
+    a, b = NodeItem(short, "n1"), NodeItem(long, "n1")
+    assert a.width == b.width
+    # at 100% the names differ on screen; at 10% both are the same plain box
+    assert paint(a, 1.0) != paint(b, 1.0)
+    assert paint(a, 0.1) == paint(b, 0.1)
+    assert lit(paint(a, 0.1)) > 50  # ... still drawn, not blank
+    port = a.inputs["in"]
+    assert lit(paint(port, 1.0, (40, 40), (20, 20))) > 20
+    assert lit(paint(port, 0.3, (40, 40), (20, 20))) == 0
+
+
+def test_zoomed_out_a_wire_is_straight(qapp):
+    g = Graph("wire")
+    g.add_node("Input", {"shape": [8]}, (0, 0), "x")
+    g.add_node("ReLU", {}, (400.0, 200.0), "n1")
+    g.connect("x", "out", "n1", "in")
+    src, dst = NodeItem(g, "x"), NodeItem(g, "n1")
+    dst.setPos(400, 200)
+    wire = EdgeItem(g.edges[0], src.outputs["out"], dst.inputs["in"], "[8]")
+    (a, b) = wire.ends()
+
+    def on_line(image: QImage, scale: float, fraction: float) -> bool:
+        """Is the straight line from a to b drawn ``fraction`` of the way along (the curve is not there)?"""
+        q = (a + (b - a) * fraction) * scale
+        return any(image.pixelColor(round(q.x()) + dx, round(q.y()) + dy) != QColor("#000000")
+                   for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+    near = paint(wire, 1.0, (700, 500), (0, 0))
+    far = paint(wire, 0.3, (700, 500), (0, 0))
+    assert on_line(near, 1.0, 0.5) and not on_line(near, 1.0, 0.2)  # an S-curve through the middle
+    assert on_line(far, 0.3, 0.2) and on_line(far, 0.3, 0.8)
+
+
+def text_pixels(image: QImage) -> int:
+    """Pixels about as bright as the nodes' text (white and near it; nothing else on the canvas is)."""
+    found = 0
+    for y in range(0, image.height(), 2):
+        for x in range(0, image.width(), 2):
+            c = image.pixelColor(x, y)
+            found += c.red() > 225 and c.green() > 225 and c.blue() > 225
+    return found
+
+
+@pytest.fixture
+def shown(qapp):
+    editor = GraphEditor(chain(120))
+    scene = GraphScene(editor)
+    view = GraphView(scene)
+    view.resize(900, 600)
+    view.show()
+    QApplication.processEvents()
+    yield editor, scene, view
+    view.close()
+
+
+def test_far_out_the_overview_draws_the_boxes_and_zooming_in_restores_the_items(shown):
+    editor, scene, view = shown
+    view.scale(1.0 / view.zoom(), 1.0 / view.zoom())
+    view.centerOn(scene.nodes["n1"])
+    near = view.viewport().grab().toImage()
+    assert scene.detail == FULL and text_pixels(near) > 20
+    view.zoom_by(0.1 / view.zoom())
+    view.centerOn(scene.nodes["n60"])
+    far = view.viewport().grab().toImage()
+    assert scene.detail == OVERVIEW
+    assert all(item.flags() & NO_CONTENTS for item in scene.nodes.values())
+    assert all(item.flags() & NO_CONTENTS for item in scene.edges.values())
+    assert text_pixels(far) == 0
+    body = QColor(theme.current().node_body)
+    boxes = sum(far.pixelColor(x, y) == body for y in range(far.height()) for x in range(far.width()))
+    assert boxes > 100  # 120 boxes of about 8 x 4 pixels, drawn by the overview
+    # a box far out is still a node to click: selecting it marks it, and an edit shows at once
+    builds = scene.overview.builds
+    scene.select_nodes(["n5"])
+    editor.set_params("n5", {"out_features": 9})
+    view.viewport().grab()
+    assert scene.overview.builds == builds + 1  # rebuilt once for both, on the next paint
+    view.zoom_by(1.0 / view.zoom())
+    view.centerOn(scene.nodes["n1"])
+    again = view.viewport().grab().toImage()
+    assert scene.detail == FULL
+    assert not any(item.flags() & NO_CONTENTS for item in scene.nodes.values())
+    assert not any(port.flags() & NO_CONTENTS for port in scene.nodes["n1"].inputs.values())
+    assert text_pixels(again) > 20
+
+
+def test_one_edit_in_a_large_graph_touches_only_its_items(qapp, monkeypatch):
+    counts = {"nodes": 0, "wires": 0, "problems": 0}
+    refresh, update_path, set_problems = NodeItem.refresh, EdgeItem.update_path, NodeItem.set_problems
+
+    def counted_refresh(self):
+        counts["nodes"] += 1
+        refresh(self)
+
+    def counted_path(self):
+        counts["wires"] += 1
+        update_path(self)
+
+    def counted_problems(self, problems):
+        counts["problems"] += 1
+        set_problems(self, problems)
+
+    touched = []
+    for n in (60, 600):
+        editor = GraphEditor(chain(n))
+        scene = GraphScene(editor)
+        scene.set_problems({})
+        monkeypatch.setattr(NodeItem, "refresh", counted_refresh)
+        monkeypatch.setattr(EdgeItem, "update_path", counted_path)
+        monkeypatch.setattr(NodeItem, "set_problems", counted_problems)
+        counts.update(nodes=0, wires=0, problems=0)
+        editor.set_params("n21", {"out_features": 5})  # n21, the ReLU n22 and the Linear n23 re-inferred
+        scene.set_problems({"n23": (_a_problem("n23"),)})  # the window's list: one node's entry changed
+        touched.append(dict(counts))
+        monkeypatch.undo()
+        assert scene.edges[next(e for e in scene.edges if e.src == "n21")].label == "[5]"
+    assert touched[0] == touched[1]  # the same items at 60 and at 600 nodes
+    # (n21 follows its parameters, then its shape: its two wires are laid out twice)
+    assert touched[0] == {"nodes": 4, "wires": 10, "problems": 1}
+
+
+def _a_problem(node_id: str):
+    from studio.graph import Problem
+
+    return Problem(node=node_id, port="", message="a warning for the test", kind="lint", level="warning")
