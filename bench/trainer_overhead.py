@@ -1,57 +1,62 @@
-"""What the Trainer costs over a minimal hand-written loop, side by side.
+"""Whole training runs of the examples: the Trainer against a minimal hand-written loop
+(and against PyTorch Lightning), side by side.
 
-Both train the same compiled spiral MLP (2 -> 64 -> 64 -> 3, ReLU), on the
-same data held whole on the device, with the same optimizer (Adam, lr 0.01),
-batch size and thread count. The hand-written loop is what a person would
-write: a permutation per epoch, index-slice batches, zero_grad / forward /
-cross_entropy / backward / step, a running loss summed on the device and read
-once per epoch, and a validation pass (loss and accuracy) per epoch.
+Each case trains one example as its file says (epochs, batch size, optimizer and
+data set from ``examples/<name>.json``), every epoch end included:
 
-Each round runs the hand-written loop, the Trainer, and the hand-written loop
-again, and compares the Trainer with the mean of the two; the median over the
-rounds is the figure. One JSON line per case:
+- the Trainer, as the app runs it (``Trainer(...).run()`` after ``prepare()``),
+  once with probes off and once with the file's default probes;
+- a minimal hand-written loop doing the same work: the same compiled model, the
+  data held whole, the same optimizer, a permutation per epoch, index-slice
+  batches, zero_grad / forward / loss / backward / step, the loss and the right
+  answers summed on the device during the steps and read once per epoch, and a
+  validation pass (loss and accuracy) per epoch;
+- PyTorch Lightning (the ``bench`` extra: ``pip install -e .[bench]``), the
+  same module in a ``LightningModule`` fed by ``DataLoader(TensorDataset,
+  shuffle=True)`` as its documentation writes it, with the same device sums and
+  validation pass; skipped, with a line saying so, where it is not installed.
 
-    {"case": "probes_off", "ratio": trainer samples/s / hand-written samples/s, ...}
-    {"case": "probes_default", ...}
+Each round runs loop, Trainer (probes off), Trainer (probes on), Lightning, loop;
+each is compared with the mean of the two loops around it, so a drift in the
+machine's speed cancels out; the figure is the median over rounds. Set-up
+(compiling, loading the data) is timed for none of them. On one CPU thread the
+clock is the thread's CPU time (each run happens on this thread), which leaves
+out the time other processes hold the core; on a GPU or several threads, the
+wall clock with a device sync. One JSON line per case:
 
-Targets: ratio >= 0.97 with probes off, >= 0.93 with the default probes.
+    {"case": "spiral_mlp/probes_off", "ratio": Trainer samples/s / loop samples/s, "target": 0.97, ...}
+    {"case": "spiral_mlp/probes_default", ..., "target": 0.95}
+    {"case": "spiral_mlp/lightning", "ratio": Trainer (probes off) samples/s / Lightning samples/s, "target": 1.0}
 
-    python bench/trainer_overhead.py [--device cpu|cuda] [--rounds 11] [--epochs 5]
+    python bench/trainer_overhead.py [--device cpu|cuda] [--rounds 7] [--epochs N] [--examples spiral_mlp,...]
+                                     [--no-lightning] [--threads 1] [--clock auto|thread|wall]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from studio.compile import compile_graph  # noqa: E402
 from studio.data import load_dataset  # noqa: E402
-from studio.graph import Graph  # noqa: E402
+from studio.files import load  # noqa: E402
 from studio.training import Trainer  # noqa: E402
 
-DATA = {"name": "spiral", "classes": 3, "points": 1000, "noise": 0.2, "val_fraction": 0.2, "seed": 0}
-
-
-def spiral_mlp() -> Graph:
-    g = Graph("spiral_mlp")
-    prev = None
-    for block, params, node_id in (("Input", {"shape": [2]}, "points"), ("Linear", {"out_features": 64}, "hidden1"),
-                                   ("ReLU", {}, "relu1"), ("Linear", {"out_features": 64}, "hidden2"),
-                                   ("ReLU", {}, "relu2"), ("Linear", {"out_features": 3}, "logits")):
-        g.add_node(block, params, id=node_id)
-        if prev:
-            g.connect(prev, "out", node_id, "in")
-        prev = node_id
-    return g
+EXAMPLES = ROOT / "examples"
+TARGETS = {"probes_off": 0.97, "probes_default": 0.95, "lightning": 1.0}
 
 
 def sync(device: torch.device) -> None:
@@ -65,62 +70,165 @@ def sync(device: torch.device) -> None:
 clock = time.perf_counter
 
 
-def handwritten(graph: Graph, data, device: torch.device, epochs: int, batch_size: int, lr: float) -> float:
-    """Seconds for ``epochs`` epochs of the minimal loop (set-up not counted)."""
-    torch.manual_seed(0)
-    model = compile_graph(graph).to(device)
-    x, y = data.train.x.to(device), data.train.y.to(device)
-    vx, vy = data.val.x.to(device), data.val.y.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+class Example:
+    """One example file: its graph, its data set (loaded once) and its settings."""
+
+    def __init__(self, name: str, epochs: int | None, device: torch.device, threads: int):
+        self.name = name
+        self.graph = load(EXAMPLES / f"{name}.json")
+        self.training = dict(self.graph.training)
+        if epochs is not None:
+            self.training["epochs"] = epochs
+        self.epochs = self.training["epochs"]
+        self.batch_size = self.training["batch_size"]
+        self.optimizer = self.training["optimizer"]
+        self.seed = self.training.get("seed", 0)
+        self.data = load_dataset(self.training["dataset"], EXAMPLES, graph=self.graph)
+        self.device = device
+        self.threads = threads
+        n = len(self.data.train)
+        # the Trainer drops a last batch of one sample (BatchNorm cannot train on it); so do the others
+        self.samples = n - 1 if n % self.batch_size == 1 and n > self.batch_size else n
+
+    def make_optimizer(self, params) -> torch.optim.Optimizer:
+        opt = self.optimizer
+        if opt["name"] != "adam":
+            raise ValueError(f"{self.name}: the bench's loops know Adam only, the file says {opt['name']!r}")
+        return torch.optim.Adam(params, lr=opt["lr"])
+
+    def model(self) -> torch.nn.Module:
+        torch.manual_seed(self.seed)
+        return compile_graph(self.graph).to(self.device)
+
+    def tensors(self):
+        d, dev = self.data, self.device
+        return d.train.x.to(dev), d.train.y.to(dev), d.val.x.to(dev), d.val.y.to(dev)
+
+
+def handwritten(ex: Example) -> float:
+    """Seconds for the example's epochs in the minimal loop (set-up not counted)."""
+    device, bs, samples = ex.device, ex.batch_size, ex.samples
+    model = ex.model()
+    x, y, vx, vy = ex.tensors()
+    opt = ex.make_optimizer(model.parameters())
     n = x.shape[0]
     sync(device)
     start = clock()
-    for _ in range(epochs):
+    for _ in range(ex.epochs):
         perm = torch.randperm(n, device=device)
-        total = torch.zeros((), device=device)
-        for i in range(0, n, batch_size):
-            idx = perm[i:i + batch_size]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
+        loss_sum = torch.zeros((), device=device)
+        right = torch.zeros((), dtype=torch.long, device=device)
+        for i in range(0, samples, bs):
+            idx = perm[i:i + bs]
+            target = y[idx]
+            out = model(x[idx])
+            loss = F.cross_entropy(out, target)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.detach()
+            loss_sum += loss.detach() * target.shape[0]
+            right += (out.argmax(1) == target).sum()
         model.eval()
         with torch.no_grad():
             out = model(vx)
             val_loss = F.cross_entropy(out, vy)
-            val_acc = (out.argmax(1) == vy).float().mean()
+            val_right = (out.argmax(1) == vy).sum()
         model.train()
-        _ = (total / n).item(), val_loss.item(), val_acc.item()
+        torch.stack((loss_sum / samples, right / samples, val_loss, val_right / vy.shape[0])).tolist()
     sync(device)
     return clock() - start
 
 
-def trainer(graph: Graph, data, device: torch.device, epochs: int, batch_size: int, lr: float,
-            probes: bool, threads: int) -> float:
-    config = {"epochs": epochs, "batch_size": batch_size, "optimizer": {"name": "adam", "lr": lr},
-              "device": device.type, "seed": 0, "threads": threads}
+def trainer(ex: Example, probes: bool) -> float:
+    config = {**ex.training, "device": ex.device.type, "threads": ex.threads}
     if not probes:
         config["probes"] = False
-    t = Trainer(graph, data, config=config, callback=lambda event: None)
+    t = Trainer(ex.graph, ex.data, config=config, callback=lambda event: None, base_dir=EXAMPLES)
     t.prepare()
-    sync(device)
+    sync(ex.device)
     start = clock()
     result = t.run()
-    sync(device)
+    sync(ex.device)
     took = clock() - start
     if result.status != "finished":
-        raise RuntimeError(f"the trainer did not finish: {result.message}")
+        raise RuntimeError(f"{ex.name}: the trainer did not finish: {result.message}")
     return took
+
+
+def lightning_available() -> bool:
+    try:
+        import lightning  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def lightning(ex: Example) -> float:
+    """Seconds for the example's epochs under ``lightning.Trainer.fit`` (its set-up inside ``fit`` counted)."""
+    import lightning as L
+    from torch.utils.data import DataLoader, TensorDataset
+
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="lightning")
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    samples = ex.samples
+
+    class Module(L.LightningModule):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+            self.loss_sum = self.right = None
+
+        def on_train_epoch_start(self):
+            self.loss_sum = torch.zeros((), device=self.device)
+            self.right = torch.zeros((), dtype=torch.long, device=self.device)
+
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            out = self.model(x)
+            loss = F.cross_entropy(out, y)
+            self.loss_sum += loss.detach() * y.shape[0]
+            self.right += (out.argmax(1) == y).sum()
+            return loss
+
+        def validation_step(self, batch, batch_idx):
+            x, y = batch
+            out = self.model(x)
+            self.val = (F.cross_entropy(out, y), (out.argmax(1) == y).sum() / y.shape[0])
+
+        def on_train_epoch_end(self):
+            torch.stack((self.loss_sum / samples, self.right / samples, *self.val)).tolist()
+
+        def configure_optimizers(self):
+            return ex.make_optimizer(self.parameters())
+
+    model = ex.model()
+    x, y, vx, vy = ex.tensors()
+    drop_last = samples < x.shape[0]
+    train = DataLoader(TensorDataset(x, y), batch_size=ex.batch_size, shuffle=True, drop_last=drop_last)
+    val = DataLoader(TensorDataset(vx, vy), batch_size=len(vx))
+    accelerator = "gpu" if ex.device.type == "cuda" else ex.device.type
+    fit = L.Trainer(max_epochs=ex.epochs, accelerator=accelerator, devices=1, logger=False,
+                    enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                    num_sanity_val_steps=0)
+    module = Module(model)
+    sync(ex.device)
+    start = clock()
+    fit.fit(module, train, val)
+    sync(ex.device)
+    return clock() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps"))
-    parser.add_argument("--rounds", type=int, default=11)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads, the same for both loops")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=None, help="epochs of each run (default: the example's own)")
+    parser.add_argument("--examples", default="spiral_mlp,lenet5_digits", help="comma-separated example names")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch size (default: the example's own)")
+    parser.add_argument("--no-lightning", action="store_true", help="leave the Lightning case out")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads, the same for every loop")
     parser.add_argument("--clock", choices=("auto", "thread", "wall"), default="auto",
                         help="auto: the thread's CPU time on one CPU thread, else wall time")
     args = parser.parse_args(argv)
@@ -130,32 +238,56 @@ def main(argv: list[str] | None = None) -> int:
 
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
-    graph, data = spiral_mlp(), load_dataset(DATA)
-    lr = 0.01
-    samples = args.epochs * len(data.train)
-    handwritten(graph, data, device, 1, args.batch_size, lr)  # warm-up of both paths
-    trainer(graph, data, device, 1, args.batch_size, lr, True, args.threads)
-    for case, probes in (("probes_off", False), ("probes_default", True)):
-        ratios, hand_rates, trainer_rates = [], [], []
+    with_lightning = not args.no_lightning and lightning_available()
+    for name in args.examples.split(","):
+        ex = Example(name.strip(), args.epochs, device, args.threads)
+        if args.batch_size is not None:
+            ex.batch_size = ex.training["batch_size"] = args.batch_size
+        rates: dict[str, list[float]] = {"handwritten": [], "probes_off": [], "probes_default": [], "lightning": []}
+        ratios: dict[str, list[float]] = {"probes_off": [], "probes_default": [], "lightning": []}
+        # warm-up of every path (first calls allocate, load kernels, import)
+        handwritten(ex), trainer(ex, False), trainer(ex, True)
+        if with_lightning:
+            lightning(ex)
+        load_before = os.getloadavg()
         for _ in range(args.rounds):
-            # hand, trainer, hand: the trainer is compared with the mean of the loops
-            # either side of it, so a drift in the machine's speed cancels out
-            before = handwritten(graph, data, device, args.epochs, args.batch_size, lr)
-            took = trainer(graph, data, device, args.epochs, args.batch_size, lr, probes, args.threads)
-            after = handwritten(graph, data, device, args.epochs, args.batch_size, lr)
+            before = handwritten(ex)
+            off = trainer(ex, False)
+            default = trainer(ex, True)
+            lit = lightning(ex) if with_lightning else None
+            after = handwritten(ex)
             hand = (before + after) / 2
-            hand_rates.append(samples / hand)
-            trainer_rates.append(samples / took)
-            ratios.append(hand / took)
-        print(json.dumps({
-            "case": case, "ratio": round(statistics.median(ratios), 4),
-            "ratio_min": round(min(ratios), 4), "ratio_max": round(max(ratios), 4),
-            "trainer_samples_per_s": round(statistics.median(trainer_rates)),
-            "handwritten_samples_per_s": round(statistics.median(hand_rates)),
-            "device": device.type, "rounds": args.rounds, "epochs": args.epochs,
-            "batch_size": args.batch_size, "threads": args.threads, "train_samples": len(data.train),
-            "clock": "thread" if use_thread else "wall",
-        }), flush=True)
+            total = ex.samples * ex.epochs
+            rates["handwritten"].append(total / hand)
+            for case, took in (("probes_off", off), ("probes_default", default), ("lightning", lit)):
+                if took is not None:
+                    rates[case].append(total / took)
+            ratios["probes_off"].append(hand / off)
+            ratios["probes_default"].append(hand / default)
+            if lit is not None:
+                ratios["lightning"].append(lit / off)  # the Trainer against Lightning
+        load_after = os.getloadavg()
+        common = {"device": device.type, "rounds": args.rounds, "epochs": ex.epochs, "batch_size": ex.batch_size,
+                  "threads": args.threads, "train_samples": ex.samples, "clock": "thread" if use_thread else "wall",
+                  "load_avg": [round(load_before[0], 2), round(load_after[0], 2)]}
+        for case in ("probes_off", "probes_default", "lightning"):
+            if case == "lightning" and not with_lightning:
+                why = "--no-lightning" if args.no_lightning else "lightning is not installed (pip install -e .[bench])"
+                print(json.dumps({"case": f"{ex.name}/lightning", "skipped": why, "ratio": None,
+                                  "target": TARGETS[case], "meets": None}), flush=True)
+                continue
+            ratio = statistics.median(ratios[case])
+            line = {"case": f"{ex.name}/{case}", "ratio": round(ratio, 4), "target": TARGETS[case],
+                    "meets": ratio >= TARGETS[case],
+                    "ratio_min": round(min(ratios[case]), 4), "ratio_max": round(max(ratios[case]), 4)}
+            if case == "lightning":
+                line["trainer_samples_per_s"] = round(statistics.median(rates["probes_off"]))
+                line["lightning_samples_per_s"] = round(statistics.median(rates["lightning"]))
+                line["compared"] = "Trainer (probes off) samples/s over Lightning samples/s"
+            else:
+                line["trainer_samples_per_s"] = round(statistics.median(rates[case]))
+                line["handwritten_samples_per_s"] = round(statistics.median(rates["handwritten"]))
+            print(json.dumps({**line, **common}), flush=True)
     return 0
 
 

@@ -63,6 +63,12 @@ class PerceptronRule(Supervised):
                         optimizer=replace(cfg.optimizer, name="sgd", momentum=0.0, nesterov=False))
         super().__init__(model, dataset, graph, plain, device, task)
         self.linear: nn.Linear = model.submodule_of(linear_id)
+        self.predictions = None  # the rule counts its own mistakes, sample by sample
+        self.mistakes = torch.zeros((), device=device)
+
+    def begin_epoch(self, epoch: int) -> None:
+        super().begin_epoch(epoch)
+        self.mistakes = torch.zeros((), device=self.device)
 
     def step(self, i: int) -> torch.Tensor:
         start, end = self.bounds[i]
@@ -71,7 +77,12 @@ class PerceptronRule(Supervised):
         y = self.fetch(self.y[idx]).reshape(-1)
         lr = self.update.optimizer.param_groups[0]["lr"]
         mistakes = rule_pass(self.linear.weight, self.linear.bias, x, y, lr)
+        self.mistakes += mistakes
         return mistakes / (end - start)
+
+    def _train_right(self) -> tuple[torch.Tensor, int]:
+        # the training accuracy is the share met right as the epoch went: 1 - the epoch's loss
+        return self.samples_per_epoch - self.mistakes, self.samples_per_epoch
 
     def evaluate(self) -> Evaluation:
         ev = super().evaluate()

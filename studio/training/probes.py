@@ -13,8 +13,10 @@ the work of the one above.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,13 +57,53 @@ def _is_group(sub: nn.Module) -> bool:
     return isinstance(sub, fx.GraphModule) and "node_to_value" in getattr(sub, "meta", {})
 
 
+# What a probe needs to know of a network's structure, worked out at its first probe: a compiled
+# network does not change while it trains, and walking its modules twice a second costs more than
+# the small networks' forward pass.
+_KNOWN: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _known(module: nn.Module, what: str, work) -> Any:
+    found = _KNOWN.setdefault(module, {})
+    if what not in found:
+        found[what] = work(module)
+    return found[what]
+
+
+def set_mode(module: nn.Module, training: bool) -> None:
+    """``module.train(training)``, without walking the module tree each time: the evaluation
+    and the probes switch modes several times a second. Modules that define their own ``train``
+    are switched by it."""
+    own, plain = _known(module, "modes", _mode_layout)
+    for m in plain:
+        m.__dict__["training"] = training
+    for m in own:
+        m.train(training)
+
+
+def _mode_layout(module: nn.Module) -> tuple[list[nn.Module], list[nn.Module]]:
+    if type(module).train is not nn.Module.train:
+        return [module], []
+    own: list[nn.Module] = []
+    plain: list[nn.Module] = []
+    for m in module.modules():
+        (plain if type(m).train is nn.Module.train and "training" in m.__dict__ else own).append(m)
+    return own, plain
+
+
 def inner_modules(module: nn.Module, prefix: str = "") -> dict[str, nn.Module]:
     """``node_modules`` with each group's inner nodes too, as "group.inner" (to any depth)."""
+    if not prefix:
+        return dict(_known(module, "inner", lambda m: _inner_modules(m, "")))
+    return _inner_modules(module, prefix)
+
+
+def _inner_modules(module: nn.Module, prefix: str) -> dict[str, nn.Module]:
     out: dict[str, nn.Module] = {}
     for node_id, sub in node_modules(module).items():
         out[prefix + node_id] = sub
         if _is_group(sub):
-            out.update(inner_modules(sub, prefix + node_id + GROUP_SEP))
+            out.update(_inner_modules(sub, prefix + node_id + GROUP_SEP))
     return out
 
 
@@ -110,9 +152,33 @@ def record_outputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> 
     """Node id -> its output for ``inputs`` (no gradients, module left as it was). A group node's
     output is kept under its id, and each of its inner nodes' under "group.inner" (to any depth)."""
     values: dict[str, torch.Tensor] = {}
+    tap = _known(module, "tap", _tap)
     with torch.no_grad():
+        if tap is not None:
+            code, ids = tap
+            for node_id, out in zip(ids, code(*inputs)):
+                if isinstance(out, torch.Tensor):
+                    values[node_id] = out
+            return values
         _Recorder(module, True, set(), "", values, {}).run(*inputs)
     return values
+
+
+def _tap(module: nn.Module) -> tuple[fx.GraphModule, list[str]] | None:
+    """The network's own code, returning every node's output (as compiled code: run node by node
+    through an interpreter, a small network's probe cost four times its forward pass), with the
+    node ids in that order; None for a network with groups, whose inner nodes are recorded by
+    the interpreter."""
+    names = meta(module, "node_to_value", {})
+    if not isinstance(module, fx.GraphModule) or not names or group_members(module):
+        return None
+    graph = fx.Graph()
+    copied: dict[fx.Node, fx.Node] = {}
+    graph.graph_copy(module.graph, copied)
+    by_name = {old.name: new for old, new in copied.items()}
+    ids = [node_id for node_id, value in names.items() if value in by_name]
+    graph.output(tuple(by_name[names[node_id]] for node_id in ids))
+    return fx.GraphModule(module, graph), ids  # shares the network's modules and weights
 
 
 def record_inputs(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...], node_ids) -> dict[str, tuple]:
@@ -149,7 +215,9 @@ def _self_attention(module: nn.Module):
 def attention_nodes(model: nn.Module) -> dict[str, nn.Module]:
     """Node id -> module, for the nodes whose attention weights can be shown (inside groups too,
     as "group.inner")."""
-    return {n: m for n, m in inner_modules(model).items() if _self_attention(m) is not None}
+    found = _known(model, "attention", lambda m: {n: s for n, s in inner_modules(m).items()
+                                                  if _self_attention(s) is not None})
+    return dict(found)
 
 
 def attention_maps(model: fx.GraphModule, inputs: tuple[torch.Tensor, ...],
@@ -193,9 +261,9 @@ def embedding_points(model: nn.Module, vocab: list[str] | None = None) -> dict[s
     """Each Embedding node's first ``MAX_TOKENS`` vectors on their two principal axes (PCA on the
     device; an axis's sign is chosen so its largest coordinate is positive, steady between probes)."""
     result = {}
-    for node_id, module in inner_modules(model).items():
-        if not isinstance(module, nn.Embedding):
-            continue
+    tables = _known(model, "embeddings", lambda m: {n: s for n, s in inner_modules(m).items()
+                                                    if isinstance(s, nn.Embedding)})
+    for node_id, module in tables.items():
         with torch.no_grad():
             w = module.weight[:MAX_TOKENS].float()
             centred = w - w.mean(dim=0, keepdim=True)
@@ -217,35 +285,37 @@ def embedding_points(model: nn.Module, vocab: list[str] | None = None) -> dict[s
 
 def activation_stats(outputs: dict[str, torch.Tensor], bins: int) -> dict[str, ActivationStats]:
     """Mean, std and share of zeros of each node's whole output, and a histogram of up to
-    ``MAX_VALUES`` of its values. All nodes are binned in one pass (one ``bincount``): a probe
-    runs twice a second, and one ``np.histogram`` per node cost more than the network."""
-    stats, samples, maps = [], [], {}
-    names = []
+    ``MAX_VALUES`` of its values. Two ops a node (``std_mean``, ``count_nonzero``) and views;
+    every number comes back in one transfer and all nodes are binned in one ``bincount``: a
+    probe runs twice a second, and a few more small ops per node cost more than the network."""
+    names, stats, nonzero, samples, sizes, maps = [], [], [], [], [], {}
     for node_id, out in outputs.items():
         if not out.is_floating_point() or out.numel() == 0:
             continue
-        a = out.detach().float().reshape(-1)
-        stride = max(1, a.numel() // MAX_VALUES)
+        a = out.detach().reshape(-1)
+        if a.dtype != torch.float32:
+            a = a.float()
+        size = a.numel()
+        stride = max(1, size // MAX_VALUES)
         samples.append(a[::stride][:MAX_VALUES])
-        if a.numel() > 1:
-            std, mean = torch.std_mean(a)
-        else:
-            std, mean = a.new_zeros(()), a[0]
-        stats.append(torch.stack([mean, std, (a == 0).float().mean()]))
+        stats.extend(torch.std_mean(a) if size > 1 else (a.new_zeros(()), a[0]))
+        nonzero.append(torch.count_nonzero(a))
         names.append(node_id)
+        sizes.append(size)
         if out.dim() == 4:  # [B, C, H, W]: one sample's maps
             maps[node_id] = out[0, :MAX_MAPS].detach().float()
     if not names:
         return {}
-    stats_np = torch.stack(stats).cpu().numpy().astype(np.float64)
-    sizes = np.array([t.numel() for t in samples])
-    flat = torch.cat(samples).cpu().numpy().astype(np.float64)
+    n = len(names)
+    both = torch.cat([torch.stack(stats), torch.stack(nonzero).float(), *samples]).cpu().numpy().astype(np.float64)
+    std_mean = both[: 2 * n].reshape(n, 2)
+    zero = 1.0 - both[2 * n: 3 * n] / np.array(sizes, dtype=np.float64)
     maps_np = {k: v.cpu().numpy() for k, v in maps.items()}
-    counts, edges = _histograms(flat, sizes, bins)
+    counts, edges = _histograms(both[3 * n:], np.array([t.numel() for t in samples]), bins)
     result = {}
     for i, node_id in enumerate(names):
-        mean, std, zero = (float(v) for v in stats_np[i])
-        result[node_id] = ActivationStats(mean, std, zero, counts[i], edges[i], maps_np.get(node_id))
+        result[node_id] = ActivationStats(float(std_mean[i, 1]), float(std_mean[i, 0]), float(zero[i]), counts[i],
+                                          edges[i], maps_np.get(node_id))
     return result
 
 
@@ -274,7 +344,7 @@ def _histograms(flat: np.ndarray, sizes: np.ndarray, bins: int) -> tuple[np.ndar
 
 def two_values(model: nn.Module) -> tuple[float, float] | None:
     """The values of a network's parameters when it has exactly two (its point on the loss surface)."""
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = _known(model, "trained", lambda m: [p for p in m.parameters() if p.requires_grad])
     if sum(p.numel() for p in params) != 2:
         return None
     a, b = torch.cat([p.detach().reshape(-1) for p in params]).tolist()  # one transfer
@@ -290,7 +360,13 @@ def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:
     owners: list[list[int]] = []  # per gradient: the rows it counts in (its node and the groups above)
     grads: list[torch.Tensor] = []
     for net in networks.values():
-        _collect_grads(net, "", [], rows, owners, grads)
+        net_rows, net_params, net_owners = _known(net, "grads", _grad_layout)
+        base = len(rows)
+        rows += net_rows
+        for param, rs in zip(net_params, net_owners):
+            if param.grad is not None:
+                grads.append(param.grad)
+                owners.append([base + r for r in rs])
     if not grads:
         return {}
     norms = torch._foreach_norm([g if g.dtype in (torch.float32, torch.float64) else g.float() for g in grads])
@@ -302,18 +378,26 @@ def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:
     return {row: v for i, (row, v) in enumerate(zip(rows, sums.sqrt().tolist())) if i in counted}
 
 
-def _collect_grads(net: nn.Module, prefix: str, above: list[int], rows: list[str], owners: list[list[int]],
-                   grads: list[torch.Tensor]) -> None:
+def _grad_layout(net: nn.Module) -> tuple[list[str], list[nn.Parameter], list[list[int]]]:
+    """The rows of ``net``'s gradient norms, its parameters, and the rows each counts in."""
+    rows: list[str] = []
+    params: list[nn.Parameter] = []
+    owners: list[list[int]] = []
+    _collect_params(net, "", [], rows, owners, params)
+    return rows, params, owners
+
+
+def _collect_params(net: nn.Module, prefix: str, above: list[int], rows: list[str], owners: list[list[int]],
+                    params: list[nn.Parameter]) -> None:
     for node_id, sub in node_modules(net).items():
         row = len(rows)
         rows.append(prefix + node_id)
         if _is_group(sub):
-            _collect_grads(sub, prefix + node_id + GROUP_SEP, above + [row], rows, owners, grads)
+            _collect_params(sub, prefix + node_id + GROUP_SEP, above + [row], rows, owners, params)
             continue
         for p in sub.parameters():
-            if p.grad is not None:
-                grads.append(p.grad)
-                owners.append(above + [row])
+            params.append(p)
+            owners.append(above + [row])
 
 
 def grid_range(x: torch.Tensor, margin: float = 0.1) -> tuple[float, float, float, float]:

@@ -4,6 +4,13 @@
 The data set sits on the device whole; each epoch draws a permutation and a
 batch is an index slice of it, so a step is gather, forward, loss, backward,
 optimizer step, and nothing else.
+
+Training accuracy is counted from the steps' own outputs: each step writes its
+predictions (one ``argmax``) into a buffer on the device, and the epoch's end
+compares them with the targets in the epoch's order and reads the count back
+with the validation figures. It is the accuracy of the epoch as it trained
+(training mode, the weights of each moment), as Keras and Lightning report it,
+and costs no extra forward pass.
 """
 
 from __future__ import annotations
@@ -17,10 +24,9 @@ from .losses import IGNORE, Objective
 from .model import input_nodes, output_nodes
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
 from .probes import (activation_stats, attention_maps, boundary, embedding_points, function_curve, function_range,
-                     grad_norms, grid_range, record_outputs, two_values)
+                     grad_norms, grid_range, record_outputs, set_mode, two_values)
 from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, permutation, place
 
-TRAIN_ACC_SAMPLES = 512  # training accuracy is measured on a fixed subset this large (about 2% standard error)
 EVAL_BATCH = 4096
 
 
@@ -128,12 +134,7 @@ class Supervised(Recipe):
         self.goal = VALIDATION_LOSS if self.val_x is not None else TRAINING_LOSS
         self.mixed = cfg.precision != "fp32" and device.type == "cuda"
         self.augment = dataset.augment if getattr(dataset, "augmentation", None) is not None else None
-        gen = torch.Generator().manual_seed(cfg.seed)
-        acc_index = torch.randperm(self.n, generator=gen)[:TRAIN_ACC_SAMPLES].to(self.home)
-        # gathered once: the accuracy pass then costs one forward and three small ops
-        self.acc_x = tuple(self.fetch(t[acc_index]) for t in self.x)
-        self.acc_y = self.fetch(self.y[acc_index])
-        self.acc_count = self.objective.counted(self.acc_y)
+        self.predictions = self._prediction_buffer(sample_out) if self.objective.has_accuracy else None
         self.val_count = self.objective.counted(self.val_y) if self.val_y is not None else 0
         probe_from = self.val_x if self.val_x is not None else self.x
         self.probe_x = tuple(self.fetch(t[: cfg.probes.batch]) for t in probe_from)
@@ -152,6 +153,39 @@ class Supervised(Recipe):
         self.loss_fn = self.objective.plain_loss() or self.objective.loss
         self.plain = len(self.x) == 1 and self.augment is None and not self.mixed and not self.streaming
 
+    def _prediction_buffer(self, sample_out: torch.Tensor) -> list[torch.Tensor]:
+        """One view per step into a buffer of the epoch's predictions, on the device: a step writes
+        its batch's with ``out=``, so counting costs one op a step and nothing is allocated."""
+        obj = self.objective
+        if obj.name == "cross_entropy":  # class ids, shaped like the targets
+            shape, dtype = tuple(self.y.shape[1:]), torch.long
+        else:  # bce_with_logits: out > 0, shaped like the outputs (and the targets laid out for them)
+            shape, dtype = tuple(sample_out.shape[1:]), torch.bool
+        self.predicted = torch.empty((self.samples_per_epoch, *shape), dtype=dtype, device=self.device)
+        return [self.predicted[start:end] for start, end in self.bounds]
+
+    def _predict_into(self, out: torch.Tensor, i: int) -> None:
+        obj = self.objective
+        if obj.name == "cross_entropy":
+            torch.argmax(out.detach(), dim=obj.class_dim, out=self.predictions[i])
+        else:
+            torch.gt(out.detach(), 0, out=self.predictions[i])
+
+    def _train_right(self) -> tuple[torch.Tensor, torch.Tensor | int] | None:
+        """The epoch's right predictions and how many counted (device tensors or a number), from the
+        predictions its steps wrote; None where nothing was counted."""
+        if self.predictions is None or self.perm is None:
+            return None
+        obj = self.objective
+        targets = self.fetch(self.y[self.perm[: self.samples_per_epoch]])
+        if obj.name == "cross_entropy":
+            hits = self.predicted == targets
+            if obj.has_ignored:
+                counted = targets != IGNORE
+                return (hits & counted).sum(), counted.sum()
+            return hits.sum(), targets.numel()
+        return (self.predicted == (targets > 0.5)).sum(), targets.numel()
+
     def fetch(self, t: torch.Tensor) -> torch.Tensor:
         """A batch on the device: itself when the data lives there, else copied
         over from pinned host memory without waiting."""
@@ -169,7 +203,10 @@ class Supervised(Recipe):
         start, end = self.bounds[i]
         idx = self.perm[start:end]
         if self.plain:  # the common case, with nothing to decide per step
-            loss = self.loss_fn(self.model(self.x[0][idx]), self.y[idx])
+            out = self.model(self.x[0][idx])
+            loss = self.loss_fn(out, self.y[idx])
+            if self.predictions is not None:
+                self._predict_into(out, i)
             self.update(loss)
             return loss.detach()
         xs = [self.fetch(t[idx]) for t in self.x]
@@ -177,9 +214,13 @@ class Supervised(Recipe):
             xs[0] = self.augment(xs[0])
         if self.mixed:
             with self.amp():
-                loss = self.objective.loss(self.model(*xs), self.fetch(self.y[idx]))
+                out = self.model(*xs)
+                loss = self.objective.loss(out, self.fetch(self.y[idx]))
         else:
-            loss = self.objective.loss(self.model(*xs), self.fetch(self.y[idx]))
+            out = self.model(*xs)
+            loss = self.objective.loss(out, self.fetch(self.y[idx]))
+        if self.predictions is not None:
+            self._predict_into(out, i)
         self.update(loss)
         return loss.detach()
 
@@ -187,11 +228,18 @@ class Supervised(Recipe):
     def evaluate(self) -> Evaluation:
         obj = self.objective
         counter = self.counter
-        self.model.eval()
+        if self.val_x is not None:
+            set_mode(self.model, False)
         parts: list[torch.Tensor] = []
         with torch.no_grad(), self.amp():
-            if obj.has_accuracy:
-                parts.append(obj.right(self.model(*self.acc_x), self.acc_y))
+            train_right = self._train_right()
+            train_count = None
+            if train_right is not None:
+                parts.append(train_right[0])
+                if isinstance(train_right[1], torch.Tensor):
+                    parts.append(train_right[1])
+                else:
+                    train_count = train_right[1]
             if self.val_x is not None:
                 counter.begin()
                 n = len(self.val_y)
@@ -215,7 +263,7 @@ class Supervised(Recipe):
                     parts.append(loss_sum / n)
                     if obj.has_accuracy:
                         parts.append(right_sum)
-        self.model.train()
+                set_mode(self.model, True)
         if not parts:
             return Evaluation()
         # the report's counts come back in the same transfer as the loss and accuracy
@@ -225,8 +273,10 @@ class Supervised(Recipe):
         ev = Evaluation()
         if counted is not None:
             ev.report = counter.report(values[len(parts):])
-        if obj.has_accuracy:
-            ev.train_acc = values.pop(0) / max(self.acc_count, 1)
+        if train_right is not None:
+            right = values.pop(0)
+            count = values.pop(0) if train_count is None else train_count
+            ev.train_acc = right / max(count, 1)
         if self.val_x is not None:
             ev.val_loss = values[0]
             if obj.has_accuracy:
@@ -234,7 +284,7 @@ class Supervised(Recipe):
         return ev
 
     def probe(self, probes, step: int, epoch: int) -> ProbeEvent:
-        self.model.eval()
+        set_mode(self.model, False)
         try:
             acts = {}
             if probes.activations:
@@ -256,6 +306,6 @@ class Supervised(Recipe):
             attention = attention_maps(self.model, self.probe_x, self.vocab)
             embeddings = embedding_points(self.model, self.vocab)
         finally:
-            self.model.train()
+            set_mode(self.model, True)
         return ProbeEvent(step, epoch, acts, grads, grid, samples, attention=attention, embeddings=embeddings,
                           function=curve, point=two_values(self.model))
