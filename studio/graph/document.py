@@ -112,6 +112,9 @@ class Graph:
         # node -> the other end -> its wires (insertion-ordered sets), both ways
         self._pred: dict[str, dict[str, dict[Edge, None]]] = {}
         self._succ: dict[str, dict[str, dict[Edge, None]]] = {}
+        # the same wires as flat lists, read far more often than wires change
+        self._ins: dict[str, list[Edge]] = {}
+        self._outs: dict[str, list[Edge]] = {}
         self._listeners: list[Listener] = []
         self._order: list[str] | None = None
         self._rank: dict[str, float] | None = {}  # None: to be numbered from the topological order
@@ -158,10 +161,16 @@ class Graph:
         return len(self._nodes)
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return [e for wires in self._pred.get(node_id, {}).values() for e in wires]
+        """The wires into a node, grouped by the node they come from."""
+        return list(self._ins.get(node_id, ()))
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [e for wires in self._succ.get(node_id, {}).values() for e in wires]
+        """The wires out of a node, grouped by the node they go to."""
+        return list(self._outs.get(node_id, ()))
+
+    def _rewired(self, src: str, dst: str) -> None:
+        self._outs[src] = [e for wires in self._succ[src].values() for e in wires]
+        self._ins[dst] = [e for wires in self._pred[dst].values() for e in wires]
 
     def successors(self, node_id: str) -> list[str]:
         """The nodes this one feeds, each once."""
@@ -352,6 +361,8 @@ class Graph:
         _insert(self._nodes, node_id, node, index)
         self._pred[node_id] = {}
         self._succ[node_id] = {}
+        self._ins[node_id] = []
+        self._outs[node_id] = []
         if self._rank is not None:
             self._top += 1.0
             self._rank[node_id] = self._top
@@ -368,7 +379,7 @@ class Graph:
             self.disconnect(edge)
             removed.append(edge)
         del self._nodes[node_id]
-        del self._pred[node_id], self._succ[node_id]
+        del self._pred[node_id], self._succ[node_id], self._ins[node_id], self._outs[node_id]
         if self._rank is not None:
             del self._rank[node_id]
         self._order = None
@@ -509,6 +520,7 @@ class Graph:
         _insert(self._edges, edge, None, index)
         self._succ[src].setdefault(dst, {})[edge] = None
         self._pred[dst].setdefault(src, {})[edge] = None
+        self._rewired(src, dst)
         self._order = None
         self._emit(GraphEvent("edge_added", (src, dst), edge=edge))
         self._reinfer([dst])
@@ -523,6 +535,7 @@ class Graph:
             del wires[edge]
             if not wires:
                 del side[a][b]
+        self._rewired(edge.src, edge.dst)
         self._order = None
         self._emit(GraphEvent("edge_removed", (edge.src, edge.dst), edge=edge))
         self._reinfer([edge.dst])
@@ -559,6 +572,9 @@ class Graph:
             other._edges[e] = None
             other._succ[e.src].setdefault(e.dst, {})[e] = None
             other._pred[e.dst].setdefault(e.src, {})[e] = None
+        for n in other._nodes:
+            other._ins[n] = [e for wires in other._pred[n].values() for e in wires]
+            other._outs[n] = [e for wires in other._succ[n].values() for e in wires]
         other._rank = None
         other.shapes.update_all()
         return other

@@ -23,37 +23,28 @@ WORDS = {"long": "integer token ids", "float": "float values"}
 
 def infer_dtypes(graph: "Graph") -> tuple[dict[str, str], list[Problem]]:
     """Each node's output dtype ("float" or "long"; absent where unknown) and the problems, in
-    document order. A node whose shapes are unknown is not judged (its error is said already)."""
+    topological order. A node whose shapes are unknown is not judged (its error is said already).
+    Both are worked out with the shapes, node by node as edits reach them (``ShapeInference``);
+    a problem's fixes are made here, from the graph as it is now."""
+    inference = graph.shapes
     dtypes: dict[str, str] = {}
     problems: list[Problem] = []
+    known, faults = inference.dtypes, inference.dtype_faults
     for node_id in graph.topological_order():
-        node = graph.node(node_id)
-        spec = node.spec
-        if spec.is_input:
-            dtypes[node_id] = node.params.get("dtype", "float")
+        kind = known.get(node_id)
+        if kind is not None:
+            dtypes[node_id] = kind
+        fault = faults.get(node_id)
+        if fault is None:
             continue
-        given = {}
-        for e in graph.in_edges(node_id):
-            if e.src in dtypes:
-                given[e.dst_port] = (dtypes[e.src], e)
-        if not given or graph.shapes.error(node_id) is not None:
-            continue
-        if spec.dtypes == "any":
-            kinds = {d for d, _ in given.values()}
-            if len(kinds) > 1:
-                problems.append(Problem(node_id, None, f"{spec.name} is given integer ids and float values "
-                                        "together; turn the ids into vectors (Embedding) first", "dtype",
-                                        code="dtype-mixed"))
-                continue
-            dtypes[node_id] = kinds.pop()
-            continue
-        want = "long" if spec.dtypes == "ids" else "float"
-        wrong = [(port, e) for port, (d, e) in given.items() if d != want]
-        if wrong:
-            port, edge = wrong[0]
+        if fault[0] == "mixed":
+            spec = graph.node(node_id).spec
+            problems.append(Problem(node_id, None, f"{spec.name} is given integer ids and float values "
+                                    "together; turn the ids into vectors (Embedding) first", "dtype",
+                                    code="dtype-mixed"))
+        else:
+            _, port, edge, want = fault
             problems.append(_problem(graph, node_id, port, edge, want))
-            continue
-        dtypes[node_id] = "float"
     return dtypes, problems
 
 

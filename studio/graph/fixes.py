@@ -114,6 +114,14 @@ class Journal:
     new_nodes: list = field(default_factory=list)  # ids the fix added
 
     def undo(self, graph: "Graph") -> None:
+        with graph.shapes.held():  # shapes re-inferred once, at the end, for everything the steps touched
+            self._undo(graph)
+
+    def redo(self, graph: "Graph") -> None:
+        with graph.shapes.held():
+            self._redo(graph)
+
+    def _undo(self, graph: "Graph") -> None:
         for step in reversed(self.steps):
             kind = step[0]
             if kind == "add":
@@ -145,7 +153,7 @@ class Journal:
             elif kind == "on":  # a step in another graph of the document (a definition's inside)
                 Journal([step[2]]).undo(step[1])
 
-    def redo(self, graph: "Graph") -> None:
+    def _redo(self, graph: "Graph") -> None:
         for step in self.steps:
             kind = step[0]
             if kind == "add":
@@ -179,13 +187,16 @@ class Journal:
 def apply_fix(graph: "Graph", fix: Fix) -> Journal:
     """Apply every edit of ``fix``; on a refusal, undo what was done and raise ``FixError``."""
     journal = Journal()
-    try:
-        for edit in fix.edits:
-            _apply(graph, edit, journal)
-    except (GraphError, KeyError, ValueError, TypeError) as exc:
-        journal.undo(graph)
-        message = getattr(exc, "message", None) or str(exc)
-        raise FixError(f"cannot {fix.title[:1].lower()}{fix.title[1:]}: {message}") from exc
+    # Held: a wire taken out and put back through a new node would otherwise re-infer all
+    # below it twice; released, only what the fix changed is re-inferred, once.
+    with graph.shapes.held():
+        try:
+            for edit in fix.edits:
+                _apply(graph, edit, journal)
+        except (GraphError, KeyError, ValueError, TypeError) as exc:
+            journal.undo(graph)
+            message = getattr(exc, "message", None) or str(exc)
+            raise FixError(f"cannot {fix.title[:1].lower()}{fix.title[1:]}: {message}") from exc
     return journal
 
 

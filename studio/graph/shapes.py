@@ -27,6 +27,10 @@ class ShapeInference:
         self._graph = graph
         self.outputs: dict[str, dict[str, Shape]] = {}  # node -> port -> shape
         self.errors: dict[str, Problem] = {}
+        # Dtypes travel with shapes (``studio.graph.dtypes``): a node's output dtype, where known, and
+        # why a node refuses what it is given ("mixed", or ("wrong", port, edge, wanted)).
+        self.dtypes: dict[str, str] = {}
+        self.dtype_faults: dict[str, tuple] = {}
         self._count_memo: dict[tuple, int | str] = {}  # a count, or why the layer cannot be built
         self._held = 0
         self._pending: dict[str, None] = {}  # roots of the edits made while held
@@ -117,6 +121,8 @@ class ShapeInference:
     def forget(self, node_id: str) -> None:
         self.outputs.pop(node_id, None)
         self.errors.pop(node_id, None)
+        self.dtypes.pop(node_id, None)
+        self.dtype_faults.pop(node_id, None)
 
     def update(self, roots: Iterable[str]) -> list[str]:
         """Re-infer ``roots`` and what depends on them; returns nodes whose result changed.
@@ -142,9 +148,9 @@ class ShapeInference:
         while waiting:
             node_id = heapq.heappop(waiting)[1]
             self.visited += 1
-            before = (self.outputs.get(node_id), self.errors.get(node_id))
+            before = (self.outputs.get(node_id), self.errors.get(node_id), self.dtypes.get(node_id))
             self._infer_one(node_id)
-            if (self.outputs.get(node_id), self.errors.get(node_id)) != before:
+            if (self.outputs.get(node_id), self.errors.get(node_id), self.dtypes.get(node_id)) != before:
                 changed[node_id] = None
                 for dst in g.successors(node_id):
                     if dst not in queued:
@@ -159,6 +165,42 @@ class ShapeInference:
 
     def _infer_one(self, node_id: str) -> None:
         node = self._graph.node(node_id)
+        self._infer_shapes(node_id, node)
+        self._infer_dtype(node_id, node)
+
+    def _infer_dtype(self, node_id: str, node) -> None:
+        """The node's output dtype from its inputs' (see ``studio.graph.dtypes``); a node whose
+        shapes fail is not judged (its error is said already)."""
+        self.dtypes.pop(node_id, None)
+        self.dtype_faults.pop(node_id, None)
+        spec = node.spec
+        if spec.is_input:
+            self.dtypes[node_id] = node.params.get("dtype", "float")
+            return
+        if node_id in self.errors:
+            return
+        given = {}
+        for e in self._graph.in_edges(node_id):
+            kind = self.dtypes.get(e.src)
+            if kind is not None:
+                given[e.dst_port] = (kind, e)
+        if not given:
+            return
+        if spec.dtypes == "any":
+            kinds = {d for d, _ in given.values()}
+            if len(kinds) > 1:
+                self.dtype_faults[node_id] = ("mixed",)
+            else:
+                self.dtypes[node_id] = kinds.pop()
+            return
+        want = "long" if spec.dtypes == "ids" else "float"
+        for port, (kind, edge) in given.items():
+            if kind != want:
+                self.dtype_faults[node_id] = ("wrong", port, edge, want)
+                return
+        self.dtypes[node_id] = "float"
+
+    def _infer_shapes(self, node_id: str, node) -> None:
         spec = node.spec
         self.outputs.pop(node_id, None)
         self.errors.pop(node_id, None)

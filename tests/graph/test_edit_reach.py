@@ -104,3 +104,41 @@ def test_inserting_into_one_wire_again_and_again_keeps_the_ranks_valid():
         rank = g.ranks()
         assert all(rank[e.src] < rank[e.dst] for e in g.edges), k
     assert g.shapes.output("act2") == (16,)
+
+
+def _state(g: Graph) -> tuple:
+    s = g.shapes
+    return (dict(s.outputs), {n: (p.port, p.message) for n, p in s.errors.items()}, dict(s.dtypes),
+            dict(s.dtype_faults))
+
+
+def test_incremental_results_equal_a_full_inference_through_random_edits():
+    """Shapes, errors and dtypes after each edit equal those of the same graph inferred from scratch."""
+    rng = random.Random(11)
+    g = Graph()
+    kinds = [("Input", lambda: {"shape": [rng.choice([4, 6])], "dtype": rng.choice(["float", "long"])}),
+             ("Linear", lambda: {"out_features": rng.choice([4, 6])}), ("Embedding", lambda: {"embedding_dim": 4}),
+             ("Flatten", dict), ("Identity", dict), ("Add", dict), ("Concat", lambda: {"dim": -1}),
+             ("ReLU", dict)]
+    for step in range(250):
+        ids = list(g.nodes)
+        roll = rng.random()
+        if roll < 0.3 or len(ids) < 3:
+            block, params = rng.choice(kinds)
+            g.add_node(block, params())
+        elif roll < 0.65:
+            src, dst = rng.sample(ids, 2)
+            free = [p.name for p in g.node(dst).input_ports() if g.edge_into(dst, p.name) is None]
+            if free and g.check_connect(src, "out", dst, free[0]) is None:
+                g.connect(src, "out", dst, free[0])
+        elif roll < 0.8:
+            node = g.node(rng.choice(ids))
+            if node.block == "Input":
+                g.set_params(node.id, {"dtype": rng.choice(["float", "long"]), "shape": [rng.choice([4, 6])]})
+            elif node.block == "Linear":
+                g.set_params(node.id, {"out_features": rng.choice([4, 6])})
+        elif roll < 0.93 and g.edges:
+            g.disconnect(rng.choice(g.edges))
+        else:
+            g.remove_node(rng.choice(ids))
+        assert _state(g) == _state(g.copy()), step
