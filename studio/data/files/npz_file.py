@@ -55,7 +55,7 @@ def _what(dtype: np.dtype) -> str:
 
 
 # Checks read an array a block of this many bytes at a time.
-BLOCK_BYTES = 16 * 2**20
+BLOCK_BYTES = 4 * 2**20
 
 
 @dataclass
