@@ -234,10 +234,11 @@ class _Reader:
         graph.training = copy.deepcopy(training)
         nodes = self.typed(doc, ["nodes"], list)
         edges = self.typed(doc, ["edges"], list)
-        for i, entry in enumerate(nodes):
-            self.node(graph, entry, ["nodes", i])
-        for i, entry in enumerate(edges):
-            self.edge(graph, entry, ["edges", i])
+        with graph.shapes.held():  # shapes inferred once, when every node and wire is in
+            for i, entry in enumerate(nodes):
+                self.node(graph, entry, ["nodes", i])
+            for i, entry in enumerate(edges):
+                self.edge(graph, entry, ["edges", i])
         return graph
 
     def version(self, doc: dict) -> int:
@@ -333,10 +334,11 @@ class _Reader:
         nodes = self.typed(entry, path + ["nodes"], list)
         edges = self.typed(entry, path + ["edges"], list)
         description = self.text(entry, path + ["description"])
-        for i, node in enumerate(nodes):
-            self.node(inner, node, path + ["nodes", i])
-        for i, edge in enumerate(edges):
-            self.edge(inner, edge, path + ["edges", i])
+        with inner.shapes.held():
+            for i, node in enumerate(nodes):
+                self.node(inner, node, path + ["nodes", i])
+            for i, edge in enumerate(edges):
+                self.edge(inner, edge, path + ["edges", i])
         inputs = self.typed(entry, path + ["inputs"], list)
         for i, port in enumerate(inputs):
             where = path + ["inputs", i]
