@@ -71,16 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         window.set_theme(args.theme)
     window.show()
     window.open_at_start(args.file)
-    # torch's first-optimizer imports and a frozen start-up heap, while the person looks at the
-    # window: the first Train press then starts at once, and no full garbage collection walks
-    # the start-up objects (200 ms, a visible stall, every time one ran). The heap is collected
-    # and frozen on this thread: a collection on the warm-up thread would destroy Qt objects there.
-    from studio.training.warmup import warm_up_in_background, warmed_up
-
+    # torch and what uses it load on a background thread once the window has painted: the window
+    # appears without waiting for them, and the first Train press finds them loaded. Meanwhile
+    # garbage is collected on this thread only (a collection on the loader's thread would destroy
+    # Qt objects there); once loaded, the start-up heap is collected and frozen here, so no later
+    # full collection walks it (200 ms, a visible stall, every time one ran).
+    from . import torch_loader
     from .collector import install as collect_on_this_thread
 
-    collect_on_this_thread().hold_until(warmed_up)
-    warm_up_in_background(freeze=False)
+    collect_on_this_thread().hold_until(torch_loader.loaded)
+    window.firstPainted.connect(torch_loader.load_in_background)
     return app.exec()
 
 
@@ -110,6 +110,7 @@ def screenshot(args: argparse.Namespace) -> int:
         window.set_theme(args.theme or "dark")
         window.resize(width, height)
         window.show()
+        window.training_panel  # noqa: B018 (the dock is in the picture, made now rather than after a paint)
         if graph is not None:
             window.set_document(graph, Path(args.file))
         window.counter.compute_now()

@@ -48,6 +48,8 @@ LESSONS_WIDTH = 380
 class MainWindow(QMainWindow):
     # The document's file moved (Save As): paths in it, such as its data file, are read from there now.
     documentPathChanged = Signal(object)  # Path | None
+    # The window's first paint has been shown: what start-up deferred (the training dock, torch) may load now.
+    firstPainted = Signal()
 
     def __init__(self, settings: AppSettings | None = None, autosave_ms: int = recovery.INTERVAL_MS):
         super().__init__()
@@ -129,8 +131,10 @@ class MainWindow(QMainWindow):
         self.autosaver.start()
         self._update_title()
         self.start_screen: start_screen.StartScreen | None = None  # offered when the app starts empty
-        # The training dock fills in once the window is up, so torch and the plots load off the start-up path.
-        QTimer.singleShot(0, self, self._install_training)
+        # The training dock fills in once the window has painted (or when first asked for), so its
+        # plots and what they import load off the start-up path.
+        self._training_panel = None
+        self._painted = False
         self._update_status()
 
     # ---- docks -----------------------------------------------------------
@@ -141,7 +145,31 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    @property
+    def training_panel(self):
+        """The Training dock's panel, made now if the window has not made it yet."""
+        if self._training_panel is None:
+            self._install_training()
+        return self._training_panel
+
+    @training_panel.setter
+    def training_panel(self, panel) -> None:
+        self._training_panel = panel
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # After this paint has reached the screen: the window is there before anything else loads.
+            QTimer.singleShot(0, self, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.firstPainted.emit()
+        self.training_panel  # noqa: B018 (made on access)
+
     def _install_training(self) -> None:
+        if self._training_panel is not None:
+            return
         from .training import install as install_training
 
         panel = install_training(self)
@@ -363,7 +391,7 @@ class MainWindow(QMainWindow):
         return getattr(self._chooser(), "error", None) or None
 
     def _chooser(self):
-        panel = getattr(self, "training_panel", None)
+        panel = self._training_panel
         return getattr(panel, "chooser", None) if panel is not None and isValid(panel) else None
 
     def _update_status(self) -> None:
@@ -765,7 +793,7 @@ class MainWindow(QMainWindow):
         if len(self._view_states) > len(self.editor.path):
             self._restore_view(len(self.editor.path))
         self.inspector._bind(self.editor.graph)
-        gradients = getattr(getattr(self, "training_panel", None), "canvas_gradients", None)
+        gradients = getattr(self._training_panel, "canvas_gradients", None)
         if gradients is not None:
             gradients.badges.clear()  # their items went with the level left
         self._selection_changed()  # the level's restored selection (the group just left) is inspected again

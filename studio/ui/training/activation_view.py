@@ -24,14 +24,21 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ActivationStats, ProbeEvent
-from studio.training.probe_rows import depth, groups_of, is_shown, parents, shown_rows
 
 from .group_rows import GroupRows
+from .lazy_plots import PlotsWhenShown
 from .steady import SteadyLabel
 from .draw_budget import MeteredLayoutWidget
 from .pacing import FramePacer
 from .plot_style import GrowingYRange, steady_plot, plot_colors
 from studio.session.buffer import GrowingBuffer
+
+
+def _rows():
+    # studio.training.probe_rows imports torch (through its probes): not on the window's start-up path.
+    from studio.training import probe_rows
+
+    return probe_rows
 
 BINS = 48
 MAX_COLUMNS = 240  # probes kept in the over-time image
@@ -107,7 +114,10 @@ class _NodeHistory:
         self.last = stats
 
 
-class ActivationView(GroupRows, QWidget):
+class ActivationView(PlotsWhenShown, GroupRows, QWidget):
+    PLOTS = ("layout_widget", "hist_plot", "hist_image", "stats_plot", "mean_curve", "std_curve", "zero_curve",
+             "maps_plot", "maps_image", "stats_range", "hist_range")
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.node_box = QComboBox()
@@ -122,6 +132,24 @@ class ActivationView(GroupRows, QWidget):
         top.addWidget(self.open_all)
         self.stats_label = SteadyLabel(EMPTY_TEXT, lines=3)
 
+        self._maps: np.ndarray | None = None  # the feature maps shown, [C, H, W]
+        self._maps_key: tuple | None = None
+        self._run_length: int | None = None
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(top)
+        box.addWidget(self.plot_place(), 1)  # the plots, once made (build_plots)
+        box.addWidget(self.stats_label)
+        self.history: dict[str, _NodeHistory] = defaultdict(_NodeHistory)
+        self.node: str | None = None
+        self.wanted: str | None = None  # the editor's selection, which may not be probed yet
+        self._stale = False
+        self.preferred: list[str] = []  # shown first when nothing is selected (hidden layers, not the input)
+        self.groups: set[str] = set()  # rows that are groups
+        self.opened: set[str] = set()  # groups opened one by one
+        self.pacer = FramePacer(self._show_probe, self, skip=self._add)
+
+    def build_plots(self) -> None:
         self.layout_widget = MeteredLayoutWidget()
         self.layout_widget.setBackground(plot_colors().background)
         lw = self.layout_widget
@@ -148,27 +176,19 @@ class ActivationView(GroupRows, QWidget):
         self.maps_plot.addItem(self.maps_image)
         self.maps_plot.setVisible(False)
         self.maps_plot.getViewBox().sigResized.connect(self._draw_maps)
-        self._maps: np.ndarray | None = None  # the feature maps shown, [C, H, W]
-        self._maps_key: tuple | None = None
 
         steady_plot(self.hist_plot)
         steady_plot(self.stats_plot)
         steady_plot(self.maps_plot)
         self.stats_range = GrowingYRange(self.stats_plot)
         self.hist_range = GrowingYRange(self.hist_plot)  # not auto-ranged: that moves the axis every redraw
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addLayout(top)
-        box.addWidget(self.layout_widget, 1)
-        box.addWidget(self.stats_label)
-        self.history: dict[str, _NodeHistory] = defaultdict(_NodeHistory)
-        self.node: str | None = None
-        self.wanted: str | None = None  # the editor's selection, which may not be probed yet
+        self.put_plot(self.layout_widget)
+        if self._run_length is not None:
+            self.set_run_length(self._run_length)
+
+    def plots_made(self) -> None:
         self._stale = False
-        self.preferred: list[str] = []  # shown first when nothing is selected (hidden layers, not the input)
-        self.groups: set[str] = set()  # rows that are groups
-        self.opened: set[str] = set()  # groups opened one by one
-        self.pacer = FramePacer(self._show_probe, self, skip=self._add)
+        self._follow_selection()
 
     # ---- selection -----------------------------------------------------
     def set_node(self, node_id: str | None) -> None:
@@ -176,7 +196,7 @@ class ActivationView(GroupRows, QWidget):
         group (``layer2_0.conv1``) opens the groups it lies in."""
         self.wanted = node_id
         if node_id is not None and node_id in self.history:
-            closed = [p for p in parents(node_id) if not self.is_open(p)]
+            closed = [p for p in _rows().parents(node_id) if not self.is_open(p)]
             if closed:
                 self.opened.update(closed)
                 self._relist()
@@ -192,16 +212,16 @@ class ActivationView(GroupRows, QWidget):
 
     def _relist(self) -> None:
         """The node list for the groups open now; a row inside a group just closed gives way to it."""
-        rows = shown_rows(self.history, self.is_open)
+        rows = _rows().shown_rows(self.history, self.is_open)
         current = self.node
         if current is not None and current not in rows:
-            current = next((p for p in reversed(parents(current)) if p in rows), None)
+            current = next((p for p in reversed(_rows().parents(current)) if p in rows), None)
         self.node_box.blockSignals(True)
         self.node_box.clear()
         for row in rows:
             self.node_box.addItem(row)
-            if depth(row):
-                self.node_box.setItemData(self.node_box.count() - 1, f"inside {parents(row)[-1]}",
+            if _rows().depth(row):
+                self.node_box.setItemData(self.node_box.count() - 1, f"inside {_rows().parents(row)[-1]}",
                                           Qt.ItemDataRole.ToolTipRole)
         self.node_box.blockSignals(False)
         if current is not None and current in rows:
@@ -213,12 +233,16 @@ class ActivationView(GroupRows, QWidget):
 
     def _on_pick(self, text: str) -> None:
         self.node = text or None
-        self.stats_range.reset()
-        self.hist_range.reset()
+        if self.plots_built:
+            self.stats_range.reset()
+            self.hist_range.reset()
         self._redraw()
 
     def set_run_length(self, steps: int | None) -> None:
         """Fix the step axis to the whole run (see LossView.set_run_length)."""
+        self._run_length = steps
+        if not self.plots_built:
+            return  # set when the plots are made
         for p in (self.hist_plot, self.stats_plot):
             if steps:
                 p.setXRange(0, steps, padding=0.01)
@@ -234,8 +258,9 @@ class ActivationView(GroupRows, QWidget):
         self.open_all.setVisible(False)
         self.node = None
         self._stale = False
-        self.stats_range.reset()
-        self.hist_range.reset()
+        if self.plots_built:
+            self.stats_range.reset()
+            self.hist_range.reset()
         self._redraw()
         self.stats_label.setText(EMPTY_TEXT)
 
@@ -256,11 +281,11 @@ class ActivationView(GroupRows, QWidget):
         for node, stats in ev.activations.items():
             if node not in self.history:
                 new = True
-                if "." not in node or is_shown(node, self.is_open):
+                if "." not in node or _rows().is_shown(node, self.is_open):
                     self.node_box.addItem(node)
             self.history[node].add(ev.step, stats)
         if new:
-            groups = groups_of(self.history)
+            groups = _rows().groups_of(self.history)
             if groups != self.groups:
                 self.groups = groups
                 self.open_all.setVisible(bool(groups))
@@ -296,6 +321,11 @@ class ActivationView(GroupRows, QWidget):
 
     def _redraw(self, curves: bool = True) -> None:
         h = self.history.get(self.node) if self.node else None
+        if not self.plots_built:  # drawn when the tab is first shown (plots_made); the numbers now
+            if h is not None and h.last is not None:
+                self._stale = True
+                self.stats_label.setText(self._stats_text(h))
+            return
         if h is None or h.last is None:
             self.hist_image.clear()
             for c in (self.mean_curve, self.std_curve, self.zero_curve):
@@ -321,17 +351,20 @@ class ActivationView(GroupRows, QWidget):
             self.mean_curve.setData(h.mean.x, h.mean.y)
             self.std_curve.setData(h.std.x, h.std.y)
             self.zero_curve.setData(h.zeros.x, h.zeros.y)
+        self.stats_label.setText(self._stats_text(h))
+        maps = h.last.feature_maps
+        self._set_maps(np.asarray(maps) if maps is not None and np.asarray(maps).ndim == 3 else None,
+                       f"Feature maps of one sample at step {last}")
+
+    def _stats_text(self, h: _NodeHistory) -> str:
         s = h.last
-        text = f"{self.node}: mean {s.mean:.3f}, std {s.std:.3f}, zeros {s.zero_fraction:.1%} (step {last})"
+        text = f"{self.node}: mean {s.mean:.3f}, std {s.std:.3f}, zeros {s.zero_fraction:.1%} (step {h.steps[-1]})"
         if s.zero_fraction > DEAD_SHARE:
             text += (" — almost every output is exactly 0: many units are dead (dying ReLU) and pass no"
                      " gradient; try a smaller learning rate or LeakyReLU.")
         elif s.zero_fraction > 0.3:
             text += " (a ReLU zeroes its negative inputs, so a share of zeros is normal)"
-        self.stats_label.setText(text)
-        maps = s.feature_maps
-        self._set_maps(np.asarray(maps) if maps is not None and np.asarray(maps).ndim == 3 else None,
-                       f"Feature maps of one sample at step {last}")
+        return text
 
     def _set_maps(self, maps: np.ndarray | None, title: str = "") -> None:
         if maps is None and self._maps is None:

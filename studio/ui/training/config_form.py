@@ -24,6 +24,7 @@ from studio.graph import Graph, GraphEvent
 from studio.training.config import ConfigError, Limit, TrainingConfig
 from studio.training.settings_fields import find
 
+from .. import torch_loader
 from ..field_cell import FieldCell, mark_invalid
 from .commands import SetTrainingCommand
 from .schedule_plot import SchedulePlot
@@ -31,6 +32,8 @@ from .schedule_plot import SchedulePlot
 
 # The settings the dock shows, in its order. What each one is (label, help, kind, bounds, choices,
 # when it applies) comes from its declaration in studio.training.config.
+LOADING_DEVICE = "…"  # while torch loads at start-up: which devices there are is not known yet
+
 FORM_KEYS = (
     "task", "loss", "optimizer.name", "optimizer.lr", "optimizer.momentum",
     "schedule.name", "schedule.step_size", "schedule.gamma", "schedule.min_lr", "schedule.warmup_epochs",
@@ -279,8 +282,12 @@ class TrainingConfigForm(QWidget):
                 self._rows[path].setVisible(visible)
         finally:
             self._syncing = False
-        self.device_label.setText(f"→ runs on {resolved_device(cfg.device)}")
-        self.schedule_plot.show_config(cfg, self.steps_per_epoch)
+        if torch_loader.ready():
+            self.device_label.setText(f"→ runs on {resolved_device(cfg.device)}")
+            self.schedule_plot.show_config(cfg, self.steps_per_epoch)
+        else:  # both need torch, which is loading off this thread: shown once it is there
+            self.device_label.setText(f"→ runs on {LOADING_DEVICE}")
+            torch_loader.when_loaded(self, self.refresh)
         self.configChanged.emit(cfg)
 
     def set_steps_per_epoch(self, steps: int) -> None:

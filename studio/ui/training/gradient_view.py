@@ -20,7 +20,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
-from studio.training.probe_rows import groups_of, is_shown, parents, shown_rows
 
 from .group_rows import GroupRows
 from .steady import SteadyLabel
@@ -28,6 +27,13 @@ from .draw_budget import MeteredPlotWidget
 from .plot_style import GrowingYRange, steady_plot, plot_colors
 from studio.session.buffer import GrowingBuffer
 from .colors import CLASS_COLORS, gradient_flag
+
+
+def _rows():
+    # studio.training.probe_rows imports torch (through its probes): not on the window's start-up path.
+    from studio.training import probe_rows
+
+    return probe_rows
 
 
 class GradientView(GroupRows, QWidget):
@@ -77,7 +83,7 @@ class GradientView(GroupRows, QWidget):
 
     def shown(self) -> list[str]:
         """The rows drawn, in the legend's order."""
-        return shown_rows(self.buffers, self.is_open)
+        return _rows().shown_rows(self.buffers, self.is_open)
 
     def _label(self, row: str) -> str:
         if row in self.groups:
@@ -199,14 +205,14 @@ class GradientView(GroupRows, QWidget):
             return
         self._stale |= touched
         if new_rows:
-            groups = groups_of(self.buffers)
+            groups = _rows().groups_of(self.buffers)
             if groups != self.groups:
                 self.groups = groups
                 self.open_all.setVisible(bool(groups))
                 self._relayout()  # a new group's row reads "▸ name"; rows inside closed groups stay out
             else:
                 for node in new_rows:
-                    if is_shown(node, self.is_open):
+                    if _rows().is_shown(node, self.is_open):
                         self._curve(node)
         if self.isVisible():
             self._draw_curves()
@@ -226,7 +232,7 @@ class GradientView(GroupRows, QWidget):
         inside: dict[str, int] = {}
         for n in flags:
             if n not in self.curves:
-                closed = next((p for p in parents(n) if not self.is_open(p)), None)
+                closed = next((p for p in _rows().parents(n) if not self.is_open(p)), None)
                 if closed is not None:
                     inside[closed] = inside.get(closed, 0) + 1
         if shown or inside:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 from studio.session import Run
 
 from .draw_budget import MeteredPlotWidget
+from .lazy_plots import PlotsWhenShown
 from .plot_style import steady_plot, plot_colors
 from .colors import CLASS_COLORS
 
@@ -33,31 +34,35 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -
     return out
 
 
-class HistoryView(QWidget):
+class HistoryView(PlotsWhenShown, QWidget):
     selectionChanged = Signal(list)  # run numbers overlaid
+    PLOTS = ("plot_widget", "plot", "_slots")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runs: list[Run] = []
         self.list = QListWidget()
         self.list.itemChanged.connect(self._on_item_changed)
+        self.diff_label = QLabel("Tick two runs to overlay them and see how their settings differ.")
+        self.diff_label.setWordWrap(True)
+        self.diff_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        right = QVBoxLayout()
+        right.addWidget(self.plot_place(), 1)  # the plot, once made (build_plots)
+        right.addWidget(self.diff_label)
+        box = QHBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.list, 1)
+        box.addLayout(right, 3)
+
+    def build_plots(self) -> None:
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setTitle("Compare runs: loss per epoch (solid train, dashed validation)")
         self.plot.setLabel("bottom", "epoch")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
-        self.diff_label = QLabel("Tick two runs to overlay them and see how their settings differ.")
-        self.diff_label.setWordWrap(True)
-        self.diff_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        right = QVBoxLayout()
-        right.addWidget(self.plot_widget, 1)
-        right.addWidget(self.diff_label)
         steady_plot(self.plot)
-        box = QHBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.list, 1)
-        box.addLayout(right, 3)
+        self.put_plot(self.plot_widget)
         # Two slots of curves (train, val) per compared run, reused for every comparison.
         self._slots: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         for i in range(2):
@@ -65,6 +70,9 @@ class HistoryView(QWidget):
             train = self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=2))  # in the legend once compared
             val = self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=2, style=Qt.PenStyle.DashLine))
             self._slots.append((train, val))
+
+    def plots_made(self) -> None:
+        self._draw_curves(self.compared())
 
     # ---- runs ----------------------------------------------------------
     def add_run(self, record: Run) -> None:
@@ -111,6 +119,20 @@ class HistoryView(QWidget):
 
     def _redraw(self) -> None:
         numbers = self.compared()
+        if self.plots_built:  # else drawn when the tab is first shown
+            self._draw_curves(numbers)
+        if len(numbers) == 2:
+            a, b = self.record(numbers[0]), self.record(numbers[1])
+            diffs = config_differences(a.config, b.config)
+            if a.dataset != b.dataset:
+                diffs.insert(0, f"data set: {a.dataset} -> {b.dataset}")
+            head = f"Run {a.number} -> run {b.number}: "
+            self.diff_label.setText(head + ("; ".join(diffs) if diffs else "same settings (only chance differs)"))
+        else:
+            self.diff_label.setText("Tick two runs to overlay them and see how their settings differ.")
+        self.selectionChanged.emit(numbers)
+
+    def _draw_curves(self, numbers: list[int]) -> None:
         legend = self.plot.legend
         for i, (train, val) in enumerate(self._slots):
             if i < len(numbers):
@@ -123,13 +145,3 @@ class HistoryView(QWidget):
                 train.setData([], [])
                 val.setData([], [])
                 legend.removeItem(train)
-        if len(numbers) == 2:
-            a, b = self.record(numbers[0]), self.record(numbers[1])
-            diffs = config_differences(a.config, b.config)
-            if a.dataset != b.dataset:
-                diffs.insert(0, f"data set: {a.dataset} -> {b.dataset}")
-            head = f"Run {a.number} -> run {b.number}: "
-            self.diff_label.setText(head + ("; ".join(diffs) if diffs else "same settings (only chance differs)"))
-        else:
-            self.diff_label.setText("Tick two runs to overlay them and see how their settings differ.")
-        self.selectionChanged.emit(numbers)

@@ -26,13 +26,15 @@ from shiboken6 import isValid
 from studio.graph import Graph, Problem
 from studio.training.events import EndEvent
 
+from .. import torch_loader
+
 from .activation_view import ActivationView
 from .attention_view import AttentionView
 from .block_tabs import ATTENTION_BLOCKS, EMBEDDING_BLOCKS, BlockTabs
 from .boundary_view import BoundaryView
 from .check_runner import CheckRunner
 from .check_view import LR_END, LR_START, LR_STEPS, OVERFIT_STEPS, CheckView, check_keys
-from .config_form import TrainingConfigForm, resolved_device
+from .config_form import LOADING_DEVICE, TrainingConfigForm, resolved_device
 from .controls import ControlBar
 from .dataset_chooser import DatasetChooser
 from .draw_budget import budget
@@ -400,7 +402,9 @@ class TrainingPanel(QWidget):
             cfg = self.config_form.config()
         except Exception:
             return
-        self.controls.device_label.setText(f"device: {resolved_device(cfg.device)}")
+        # Until torch has loaded the form says "…" and refreshes, which comes back here.
+        device = resolved_device(cfg.device) if torch_loader.ready() else LOADING_DEVICE
+        self.controls.device_label.setText(f"device: {device}")
         if not self.running:
             self.loss_view.show_plan(cfg.epochs, cfg.optimizer.lr)
         ds = self.chooser.dataset

@@ -18,6 +18,7 @@ from studio.training.events import ProbeEvent
 from .draw_budget import MeteredPlotWidget
 from .plot_style import steady_plot, plot_colors
 from .activation_view import tile_maps
+from .lazy_plots import PlotsWhenShown
 from .pacing import FramePacer
 
 CAPTION = "GAN runs show generated samples over the real ones; sequence runs show predicted against true values."
@@ -33,9 +34,22 @@ def _as_images(a: np.ndarray) -> np.ndarray | None:
     return None
 
 
-class SamplesView(QWidget):
+class SamplesView(PlotsWhenShown, QWidget):
+    PLOTS = ("plot_widget", "plot", "real", "generated", "true_curve", "pred_curve", "images")
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.caption = QLabel(CAPTION)
+        self.caption.setWordWrap(True)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.plot_place(), 1)  # the plot, once made (build_plots)
+        box.addWidget(self.caption)
+        self.mode: str | None = None  # "points", "images" or "sequence"
+        self.last_step: int | None = None
+        self.pacer = FramePacer(self._show, self)
+
+    def build_plots(self) -> None:
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.addLegend(offset=(-10, 10))
@@ -47,29 +61,23 @@ class SamplesView(QWidget):
         self.images = pg.ImageItem(axisOrder="row-major")
         for item in (self.real, self.generated, self.true_curve, self.pred_curve, self.images):
             self.plot.addItem(item)
-        self.caption = QLabel(CAPTION)
-        self.caption.setWordWrap(True)
         steady_plot(self.plot)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.plot_widget, 1)
-        box.addWidget(self.caption)
-        self.mode: str | None = None  # "points", "images" or "sequence"
-        self.last_step: int | None = None
-        self.pacer = FramePacer(self._show, self)
+        self.put_plot(self.plot_widget)
 
     def clear(self) -> None:
         """Back to the empty state: nothing drawn, the caption that says what will be."""
         self.pacer.clear()
+        self.mode = None
+        self.last_step = None
+        self.caption.setText(CAPTION)
+        if not self.plots_built:
+            return
         for item in (self.real, self.generated):
             item.setData([], [])
         self.true_curve.setData([], [])
         self.pred_curve.setData([], [])
         self.images.clear()
-        self.mode = None
-        self.last_step = None
         self.plot.setTitle("")
-        self.caption.setText(CAPTION)
 
     def feed(self, events: Iterable[object]) -> None:
         frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.samples]
@@ -80,6 +88,9 @@ class SamplesView(QWidget):
         self.pacer.finish()
 
     def _show(self, probe: ProbeEvent) -> None:
+        # Made by the first run that has samples to show (a GAN, a sequence), shown or not:
+        # only such runs fill this tab.
+        self.ensure_plots()
         s = probe.samples
         self.last_step = probe.step
         if "generated" in s:

@@ -6,7 +6,6 @@ import numpy as np
 import pyqtgraph as pg
 
 from studio.training.config import TrainingConfig
-from studio.training.optim import Schedule
 
 from .plot_style import plot_colors
 
@@ -15,6 +14,8 @@ POINTS = 200
 
 def schedule_curve(cfg: TrainingConfig, steps_per_epoch: int) -> tuple[np.ndarray, np.ndarray]:
     """(epoch, lr) at up to POINTS steps spread over the whole run."""
+    from studio.training.optim import Schedule  # imports torch: not on the window's start-up path
+
     spe = max(1, steps_per_epoch)
     schedule = Schedule(cfg.schedule, cfg.optimizer.lr, cfg.epochs, spe)
     total = cfg.epochs * spe

@@ -1,0 +1,94 @@
+"""Starting the app: the window paints before torch is imported, torch then loads on a thread
+of its own, and Train pressed right after start trains."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Runs ``studio`` (the real entry point, no file) offscreen; at its first paint opens the XOR
+# example from the window, presses Train with the mouse, lets two epochs train, presses Stop.
+DRIVER = r"""
+import faulthandler, json, os, sys, threading
+faulthandler.dump_traceback_later(100, exit=True)  # a hang says where it hangs
+from importlib.abc import MetaPathFinder
+
+importer = {}
+
+class WhoImportsTorch(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" and "thread" not in importer:
+            importer["thread"] = threading.current_thread().name
+        return None
+
+sys.meta_path.insert(0, WhoImportsTorch())
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+out = {}
+
+def finish(**more):
+    out.update(more, importer=importer.get("thread"))
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)
+
+def window():
+    return next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
+
+def after_paint():
+    from studio.lessons.catalog import EXAMPLES_DIR
+    from studio.ui import torch_loader
+
+    w = window()
+    out["loader_started"] = torch_loader._thread is not None
+    w.open_example(EXAMPLES_DIR / "xor_mlp.json")
+    panel = w.training_panel
+    out["torch_when_panel_built"] = torch_loader.loaded()
+    out["device_before"] = panel.controls.device_label.text()
+    panel.runFinished.connect(lambda status: finish(status=status, epochs=panel.progress.epochs_done,
+                                                    device_after=panel.controls.device_label.text()))
+    QTest.mouseClick(panel.controls.train_button, Qt.MouseButton.LeftButton)
+
+    def stop_after_two_epochs():
+        if panel.progress is not None and panel.progress.epochs_done >= 2:
+            QTest.mouseClick(panel.controls.stop_button, Qt.MouseButton.LeftButton)
+        else:
+            QTimer.singleShot(20, stop_after_two_epochs)
+
+    stop_after_two_epochs()
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "torch_at_first_paint" not in out:
+            out["torch_at_first_paint"] = "torch" in sys.modules
+            QTimer.singleShot(0, lambda: QTimer.singleShot(0, after_paint))  # after the window's own
+        return False
+
+first_paint = FirstPaint(app)
+app.installEventFilter(first_paint)
+from studio.launch import main
+main([])
+"""
+
+
+def test_the_window_paints_before_torch_loads_and_train_right_after_start_trains(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "STUDIO_CONFIG_DIR": str(tmp_path / "config")}
+    done = subprocess.run([sys.executable, "-c", DRIVER], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, done.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT "):])
+    assert out["torch_at_first_paint"] is False
+    assert out["loader_started"] is True
+    assert out["importer"] == "torch loader"  # not the window's thread
+    assert out["status"] in ("stopped", "finished") and out["epochs"] >= 2, out  # XOR may end before the Stop
+    assert out["device_after"] == "device: CPU"
+    if not out["torch_when_panel_built"]:  # the usual case: the dock is up before torch is
+        assert out["device_before"] == "device: …"
