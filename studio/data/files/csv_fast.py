@@ -193,7 +193,8 @@ def _load(o: dict[str, Any], full: Path, shown: str, entry_name: str):
             with reader:
                 for frame in reader:
                     _take(frame, sink, num_cols, text_cols, texts, target, target_text, skipped)
-                    report(counted.done / counted.size, sink.rows, "rows")
+                    # pandas reads ahead a buffer at a time: the rows parsed tell more than the bytes read.
+                    report(min(counted.done / counted.size, sink.rows / max(rows_guess, 1)), sink.rows, "rows")
         except _NotClean:
             sink.close()
             raise

@@ -19,6 +19,7 @@ from ..catalog import DatasetInfo, register
 from ..errors import DataError
 from ..options import SPLIT, STANDARDIZE, place
 from ..limits import CSV_CELL_BYTES, MAX_ONE_HOT_VALUES, check_memory, memory_budget, size_text
+from ..progress import report
 from .paths import open_regular, resolve
 
 # A numeric target with at most this many distinct whole numbers is taken as classes.
@@ -200,6 +201,8 @@ def read_columns(full, shown: str, delimiter: str) -> list[Column]:
                                     f"{shown} line {line}, column {col.name!r}")
                 col.cells.append(cell)
             row_lines.append(line)
+            if len(row_lines) % 4096 == 0:
+                report(binary.tell() / max(size, 1), len(row_lines), "rows")
     if header is None:
         raise DataError("the file is empty; the first line must name the columns", shown)
     if not row_lines:

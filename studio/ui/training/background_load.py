@@ -4,6 +4,11 @@ The job runs on a plain Python thread and touches no Qt object; its result
 waits in a queue that a timer on the window's thread empties. A newer job
 makes an older one's result stale: it is dropped when it arrives. While a job
 runs the window's thread does the garbage collection (``collector.py``).
+
+A job may say how far it is: it is handed a ``report(fraction, done, unit)``
+that only stores the latest values (an assignment, safe from any thread); the
+same timer hands them to the window's ``progress`` callback, at most once a
+tick, so a loader reporting often costs the window nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ class BackgroundLoad(QObject):
         self._generation = 0
         self._running = 0
         self._done: Callable[[Any], None] | None = None
+        self._progress: Callable[[float, int, str], None] | None = None
+        self._latest: tuple | None = None  # (generation, fraction, done, unit) from the job's thread
+        self._shown: tuple | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._deliver)
@@ -41,16 +49,24 @@ class BackgroundLoad(QObject):
         """A job whose result is still wanted is running."""
         return self._done is not None
 
-    def start(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    def start(self, job: Callable[..., Any], done: Callable[[Any], None],
+              progress: Callable[[float, int, str], None] | None = None) -> None:
         """Run ``job()`` on a thread; ``done(result)`` is called on this thread, with the
-        exception when it raised. Any job still running is forgotten."""
+        exception when it raised. Any job still running is forgotten. With ``progress``,
+        the job is called as ``job(report)`` and ``progress(fraction, done, unit)`` hears,
+        on this thread, the latest of what it reports."""
         self._generation += 1
         self._done = done
+        self._progress = progress
+        self._latest = self._shown = None
         generation = self._generation
+
+        def report(fraction: float, count: int, unit: str) -> None:
+            self._latest = (generation, fraction, count, unit)
 
         def run() -> None:
             try:
-                result: Any = job()
+                result: Any = job(report) if progress is not None else job()
             except BaseException as exc:  # handed to the window's thread, which shows it
                 result = exc
             self._results.put((generation, result))
@@ -66,6 +82,7 @@ class BackgroundLoad(QObject):
         """Forget the job running now (its result is dropped when it comes)."""
         self._generation += 1
         self._done = None
+        self._progress = None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the wanted job's result is delivered (for scripts and tests)."""
@@ -84,6 +101,11 @@ class BackgroundLoad(QObject):
         return True
 
     def _deliver(self) -> None:
+        latest = self._latest
+        if latest is not None and latest is not self._shown and latest[0] == self._generation \
+                and self._progress is not None and self._done is not None:
+            self._shown = latest
+            self._progress(*latest[1:])
         while True:
             try:
                 item = self._results.get_nowait()
@@ -101,4 +123,5 @@ class BackgroundLoad(QObject):
         if generation != self._generation or self._done is None:
             return
         done, self._done = self._done, None
+        self._progress = None
         done(result)

@@ -46,6 +46,8 @@ def ask_data_path(parent: QWidget, dataset: str, start: str) -> str:
 
 # How long the window waits for a load before it shows the loading bar and goes on answering.
 QUICK_LOAD_S = 0.5
+# The loading bar's resolution.
+PROGRESS_STEPS = 1000
 
 
 class DatasetChooser(QWidget):
@@ -67,6 +69,7 @@ class DatasetChooser(QWidget):
         self._loaded_spec: dict[str, Any] | None = None
         self._options_of: str | None = None  # the data set whose option widgets are shown
         self._rebuild_pending = False
+        self._loading_what = ""  # the file being read, as the person wrote it
         self._in_option_signal = False
         # The person's own files load on a thread; built-in sets are made in milliseconds here.
         self.background = BackgroundLoad(self)
@@ -104,7 +107,7 @@ class DatasetChooser(QWidget):
         self.preview = DatasetPreview()
         self.busy = QProgressBar()
         self.busy.setObjectName("dataset_loading")
-        self.busy.setRange(0, 0)  # a file's length tells little of how long parsing it takes
+        self.busy.setRange(0, 0)  # moving to and fro until the loader says how far it is
         self.busy.setTextVisible(False)
         self.busy.setMaximumHeight(8)
         self.busy.hide()
@@ -344,6 +347,8 @@ class DatasetChooser(QWidget):
         self.error = None
         self.background.cancel()
         self.busy.hide()
+        self.busy.setRange(0, 0)
+        self._loading_what = ""
         if not spec:
             self.describe_label.setText("Choose a data set to train on.")
             self.error_label.hide()
@@ -363,7 +368,9 @@ class DatasetChooser(QWidget):
         reach = self.reach
         shown = spec.get("path") or spec.get("name")
         _import_first(info.source if info is not None and info.source == "builtin" else spec.get("name"))
-        self.background.start(lambda: _load_with_preview(spec, reach), lambda result: self._loaded(spec, result))
+        self._loading_what = str(shown)
+        self.background.start(lambda report: _load_with_preview(spec, reach, report),
+                              lambda result: self._loaded(spec, result), progress=self._progress)
         # Most loads (a built-in set, a small file) end within a blink: shown at once, as if loaded
         # here. A longer one goes on while the window answers, with the loading bar.
         if self.background.wait(QUICK_LOAD_S):
@@ -374,9 +381,20 @@ class DatasetChooser(QWidget):
         self.busy.show()
         self.loadingStarted.emit(str(shown))
 
+    def _progress(self, fraction: float, done: int, unit: str) -> None:
+        """How far the load is, on the window's thread: the bar fills, the line says the count."""
+        if self.busy.isHidden():
+            return  # a quick load: nothing was shown
+        if fraction > 0:
+            self.busy.setRange(0, PROGRESS_STEPS)
+            self.busy.setValue(int(fraction * PROGRESS_STEPS))
+        what = f"Loading {self._loading_what}… {done:,} {unit}"
+        self.describe_label.setText(f"{what} ({fraction:.0%})" if fraction > 0 else what)
+
     def _loaded(self, spec: dict[str, Any], result: Any) -> None:
         """A load ended, here or on its thread: ``(dataset, preview)`` or the exception."""
         self.busy.hide()
+        self.busy.setRange(0, 0)
         if isinstance(result, BaseException):
             from studio.data import DataOutsideFolder
 
@@ -406,7 +424,8 @@ class DatasetChooser(QWidget):
 # another: a first import of a compiled extension (scikit-learn's) on the loading thread while
 # this one built plot widgets deadlocked the process once (the dynamic loader's lock against
 # Python's). Each is imported once per process.
-_FIRST_IMPORTS = {"builtin": ("studio.data", "sklearn.datasets"), "image_folder": ("studio.data", "PIL.Image")}
+_FIRST_IMPORTS = {"builtin": ("studio.data", "sklearn.datasets"), "image_folder": ("studio.data", "PIL.Image"),
+                  "csv": ("studio.data", "pandas")}
 
 
 def _import_first(kind: str | None) -> None:
@@ -423,8 +442,8 @@ def _preview(dataset) -> Any:
         return exc
 
 
-def _load_with_preview(spec: dict[str, Any], reach) -> tuple[Any, Any]:
+def _load_with_preview(spec: dict[str, Any], reach, report=None) -> tuple[Any, Any]:
     from studio.data import load_dataset
 
-    dataset = load_dataset(spec, reach)
+    dataset = load_dataset(spec, reach, progress=report)
     return dataset, _preview(dataset)
