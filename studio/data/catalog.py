@@ -115,5 +115,9 @@ def paths_in(spec: Any) -> list[tuple[str, str]]:
     """
     if not isinstance(spec, Mapping):
         return []
-    written = spec.get("path")  # the one option that names a file or folder
-    return [(f"{PLACE}.path", written)] if isinstance(written, str) and written else []
+    written = spec.get("path")  # the option that names a file or folder
+    found = [(f"{PLACE}.path", written)] if isinstance(written, str) and written else []
+    targets = spec.get("y")  # an npz set whose path is a .npy names its targets' .npy file
+    if found and spec.get("name") == "npz" and isinstance(targets, str) and targets.lower().endswith(".npy"):
+        found.append((f"{PLACE}.y", targets))
+    return found

@@ -141,30 +141,46 @@ def build(name: str, shape: tuple[int, ...], order: np.ndarray, rows: Callable[[
     temp = root / f".{name}.{uuid.uuid4().hex[:8]}"
     temp.mkdir()
     try:
-        x = np.lib.format.open_memmap(temp / "x.npy", mode="w+", dtype=np.float32, shape=tuple(shape))
-        step = block or max(1, BLOCK_BYTES // max(1, sample * 4))
-        for start in range(0, n, step):
-            x[start:start + step] = rows(order[start:start + step])
-            report((start + step) / n, min(start + step, n), unit)
-        report(1.0, n, unit, force=True)
-        scaler = None
-        if standardize != "none":
-            shift, scale = fit_rows(standardize, x[:n_train], step)
-            scaler = {"shift": shift.tolist(), "scale": scale.tolist(), "shape": list(shift.shape)}
+        # Written and read back with plain file calls, not through a map: the process then holds
+        # one block, whatever the size of the file (pages of a written map would count as its own).
+        path = temp / "x.npy"
+        with open(path, "wb") as f:
+            np.lib.format.write_array_header_1_0(
+                f, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
+                    "shape": tuple(int(d) for d in shape)})
+            offset = f.tell()
+        row_bytes = sample * 4
+        step = block or max(1, BLOCK_BYTES // max(1, row_bytes))
+        with open(path, "r+b") as f:
+            def read(start: int, stop: int) -> np.ndarray:
+                f.seek(offset + start * row_bytes)
+                return np.fromfile(f, dtype=np.float32, count=(stop - start) * sample).reshape(-1, *shape[1:])
+
             for start in range(0, n, step):
-                part = x[start:start + step]
-                part -= shift
-                part /= scale
-                if not np.isfinite(part).all():
-                    raise DataError(f"standardize {standardize!r} gives values beyond float32 (about 3.4e38): the "
-                                    f"features span too wide a range, or barely vary in training and far more in "
-                                    "validation; set standardize to none", "training.dataset.standardize")
-        x.flush()
-        del x
+                part = np.ascontiguousarray(rows(order[start:start + step]), dtype=np.float32)
+                f.seek(offset + start * row_bytes)
+                f.write(part.tobytes())
+                report((start + step) / n, min(start + step, n), unit)
+            f.truncate(offset + n * row_bytes)
+            report(1.0, n, unit, force=True)
+            scaler = None
+            if standardize != "none":
+                shift, scale = fit_rows(standardize, read, n_train, step)
+                scaler = {"shift": shift.tolist(), "scale": scale.tolist(), "shape": list(shift.shape)}
+                for start in range(0, n, step):
+                    part = read(start, min(start + step, n))
+                    part -= shift
+                    part /= scale
+                    if not np.isfinite(part).all():
+                        raise DataError(f"standardize {standardize!r} gives values beyond float32 (about 3.4e38): "
+                                        "the features span too wide a range, or barely vary in training and far "
+                                        "more in validation; set standardize to none", "training.dataset.standardize")
+                    f.seek(offset + start * row_bytes)
+                    f.write(part.tobytes())
         for key, value in (arrays or {}).items():
             np.save(temp / f"{key}.npy", value, allow_pickle=False)
-        full_meta = {**meta, "arrays": sorted(arrays or {}), "shape": list(shape), "n_train": int(n_train), "scaler": scaler,
-                     "standardize": standardize}
+        full_meta = {**meta, "arrays": sorted(arrays or {}), "shape": list(shape), "n_train": int(n_train),
+                     "scaler": scaler, "standardize": standardize}
         (temp / "meta.json").write_text(json.dumps(full_meta), encoding="utf-8")
         final = root / name
         shutil.rmtree(final, ignore_errors=True)
@@ -193,35 +209,34 @@ def _stat_shape(x: np.ndarray) -> tuple[int, ...]:
     return (x.shape[1],)
 
 
-def fit_rows(method: str, x: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """(shift, scale) as float32, the same as ``scaling.fit_scaler`` gives, read a block at a time."""
+def fit_rows(method: str, read: Callable[[int, int], np.ndarray], n: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(shift, scale) of rows ``[0, n)`` as float32, the same as ``scaling.fit_scaler`` gives, a block at a time."""
     import torch
 
     from .scaling import finish_scale
 
-    k = _kept(x[:1]).shape[1]
+    first = read(0, 1)
+    k = _kept(first).shape[1]
+    spans = [(start, min(start + step, n)) for start in range(0, n, step)]
     if method == "zscore":
         total = np.zeros(k)
-        count = 0
-        for start in range(0, len(x), step):
-            block = _kept(x[start:start + step]).astype(np.float64)
-            total += block.sum(axis=0)
-            count += len(block)
+        for a, b in spans:
+            total += _kept(read(a, b)).astype(np.float64).sum(axis=0)
+        count = n * (_kept(first).shape[0])
         mean = total / max(count, 1)
         squares = np.zeros(k)
-        for start in range(0, len(x), step):
-            block = _kept(x[start:start + step]).astype(np.float64)
-            squares += ((block - mean) ** 2).sum(axis=0)
+        for a, b in spans:
+            squares += ((_kept(read(a, b)).astype(np.float64) - mean) ** 2).sum(axis=0)
         shift, scale = mean, np.sqrt(squares / max(count, 1))
     else:
         low = np.full(k, np.inf)
         high = np.full(k, -np.inf)
-        for start in range(0, len(x), step):
-            block = _kept(x[start:start + step])
+        for a, b in spans:
+            block = _kept(read(a, b))
             low = np.minimum(low, block.min(axis=0))
             high = np.maximum(high, block.max(axis=0))
         shift, scale = low, high - low
-    shape = _stat_shape(x)
+    shape = _stat_shape(first)
     shift_t, scale_t = finish_scale(torch.from_numpy(shift.reshape(shape)), torch.from_numpy(scale.reshape(shape)),
                                     torch.float32)
     return shift_t.numpy(), scale_t.numpy()

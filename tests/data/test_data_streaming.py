@@ -210,3 +210,22 @@ def test_progress_is_reported_while_a_file_is_read(tmp_path, monkeypatch, cache)
     load_dataset({"name": "image_folder", "path": "pets"}, tmp_path, progress=lambda *a: heard.append(a))
     assert [(f, n, u) for f, n, u in heard if u == "files"] == [(1 / 3, 1, "files"), (2 / 3, 2, "files"),
                                                               (1.0, 3, "files"), (1.0, 3, "files")]
+
+
+def test_a_npy_path_names_its_targets_file_among_the_paths_it_reaches():
+    from studio.data import paths_in
+
+    assert paths_in({"name": "npz", "path": "x.npy", "y": "../labels.npy"}) == [
+        ("training.dataset.path", "x.npy"), ("training.dataset.y", "../labels.npy")]
+    assert paths_in({"name": "npz", "path": "a.npz", "y": "y"}) == [("training.dataset.path", "a.npz")]
+
+
+def test_a_load_without_a_listener_that_takes_long_says_how_far_it_is_on_stderr(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(progress, "QUIET_S", 0.0)
+    monkeypatch.setattr(progress, "EVERY_S", 0.0)
+    table(tmp_path / "t.csv")
+    load_dataset({"name": "csv", "path": "t.csv"}, tmp_path)
+    assert capsys.readouterr().err.splitlines()[-1] == "loading csv: 100% (300 rows)"
+    monkeypatch.setattr(progress, "QUIET_S", 60.0)
+    load_dataset({"name": "csv", "path": "t.csv"}, tmp_path)
+    assert capsys.readouterr().err == ""  # a quick load is quiet
