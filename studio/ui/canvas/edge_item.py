@@ -34,6 +34,13 @@ def _label_width(text: str) -> float:
     return found
 
 
+def _wire_pen(color: str) -> QPen:
+    found = _shared.get(("pen", color))
+    if found is None:
+        found = _shared[("pen", color)] = QPen(QColor(color), 1.8, Qt.SolidLine, Qt.RoundCap)
+    return found
+
+
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
     """A horizontal S-curve, as wires leave outputs to the right and enter inputs from the left."""
     dx = max(40.0, abs(b.x() - a.x()) * 0.5)
@@ -111,15 +118,15 @@ class EdgeItem(QGraphicsObject):
         elif self.gradient_color is not None:
             color, width = QColor(self.gradient_color), 3.0
         else:
-            color, width = QColor(t.wire), 1.8
-        painter.setPen(QPen(color, width, Qt.SolidLine, Qt.RoundCap))
+            color, width = None, 1.8  # the common case: the theme's wire pen, made once
+        painter.setPen(_wire_pen(t.wire) if color is None else QPen(color, width, Qt.SolidLine, Qt.RoundCap))
         painter.setBrush(Qt.NoBrush)
         if lod < FAR_LOD:
             painter.drawLine(self._a, self._b)  # zoomed out: straight, like the ports it joins, gone
             return
         painter.drawPath(self._path)
         if self.label:
-            painter.setPen(QPen(color, 1.0))
+            painter.setPen(QPen(QColor(t.wire) if color is None else color, 1.0))
             painter.setBrush(QColor(t.label_bg))
             painter.drawRoundedRect(self._label_rect, 4, 4)
             painter.setFont(_label_font)

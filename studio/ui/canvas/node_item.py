@@ -369,13 +369,9 @@ class NodeItem(QGraphicsObject):
             painter.drawRoundedRect(box.adjusted(2.5, 2.5, -2.5, -2.5), RADIUS - 2, RADIUS - 2)
 
         # header band in the category colour (red for an error, amber for a warning)
-        header = QPainterPath()
-        header.addRoundedRect(QRectF(0, 0, box.width(), HEADER + RADIUS), RADIUS, RADIUS)
-        clip = QPainterPath()
-        clip.addRect(QRectF(0, 0, box.width(), HEADER))
         painter.setPen(Qt.NoPen)
         painter.setBrush(QColor(marked) if marked else accent)
-        painter.drawPath(header.intersected(clip))
+        painter.drawPath(_header_path(box.width()))
 
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < FAR_LOD:
@@ -496,6 +492,19 @@ def worst(problems: list) -> "Problem | None":
         if best is None or r < best[0]:
             best = (r, p)
     return best[1] if best is not None else None
+
+
+def _header_path(width: float) -> QPainterPath:
+    """The header band: the top of the node's rounded box, square below (made once per width)."""
+    key = ("header", width)
+    found = _shared.get(key)
+    if found is None:
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, width, HEADER + RADIUS), RADIUS, RADIUS)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, width, HEADER))
+        found = _shared[key] = header.intersected(clip)
+    return found
 
 
 def _names_width(ports: dict) -> float:
