@@ -231,16 +231,22 @@ class _Sink:
             self.folder = tempfile.TemporaryDirectory(prefix=".csv-", dir=root)
             self.files = [open(Path(self.folder.name) / f, "wb") for f in ("num", "codes")]
 
+    def numbers(self, m: int) -> np.ndarray:
+        """Where the next ``m`` rows' numbers go: straight into the table in memory, else a block for the file."""
+        if self.folder is not None:
+            return np.empty((m, self.n_num), np.float32)
+        end = self.rows + m
+        if end > len(self.num):
+            grown = np.empty((max(end, len(self.num) * 3 // 2), self.n_num), np.float32)
+            grown[:self.rows] = self.num[:self.rows]
+            self.num = grown
+        return self.num[self.rows:end]
+
     def add(self, num: np.ndarray, codes: np.ndarray, target: np.ndarray) -> None:
+        """The rows whose numbers were written into ``numbers(len(target))``."""
         self.rows += len(target)
         self.target.append(target)
         if self.folder is None:
-            start = self.rows - len(target)
-            if self.rows > len(self.num):
-                grown = np.empty((max(self.rows, len(self.num) * 3 // 2), self.n_num), np.float32)
-                grown[:start] = self.num[:start]
-                self.num = grown
-            self.num[start:self.rows] = num
             self.codes.append(codes)
         else:
             self.files[0].write(np.ascontiguousarray(num).tobytes())
@@ -277,7 +283,9 @@ class _Sink:
 
 def _take(frame, sink: _Sink, num_cols, text_cols, texts, target: int, target_text, skipped) -> None:
     m = len(frame)
-    num = frame[num_cols].to_numpy(dtype=np.float32) if num_cols else np.empty((m, 0), np.float32)
+    num = sink.numbers(m)
+    for j, i in enumerate(num_cols):  # column by column: no frame-wide copy in between
+        num[:, j] = frame[i].to_numpy()
     if num_cols and not np.isfinite(num).all():
         raise _NotClean
     codes = np.empty((m, len(text_cols)), dtype=np.int32)
