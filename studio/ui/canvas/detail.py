@@ -2,7 +2,8 @@
 
 - ``FULL`` (scale >= 0.4): everything: titles, body text, ports, curved wires with their shapes.
 - ``FAR`` (0.12 - 0.4): the body text is too small to read: each node is its coloured box with its
-  name in a font of a readable size on screen; no ports, no wire labels, wires straight.
+  name in a font of a readable size on screen; no ports, no wire labels, wires straight, all drawn
+  at once from one path under the nodes (in the view's cached background, so a pan copies them).
 - ``OVERVIEW`` (below 0.12): plain boxes and straight wires, no text. Thousands of nodes can be in
   view, so the items do not paint themselves at all (a Python call per item per frame is what made a
   zoomed-out pan slow): :class:`Overview` draws them all in a few calls from paths built once per
@@ -44,18 +45,23 @@ class Overview:
         self._bodies = QPainterPath()
         self._headers: list[tuple[QColor, QPainterPath]] = []
         self._selected = QPainterPath()
-        self._wires = QPainterPath()
-        self._chosen_wires = QPainterPath()
+        self._wires: list[tuple[QColor, float, QPainterPath]] = []  # colour, pixels wide, lines
+        self._with_boxes = False
         self._bounds = QRectF()
         self._picture: QImage | None = None
         self._picture_key: tuple = ()
 
-    def build(self, nodes, edges) -> None:
-        """``nodes``: the scene's node items; ``edges``: its wire items."""
+    def needs(self, boxes: bool) -> bool:
+        """Must the paths be built again, to draw the wires (and the boxes when ``boxes``)?"""
+        return self.dirty or (boxes and not self._with_boxes)
+
+    def build(self, nodes, edges, boxes: bool = True) -> None:
+        """``nodes``: the scene's node items; ``edges``: its wire items; the boxes only when ``boxes``."""
+        t = theme.current()
         bodies, selected = QPainterPath(), QPainterPath()
         bodies.setFillRule(Qt.WindingFill)
         headers: dict[str, QPainterPath] = {}
-        for item in nodes:
+        for item in nodes if boxes else ():
             p = item.pos()
             x, y, w, h = p.x(), p.y(), item.width, item.height
             bodies.addRect(x, y, w, h)
@@ -67,16 +73,30 @@ class Overview:
             path.addRect(x, y, w, item.header_height)
             if item.isSelected():
                 selected.addRect(x - 2, y - 2, w + 4, h + 4)
-        wires, chosen = QPainterPath(), QPainterPath()
+        # wires by look: the theme's, selected, or coloured by a run's gradients
+        wires: dict[tuple[str, float], QPainterPath] = {}
         for item in edges:
             a, b = item.ends()
-            path = chosen if item.isSelected() else wires
+            if item.isSelected():
+                key = (t.selection, 2.0)
+            elif item.gradient_color is not None:
+                key = (item.gradient_color.name(), 2.0)
+            else:
+                key = (t.wire, 0.0)
+            path = wires.get(key)
+            if path is None:
+                path = wires[key] = QPainterPath()
             path.moveTo(a)
             path.lineTo(b)
-        self._bodies, self._selected, self._wires, self._chosen_wires = bodies, selected, wires, chosen
+        plain = wires.pop((t.wire, 0.0), None)
+        self._wires = ([(QColor(t.wire), 0.0, plain)] if plain is not None else []) + [
+            (QColor(c), w, p) for (c, w), p in wires.items()]
+        self._bodies, self._selected, self._with_boxes = bodies, selected, boxes
         self._headers = [(QColor(c), p) for c, p in headers.items()]
-        # (a margin for the selection outlines, two pixels at any scale)
-        self._bounds = bodies.boundingRect().united(wires.boundingRect()).united(chosen.boundingRect())
+        bounds = bodies.boundingRect()
+        for _c, _w, path in self._wires:
+            bounds = bounds.united(path.boundingRect())
+        self._bounds = bounds
         self.dirty = False
         self.builds += 1
         self._picture = None
@@ -110,13 +130,23 @@ class Overview:
         painter.drawImage(QPoint(round(at.x()), round(at.y())), self._picture)
         painter.restore()
 
-    def _draw(self, painter: QPainter) -> None:
-        t = theme.current()
+    def paint_wires(self, painter: QPainter) -> None:
+        """The wires alone, straight (the nodes draw themselves above them)."""
         painter.save()
         painter.setRenderHint(QPainter.Antialiasing, False)
         painter.setBrush(Qt.NoBrush)
-        painter.setPen(QPen(QColor(t.wire), 0))  # width 0: one pixel at any scale
-        painter.drawPath(self._wires)
+        for color, width, path in self._wires:
+            pen = QPen(color, width)
+            pen.setCosmetic(True)  # so many pixels on screen at any scale (0: one)
+            painter.setPen(pen)
+            painter.drawPath(path)
+        painter.restore()
+
+    def _draw(self, painter: QPainter) -> None:
+        t = theme.current()
+        self.paint_wires(painter)
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing, False)
         painter.setPen(QPen(QColor(t.node_border), 0))
         painter.setBrush(QColor(t.node_body))
         painter.drawPath(self._bodies)
@@ -124,11 +154,10 @@ class Overview:
         for color, path in self._headers:
             painter.setBrush(color)
             painter.drawPath(path)
-        painter.setBrush(Qt.NoBrush)
-        pen = QPen(QColor(t.selection), 2.0)
-        pen.setCosmetic(True)  # two pixels on screen, however far out
-        painter.setPen(pen)
-        for path in (self._chosen_wires, self._selected):
-            if not path.isEmpty():
-                painter.drawPath(path)
+        if not self._selected.isEmpty():
+            painter.setBrush(Qt.NoBrush)
+            pen = QPen(QColor(t.selection), 2.0)
+            pen.setCosmetic(True)  # two pixels on screen, however far out
+            painter.setPen(pen)
+            painter.drawPath(self._selected)
         painter.restore()

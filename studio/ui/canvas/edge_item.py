@@ -57,7 +57,7 @@ class EdgeItem(QGraphicsObject):
         self.dst_port = dst_port
         self.label = label  # given here, the path is laid out once, not again for the label
         self.hovered = False
-        self.gradient_color: QColor | None = None  # set by the training panel while a run trains
+        self._gradient_color: QColor | None = None
         self._path = QPainterPath()
         self._a, self._b = QPointF(), QPointF()
         self._label_rect = QRectF()
@@ -66,6 +66,18 @@ class EdgeItem(QGraphicsObject):
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
         self.update_path()
+
+    @property
+    def gradient_color(self) -> "QColor | None":
+        """Set by the training panel while a run trains: the wire drawn in it."""
+        return self._gradient_color
+
+    @gradient_color.setter
+    def gradient_color(self, color: "QColor | None") -> None:
+        self._gradient_color = color
+        scene = self.scene()
+        if scene is not None and hasattr(scene, "wires_changed"):
+            scene.wires_changed()  # zoomed out the scene draws the wires: it must know
 
     def set_label(self, text: str) -> None:
         if text != self.label:

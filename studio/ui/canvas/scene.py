@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 from studio.graph import Edge, Graph, GraphEvent, Problem
 
 from ..document import GraphEditor
-from .detail import FULL, OVERVIEW, Overview
+from .detail import FAR, FULL, OVERVIEW, Overview
 from .edge_item import EdgeItem
 from .format import shape_text
 from .interactions import NewWireInteraction
@@ -265,7 +265,7 @@ class GraphScene(QGraphicsScene):
         self.edges[edge] = item
         self._node_edges[edge.src].add(edge)
         self._node_edges[edge.dst].add(edge)
-        if self.detail == OVERVIEW:
+        if self.detail != FULL:
             item.setFlag(_NO_CONTENTS, True)
         self.addItem(item)
         self._overview_changed()
@@ -302,37 +302,55 @@ class GraphScene(QGraphicsScene):
 
     # ---- level of detail -------------------------------------------------
     def set_detail(self, detail: str) -> None:
-        """The view's level of detail (detail.py) changed: zoomed out, ports stop painting; further
-        out, nodes and wires stop painting too and the overview draws them all at once."""
+        """The view's level of detail (detail.py) changed: zoomed out, ports and wires stop painting
+        (the wires are drawn at once, under the nodes); further out, nodes stop painting too and
+        the overview draws them all at once."""
         if detail == self.detail:
             return
         self.detail = detail
         self._apply_detail(self.nodes.values(), self.edges.values())
-        self._overview_changed()
+        self.overview.dirty = True
+        self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         self.update()
 
     def _apply_detail(self, nodes, edges) -> None:
-        ports_off = self.detail != FULL
-        items_off = self.detail == OVERVIEW
+        parts_off = self.detail != FULL
+        boxes_off = self.detail == OVERVIEW
         for item in nodes:
-            if bool(item.flags() & _NO_CONTENTS) != items_off:
-                item.setFlag(_NO_CONTENTS, items_off)
+            if bool(item.flags() & _NO_CONTENTS) != boxes_off:
+                item.setFlag(_NO_CONTENTS, boxes_off)
             for ports in (item.inputs, item.outputs):
                 for port in ports.values():
-                    port.setFlag(_NO_CONTENTS, ports_off)
+                    port.setFlag(_NO_CONTENTS, parts_off)
         for item in edges:
-            item.setFlag(_NO_CONTENTS, items_off)
+            item.setFlag(_NO_CONTENTS, parts_off)
 
     def _overview_changed(self) -> None:
-        # (items that paint nothing ask for no repaint of their own: the overview asks for them)
+        # Items that paint nothing ask for no repaint of their own: what draws them in their stead
+        # asks, once until it has drawn again.
+        was = self.overview.dirty
         self.overview.dirty = True
         if self.detail == OVERVIEW:
             self.update()
+        elif self.detail == FAR and not was:
+            self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
+
+    def wires_changed(self) -> None:
+        """A wire's look changed outside the graph (a run's gradients colour it)."""
+        self._overview_changed()
+
+    def draw_wires(self, painter) -> None:
+        """Zoomed out (``FAR``), every wire, straight, from one path: the view draws them with its
+        background, under the nodes."""
+        if self.detail == FAR:
+            if self.overview.needs(boxes=False):
+                self.overview.build(self.nodes.values(), self.edges.values(), boxes=False)
+            self.overview.paint_wires(painter)
 
     def drawForeground(self, painter, rect) -> None:
         if self.detail == OVERVIEW:
-            if self.overview.dirty:
-                self.overview.build(self.nodes.values(), self.edges.values())
+            if self.overview.needs(boxes=True):
+                self.overview.build(self.nodes.values(), self.edges.values(), boxes=True)
             self.overview.paint(painter)
 
     def set_param_counts(self, counts: dict[str, int | None]) -> None:

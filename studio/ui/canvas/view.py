@@ -193,6 +193,7 @@ class GraphView(QGraphicsView):
         painter.drawLines(minor)
         painter.setPen(QPen(QColor(t.grid_major), 0))
         painter.drawLines(major)
+        self.graph_scene.draw_wires(painter)  # zoomed out only: the wires, straight, under the nodes
 
     def paintEvent(self, event) -> None:
         # The scale decides what the items draw (detail.py); checked here, where every change of
