@@ -38,6 +38,7 @@ from .param_counter import ParamCounter
 from .problems import ProblemsWidget, by_node
 from .problems import count_text as problems_text
 from .settings import AppSettings
+from .training.dock_size import dock_height
 
 APP_NAME = "Studio"
 
@@ -156,6 +157,19 @@ class MainWindow(QMainWindow):
     def training_panel(self, panel) -> None:
         self._training_panel = panel
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._first_layout and not self._painted and self._training_panel is None:
+            # The heights the docks take once the training panel is in, given before the first
+            # paint: nothing moves when it fills in.
+            self.resizeDocks([self.training_dock], [dock_height(self.height())], Qt.Vertical)
+            self._split_right_column()
+
+    def _split_right_column(self) -> None:
+        # Inspector and Problems share the column's height evenly: a lint's message and its
+        # fix buttons need about as much room as a block's parameters.
+        self.resizeDocks([self.inspector_dock, self.problems_dock], [1000, 1000], Qt.Vertical)
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().paintEvent(event)
         if not self._painted:
@@ -173,10 +187,8 @@ class MainWindow(QMainWindow):
         from .training import install as install_training
 
         panel = install_training(self)
-        if self._first_layout:
-            # Inspector and Problems share the column's height evenly: a lint's message and its
-            # fix buttons need about as much room as a block's parameters.
-            self.resizeDocks([self.inspector_dock, self.problems_dock], [1000, 1000], Qt.Vertical)
+        if self._first_layout and not self._painted:
+            self._split_right_column()  # made before the window was shown (a test, a screenshot)
         # A loaded data set is checked against the graph too (its inputs, its classes).
         panel.chooser.datasetLoaded.connect(lambda _dataset: self._status_timer.start())
 

@@ -171,6 +171,9 @@ def install(window: Any) -> StartScreen:
         else:
             screen.dismiss()
 
+    # Scrolling the canvas moves the viewport's children with it: the screen stays where place() puts it.
+    for bar in (window.view.horizontalScrollBar(), window.view.verticalScrollBar()):
+        bar.valueChanged.connect(lambda _v: screen.place() if isValid(screen) and screen.isVisible() else None)
     window.editor.undo_stack.indexChanged.connect(lambda _i: follow())
     window.editor.graph_replaced.connect(lambda _g: follow())
     follow()

@@ -18,19 +18,11 @@ from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem
 from shiboken6 import isValid
 
 from .colors import gradient_rgb
+from .dock_size import MAX_SHARE, MIN_DOCK_HEIGHT, dock_height
 from .panel import TrainingPanel
 
-MIN_DOCK_HEIGHT = 240
-DOCK_HEIGHT = 420  # the plots and the set-up form need about this much to read
-DOCK_SHARE = 0.46  # of the window's height at most, so the canvas keeps the larger part
-MAX_SHARE = 0.7  # however the person sizes it, a window that grows leaves the canvas this much
 BADGE_TEXT = {"vanishing": "∇ vanishing gradient", "exploding": "∇ exploding gradient"}
 BADGE_COLOR = {"vanishing": "#1f77b4", "exploding": "#d62728"}
-
-
-def dock_height(window_height: int) -> int:
-    """The Training dock's first height: room for its plots, never most of the window."""
-    return max(MIN_DOCK_HEIGHT, min(DOCK_HEIGHT, int(window_height * DOCK_SHARE)))
 
 
 def _base_dir(window: Any) -> Path | None:
