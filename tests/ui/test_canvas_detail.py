@@ -118,6 +118,20 @@ def test_far_out_the_overview_draws_the_boxes_and_zooming_in_restores_the_items(
     view.centerOn(scene.nodes["n1"])
     near = view.viewport().grab().toImage()
     assert scene.detail == FULL and text_pixels(near) > 20
+    # zoomed out: the wires are drawn under the nodes from one path, in the background
+    view.zoom_by(0.3 / view.zoom())
+    view.centerOn(scene.nodes["n1"])
+    out = scene.nodes["x"].outputs["out"].scenePos()
+    middle = view.mapFromScene((out + scene.nodes["n1"].inputs["in"].scenePos()) / 2)
+    assert middle.x() >= 0  # (the wire's middle is in view)
+    image = view.viewport().grab().toImage()
+    assert scene.detail == FAR
+    assert all(item.flags() & NO_CONTENTS for item in scene.edges.values())
+    assert not any(item.flags() & NO_CONTENTS for item in scene.nodes.values())
+    assert image.pixelColor(middle) == QColor(theme.current().wire)
+    wire = scene.edges[next(e for e in scene.edges if e.src == "x")]
+    wire.gradient_color = QColor("#ff0000")  # a run colours it: the scene redraws it so
+    assert view.viewport().grab().toImage().pixelColor(middle) == QColor("#ff0000")
     view.zoom_by(0.1 / view.zoom())
     view.centerOn(scene.nodes["n60"])
     far = view.viewport().grab().toImage()
