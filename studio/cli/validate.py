@@ -129,7 +129,8 @@ def problem_lines(problems: list[dict[str, Any]]) -> list[str]:
 
 
 def _count(graph: Graph, node_id: str) -> tuple[int | None, Problem | None]:
-    # Sizes that pass the shape rule can still be too large for torch to build.
+    # Counted without torch where the block declares its count; sizes that pass the shape rule can
+    # still be too large for torch to build, and those layers are built (on the meta device) to say why.
     return graph.param_count(node_id), graph.shapes.count_error(node_id)
 
 
