@@ -15,15 +15,15 @@ Times are the process's CPU time (``cpu_ms``, ``cpu_fps``: the painting is singl
 this machine is shared), ``meets`` is judged on them; the wall clock's figures come beside them.
 
 Groups, in a graph of ``--group-nodes`` nodes (500) whatever ``--nodes`` is (one JSON line per
-case, each ``case``, ``value_ms`` (median), ``target_ms`` 50,
-``ratio`` = value over the 50 ms target, ``meets``; ``cpu_ms`` the process's CPU time, steadier
-than the wall clock on a busy machine), all in the main window with the
-scene and inspector following, repainted:
+case, each ``case``, ``cpu_ms`` and ``value_ms`` (medians, CPU and wall), ``target_ms`` 50,
+``ratio`` = CPU time over the 50 ms target, ``meets``; the window cases split into ``action``,
+``events`` and ``paint``, by both clocks), all in the main window with the scene and inspector
+following, repainted:
 
 - ``group_100``: Ctrl+G's action on 100 selected nodes in the middle of the 500-node graph
   (then undone, and again);
 - ``enter_100`` / ``leave_100``: opening that group on the canvas (its 100 nodes drawn, the
-  view framed) and going back up;
+  view framed) and going back up; ``ungroup_undo_100``: Ctrl+Z of the grouping;
 - ``edit_in_definition_x8``: one parameter edit, in the inspector, inside a definition of
   24 nodes used 8 times in a 300-node graph (all 8 instances re-inferred, the canvas and
   counts following).
@@ -90,11 +90,31 @@ def emit(**record) -> None:
 TARGET_MS = 50.0
 
 
-def emit_case(case: str, times: list[float], **extra) -> None:
+def emit_case(case: str, times: list[float], cpu_times: list[float], **extra) -> None:
+    """``times`` by the wall clock, ``cpu_times`` the process's CPU time: judged on the CPU time (the
+    work is single-threaded; on a shared machine the wall clock also counts the others' work)."""
     value = statistics.median(times) * 1e3
+    cpu = statistics.median(cpu_times) * 1e3
     emit(bench="editor_scale", case=case, value_ms=round(value, 2), max_ms=round(max(times) * 1e3, 2),
-         runs=len(times), target_ms=TARGET_MS, ratio=round(value / TARGET_MS, 3), ratio_of="target",
-         meets=value <= TARGET_MS, load_avg_1min=round(os.getloadavg()[0], 2), **extra)
+         cpu_ms=round(cpu, 2), runs=len(times), target_ms=TARGET_MS, ratio=round(cpu / TARGET_MS, 3),
+         ratio_of="target", judged_on="cpu_ms", meets=cpu <= TARGET_MS,
+         load_avg_1min=round(os.getloadavg()[0], 2), **extra)
+
+
+class Clock:
+    """Wall and CPU time of each timed step, kept apart."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self):
+        self._t, self._c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall.append(time.perf_counter() - self._t)
+        self.cpu.append(time.process_time() - self._c)
 
 
 def block_ids(i: int) -> list[str]:
@@ -132,32 +152,28 @@ def core_cases(args) -> None:
 
     g = residual_graph(args.group_nodes)
     members = [n for i in range(40, 65) for n in block_ids(i)]
-    times, undo, redo = [], [], []
+    times, undo, redo = Clock(), Clock(), Clock()
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        journal, _gid = group_nodes(g, members, "Stretch", group_id="stretch")
-        times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
+        with times:
+            journal, _gid = group_nodes(g, members, "Stretch", group_id="stretch")
+        with undo:
+            journal.undo(g)
+        with redo:
+            journal.redo(g)
         journal.undo(g)
-        undo.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        journal.redo(g)
-        redo.append(time.perf_counter() - t0)
-        journal.undo(g)
-    emit_case("core_group_nodes_100", times, nodes=len(g))
-    emit_case("core_group_undo_100", undo, nodes=len(g))
-    emit_case("core_group_redo_100", redo, nodes=len(g))
+    emit_case("core_group_nodes_100", times.wall, times.cpu, nodes=len(g))
+    emit_case("core_group_undo_100", undo.wall, undo.cpu, nodes=len(g))
+    emit_case("core_group_redo_100", redo.wall, redo.cpu, nodes=len(g))
 
     g = instances_graph()
     d = g.library.get("Block")
-    place = []
+    place = Clock()
     for k in range(args.repeats):
         given = {"x": [64 + k % 2]}
-        t0 = time.perf_counter()
-        d.graph.place_instance(given, d.bindings({}))
-        place.append(time.perf_counter() - t0)
+        with place:
+            d.graph.place_instance(given, d.bindings({}))
     d.graph.place_instance({"x": [64]}, d.bindings({}))
-    emit_case("core_place_instance_24", place)
+    emit_case("core_place_instance_24", place.wall, place.cpu)
     calls: Counter = Counter()
     original = shapes.ShapeInference._infer_one
 
@@ -167,15 +183,14 @@ def core_cases(args) -> None:
 
     shapes.ShapeInference._infer_one = counting
     try:
-        edits = []
+        edits = Clock()
         for k in range(args.repeats):
             calls.clear()
-            t0 = time.perf_counter()
-            d.graph.set_params("fc2a", {"out_features": 64 + (k + 1) % 2})
-            edits.append(time.perf_counter() - t0)
+            with edits:
+                d.graph.set_params("fc2a", {"out_features": 64 + (k + 1) % 2})
     finally:
         shapes.ShapeInference._infer_one = original
-    emit_case("core_inner_edit_x8", edits, nodes=len(g), instances=len(g.library.instances("Block")),
+    emit_case("core_inner_edit_x8", edits.wall, edits.cpu, nodes=len(g), instances=len(g.library.instances("Block")),
               reinferred={"top": calls["top"], "inside": calls["inside"]},
               note="out_features of an inner Linear the next absorbs: no instance's output changes")
 
@@ -233,8 +248,7 @@ def group_cases(app, window, args) -> None:
                  for i, k in enumerate(("action_ms", "events_ms", "paint_ms"))}
         split.update({k: round(statistics.median(r[i] for r in cpu_parts[case]) * 1e3, 2)
                       for i, k in enumerate(("action_cpu_ms", "events_cpu_ms", "paint_cpu_ms"))})
-        emit_case(name, [sum(r) for r in runs], nodes=args.group_nodes, **split,
-                  cpu_ms=round(statistics.median(cpu[case]) * 1e3, 2), note=notes[case])
+        emit_case(name, [sum(r) for r in runs], cpu[case], nodes=args.group_nodes, **split, note=notes[case])
 
     graph = instances_graph()
     window.set_document(graph, None)
@@ -254,8 +268,8 @@ def group_cases(app, window, args) -> None:
         edit_cpu.append(time.process_time() - c0)
     top = graph
     assert top.library.get("Block").graph.node("fc2a").params["out_features"] == 64 + args.edits % 2
-    emit_case("edit_in_definition_x8", edits, nodes=len(top), instances=len(top.library.instances("Block")),
-              definition_nodes=len(top.library.get("Block").graph), cpu_ms=round(statistics.median(edit_cpu) * 1e3, 2),
+    emit_case("edit_in_definition_x8", edits, edit_cpu, nodes=len(top), instances=len(top.library.instances("Block")),
+              definition_nodes=len(top.library.get("Block").graph),
               note="out_features of an inner Linear, in the inspector inside one of 8 uses")
     window.leave_group(0)
     settle()
