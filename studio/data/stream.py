@@ -36,10 +36,22 @@ from .limits import size_text
 from .progress import report
 
 # Rows are gathered and written in blocks of about this many bytes.
-BLOCK_BYTES = 32 * 2**20
+BLOCK_BYTES = 16 * 2**20
 # Disk that must stay free beside a new entry.
 DISK_MARGIN = 256 * 2**20
 VERSION = 1
+
+
+def release(a: np.ndarray) -> None:
+    """Let go of the pages of a read-only map that were read (they stay in the page cache, not in this process)."""
+    import mmap
+
+    held = getattr(a, "_mmap", None)
+    if held is not None and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            held.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
 
 
 def cache_root() -> Path:

@@ -360,6 +360,8 @@ def _finish(o, full, shown, entry_name, names, target_name, ignored, num_cols, t
             at = idx[back]
         block_num = num[at]
         block_codes = codes[at]
+        stream.release(num)  # the table on disk: the pages just read need not stay this process's
+        stream.release(codes)
         out = np.zeros((len(idx), width), dtype=np.float32)
         rows_at = np.arange(len(idx))
         col = 0

@@ -40,7 +40,8 @@ def _header(archive, key: str, shown: str) -> tuple[tuple[int, ...], np.dtype]:
             version = fmt.read_magic(f)
             read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
             shape, _, dtype = read(f)
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, SyntaxError) as exc:
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, SyntaxError,
+            NotImplementedError) as exc:  # zipfile: a compression method or zip version it cannot read
         raise DataError(f"array {key!r} is not a readable NumPy array ({exc})", shown) from None
     return tuple(int(d) for d in shape), dtype
 
@@ -175,7 +176,7 @@ def _array(archive, key: str, option: str, shown: str, allow_text: bool = False,
         return archive[key]
     except ValueError as exc:
         raise DataError(f"array {key!r} is damaged ({exc})", shown) from None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
         raise DataError(f"array {key!r} is damaged ({exc})", shown) from None
 
 
@@ -263,7 +264,7 @@ def _load(o: dict[str, Any], base) -> Any:
             f.seek(0)
             try:
                 archive = np.load(f, allow_pickle=False)
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
                 raise DataError(f"not a NumPy .npz file ({exc})", shown) from None
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise DataError("holds one array (.npy); save x and y together with numpy.savez", shown)
@@ -355,6 +356,7 @@ def _from_map(o, full, shown, x: Mapped, y, task: str, x_dtype: str, class_names
                 back = np.argsort(idx, kind="stable")
                 out = np.empty((len(idx), *sample), dtype=np.float32)
                 out[back] = source[idx[back]]  # read in file order
+                stream.release(source)
                 return out
 
             order = np.concatenate([tr, va])
