@@ -54,6 +54,24 @@ def release(a: np.ndarray) -> None:
             pass
 
 
+def gather(source: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``source[at]`` for sorted ``at``; from a map, a span of the file at a time, each span's pages let go
+    before the next is read, so the process never holds more of the file than a span."""
+    if getattr(source, "_mmap", None) is None:
+        return source[at]
+    out = np.empty((len(at), *source.shape[1:]), dtype=source.dtype)
+    row_bytes = max(1, int(np.prod(source.shape[1:], dtype=np.int64)) * source.dtype.itemsize)
+    span = max(1, BLOCK_BYTES // row_bytes)
+    cuts = np.searchsorted(at, np.arange(span, int(at[-1]) + span + 1, span)) if len(at) else []
+    start = 0
+    for stop in cuts:
+        if stop > start:
+            out[start:stop] = source[at[start:stop]]
+            release(source)
+            start = stop
+    return out
+
+
 def cache_root() -> Path:
     """The folder data caches live in: ``$STUDIO_CACHE_DIR/data`` or the platform's cache folder."""
     env = os.environ.get("STUDIO_CACHE_DIR")

@@ -358,10 +358,10 @@ def _finish(o, full, shown, entry_name, names, target_name, ignored, num_cols, t
         else:  # gathered in file order, so a map on disk is read front to back
             back = np.argsort(idx, kind="stable")
             at = idx[back]
-        block_num = num[at]
-        block_codes = codes[at]
-        stream.release(num)  # the table on disk: the pages just read need not stay this process's
-        stream.release(codes)
+        if full_range:
+            block_num, block_codes = num[at], codes[at]
+        else:  # the table on disk: read a span at a time, its pages let go
+            block_num, block_codes = stream.gather(num, at), stream.gather(codes, at)
         out = np.zeros((len(idx), width), dtype=np.float32)
         rows_at = np.arange(len(idx))
         col = 0

@@ -355,8 +355,7 @@ def _from_map(o, full, shown, x: Mapped, y, task: str, x_dtype: str, class_names
             def rows(idx: np.ndarray) -> np.ndarray:
                 back = np.argsort(idx, kind="stable")
                 out = np.empty((len(idx), *sample), dtype=np.float32)
-                out[back] = source[idx[back]]  # read in file order
-                stream.release(source)
+                out[back] = stream.gather(source, idx[back])  # read in file order
                 return out
 
             order = np.concatenate([tr, va])
