@@ -4,7 +4,8 @@
 [--resume CHECKPOINT] [--checkpoint PATH] [--weights W] [--allow-outside PATH ...]``
 
 The file's ``training`` section (optimizer, schedule, data set...) is used as
-it is; the flags override its ``epochs``, ``device`` and ``seed``. On a
+it is; the flags override its ``epochs``, ``device`` and ``seed``. Probes are
+off: they feed the app's live views, and a terminal shows none of them. On a
 terminal a progress bar follows each epoch and one line sums it up; with
 ``--json`` each epoch is one JSON object on its own line, and a last line
 repeats the best epoch with ``"best": true``.
@@ -30,6 +31,7 @@ import math
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
@@ -144,6 +146,8 @@ def prepare(args: argparse.Namespace):
         config = TrainingConfig.from_dict(training)
     except ConfigError as exc:
         raise Refused(_lines(path, exc.problems)) from None
+    # probes feed the app's live views; a run in a terminal shows none of them
+    config = replace(config, probes=replace(config.probes, enabled=False))
 
     from studio.files.reach import Reach
 

@@ -1,5 +1,9 @@
 """Node classification: the whole graph is one sample, and masks choose which
-nodes train and which validate. One step per epoch, on every node at once."""
+nodes train and which validate. One step per epoch, on every node at once.
+
+Training accuracy is counted from that step's own outputs (training mode, the
+weights before its update), as the supervised recipe counts it; the epoch's end
+runs the graph again only for the validation nodes' loss and accuracy."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from .config import TrainingConfig
 from .events import ProbeEvent
 from .losses import Objective
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
-from .probes import activation_stats, grad_norms, record_outputs
+from .probes import activation_stats, grad_norms, record_outputs, set_mode
 from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, place
 from .supervised import TrainingDataError, check_single_output, ordered_inputs, output_label
 
@@ -48,6 +52,7 @@ class NodeClassification(Recipe):
         self.update = Update(self.model.parameters(), cfg, device)
         self.goal = VALIDATION_LOSS if self.val_idx is not None else TRAINING_LOSS
         self.updates = [self.update]
+        self.train_right: tuple[torch.Tensor, torch.Tensor] | None = None  # of the latest step
 
     def _logits(self) -> torch.Tensor:
         return self.model(*self.inputs).reshape(-1, self.classes)
@@ -59,31 +64,37 @@ class NodeClassification(Recipe):
         with self.amp():
             logits = self._logits()
             loss = self.objective.loss(logits[self.train_idx], self.y[self.train_idx])
+        self.train_right = self.objective.correct(logits.detach()[self.train_idx], self.y[self.train_idx])
         self.update(loss)
         return loss.detach()
 
     def evaluate(self) -> Evaluation:
         obj = self.objective
-        self.model.eval()
-        with torch.no_grad(), self.amp():
-            logits = self._logits().float()
-            parts = list(obj.correct(logits[self.train_idx], self.y[self.train_idx]))
-            if self.val_idx is not None:
+        parts = list(self.train_right) if self.train_right is not None else []
+        trained = len(parts)
+        if self.val_idx is not None:
+            set_mode(self.model, False)
+            with torch.no_grad(), self.amp():
+                logits = self._logits().float()
                 parts.append(obj.loss(logits[self.val_idx], self.y[self.val_idx]))
                 parts += list(obj.correct(logits[self.val_idx], self.y[self.val_idx]))
                 self.counter.begin()
                 self.counter.add(logits[self.val_idx], self.y[self.val_idx])  # the validation nodes only
-        self.model.train()
+            set_mode(self.model, True)
+        if not parts:
+            return Evaluation()
         values = torch.stack([p.float() for p in parts])
         if self.val_idx is not None and self.counter.vector() is not None:  # read back in the same transfer
             values = torch.cat((values, self.counter.vector()))
         values = values.tolist()
-        ev = Evaluation(train_acc=values[0] / max(values[1], 1.0))
+        ev = Evaluation()
+        if trained:
+            ev.train_acc = values[0] / max(values[1], 1.0)
         if self.val_idx is not None and self.counter.vector() is not None:
             ev.report = self.counter.report(values[len(parts):])
         if self.val_idx is not None:
-            ev.val_loss = values[2]
-            ev.val_acc = values[3] / max(values[4], 1.0)
+            ev.val_loss = values[trained]
+            ev.val_acc = values[trained + 1] / max(values[trained + 2], 1.0)
         return ev
 
     def probe(self, probes, step: int, epoch: int) -> ProbeEvent:
