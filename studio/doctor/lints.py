@@ -113,9 +113,9 @@ def examine(graph: Graph, base_dir: Any = None, need_data: bool = False) -> tupl
     """(settings, data set, problems) as ``studio check`` reports them: everything ``studio train``
     would refuse (``preflight.check``: settings, graph, memory, the data set and its fit), with fixes
     where one is known, then the lints (warnings, and errors a run would meet later)."""
-    from studio.training.preflight import check
-
     if graph.training or need_data:
+        from studio.training.preflight import check  # here: a file with nothing to train never loads it
+
         config, dataset, problems = check(graph, base_dir, need_data=need_data)
     else:  # a file that only describes a network: nothing to train, nor memory to train it in
         config, dataset, problems = None, None, validate(graph)
