@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 from studio.training.events import ProbeEvent
 
 from .group_rows import GroupRows
+from .lazy_plots import PlotsWhenShown
 from .steady import SteadyLabel
 from .draw_budget import MeteredPlotWidget
 from .plot_style import GrowingYRange, steady_plot, plot_colors
@@ -36,12 +37,34 @@ def _rows():
     return probe_rows
 
 
-class GradientView(GroupRows, QWidget):
+class GradientView(PlotsWhenShown, GroupRows, QWidget):
     normsChanged = Signal(dict)  # node id -> latest gradient L2 norm
     flagsChanged = Signal(dict)  # node id -> "vanishing" | "exploding" (only flagged nodes)
+    PLOTS = ("plot_widget", "plot", "y_range", "curves")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.flags_label = SteadyLabel("Gradients appear here once training runs.", lines=3)
+        self.open_all = QCheckBox("Show groups opened")
+        self.open_all.setToolTip("Show each group's inner nodes as rows of their own (click a group's "
+                                 "name in the legend to open or close that one alone)")
+        self.open_all.setVisible(False)  # until a probe reports a group
+        self.open_all.toggled.connect(lambda _on: self._relayout())
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.open_all)
+        box.addWidget(self.plot_place(), 1)  # the plot, once made (build_plots)
+        box.addWidget(self.flags_label)
+        self.buffers: dict[str, GrowingBuffer] = {}  # every row reported, shown or not
+        self._run_length: int | None = None
+        self.latest: dict[str, float] = {}
+        self.flags: dict[str, str] = {}
+        self.groups: set[str] = set()  # rows that are groups
+        self.opened: set[str] = set()  # groups opened one by one
+        self._colors: dict[str, int] = {}  # row -> colour index, steady while groups open and close
+        self._stale: set[str] = set()  # curves fed while hidden, drawn when shown
+
+    def build_plots(self) -> None:
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setLogMode(y=True)
@@ -51,27 +74,17 @@ class GradientView(GroupRows, QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # log ticks read as plain norms
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
-        self.flags_label = SteadyLabel("Gradients appear here once training runs.", lines=3)
-        self.open_all = QCheckBox("Show groups opened")
-        self.open_all.setToolTip("Show each group's inner nodes as rows of their own (click a group's "
-                                 "name in the legend to open or close that one alone)")
-        self.open_all.setVisible(False)  # until a probe reports a group
-        self.open_all.toggled.connect(lambda _on: self._relayout())
         steady_plot(self.plot)
         self.y_range = GrowingYRange(self.plot, log=True)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.open_all)
-        box.addWidget(self.plot_widget, 1)
-        box.addWidget(self.flags_label)
-        self.buffers: dict[str, GrowingBuffer] = {}  # every row reported, shown or not
         self.curves: dict[str, pg.PlotDataItem] = {}  # the rows shown
-        self.latest: dict[str, float] = {}
-        self.flags: dict[str, str] = {}
-        self.groups: set[str] = set()  # rows that are groups
-        self.opened: set[str] = set()  # groups opened one by one
-        self._colors: dict[str, int] = {}  # row -> colour index, steady while groups open and close
-        self._stale: set[str] = set()  # curves fed while hidden, drawn when shown
+        self.put_plot(self.plot_widget)
+        if self._run_length is not None:
+            self.set_run_length(self._run_length)
+
+    def plots_made(self) -> None:
+        self._relayout()
+        self._stale = set(self.curves)  # every row fed so far, the whole run
+        self._draw_curves()
 
     # ---- groups ------------------------------------------------------------
     def _groups_changed(self) -> None:
@@ -92,6 +105,9 @@ class GradientView(GroupRows, QWidget):
 
     def _relayout(self) -> None:
         """Curves and legend rows for the rows shown now, in reading order."""
+        if not self.plots_built:
+            self._show_flags()
+            return
         want = self.shown()
         legend = self.plot.legend
         for row, curve in list(self.curves.items()):
@@ -127,6 +143,9 @@ class GradientView(GroupRows, QWidget):
 
     def set_run_length(self, steps: int | None) -> None:
         """Fix the step axis to the whole run (see LossView.set_run_length)."""
+        self._run_length = steps
+        if not self.plots_built:
+            return  # set when the plot is made
         for p in (self.plot,):
             if steps:
                 p.setXRange(0, steps, padding=0.01)
@@ -136,18 +155,19 @@ class GradientView(GroupRows, QWidget):
     def clear(self) -> None:
         """Back to the empty state: no curves and no legend entries (a new document's nodes are not
         the last one's), no flags."""
-        for node, curve in self.curves.items():
-            if self.plot.legend is not None:
-                self.plot.legend.removeItem(curve)
-            self.plot.removeItem(curve)
+        if self.plots_built:
+            for node, curve in self.curves.items():
+                if self.plot.legend is not None:
+                    self.plot.legend.removeItem(curve)
+                self.plot.removeItem(curve)
+            self.curves = {}
+            self.y_range.reset()
         self.buffers = {}
-        self.curves = {}
         self.latest = {}
         self.groups = set()
         self._colors = {}
         self.open_all.setVisible(False)
         self._stale = set()
-        self.y_range.reset()
         if self.flags:
             self.flags = {}
             self.flagsChanged.emit({})
@@ -210,11 +230,11 @@ class GradientView(GroupRows, QWidget):
                 self.groups = groups
                 self.open_all.setVisible(bool(groups))
                 self._relayout()  # a new group's row reads "▸ name"; rows inside closed groups stay out
-            else:
+            elif self.plots_built:  # else made with the plot
                 for node in new_rows:
                     if _rows().is_shown(node, self.is_open):
                         self._curve(node)
-        if self.isVisible():
+        if self.plots_built and self.isVisible():
             self._draw_curves()
         flags = {n: f for n, v in self.latest.items() if (f := gradient_flag(v)) is not None}
         if flags != self.flags:
@@ -228,10 +248,11 @@ class GradientView(GroupRows, QWidget):
         flags = self.flags
         if not self.latest:
             return
-        shown = {n: f for n, f in flags.items() if n in self.curves}
+        rows = set(self.shown())  # the rows the plot has curves for, made or not
+        shown = {n: f for n, f in flags.items() if n in rows}
         inside: dict[str, int] = {}
         for n in flags:
-            if n not in self.curves:
+            if n not in rows:
                 closed = next((p for p in _rows().parents(n) if not self.is_open(p)), None)
                 if closed is not None:
                     inside[closed] = inside.get(closed, 0) + 1

@@ -21,7 +21,7 @@ def click_tab(views, widget) -> None:
 def test_a_window_makes_only_the_shown_tabs_plots_and_a_tab_clicked_shows_its_own(make_window, qtbot):
     window = make_window()
     panel = window.training_panel
-    lazy = (panel.activation_view, panel.samples_view, panel.history_view)
+    lazy = (panel.activation_view, panel.gradient_view, panel.samples_view, panel.history_view)
     assert panel.views.currentWidget() is panel.loss_view
     assert not any(view.plots_built for view in lazy)
     assert "plot_widget" not in vars(panel.history_view)  # nothing made behind the flag's back
