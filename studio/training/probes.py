@@ -316,7 +316,7 @@ def activation_stats(outputs: dict[str, torch.Tensor], bins: int) -> dict[str, A
     std = np.sqrt(squares_mean[:, 0] / np.maximum(counts_of - 1.0, 1.0))  # unbiased; one value has no spread
     for i in np.flatnonzero(np.isinf(std) & np.isfinite(squares_mean[:, 1])):  # squares past float32: torch's own
         std[i] = float(torch.std(flats[i].double())) if sizes[i] > 1 else 0.0
-    zero = 1.0 - both[2 * n: 3 * n] / counts_of
+    zero = (counts_of - both[2 * n: 3 * n]) / counts_of
     maps_np = {k: v.cpu().numpy() for k, v in maps.items()}
     counts, edges = _histograms(both[3 * n:], np.array([t.numel() for t in samples]), bins)
     result = {}

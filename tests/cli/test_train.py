@@ -295,3 +295,19 @@ def test_the_checks_run_once_and_the_trainer_is_handed_what_they_found(capsys, s
     assert (calls["validate"], calls["load"]) == (1, 1)
     [handed] = handed_over
     assert isinstance(handed, preflight.Checked) and handed.config.epochs == 1  # the flags applied
+
+
+def test_a_run_in_the_terminal_takes_no_probes_whatever_the_file_says(capsys, tmp_path, monkeypatch):
+    from studio.training.supervised import Supervised
+
+    training = {**spiral_graph().training, "epochs": 2,
+                "probes": {"enabled": True, "every": 1, "budget": 1.0}}  # asks for a probe after every step
+    path = tmp_path / "probed.json"
+    save(spiral_graph(training=training), path)
+    taken = []
+    real_probe = Supervised.probe
+    monkeypatch.setattr(Supervised, "probe", lambda self, *a, **k: taken.append(1) or real_probe(self, *a, **k))
+    code, lines, err = train_json(capsys, path)
+    assert code == 0, err
+    assert [line["epoch"] for line in lines] == [1, 2, 2]  # two epochs and the best
+    assert taken == []  # nothing in a terminal shows them
