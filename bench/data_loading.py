@@ -11,8 +11,10 @@ own: the child's peak resident memory, VmHWM; rounds of the two sides take turns
   than memory would be), against pandas: what streaming costs. Measured only.
 - ``npy_mmap``: a ``--npy-mb`` float32 ``.npy``, opened by Studio (memory-mapped)
   against ``np.load`` (read whole): the memory each open adds. Target: Studio's
-  open adds at most 5% of what ``np.load`` adds; 32 training batches are then
-  gathered from the map, and what they add is reported.
+  open adds at most 5% of what ``np.load`` adds; 32 training batches of 256 random
+  rows are then gathered from the map, and what they add is reported: resident
+  in all (mapped file pages included, which the kernel drops when it needs the
+  memory) and the process's own pages.
 - ``image_folder``: ``--files`` 32 x 32 RGB PNGs in 10 class folders. Studio's
   loader plus ``--epochs`` epochs of training batches (``x[idx]``, as the trainer
   gathers them) against a folder-of-images ``Dataset`` read with PIL and a
@@ -96,6 +98,16 @@ def _resident() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _anon() -> int:
+    """Resident memory of this process's own (anonymous) pages: mapped file pages, which the kernel may
+    drop at any time, left out."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    return _resident()
+
+
 def _peak_mb() -> float:
     """This process's peak resident memory since it started its program (VmHWM: ``ru_maxrss`` would
     count the memory of the bench process it was forked from)."""
@@ -149,13 +161,15 @@ def child(which: str, folder: Path, epochs: int) -> dict:
             load_dataset({"name": "npz", "path": "warm_x.npy", "y": "warm_y.npy", "val_fraction": 0}, folder)
             before = _resident()
             ds = load_dataset({"name": "npz", "path": "x.npy", "y": "y.npy", "val_fraction": 0}, folder)
-            opened = _resident()
+            opened, opened_anon = _resident(), _anon()
             out = {"added_mb": (opened - before) / 2**20}
             gen = torch.Generator().manual_seed(0)
             for _ in range(32):
                 idx = torch.randint(0, len(ds.train), (256,), generator=gen)
                 ds.train.x[idx].sum()
+            # Mapped pages a batch touched count as resident until the kernel wants them back.
             out["batches_added_mb"] = (_resident() - opened) / 2**20
+            out["batches_added_anon_mb"] = (_anon() - opened_anon) / 2**20
         else:  # images, then epochs of batches as the trainer takes them
             spec = {"name": "image_folder", "path": "images", "channels": "rgb", "size": [32, 32], "val_fraction": 0}
             ds = load_dataset(spec, folder)

@@ -54,6 +54,23 @@ def release(a: np.ndarray) -> None:
             pass
 
 
+def advise_random(a: np.ndarray, rows: int) -> None:
+    """Training batches read rows at random: the first ``rows`` of the map get no read-ahead, so a batch
+    brings in the pages of its own rows, not the 128 kB around each (validation, read in order, keeps it)."""
+    import mmap
+
+    held = getattr(a, "_mmap", None)
+    if held is None or not hasattr(mmap, "MADV_RANDOM") or rows <= 0:
+        return
+    row_bytes = int(np.prod(a.shape[1:], dtype=np.int64)) * a.dtype.itemsize
+    start = int(a.offset) - int(a.offset) % mmap.ALLOCATIONGRANULARITY  # where numpy's map begins
+    length = int(a.offset) - start + rows * row_bytes
+    try:
+        held.madvise(mmap.MADV_RANDOM, 0, min(length, len(held)))
+    except (OSError, ValueError):
+        pass
+
+
 def gather(source: np.ndarray, at: np.ndarray) -> np.ndarray:
     """``source[at]`` for sorted ``at``; from a map, a span of the file at a time, each span's pages let go
     before the next is read, so the process never holds more of the file than a span."""
@@ -126,6 +143,7 @@ def open_entry(name: str) -> Entry | None:
         return None
     if list(x.shape) != meta.get("shape"):
         return None
+    advise_random(x, int(meta.get("n_train", 0)))
     return Entry(folder, x, meta, arrays)
 
 

@@ -334,7 +334,9 @@ def _from_map(o, full, shown, x: Mapped, y, task: str, x_dtype: str, class_names
     as_is = np.float32 if x_dtype == "float" else np.int64
     if o["val_fraction"] == 0 and o["standardize"] == "none" and x.dtype == as_is:
         # Nothing to hold out or scale: the tensors are the file's own pages, read as batches need them.
-        entry = stream.Entry(Path(full), x.array(), {"n_train": n, "scaler": None}, {})
+        mapped = x.array()
+        stream.advise_random(mapped, n)
+        entry = stream.Entry(Path(full), mapped, {"n_train": n, "scaler": None}, {})
         return stream.streamed("npz", task, entry, y, o, class_names=class_names, x_dtype=x_dtype,
                                note=f"memory-mapped from {shown}: a batch reads its rows from the file")
     nbytes = 2 * n * int(np.prod(sample, dtype=np.int64)) * 4
