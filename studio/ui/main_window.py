@@ -49,8 +49,9 @@ LESSONS_WIDTH = 380
 class MainWindow(QMainWindow):
     # The document's file moved (Save As): paths in it, such as its data file, are read from there now.
     documentPathChanged = Signal(object)  # Path | None
-    # The window's first paint has been shown: what start-up deferred (the training dock, torch) may load now.
-    firstPainted = Signal()
+    # The window has painted and made its training dock after that: what start-up deferred further
+    # (torch) may load now, without competing with the dock for the interpreter.
+    startedUp = Signal()
 
     def __init__(self, settings: AppSettings | None = None, autosave_ms: int = recovery.INTERVAL_MS):
         super().__init__()
@@ -178,8 +179,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self._after_first_paint)
 
     def _after_first_paint(self) -> None:
-        self.firstPainted.emit()
         self.training_panel  # noqa: B018 (made on access)
+        self.startedUp.emit()
 
     def _install_training(self) -> None:
         if self._training_panel is not None:

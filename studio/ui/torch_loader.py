@@ -29,11 +29,16 @@ MODULES = (
     "studio.training.probes",
     "studio.training.probe_rows",
     "studio.training.optim",
+    "studio.training.setup",
+    "studio.training.supervised",
+    "studio.doctor.preview",
+    "studio.doctor.run_setup",
     "studio.training.warmup",
 )
 
 _done = threading.Event()
 _thread: threading.Thread | None = None
+_planned = False  # a loader runs, or will once the window has started up
 error: BaseException | None = None  # what stopped the load, for whoever asks; Train reports it itself
 
 
@@ -60,10 +65,17 @@ def loaded() -> bool:
     return _done.is_set()
 
 
+def plan() -> None:
+    """The app will start the loader once its window is up: until the load has finished, what
+    needs torch waits for it (``ready``, ``when_loaded``) rather than importing it there and then."""
+    global _planned
+    _planned = True
+
+
 def ready() -> bool:
     """Whether torch may be used on this thread now without waiting for the loader: it has
-    finished, or none was started (a test, a screenshot: the caller imports torch itself)."""
-    return _done.is_set() or _thread is None
+    finished, or none is planned (a test, a screenshot: the caller imports torch itself)."""
+    return _done.is_set() or not _planned
 
 
 POLL_MS = 100
@@ -102,6 +114,7 @@ def _deliver() -> None:
 def load_in_background() -> threading.Thread:
     """Start the load once per process; later calls return the same thread."""
     global _thread
+    plan()
     if _thread is None:
         _thread = threading.Thread(target=load, name="torch loader", daemon=True)
         _thread.start()
