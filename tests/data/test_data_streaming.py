@@ -229,3 +229,16 @@ def test_a_load_without_a_listener_that_takes_long_says_how_far_it_is_on_stderr(
     monkeypatch.setattr(progress, "QUIET_S", 60.0)
     load_dataset({"name": "csv", "path": "t.csv"}, tmp_path)
     assert capsys.readouterr().err == ""  # a quick load is quiet
+
+
+def test_a_set_larger_than_memory_and_than_the_free_disk_is_refused_naming_both(tmp_path, always_stream, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    table(tmp_path / "t.csv")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage(10**9, 10**9 - 10**6, 10**6))
+    with pytest.raises(DataError, match=r"^t.csv: the data set is larger than memory and is read from a cache file "
+                                        r"of 6.0 kB, but .+ has 1.0 MB free; free some disk or set STUDIO_CACHE_DIR"):
+        load_dataset({"name": "csv", "path": "t.csv"}, tmp_path)
+    assert not [p for p in always_stream.iterdir()]  # nothing half-written left behind
