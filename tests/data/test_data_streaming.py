@@ -1,6 +1,7 @@
 """The fast CSV reader, memory-mapped NumPy files and data sets streamed from the cache."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,3 +243,23 @@ def test_a_set_larger_than_memory_and_than_the_free_disk_is_refused_naming_both(
                                         r"of 6.0 kB, but .+ has 1.0 MB free; free some disk or set STUDIO_CACHE_DIR"):
         load_dataset({"name": "csv", "path": "t.csv"}, tmp_path)
     assert not [p for p in always_stream.iterdir()]  # nothing half-written left behind
+
+
+def test_the_trainer_learns_from_a_streamed_set_through_the_map(tmp_path, always_stream):
+    from studio.files import load
+    from studio.training import Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 2))
+    label = np.digitize(np.arctan2(x[:, 1], x[:, 0]), [-1.0, 1.0])  # three sectors, as the spiral net has
+    lines = ["x0,x1,label"] + [f"{a:.5f},{b:.5f},{c}" for (a, b), c in zip(x, label)]
+    (tmp_path / "p.csv").write_text("\n".join(lines) + "\n")
+    spec = {"name": "csv", "path": "p.csv", "target": "label", "standardize": "zscore"}
+    ds = load_dataset(spec, tmp_path)
+    assert _mapped_file(ds.train.x).startswith(str(always_stream))
+    graph = load(Path(__file__).resolve().parents[2] / "examples" / "spiral_mlp.json")
+    graph.set_training({**graph.training, "dataset": spec, "epochs": 3, "batch_size": 32, "threads": 1,
+                        "probes": {"every": 100, "grid": 8}})
+    result = Trainer(graph, dataset=ds, base_dir=tmp_path).run()
+    assert result.status == "finished" and result.best.val_acc > 0.9, result.message  # learnt from the map
+    assert _mapped_file(ds.train.x).startswith(str(always_stream))
