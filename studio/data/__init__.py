@@ -9,7 +9,7 @@ under ``training.dataset``::
      "val_fraction": 0.2, "seed": 0, "standardize": "none"}
     {"name": "csv", "path": "data/iris.csv", "target": "species"}
 
-``load_dataset(spec, base_dir=None, graph=None) -> Dataset`` loads it; relative
+``load_dataset(spec, base_dir=None, graph=None, progress=None) -> Dataset`` loads it; relative
 paths are resolved against ``base_dir``: the graph file's reach, a
 ``studio.files.reach.Reach`` (its folder plus what the user granted) or a plain
 folder (that folder alone). A path outside it (absolute, ``~``, ``..`` or a link
@@ -21,6 +21,19 @@ and channels from the Input's ``[C, H, W]``). A bare name
 (``"iris"``) is accepted too. Every problem raises ``DataError`` whose text
 starts with the place: the option (``training.dataset.points``), the file and
 line and column for CSV, the file for images.
+
+``progress(fraction, done, unit)``, called on the loading thread, hears how far a
+file is read (``studio.data.progress``); without it a load that takes long
+prints its progress to stderr.
+
+A ``csv``, ``npz`` or ``image_folder`` set larger than half the free memory is
+decoded once into a memory-mapped float32 cache file (``studio.data.stream``:
+``$STUDIO_CACHE_DIR/data`` or the platform's cache folder), rows in split
+order, so its ``Split`` tensors are ``torch.from_numpy`` views of the map and
+``t[idx]`` reads only a batch's rows; ``extra["streamed"]`` (and
+``describe()``) says so. Uncompressed ``.npy``/``.npz`` arrays are mapped the
+same way, straight from the user's file when nothing needs splitting,
+scaling or converting.
 
 ``catalog()`` lists every data set as ``DatasetInfo`` (name, task, doc,
 options as ``blocks.Param`` records with defaults, ranges and choices,
