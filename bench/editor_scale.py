@@ -344,7 +344,7 @@ def big_graph_cases(app, window, graph, args) -> None:
         seen = window.view.mapToScene(vp.rect()).boundingRect()
         visible = sum(1 for item in window.scene.nodes.values() if seen.intersects(item.sceneBoundingRect()))
         rate_case(label, fps, cpu_fps, nodes=n, visible_nodes=visible, zoom=round(window.view.zoom(), 3),
-                  detail=window.scene.detail)
+                  detail=getattr(window.scene, "detail", "-"))
 
 
 def main() -> int:

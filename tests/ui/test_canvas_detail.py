@@ -196,3 +196,38 @@ def _a_problem(node_id: str):
     from studio.graph import Problem
 
     return Problem(node=node_id, port="", message="a warning for the test", kind="lint", level="warning")
+
+
+def agrees(scene: GraphScene) -> None:
+    """Every item shows its own node or wire (items are used again for other nodes)."""
+    graph = scene.graph
+    assert set(scene.nodes) == set(graph.nodes) and set(scene.edges) == set(graph.edges)
+    for node_id, item in scene.nodes.items():
+        node = graph.node(node_id)
+        assert (item.node_id, item.graph, item.block_name) == (node_id, graph, node.block)
+        assert list(item.inputs) == [p.name for p in node.input_ports()]
+        assert list(item.outputs) == [p.name for p in node.output_ports()]
+        assert item.scene() is scene and not item.isSelected()
+    for edge, item in scene.edges.items():
+        assert item.edge == edge
+        assert item.src_port is scene.nodes[edge.src].outputs[edge.src_port]
+        assert item.dst_port is scene.nodes[edge.dst].inputs[edge.dst_port]
+        assert item.ends() == (item.src_port.scenePos(), item.dst_port.scenePos())
+
+
+def test_items_taken_off_show_other_nodes_when_a_group_opens_and_its_grouping_is_undone(qapp):
+    editor = GraphEditor(chain(40))
+    scene = GraphScene(editor)
+    members = [f"n{i}" for i in range(10, 20)]
+    before = {id(scene.nodes[n]) for n in members}
+    gid, refusal = editor.group(members, "Stretch")
+    assert refusal is None
+    agrees(scene)
+    assert editor.enter(gid)
+    agrees(scene)
+    assert {id(item) for item in scene.nodes.values()} & before  # the grouped nodes' items, again
+    editor.leave()
+    agrees(scene)
+    editor.undo_stack.undo()
+    agrees(scene)
+    assert scene.nodes["n12"].graph is editor.document

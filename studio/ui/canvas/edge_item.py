@@ -67,6 +67,15 @@ class EdgeItem(QGraphicsObject):
         self.setZValue(0)
         self.update_path()
 
+    def retarget(self, edge, src_port, dst_port, label: str) -> None:
+        """Join other ports (an item taken off the canvas, used again)."""
+        self.edge, self.src_port, self.dst_port, self.label = edge, src_port, dst_port, label
+        self.hovered = False
+        self._gradient_color = None
+        self.setSelected(False)
+        self.setToolTip("")
+        self.update_path()
+
     @property
     def gradient_color(self) -> "QColor | None":
         """Set by the training panel while a run trains: the wire drawn in it."""

@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem
 
 from .. import icons, theme
-from .detail import FAR_LOD, OVERVIEW_LOD
+from .detail import FAR_LOD, FULL, OVERVIEW_LOD
 from .format import count_text, key_params_text
 
 if TYPE_CHECKING:
@@ -122,6 +122,20 @@ class NodeItem(QGraphicsObject):
         self.setAcceptHoverEvents(True)
         self.refresh()
 
+    def retarget(self, graph: "Graph", node_id: str) -> None:
+        """Show another node (an item taken off the canvas, used again: making one costs more than
+        re-reading everything it shows)."""
+        self.graph = graph
+        self.node_id = node_id
+        self.param_count = None
+        self.problems = ()
+        self.setSelected(False)
+        self.setToolTip("")
+        for ports in (self.inputs, self.outputs):
+            for port in ports.values():
+                port.hovered = False
+        self.refresh()
+
     # ---- following the model ------------------------------------------
     @property
     def node(self):
@@ -130,6 +144,7 @@ class NodeItem(QGraphicsObject):
     def refresh(self) -> None:
         """Re-read everything shown from the model (params, label, ports, problem)."""
         node = self.node
+        self.block_name = node.block
         self._title = node.title
         self._block = node.block if node.label == "" else f"{node.block}  ·  {node.id}"
         self.is_group = node.is_group
@@ -200,7 +215,10 @@ class NodeItem(QGraphicsObject):
     def set_param_count(self, count: int | None) -> None:
         if count != self.param_count:
             self.param_count = count
-            self.update()
+            # Zoomed out the count is not drawn: the cached picture stands (zooming in draws anew).
+            scene = self.scene()
+            if scene is None or getattr(scene, "detail", FULL) == FULL:
+                self.update()
 
     def _sync_ports(self, node) -> None:
         wanted_in = [p.name for p in node.input_ports()]

@@ -25,6 +25,9 @@ SCENE_EXTENT = 200_000.0
 # repaint or hit-test of a few nodes still asked a thousand items of a 5,000-node graph for their bounds.
 BSP_DEPTH = 16
 _NO_CONTENTS = QGraphicsItem.ItemHasNoContents
+# Items taken off the canvas are kept, up to this many of each kind, to show other nodes and wires
+# later (opening a group, undoing a grouping: making a hundred node items was most of either).
+SPARE_ITEMS = 1000
 
 
 @dataclass
@@ -74,6 +77,9 @@ class GraphScene(QGraphicsScene):
         editor.batch_started.connect(self._hold)
         editor.batch_finished.connect(self._catch_up)
         self._held: set[str] | None = None  # during a step of many edits: the nodes it touched
+        self._spare_nodes: dict[str, list[NodeItem]] = {}  # by block: the same ports, kept
+        self._spare_count = 0
+        self._spare_edges: list[EdgeItem] = []
         self._bind(editor.graph)
 
     # ---- following the graph ------------------------------------------
@@ -92,7 +98,7 @@ class GraphScene(QGraphicsScene):
         if old is not None and old is not graph and any(g is old for g in on_path):
             self._stash(old)
         else:
-            self.clear()
+            self._drop_level()
         for key in [k for k, level in self._stashed.items()
                     if level.graph is not graph and not any(g is level.graph for g in on_path)]:
             self._stashed.pop(key).unsubscribe()
@@ -112,6 +118,27 @@ class GraphScene(QGraphicsScene):
         if self.counts_own:
             self._count(graph.nodes)
         self._overview_changed()
+
+    def _drop_level(self) -> None:
+        """The level shown goes for good: its items become spares (as many as are kept), the rest
+        go with the scene's other items."""
+        self.cancel_interaction()
+        for item in self.edges.values():
+            if len(self._spare_edges) >= SPARE_ITEMS:
+                break
+            self.removeItem(item)
+            self._spare_edges.append(item)
+        for item in self.nodes.values():
+            if self._spare_count >= SPARE_ITEMS:
+                break
+            self.removeItem(item)
+            self._keep_spare(item)
+        self.clear()
+
+    def _keep_spare(self, item: NodeItem) -> None:
+        if self._spare_count < SPARE_ITEMS:
+            self._spare_nodes.setdefault(item.block_name, []).append(item)
+            self._spare_count += 1
 
     def _stash(self, graph: Graph) -> None:
         touched: set[str] = set()
@@ -230,13 +257,20 @@ class GraphScene(QGraphicsScene):
                 item.refresh_uses()
 
     def _add_node(self, node_id: str) -> None:
-        item = NodeItem(self.graph, node_id)
+        spares = self._spare_nodes.get(self.graph.node(node_id).block)
+        if spares:
+            item = spares.pop()
+            self._spare_count -= 1
+            item.retarget(self.graph, node_id)
+            self._apply_detail((item,), ())
+        else:
+            item = NodeItem(self.graph, node_id)
+            if self.detail != FULL:
+                self._apply_detail((item,), ())
         x, y = self.graph.node(node_id).position
         item.setPos(x, y)
         self.nodes[node_id] = item
         self._node_edges[node_id] = set()
-        if self.detail != FULL:
-            self._apply_detail((item,), ())
         self.addItem(item)
         self._overview_changed()
 
@@ -245,6 +279,7 @@ class GraphScene(QGraphicsScene):
         for edge in list(self._node_edges.pop(node_id, ())):
             self._remove_edge(edge)
         self.removeItem(item)
+        self._keep_spare(item)
         self._overview_changed()
 
     def _refresh_node(self, node_id: str) -> None:
@@ -261,12 +296,18 @@ class GraphScene(QGraphicsScene):
     def _add_edge(self, edge: Edge) -> None:
         src = self.nodes[edge.src].outputs[edge.src_port]
         dst = self.nodes[edge.dst].inputs[edge.dst_port]
-        item = EdgeItem(edge, src, dst, shape_text(self.graph.shapes.output(edge.src, edge.src_port)))
+        label = shape_text(self.graph.shapes.output(edge.src, edge.src_port))
+        if self._spare_edges:
+            item = self._spare_edges.pop()
+            item.retarget(edge, src, dst, label)
+            item.setFlag(_NO_CONTENTS, self.detail != FULL)
+        else:
+            item = EdgeItem(edge, src, dst, label)
+            if self.detail != FULL:
+                item.setFlag(_NO_CONTENTS, True)
         self.edges[edge] = item
         self._node_edges[edge.src].add(edge)
         self._node_edges[edge.dst].add(edge)
-        if self.detail != FULL:
-            item.setFlag(_NO_CONTENTS, True)
         self.addItem(item)
         self._overview_changed()
 
@@ -277,6 +318,8 @@ class GraphScene(QGraphicsScene):
         for node_id in (edge.src, edge.dst):
             self._node_edges.get(node_id, set()).discard(edge)
         self.removeItem(item)
+        if len(self._spare_edges) < SPARE_ITEMS:
+            self._spare_edges.append(item)
         self._overview_changed()
 
     def node_item_moved(self, item: NodeItem) -> None:
@@ -310,7 +353,7 @@ class GraphScene(QGraphicsScene):
         self.detail = detail
         self._apply_detail(self.nodes.values(), self.edges.values())
         self.overview.dirty = True
-        self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
+        self._redraw_background()
         self.update()
 
     def _apply_detail(self, nodes, edges) -> None:
@@ -333,7 +376,14 @@ class GraphScene(QGraphicsScene):
         if self.detail == OVERVIEW:
             self.update()
         elif self.detail == FAR and not was:
-            self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
+            self._redraw_background()
+
+    def _redraw_background(self) -> None:
+        """The views' cached background (where the wires are when zoomed out) drawn again, in view:
+        the whole scene's rectangle would have the grid drawn over 200,000 px."""
+        for view in self.views():
+            seen = view.mapToScene(view.viewport().rect()).boundingRect().adjusted(-2, -2, 2, 2)
+            self.invalidate(seen, QGraphicsScene.BackgroundLayer)
 
     def wires_changed(self) -> None:
         """A wire's look changed outside the graph (a run's gradients colour it)."""

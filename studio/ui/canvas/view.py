@@ -174,6 +174,8 @@ class GraphView(QGraphicsView):
     # ---- background ----------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         t = theme.current()
+        # (what is asked may be far larger than what is seen: lines out of view cost as much)
+        rect = rect.intersected(self.mapToScene(self.viewport().rect()).boundingRect().adjusted(-2, -2, 2, 2))
         painter.fillRect(rect, QColor(t.canvas))
         step = GRID
         while step * self.zoom() < 12:  # keep lines at least 12 px apart when zoomed out
