@@ -72,10 +72,19 @@ def test_the_fast_reader_gives_what_the_careful_reader_gives(tmp_path):
     same(fast.scaler.shift, careful.scaler.shift)
 
 
-def test_a_quoted_file_goes_to_the_careful_reader_and_loads(tmp_path):
-    (tmp_path / "q.csv").write_text('x,name,y\n1,"Smith, J",0\n2,"Doe, A",1\n3,"Smith, J",0\n4,"Roe, B",1\n')
+def test_quoted_cells_load_and_bad_quoting_is_named_by_line(tmp_path, monkeypatch):
+    careful, original = [], csv_file._load_careful
+    monkeypatch.setattr(csv_file, "_load_careful", lambda *a: careful.append(a) or original(*a))
+    rows = ["x,name,y"] + [f'{i},"{("Smith, J", "Doe, A", "Roe, B")[i % 3]}",{i % 2}' for i in range(300)]
+    (tmp_path / "q.csv").write_text("\n".join(rows) + "\n")
     ds = load_dataset({"name": "csv", "path": "q.csv", "val_fraction": 0}, tmp_path)
     assert ds.extra["feature_names"] == ["x", "name=Doe, A", "name=Roe, B", "name=Smith, J"]
+    assert careful == []  # read by the fast reader
+    rows[280] = '280,"Doe, A" ,1'  # text after the closing quote: pandas would take it, csv does not
+    (tmp_path / "q.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.undo()
+    with pytest.raises(DataError, match=r"^q.csv line 281: ' ' follows a closing quote"):
+        load_dataset({"name": "csv", "path": "q.csv"}, tmp_path)
 
 
 # ---- NumPy files, mapped ------------------------------------------------------------------

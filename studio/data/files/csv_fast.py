@@ -1,8 +1,10 @@
 """A CSV table read by pandas' C parser, a block of rows at a time.
 
 This reader takes the clean case only: a header of distinct names on the first
-line, every row as wide as the header, no empty cell, no quote anywhere, numeric
-columns that hold finite float32 numbers. Anything else raises ``_NotClean`` and
+line (no quote in it), every row as wide as the header, no empty cell, quoting
+that Python's csv module reads in its strict mode (checked by a pass of that
+module's C reader, only when the file holds a quote), numeric columns that hold
+finite float32 numbers. Anything else raises ``_NotClean`` and
 the careful reader of ``csv_file`` reads the file cell by cell instead, which
 either loads it or names the line and column at fault, so messages stay exact
 while the clean case costs what pandas costs.
@@ -39,6 +41,20 @@ SAMPLE_BYTES = 256 * 1024
 CHUNK_ROWS = 100_000
 # Rows whose cells tell which columns hold numbers (a later word in a number column is a bad cell).
 SAMPLE_ROWS = 200
+
+
+def _strict_quoting(full: Path, shown: str, delimiter: str) -> bool:
+    """Whether csv's strict reader takes the whole file: where it does, pandas reads the same cells."""
+    import collections
+    import csv
+
+    binary, _ = open_regular(full, shown)
+    try:
+        with io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
+            collections.deque(csv.reader(text, delimiter=delimiter, strict=True), maxlen=0)  # rows dropped as read
+    except (csv.Error, UnicodeDecodeError, ValueError, OSError):
+        return False
+    return True
 
 
 class _NotClean(Exception):
@@ -161,8 +177,6 @@ def _load(o: dict[str, Any], full: Path, shown: str, entry_name: str):
     binary, size = open_regular(full, shown)
     with binary:
         head = binary.read(SAMPLE_BYTES)
-        if b'"' in head:
-            raise _NotClean
         names, start = _header(head, delimiter)
         k = len(names)
         numeric, row_bytes = _numeric_in_sample(head, start, delimiter, k)
@@ -204,9 +218,9 @@ def _load(o: dict[str, Any], full: Path, shown: str, entry_name: str):
         except Exception:  # a row too wide, a cell that is no number, text that is not UTF-8...
             sink.close()
             raise _NotClean from None
-        if counted.quotes:
+        if counted.quotes and not _strict_quoting(full, shown, delimiter):
             sink.close()
-            raise _NotClean  # csv's quoting rules are the careful reader's
+            raise _NotClean  # pandas reads "a"b as ab; csv refuses it, and the careful reader says where
     report(1.0, sink.rows, "rows", force=True)
     try:
         return _finish(o, full, shown, entry_name, names, target_name, ignored, num_cols, text_cols, texts,
