@@ -30,10 +30,10 @@ from .commands import SetTrainingCommand
 from .schedule_plot import SchedulePlot
 
 
-# The settings the dock shows, in its order. What each one is (label, help, kind, bounds, choices,
-# when it applies) comes from its declaration in studio.training.config.
 LOADING_DEVICE = "…"  # while torch loads at start-up: which devices there are is not known yet
 
+# The settings the dock shows, in its order. What each one is (label, help, kind, bounds, choices,
+# when it applies) comes from its declaration in studio.training.config.
 FORM_KEYS = (
     "task", "loss", "optimizer.name", "optimizer.lr", "optimizer.momentum",
     "schedule.name", "schedule.step_size", "schedule.gamma", "schedule.min_lr", "schedule.warmup_epochs",

@@ -27,7 +27,6 @@ from studio.graph import Graph, Problem
 from studio.training.events import EndEvent
 
 from .. import torch_loader
-
 from .activation_view import ActivationView
 from .attention_view import AttentionView
 from .block_tabs import ATTENTION_BLOCKS, EMBEDDING_BLOCKS, BlockTabs
