@@ -103,6 +103,17 @@ def cache_root() -> Path:
     return base / "studio" / "data"
 
 
+def ensure_root(shown: str) -> Path:
+    """The cache folder, made if need be."""
+    root = cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot make the data cache folder {root} ({exc.strerror or exc}); set "
+                        "STUDIO_CACHE_DIR to a folder you can write", shown) from None
+    return root
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -175,12 +186,7 @@ def build(name: str, shape: tuple[int, ...], order: np.ndarray, rows: Callable[[
 
     ``order`` lists the source rows in split order (training part first, ``n_train`` rows).
     """
-    root = cache_root()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"cannot make the data cache folder {root} ({exc.strerror or exc}); set "
-                        "STUDIO_CACHE_DIR to a folder you can write", shown) from None
+    root = ensure_root(shown)
     _drop_stale(name)
     n = int(shape[0])
     sample = int(np.prod(shape[1:], dtype=np.int64))

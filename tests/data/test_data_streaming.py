@@ -272,3 +272,12 @@ def test_the_trainer_learns_from_a_streamed_set_through_the_map(tmp_path, always
     result = Trainer(graph, dataset=ds, base_dir=tmp_path).run()
     assert result.status == "finished" and result.best.val_acc > 0.9, result.message  # learnt from the map
     assert _mapped_file(ds.train.x).startswith(str(always_stream))
+
+
+def test_a_cache_folder_that_cannot_be_made_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream, "should_stream", lambda nbytes: True)
+    (tmp_path / "afile").write_text("not a folder")
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path / "afile"))
+    table(tmp_path / "t.csv")
+    with pytest.raises(DataError, match=r"^t.csv: cannot make the data cache folder .*afile/data .*set STUDIO_CACHE_DIR"):
+        load_dataset({"name": "csv", "path": "t.csv"}, tmp_path)

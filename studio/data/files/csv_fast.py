@@ -160,8 +160,8 @@ def _numeric_in_sample(head: bytes, start: int, delimiter: str, k: int) -> tuple
     body = head[start:head.rfind(b"\n") + 1]
     lines = body.count(b"\n")
     try:
-        sample = pd.read_csv(io.BytesIO(body), nrows=SAMPLE_ROWS, sep=delimiter, header=None, names=list(range(k)), index_col=False,
-                             dtype=str, na_filter=False, engine="c", encoding="utf-8")
+        sample = pd.read_csv(io.BytesIO(body), nrows=SAMPLE_ROWS, sep=delimiter, header=None, names=list(range(k)),
+                             index_col=False, dtype=str, na_filter=False, engine="c", encoding="utf-8")
     except Exception:  # any parse problem: the careful reader names it
         raise _NotClean from None
     if len(sample) == 0:
@@ -199,7 +199,7 @@ def _load(o: dict[str, Any], full: Path, shown: str, entry_name: str):
         counted = _Counted(binary, size, start)
         texts = {i: _Text() for i in text_cols}
         target_text = _Text() if target >= 0 and not numeric[target] else None
-        sink = _Sink(len(num_cols), len(text_cols), on_disk, rows_guess)
+        sink = _Sink(len(num_cols), len(text_cols), on_disk, rows_guess, shown)
         try:
             reader = pd.read_csv(io.BufferedReader(counted, 1 << 20), sep=delimiter, header=None,
                                  names=list(range(k)), index_col=False, dtype=dtypes, na_filter=False, engine="c",
@@ -232,7 +232,7 @@ def _load(o: dict[str, Any], full: Path, shown: str, entry_name: str):
 class _Sink:
     """The blocks read so far: in lists, or appended to temporary files when the table is large."""
 
-    def __init__(self, n_num: int, n_text: int, on_disk: bool, rows_guess: int = 0):
+    def __init__(self, n_num: int, n_text: int, on_disk: bool, rows_guess: int = 0, shown: str = ""):
         self.n_num, self.n_text, self.rows = n_num, n_text, 0
         self.folder = None
         # Numbers go straight into one array, grown when the guess was short: no copy to join blocks.
@@ -240,8 +240,7 @@ class _Sink:
         self.codes: list[np.ndarray] = []
         self.target: list[np.ndarray] = []
         if on_disk:
-            root = stream.cache_root()
-            root.mkdir(parents=True, exist_ok=True)
+            root = stream.ensure_root(shown)
             self.folder = tempfile.TemporaryDirectory(prefix=".csv-", dir=root)
             self.files = [open(Path(self.folder.name) / f, "wb") for f in ("num", "codes")]
 

@@ -138,7 +138,8 @@ def _mapped_member(archive, f, path: Path, key: str, shape, dtype, shown: str) -
     f.seek(start)
     shape2, dtype2, fortran = _read_npy_header(f, key, shown)
     nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    if fortran or shape2 != shape or dtype2 != dtype or f.tell() + nbytes > start + archive.zip.getinfo(member).file_size:
+    stored = archive.zip.getinfo(member).file_size
+    if fortran or shape2 != shape or dtype2 != dtype or f.tell() + nbytes > start + stored:
         return None
     return Mapped(path, f.tell(), shape, dtype)
 
