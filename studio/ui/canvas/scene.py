@@ -350,23 +350,28 @@ class GraphScene(QGraphicsScene):
         the overview draws them all at once."""
         if detail == self.detail:
             return
+        parts_changed = (detail == FULL) != (self.detail == FULL)
         self.detail = detail
-        self._apply_detail(self.nodes.values(), self.edges.values())
+        self._apply_detail(self.nodes.values(), self.edges.values(), parts=parts_changed)
         self.overview.dirty = True
         self._redraw_background()
         self.update()
 
-    def _apply_detail(self, nodes, edges) -> None:
+    def _apply_detail(self, nodes, edges, parts: bool = True) -> None:
+        """The items' flags for the level of detail; ``parts``: the ports' and wires' too (only
+        the nodes' change between ``FAR`` and ``OVERVIEW``)."""
         parts_off = self.detail != FULL
         boxes_off = self.detail == OVERVIEW
         for item in nodes:
             if bool(item.flags() & _NO_CONTENTS) != boxes_off:
                 item.setFlag(_NO_CONTENTS, boxes_off)
-            for ports in (item.inputs, item.outputs):
-                for port in ports.values():
-                    port.setFlag(_NO_CONTENTS, parts_off)
-        for item in edges:
-            item.setFlag(_NO_CONTENTS, parts_off)
+            if parts:
+                for ports in (item.inputs, item.outputs):
+                    for port in ports.values():
+                        port.setFlag(_NO_CONTENTS, parts_off)
+        if parts:
+            for item in edges:
+                item.setFlag(_NO_CONTENTS, parts_off)
 
     def _overview_changed(self) -> None:
         # Items that paint nothing ask for no repaint of their own: what draws them in their stead
