@@ -473,7 +473,7 @@ class NodeItem(QGraphicsObject):
                 scene.node_item_moved(self)
         elif change == _SELECTED_HAS_CHANGED:
             self.update()
-        return super().itemChange(change, value)
+        return value  # (what the base class returns; calling it costs a trip into C++ for each of thousands)
 
 
 _NODE_FLAGS = QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges
