@@ -61,8 +61,8 @@ class _NotClean(Exception):
     """Not the case this reader takes; the careful reader decides."""
 
 
-class _Counted(io.RawIOBase):
-    """The file as pandas reads it, counting quotes and bytes on the way (for the progress bar)."""
+class _Counted:
+    """The file as pandas reads it (``read`` only), counting bytes (for the progress bar) and noting quotes."""
 
     def __init__(self, f, size: int, start: int):
         self.f = f
@@ -70,18 +70,16 @@ class _Counted(io.RawIOBase):
         self.done = start
         self.quotes = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self.f.read(len(buffer))
-        n = len(data)
-        if n:
-            buffer[:n] = data
+    def read(self, n: int = -1) -> bytes:
+        data = self.f.read(n)
+        if data:
             if not self.quotes and data.find(b'"') >= 0:
                 self.quotes = 1
-            self.done += n
-        return n
+            self.done += len(data)
+        return data
+
+    def __iter__(self):  # pandas checks that a source is iterable; it reads with read()
+        return iter(self.f)
 
 
 class _Text:
@@ -201,7 +199,7 @@ def _load(o: dict[str, Any], full: Path, shown: str, entry_name: str):
         target_text = _Text() if target >= 0 and not numeric[target] else None
         sink = _Sink(len(num_cols), len(text_cols), on_disk, rows_guess, shown)
         try:
-            reader = pd.read_csv(io.BufferedReader(counted, 1 << 20), sep=delimiter, header=None,
+            reader = pd.read_csv(counted, sep=delimiter, header=None,
                                  names=list(range(k)), index_col=False, dtype=dtypes, na_filter=False, engine="c",
                                  encoding="utf-8", chunksize=CHUNK_ROWS)
             with reader:
