@@ -1,6 +1,14 @@
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Data sets larger than memory are cached on disk; no test writes into the user's own cache.
+if "STUDIO_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["STUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="studio-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["STUDIO_CACHE_DIR"], True)
 
 
 import gc

@@ -17,7 +17,8 @@ def big_csv_graph(tmp_path, rows: int = 200_000):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(rows, 2))
     label = np.digitize(np.arctan2(x[:, 1], x[:, 0]), [-1.0, 1.0])  # three classes, as the spiral's net has
-    lines = ["x0,x1,label"] + [f"{a:.6f},{b:.6f},{c}" for (a, b), c in zip(x, label)]
+    # Quoted names, as a spreadsheet writes them, take the careful reader: seconds for this file
+    lines = ['"x0","x1","label"'] + [f"{a:.6f},{b:.6f},{c}" for (a, b), c in zip(x, label)]
     (tmp_path / "points.csv").write_text("\n".join(lines) + "\n")
     doc = json.loads((EXAMPLES_DIR / "spiral_mlp.json").read_text())
     doc["training"]["dataset"] = {"name": "csv", "path": "points.csv", "target": "label"}
