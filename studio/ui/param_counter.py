@@ -1,7 +1,7 @@
-"""Parameter counts for the canvas and the status bar, computed off the
-startup path: counting builds modules on torch's meta device, so torch is
-imported on a background thread after the window shows, and counts are
-recomputed only for the nodes an edit touched."""
+"""Parameter counts for the canvas and the status bar, recomputed only for the
+nodes an edit touched. Blocks that declare their count are counted at once;
+counting any other builds it on torch's meta device, so torch is then imported
+on a background thread first and the counts follow."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class ParamCounter(QObject):
 
     def flush(self) -> None:
         graph = self.editor.document
-        needs_torch = any(n in graph and graph.node(n).spec.constructor is not None for n in self._dirty)
+        needs_torch = any(n in graph and _counts_with_torch(graph.node(n).spec) for n in self._dirty)
         if needs_torch and "torch" not in sys.modules:
             self._warm_up()
             return
@@ -88,3 +88,8 @@ class ParamCounter(QObject):
             self._torch_ready.emit()  # queued to the UI thread
 
         threading.Thread(target=load, name="torch-import", daemon=True).start()
+
+
+def _counts_with_torch(spec) -> bool:
+    # A group sums its inside, whose blocks declare their counts as any other does.
+    return spec.constructor is not None and spec.param_count is None and getattr(spec, "definition", None) is None
