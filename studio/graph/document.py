@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import heapq
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -116,6 +117,11 @@ class Graph:
         self._ins: dict[str, list[Edge]] = {}
         self._outs: dict[str, list[Edge]] = {}
         self._listeners: list[Listener] = []
+        # Puts at an index while the order is held (an undo putting back many): (key, index) in
+        # turn, each already at the end of its dict; placed in one rebuild when the hold ends.
+        self._held_order = 0
+        self._node_puts: list[tuple[str, int | None]] = []
+        self._edge_puts: list[tuple[Edge, int | None]] = []
         self._order: list[str] | None = None
         self._rank: dict[str, float] | None = {}  # None: to be numbered from the topological order
         self._top = 0.0  # the highest rank given
@@ -142,11 +148,39 @@ class Graph:
     # ---- reading -------------------------------------------------------
     @property
     def nodes(self) -> Mapping[str, Node]:
+        self._settle_order()
         return self._nodes
 
     @property
     def edges(self) -> list[Edge]:
+        self._settle_order()
         return list(self._edges)
+
+    @contextmanager
+    def order_held(self):
+        """Nodes and wires put back at an index inside (an undo) take their places in one rebuild
+        of each order at the end instead of one each (quadratic in the wires). Reading the order
+        inside, or removing anything, places those put so far first: what is read is always exact."""
+        self._held_order += 1
+        try:
+            yield
+        finally:
+            self._held_order -= 1
+            if not self._held_order:
+                self._settle_order()
+
+    def _settle_order(self) -> None:
+        if self._node_puts:
+            _reorder(self._nodes, self._node_puts)
+        if self._edge_puts:
+            _reorder(self._edges, self._edge_puts)
+
+    def _put(self, ordered: dict, puts: list, key: Any, value: Any, index: int | None) -> None:
+        if not self._held_order or (index is None and not puts):
+            _insert(ordered, key, value, index)
+            return
+        ordered[key] = value
+        puts.append((key, index))
 
     def node(self, node_id: str) -> Node:
         try:
@@ -189,6 +223,7 @@ class Graph:
     def topological_order(self) -> list[str]:
         """Node ids, inputs first; ties broken by document order so it is stable."""
         if self._order is None:
+            self._settle_order()
             nodes = list(self._nodes)
             place = {n: i for i, n in enumerate(nodes)}
             waiting = {n: sum(len(w) for w in self._pred[n].values()) for n in nodes}
@@ -259,6 +294,7 @@ class Graph:
         import networkx as nx
 
         g = nx.MultiDiGraph()
+        self._settle_order()
         g.add_nodes_from(self._nodes)
         for e in self._edges:
             g.add_edge(e.src, e.dst, key=e, edge=e)
@@ -358,7 +394,7 @@ class Graph:
             raise NodeIdError(f"node id {shown(node_id)} is already taken")
         check_text(label, f"the label of {node_id}")
         node = Node(node_id, spec.name, values, (float(position[0]), float(position[1])), label, self.library)
-        _insert(self._nodes, node_id, node, index)
+        self._put(self._nodes, self._node_puts, node_id, node, index)
         self._pred[node_id] = {}
         self._succ[node_id] = {}
         self._ins[node_id] = []
@@ -374,6 +410,7 @@ class Graph:
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
         """Remove a node and its wires; returns both so an undo can restore them."""
         node = self.node(node_id)
+        self._settle_order()  # the indices of what is held count this node
         removed = []
         for edge in self.in_edges(node_id) + self.out_edges(node_id):
             self.disconnect(edge)
@@ -517,7 +554,7 @@ class Graph:
             raise problem
         edge = Edge(src, src_port, dst, dst_port)
         self._rank_for_wire(src, dst)  # before the wire exists: dst is not yet among src's feeders
-        _insert(self._edges, edge, None, index)
+        self._put(self._edges, self._edge_puts, edge, None, index)
         self._succ[src].setdefault(dst, {})[edge] = None
         self._pred[dst].setdefault(src, {})[edge] = None
         self._rewired(src, dst)
@@ -529,6 +566,7 @@ class Graph:
     def disconnect(self, edge: Edge) -> Edge:
         if edge not in self._edges:
             raise UnknownPortError(f"no wire {edge}", edge.dst, edge.dst_port)
+        self._settle_order()
         del self._edges[edge]
         for side, a, b in ((self._succ, edge.src, edge.dst), (self._pred, edge.dst, edge.src)):
             wires = side[a][b]
@@ -558,6 +596,7 @@ class Graph:
             other = Graph(self.name, library)
         other.description = self.description
         other.training = copy.deepcopy(self.training)
+        self._settle_order()
         for n in self._nodes.values():
             values = dict(n.params)
             if params and n.id in params:
@@ -581,14 +620,17 @@ class Graph:
 
     def node_index(self, node_id: str) -> int:
         """Where the node stands in the document's order."""
+        self._settle_order()
         return list(self._nodes).index(node_id)
 
     def edge_index(self, edge: Edge) -> int:
+        self._settle_order()
         return list(self._edges).index(edge)
 
     def snapshot(self) -> dict[str, Any]:
         """A plain comparable picture of the document (for tests and undo checks), order included:
         the order of nodes is the order of a network's inputs and outputs."""
+        self._settle_order()
         return {
             "name": self.name,
             "training": copy.deepcopy(self.training),
@@ -608,5 +650,24 @@ def _insert(ordered: dict, key: Any, value: Any, index: int | None) -> None:
         return
     items = list(ordered.items())
     items.insert(max(0, index), (key, value))
+    ordered.clear()
+    ordered.update(items)
+
+
+def _reorder(ordered: dict, puts: list) -> None:
+    """Place the keys ``puts`` names (the last ones of ``ordered``, put there in that order) as
+    ``_insert`` at each one's index in turn would have, rebuilding ``ordered`` once; empties ``puts``."""
+    if all(index is None for _, index in puts):
+        puts.clear()  # each went to the end: already in place
+        return
+    items = list(ordered.items())
+    held = len(items) - len(puts)
+    items, values = items[:held], dict(items[held:])
+    for key, index in puts:
+        if index is None or index >= len(items):
+            items.append((key, values[key]))
+        else:
+            items.insert(max(0, index), (key, values[key]))
+    puts.clear()
     ordered.clear()
     ordered.update(items)

@@ -114,11 +114,13 @@ class Journal:
     new_nodes: list = field(default_factory=list)  # ids the fix added
 
     def undo(self, graph: "Graph") -> None:
-        with graph.shapes.held():  # shapes re-inferred once, at the end, for everything the steps touched
+        # shapes re-inferred once, at the end, for everything the steps touched; nodes and wires
+        # put back at their places in one rebuild of the order
+        with graph.shapes.held(), graph.order_held():
             self._undo(graph)
 
     def redo(self, graph: "Graph") -> None:
-        with graph.shapes.held():
+        with graph.shapes.held(), graph.order_held():
             self._redo(graph)
 
     def _undo(self, graph: "Graph") -> None:

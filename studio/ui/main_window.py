@@ -8,6 +8,7 @@ import json
 import re
 import sys
 import time
+from typing import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, Signal
@@ -113,12 +114,20 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self.statusBar().setSizeGripEnabled(False)
         self._status_timer = QTimer(self, singleShot=True, interval=0, timeout=self._update_status)
+        # The doctor's list is kept until what it reads moves: the document (each step and each of
+        # its events count), the parameter total and the data set. Opening or leaving a group
+        # changes none of them.
+        self._revision = 0
+        self._standing_for: tuple | None = None
+        self._unwatch_document: Callable[[], None] = lambda: None
+        self._watch_document()
 
         self.scene.refused.connect(lambda reason: self.statusBar().showMessage(f"Refused: {reason}", 8000))
         self.scene.selectionChanged.connect(self._selection_changed)
         stack = self.editor.undo_stack
         stack.cleanChanged.connect(self._update_title)
         stack.indexChanged.connect(self._document_changed)
+        self.editor.graph_replaced.connect(lambda _: self._watch_document())
         self.editor.graph_replaced.connect(lambda _: self._document_changed())
         self.editor.graph_replaced.connect(lambda _: self._view_states.clear())
         self.editor.shown_changed.connect(self._shown_changed)
@@ -392,8 +401,16 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.is_modified())
 
     def _document_changed(self) -> None:
+        self._revision += 1
         self._update_title()
         self._status_timer.start()
+
+    def _watch_document(self) -> None:
+        self._unwatch_document()
+        self._unwatch_document = self.editor.document.subscribe(self._document_event)
+
+    def _document_event(self, _event) -> None:
+        self._revision += 1
 
     def _loaded_dataset(self):
         """The data set the training panel has loaded for this document, if any."""
@@ -410,8 +427,13 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         """The doctor's list, once per burst of edits, for the Problems dock, the canvas and the status bar."""
         graph = self.editor.document
+        dataset, error = self._loaded_dataset(), self._dataset_error()
+        key = (self._revision, self.counter.total, error)
+        if self._standing_for is not None and self._standing_for[0] == key and self._standing_for[1] is dataset:
+            return  # nothing it reads moved: the dock, the canvas and the status bar show it already
+        self._standing_for = (key, dataset)
         # What Train's check would say, with the data set when one is loaded; an empty canvas is not a problem.
-        problems = [p for p in standing(graph, self._loaded_dataset(), self.counter.total, self._dataset_error())
+        problems = [p for p in standing(graph, dataset, self.counter.total, error)
                     if p.kind != "structure" or graph.nodes]
         self.standing = problems
         self.problems.set_problems(problems)

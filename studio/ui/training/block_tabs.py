@@ -3,6 +3,7 @@ their blocks (Attention for attention layers, Embeddings for Embedding layers), 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable
 
 from PySide6.QtWidgets import QTabWidget, QWidget
@@ -12,7 +13,6 @@ from studio.graph import Graph
 
 ATTENTION_BLOCKS = frozenset({"MultiheadAttention", "TransformerEncoderLayer"})
 EMBEDDING_BLOCKS = frozenset({"Embedding"})
-CHANGES = ("node_added", "node_removed", "definition_changed")  # what can add or take away a block
 
 
 class BlockTabs:
@@ -21,6 +21,7 @@ class BlockTabs:
         self.tabs = tabs
         self.wanted = wanted
         self._unsubscribe: Callable[[], None] = lambda: None
+        self._uses: Counter[str] = Counter()  # the graph's own blocks -> how many nodes use each
         self.set_graph(graph)
 
     def set_graph(self, graph: Graph) -> None:
@@ -30,13 +31,29 @@ class BlockTabs:
         self.update()
 
     def _on_event(self, event) -> None:
-        if event.kind in CHANGES:
-            self.update()
+        # A grouping or its undo sends hundreds of these: only a block coming into the graph or
+        # leaving it (its count going from or to 0) can change what the tabs show.
+        kind = event.kind
+        if kind == "node_added":
+            block = self.graph.node(event.nodes[0]).block
+            self._uses[block] += 1
+            if self._uses[block] > 1:
+                return
+        elif kind == "node_removed":
+            block = event.old.block
+            self._uses[block] -= 1
+            if self._uses[block] > 0:
+                return
+            del self._uses[block]
+        elif kind != "definition_changed":
+            return
+        self.update()
 
     def update(self) -> None:
         if not isValid(self.tabs):  # the panel went; the document it showed may live on
             return
-        present = {node.block for node in self.graph.nodes.values()}
+        self._uses = Counter(node.block for node in self.graph.nodes.values())
+        present = set(self._uses)
         # the blocks inside the groups used, to any depth: a Transformer's attention in its layers
         definitions = self.graph.library.definitions
         todo = [name for name in present if name in definitions]
