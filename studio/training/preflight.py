@@ -212,14 +212,14 @@ def outside_paths(graph: Graph, base: str | Path | Reach | None) -> list[Outside
     (what to grant; for a checkpoint, the folder its two files go in)."""
     from studio.data import paths_in
 
-    from .checkpoint import place_in
-
     reach = Reach.of(base)
     training = graph.training if isinstance(graph.training, Mapping) else {}
     found: list[OutsideFolder] = []
     named = [(place, written, reach.resolve) for place, written in paths_in(training.get("dataset"))]
     checkpoint = training.get("checkpoint")
     if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get("path"), str) and checkpoint["path"]:
+        from .checkpoint import place_in  # imports torch: only for a file that names a checkpoint
+
         named.append(("training.checkpoint.path", checkpoint["path"], lambda w, place: place_in(reach, w, place)))
     for place, written, resolve in named:
         try:
@@ -246,11 +246,11 @@ def model_memory_problems(graph: Graph, bytes_per_param: int = TRAINING_BYTES_PE
 def memory_problems(total: int, bytes_per_param: int = TRAINING_BYTES_PER_PARAM,
                     what: str = "to train (weights, gradients and optimizer state)") -> list[Problem]:
     """``model_memory_problems`` for a parameter count already made."""
-    from studio.data.limits import available_memory, size_text
-
     need = total * bytes_per_param
     if need == 0:
         return []
+    from studio.data.limits import available_memory, size_text
+
     free = available_memory()
     if need <= free:
         return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .probes import GROUP_SEP
+GROUP_SEP = "."  # a group's inner node is named "group.inner" (as its weights are: layer2_0.conv1.weight)
 
 
 def parents(row: str) -> list[str]:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import fx, nn
 
+from .probe_rows import GROUP_SEP
 from .events import ActivationStats, AttentionMaps, BoundaryGrid, EmbeddingPoints, FunctionCurve
 from .model import meta, node_modules
 
@@ -45,7 +46,6 @@ def probe_levels(probes):
     return levels
 
 
-GROUP_SEP = "."  # a group's inner node is named "group.inner" (as its weights are: layer2_0.conv1.weight)
 
 
 def group_members(module: nn.Module) -> dict[str, nn.Module]:

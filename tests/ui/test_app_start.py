@@ -115,3 +115,61 @@ def test_the_window_paints_before_torch_loads_and_train_right_after_start_trains
     assert out["device_after"] == "device: CPU"
     if not out["torch_when_panel_built"]:  # the usual case: the dock is up before torch is
         assert out["device_before"] == "device: …"
+
+
+# Runs ``studio FILE`` with torch kept out of reach (its data set then cannot load, which the
+# window says): reports whether torch was imported at the first paint, and the parameter total
+# the status bar reads, which must come without torch.
+WITH_FILE = r"""
+import faulthandler, json, os, sys
+faulthandler.dump_traceback_later(60, exit=True)
+from importlib.abc import MetaPathFinder
+
+class NoTorch(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch kept out of reach")
+        return None
+
+sys.meta_path.insert(0, NoTorch())
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+out = {}
+
+def window():
+    return next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
+
+def counted():
+    total, status = window().counter.total, window().status_label.text()
+    if total and f"{total:,} params" in status:
+        out.update(total=total, status=status)
+        print("RESULT " + json.dumps(out), flush=True)
+        os._exit(0)
+    QTimer.singleShot(1, counted)
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "torch_at_first_paint" not in out:
+            out["torch_at_first_paint"] = "torch" in sys.modules
+            QTimer.singleShot(0, counted)
+        return False
+
+first_paint = FirstPaint(app)
+app.installEventFilter(first_paint)
+from studio.launch import main
+main([sys.argv[1]])
+"""
+
+
+def test_a_file_opened_at_start_paints_and_counts_its_parameters_without_torch(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "STUDIO_CONFIG_DIR": str(tmp_path / "config")}
+    done = subprocess.run([sys.executable, "-c", WITH_FILE, str(ROOT / "examples" / "lenet5_digits.json")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, done.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT "):])
+    assert out["torch_at_first_paint"] is False
+    assert out["total"] == 31_294, out  # 6 + 16 filters of 5x5, then 120, 84, 10 units (8x8 digits)
+    assert "31,294 params" in out["status"], out

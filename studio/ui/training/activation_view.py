@@ -32,13 +32,7 @@ from .draw_budget import MeteredLayoutWidget
 from .pacing import FramePacer
 from .plot_style import GrowingYRange, steady_plot, plot_colors
 from studio.session.buffer import GrowingBuffer
-
-
-def _rows():
-    # studio.training.probe_rows imports torch (through its probes): not on the window's start-up path.
-    from studio.training import probe_rows
-
-    return probe_rows
+from studio.training import probe_rows
 
 BINS = 48
 MAX_COLUMNS = 240  # probes kept in the over-time image
@@ -196,7 +190,7 @@ class ActivationView(PlotsWhenShown, GroupRows, QWidget):
         group (``layer2_0.conv1``) opens the groups it lies in."""
         self.wanted = node_id
         if node_id is not None and node_id in self.history:
-            closed = [p for p in _rows().parents(node_id) if not self.is_open(p)]
+            closed = [p for p in probe_rows.parents(node_id) if not self.is_open(p)]
             if closed:
                 self.opened.update(closed)
                 self._relist()
@@ -212,16 +206,16 @@ class ActivationView(PlotsWhenShown, GroupRows, QWidget):
 
     def _relist(self) -> None:
         """The node list for the groups open now; a row inside a group just closed gives way to it."""
-        rows = _rows().shown_rows(self.history, self.is_open)
+        rows = probe_rows.shown_rows(self.history, self.is_open)
         current = self.node
         if current is not None and current not in rows:
-            current = next((p for p in reversed(_rows().parents(current)) if p in rows), None)
+            current = next((p for p in reversed(probe_rows.parents(current)) if p in rows), None)
         self.node_box.blockSignals(True)
         self.node_box.clear()
         for row in rows:
             self.node_box.addItem(row)
-            if _rows().depth(row):
-                self.node_box.setItemData(self.node_box.count() - 1, f"inside {_rows().parents(row)[-1]}",
+            if probe_rows.depth(row):
+                self.node_box.setItemData(self.node_box.count() - 1, f"inside {probe_rows.parents(row)[-1]}",
                                           Qt.ItemDataRole.ToolTipRole)
         self.node_box.blockSignals(False)
         if current is not None and current in rows:
@@ -281,11 +275,11 @@ class ActivationView(PlotsWhenShown, GroupRows, QWidget):
         for node, stats in ev.activations.items():
             if node not in self.history:
                 new = True
-                if "." not in node or _rows().is_shown(node, self.is_open):
+                if "." not in node or probe_rows.is_shown(node, self.is_open):
                     self.node_box.addItem(node)
             self.history[node].add(ev.step, stats)
         if new:
-            groups = _rows().groups_of(self.history)
+            groups = probe_rows.groups_of(self.history)
             if groups != self.groups:
                 self.groups = groups
                 self.open_all.setVisible(bool(groups))

@@ -27,14 +27,8 @@ from .steady import SteadyLabel
 from .draw_budget import MeteredPlotWidget
 from .plot_style import GrowingYRange, steady_plot, plot_colors
 from studio.session.buffer import GrowingBuffer
+from studio.training import probe_rows
 from .colors import CLASS_COLORS, gradient_flag
-
-
-def _rows():
-    # studio.training.probe_rows imports torch (through its probes): not on the window's start-up path.
-    from studio.training import probe_rows
-
-    return probe_rows
 
 
 class GradientView(PlotsWhenShown, GroupRows, QWidget):
@@ -96,7 +90,7 @@ class GradientView(PlotsWhenShown, GroupRows, QWidget):
 
     def shown(self) -> list[str]:
         """The rows drawn, in the legend's order."""
-        return _rows().shown_rows(self.buffers, self.is_open)
+        return probe_rows.shown_rows(self.buffers, self.is_open)
 
     def _label(self, row: str) -> str:
         if row in self.groups:
@@ -225,14 +219,14 @@ class GradientView(PlotsWhenShown, GroupRows, QWidget):
             return
         self._stale |= touched
         if new_rows:
-            groups = _rows().groups_of(self.buffers)
+            groups = probe_rows.groups_of(self.buffers)
             if groups != self.groups:
                 self.groups = groups
                 self.open_all.setVisible(bool(groups))
                 self._relayout()  # a new group's row reads "▸ name"; rows inside closed groups stay out
             elif self.plots_built:  # else made with the plot
                 for node in new_rows:
-                    if _rows().is_shown(node, self.is_open):
+                    if probe_rows.is_shown(node, self.is_open):
                         self._curve(node)
         if self.plots_built and self.isVisible():
             self._draw_curves()
@@ -253,7 +247,7 @@ class GradientView(PlotsWhenShown, GroupRows, QWidget):
         inside: dict[str, int] = {}
         for n in flags:
             if n not in rows:
-                closed = next((p for p in _rows().parents(n) if not self.is_open(p)), None)
+                closed = next((p for p in probe_rows.parents(n) if not self.is_open(p)), None)
                 if closed is not None:
                     inside[closed] = inside.get(closed, 0) + 1
         if shown or inside:
