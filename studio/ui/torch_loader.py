@@ -34,6 +34,7 @@ MODULES = (
     "studio.doctor.preview",
     "studio.doctor.run_setup",
     "studio.training.warmup",
+    "sklearn.datasets",  # the built-in data sets: an example opened at start waits for it here
 )
 
 _done = threading.Event()

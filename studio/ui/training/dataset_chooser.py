@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from blocks import Param
 from studio.graph import Graph, GraphEvent
 
+from .. import torch_loader
 from .background_load import BackgroundLoad
 from .commands import SetTrainingCommand
 from .dataset_preview import DatasetPreview
@@ -71,6 +72,7 @@ class DatasetChooser(QWidget):
         self._rebuild_pending = False
         self._loading_what = ""  # the file being read, as the person wrote it
         self._in_option_signal = False
+        self._pending_spec: dict[str, Any] | None = None  # waits for the start-up loader's imports
         # The person's own files load on a thread; built-in sets are made in milliseconds here.
         self.background = BackgroundLoad(self)
         self.granted: list[str] = []  # outside the folder, allowed for this document
@@ -171,7 +173,7 @@ class DatasetChooser(QWidget):
 
     @property
     def loading(self) -> bool:
-        return self.background.busy
+        return self.background.busy or self._pending_spec is not None
 
     def _grant(self, path: str) -> None:
         if path not in self.granted:
@@ -346,6 +348,7 @@ class DatasetChooser(QWidget):
         self.dataset = None
         self.error = None
         self.background.cancel()
+        self._pending_spec = None
         self.busy.hide()
         self.busy.setRange(0, 0)
         self._loading_what = ""
@@ -367,6 +370,13 @@ class DatasetChooser(QWidget):
             return
         reach = self.reach
         shown = spec.get("path") or spec.get("name")
+        if not torch_loader.ready():
+            # Importing scikit-learn here (seconds) while the start-up loader imports torch froze
+            # the window on an example opened right after start: the loader imports it as well.
+            self._pending_spec = spec
+            self._show_loading(str(shown))
+            torch_loader.when_loaded(self, self._load_pending)
+            return
         _import_first(info.source if info is not None and info.source == "builtin" else spec.get("name"))
         self._loading_what = str(shown)
         self.background.start(lambda report: _load_with_preview(spec, reach, report),
@@ -375,11 +385,18 @@ class DatasetChooser(QWidget):
         # here. A longer one goes on while the window answers, with the loading bar.
         if self.background.wait(QUICK_LOAD_S):
             return
+        self._show_loading(str(shown))
+
+    def _show_loading(self, shown: str) -> None:
         self.error_label.hide()
         self.describe_label.setText(f"Loading {shown}…")
         self.preview.show_message(f"Loading {shown}…")
         self.busy.show()
-        self.loadingStarted.emit(str(shown))
+        self.loadingStarted.emit(shown)
+
+    def _load_pending(self) -> None:
+        if self._pending_spec is not None:
+            self._load(self._pending_spec)
 
     def _progress(self, fraction: float, done: int, unit: str) -> None:
         """How far the load is, on the window's thread: the bar fills, the line says the count."""

@@ -426,6 +426,10 @@ class TrainingPanel(QWidget):
             return False
         self.error_banner.hide()
         self.last_error = None
+        if not torch_loader.ready():  # the check below imports torch: the window would freeze, silent
+            self.status_label.setText("Loading PyTorch… training starts when it has loaded.")
+            torch_loader.when_loaded(self, self.train)
+            return False
         if self.chooser.loading:  # the run starts once the person's file is read
             self._train_when_loaded = True
             self.status_label.setText("Loading the data set… training starts when it is read.")
