@@ -30,3 +30,21 @@ def residual(channels: int = 8, size: int = 16) -> Graph:
     g.connect("conv2", "out", "add", "in1")
     g.connect("x", "out", "add", "in2")
     return g
+
+
+def linear_chain(n: int, skips: bool = False) -> Graph:
+    """x -> n units of Linear -> ReLU, each unit ending in an Add with a skip wire when ``skips``."""
+    g = Graph("chain")
+    g.add_node("Input", {"shape": [8]}, id="x")
+    prev = "x"
+    for i in range(n):
+        g.add_node("Linear", {"out_features": 8}, id=f"fc{i}")
+        g.add_node("ReLU", {}, id=f"act{i}")
+        g.connect(prev, "out", f"fc{i}", "in")
+        g.connect(f"fc{i}", "out", f"act{i}", "in")
+        if skips:
+            g.add_node("Add", {}, id=f"add{i}")
+            g.connect(f"act{i}", "out", f"add{i}", "in1")
+            g.connect(prev, "out", f"add{i}", "in2")
+        prev = f"add{i}" if skips else f"act{i}"
+    return g

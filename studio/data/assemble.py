@@ -26,6 +26,17 @@ def to_tensor(a: np.ndarray, dtype: str) -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32))
 
 
+def target_tensor(y: np.ndarray | None, task: str) -> torch.Tensor | None:
+    """Targets as training reads them: int64 class labels, or float values to regress."""
+    import torch
+
+    if y is None:
+        return None
+    if task == "classification":
+        return torch.as_tensor(np.ascontiguousarray(y), dtype=torch.int64)
+    return to_tensor(y, "float")
+
+
 def assemble(
     name: str,
     task: str,
@@ -58,12 +69,7 @@ def assemble(
         raise DataError(f"no training samples left: {n} samples with val_fraction {val_fraction}",
                         place("val_fraction"))
     xt = to_tensor(x, x_dtype)
-    if y is None:
-        yt = None
-    elif task == "classification":
-        yt = torch.as_tensor(np.ascontiguousarray(y), dtype=torch.int64)
-    else:
-        yt = to_tensor(y, "float")
+    yt = target_tensor(y, task)
     train = Split((_rows(xt, tr),), None if yt is None else _rows(yt, tr))
     val = Split((_rows(xt, va),), None if yt is None else _rows(yt, va)) if len(va) else None
 

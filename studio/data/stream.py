@@ -309,18 +309,13 @@ def streamed(name: str, task: str, entry: Entry, targets: np.ndarray | None, opt
     ``extra["streamed"]`` says so, for ``Dataset.describe``; ``note`` in place of the cache's own words."""
     import torch
 
-    from .assemble import make_augmentation, to_tensor
+    from .assemble import make_augmentation, target_tensor
     from .dataset import DataInput, Dataset, Split
     from .scaling import Scaler
 
     x = torch.from_numpy(entry.x)  # shares the map: no copy
     n_train = entry.meta["n_train"]
-    if targets is None:
-        y = None
-    elif task == "classification":
-        y = torch.as_tensor(np.ascontiguousarray(targets), dtype=torch.int64)
-    else:
-        y = to_tensor(targets, "float")
+    y = target_tensor(targets, task)
     train = Split((x[:n_train],), None if y is None else y[:n_train])
     val = Split((x[n_train:],), None if y is None else y[n_train:]) if n_train < len(x) else None
     scaler = None

@@ -9,6 +9,8 @@ import pytest
 from studio.graph import Graph, document
 from studio.graph.groups import group_nodes, ungroup
 
+from graph_helpers import linear_chain
+
 
 @pytest.fixture
 def rebuilds(monkeypatch):
@@ -32,20 +34,7 @@ def rebuilds(monkeypatch):
 
 
 def chain(n: int) -> Graph:
-    """x -> n blocks of Linear -> ReLU -> Add (with a skip wire)."""
-    g = Graph("chain")
-    g.add_node("Input", {"shape": [8]}, id="x")
-    prev = "x"
-    for i in range(n):
-        g.add_node("Linear", {"out_features": 8}, id=f"fc{i}")
-        g.add_node("ReLU", {}, id=f"act{i}")
-        g.add_node("Add", {}, id=f"add{i}")
-        g.connect(prev, "out", f"fc{i}", "in")
-        g.connect(f"fc{i}", "out", f"act{i}", "in")
-        g.connect(f"act{i}", "out", f"add{i}", "in1")
-        g.connect(prev, "out", f"add{i}", "in2")
-        prev = f"add{i}"
-    return g
+    return linear_chain(n, skips=True)
 
 
 def test_undoing_a_grouping_rebuilds_each_order_once_and_gives_back_the_exact_document(rebuilds):

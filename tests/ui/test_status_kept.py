@@ -11,17 +11,11 @@ import studio.ui.main_window as main_window
 from studio.graph import Graph
 from studio.ui.training.block_tabs import BlockTabs
 
+from graph_helpers import linear_chain
+
 
 def chain(n: int) -> Graph:
-    g = Graph("chain")
-    g.add_node("Input", {"shape": [8]}, id="x")
-    prev = "x"
-    for i in range(n):
-        g.add_node("Linear", {"out_features": 8}, id=f"fc{i}")
-        g.add_node("ReLU", {}, id=f"act{i}")
-        g.connect(prev, "out", f"fc{i}", "in")
-        g.connect(f"fc{i}", "out", f"act{i}", "in")
-        prev = f"act{i}"
+    g = linear_chain(n)
     g.add_node("Sigmoid", {}, id="gate")  # a problem for the list: a node nothing feeds
     return g
 
