@@ -9,6 +9,7 @@ for the preview, the pre-flight check and the decision-boundary points.
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -370,14 +371,16 @@ class DatasetChooser(QWidget):
             return
         reach = self.reach
         shown = spec.get("path") or spec.get("name")
-        if not torch_loader.ready():
+        kind = info.source if info is not None and info.source == "builtin" else spec.get("name")
+        if not torch_loader.ready() and any(name in torch_loader.MODULES and name not in sys.modules
+                                            for name in _FIRST_IMPORTS.get(kind or "", ())):
             # Importing scikit-learn here (seconds) while the start-up loader imports torch froze
             # the window on an example opened right after start: the loader imports it as well.
             self._pending_spec = spec
             self._show_loading(str(shown))
             torch_loader.when_loaded(self, self._load_pending)
             return
-        _import_first(info.source if info is not None and info.source == "builtin" else spec.get("name"))
+        _import_first(kind)
         self._loading_what = str(shown)
         self.background.start(lambda report: _load_with_preview(spec, reach, report),
                               lambda result: self._loaded(spec, result), progress=self._progress)
