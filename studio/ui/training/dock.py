@@ -171,16 +171,26 @@ class ShareOfHeight(QObject):
 
 
 class _StopOnClose(QObject):
-    """A window being closed stops its run first: a thread must not outlive its widgets."""
+    """A window that closes stops its run first: a thread must not outlive its widgets. The
+    window answers the close itself before (it may ask about unsaved changes, and a person who
+    cancels keeps the run)."""
 
     def __init__(self, panel: TrainingPanel) -> None:
         super().__init__(panel)
         self.panel = panel
+        self._inside = False
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.Close:
+        if event.type() != QEvent.Type.Close or self._inside:
+            return False
+        self._inside = True
+        try:
+            obj.event(event)
+        finally:
+            self._inside = False
+        if event.isAccepted():
             self.panel.shutdown()
-        return False
+        return True  # answered above
 
 
 def _file_menu(window: Any) -> Any:
