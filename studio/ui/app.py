@@ -71,17 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     if args.theme:
         window.set_theme(args.theme)
-    window.show()
-    window.open_at_start(args.file)
     # torch and what uses it load on a background thread once the window has painted and made its
     # training dock: the window appears without waiting for them, and the first Train press finds
     # them loaded. Meanwhile garbage is collected on this thread only (a collection on the loader's
     # thread would destroy Qt objects there); once loaded, the start-up heap is collected and frozen
     # here, so no later full collection walks it (200 ms, a visible stall, every time one ran).
+    # Connected before the window shows: a question at start (recovering a crash's work) paints
+    # the window in its own loop, before open_at_start returns.
     from .collector import install as collect_on_this_thread
 
     collect_on_this_thread().hold_until(torch_loader.loaded)
     window.startedUp.connect(torch_loader.load_in_background)
+    window.show()
+    window.open_at_start(args.file)
     return app.exec()
 
 

@@ -173,3 +173,46 @@ def test_a_file_opened_at_start_paints_and_counts_its_parameters_without_torch(t
     assert out["torch_at_first_paint"] is False
     assert out["total"] == 31_294, out  # 6 + 16 filters of 5x5, then 120, 84, 10 units (8x8 digits)
     assert "31,294 params" in out["status"], out
+
+
+# Runs ``studio`` (no file) offscreen with a question at start (the recovery offer after a crash):
+# open_at_start runs a modal loop in which the window paints before the question is answered.
+# Reports whether the torch loader started once the window is up.
+QUESTION_AT_START = r"""
+import faulthandler, json, os, sys
+faulthandler.dump_traceback_later(60, exit=True)
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+from studio.ui import torch_loader
+from studio.ui.main_window import MainWindow
+
+def open_at_start(self, path):
+    loop = QEventLoop()  # as QMessageBox.exec does
+    def answered():
+        if self._painted and self._training_panel is not None:
+            loop.quit()
+        else:
+            QTimer.singleShot(5, answered)
+    answered()
+    loop.exec()
+    QTimer.singleShot(500, report)
+
+def report():
+    print("RESULT " + json.dumps({"loader_started": torch_loader._thread is not None}), flush=True)
+    os._exit(0)
+
+MainWindow.open_at_start = open_at_start
+from studio.launch import main
+main([])
+"""
+
+
+def test_torch_loads_when_the_window_paints_while_a_question_at_start_waits(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "STUDIO_CONFIG_DIR": str(tmp_path / "config")}
+    done = subprocess.run([sys.executable, "-c", QUESTION_AT_START], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, done.stderr[-3000:]
+    assert json.loads(lines[-1][len("RESULT "):]) == {"loader_started": True}
