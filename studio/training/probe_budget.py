@@ -20,6 +20,7 @@ from .probes import grad_norms, probe_levels, two_values
 
 LIVE_S = 0.4  # under 0.5 s: frames stay above two a second when the window delays one
 LIVE_CAP = 0.1
+RECHECKS = 10  # looks at the budget between two full-detail probes, when the first does not afford one
 LEVEL_RATIO = 1.5  # a probe one level richer is guessed to cost this much more, until measured
 
 wall_clock = time.perf_counter  # what LIVE_S is measured with
@@ -66,9 +67,13 @@ class ProbeBudget:
         if level is not None:
             self.probe(step, epoch, level)
             self.next_step = self.next_light_step = step + self.probes.every
-        elif self.probes.gradients and step >= self.next_light_step:
-            self.light_probe(step, epoch)
-            self.next_light_step = step + self.probes.every
+        else:
+            if self.probes.gradients and step >= self.next_light_step:
+                self.light_probe(step, epoch)
+                self.next_light_step = step + self.probes.every
+            # the budget grows with the run: look again a few steps on, not after every step
+            recheck = step + max(1, self.probes.every // RECHECKS)
+            self.next_step = min(recheck, self.next_light_step) if self.probes.gradients else recheck
 
     def weights_restored(self) -> None:
         """The networks were set back to other weights: the final probe must look again."""

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import replace
-from functools import partial
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, Hashable
 
 import numpy as np
 import torch
@@ -63,11 +63,24 @@ def _is_group(sub: nn.Module) -> bool:
 _KNOWN: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def _known(module: nn.Module, what: str, work) -> Any:
+def _known(module: nn.Module, what: Hashable, work) -> Any:
     found = _KNOWN.setdefault(module, {})
     if what not in found:
         found[what] = work(module)
     return found[what]
+
+
+def study(networks: dict[str, nn.Module]) -> None:
+    """Work out now, at set-up, what probes need to know of each network (its probe tap, compiled
+    like the network itself, and its layouts), so the first probe costs what the later ones do."""
+    for net in networks.values():
+        _known(net, "modes", _mode_layout)
+        _known(net, "inner", _inner_layout)
+        _known(net, "tap", _tap)
+        _known(net, "grads", _grad_layout)
+        _known(net, "attention", _attention_layout)
+        _known(net, "embeddings", _embedding_layout)
+        _known(net, "trained", _trained_params)
 
 
 def set_mode(module: nn.Module, training: bool) -> None:
@@ -94,8 +107,12 @@ def _mode_layout(module: nn.Module) -> tuple[list[nn.Module], list[nn.Module]]:
 def inner_modules(module: nn.Module, prefix: str = "") -> dict[str, nn.Module]:
     """``node_modules`` with each group's inner nodes too, as "group.inner" (to any depth)."""
     if not prefix:
-        return dict(_known(module, "inner", lambda m: _inner_modules(m, "")))
+        return dict(_known(module, "inner", _inner_layout))
     return _inner_modules(module, prefix)
+
+
+def _inner_layout(module: nn.Module) -> dict[str, nn.Module]:
+    return _inner_modules(module, "")
 
 
 def _inner_modules(module: nn.Module, prefix: str) -> dict[str, nn.Module]:
@@ -215,9 +232,11 @@ def _self_attention(module: nn.Module):
 def attention_nodes(model: nn.Module) -> dict[str, nn.Module]:
     """Node id -> module, for the nodes whose attention weights can be shown (inside groups too,
     as "group.inner")."""
-    found = _known(model, "attention", lambda m: {n: s for n, s in inner_modules(m).items()
-                                                  if _self_attention(s) is not None})
-    return dict(found)
+    return dict(_known(model, "attention", _attention_layout))
+
+
+def _attention_layout(model: nn.Module) -> dict[str, nn.Module]:
+    return {n: s for n, s in inner_modules(model).items() if _self_attention(s) is not None}
 
 
 def attention_maps(model: fx.GraphModule, inputs: tuple[torch.Tensor, ...],
@@ -257,12 +276,15 @@ def _token_text(token: int, vocab: list[str] | None) -> str:
     return vocab[token] if vocab is not None and 0 <= token < len(vocab) else str(token)
 
 
+def _embedding_layout(model: nn.Module) -> dict[str, nn.Embedding]:
+    return {n: s for n, s in inner_modules(model).items() if isinstance(s, nn.Embedding)}
+
+
 def embedding_points(model: nn.Module, vocab: list[str] | None = None) -> dict[str, EmbeddingPoints]:
     """Each Embedding node's first ``MAX_TOKENS`` vectors on their two principal axes (PCA on the
     device; an axis's sign is chosen so its largest coordinate is positive, steady between probes)."""
     result = {}
-    tables = _known(model, "embeddings", lambda m: {n: s for n, s in inner_modules(m).items()
-                                                    if isinstance(s, nn.Embedding)})
+    tables = _known(model, "embeddings", _embedding_layout)
     for node_id, module in tables.items():
         with torch.no_grad():
             w = module.weight[:MAX_TOKENS].float()
@@ -360,10 +382,14 @@ def _histograms(flat: np.ndarray, sizes: np.ndarray, bins: int) -> tuple[np.ndar
     return counts, edges
 
 
+def _trained_params(model: nn.Module) -> list[nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
 def two_values(model: nn.Module) -> tuple[float, float] | None:
     """The values of a network's parameters when it has exactly two (its point on the loss surface)."""
-    params = _known(model, "trained", lambda m: [p for p in m.parameters() if p.requires_grad])
-    if sum(p.numel() for p in params) != 2:
+    params = _known(model, "trained", _trained_params)
+    if _known(model, "trained_count", lambda m: sum(p.numel() for p in params)) != 2:
         return None
     a, b = torch.cat([p.detach().reshape(-1) for p in params]).tolist()  # one transfer
     return a, b
@@ -373,10 +399,12 @@ def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:
     """Node id -> L2 norm of all its parameters' gradients (nodes with gradients only). A group
     node's norm is over every parameter inside it; its inner nodes come as "group.inner" too.
     One norm per parameter, in one fused call, then summed per node: a probe of a grouped
-    network costs what the flat one does."""
+    network costs what the flat one does. The gradient-flow view gets these every few steps,
+    so where every parameter has its gradient (the usual case) the sums' index is made once."""
     rows: list[str] = []
     owners: list[list[int]] = []  # per gradient: the rows it counts in (its node and the groups above)
     grads: list[torch.Tensor] = []
+    whole = len(networks) == 1
     for net in networks.values():
         net_rows, net_params, net_owners = _known(net, "grads", _grad_layout)
         base = len(rows)
@@ -385,15 +413,30 @@ def grad_norms(networks: dict[str, nn.Module]) -> dict[str, float]:
             if param.grad is not None:
                 grads.append(param.grad)
                 owners.append([base + r for r in rs])
+        whole = whole and len(grads) == len(net_params)
     if not grads:
         return {}
     norms = torch._foreach_norm([g if g.dtype in (torch.float32, torch.float64) else g.float() for g in grads])
     squares = torch.stack(norms).float().square()
-    index = torch.tensor([r for rs in owners for r in rs], device=squares.device)
-    repeat = torch.tensor([len(rs) for rs in owners], device=squares.device)
-    sums = squares.new_zeros(len(rows)).index_add_(0, index, squares.repeat_interleave(repeat))
-    counted = {r for rs in owners for r in rs}
-    return {row: v for i, (row, v) in enumerate(zip(rows, sums.sqrt().tolist())) if i in counted}
+    if whole:  # one network, every gradient there: the index of its sums was worked out before
+        device = squares.device
+        index, repeat, counted = _known(net, ("grad_sums", device), lambda _: _sums_index(owners, device))
+    else:
+        index, repeat, counted = _sums_index(owners, squares.device)
+    if repeat is not None:
+        squares = squares.repeat_interleave(repeat)
+    sums = squares.new_zeros(len(rows)).index_add_(0, index, squares).sqrt().tolist()
+    return {rows[i]: sums[i] for i in counted}
+
+
+def _sums_index(owners: list[list[int]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None, list[int]]:
+    """Where each gradient's square adds in (its rows, repeated per row where groups hold it),
+    and the rows counted, in order."""
+    index = torch.tensor([r for rs in owners for r in rs], device=device)
+    repeat = None
+    if any(len(rs) != 1 for rs in owners):
+        repeat = torch.tensor([len(rs) for rs in owners], device=device)
+    return index, repeat, sorted({r for rs in owners for r in rs})
 
 
 def _grad_layout(net: nn.Module) -> tuple[list[str], list[nn.Parameter], list[list[int]]]:
@@ -427,17 +470,28 @@ def grid_range(x: torch.Tensor, margin: float = 0.1) -> tuple[float, float, floa
     return lo[0], hi[0], lo[1], hi[1]
 
 
-def boundary(model: nn.Module, box: tuple[float, float, float, float], size: int, loss_name: str,
-             device: torch.device) -> BoundaryGrid:
-    """The predicted class and its probability over a size x size grid."""
+@lru_cache(maxsize=8)
+def _grid_points(box: tuple[float, float, float, float], size: int,
+                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The grid's x and y ticks and its points [size * size, 2] (a run's box stays; made once a level)."""
     xs = torch.linspace(box[0], box[1], size, device=device)
     ys = torch.linspace(box[2], box[3], size, device=device)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    points = torch.stack([gx, gy], dim=-1).reshape(-1, 2)
+    return xs, ys, torch.stack([gx, gy], dim=-1).reshape(-1, 2)
+
+
+def boundary(model: nn.Module, box: tuple[float, float, float, float], size: int, loss_name: str,
+             device: torch.device) -> BoundaryGrid:
+    """The predicted class and its probability over a size x size grid."""
+    xs, ys, points = _grid_points(box, size, device)
     with torch.no_grad():
         out = model(points).float()
     if loss_name == "cross_entropy" and out.shape[-1] > 1:
-        conf, cls = torch.softmax(out.reshape(points.shape[0], -1), dim=-1).max(dim=-1)
+        # the top class's softmax probability, 1 / sum(exp(out - top)): torch's softmax over a
+        # few classes costs five times these ops
+        out = out.reshape(points.shape[0], -1)
+        top, cls = out.max(dim=-1)
+        conf = (out - top.unsqueeze(-1)).exp_().sum(dim=-1).reciprocal_()
     else:
         p = torch.sigmoid(out.reshape(points.shape[0], -1)[:, 0])
         cls = (p > 0.5).long()

@@ -124,6 +124,11 @@ class ReportCounter:
     def active(self) -> bool:
         return self.classes >= 0
 
+    @property
+    def has_matrix(self) -> bool:
+        """Whether the pass counts a confusion matrix (whose diagonal is the right answers)."""
+        return self.classes > 0
+
     def begin(self) -> None:
         self.acc, self.errors, self.kept = None, None, []
 

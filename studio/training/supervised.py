@@ -5,12 +5,13 @@ The data set sits on the device whole; each epoch draws a permutation and a
 batch is an index slice of it, so a step is gather, forward, loss, backward,
 optimizer step, and nothing else.
 
-Training accuracy is counted from the steps' own outputs: each step writes its
-predictions (one ``argmax``) into a buffer on the device, and the epoch's end
-compares them with the targets in the epoch's order and reads the count back
-with the validation figures. It is the accuracy of the epoch as it trained
-(training mode, the weights of each moment), as Keras and Lightning report it,
-and costs no extra forward pass.
+Training accuracy is counted from the steps' own outputs: each step keeps its
+outputs (a reference, no op), or where an epoch's outputs would take more than
+``KEEP_OUTPUTS_BYTES`` writes its predictions (one ``argmax``) into a buffer on
+the device; the epoch's end compares them with the targets in the epoch's order
+and reads the count back with the validation figures. It is the accuracy of the
+epoch as it trained (training mode, the weights of each moment), as Keras and
+Lightning report it, and costs no extra forward pass.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from .probes import (activation_stats, attention_maps, boundary, embedding_point
 from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, permutation, place
 
 EVAL_BATCH = 4096
+# an epoch's outputs kept for its training accuracy, at most (above it, one argmax per step)
+KEEP_OUTPUTS_BYTES = 64 * 2**20
 
 
 class TrainingDataError(ValueError):
@@ -134,7 +137,14 @@ class Supervised(Recipe):
         self.goal = VALIDATION_LOSS if self.val_x is not None else TRAINING_LOSS
         self.mixed = cfg.precision != "fp32" and device.type == "cuda"
         self.augment = dataset.augment if getattr(dataset, "augmentation", None) is not None else None
-        self.predictions = self._prediction_buffer(sample_out) if self.objective.has_accuracy else None
+        self.outputs: list[torch.Tensor] | None = None  # this epoch's step outputs, detached
+        self.predictions = None
+        if self.objective.has_accuracy:
+            per_epoch = self.samples_per_epoch * sample_out[0].numel() * sample_out.element_size()
+            if per_epoch <= KEEP_OUTPUTS_BYTES:
+                self.outputs = []
+            else:
+                self.predictions = self._prediction_buffer(sample_out)
         self.val_count = self.objective.counted(self.val_y) if self.val_y is not None else 0
         probe_from = self.val_x if self.val_x is not None else self.x
         self.probe_x = tuple(self.fetch(t[: cfg.probes.batch]) for t in probe_from)
@@ -171,20 +181,35 @@ class Supervised(Recipe):
         else:
             torch.gt(out.detach(), 0, out=self.predictions[i])
 
+    def _epoch_predictions(self) -> torch.Tensor | None:
+        """The epoch's predictions, in its order: from the outputs its steps kept, or the buffer they wrote."""
+        if self.outputs is None:
+            return self.predicted if self.predictions is not None else None
+        if len(self.outputs) != self.steps_per_epoch:
+            return None
+        out = torch.cat(self.outputs)
+        self.outputs.clear()
+        if self.objective.name == "cross_entropy":
+            return out.argmax(dim=self.objective.class_dim)
+        return out > 0
+
     def _train_right(self) -> tuple[torch.Tensor, torch.Tensor | int] | None:
         """The epoch's right predictions and how many counted (device tensors or a number), from the
-        predictions its steps wrote; None where nothing was counted."""
-        if self.predictions is None or self.perm is None:
+        predictions of its steps; None where nothing was counted."""
+        if self.perm is None:
+            return None
+        predicted = self._epoch_predictions()
+        if predicted is None:
             return None
         obj = self.objective
         targets = self.fetch(self.y[self.perm[: self.samples_per_epoch]])
         if obj.name == "cross_entropy":
-            hits = self.predicted == targets
+            hits = predicted == targets
             if obj.has_ignored:
                 counted = targets != IGNORE
                 return (hits & counted).sum(), counted.sum()
             return hits.sum(), targets.numel()
-        return (self.predicted == (targets > 0.5)).sum(), targets.numel()
+        return (predicted == (targets > 0.5)).sum(), targets.numel()
 
     def fetch(self, t: torch.Tensor) -> torch.Tensor:
         """A batch on the device: itself when the data lives there, else copied
@@ -198,6 +223,8 @@ class Supervised(Recipe):
     # ---- training --------------------------------------------------------
     def begin_epoch(self, epoch: int) -> None:
         self.perm = permutation(self.n, self.cfg.seed, epoch, self.home)
+        if self.outputs is not None:
+            self.outputs.clear()
 
     def step(self, i: int) -> torch.Tensor:
         start, end = self.bounds[i]
@@ -205,7 +232,9 @@ class Supervised(Recipe):
         if self.plain:  # the common case, with nothing to decide per step
             out = self.model(self.x[0][idx])
             loss = self.loss_fn(out, self.y[idx])
-            if self.predictions is not None:
+            if self.outputs is not None:
+                self.outputs.append(out.detach())
+            elif self.predictions is not None:
                 self._predict_into(out, i)
             self.update(loss)
             return loss.detach()
@@ -219,7 +248,9 @@ class Supervised(Recipe):
         else:
             out = self.model(*xs)
             loss = self.objective.loss(out, self.fetch(self.y[idx]))
-        if self.predictions is not None:
+        if self.outputs is not None:
+            self.outputs.append(out.detach())
+        elif self.predictions is not None:
             self._predict_into(out, i)
         self.update(loss)
         return loss.detach()
@@ -240,13 +271,15 @@ class Supervised(Recipe):
                     parts.append(train_right[1])
                 else:
                     train_count = train_right[1]
+            # a confusion matrix holds the right answers on its diagonal: one argmax serves both
+            right_counted = obj.has_accuracy and not counter.has_matrix if counter is not None else False
             if self.val_x is not None:
                 counter.begin()
                 n = len(self.val_y)
                 if n <= EVAL_BATCH and not self.streaming:
                     out = self.model(*self.val_x)
                     parts.append(obj.loss(out, self.val_y))
-                    if obj.has_accuracy:
+                    if right_counted:
                         parts.append(obj.right(out, self.val_y))
                     counter.add(out, self.val_y)
                 else:
@@ -257,30 +290,34 @@ class Supervised(Recipe):
                         ys = self.fetch(self.val_y[start:start + EVAL_BATCH])
                         out = self.model(*xs)
                         loss_sum += obj.loss(out, ys).float() * ys.shape[0]
-                        if obj.has_accuracy:
+                        if right_counted:
                             right_sum += obj.right(out, ys)
                         counter.add(out, ys, start)
                     parts.append(loss_sum / n)
-                    if obj.has_accuracy:
+                    if right_counted:
                         parts.append(right_sum)
                 set_mode(self.model, True)
         if not parts:
             return Evaluation()
         # the report's counts come back in the same transfer as the loss and accuracy
         counted = counter.vector() if counter is not None and self.val_x is not None else None
-        flat = torch.stack([p.float() for p in parts])
-        values = (torch.cat((flat, counted.float())) if counted is not None else flat).tolist()
+        flat = [p.float().reshape(1) for p in parts]
+        values = torch.cat(flat + [counted.float()] if counted is not None else flat).tolist()
         ev = Evaluation()
         if counted is not None:
-            ev.report = counter.report(values[len(parts):])
+            counts = values[len(parts):]
+            ev.report = counter.report(counts)
         if train_right is not None:
             right = values.pop(0)
             count = values.pop(0) if train_count is None else train_count
             ev.train_acc = right / max(count, 1)
         if self.val_x is not None:
             ev.val_loss = values[0]
-            if obj.has_accuracy:
+            if right_counted:
                 ev.val_acc = values[1] / max(self.val_count, 1)
+            elif obj.has_accuracy and counted is not None:
+                c = counter.classes
+                ev.val_acc = sum(counts[k * (c + 1)] for k in range(c)) / max(self.val_count, 1)
         return ev
 
     def probe(self, probes, step: int, epoch: int) -> ProbeEvent:

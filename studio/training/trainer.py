@@ -42,6 +42,7 @@ from .kept_weights import KeptWeights, kept_message
 from .monitor import Monitor
 from .optim import Schedule, set_lr
 from .probe_budget import ProbeBudget
+from .probes import study
 from .recipe import Recipe
 from .resume import checkpoint_place, load_run, save_run
 from .step_report import NonFinite, StepReport
@@ -249,6 +250,8 @@ class Trainer:
             except ckpt.CheckpointError as exc:
                 raise TrainingSetupError([str(exc)], "cannot resume from the checkpoint") from exc
         self._kept = KeptWeights(self.recipe.networks, self._epoch)
+        if cfg.probes.enabled:
+            study(self.recipe.networks)  # the probes' tap is compiled with the network
         es = cfg.early_stopping
         self._monitor = Monitor(self.recipe.goal, es.min_delta if es.enabled else 0.0,
                                 es.patience if es.enabled else None)
