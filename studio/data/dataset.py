@@ -148,7 +148,7 @@ class Dataset:
         train_n = self.train.count()
         val_n = self.val.count() if self.val is not None else 0
         unit = "nodes" if self.task == "node_classification" else "samples"
-        parts.append(f"{train_n} training / {val_n} validation {unit}")
+        parts.append(f"{train_n:,} training / {val_n:,} validation {unit}")
         ins = ", ".join(f"{i.name} {list(i.shape)} {i.dtype}" for i in self.inputs)
         parts.append(f"input {ins}")
         if self.class_names:

@@ -129,7 +129,9 @@ def test_after_a_run_an_image_data_set_shows_why_there_is_no_boundary(qtbot, win
     qtbot.waitUntil(lambda: view.last_step == watcher.last_step, timeout=3000)
     # Open a convolutional network on digits: no boundary of the last run, and a message saying why.
     assert window.open_path(EXAMPLES / "lenet5_digits.json", ask=False)
-    qtbot.waitUntil(lambda: view.is_empty, timeout=3000)
+    # (while the digits are read, the view says so; then why there is no boundary)
+    qtbot.waitUntil(lambda: view.is_empty and view.empty_label.text().startswith("No decision boundary"),
+                    timeout=10000)
     assert view.empty_label.isVisible() and not view.plot_widget.isVisible()
     assert "2-D points" in view.empty_label.text()
     assert view.field is None and view.last_step is None and "step" not in view.plot.titleLabel.text

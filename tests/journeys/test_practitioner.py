@@ -81,6 +81,7 @@ def test_own_csv_from_browse_to_export(window, qtbot, answers, tmp_path, monkeyp
     choose(chooser.name_box, "csv (your file)")
     QApplication.processEvents()
     assert not chooser.error_label.isVisible()  # no red error before the file is chosen
+    assert panel.status_label.text() == "Choose your file with Browse… next to path, then press Train."
     asked = []
     monkeypatch.setattr(dataset_chooser, "ask_data_path",
                         lambda parent, name, start: asked.append((name, start)) or str(csv))

@@ -34,6 +34,10 @@ EMPTY = ("No decision boundary to draw for this data set.\n\nA decision boundary
          "network predicts at each point of the plane; for regression of one number on one number (the "
          "function data set), the network's function is drawn over the points. For other data, the "
          "Activations and Gradient flow tabs show how the network learns.")
+WHEN_LOADED = ("When it has, a decision boundary is drawn here for classification of 2-D points, or the "
+               "network's function for regression of one number on one number.")
+NO_DATA = "No data set loaded.\n\n" + WHEN_LOADED.replace("When it has", "When one is")
+LOADING = "Reading the data set…\n\n" + WHEN_LOADED
 BOUNDARY_CAPTION = ("For 2-D classification (spiral, moons, XOR): the colour is the class the network predicts "
                     "at each point, paler where it is unsure; dots are the data.")
 FUNCTION_CAPTION = ("The line is the network's output y for each input x, redrawn as it learns; dots are the "
@@ -90,7 +94,7 @@ class BoundaryView(QWidget):
         self.caption = QLabel(BOUNDARY_CAPTION)
         self.caption.setWordWrap(True)
         steady_plot(self.plot)
-        self.empty_label = QLabel(EMPTY)
+        self.empty_label = QLabel(NO_DATA)
         self.empty_label.setObjectName("boundary_empty")
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -128,12 +132,13 @@ class BoundaryView(QWidget):
         drawn = self.field is not None or (self.function_mode and self.last_step is not None)
         self.stack.setCurrentWidget(self.plot_widget if self.has_points or drawn else self.empty_label)
 
-    def set_data(self, dataset) -> None:
+    def set_data(self, dataset, loading: bool = False) -> None:
         """The points of a data set: 2-D class points under a boundary, 1-D (x, y) points under a
-        function, or neither (the message)."""
+        function, or neither (the message). None: no data set yet (``loading``: one is being read)."""
         if dataset is None:  # none loaded yet: the view stays as the document expects it
             self.points.setData([], [])
             self.has_points = False
+            self.empty_label.setText(LOADING if loading else NO_DATA)
             self._show_state()
         elif dataset.input_shape == (2,) and dataset.is_classification:
             y = dataset.train.y[:MAX_POINTS].numpy() if dataset.train.y is not None else None
@@ -142,6 +147,11 @@ class BoundaryView(QWidget):
             self.set_function_points(dataset.train.x[:MAX_POINTS, 0].numpy(), dataset.train.y[:MAX_POINTS, 0].numpy())
         else:
             self.set_points(None, None)
+
+    def show_loading(self) -> None:
+        """A data set is being read: where no points are shown yet, say so rather than that it has none."""
+        if not self.has_points:
+            self.empty_label.setText(LOADING)
 
     def expect(self, graph) -> None:
         """A new document: name the view for what its data set will be, before the data loads."""
@@ -191,6 +201,7 @@ class BoundaryView(QWidget):
         if points is None or len(points) == 0:
             self.points.setData([], [])
             self.has_points = False
+            self.empty_label.setText(EMPTY)
         else:
             points = np.asarray(points, dtype=float)
             labels = np.zeros(len(points), dtype=int) if labels is None else np.asarray(labels).astype(int)

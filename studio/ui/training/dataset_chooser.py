@@ -37,9 +37,14 @@ FILE_FILTERS = {
 }
 
 
+def own_kind(dataset: str) -> str:
+    """What a person's data set of this name is read from: "folder" or "file"."""
+    return "folder" if dataset == "image_folder" else "file"
+
+
 def ask_data_path(parent: QWidget, dataset: str, start: str) -> str:
     """The person's choice of a data file (or folder); "" when they cancel."""
-    if dataset == "image_folder":
+    if own_kind(dataset) == "folder":
         return QFileDialog.getExistingDirectory(parent, "Choose the image folder (one sub-folder per class)", start)
     path, _ = QFileDialog.getOpenFileName(parent, f"Choose the {dataset} file", start,
                                           FILE_FILTERS.get(dataset, "All files (*)"))
@@ -66,6 +71,7 @@ class DatasetChooser(QWidget):
         self.base_dir: Path | None = None
         self.dataset = None
         self.error: str | None = None
+        self.waiting_for: str | None = None  # "file" or "folder": a person's data set, none chosen yet
         self._infos = {i.name: i for i in catalog()}
         self._syncing = False
         self._loaded_spec: dict[str, Any] | None = None
@@ -91,7 +97,7 @@ class DatasetChooser(QWidget):
         if files:
             self.name_box.insertSeparator(self.name_box.count())
             for info in files:
-                self.name_box.addItem(f"{info.name} (your file)", info.name)
+                self.name_box.addItem(f"{info.name} (your {own_kind(info.name)})", info.name)
                 self.name_box.setItemData(self.name_box.count() - 1, info.doc, 3)
         self.name_box.currentIndexChanged.connect(self._on_name)
         self.options_group = QGroupBox("Options")
@@ -348,6 +354,7 @@ class DatasetChooser(QWidget):
         self._loaded_spec = copy.deepcopy(spec)
         self.dataset = None
         self.error = None
+        self.waiting_for = None
         self.background.cancel()
         self._pending_spec = None
         self.busy.hide()
@@ -362,8 +369,9 @@ class DatasetChooser(QWidget):
         info = self._infos.get(spec.get("name"))
         if info is not None and info.source != "builtin" and not spec.get("path"):
             # Not an error yet: the person has only just picked "your file".
-            what = "folder" if spec.get("name") == "image_folder" else "file"
+            what = own_kind(spec["name"])
             self.error = f"data set {spec['name']}: no {what} chosen yet (Browse… next to path)"
+            self.waiting_for = what
             self.error_label.hide()
             self.describe_label.setText(f"{info.doc}\n\nChoose your {what} with Browse… next to path.")
             self.preview.show_message(f"Your {what} is previewed here once chosen.")

@@ -350,6 +350,7 @@ class TrainingPanel(QWidget):
         self.chooser.set_base_dir(base_dir)
 
     def _on_loading(self, shown: str) -> None:
+        self.boundary_view.show_loading()
         if not self.running:
             self.status_label.setText(f"Reading {shown}…")
 
@@ -359,7 +360,8 @@ class TrainingPanel(QWidget):
         if self._train_when_loaded:
             self._train_when_loaded = False
             QTimer.singleShot(0, self, self.train)  # after every listener has seen the data set
-        self.boundary_view.set_data(dataset)  # a boundary over 2-D points, a function over 1-D ones
+        # a boundary over 2-D points, a function over 1-D ones
+        self.boundary_view.set_data(dataset, loading=self.chooser.loading)
         if dataset is not None and self.weights is not None and self.try_it.dataset is None:
             # Weights loaded before any data set was: Try it needs the data set's classes and scaling.
             self.try_it.set_model(self.weights_graph or self.graph, self.weights, dataset)
@@ -374,12 +376,14 @@ class TrainingPanel(QWidget):
     def _ready_text(self, dataset) -> str:
         """What the status line says before a run: the data set in use, or what is missing."""
         if dataset is None:
+            if self.chooser.waiting_for:
+                return f"Choose your {self.chooser.waiting_for} with Browse… next to path, then press Train."
             if self.chooser.error:
                 return "The data set did not load: see the message under it, fix its options, then press Train."
             return NO_DATA
         val = len(dataset.val) if dataset.val is not None else 0
-        split = f"{len(dataset.train)} training / {val} validation samples" if val else \
-            f"{len(dataset.train)} training samples, none kept for validation"
+        split = f"{len(dataset.train):,} training / {val:,} validation samples" if val else \
+            f"{len(dataset.train):,} training samples, none kept for validation"
         from studio.doctor.lints import standing
 
         # the doctor's list, as the window's Problems dock shows it: errors stand in the way, warnings do not

@@ -54,8 +54,12 @@ def test_the_loading_bar_fills_while_a_csv_is_read(make_window, answers, tmp_pat
         assert bar.isVisible() and bar.value() == 200
         assert chooser.describe_label.text() == "Loading points.csv… 200 rows (20%)"
         assert chooser.dataset is None
+        # the decision boundary's tab says the data is being read, not that it has no boundary
+        view = window.training_panel.boundary_view
+        assert view.is_empty and view.empty_label.text().startswith("Reading the data set…")
     finally:
         looked.set()
     qtbot.waitUntil(lambda: chooser.dataset is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not view.is_empty, timeout=5000)  # the 2-D points, under the boundary to come
     assert bar.isHidden() and bar.maximum() == 0  # moving to and fro again for the next load
     assert chooser.describe_label.text().startswith("csv: classification; 800 training / 200 validation")

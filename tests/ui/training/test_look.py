@@ -77,5 +77,5 @@ def test_status_names_the_chosen_data_set(make_panel):
     ds = panel.chooser.dataset
     text = panel.status_label.text()
     assert text.startswith("Ready: spiral,")
-    assert f"{len(ds.train)} training / {len(ds.val)} validation samples" in text
+    assert f"{len(ds.train):,} training / {len(ds.val):,} validation samples" in text
     assert "Choose a data set" not in text

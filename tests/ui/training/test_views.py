@@ -133,6 +133,10 @@ def test_boundary_view_says_when_a_data_set_has_no_boundary_and_clear_empties_it
     assert view.plot.titleLabel.text == "Decision boundary" and view.image.image is None
     view.set_points(None, None)  # New, then an image data set: the message, not "at step 7"
     assert view.is_empty
+    view.set_data(None, loading=True)  # a data set being read: not "no boundary for this data set"
+    assert view.is_empty and view.empty_label.text().startswith("Reading the data set…")
+    view.set_data(None)
+    assert view.empty_label.text().startswith("No data set loaded.")
 
 
 def test_boundary_view_shows_every_probe_it_is_fed_in_turn(qtbot):

@@ -1,0 +1,31 @@
+"""A person picks a data set of their own (arrays, a table, a folder of images): before a file is
+chosen the window asks for it; it does not say the data set failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from tests.person import choose
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "spiral_mlp.json"
+
+
+@pytest.mark.parametrize("entry, what", [("npz (your file)", "file"), ("image_folder (your folder)", "folder")])
+def test_a_data_set_of_ones_own_asks_for_the_file(make_window, answers, qtbot, entry, what):
+    window = make_window()
+    answers.open_name = str(EXAMPLE)
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    choose(panel.chooser.name_box, entry)
+    QApplication.processEvents()
+    status = panel.status_label.text()
+    assert status == f"Choose your {what} with Browse… next to path, then press Train.", status
+    assert not panel.chooser.error_label.isVisible()
+    # the decision boundary's tab does not claim the data has none: there is no data yet
+    assert panel.boundary_view.empty_label.text().startswith("No data set loaded.")
