@@ -21,7 +21,7 @@ from typing import Iterable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.training.events import ActivationStats, ProbeEvent
 
@@ -154,7 +154,13 @@ class ActivationView(PlotsWhenShown, GroupRows, QWidget):
         self.hist_image.setColorMap(pg.colormap.get("viridis"))
         self.hist_plot.addItem(self.hist_image)
         self.stats_plot: pg.PlotItem = lw.addPlot(row=1, col=0, title="Mean, std and share of zeros")
-        self.stats_plot.addLegend(offset=(-10, 10))
+        # Beside the curves, not over them: the plot is short, and a legend inside it hid them.
+        # Curves named when plotted join it (PlotItem.addItem asks plot.legend).
+        legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6)
+        self.stats_plot.layout.addItem(legend, 0, 3, 4, 1)
+        legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # rows packed
+        self.stats_plot.layout.setAlignment(legend, Qt.AlignmentFlag.AlignVCenter)
+        self.stats_plot.legend = legend
         self.stats_plot.setLabel("bottom", "step")
         self.stats_plot.showGrid(x=True, y=True, alpha=0.25)
         self.mean_curve = self.stats_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="mean")

@@ -145,3 +145,4 @@ class HistoryView(PlotsWhenShown, QWidget):
                 train.setData([], [])
                 val.setData([], [])
                 legend.removeItem(train)
+        legend.setVisible(bool(legend.items))  # an empty legend draws as a small empty box

@@ -1,0 +1,67 @@
+"""Legends a person reads: beside short plots rather than over their curves, and absent where
+there is nothing to name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QStyle
+
+from tests.person import click
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+def trained_xor(window, answers, qtbot, tmp_path, runs: int):
+    data = json.loads((EXAMPLES / "xor_mlp.json").read_text())
+    data["training"]["epochs"] = 3
+    path = tmp_path / "xor.json"
+    path.write_text(json.dumps(data))
+    answers.open_name = str(path)
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    for _ in range(runs):
+        click(panel.controls.train_button)
+        qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    return panel
+
+
+def show_tab(panel, qtbot, view) -> None:
+    bar = panel.views.tabBar()
+    click(bar, bar.tabRect(panel.views.indexOf(view)).center())
+    qtbot.waitUntil(lambda: panel.views.currentWidget() is view, timeout=2000)
+    QApplication.processEvents()
+
+
+def test_runs_legend_shows_only_when_runs_are_compared(make_window, answers, qtbot, tmp_path):
+    window = make_window()
+    panel = trained_xor(window, answers, qtbot, tmp_path, runs=2)
+    view = panel.history_view
+    show_tab(panel, qtbot, view)
+    legend = view.plot.legend
+    assert not legend.isVisible()  # nothing compared: no empty box in the corner
+    style = view.list.style()
+    for row in range(2):  # tick both runs' boxes with the mouse
+        rect = view.list.visualItemRect(view.list.item(row))
+        box_x = rect.left() + style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, view.list) // 2 + 3
+        click(view.list.viewport(), QPoint(box_x, rect.center().y()))
+    qtbot.waitUntil(lambda: view.compared() == [1, 2], timeout=2000)
+    assert legend.isVisible() and [label.text for _sample, label in legend.items] == ["run 1", "run 2"]
+
+
+def test_activation_statistics_legend_sits_beside_the_curves(make_window, answers, qtbot, tmp_path):
+    window = make_window()
+    panel = trained_xor(window, answers, qtbot, tmp_path, runs=1)
+    view = panel.activation_view
+    show_tab(panel, qtbot, view)
+    qtbot.waitUntil(lambda: view.mean_curve.getData()[0] is not None and len(view.mean_curve.getData()[0]) > 0,
+                    timeout=5000)
+    legend = view.stats_plot.legend
+    assert [label.text for _sample, label in legend.items] == ["mean", "std", "share of zeros"]
+    box = view.stats_plot.getViewBox().sceneBoundingRect()
+    assert legend.isVisible() and legend.sceneBoundingRect().left() >= box.right() - 1  # to its right
