@@ -4,8 +4,11 @@ graph touches only the items it changes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QStyleOptionGraphicsItem
 
@@ -238,3 +241,38 @@ def test_items_taken_off_show_other_nodes_when_a_group_opens_and_its_grouping_is
     editor.undo_stack.undo()
     agrees(scene)
     assert scene.nodes["n12"].graph is editor.document
+
+
+def test_zoomed_out_names_sit_on_a_band_the_wires_do_not_cross(make_window, answers, qtbot):
+    # A person opens VGG-16 (framed whole: plain boxes) and zooms in with Ctrl+plus until the nodes
+    # are named boxes. A name is wider than its box and reaches into the gap the wire crosses: it is
+    # drawn over the body's colour, so the wire does not run through its letters.
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    window = make_window()
+    answers.open_name = str(Path(__file__).resolve().parents[2] / "examples" / "vgg16.json")
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    window.view.setFocus()
+    for _ in range(12):
+        if window.view.zoom() >= 0.19:
+            break
+        QTest.keyClick(window.view, Qt.Key_Plus, Qt.ControlModifier)
+    image = window.view.viewport().grab().toImage()
+    assert window.scene.detail == FAR  # (the scene takes the level as it paints)
+    ratio = image.devicePixelRatio()
+    wire = QColor(theme.current().wire).rgb()
+
+    def px(x: int, y: int) -> int:
+        return image.pixel(int(x * ratio), int(y * ratio))
+
+    seen = window.view.mapToScene(window.view.viewport().rect().center())
+    node = min((n for n in window.scene.nodes.values() if n.node_id.startswith("conv")),
+               key=lambda n: (n.sceneBoundingRect().center() - seen).manhattanLength())  # one in the middle
+    mid_y = node.height / 2 + 10
+    right = window.view.mapFromScene(node.mapToScene(QPointF(node.width, mid_y)))
+    # the wire's rows: where it shows in the open gap between this node's name and the next one's
+    rows = [y for y in range(right.y() - 8, right.y() + 9) if px(right.x() + 14, y) == wire]
+    assert rows, "no wire beside the node: the check below would look at nothing"
+    crossed = [(x, y) for x in range(right.x() + 1, right.x() + 5) for y in rows if px(x, y) == wire]
+    assert not crossed, crossed

@@ -23,6 +23,7 @@ GRID = 20.0
 MIN_WIDTH = 160.0
 MAX_WIDTH = 300.0
 FAR_NAME_WIDTH = 270.0  # zoomed far out a node's name may reach into the gap of its 280 px column
+FAR_NAME_GAP = 7.0  # pixels on screen kept between two neighbours' names (with their bands) zoomed far out
 HEADER = 28.0
 LINE = 17.0
 PORT_ROW = 22.0
@@ -398,11 +399,18 @@ class NodeItem(QGraphicsObject):
             # shortened to its column.
             if lod >= OVERVIEW_LOD:
                 far = max(1, round(10 / lod))
+                # a few pixels on screen between neighbours' names, and the name on a band of the
+                # body's colour, so the wire through the node does not run across its letters
+                wide = max(box.width(), FAR_NAME_WIDTH - FAR_NAME_GAP / lod)
+                name = _elided(far, self._title, wide)
+                text_w, text_h = _advance(far, name), 1.3 * far
+                mid = HEADER + (box.height() - HEADER) / 2
+                band = QRectF((box.width() - text_w) / 2 - 0.2 * far, mid - text_h / 2, text_w + 0.4 * far, text_h)
+                painter.setBrush(QColor(t.node_body))
+                painter.drawRoundedRect(band, 0.2 * far, 0.2 * far)
                 painter.setFont(_far_font(far))
                 painter.setPen(QColor(t.node_text))
-                wide = max(box.width(), FAR_NAME_WIDTH)
-                rect = QRectF((box.width() - wide) / 2, HEADER, wide, box.height() - HEADER)
-                painter.drawText(rect, Qt.AlignCenter, _elided(far, self._title, rect.width()))
+                painter.drawText(band, Qt.AlignCenter, name)
             if self.isSelected():
                 painter.setPen(QPen(QColor(t.selection), 3.0 / max(lod, 0.05)))
                 painter.setBrush(Qt.NoBrush)
