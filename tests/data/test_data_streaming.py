@@ -72,6 +72,28 @@ def test_the_fast_reader_gives_what_the_careful_reader_gives(tmp_path):
     same(fast.scaler.shift, careful.scaler.shift)
 
 
+def test_a_quoted_header_as_r_writes_it_takes_the_fast_reader(tmp_path, monkeypatch):
+    careful, original = [], csv_file._load_careful
+    monkeypatch.setattr(csv_file, "_load_careful", lambda *a: careful.append(a) or original(*a))
+    rows = ['"x","the y","label"'] + [f"{i * 0.5},{i % 7},{'ab'[i % 2]}" for i in range(300)]
+    (tmp_path / "r.csv").write_text("\n".join(rows) + "\n")
+    ds = load_dataset({"name": "csv", "path": "r.csv", "target": "label"}, tmp_path)
+    assert careful == []  # read by the fast reader
+    assert ds.extra["feature_names"] == ["x", "the y"] and ds.class_names == ["a", "b"]
+    monkeypatch.undo()
+    from studio.data.catalog import info
+    from studio.data.options import read_options
+
+    opts = read_options("csv", info("csv").options, {"name": "csv", "path": "r.csv", "target": "label"})
+    slow = csv_file._load_careful(opts, tmp_path / "r.csv", "r.csv")
+    assert slow.extra == ds.extra and slow.class_names == ds.class_names
+    same(slow.train.x, ds.train.x)
+    # a header whose quote never closes is for the careful reader, which names it
+    (tmp_path / "r.csv").write_text('"x,"y",label\n1,2,3\n')
+    with pytest.raises(DataError, match=r"^r.csv line"):
+        load_dataset({"name": "csv", "path": "r.csv"}, tmp_path)
+
+
 def test_quoted_cells_load_and_bad_quoting_is_named_by_line(tmp_path, monkeypatch):
     careful, original = [], csv_file._load_careful
     monkeypatch.setattr(csv_file, "_load_careful", lambda *a: careful.append(a) or original(*a))

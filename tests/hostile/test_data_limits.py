@@ -117,8 +117,8 @@ def test_a_text_file_over_the_limit_is_refused(tmp_path, monkeypatch):
 
 def test_a_csv_too_large_to_read_stops_at_a_line(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "available_memory", lambda: 200 * limits.CSV_CELL_BYTES)
-    # A quoted header takes the careful reader, which holds cells as it reads
-    (tmp_path / "big.csv").write_text('"a",b\n' + "1,2\n" * 200)
+    # A row too wide (the last) takes the careful reader, which holds cells as it reads
+    (tmp_path / "big.csv").write_text("a,b\n" + "1,2\n" * 200 + "1,2,3\n")
     with pytest.raises(DataError, match=r"^big.csv line 52: the table is too large to read: 102 cells"):
         load_dataset({"name": "csv", "path": "big.csv"}, tmp_path)
 

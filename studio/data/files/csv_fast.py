@@ -1,7 +1,7 @@
 """A CSV table read by pandas' C parser, a block of rows at a time.
 
 This reader takes the clean case only: a header of distinct names on the first
-line (no quote in it), every row as wide as the header, no empty cell, quoting
+line (quoted or not), every row as wide as the header, no empty cell, quoting
 that Python's csv module reads in its strict mode (checked by a pass of that
 module's C reader, only when the file holds a quote), numeric columns that hold
 finite float32 numbers. Anything else raises ``_NotClean`` and
@@ -143,9 +143,20 @@ def _header(head: bytes, delimiter: str) -> tuple[list[str], int]:
     except UnicodeDecodeError:
         raise _NotClean from None
     line = text.rstrip("\r\n")
-    if '"' in line or "\r" in line or not line.strip():
+    if "\r" in line or not line.strip():
         raise _NotClean
-    names = [h.strip() for h in line.split(delimiter)]
+    if '"' in line:  # names quoted, as R and spreadsheets write them: csv's strict reader takes them
+        import csv
+
+        try:
+            rows = list(csv.reader([line], delimiter=delimiter, strict=True))
+        except csv.Error:
+            raise _NotClean from None
+        if len(rows) != 1:
+            raise _NotClean
+        names = [h.strip() for h in rows[0]]
+    else:
+        names = [h.strip() for h in line.split(delimiter)]
     if not all(names) or len(set(names)) != len(names):
         raise _NotClean
     return names, end + 1
