@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
+from PySide6.QtWidgets import QGraphicsItem
 
 from .. import theme
 from .detail import FAR_LOD
@@ -41,15 +41,20 @@ def _wire_pen(color: str) -> QPen:
     return found
 
 
+def _reach(a: QPointF, b: QPointF) -> float:
+    """How far the S-curve's control points lie out from its ends."""
+    return max(40.0, abs(b.x() - a.x()) * 0.5)
+
+
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
     """A horizontal S-curve, as wires leave outputs to the right and enter inputs from the left."""
-    dx = max(40.0, abs(b.x() - a.x()) * 0.5)
+    dx = _reach(a, b)
     path = QPainterPath(a)
     path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
     return path
 
 
-class EdgeItem(QGraphicsObject):
+class EdgeItem(QGraphicsItem):  # (not a QGraphicsObject: no signals, and a big graph makes thousands)
     def __init__(self, edge, src_port, dst_port, label: str = ""):
         super().__init__()
         self.edge = edge
@@ -58,13 +63,13 @@ class EdgeItem(QGraphicsObject):
         self.label = label  # given here, the path is laid out once, not again for the label
         self.hovered = False
         self._gradient_color: QColor | None = None
-        self._path = QPainterPath()
+        self._path: QPainterPath | None = None  # made when first drawn or hit: a big graph opens zoomed out
         self._a, self._b = QPointF(), QPointF()
         self._label_rect = QRectF()
         self._bounds = QRectF()
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
-        self.setZValue(0)
+        self.setZValue(-1)  # under the nodes (at 0)
         self.update_path()
 
     def retarget(self, edge, src_port, dst_port, label: str) -> None:
@@ -98,7 +103,7 @@ class EdgeItem(QGraphicsObject):
         a = self.src_port.scenePos()
         b = self.dst_port.scenePos()
         self._a, self._b = a, b
-        self._path = wire_path(a, b)
+        self._path = None
         # the S-curve is symmetric about its middle, which is the middle of its ends
         mid = (a + b) / 2
         w = _label_width(self.label) + 10 if self.label else 0.0
@@ -107,8 +112,19 @@ class EdgeItem(QGraphicsObject):
         if w > abs(b.x() - a.x()) - 2 * LABEL_PORT_CLEARANCE:
             y -= h / 2 + 4  # too short a wire: sit above it instead of over the ports
         self._label_rect = QRectF(mid.x() - w / 2, y, w, h)
-        self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-1, -1, 1, 1))
+        # the curve lies inside its control points' box (its y runs from one end's to the other's)
+        dx = _reach(a, b)
+        left, right = min(a.x(), b.x() - dx), max(b.x(), a.x() + dx)
+        top, bottom = min(a.y(), b.y()), max(a.y(), b.y())
+        curve = QRectF(left, top, right - left, bottom - top)
+        self._bounds = curve.adjusted(-4, -4, 4, 4).united(self._label_rect.adjusted(-1, -1, 1, 1))
         self.update()
+
+    def path(self) -> QPainterPath:
+        """The wire's curve."""
+        if self._path is None:
+            self._path = wire_path(self._a, self._b)
+        return self._path
 
     def label_rect(self) -> QRectF:
         return QRectF(self._label_rect)
@@ -123,7 +139,7 @@ class EdgeItem(QGraphicsObject):
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
-        path = stroker.createStroke(self._path)
+        path = stroker.createStroke(self.path())
         path.addRect(self._label_rect)
         return path
 
@@ -145,7 +161,7 @@ class EdgeItem(QGraphicsObject):
         if lod < FAR_LOD:
             painter.drawLine(self._a, self._b)  # zoomed out: straight, like the ports it joins, gone
             return
-        painter.drawPath(self._path)
+        painter.drawPath(self.path())
         if self.label:
             painter.setPen(QPen(QColor(t.wire) if color is None else color, 1.0))
             painter.setBrush(QColor(t.label_bg))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from .. import icons, theme
 from .detail import FAR_LOD, FULL, OVERVIEW_LOD
@@ -96,7 +96,7 @@ class PortItem(QGraphicsItem):
         self.update()
 
 
-class NodeItem(QGraphicsObject):
+class NodeItem(QGraphicsItem):  # (not a QGraphicsObject: no signals, and a big graph makes thousands)
     def __init__(self, graph: "Graph", node_id: str):
         super().__init__()
         self.graph = graph
@@ -119,7 +119,7 @@ class NodeItem(QGraphicsObject):
         self.setFlags(_NODE_FLAGS)
         # Panning blits the cached picture instead of redrawing every node's text.
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self.setZValue(1)
+        # z stays 0 (setting it costs two itemChange calls a node); wires sit below at -1
         self.setAcceptHoverEvents(True)
         self.refresh()
 

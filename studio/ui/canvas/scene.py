@@ -70,6 +70,7 @@ class GraphScene(QGraphicsScene):
         # The view's level of detail (detail.py), set by the view as its scale changes: the items
         # drawn for it and, zoomed far out, the overview drawn instead of them.
         self.detail = FULL
+        self._bulk = False  # a whole level being made: its redraw is asked once, at the end
         self.overview = Overview()
         self.selectionChanged.connect(self._overview_changed)
         editor.graph_replaced.connect(self._bind)
@@ -110,10 +111,14 @@ class GraphScene(QGraphicsScene):
             self._restore(level)
         else:
             self.nodes, self.edges, self._node_edges = {}, {}, {}
-            for node_id in graph.nodes:
-                self._add_node(node_id)
-            for edge in graph.edges:
-                self._add_edge(edge)
+            self._bulk = True  # one redraw for the whole level, not one asked per item
+            try:
+                for node_id in graph.nodes:
+                    self._add_node(node_id)
+                for edge in graph.edges:
+                    self._add_edge(edge)
+            finally:
+                self._bulk = False
         self._unsubscribe = graph.subscribe(self._on_event)
         if self.counts_own:
             self._count(graph.nodes)
@@ -378,6 +383,8 @@ class GraphScene(QGraphicsScene):
         # asks, once until it has drawn again.
         was = self.overview.dirty
         self.overview.dirty = True
+        if self._bulk:
+            return
         if self.detail == OVERVIEW:
             self.update()
         elif self.detail == FAR and not was:
