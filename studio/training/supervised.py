@@ -141,7 +141,10 @@ class Supervised(Recipe):
         self.predictions = None
         if self.objective.has_accuracy:
             per_epoch = self.samples_per_epoch * sample_out[0].numel() * sample_out.element_size()
-            if per_epoch <= KEEP_OUTPUTS_BYTES:
+            # an output that is a view into a larger tensor (the last step of a sequence) would keep
+            # all of that alive: such outputs are counted a step at a time
+            own = sample_out.untyped_storage().nbytes() <= sample_out.numel() * sample_out.element_size()
+            if per_epoch <= KEEP_OUTPUTS_BYTES and own:
                 self.outputs = []
             else:
                 self.predictions = self._prediction_buffer(sample_out)

@@ -93,3 +93,33 @@ def test_a_node_task_counts_its_training_nodes_in_its_one_step():
     for epoch, (_, out) in zip(result.history, seen[::2]):  # the step's own outputs, before its update
         predicted = out.reshape(-1, r.classes)[r.train_idx].argmax(1)
         assert epoch.train_acc == float((predicted == r.y[r.train_idx]).float().mean())
+
+
+def test_counting_a_step_at_a_time_gives_the_same_figure(monkeypatch):
+    # Where an epoch's outputs would take too much memory to keep, each step writes its predictions
+    # instead: the same count, epoch by epoch.
+    from studio.training import supervised
+
+    kept, _, _ = frozen_run(mlp(), epochs=3)
+    monkeypatch.setattr(supervised, "KEEP_OUTPUTS_BYTES", 0)
+    stepwise, _, _ = frozen_run(mlp(), epochs=3)
+    assert [e.train_acc for e in stepwise.history] == [e.train_acc for e in kept.history]
+    assert [e.val_acc for e in stepwise.history] == [e.val_acc for e in kept.history]
+
+
+def test_an_output_that_views_a_larger_tensor_is_not_kept():
+    # A two-layer LSTM's last state is a view into the states of both layers: keeping each step's
+    # would keep twice its size alive, so its predictions are counted a step at a time.
+    graph = chain(Graph("lstm"), ("Input", {"shape": [2]}, "points"), ("Reshape", {"shape": [2, 1]}, "seq"),
+                  ("LSTM", {"hidden_size": 3, "num_layers": 2, "output": "last"}, "lstm"))
+    trainer = Trainer(graph, config=settings(dataset=SPIRAL, epochs=2, batch_size=64))
+    trainer.prepare()
+    assert trainer.recipe.outputs is None and trainer.recipe.predictions is not None
+    result = trainer.run()
+    assert result.status == "finished", result.message
+    assert all(0.0 <= e.train_acc <= 1.0 for e in result.history)
+    one_layer = chain(Graph("lstm1"), ("Input", {"shape": [2]}, "points"), ("Reshape", {"shape": [2, 1]}, "seq"),
+                      ("LSTM", {"hidden_size": 3, "num_layers": 1, "output": "last"}, "lstm"))
+    trainer = Trainer(one_layer, config=settings(dataset=SPIRAL, epochs=1, batch_size=64))
+    trainer.prepare()
+    assert trainer.recipe.outputs is not None  # its last state is all of its states: kept
