@@ -78,6 +78,7 @@ class HistoryView(PlotsWhenShown, QWidget):
     def add_run(self, record: Run) -> None:
         self.runs.append(record)
         item = QListWidgetItem(record.title())
+        item.setToolTip(record.title())  # the list is narrow: the whole line on hover
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         item.setData(Qt.ItemDataRole.UserRole, record.number)
@@ -89,6 +90,7 @@ class HistoryView(PlotsWhenShown, QWidget):
             if item.data(Qt.ItemDataRole.UserRole) == record.number:
                 self.list.blockSignals(True)
                 item.setText(record.title())
+                item.setToolTip(record.title())
                 self.list.blockSignals(False)
         if record.number in self.compared():
             self._redraw()

@@ -45,6 +45,8 @@ def test_runs_legend_shows_only_when_runs_are_compared(make_window, answers, qtb
     show_tab(panel, qtbot, view)
     legend = view.plot.legend
     assert not legend.isVisible()  # nothing compared: no empty box in the corner
+    first = view.list.item(0)  # the list is narrower than a run's line: hovering shows all of it
+    assert first.toolTip() == first.text() and first.text().startswith("Run 1: xor")
     style = view.list.style()
     for row in range(2):  # tick both runs' boxes with the mouse
         rect = view.list.visualItemRect(view.list.item(row))
