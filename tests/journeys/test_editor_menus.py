@@ -68,7 +68,7 @@ def wire_point(window, edge_text: str) -> QPoint:
     (edge,) = [e for e in window.scene.edges if str(e) == edge_text]
     item = window.scene.edges[edge]
     for t in (0.3, 0.7, 0.25, 0.75):
-        p = item._path.pointAtPercent(t)
+        p = item.path().pointAtPercent(t)
         if not item.label_rect().contains(p) and window.scene.node_at(p) is None:
             return view_point(window, p)
     raise AssertionError("the wire is all label")

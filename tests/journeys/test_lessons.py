@@ -15,9 +15,13 @@ def epochs_seen(panel) -> int:
     return len(panel.run.curves["train_loss"][0]) if panel.run is not None else 0
 
 
-def run_for(qtbot, panel, epochs: int, timeout: int = 30_000) -> None:
-    """Watch a run until it has reached ``epochs`` epochs, then press Stop."""
-    qtbot.waitUntil(lambda: panel.running, timeout=5000)
+def run_for(qtbot, panel, epochs: int, timeout: int = 30_000, runs_before: int | None = None) -> None:
+    """Watch a run until it has reached ``epochs`` epochs, then press Stop. ``runs_before``: the runs
+    there were before the click that starts this one (a short run may be over before it is watched)."""
+    if runs_before is None:
+        qtbot.waitUntil(lambda: panel.running, timeout=5000)
+    else:
+        qtbot.waitUntil(lambda: panel.runs > runs_before, timeout=5000)
     qtbot.waitUntil(lambda: epochs_seen(panel) >= epochs or not panel.running, timeout=timeout)
     if panel.running:
         click(panel.controls.stop_button)
@@ -137,7 +141,8 @@ def test_cnn_rnn_and_gan_lessons_show_what_they_say(window, qtbot):
     assert graph().node("rnn").block == "LSTM"
     qtbot.waitUntil(lambda: samples.mode == "sequence", timeout=30_000)
     assert len(samples.pred_curve.getData()[1]) == len(samples.true_curve.getData()[1]) > 0
-    run_for(qtbot, panel, 2)
+    # (its 15 epochs can be over while the forecast is looked at)
+    run_for(qtbot, panel, 2, runs_before=before)
     qtbot.waitUntil(lessons_panel.compare_button.isVisible, timeout=2000)
     assert panel.history_view.compared() == [before, before + 1]
 
