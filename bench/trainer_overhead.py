@@ -32,6 +32,16 @@ wall clock with a device sync. One JSON line per case:
 
     python bench/trainer_overhead.py [--device cpu|cuda] [--rounds 7] [--epochs N] [--examples spiral_mlp,...]
                                      [--no-lightning] [--threads 1] [--clock auto|thread|wall]
+                                     [--precision fp32|bf16] [--channels-last] [--synthetic N --image-size S]
+
+On a GPU, the issue's case: ``--device cuda --examples resnet18 --synthetic 2560 --image-size 224
+--batch-size 256 --epochs 2 --channels-last --no-lightning``, once with ``--precision fp32`` and once
+with ``--precision bf16``. An example without a data set of its own (resnet18) trains on
+``--synthetic N`` random images of its input's channels at ``--image-size``, written to a temporary
+``.npz`` and read as a person's would be; its classes are its last layer's outputs.
+``--precision bf16`` runs the loop's forward and loss under ``torch.autocast`` and the Trainer with
+``precision: bf16`` (CUDA only); ``--channels-last`` lays the loop's model and images out
+channels-last, as the Trainer does by itself for images through convolutions on a GPU.
 """
 
 from __future__ import annotations
@@ -72,22 +82,56 @@ def sync(device: torch.device) -> None:
 clock = time.perf_counter
 
 
+def synthetic_images(graph, count: int, size: int | None, folder: Path) -> dict:
+    """``count`` random images for ``graph`` (its input's channels, ``size`` x ``size`` or its input's own
+    size; every class of its outputs, given at least as many images), written as ``images.npz`` in
+    ``folder``; the data set's spec. A ``size`` other than the input's is set on the graph's Input."""
+    import numpy as np
+
+    (node,) = [n for n in graph.nodes.values() if n.block == "Input"]
+    shape = [int(v) for v in node.params["shape"]]
+    if size is not None and shape[1:] != [size, size]:
+        graph.set_params(node.id, {"shape": [shape[0], size, size]})
+        shape = [shape[0], size, size]
+    (last,) = graph.output_nodes()
+    classes = int(graph.shapes.output(last)[-1])
+    if count < classes:
+        raise SystemExit(f"--synthetic {count}: the network has {classes} classes; give at least as many images")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((count, *shape), dtype=np.float32)
+    y = rng.permutation(np.arange(count) % classes)
+    np.savez(folder / "images.npz", x=x, y=y)
+    return {"name": "npz", "path": "images.npz", "x": "x", "y": "y", "task": "classification", "val_fraction": 0.1}
+
+
 class Example:
     """One example file: its graph, its data set (loaded once) and its settings."""
 
-    def __init__(self, name: str, epochs: int | None, device: torch.device, threads: int):
+    def __init__(self, name: str, epochs: int | None, device: torch.device, threads: int,
+                 synthetic: int | None = None, image_size: int | None = None, folder: Path | None = None):
         self.name = name
         self.graph = load(EXAMPLES / f"{name}.json")
         self.training = dict(self.graph.training)
+        self.base_dir = EXAMPLES
+        if synthetic or "dataset" not in self.training:
+            if not synthetic or folder is None:
+                raise SystemExit(f"{name}: the example names no data set; give --synthetic N (and --image-size)")
+            self.training["dataset"] = synthetic_images(self.graph, synthetic, image_size, folder)
+            self.base_dir = folder
+        self.training.setdefault("epochs", 1)
+        self.training.setdefault("batch_size", 256)
+        self.training.setdefault("optimizer", {"name": "adam", "lr": 0.001})
         if epochs is not None:
             self.training["epochs"] = epochs
         self.epochs = self.training["epochs"]
         self.batch_size = self.training["batch_size"]
         self.optimizer = self.training["optimizer"]
         self.seed = self.training.get("seed", 0)
-        self.data = load_dataset(self.training["dataset"], EXAMPLES, graph=self.graph)
+        self.data = load_dataset(self.training["dataset"], self.base_dir, graph=self.graph)
         self.device = device
         self.threads = threads
+        self.autocast: torch.dtype | None = None  # the loop's forward under torch.autocast in this type
+        self.channels_last = False
         n = len(self.data.train)
         # the Trainer drops a last batch of one sample (BatchNorm cannot train on it); so do the others
         self.samples = n - 1 if n % self.batch_size == 1 and n > self.batch_size else n
@@ -100,11 +144,27 @@ class Example:
 
     def model(self) -> torch.nn.Module:
         torch.manual_seed(self.seed)
-        return compile_graph(self.graph).to(self.device)
+        model = compile_graph(self.graph).to(self.device)
+        return model.to(memory_format=torch.channels_last) if self.channels_last else model
 
     def tensors(self):
+        """Training and validation inputs and targets on the device (the validation pair None where the
+        data set keeps none: random images of many classes, too few of each to set any aside)."""
         d, dev = self.data, self.device
-        return d.train.x.to(dev), d.train.y.to(dev), d.val.x.to(dev), d.val.y.to(dev)
+        x = d.train.x.to(dev)
+        vx, vy = (d.val.x.to(dev), d.val.y.to(dev)) if d.val is not None and len(d.val) else (None, None)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+            vx = vx.contiguous(memory_format=torch.channels_last) if vx is not None else None
+        return x, d.train.y.to(dev), vx, vy
+
+    def forward_context(self):
+        """The loop's forward and loss: under autocast where the run is in bf16."""
+        import contextlib
+
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.autocast)
 
 
 def handwritten(ex: Example) -> float:
@@ -123,29 +183,33 @@ def handwritten(ex: Example) -> float:
         for i in range(0, samples, bs):
             idx = perm[i:i + bs]
             target = y[idx]
-            out = model(x[idx])
-            loss = F.cross_entropy(out, target)
+            with ex.forward_context():
+                out = model(x[idx])
+                loss = F.cross_entropy(out, target)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             loss_sum += loss.detach() * target.shape[0]
             right += (out.argmax(1) == target).sum()
-        model.eval()
-        with torch.no_grad():
-            out = model(vx)
-            val_loss = F.cross_entropy(out, vy)
-            val_right = (out.argmax(1) == vy).sum()
-        model.train()
-        torch.stack((loss_sum / samples, right / samples, val_loss, val_right / vy.shape[0])).tolist()
+        figures = [loss_sum / samples, right / samples]
+        if vx is not None:
+            model.eval()
+            with torch.no_grad(), ex.forward_context():
+                out = model(vx)
+                figures += [F.cross_entropy(out, vy), (out.argmax(1) == vy).sum() / vy.shape[0]]
+            model.train()
+        torch.stack(figures).tolist()
     sync(device)
     return clock() - start
 
 
 def trainer(ex: Example, probes: bool) -> float:
     config = {**ex.training, "device": ex.device.type, "threads": ex.threads}
+    if ex.autocast is not None:
+        config["precision"] = "bf16"
     if not probes:
         config["probes"] = False
-    t = Trainer(ex.graph, ex.data, config=config, callback=lambda event: None, base_dir=EXAMPLES)
+    t = Trainer(ex.graph, ex.data, config=config, callback=lambda event: None, base_dir=ex.base_dir)
     t.prepare()
     sync(ex.device)
     start = clock()
@@ -180,7 +244,7 @@ def lightning(ex: Example) -> float:
         def __init__(self, model):
             super().__init__()
             self.model = model
-            self.loss_sum = self.right = None
+            self.loss_sum = self.right = self.val = None
 
         def on_train_epoch_start(self):
             self.loss_sum = torch.zeros((), device=self.device)
@@ -200,7 +264,7 @@ def lightning(ex: Example) -> float:
             self.val = (F.cross_entropy(out, y), (out.argmax(1) == y).sum() / y.shape[0])
 
         def on_train_epoch_end(self):
-            torch.stack((self.loss_sum / samples, self.right / samples, *self.val)).tolist()
+            torch.stack((self.loss_sum / samples, self.right / samples, *(self.val or ()))).tolist()
 
         def configure_optimizers(self):
             return ex.make_optimizer(self.parameters())
@@ -209,9 +273,10 @@ def lightning(ex: Example) -> float:
     x, y, vx, vy = ex.tensors()
     drop_last = samples < x.shape[0]
     train = DataLoader(TensorDataset(x, y), batch_size=ex.batch_size, shuffle=True, drop_last=drop_last)
-    val = DataLoader(TensorDataset(vx, vy), batch_size=len(vx))
+    val = DataLoader(TensorDataset(vx, vy), batch_size=len(vx)) if vx is not None else None
     accelerator = "gpu" if ex.device.type == "cuda" else ex.device.type
     fit = L.Trainer(max_epochs=ex.epochs, accelerator=accelerator, devices=1, logger=False,
+                    precision="bf16-mixed" if ex.autocast is not None else "32-true",
                     enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                     num_sanity_val_steps=0)
     module = Module(model)
@@ -233,6 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads, the same for every loop")
     parser.add_argument("--clock", choices=("auto", "thread", "wall"), default="auto",
                         help="auto: the thread's CPU time on one CPU thread, else wall time")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="bf16: the loop under torch.autocast, the Trainer with precision bf16 (CUDA)")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="the loop's model and images channels-last (the Trainer's own choice on a GPU)")
+    parser.add_argument("--synthetic", type=int, default=None,
+                        help="train on this many random images (an example without a data set needs it)")
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="the random images' side (default: the network input's own)")
     args = parser.parse_args(argv)
     global clock
     use_thread = args.clock == "thread" or (args.clock == "auto" and args.device == "cpu" and args.threads == 1)
@@ -241,8 +314,22 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     with_lightning = not args.no_lightning and lightning_available()
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="trainer_overhead_"))  # random images, where asked for
+    try:
+        return _run(args, device, with_lightning, folder)
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(args, device: torch.device, with_lightning: bool, folder: Path) -> int:
     for name in args.examples.split(","):
-        ex = Example(name.strip(), args.epochs, device, args.threads)
+        ex = Example(name.strip(), args.epochs, device, args.threads, args.synthetic, args.image_size, folder)
+        ex.autocast = torch.bfloat16 if args.precision == "bf16" else None
+        ex.channels_last = args.channels_last
         if args.batch_size is not None:
             ex.batch_size = ex.training["batch_size"] = args.batch_size
         rates: dict[str, list[float]] = {"handwritten": [], "probes_off": [], "probes_default": [], "lightning": []}
@@ -271,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
             if lit is not None:
                 ratios["lightning"].append(lit / off)  # the Trainer against Lightning
         load_after = os.getloadavg()
-        common = {"device": device.type, "rounds": args.rounds, "epochs": ex.epochs, "batch_size": ex.batch_size,
-                  "threads": args.threads, "train_samples": ex.samples, "clock": "thread" if use_thread else "wall",
+        common = {"device": device.type, "precision": args.precision, "channels_last": args.channels_last,
+                  "rounds": args.rounds, "epochs": ex.epochs, "batch_size": ex.batch_size,
+                  "threads": args.threads, "train_samples": ex.samples, "clock": "thread" if clock is time.thread_time else "wall",
                   "load_avg": [round(load_before[0], 2), round(load_after[0], 2)]}
         for case in ("probes_off", "probes_default", "lightning"):
             if case == "lightning" and not with_lightning:

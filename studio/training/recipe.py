@@ -54,6 +54,28 @@ def place(t: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
     return t.to(device, non_blocking=True)
 
 
+# Devices whose runs lay images out channels-last (cuDNN's advice for its tensor cores; on a CPU
+# the usual layout is as quick or quicker).
+CHANNELS_LAST_ON = ("cuda",)
+
+
+def image_layout(model: nn.Module, inputs: Sequence[torch.Tensor], device: torch.device) -> torch.memory_format | None:
+    """``torch.channels_last`` where images [N, C, H, W] go through 2-D convolutions on a device of
+    ``CHANNELS_LAST_ON``; None (the usual layout) elsewhere."""
+    if device.type not in CHANNELS_LAST_ON or not any(t.dim() == 4 for t in inputs):
+        return None
+    if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        return None
+    return torch.channels_last
+
+
+def in_layout(t: torch.Tensor, layout: torch.memory_format | None) -> torch.Tensor:
+    """``t`` in ``layout`` where it is a batch of images; as it is otherwise."""
+    if layout is None or t.dim() != 4:
+        return t
+    return t.contiguous(memory_format=layout)
+
+
 def permutation(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
     """This epoch's sample order: a function of seed and epoch only, so a resumed
     run shuffles exactly as the unbroken one would have."""

@@ -26,7 +26,8 @@ from .model import input_nodes, output_nodes
 from .monitor import TRAINING_LOSS, VALIDATION_LOSS
 from .probes import (activation_stats, attention_maps, boundary, embedding_points, function_curve, function_range,
                      grad_norms, grid_range, record_outputs, set_mode, two_values)
-from .recipe import Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, permutation, place
+from .recipe import (Evaluation, Recipe, ReportCounter, Update, autocast, batch_bounds, image_layout, in_layout,
+                     permutation, place)
 
 EVAL_BATCH = 4096
 # an epoch's outputs kept for its training accuracy, at most (above it, one argmax per step)
@@ -111,6 +112,13 @@ class Supervised(Recipe):
         self.streaming = not fits_on_device(_nbytes(train, val), device)
         self.home = torch.device("cpu") if self.streaming else device
         self.x = tuple(place(train.inputs[i], self.home) for i in order)
+        # images through convolutions on a GPU: channels-last, weights and data alike (data that
+        # streams is laid out a batch at a time, on the device)
+        self.layout = image_layout(self.model, self.x, device)
+        if self.layout is not None:
+            self.model.to(memory_format=self.layout)
+            if not self.streaming:
+                self.x = tuple(in_layout(t, self.layout) for t in self.x)
         self.n = len(train)
         self.amp = autocast(cfg, device)
         with torch.no_grad(), self.amp():
@@ -123,6 +131,8 @@ class Supervised(Recipe):
         self.val_x = self.val_y = None
         if val is not None and len(val) > 0 and val.targets is not None:
             self.val_x = tuple(place(val.inputs[i], self.home) for i in order)
+            if not self.streaming:
+                self.val_x = tuple(in_layout(t, self.layout) for t in self.val_x)
             self.val_y = place(self.objective.prepare(val.targets), self.home)
             if self.objective.name == "cross_entropy" and bool((self.val_y == IGNORE).any()):
                 self.objective.has_ignored = True
@@ -221,7 +231,7 @@ class Supervised(Recipe):
             return t
         if self.device.type == "cuda":
             t = t.pin_memory()
-        return t.to(self.device, non_blocking=True)
+        return in_layout(t.to(self.device, non_blocking=True), self.layout)
 
     # ---- training --------------------------------------------------------
     def begin_epoch(self, epoch: int) -> None:
