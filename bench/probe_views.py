@@ -89,14 +89,14 @@ def run(app: QApplication, example: str, in_front: bool, paints: PaintClock) -> 
     while time.monotonic() < settle:
         app.processEvents()
     redraw_cpu = [0.0]
-    redraw = view._redraw
+    redraw = view.redraw
 
     def timed_redraw(*args) -> None:
         start = time.thread_time()
         redraw(*args)
         redraw_cpu[0] += time.thread_time() - start
 
-    view._redraw = timed_redraw
+    view.redraw = timed_redraw  # (the tab's pacer calls it by name, so the instance's own is taken)
     paints.widget, paints.spent, paints.count = view.plot_widget, 0.0, 0
     epoch_events: list = []
     panel.runStarted.connect(lambda _n: panel.session.events.connect(
@@ -158,7 +158,12 @@ def main() -> int:
         pairs = [(run(app, example, False, paints), run(app, example, True, paints)) for _ in range(ROUNDS)]
         ratios = [front["samples_per_s"] / back["samples_per_s"] for back, front in pairs]
         probe_ms, step_ms = probe_cost(example)
+        share = statistics.median(f["cpu_share"] for _, f in pairs)
+        redraws = statistics.median(f["redraws_per_s"] for _, f in pairs)
         print(json.dumps({
+            # the case's figure: the tab's share of the run (target at most 1%), beside two redraws a second
+            "case": example, "ratio": round(share, 4), "target": 0.01, "meets": share <= 0.01 and redraws >= 2,
+            "meets_when": "ratio <= target and redraws_per_s >= 2",
             "example": example, "tab": CASES[example][0],
             "view_cpu_share": round(statistics.median(f["cpu_share"] for _, f in pairs), 4),
             "redraws_per_s": round(statistics.median(f["redraws_per_s"] for _, f in pairs), 2),
