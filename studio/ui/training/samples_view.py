@@ -11,6 +11,7 @@ from typing import Iterable
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.training.events import ProbeEvent
@@ -41,6 +42,8 @@ class SamplesView(PlotsWhenShown, QWidget):
         super().__init__(parent)
         self.caption = QLabel(CAPTION)
         self.caption.setWordWrap(True)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)  # alone in the tab until samples come
+        self.caption.setMargin(24)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.plot_place(), 1)  # the plot, once made (build_plots)
@@ -56,13 +59,34 @@ class SamplesView(PlotsWhenShown, QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.real = pg.ScatterPlotItem(size=5, brush=pg.mkBrush(127, 127, 127, 120), pen=None, name="real")
         self.generated = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(214, 39, 40, 200), pen=None, name="generated")
-        self.true_curve = pg.PlotDataItem([], [], pen=pg.mkPen("#7f7f7f", width=2), name="true")
-        self.pred_curve = pg.PlotDataItem([], [], pen=pg.mkPen("#d62728", width=2), name="predicted")
+        # dots on the lines: a forecast of one step is one value each, which a line alone does not show
+        self.true_curve = pg.PlotDataItem([], [], pen=pg.mkPen("#7f7f7f", width=2), name="true",
+                                          symbol="o", symbolSize=6, symbolBrush="#7f7f7f", symbolPen=None)
+        self.pred_curve = pg.PlotDataItem([], [], pen=pg.mkPen("#d62728", width=2), name="predicted",
+                                          symbol="o", symbolSize=6, symbolBrush="#d62728", symbolPen=None)
         self.images = pg.ImageItem(axisOrder="row-major")
         for item in (self.real, self.generated, self.true_curve, self.pred_curve, self.images):
             self.plot.addItem(item)
         steady_plot(self.plot)
         self.put_plot(self.plot_widget)
+        self._named: tuple = ()  # the items the legend names: those of the kind of samples shown
+        self._show_plot(self.mode is not None)
+
+    def _show_plot(self, shown: bool) -> None:
+        """The plot where there are samples to draw; the caption alone, centred, where there are none."""
+        self.plot_widget.setVisible(shown)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft if shown else Qt.AlignmentFlag.AlignCenter)
+        self.caption.setMargin(0 if shown else 24)
+
+    def _name(self, items: tuple) -> None:
+        """The legend names ``items`` only (a GAN's points, or a sequence's two lines)."""
+        if items == self._named:
+            return
+        legend = self.plot.legend
+        legend.clear()
+        for item in items:
+            legend.addItem(item, item.name())
+        self._named = items
 
     def clear(self) -> None:
         """Back to the empty state: nothing drawn, the caption that says what will be."""
@@ -78,6 +102,7 @@ class SamplesView(PlotsWhenShown, QWidget):
         self.pred_curve.setData([], [])
         self.images.clear()
         self.plot.setTitle("")
+        self._show_plot(False)
 
     def feed(self, events: Iterable[object]) -> None:
         frames = [ev for ev in events if isinstance(ev, ProbeEvent) and ev.samples]
@@ -97,7 +122,8 @@ class SamplesView(PlotsWhenShown, QWidget):
             self._show_gan(np.asarray(s["generated"]), np.asarray(s["real"]) if "real" in s else None)
         elif "predicted" in s:
             self._show_sequence(np.asarray(s["predicted"]), np.asarray(s.get("true", [])))
-        self.plot.setTitle(f"Samples at step {probe.step} (epoch {probe.epoch})")
+        self._show_plot(self.mode is not None)
+        self.plot.setTitle(f"Samples at step {probe.step:,} (epoch {probe.epoch:,})")
 
     def _show_gan(self, gen: np.ndarray, real: np.ndarray | None) -> None:
         flat = gen.reshape(len(gen), -1) if gen.ndim > 1 else gen.reshape(-1, 1)
@@ -108,6 +134,7 @@ class SamplesView(PlotsWhenShown, QWidget):
                 r = real.reshape(len(real), -1)
                 self.real.setData(r[:, 0], r[:, 1])
             self.generated.setData(flat[:, 0], flat[:, 1])
+            self._name((self.real, self.generated) if real is not None else (self.generated,))
             self.caption.setText("Red: what the generator makes; grey: the real data. "
                                  "A good generator covers every grey cluster.")
             return
@@ -117,11 +144,13 @@ class SamplesView(PlotsWhenShown, QWidget):
             self.real.setData([], [])
             self.generated.setData([], [])
             self.images.setImage(tile_maps(imgs, 36)[::-1], autoLevels=False, levels=(0, 1))
+            self._name(())
             self.caption.setText("Images the generator makes now.")
 
     def _show_sequence(self, pred: np.ndarray, true: np.ndarray) -> None:
         self.mode = "sequence"
         self.images.clear()
+        self._name((self.true_curve, self.pred_curve) if true.size else (self.pred_curve,))
         p = pred.reshape(-1) if pred.ndim <= 1 else pred.reshape(len(pred), -1)[0]
         self.pred_curve.setData(np.arange(len(p)), p)
         if true.size:
