@@ -439,7 +439,8 @@ class MainWindow(QMainWindow):
         self.problems.set_problems(problems)
         # inside a group the canvas shows the inside's own shape errors; the list is the document's
         self.scene.set_problems(by_node(problems) if not self.editor.path else {})
-        parts = [f"{len(graph)} nodes", f"{len(graph.edges)} wires",
+        nodes, wires = len(graph), len(graph.edges)
+        parts = [f"{nodes:,} node{'s' * (nodes != 1)}", f"{wires:,} wire{'s' * (wires != 1)}",
                  f"{self.counter.total:,} params ({count_text(self.counter.total) or 0})"]
         if graph.nodes:
             parts.append(problems_text(problems))

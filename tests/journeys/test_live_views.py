@@ -91,7 +91,7 @@ def assert_live(qtbot, panel, watcher: Watcher) -> None:
     # The views end on the trained network, at its last step (the frames fed last are shown in
     # turn, within a second and a half).
     qtbot.waitUntil(lambda: view.last_step == last, timeout=3000)
-    assert view.plot.titleLabel.text.startswith(f"Decision boundary at step {last} (epoch ")
+    assert view.plot.titleLabel.text.startswith(f"Decision boundary at step {last:,} (epoch ")
     # The boundary moved while it learned: several distinct frames, the last not one flat colour.
     assert len({digest for _, digest in watcher.frames}) > 1, watcher.frames
     assert len({step for step, _ in watcher.frames}) > 1

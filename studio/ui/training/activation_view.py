@@ -354,7 +354,7 @@ class ActivationView(PlotsWhenShown, GroupRows, QWidget):
         self.stats_label.setText(self._stats_text(h))
         maps = h.last.feature_maps
         self._set_maps(np.asarray(maps) if maps is not None and np.asarray(maps).ndim == 3 else None,
-                       f"Feature maps of one sample at step {last}")
+                       f"Feature maps of one sample at step {last:,}")
 
     def _stats_text(self, h: _NodeHistory) -> str:
         s = h.last

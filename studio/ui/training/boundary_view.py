@@ -259,7 +259,7 @@ class BoundaryView(QWidget):
             self._rect = rect
             self.plot.setRange(rect, padding=0.02)
         self.redraws += 1
-        self.plot.setTitle(f"{TITLE} at step {probe.step} (epoch {probe.epoch})")
+        self.plot.setTitle(f"{TITLE} at step {probe.step:,} (epoch {probe.epoch:,})")
         if self.stack.currentWidget() is not self.plot_widget:
             self.stack.setCurrentWidget(self.plot_widget)
 
@@ -271,7 +271,7 @@ class BoundaryView(QWidget):
         self.curve.setData(np.asarray(fn.xs, dtype=float), np.where(np.isfinite(ys), ys, np.nan), connect="finite")
         self.equation = equation(*fn.line) if fn.line is not None else None
         self.redraws += 1
-        title = f"{FUNCTION_TITLE} at step {probe.step} (epoch {probe.epoch})"
+        title = f"{FUNCTION_TITLE} at step {probe.step:,} (epoch {probe.epoch:,})"
         self.plot.setTitle(f"{title}:  {self.equation}" if self.equation else title)
         if self.stack.currentWidget() is not self.plot_widget:
             self.stack.setCurrentWidget(self.plot_widget)

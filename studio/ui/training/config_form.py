@@ -173,6 +173,7 @@ class TrainingConfigForm(QWidget):
             limit = f.limit
             w.setRange(int(limit.low) + int(limit.low_open), int(limit.high) - int(limit.high_open))
             w.setKeyboardTracking(False)  # one edit when typing ends, not one per digit
+            w.setGroupSeparatorShown(True)  # 1,000 epochs
             w.valueChanged.connect(lambda v, f=f: self._edit(f, int(v)))
         elif f.kind == "bool":
             w = QCheckBox()

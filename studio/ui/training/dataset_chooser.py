@@ -323,6 +323,7 @@ class DatasetChooser(QWidget):
         if p.kind == "int":
             w = QSpinBox()
             w.setRange(int(p.min if p.min is not None else -10**9), int(p.max if p.max is not None else 10**9))
+            w.setGroupSeparatorShown(True)  # 4,000 points
             w.setKeyboardTracking(False)
             w.setValue(int(value or 0))
             w.valueChanged.connect(lambda v, p=p: self._on_option(p, int(v)))

@@ -109,15 +109,15 @@ class ConfusionModel(QAbstractTableModel):
     def text(self, row: int, col: int) -> str:
         if self.normalised:
             return _share(self.shares[row, col])
-        return str(int(self.counts[row, col]))
+        return f"{int(self.counts[row, col]):,}"
 
     def tooltip(self, row: int, col: int) -> str:
         names = self.report.class_names
         true, pred = names[row], names[col]
         n, total = int(self.counts[row, col]), int(self.counts[row].sum())
         what = " (right)" if row == col else " (mistaken)" if n else ""
-        lines = [f"True {true}, predicted {pred}: {n} sample(s){what},",
-                 f"{_share(self.shares[row, col])} of the {total} true {true}."]
+        lines = [f"True {true}, predicted {pred}: {n:,} sample(s){what},",
+                 f"{_share(self.shares[row, col])} of the {total:,} true {true}."]
         lines.append(f"Class {true}: recall {self._recall[row]:.3f} (share of the true {true} found).")
         lines.append(f"Class {pred}: precision {self._precision[col]:.3f} (share of the predicted {pred} "
                      "that are right).")
@@ -363,7 +363,7 @@ class EvaluationView(QWidget):
         precision, recall, f1, support = (np.asarray(a) for a in (report.precision, report.recall, report.f1,
                                                                    report.support))
         for i, name in enumerate(report.class_names):
-            cells = (str(name), f"{precision[i]:.3f}", f"{recall[i]:.3f}", f"{f1[i]:.3f}", str(int(support[i])))
+            cells = (str(name), f"{precision[i]:.3f}", f"{recall[i]:.3f}", f"{f1[i]:.3f}", f"{int(support[i]):,}")
             for j, text in enumerate(cells):
                 item = self.metrics.item(i, j)
                 if item is None:
@@ -373,9 +373,9 @@ class EvaluationView(QWidget):
                     self.metrics.setItem(i, j, item)
                 item.setText(text)
         total = int(np.asarray(report.counts).sum())
-        self.accuracy_label.setText(f"Accuracy {report.accuracy:.3f} ({int(np.trace(report.counts))} of {total} "
+        self.accuracy_label.setText(f"Accuracy {report.accuracy:.3f} ({int(np.trace(report.counts)):,} of {total:,} "
                                     f"right) · macro F1 {float(np.mean(f1)) if n else 0.0:.3f}")
-        self.title.setText(f"Validation samples{when}: {total} {UNITS.get(self.unit, 'sample(s)')}, {n} classes")
+        self.title.setText(f"Validation samples{when}: {total:,} {UNITS.get(self.unit, 'sample(s)')}, {n:,} classes")
         self.stack.setCurrentWidget(self.class_page)
         self._show_toggle(True)
 
