@@ -371,7 +371,7 @@ class DatasetChooser(QWidget):
         if info is not None and info.source != "builtin" and not spec.get("path"):
             # Not an error yet: the person has only just picked "your file".
             what = own_kind(spec["name"])
-            self.error = f"data set {spec['name']}: no {what} chosen yet (Browse… next to path)"
+            self.error = f"{spec['name']}: no {what} chosen yet (Browse… next to path)"  # listed under "data set"
             self.waiting_for = what
             self.error_label.hide()
             self.describe_label.setText(f"{info.doc}\n\nChoose your {what} with Browse… next to path.")

@@ -442,6 +442,7 @@ class TrainingPanel(QWidget):
         self._show_problems(problems)
         if problems:
             self.status_label.setText(f"Not started: {problem_headline(problems)}")
+            self.controls.reset_progress()  # the bars showed the last run: beside "Not started" they misled
             self.problemsFound.emit(problems)
             return False
         self.setup = setup
