@@ -24,10 +24,11 @@ class Run:
     """The session's record of one run: the views draw it while it trains, the run history keeps it."""
 
     def __init__(self, number: int, config: dict[str, Any], dataset: str, epochs: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, started_from: str | None = None) -> None:
         self.number = number
         self.config = config
         self.dataset = dataset
+        self.started_from = started_from  # whose weights it continued ("run 1", a file), None: fresh ones
         self.curves = LossCurves()
         self.progress = RunProgress(epochs if epochs is not None else int(config.get("epochs", 1)), clock)
         self.status = "running"

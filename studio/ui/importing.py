@@ -161,7 +161,7 @@ def open_imported(window: Any, imported: Any, what: str) -> bool:
     window.set_document(imported.graph, None, modified=True)
     panel = getattr(window, "training_panel", None)
     if panel is not None:
-        panel._set_weights(imported.weights, imported.graph.copy())
+        panel._set_weights(imported.weights, imported.graph.copy(), source="the imported model")
     count = imported.graph.total_params()
     window.statusBar().showMessage(
         f"Imported {what}: {len(imported.graph)} blocks, {count:,} parameters, with its weights", 8000)

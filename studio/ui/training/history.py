@@ -21,6 +21,10 @@ from .plot_style import steady_plot, plot_colors
 from .colors import CLASS_COLORS
 
 
+def _start(run: Run) -> str:
+    return f"the weights of {run.started_from}" if run.started_from else "fresh weights"
+
+
 def config_differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
     """``key: a -> b`` for every leaf that differs, keys as in the graph file."""
     out = []
@@ -128,6 +132,8 @@ class HistoryView(PlotsWhenShown, QWidget):
             diffs = config_differences(a.config, b.config)
             if a.dataset != b.dataset:
                 diffs.insert(0, f"data set: {a.dataset} -> {b.dataset}")
+            if a.started_from != b.started_from:  # a run that continued another's weights began elsewhere
+                diffs.insert(0, f"start: {_start(a)} -> {_start(b)}")
             head = f"Run {a.number} -> run {b.number}: "
             self.diff_label.setText(head + ("; ".join(diffs) if diffs else "same settings (only chance differs)"))
         else:

@@ -128,6 +128,7 @@ class TrainingPanel(QWidget):
         self.setup: RunSetup | None = None
         self.weights: dict[str, Any] | None = None  # trained state carried into the next run
         self.weights_graph: Graph | None = None  # the graph those weights were trained on (a copy)
+        self.weights_source: str | None = None  # where they came from, in words ("run 2", "flowers.safetensors")
         self.runs = 0
         self.last_end: EndEvent | None = None
         self.last_error: str | None = None
@@ -459,7 +460,8 @@ class TrainingPanel(QWidget):
         self._redraw_timer.start()
         self.activation_view.preferred = [n for n in setup.graph.topological_order()
                                           if not setup.graph.node(n).spec.is_input]
-        self.run = Run(self.runs, setup.config.to_dict(), setup.dataset.name, setup.config.epochs)
+        self.run = Run(self.runs, setup.config.to_dict(), setup.dataset.name, setup.config.epochs,
+                       started_from=self.weights_source if self.weights is not None else None)
         self.progress = self.run.progress
         self.loss_view.show_curves(self.run.curves)
         self.loss_view.show_plan(setup.config.epochs, setup.config.optimizer.lr)
@@ -717,11 +719,14 @@ class TrainingPanel(QWidget):
         self._set_weights(None)
         self.status_label.setText("Weights reset: the next run starts from a fresh initialisation.")
 
-    def _set_weights(self, weights: dict[str, Any] | None, graph: Graph | None = None, dataset: Any = None) -> None:
+    def _set_weights(self, weights: dict[str, Any] | None, graph: Graph | None = None, dataset: Any = None,
+                     source: str | None = None) -> None:
         """``weights`` (state dicts by network) as the panel's trained weights, trained on ``graph``
-        with ``dataset``: the next run starts from them, and the Try it tab predicts with them."""
+        with ``dataset``, from ``source`` (in words): the next run starts from them, and the Try it
+        tab predicts with them."""
         had = self.weights is not None
         self.weights = weights
+        self.weights_source = source if weights is not None else None
         self.weights_graph = graph if weights is not None else None
         if weights is None:
             self.try_it.clear()
@@ -754,7 +759,7 @@ class TrainingPanel(QWidget):
         if self.running:
             raise WeightsRefused(f"{path}: not loaded while a run trains: stop it first")
         weights = read_weights(self.graph, path)
-        self._set_weights(weights, self.graph.copy(), self.chooser.dataset)
+        self._set_weights(weights, self.graph.copy(), self.chooser.dataset, source=Path(path).name)
         text = f"Loaded {summary(weights)} from {Path(path).name}"
         self.evaluation_view.evaluate_later(lambda: self._evaluate_weights(path, weights),
                                             f"weights loaded from {Path(path).name}")
@@ -913,7 +918,8 @@ class TrainingPanel(QWidget):
         sys.setswitchinterval(self._switch_interval)
         trainer = self.session.worker.trainer
         if status != "failed" and self.setup is not None:
-            self._set_weights(self.setup.keep_weights(trainer), self.setup.graph, self.setup.dataset)
+            self._set_weights(self.setup.keep_weights(trainer), self.setup.graph, self.setup.dataset,
+                              source=f"run {self.runs}")
         self.controls.set_running(False)
         self.check_view.set_busy(None, can_run=True)
         self.config_form.setEnabled(True)

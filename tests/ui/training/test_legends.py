@@ -54,6 +54,8 @@ def test_runs_legend_shows_only_when_runs_are_compared(make_window, answers, qtb
         click(view.list.viewport(), QPoint(box_x, rect.center().y()))
     qtbot.waitUntil(lambda: view.compared() == [1, 2], timeout=2000)
     assert legend.isVisible() and [label.text for _sample, label in legend.items] == ["run 1", "run 2"]
+    # the second Train went on from the first run's weights: the same settings, but not the same start
+    assert view.diff_label.text() == "Run 1 -> run 2: start: fresh weights -> the weights of run 1"
 
 
 def test_activation_statistics_legend_sits_beside_the_curves(make_window, answers, qtbot, tmp_path):
