@@ -35,6 +35,9 @@ def _curve(plot: pg.PlotItem, name: str, width: float = 2, symbol: str | None = 
     return item
 
 
+NO_ACCURACY = "no accuracy: this run does not classify"
+
+
 class LossView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,7 +96,8 @@ class LossView(QWidget):
         self._gap_sample = pg.PlotDataItem([0, 1], [0, 0], pen=pg.mkPen(214, 39, 40, 90), fillLevel=0,
                                            fillBrush=pg.mkBrush(214, 39, 40, 45))
         self.loss_plot.legend.addItem(self._gap_sample, "gap (validation − train)")
-        self.overfit_line = pg.InfiniteLine(angle=90, label="overfitting starts", labelOpts={"position": 0.9})
+        # its label below the legend, which fills the top of the plot
+        self.overfit_line = pg.InfiniteLine(angle=90, label="overfitting starts", labelOpts={"position": 0.6})
         self.overfit_line.setVisible(False)
         self.loss_plot.addItem(self.overfit_line)
 
@@ -243,11 +247,20 @@ class LossView(QWidget):
             self.epoch_val.setData(self.val_loss.x, self.val_loss.y)
             self.acc_train.setData(self.train_acc.x, self.train_acc.y)
             self.acc_val.setData(self.val_acc.x, self.val_acc.y)
+            self._show_accuracy_kind()
             self._shade_gap()
             self._mark_overfitting()
             self._summarise()
             if len(self.lrs) and not self.steps_seen:
                 self._set_lr()
+
+    def _show_accuracy_kind(self) -> None:
+        """A run with epochs and no accuracy (regression, a GAN): the panel says so instead of a legend
+        for curves that never come."""
+        none = len(self.train_loss) > 0 and not len(self.train_acc) and not len(self.val_acc)
+        if none == self.acc_plot.legend.isVisible():
+            self.acc_plot.legend.setVisible(not none)
+            self.acc_plot.setTitle(NO_ACCURACY if none else None, size="8pt")
 
     def _shade_gap(self) -> None:
         n = min(len(self.train_loss), len(self.val_loss))

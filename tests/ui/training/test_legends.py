@@ -69,3 +69,30 @@ def test_activation_statistics_legend_sits_beside_the_curves(make_window, answer
     assert [label.text for _sample, label in legend.items] == ["mean", "std", "share of zeros"]
     box = view.stats_plot.getViewBox().sceneBoundingRect()
     assert legend.isVisible() and legend.sceneBoundingRect().left() >= box.right() - 1  # to its right
+
+
+def test_a_run_without_accuracy_says_so_instead_of_an_empty_legend(make_window, answers, qtbot, tmp_path):
+    from tests.person import click as press_button
+
+    window = make_window()
+    data = json.loads((EXAMPLES / "linear_regression.json").read_text())
+    data["training"]["epochs"] = 3
+    path = tmp_path / "line.json"
+    path.write_text(json.dumps(data))
+    answers.open_name = str(path)
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    view = panel.loss_view
+    assert view.acc_plot.legend.isVisible()  # before a run: what will come, for any task
+    press_button(panel.controls.train_button)
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    show_tab(panel, qtbot, view)
+    assert not view.acc_plot.legend.isVisible()
+    assert view.acc_plot.titleLabel.text == "no accuracy: this run does not classify"
+    # a classifier's run brings the legend back
+    trained_xor(window, answers, qtbot, tmp_path, runs=1)
+    show_tab(panel, qtbot, view)
+    assert view.acc_plot.legend.isVisible() and not view.acc_plot.titleLabel.isVisible()
