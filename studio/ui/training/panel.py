@@ -487,6 +487,7 @@ class TrainingPanel(QWidget):
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_S)
         self.session.start()
+        self.try_it.set_training(True)
         self.runStarted.emit(self.runs)
         return True
 
@@ -917,6 +918,7 @@ class TrainingPanel(QWidget):
             self._show_error(end.message)
         sys.setswitchinterval(self._switch_interval)
         trainer = self.session.worker.trainer
+        self.try_it.set_training(False)
         if status != "failed" and self.setup is not None:
             self._set_weights(self.setup.keep_weights(trainer), self.setup.graph, self.setup.dataset,
                               source=f"run {self.runs}")

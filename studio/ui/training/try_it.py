@@ -48,6 +48,8 @@ FIELD_CELLS = 120  # the predicted classes under them, in cells a side
 TRAIN_FIRST = ("Train first: press Train (or load trained weights with File > Load Weights…), and this tab "
                "lets you try the trained network: draw a digit for an image model, click a point for a "
                "2-D problem, or type a sequence of tokens, and see what it predicts.")
+TRAINING = ("Training: when this run ends, try the network it trained here: draw a digit for an image "
+            "model, click a point for a 2-D problem, or type a sequence of tokens.")
 NO_DATA = ("Choose the data set the network was trained on: Try it needs its classes and scaling to "
            "read what the network predicts.")
 DRAW_HINT = "Draw in the black square with the mouse."
@@ -347,6 +349,11 @@ class TryItView(QWidget):
         self.edited_label.hide()
         self._show_message(TRAIN_FIRST)
 
+    def set_training(self, training: bool) -> None:
+        """A run started or ended: with nothing trained yet to try, the tab says one is on its way."""
+        if self.weights is None and self.message.text() in (TRAIN_FIRST, TRAINING):
+            self._show_message(TRAINING if training else TRAIN_FIRST)
+
     def note_graph(self, graph: Any) -> None:
         """The document as it is now (after each edit): when it differs from the graph the weights were
         trained on, a line says so and what changed; predictions keep using the trained network."""
@@ -432,7 +439,7 @@ class TryItView(QWidget):
         self.off_thread = self.cost > OFF_THREAD_S
 
     def _show_message(self, text: str) -> None:
-        self.kind = "message" if text != TRAIN_FIRST else "none"
+        self.kind = "message" if text not in (TRAIN_FIRST, TRAINING) else "none"
         self.message.setText(text)
         self.stack.setCurrentWidget(self.message)
 
