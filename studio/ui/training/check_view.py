@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from .colors import EXPLODING, VANISHING, gradient_rgb
-from .plot_style import LEFT_AXIS_WIDTH, PlotColors, plot_colors, style_plots
+from .plot_style import LEFT_AXIS_WIDTH, LogAxis, PlotColors, plot_colors, style_plots
 
 # The range test's learning rates: the doctor's own defaults, spelt out so the curve can be
 # drawn against the rate of each step as it arrives.
@@ -275,6 +275,7 @@ class CheckView(QWidget):
         self.lr_plot = pg.PlotWidget(background=self.colors.background)
         self.lr_plot.setObjectName("lr_plot")
         lp = self.lr_plot.getPlotItem()
+        lp.setAxisItems({"bottom": LogAxis("bottom")})  # "0.0001" and "10⁻⁵" never side by side
         lp.setTitle("Loss as the learning rate rises", size="9pt")
         lp.setLogMode(x=True)
         lp.setLabel("bottom", "learning rate (log)")

@@ -18,6 +18,19 @@ def class_color(i: int) -> tuple[int, int, int]:
     return int(r), int(g), int(b)
 
 
+def series_color(i: int) -> tuple[int, int, int]:
+    """The colour of the ``i``-th of many curves: the class colours, then the same hues paler, then
+    darker (a network of 16 layers would give its first and eleventh the same colour)."""
+    base = CLASS_COLORS[int(i) % len(CLASS_COLORS)]
+    turn = (int(i) // len(CLASS_COLORS)) % 3
+    if turn == 1:
+        base = base + (255.0 - base) * 0.45
+    elif turn == 2:
+        base = base * 0.6
+    r, g, b = base
+    return int(r), int(g), int(b)
+
+
 def prediction_field(classes: np.ndarray, confidence: np.ndarray, n_classes: int | None = None) -> np.ndarray:
     """RGB image [H, W, 3] uint8: each cell the predicted class's colour, paler where unsure.
 

@@ -25,10 +25,10 @@ from .group_rows import GroupRows
 from .lazy_plots import PlotsWhenShown
 from .steady import SteadyLabel
 from .draw_budget import MeteredPlotWidget
-from .plot_style import GrowingYRange, steady_plot, plot_colors
+from .plot_style import GrowingYRange, LogAxis, steady_plot, plot_colors
 from studio.session.buffer import GrowingBuffer
 from studio.training import probe_rows
-from .colors import CLASS_COLORS, gradient_flag
+from .colors import gradient_flag, series_color
 
 
 class GradientView(PlotsWhenShown, GroupRows, QWidget):
@@ -61,7 +61,9 @@ class GradientView(PlotsWhenShown, GroupRows, QWidget):
     def build_plots(self) -> None:
         self.plot_widget = MeteredPlotWidget(background=plot_colors().background)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot.setAxisItems({"left": LogAxis("left")})  # "10" beside "1" and "0.1", not "10¹"
         self.plot.setLogMode(y=True)
+        self.plot.setContentsMargins(6, 0, 0, 0)  # the rotated axis name clear of the splitter beside it
         self.plot.setTitle("Gradient norm per node (log scale)")
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "‖gradient‖")
@@ -171,9 +173,8 @@ class GradientView(PlotsWhenShown, GroupRows, QWidget):
         curve = self.curves.get(node)
         if curve is None:  # once per row shown, never per update
             index = self._colors.setdefault(node, len(self._colors))
-            r, g, b = CLASS_COLORS[index % len(CLASS_COLORS)]
             # an inner row is drawn thinner, dashed, under its group's
-            pen = pg.mkPen((int(r), int(g), int(b)), width=2 if "." not in node else 1.5,
+            pen = pg.mkPen(series_color(index), width=2 if "." not in node else 1.5,
                            style=Qt.PenStyle.SolidLine if "." not in node else Qt.PenStyle.DashLine)
             curve = self.plot.plot([], [], pen=pen, name=self._label(node))
             curve.setDownsampling(auto=True, method="peak")

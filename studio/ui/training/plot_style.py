@@ -190,3 +190,28 @@ def style_plots(root: QWidget, colors: PlotColors | None = None) -> PlotColors:
             if isinstance(item, pg.PlotItem):
                 style_plot(item, colors)
     return colors
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_tick_strings(values, scale: float = 1.0) -> list[str]:
+    """Tick labels of a log axis in one style: plain numbers while every tick reads well so
+    ("0.01", "1", "10", "1000"), else every one as a power of ten ("10⁻⁵", "2·10⁻⁴", "10³");
+    pyqtgraph's own mixes the two ("10¹" beside "1" and "0.1")."""
+    xs = [10.0 ** float(v) * scale for v in values]
+    if all(x == 0 or 1e-4 <= abs(x) < 1e5 for x in xs):
+        return [f"{x:g}" for x in xs]
+    out = []
+    for x in xs:
+        mantissa, exponent = f"{x:.0e}".split("e")
+        power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+        out.append(power if mantissa == "1" else f"{mantissa}·{power}")
+    return out
+
+
+class LogAxis(pg.AxisItem):
+    """An axis whose log-mode tick labels are all in one style (``log_tick_strings``)."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        return log_tick_strings(values, scale)
