@@ -101,6 +101,11 @@ class LossView(QWidget):
         self.overfit_line.setVisible(False)
         self.loss_plot.addItem(self.overfit_line)
 
+        # in the legend's corner, on the plot (a title would shrink it and crowd its ticks)
+        self.acc_none = pg.TextItem(NO_ACCURACY, anchor=(0, 0), color=(150, 150, 150))
+        self.acc_none.setParentItem(self.acc_plot.getViewBox())
+        self.acc_none.setPos(6, 4)
+        self.acc_none.setVisible(False)
         self.acc_train = _curve(self.acc_plot, "train", symbol="o")
         self.acc_val = _curve(self.acc_plot, "validation", symbol="o")
         self.lr_curve = _curve(self.lr_plot, "learning rate")
@@ -260,7 +265,7 @@ class LossView(QWidget):
         none = len(self.train_loss) > 0 and not len(self.train_acc) and not len(self.val_acc)
         if none == self.acc_plot.legend.isVisible():
             self.acc_plot.legend.setVisible(not none)
-            self.acc_plot.setTitle(NO_ACCURACY if none else None, size="8pt")
+            self.acc_none.setVisible(none)
 
     def _shade_gap(self) -> None:
         n = min(len(self.train_loss), len(self.val_loss))
