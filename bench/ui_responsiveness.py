@@ -300,9 +300,10 @@ def measure(app: QApplication, layout: str) -> dict:
     out = {
         # the case's figure: app samples/s over headless (target >= 0.90), with the lag, frame and
         # last-frame targets beside it (the targets are the window layout's)
-        "case": layout, "ratio": round(throughput, 3), "target": 0.90,
-        "meets": throughput >= 0.90 and p99 <= 25 and frames >= 2 and all(finals),
-        "meets_when": "ratio >= target, lag_p99_ms <= 25, boundary_frames_per_s >= 2, final_frame_is_last_step",
+        "case": layout, "ratio": round(throughput, 3), "target": 0.90 if layout != "all-views" else None,
+        "meets": (throughput >= 0.90 and p99 <= 25 and frames >= 2 and all(finals)) if layout != "all-views" else None,
+        "meets_when": "ratio >= target, lag_p99_ms <= 25, boundary_frames_per_s >= 2, final_frame_is_last_step"
+                      if layout != "all-views" else "no target: a stress case no window shows (every view painted)",
         "layout": layout,
         "lag_p99_ms": round(p99, 2),
         "lag_max_ms": round(lags[-1], 2),
