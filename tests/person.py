@@ -319,3 +319,27 @@ def press(widget: QWidget, key, modifiers=Qt.NoModifier) -> None:
     """One key press and release into ``widget`` (a shortcut reaches the window's actions)."""
     QTest.keyClick(widget, key, modifiers)
     QApplication.processEvents()
+
+
+# ---- the training dock ------------------------------------------------------
+def open_example_copy(window, answers, qtbot, tmp_path, example: str, **training):
+    """File > Open (Ctrl+O) of a copy of ``examples/<example>`` with ``training`` settings changed
+    (fewer epochs, say), once its data set has loaded; the training panel."""
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).resolve().parents[1] / "examples" / example).read_text())
+    data["training"].update(training)
+    path = tmp_path / example
+    path.write_text(json.dumps(data))
+    answers.open_name = str(path)
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    return panel
+
+
+def train_to_the_end(panel, qtbot) -> None:
+    """Train pressed, and the run watched to its end."""
+    click(panel.controls.train_button)
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)

@@ -3,31 +3,16 @@ there is nothing to name."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QStyle
 
-from tests.person import click
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+from tests.person import click, open_example_copy, train_to_the_end
 
 
 def trained_xor(window, answers, qtbot, tmp_path, runs: int):
-    data = json.loads((EXAMPLES / "xor_mlp.json").read_text())
-    data["training"]["epochs"] = 3
-    path = tmp_path / "xor.json"
-    path.write_text(json.dumps(data))
-    answers.open_name = str(path)
-    from PySide6.QtTest import QTest
-
-    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
-    panel = window.training_panel
-    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    panel = open_example_copy(window, answers, qtbot, tmp_path, "xor_mlp.json", epochs=3)
     for _ in range(runs):
-        click(panel.controls.train_button)
-        qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+        train_to_the_end(panel, qtbot)
     return panel
 
 
@@ -72,23 +57,11 @@ def test_activation_statistics_legend_sits_beside_the_curves(make_window, answer
 
 
 def test_a_run_without_accuracy_says_so_instead_of_an_empty_legend(make_window, answers, qtbot, tmp_path):
-    from tests.person import click as press_button
-
     window = make_window()
-    data = json.loads((EXAMPLES / "linear_regression.json").read_text())
-    data["training"]["epochs"] = 3
-    path = tmp_path / "line.json"
-    path.write_text(json.dumps(data))
-    answers.open_name = str(path)
-    from PySide6.QtTest import QTest
-
-    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
-    panel = window.training_panel
-    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    panel = open_example_copy(window, answers, qtbot, tmp_path, "linear_regression.json", epochs=3)
     view = panel.loss_view
     assert view.acc_plot.legend.isVisible()  # before a run: what will come, for any task
-    press_button(panel.controls.train_button)
-    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    train_to_the_end(panel, qtbot)
     show_tab(panel, qtbot, view)
     assert not view.acc_plot.legend.isVisible()
     assert view.acc_none.isVisible() and view.acc_none.toPlainText() == "no accuracy: this run does not classify"

@@ -3,29 +3,14 @@ the plot with a legend naming only what it draws; a one-step forecast shows as t
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from tests.person import click
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+from tests.person import click, open_example_copy, train_to_the_end
 
 
 def open_and_train(window, answers, qtbot, tmp_path, example: str, epochs: int):
-    data = json.loads((EXAMPLES / example).read_text())
-    data["training"]["epochs"] = epochs
-    path = tmp_path / example
-    path.write_text(json.dumps(data))
-    answers.open_name = str(path)
-    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
-    panel = window.training_panel
-    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
-    click(panel.controls.train_button)
-    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    panel = open_example_copy(window, answers, qtbot, tmp_path, example, epochs=epochs)
+    train_to_the_end(panel, qtbot)
     view = panel.samples_view
     bar = panel.views.tabBar()
     click(bar, bar.tabRect(panel.views.indexOf(view)).center())

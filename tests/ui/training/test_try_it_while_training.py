@@ -3,28 +3,15 @@ first: press Train", and offers the network once the run ends."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from tests.person import click
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+from tests.person import click, open_example_copy
 
 
 def test_try_it_says_a_run_is_training_then_offers_its_network(make_window, answers, qtbot, tmp_path):
     window = make_window()
-    data = json.loads((EXAMPLES / "spiral_mlp.json").read_text())
-    data["training"]["epochs"] = 100_000  # still going when the person looks
-    path = tmp_path / "spiral.json"
-    path.write_text(json.dumps(data))
-    answers.open_name = str(path)
-    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
-    panel = window.training_panel
-    qtbot.waitUntil(lambda: panel.chooser.dataset is not None, timeout=10_000)
+    # still going when the person looks
+    panel = open_example_copy(window, answers, qtbot, tmp_path, "spiral_mlp.json", epochs=100_000)
     view = panel.try_it
     bar = panel.views.tabBar()
     tab = [bar.tabText(i) for i in range(bar.count())].index("Try it")
