@@ -108,3 +108,21 @@ def install() -> GuiThreadCollector | None:
         return None
     found = app.findChild(GuiThreadCollector)
     return found if found is not None else GuiThreadCollector(app)
+
+
+class no_collection:
+    """No garbage collection on any thread while a burst of Qt objects is made (the training dock:
+    hundreds of plot items, each connected to its view's signals). A collection set off inside
+    PySide's ``disconnect`` callback, which holds one of Qt's signal locks, can destroy a QObject
+    whose destructor waits on that same lock: the window hung for good there. Afterwards the
+    young objects are collected here, where no lock is held."""
+
+    def __enter__(self) -> "no_collection":
+        self.was = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.was:
+            gc.enable()
+            gc.collect(0)

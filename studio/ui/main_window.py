@@ -194,9 +194,11 @@ class MainWindow(QMainWindow):
     def _install_training(self) -> None:
         if self._training_panel is not None:
             return
+        from .collector import no_collection
         from .training import install as install_training
 
-        panel = install_training(self)
+        with no_collection():
+            panel = install_training(self)
         if self._first_layout and not self._painted:
             self._split_right_column()  # made before the window was shown (a test, a screenshot)
         # A loaded data set is checked against the graph too (its inputs, its classes).
