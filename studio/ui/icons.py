@@ -6,7 +6,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QIcon, QPixmap
 
 import blocks
 
@@ -24,6 +25,13 @@ def category_icon_path(category: str) -> Path:
 @lru_cache(maxsize=None)
 def category_icon(category: str) -> QIcon:
     return QIcon(str(category_icon_path(category)))
+
+
+@lru_cache(maxsize=256)
+def category_pixmap(category: str, pixels: int) -> QPixmap:
+    """The category's icon drawn ``pixels`` square: as many device pixels as it covers on screen, so a
+    zoomed-in canvas shows it sharp (a 16 px picture scaled up by the view is blurred)."""
+    return category_icon(category).pixmap(QSize(pixels, pixels))
 
 
 @lru_cache(maxsize=None)

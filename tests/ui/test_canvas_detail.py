@@ -276,3 +276,16 @@ def test_zoomed_out_names_sit_on_a_band_the_wires_do_not_cross(make_window, answ
     assert rows, "no wire beside the node: the check below would look at nothing"
     crossed = [(x, y) for x in range(right.x() + 1, right.x() + 5) for y in rows if px(x, y) == wire]
     assert not crossed, crossed
+
+
+def test_zoomed_in_a_nodes_icon_is_drawn_from_a_picture_as_large_as_it_shows(qapp, monkeypatch):
+    # At 300% the 16-unit icon covers 48 pixels: drawn from a 16-pixel picture it was blurred.
+    from studio.ui import icons
+
+    asked = []
+    real = icons.category_pixmap
+    monkeypatch.setattr(icons, "category_pixmap", lambda category, pixels: asked.append(pixels) or real(category, pixels))
+    item = NodeItem(chain(2, "a"), "n1")
+    paint(item, 1.0)
+    paint(item, 3.0)
+    assert asked == [16, 48]

@@ -6,6 +6,7 @@ fault coloured, every problem of the node in the tooltip."""
 from __future__ import annotations
 
 import html
+import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -417,8 +418,12 @@ class NodeItem(QGraphicsItem):  # (not a QGraphicsObject: no signals, and a big 
                 painter.drawRoundedRect(box, RADIUS, RADIUS)
             return
 
-        icon = icons.category_icon(self._category)
-        icon.paint(painter, QRectF(7, 6, 16, 16).toRect())
+        # drawn from a picture of as many pixels as the icon covers on the device (zoom and screen)
+        device = painter.device()
+        ratio = device.devicePixelRatioF() if device is not None else 1.0
+        pixels = max(16, min(256, math.ceil(16 * lod * ratio)))
+        icon = icons.category_pixmap(self._category, pixels)
+        painter.drawPixmap(QRectF(7, 6, 16, 16), icon, QRectF(icon.rect()))
         painter.setFont(_title_font)
         painter.setPen(QColor("#ffffff"))
         title_rect = QRectF(28, 0, box.width() - 34, HEADER)
